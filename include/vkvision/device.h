@@ -1,0 +1,63 @@
+// Vulkan device selection and the properties that decide which kernels a device gets.
+#pragma once
+#include <vulkan/vulkan.h>
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace vkvision {
+
+struct DeviceInfo {
+  uint32_t index = 0;
+  std::string name;
+  std::string type;  // "discrete GPU", "integrated GPU", "CPU", ...
+  std::string driver_name;
+  std::string driver_info;
+  uint32_t api_version = 0;
+  uint32_t driver_version = 0;
+  uint32_t vendor_id = 0;
+  std::array<uint8_t, VK_UUID_SIZE> pipeline_cache_uuid{};
+  uint32_t subgroup_size = 0;
+  bool shader_float16 = false;
+  bool storage_buffer_16bit = false;
+  bool timestamps = false;
+  float timestamp_period_ns = 0;
+  uint64_t max_storage_buffer_range = 0;
+  uint32_t max_compute_shared_memory = 0;
+  std::array<uint32_t, 3> max_workgroup_size{};
+  uint32_t max_workgroup_invocations = 0;
+  std::array<uint32_t, 3> max_workgroup_count{};
+  uint32_t max_push_constants_size = 0;
+  uint64_t min_storage_buffer_offset_alignment = 0;
+  uint64_t device_local_bytes = 0;
+  bool unified_memory = false;  // a device-local memory type is also host-visible
+
+  std::string api_version_string() const;
+};
+
+struct DeviceOptions {
+  // Which device: -1 takes VKVISION_DEVICE from the environment, else 0.
+  int device_index = -1;
+  // Enable VK_LAYER_KHRONOS_validation; also on when VKVISION_VALIDATION=1.
+  bool validation = false;
+  // Use staging copies even where device memory is host-visible (to test the discrete-GPU path).
+  bool force_staging = false;
+};
+
+// Handles owned by a host application that embeds vkvision. vkvision never destroys them; the
+// queue must support compute and must not be used by another thread while vkvision submits.
+struct ExternalDevice {
+  VkInstance instance = VK_NULL_HANDLE;
+  VkPhysicalDevice physical_device = VK_NULL_HANDLE;
+  VkDevice device = VK_NULL_HANDLE;
+  VkQueue queue = VK_NULL_HANDLE;
+  uint32_t queue_family_index = 0;
+};
+
+// Lists every Vulkan device the loader reports (creates and destroys a temporary instance).
+std::vector<DeviceInfo> list_devices();
+
+}  // namespace vkvision

@@ -1,0 +1,72 @@
+#version 450
+// Y[M,N] = activation(X[M,K] * W[K,N] + bias[N]) (+ residual[M,N]).
+// Register-blocked: each invocation owns a 4x4 output tile held in four vec4 accumulators (about
+// 16 scalars, the sweet spot on lavapipe's 8-wide SIMD; see LAVAPIPE.md). W is pre-transposed to
+// [K, N4*4] (N padded to a multiple of 4) at load so a row of the tile is one vec4 load.
+#extension GL_GOOGLE_include_directive : require
+#include "common.glsl"
+#include "activation.glsl"
+
+layout(local_size_x = 64) in;
+layout(constant_id = 0) const int ACTIVATION = ACTIVATION_NONE;
+layout(constant_id = 1) const bool HAS_RESIDUAL = false;
+
+layout(binding = 0) readonly buffer Input { float x[]; };
+layout(binding = 1) readonly buffer Weight { vec4 w[]; };
+layout(binding = 2) readonly buffer Bias { vec4 bias[]; };
+layout(binding = 3) writeonly buffer Output { float y[]; };
+layout(binding = 4) readonly buffer Residual { float residual[]; };
+
+layout(push_constant) uniform Params {
+  uint M;
+  uint N;
+  uint K;
+  uint N4;  // N rounded up to 4, divided by 4: the number of column tiles
+} p;
+
+void main() {
+  const uint id = linear_invocation_id();
+  const uint tile_m = id / p.N4;
+  const uint tile_n = id % p.N4;
+  const uint m0 = tile_m * 4;
+  if (m0 >= p.M) return;
+  // Rows past M read the last row (always in bounds) and are not stored.
+  const uint r0 = m0 * p.K;
+  const uint r1 = min(m0 + 1, p.M - 1) * p.K;
+  const uint r2 = min(m0 + 2, p.M - 1) * p.K;
+  const uint r3 = min(m0 + 3, p.M - 1) * p.K;
+  vec4 b = bias[tile_n];
+  vec4 acc0 = b, acc1 = b, acc2 = b, acc3 = b;
+  uint k = 0;
+  for (; k + 4 <= p.K; k += 4) {
+    [[unroll]] for (uint j = 0; j < 4; ++j) {
+      vec4 wk = w[(k + j) * p.N4 + tile_n];
+      acc0 += x[r0 + k + j] * wk;
+      acc1 += x[r1 + k + j] * wk;
+      acc2 += x[r2 + k + j] * wk;
+      acc3 += x[r3 + k + j] * wk;
+    }
+  }
+  for (; k < p.K; ++k) {
+    vec4 wk = w[k * p.N4 + tile_n];
+    acc0 += x[r0 + k] * wk;
+    acc1 += x[r1 + k] * wk;
+    acc2 += x[r2 + k] * wk;
+    acc3 += x[r3 + k] * wk;
+  }
+  vec4 acc[4] = vec4[4](activate(acc0, ACTIVATION), activate(acc1, ACTIVATION), activate(acc2, ACTIVATION),
+                        activate(acc3, ACTIVATION));
+  const uint n0 = tile_n * 4;
+  [[unroll]] for (uint i = 0; i < 4; ++i) {
+    const uint m = m0 + i;
+    if (m >= p.M) break;
+    [[unroll]] for (uint j = 0; j < 4; ++j) {
+      const uint n = n0 + j;
+      if (n < p.N) {
+        float value = acc[i][j];
+        if (HAS_RESIDUAL) value += residual[m * p.N + n];
+        y[m * p.N + n] = value;
+      }
+    }
+  }
+}

@@ -1,0 +1,38 @@
+#version 450
+// LayerNorm over the last axis of a [rows, C] tensor (channels of an NHWC pixel, or a token).
+// One pass: sum and sum of squares together. Both are taken about the row's first element, which
+// keeps E[d^2] - E[d]^2 from cancelling catastrophically when |mean| >> std, at no extra pass.
+// Biased variance and eps inside the square root, as torch.nn.functional.layer_norm.
+#extension GL_GOOGLE_include_directive : require
+#include "common.glsl"
+
+layout(local_size_x = 64) in;
+
+layout(binding = 0) readonly buffer Input { float x[]; };
+layout(binding = 1) readonly buffer Affine { float affine[]; };  // gamma[C] then beta[C]
+layout(binding = 2) writeonly buffer Output { float y[]; };
+
+layout(push_constant) uniform Params {
+  uint rows;
+  uint C;
+  float eps;
+} p;
+
+void main() {
+  const uint row = linear_invocation_id();
+  if (row >= p.rows) return;
+  const uint base = row * p.C;
+  const float shift = x[base];
+  float sum = 0.0, sum_squares = 0.0;
+  for (uint c = 0; c < p.C; ++c) {
+    float d = x[base + c] - shift;
+    sum += d;
+    sum_squares += d * d;
+  }
+  const float mean_shifted = sum / float(p.C);
+  const float variance = max(sum_squares / float(p.C) - mean_shifted * mean_shifted, 0.0);
+  const float inv_std = inversesqrt(variance + p.eps);
+  const float mean = shift + mean_shifted;
+  for (uint c = 0; c < p.C; ++c)
+    y[base + c] = (x[base + c] - mean) * inv_std * affine[c] + affine[p.C + c];
+}

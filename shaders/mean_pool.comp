@@ -1,0 +1,25 @@
+#version 450
+// Global average pool: [N, HW, C] (NHWC) -> [N, C]. One invocation per (n, c): neighbouring
+// invocations read neighbouring channels.
+#extension GL_GOOGLE_include_directive : require
+#include "common.glsl"
+
+layout(local_size_x = 64) in;
+
+layout(binding = 0) readonly buffer Input { float x[]; };
+layout(binding = 1) writeonly buffer Output { float y[]; };
+
+layout(push_constant) uniform Params {
+  uint N;
+  uint HW;
+  uint C;
+} p;
+
+void main() {
+  const uint id = linear_invocation_id();
+  if (id >= p.N * p.C) return;
+  const uint n = id / p.C, c = id % p.C;
+  float sum = 0.0;
+  for (uint i = 0; i < p.HW; ++i) sum += x[(n * p.HW + i) * p.C + c];
+  y[id] = sum / float(p.HW);
+}

@@ -1,0 +1,76 @@
+// Device memory: arenas (one VkDeviceMemory + one VkBuffer each) that tensors are sub-allocated
+// from, and the upload/download paths for unified memory (map) and discrete GPUs (staging copies).
+#pragma once
+#include <vulkan/vulkan.h>
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "vk/context.h"
+
+namespace vkvision::vk {
+
+// A range of an arena's buffer: what a descriptor binds and a copy reads or writes.
+struct BufferSlice {
+  VkBuffer buffer = VK_NULL_HANDLE;
+  VkDeviceSize offset = 0;
+  VkDeviceSize size = 0;
+  std::byte* mapped = nullptr;  // host pointer to offset, when the arena is host-visible
+};
+
+enum class MemoryUse {
+  DeviceLocal,  // weights and activations: fastest for the device, host-visible only on unified memory
+  Upload,       // host writes, device reads (staging for inputs and weights)
+  Readback,     // device writes, host reads (staging for outputs); host-cached where available
+};
+
+class Arena {
+ public:
+  // size 0 is allowed and creates nothing. Throws DeviceError when memory runs out.
+  Arena(std::shared_ptr<Context> context, VkDeviceSize size, MemoryUse use, const std::string& purpose);
+  ~Arena();
+  Arena(const Arena&) = delete;
+  Arena& operator=(const Arena&) = delete;
+
+  // Bump allocation, aligned to the device's storage-buffer offset alignment. `what` names the tensor
+  // in the error raised when the slice is larger than a descriptor can address or the arena is full.
+  BufferSlice allocate(VkDeviceSize size, const std::string& what);
+  // A slice at a planned offset (memory plans compute offsets themselves).
+  BufferSlice slice(VkDeviceSize offset, VkDeviceSize size) const;
+
+  VkBuffer buffer() const { return buffer_; }
+  VkDeviceSize size() const { return size_; }
+  bool host_visible() const { return mapped_ != nullptr; }
+  VkDeviceSize alignment() const { return alignment_; }
+  // Makes host writes visible to the device when the memory is not coherent.
+  void flush() const;
+  // Makes device writes visible to the host when the memory is not coherent.
+  void invalidate() const;
+
+ private:
+  std::shared_ptr<Context> context_;
+  VkBuffer buffer_ = VK_NULL_HANDLE;
+  VkDeviceMemory memory_ = VK_NULL_HANDLE;
+  VkDeviceSize size_ = 0;
+  VkDeviceSize used_ = 0;
+  VkDeviceSize alignment_ = 16;
+  bool coherent_ = true;
+  std::byte* mapped_ = nullptr;
+};
+
+// Rounds up to a multiple of alignment (a power of two or any positive value).
+inline VkDeviceSize align_up(VkDeviceSize value, VkDeviceSize alignment) {
+  return (value + alignment - 1) / alignment * alignment;
+}
+
+// Copies host bytes into a device slice: memcpy when mapped, else through a temporary staging
+// buffer and one submitted copy. For one-time uploads (weights); per-inference I/O is recorded.
+void upload(Context& context, const BufferSlice& destination, const void* data, size_t bytes);
+// Copies a device slice to host memory (tests and debugging; inference output uses the plan's path).
+void download(Context& context, const BufferSlice& source, void* data, size_t bytes);
+
+// Whether device-local memory can be mapped directly (unified memory, and not forced to stage).
+bool device_memory_mappable(const Context& context);
+
+}  // namespace vkvision::vk

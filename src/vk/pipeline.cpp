@@ -1,0 +1,136 @@
+#include "vk/pipeline.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+
+#include "vk/check.h"
+#include "vk/shader_registry.h"
+
+namespace vkvision::vk {
+namespace {
+
+std::filesystem::path default_cache_dir() {
+  if (const char* dir = std::getenv("VKVISION_CACHE_DIR")) return dir;
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && xdg[0]) return std::filesystem::path(xdg) / "vkvision";
+  if (const char* home = std::getenv("HOME"); home && home[0]) return std::filesystem::path(home) / ".cache" / "vkvision";
+  return {};
+}
+
+std::string hex(const uint8_t* bytes, size_t count) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < count; ++i) {
+    out += digits[bytes[i] >> 4];
+    out += digits[bytes[i] & 15];
+  }
+  return out;
+}
+
+}  // namespace
+
+PipelineCache::PipelineCache(std::shared_ptr<Context> context, std::filesystem::path cache_dir)
+    : context_(std::move(context)) {
+  if (cache_dir.empty()) cache_dir = default_cache_dir();
+  const DeviceInfo& info = context_->info();
+  if (!cache_dir.empty())
+    file_ = cache_dir / ("pipelines-" + hex(info.pipeline_cache_uuid.data(), info.pipeline_cache_uuid.size()) + "-" +
+                         std::to_string(info.driver_version) + ".bin");
+  std::vector<char> initial;
+  if (!file_.empty()) {
+    std::ifstream in(file_, std::ios::binary);
+    if (in) initial.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  // The driver checks the header (vendor, device, UUID) itself and ignores data that does not match.
+  VkPipelineCacheCreateInfo create_info{.sType = VK_STRUCTURE_TYPE_PIPELINE_CACHE_CREATE_INFO,
+                                        .initialDataSize = initial.size(),
+                                        .pInitialData = initial.empty() ? nullptr : initial.data()};
+  if (vkCreatePipelineCache(context_->device(), &create_info, nullptr, &cache_) != VK_SUCCESS) {
+    create_info.initialDataSize = 0;
+    create_info.pInitialData = nullptr;
+    VKV_CHECK(vkCreatePipelineCache(context_->device(), &create_info, nullptr, &cache_));
+  }
+}
+
+PipelineCache::~PipelineCache() {
+  save();
+  VkDevice device = context_->device();
+  for (auto& [key, pipeline] : pipelines_) {
+    vkDestroyPipeline(device, pipeline->pipeline, nullptr);
+    vkDestroyPipelineLayout(device, pipeline->layout, nullptr);
+    vkDestroyDescriptorSetLayout(device, pipeline->set_layout, nullptr);
+  }
+  if (cache_) vkDestroyPipelineCache(device, cache_, nullptr);
+}
+
+void PipelineCache::save() const {
+  if (file_.empty() || !cache_) return;
+  size_t size = 0;
+  if (vkGetPipelineCacheData(context_->device(), cache_, &size, nullptr) != VK_SUCCESS || size == 0) return;
+  std::vector<char> data(size);
+  if (vkGetPipelineCacheData(context_->device(), cache_, &size, data.data()) != VK_SUCCESS) return;
+  std::error_code error;
+  std::filesystem::create_directories(file_.parent_path(), error);
+  const auto temporary = file_.string() + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    if (!out) return;
+    out.write(data.data(), static_cast<std::streamsize>(size));
+    if (!out) return;
+  }
+  std::filesystem::rename(temporary, file_, error);
+}
+
+const Pipeline& PipelineCache::get(const PipelineKey& key) {
+  std::lock_guard lock(mutex_);
+  if (auto it = pipelines_.find(key); it != pipelines_.end()) return *it->second;
+
+  std::span<const uint32_t> code = find_shader(key.shader);
+  if (code.empty()) throw Error("internal: no embedded shader named '" + key.shader + "'");
+  VkDevice device = context_->device();
+  auto pipeline = std::make_unique<Pipeline>();
+  pipeline->buffer_count = key.buffer_count;
+
+  std::vector<VkDescriptorSetLayoutBinding> bindings(key.buffer_count);
+  for (uint32_t i = 0; i < key.buffer_count; ++i)
+    bindings[i] = {.binding = i, .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, .descriptorCount = 1,
+                   .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT};
+  VkDescriptorSetLayoutCreateInfo set_info{.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
+                                           .bindingCount = key.buffer_count,
+                                           .pBindings = bindings.data()};
+  VKV_CHECK(vkCreateDescriptorSetLayout(device, &set_info, nullptr, &pipeline->set_layout));
+  VkPushConstantRange push_range{.stageFlags = VK_SHADER_STAGE_COMPUTE_BIT, .offset = 0, .size = kPushConstantBytes};
+  VkPipelineLayoutCreateInfo layout_info{.sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
+                                         .setLayoutCount = 1,
+                                         .pSetLayouts = &pipeline->set_layout,
+                                         .pushConstantRangeCount = 1,
+                                         .pPushConstantRanges = &push_range};
+  VKV_CHECK(vkCreatePipelineLayout(device, &layout_info, nullptr, &pipeline->layout));
+
+  VkShaderModuleCreateInfo module_info{.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
+                                       .codeSize = code.size() * sizeof(uint32_t),
+                                       .pCode = code.data()};
+  VkShaderModule module = VK_NULL_HANDLE;
+  VKV_CHECK(vkCreateShaderModule(device, &module_info, nullptr, &module));
+  std::vector<VkSpecializationMapEntry> entries(key.specialization.size());
+  for (uint32_t i = 0; i < entries.size(); ++i)
+    entries[i] = {.constantID = i, .offset = i * 4u, .size = 4};
+  VkSpecializationInfo specialization{.mapEntryCount = static_cast<uint32_t>(entries.size()),
+                                      .pMapEntries = entries.data(),
+                                      .dataSize = key.specialization.size() * 4,
+                                      .pData = key.specialization.data()};
+  VkComputePipelineCreateInfo pipeline_info{
+      .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
+      .stage = {.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
+                .stage = VK_SHADER_STAGE_COMPUTE_BIT,
+                .module = module,
+                .pName = "main",
+                .pSpecializationInfo = entries.empty() ? nullptr : &specialization},
+      .layout = pipeline->layout};
+  VkResult result = vkCreateComputePipelines(device, cache_, 1, &pipeline_info, nullptr, &pipeline->pipeline);
+  vkDestroyShaderModule(device, module, nullptr);
+  VKV_CHECK(result);
+  return *pipelines_.emplace(key, std::move(pipeline)).first->second;
+}
+
+}  // namespace vkvision::vk

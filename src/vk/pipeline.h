@@ -1,0 +1,56 @@
+// Compute pipelines: one per (shader, specialisation constants), created once and cached in memory,
+// with a VkPipelineCache persisted per device (keyed by pipeline-cache UUID and driver version).
+#pragma once
+#include <vulkan/vulkan.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "vk/context.h"
+
+namespace vkvision::vk {
+
+// Every pipeline layout reserves this much push-constant space (the Vulkan guaranteed minimum).
+constexpr uint32_t kPushConstantBytes = 128;
+
+struct PipelineKey {
+  std::string shader;                   // name of shaders/<shader>.comp
+  std::vector<int32_t> specialization;  // constant_id 0, 1, ... in order
+  uint32_t buffer_count = 0;            // storage buffers at bindings 0..buffer_count-1
+  auto operator<=>(const PipelineKey&) const = default;
+};
+
+struct Pipeline {
+  VkDescriptorSetLayout set_layout = VK_NULL_HANDLE;
+  VkPipelineLayout layout = VK_NULL_HANDLE;
+  VkPipeline pipeline = VK_NULL_HANDLE;
+  uint32_t buffer_count = 0;
+};
+
+class PipelineCache {
+ public:
+  // cache_dir empty: $VKVISION_CACHE_DIR, else $XDG_CACHE_HOME/vkvision, else ~/.cache/vkvision.
+  explicit PipelineCache(std::shared_ptr<Context> context, std::filesystem::path cache_dir = {});
+  ~PipelineCache();  // saves the cache file
+  PipelineCache(const PipelineCache&) = delete;
+  PipelineCache& operator=(const PipelineCache&) = delete;
+
+  const Pipeline& get(const PipelineKey& key);
+  const std::filesystem::path& file() const { return file_; }
+  // Writes the VkPipelineCache data; failures are ignored (a cache is an optimisation).
+  void save() const;
+
+ private:
+  std::shared_ptr<Context> context_;
+  VkPipelineCache cache_ = VK_NULL_HANDLE;
+  std::filesystem::path file_;
+  std::mutex mutex_;
+  std::map<PipelineKey, std::unique_ptr<Pipeline>> pipelines_;
+};
+
+}  // namespace vkvision::vk

@@ -1,0 +1,65 @@
+#include "ops/conv2d.h"
+
+#include "vkvision/error.h"
+
+namespace vkvision::ops {
+namespace {
+constexpr uint32_t kLocalSize = 64;  // local_size_x in both kernels
+uint32_t quads(uint32_t n) { return (n + 3) / 4; }
+}  // namespace
+
+std::vector<float> pack_conv2d_weight(std::span<const float> weight, const Conv2dShape& s) {
+  const uint32_t icg = s.ic / s.groups, padded = quads(s.oc) * 4;
+  std::vector<float> packed(static_cast<size_t>(s.kh) * s.kw * icg * padded, 0.0f);
+  for (uint32_t o = 0; o < s.oc; ++o)
+    for (uint32_t c = 0; c < icg; ++c)
+      for (uint32_t y = 0; y < s.kh; ++y)
+        for (uint32_t x = 0; x < s.kw; ++x)
+          packed[((static_cast<size_t>(y) * s.kw + x) * icg + c) * padded + o] =
+              weight[((static_cast<size_t>(o) * icg + c) * s.kh + y) * s.kw + x];
+  return packed;
+}
+
+vk::Dispatch conv2d(const DeviceInfo& device, const Conv2dShape& s, Activation activation, const vk::BufferSlice& input,
+                    const vk::BufferSlice& weight, const vk::BufferSlice& bias, const vk::BufferSlice& output) {
+  if (s.groups > 1 && (s.oc / s.groups) % 4 != 0)
+    throw Error("conv2d: grouped convolution needs output channels per group divisible by 4 (got " +
+                std::to_string(s.oc / s.groups) + ")");
+  struct {
+    uint32_t n, ih, iw, ic, oh, ow, oc, oc4, kh, kw, sh, sw, ph, pw, groups;
+  } push{s.n, s.ih, s.iw, s.ic, s.oh(), s.ow(), s.oc, quads(s.oc), s.kh, s.kw, s.sh, s.sw, s.ph, s.pw, s.groups};
+  vk::Dispatch dispatch;
+  dispatch.shader = "conv2d";
+  dispatch.specialization = {s.input_nchw ? 1 : 0, static_cast<int32_t>(activation)};
+  dispatch.buffers = {input, weight, bias, output};
+  dispatch.written = 1u << 3;
+  dispatch.set_push(push);
+  const uint64_t pixels = static_cast<uint64_t>(s.n) * push.oh * push.ow;
+  dispatch.groups = vk::groups_for((pixels + 3) / 4 * push.oc4, kLocalSize, device);
+  return dispatch;
+}
+
+std::vector<float> pack_depthwise_weight(std::span<const float> weight, const Conv2dShape& s) {
+  const uint32_t padded = quads(s.ic) * 4;
+  std::vector<float> packed(static_cast<size_t>(s.kh) * s.kw * padded, 0.0f);
+  for (uint32_t c = 0; c < s.ic; ++c)
+    for (uint32_t t = 0; t < s.kh * s.kw; ++t) packed[static_cast<size_t>(t) * padded + c] = weight[static_cast<size_t>(c) * s.kh * s.kw + t];
+  return packed;
+}
+
+vk::Dispatch depthwise_conv2d(const DeviceInfo& device, const Conv2dShape& s, const vk::BufferSlice& input,
+                              const vk::BufferSlice& weight, const vk::BufferSlice& bias,
+                              const vk::BufferSlice& output) {
+  struct {
+    uint32_t n, h, w, c, oh, ow, c4, kh, kw, sh, sw, ph, pw;
+  } push{s.n, s.ih, s.iw, s.ic, s.oh(), s.ow(), quads(s.ic), s.kh, s.kw, s.sh, s.sw, s.ph, s.pw};
+  vk::Dispatch dispatch;
+  dispatch.shader = "depthwise_conv2d";
+  dispatch.buffers = {input, weight, bias, output};
+  dispatch.written = 1u << 3;
+  dispatch.set_push(push);
+  dispatch.groups = vk::groups_for(static_cast<uint64_t>(s.n) * push.oh * push.ow * push.c4, kLocalSize, device);
+  return dispatch;
+}
+
+}  // namespace vkvision::ops

@@ -1,0 +1,39 @@
+// Convolutions on NHWC activations: the general direct kernel (stems, downsampling, grouped and
+// dense k x k) and the depthwise kernel. Kernels: shaders/conv2d.comp, shaders/depthwise_conv2d.comp.
+#pragma once
+#include <span>
+#include <vector>
+
+#include "ops/activation.h"
+#include "vk/program.h"
+
+namespace vkvision::ops {
+
+struct Conv2dShape {
+  uint32_t n = 1, ih = 0, iw = 0, ic = 0;  // input
+  uint32_t oc = 0;                         // output channels
+  uint32_t kh = 1, kw = 1, sh = 1, sw = 1, ph = 0, pw = 0;
+  uint32_t groups = 1;
+  bool input_nchw = false;  // read the input as NCHW (a network's first layer)
+
+  uint32_t oh() const { return (ih + 2 * ph - kh) / sh + 1; }
+  uint32_t ow() const { return (iw + 2 * pw - kw) / sw + 1; }
+};
+
+// PyTorch weight [OC, IC/groups, KH, KW] -> [KH][KW][IC/groups][round_up(OC, 4)], zero-padded.
+std::vector<float> pack_conv2d_weight(std::span<const float> weight, const Conv2dShape& shape);
+
+// Throws Error when the shape is one the kernel cannot run (a grouped tile spanning two groups).
+vk::Dispatch conv2d(const DeviceInfo& device, const Conv2dShape& shape, Activation activation,
+                    const vk::BufferSlice& input, const vk::BufferSlice& weight, const vk::BufferSlice& bias,
+                    const vk::BufferSlice& output);
+
+// Depthwise: groups == ic == oc.
+// PyTorch weight [C, 1, KH, KW] -> [KH*KW][round_up(C, 4)].
+std::vector<float> pack_depthwise_weight(std::span<const float> weight, const Conv2dShape& shape);
+
+vk::Dispatch depthwise_conv2d(const DeviceInfo& device, const Conv2dShape& shape, const vk::BufferSlice& input,
+                              const vk::BufferSlice& weight, const vk::BufferSlice& bias,
+                              const vk::BufferSlice& output);
+
+}  // namespace vkvision::ops

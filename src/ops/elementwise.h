@@ -1,0 +1,14 @@
+// Element-wise ops that fusion normally removes (see shaders/elementwise.comp).
+#pragma once
+#include "vk/program.h"
+
+namespace vkvision::ops {
+
+enum class ElementwiseMode : int32_t { Gelu = 0, Add = 1, ChannelAffine = 2, Relu = 3 };
+
+// Gelu/Relu: y = f(a) (b unused). Add: y = a + b. ChannelAffine: y = a * b[c] + b[C + c] over the
+// last axis of size `channels`.
+vk::Dispatch elementwise(const DeviceInfo& device, ElementwiseMode mode, uint32_t count, uint32_t channels,
+                         const vk::BufferSlice& a, const vk::BufferSlice& b, const vk::BufferSlice& output);
+
+}  // namespace vkvision::ops

@@ -1,0 +1,39 @@
+#include "ops/gemm.h"
+
+namespace vkvision::ops {
+namespace {
+constexpr uint32_t kLocalSize = 64;  // local_size_x in gemm.comp
+uint32_t quads(uint32_t n) { return (n + 3) / 4; }
+}  // namespace
+
+std::vector<float> pack_gemm_weight(std::span<const float> weight, uint32_t n, uint32_t k) {
+  const uint32_t padded = quads(n) * 4;
+  std::vector<float> packed(static_cast<size_t>(k) * padded, 0.0f);
+  for (uint32_t row = 0; row < n; ++row)
+    for (uint32_t col = 0; col < k; ++col) packed[static_cast<size_t>(col) * padded + row] = weight[static_cast<size_t>(row) * k + col];
+  return packed;
+}
+
+std::vector<float> pack_vec4_padded(std::span<const float> values, uint32_t n) {
+  std::vector<float> packed(quads(n) * 4, 0.0f);
+  for (uint32_t i = 0; i < n && i < values.size(); ++i) packed[i] = values[i];
+  return packed;
+}
+
+vk::Dispatch gemm(const DeviceInfo& device, const GemmShape& shape, Activation activation, const GemmBuffers& buffers) {
+  struct {
+    uint32_t m, n, k, n4;
+  } push{shape.m, shape.n, shape.k, quads(shape.n)};
+  vk::Dispatch dispatch;
+  dispatch.shader = "gemm";
+  dispatch.specialization = {static_cast<int32_t>(activation), buffers.residual ? 1 : 0};
+  // Without a residual the binding still needs a valid buffer; the shader never reads it.
+  dispatch.buffers = {buffers.input, buffers.weight, buffers.bias, buffers.output,
+                      buffers.residual.value_or(buffers.input)};
+  dispatch.written = 1u << 3;
+  dispatch.set_push(push);
+  dispatch.groups = vk::groups_for(static_cast<uint64_t>(quads(shape.m)) * push.n4, kLocalSize, device);
+  return dispatch;
+}
+
+}  // namespace vkvision::ops

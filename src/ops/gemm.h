@@ -1,0 +1,34 @@
+// GEMM with fused epilogue (bias, activation, residual): linear layers and 1x1 convolutions on
+// NHWC tensors. Kernel: shaders/gemm.comp.
+#pragma once
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "ops/activation.h"
+#include "vk/program.h"
+
+namespace vkvision::ops {
+
+struct GemmShape {
+  uint32_t m = 0;  // rows: tokens or pixels
+  uint32_t n = 0;  // output features
+  uint32_t k = 0;  // input features
+};
+
+// PyTorch's Linear weight [N, K] (or a 1x1 conv's [N, K, 1, 1]) -> [K, round_up(N, 4)], zero-padded.
+std::vector<float> pack_gemm_weight(std::span<const float> weight, uint32_t n, uint32_t k);
+// Bias of N values (empty: zeros) -> round_up(N, 4) values.
+std::vector<float> pack_vec4_padded(std::span<const float> values, uint32_t n);
+
+struct GemmBuffers {
+  vk::BufferSlice input;   // [M, K]
+  vk::BufferSlice weight;  // packed
+  vk::BufferSlice bias;    // packed
+  vk::BufferSlice output;  // [M, N]
+  std::optional<vk::BufferSlice> residual;  // [M, N], added after the activation
+};
+
+vk::Dispatch gemm(const DeviceInfo& device, const GemmShape& shape, Activation activation, const GemmBuffers& buffers);
+
+}  // namespace vkvision::ops

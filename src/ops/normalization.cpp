@@ -1,0 +1,26 @@
+#include "ops/normalization.h"
+
+namespace vkvision::ops {
+
+std::vector<float> pack_layer_norm_affine(std::span<const float> gamma, std::span<const float> beta) {
+  std::vector<float> packed(gamma.begin(), gamma.end());
+  packed.insert(packed.end(), beta.begin(), beta.end());
+  return packed;
+}
+
+vk::Dispatch layer_norm(const DeviceInfo& device, uint32_t rows, uint32_t channels, float eps,
+                        const vk::BufferSlice& input, const vk::BufferSlice& affine, const vk::BufferSlice& output) {
+  struct {
+    uint32_t rows, channels;
+    float eps;
+  } push{rows, channels, eps};
+  vk::Dispatch dispatch;
+  dispatch.shader = "layer_norm";
+  dispatch.buffers = {input, affine, output};
+  dispatch.written = 1u << 2;
+  dispatch.set_push(push);
+  dispatch.groups = vk::groups_for(rows, 64, device);
+  return dispatch;
+}
+
+}  // namespace vkvision::ops

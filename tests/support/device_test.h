@@ -1,0 +1,102 @@
+// Test fixture for everything that runs on the Vulkan device: one context per test program with
+// validation layers on (VKVISION_VALIDATION=1 is set by ctest), and every validation message
+// raised during a test fails that test.
+#pragma once
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <memory>
+#include <random>
+#include <vector>
+
+#include "vk/command.h"
+#include "vk/context.h"
+#include "vk/memory.h"
+#include "vk/pipeline.h"
+#include "vk/program.h"
+
+namespace vkvision::testing {
+
+class DeviceTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (!shared_context()) {
+      DeviceOptions options;
+      options.validation = true;
+      shared_context() = vk::Context::create(options);
+      shared_pipelines() = std::make_unique<vk::PipelineCache>(shared_context());
+    }
+  }
+
+  void SetUp() override { messages_before_ = context().validation_message_count(); }
+
+  void TearDown() override {
+    const auto messages = context().validation_messages();
+    for (size_t i = messages_before_; i < messages.size(); ++i) ADD_FAILURE() << "validation: " << messages[i];
+  }
+
+  static vk::Context& context() { return *shared_context(); }
+  static std::shared_ptr<vk::Context> context_ptr() { return shared_context(); }
+  static vk::PipelineCache& pipelines() { return *shared_pipelines(); }
+  static const DeviceInfo& device() { return shared_context()->info(); }
+
+  // A device-local buffer holding `values` (or zeros of `count` floats), kept alive by the test.
+  vk::BufferSlice make_buffer(const std::vector<float>& values) { return make_buffer(values.size(), values.data()); }
+  vk::BufferSlice make_buffer(size_t count, const float* values = nullptr) {
+    const size_t bytes = std::max<size_t>(count, 1) * sizeof(float);
+    arenas_.push_back(std::make_unique<vk::Arena>(context_ptr(), bytes, vk::MemoryUse::DeviceLocal, "test buffer"));
+    vk::BufferSlice slice = arenas_.back()->allocate(bytes, "test buffer");
+    std::vector<float> data(std::max<size_t>(count, 1), 0.0f);
+    if (values) std::memcpy(data.data(), values, count * sizeof(float));
+    vk::upload(context(), slice, data.data(), bytes);
+    return slice;
+  }
+
+  std::vector<float> read(const vk::BufferSlice& slice, size_t count) {
+    std::vector<float> values(count);
+    vk::download(context(), slice, values.data(), count * sizeof(float));
+    return values;
+  }
+
+  // Records the dispatches into one command buffer, submits once and waits.
+  void run(std::vector<vk::Dispatch> dispatches) {
+    vk::DispatchProgram program(context(), pipelines(), std::move(dispatches));
+    vk::CommandBuffer commands(context());
+    commands.begin();
+    program.record(commands);
+    commands.barrier_transfer_to_host();
+    commands.end();
+    context().submit_and_wait(commands.handle());
+  }
+
+  static std::vector<float> random_values(size_t count, uint32_t seed, float low = -1.0f, float high = 1.0f) {
+    std::mt19937 generator(seed);
+    std::uniform_real_distribution<float> distribution(low, high);
+    std::vector<float> values(count);
+    for (auto& value : values) value = distribution(generator);
+    return values;
+  }
+
+ private:
+  static std::shared_ptr<vk::Context>& shared_context() {
+    static std::shared_ptr<vk::Context> context;
+    return context;
+  }
+  static std::unique_ptr<vk::PipelineCache>& shared_pipelines() {
+    static std::unique_ptr<vk::PipelineCache> cache;
+    return cache;
+  }
+  size_t messages_before_ = 0;
+  std::vector<std::unique_ptr<vk::Arena>> arenas_;
+};
+
+// Largest |a - b| / (atol + rtol * |b|) over the arrays; <= 1 means within tolerance.
+inline double worst_tolerance_ratio(const std::vector<float>& actual, const std::vector<float>& expected, double atol,
+                                    double rtol) {
+  double worst = 0;
+  for (size_t i = 0; i < actual.size() && i < expected.size(); ++i)
+    worst = std::max(worst, std::abs(double(actual[i]) - expected[i]) / (atol + rtol * std::abs(double(expected[i]))));
+  return worst;
+}
+
+}  // namespace vkvision::testing

@@ -1,0 +1,109 @@
+// vkvision: image classifiers on any Vulkan device.
+//
+//   auto runtime = vkvision::Runtime::create();                    // or Runtime::wrap(host handles)
+//   auto model = vkvision::Model::load("convnext_tiny.safetensors");
+//   vkvision::Session session(runtime, model, {.batch = 1});
+//   std::vector<float> logits = session.run(nchw_input);           // [batch, classes]
+#pragma once
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "vkvision/device.h"
+#include "vkvision/error.h"
+#include "vkvision/model.h"
+
+namespace vkvision {
+
+namespace detail {
+struct RuntimeState;
+struct ModelState;
+struct SessionState;
+}  // namespace detail
+
+// A Vulkan device with its pipeline cache. Create one per device and share it between sessions.
+class Runtime {
+ public:
+  static std::shared_ptr<Runtime> create(const DeviceOptions& options = {});
+  // Runs on a host application's device and queue; vkvision never destroys those handles.
+  static std::shared_ptr<Runtime> wrap(const ExternalDevice& device, const DeviceOptions& options = {});
+  const DeviceInfo& device() const;
+  // Validation messages seen so far (with validation enabled).
+  std::vector<std::string> validation_messages() const;
+
+  std::shared_ptr<detail::RuntimeState> state;
+};
+
+struct ModelOptions {
+  std::string preset;     // a `vkvision models` name: checked against the file, or random weights
+  bool optimize = true;   // run the folding and fusion passes
+};
+
+// A model's layer list and metadata, independent of any device.
+class Model {
+ public:
+  // Loads a safetensors or PyTorch checkpoint; the family and configuration come from its tensors.
+  static Model load(const std::filesystem::path& weights, const ModelOptions& options = {});
+  // A preset with seeded random weights (benchmarks and tests).
+  static Model preset(const std::string& name, uint32_t seed = 0, bool optimize = true);
+
+  const ModelInfo& info() const;
+  // The layer list as executed (after passes) and as built (before), one line per layer.
+  std::string describe_layers(bool optimized, uint32_t batch = 1, uint32_t input_size = 0) const;
+
+  std::shared_ptr<const detail::ModelState> state;
+};
+
+struct LayerTiming {
+  std::string name;
+  std::string op;
+  std::string output_shape;
+  int dispatches = 0;
+  double milliseconds = 0;
+  double gflop = 0;
+};
+
+struct SessionOptions {
+  uint32_t batch = 1;
+  uint32_t input_size = 0;  // square input; 0 = the model's preprocessing size
+};
+
+// A model compiled for one device, batch and input size; run() is one submit of a command buffer
+// recorded once. Not thread-safe; use one session per thread.
+class Session {
+ public:
+  Session(std::shared_ptr<Runtime> runtime, const Model& model, const SessionOptions& options = {});
+  ~Session();
+  Session(Session&&) noexcept;
+  Session& operator=(Session&&) noexcept;
+
+  // input: float32 NCHW [batch, channels, size, size], normalised. Returns logits [batch, classes].
+  std::vector<float> run(std::span<const float> input);
+  // One run with a timestamp after every layer.
+  std::vector<LayerTiming> profile(std::span<const float> input);
+
+  uint32_t batch() const;
+  uint32_t input_size() const;
+  uint32_t input_channels() const;
+  size_t dispatch_count() const;
+  size_t barrier_count() const;
+  uint64_t weight_bytes() const;
+  uint64_t activation_bytes() const;
+
+ private:
+  std::unique_ptr<detail::SessionState> state_;
+};
+
+struct Prediction {
+  uint32_t index = 0;
+  float probability = 0;
+  std::string label;
+};
+
+// Softmax over each row of logits [batch, classes], then the k most probable classes per row.
+std::vector<std::vector<Prediction>> top_k(std::span<const float> logits, uint32_t classes, uint32_t k,
+                                           const std::vector<std::string>& labels);
+
+}  // namespace vkvision

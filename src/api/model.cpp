@@ -1,0 +1,54 @@
+#include <cstring>
+
+#include "api/state.h"
+#include "graph/passes.h"
+#include "io/checkpoint.h"
+#include "models/family.h"
+
+namespace vkvision {
+namespace {
+
+Model finish(models::BuiltModel built, bool optimize, const std::string& origin) {
+  auto state = std::make_shared<detail::ModelState>();
+  state->info = std::move(built.info);
+  try {
+    // Shape-check the whole list once at the model's own input size.
+    const uint32_t size = state->info.preprocessing.input_size;
+    graph::infer_shapes(built.layers, 1, size, size);
+    state->optimized = optimize ? graph::optimize(built.layers) : built.layers;
+  } catch (const InputError& error) {
+    if (std::strncmp(error.what(), origin.c_str(), origin.size()) == 0) throw;
+    throw InputError(origin + ": " + error.what());
+  }
+  state->built = std::move(built.layers);
+  Model model;
+  model.state = std::move(state);
+  return model;
+}
+
+}  // namespace
+
+Model Model::load(const std::filesystem::path& weights, const ModelOptions& options) {
+  const io::Checkpoint checkpoint = io::Checkpoint::load(weights);
+  const models::WeightSource source = models::WeightSource::from_checkpoint(checkpoint);
+  const models::Family& family =
+      options.preset.empty() ? models::detect_family(source) : models::family_of_preset(options.preset);
+  if (!family.matches(source))
+    source.fail("is not a " + family.name() + " checkpoint, so it cannot be preset " + options.preset);
+  return finish(family.build(source, options.preset), options.optimize, weights.string());
+}
+
+Model Model::preset(const std::string& name, uint32_t seed, bool optimize) {
+  const models::Family& family = models::family_of_preset(name);
+  const models::WeightSource source = family.random_weights(name, seed);
+  return finish(family.build(source, name), optimize, "preset " + name);
+}
+
+const ModelInfo& Model::info() const { return state->info; }
+
+std::string Model::describe_layers(bool optimized, uint32_t batch, uint32_t input_size) const {
+  if (input_size == 0) input_size = state->info.preprocessing.input_size;
+  return graph::describe(optimized ? state->optimized : state->built, batch, input_size, input_size);
+}
+
+}  // namespace vkvision

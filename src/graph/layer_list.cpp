@@ -1,0 +1,192 @@
+#include "graph/layer_list.h"
+
+#include <sstream>
+
+#include "vkvision/error.h"
+
+namespace vkvision::graph {
+
+HostTensor HostTensor::from(std::vector<int64_t> shape, std::vector<float> values) {
+  return HostTensor{std::move(shape), std::make_shared<const std::vector<float>>(std::move(values))};
+}
+
+int64_t HostTensor::numel() const { return shape_numel(shape); }
+
+int64_t shape_numel(const Shape& shape) {
+  int64_t count = 1;
+  for (int64_t dim : shape) count *= dim;
+  return count;
+}
+
+std::string shape_string(const Shape& shape) {
+  std::string out = "[";
+  for (size_t i = 0; i < shape.size(); ++i) out += (i ? "," : "") + std::to_string(shape[i]);
+  return out + "]";
+}
+
+const char* op_name(OpKind op) {
+  switch (op) {
+    case OpKind::Conv2d: return "conv2d";
+    case OpKind::DepthwiseConv2d: return "depthwise_conv2d";
+    case OpKind::Linear: return "linear";
+    case OpKind::LayerNorm: return "layer_norm";
+    case OpKind::BatchNorm: return "batch_norm";
+    case OpKind::ChannelAffine: return "channel_affine";
+    case OpKind::MeanPool: return "mean_pool";
+    case OpKind::Gelu: return "gelu";
+    case OpKind::Relu: return "relu";
+    case OpKind::Add: return "add";
+  }
+  return "?";
+}
+
+const HostTensor& Layer::param(const std::string& role) const {
+  auto it = params.find(role);
+  if (it == params.end()) throw InputError("layer '" + name + "' has no parameter '" + role + "'");
+  return it->second;
+}
+
+std::vector<size_t> LayerList::consumers(const std::string& tensor) const {
+  std::vector<size_t> result;
+  for (size_t i = 0; i < layers.size(); ++i)
+    for (const auto& input : layers[i].inputs)
+      if (input == tensor) {
+        result.push_back(i);
+        break;
+      }
+  return result;
+}
+
+int LayerList::producer(const std::string& tensor) const {
+  for (size_t i = 0; i < layers.size(); ++i)
+    if (layers[i].output == tensor) return static_cast<int>(i);
+  return -1;
+}
+
+namespace {
+
+[[noreturn]] void shape_error(const Layer& layer, const std::string& problem) {
+  throw InputError("layer '" + layer.name + "' (" + op_name(layer.op) + "): " + problem);
+}
+
+void expect_param_shape(const Layer& layer, const std::string& role, const Shape& expected) {
+  const HostTensor& tensor = layer.param(role);
+  if (tensor.shape != expected)
+    shape_error(layer, role + " has shape " + shape_string(tensor.shape) + ", expected " + shape_string(expected));
+}
+
+void expect_vector(const Layer& layer, const std::string& role, int64_t size, bool optional = false) {
+  if (optional && !layer.has_param(role)) return;
+  const HostTensor& tensor = layer.param(role);
+  if (tensor.numel() != size)
+    shape_error(layer, role + " has " + std::to_string(tensor.numel()) + " values, expected " + std::to_string(size));
+}
+
+}  // namespace
+
+std::map<std::string, Shape> infer_shapes(const LayerList& list, uint32_t batch, uint32_t height, uint32_t width) {
+  std::map<std::string, Shape> shapes;
+  // The network input is NCHW; recorded here as such (only input_nchw convolutions read it).
+  shapes[list.input] = {batch, list.input_channels, height, width};
+  for (const Layer& layer : list.layers) {
+    std::vector<Shape> in;
+    for (const auto& name : layer.inputs) {
+      auto it = shapes.find(name);
+      if (it == shapes.end()) shape_error(layer, "input '" + name + "' is not produced by an earlier layer");
+      in.push_back(it->second);
+    }
+    if (in.empty()) shape_error(layer, "has no input");
+    const Shape& x = in[0];
+    Shape out;
+    const int64_t channels = x.back();
+    switch (layer.op) {
+      case OpKind::Conv2d:
+      case OpKind::DepthwiseConv2d: {
+        int64_t n = x[0], c, h, w;
+        if (layer.input_nchw) c = x[1], h = x[2], w = x[3];
+        else if (x.size() == 4) h = x[1], w = x[2], c = x[3];
+        else shape_error(layer, "expects a feature map, got " + shape_string(x));
+        const HostTensor& weight = layer.param("weight");
+        if (weight.shape.size() != 4) shape_error(layer, "weight has shape " + shape_string(weight.shape) + ", expected 4-D");
+        const int64_t oc = weight.shape[0];
+        const uint32_t groups = layer.op == OpKind::DepthwiseConv2d ? static_cast<uint32_t>(c) : layer.groups;
+        if (groups == 0 || c % groups != 0 || oc % groups != 0)
+          shape_error(layer, "groups " + std::to_string(groups) + " do not divide channels " + std::to_string(c) + " -> " + std::to_string(oc));
+        expect_param_shape(layer, "weight", {oc, c / groups, layer.kernel_h, layer.kernel_w});
+        expect_vector(layer, "bias", oc, true);
+        const int64_t oh = (h + 2 * layer.pad_h - layer.kernel_h) / layer.stride_h + 1;
+        const int64_t ow = (w + 2 * layer.pad_w - layer.kernel_w) / layer.stride_w + 1;
+        if (h + 2 * static_cast<int64_t>(layer.pad_h) < layer.kernel_h || w + 2 * static_cast<int64_t>(layer.pad_w) < layer.kernel_w || oh <= 0 || ow <= 0)
+          shape_error(layer, "input " + std::to_string(h) + "x" + std::to_string(w) + " is smaller than the kernel");
+        out = {n, oh, ow, oc};
+        break;
+      }
+      case OpKind::Linear: {
+        const HostTensor& weight = layer.param("weight");
+        if (weight.shape.size() != 2 && !(weight.shape.size() == 4 && weight.shape[2] == 1 && weight.shape[3] == 1))
+          shape_error(layer, "weight has shape " + shape_string(weight.shape) + ", expected [out, in]");
+        if (weight.shape[1] != channels)
+          shape_error(layer, "weight expects " + std::to_string(weight.shape[1]) + " input features, the input has " + std::to_string(channels));
+        expect_vector(layer, "bias", weight.shape[0], true);
+        out = x;
+        out.back() = weight.shape[0];
+        break;
+      }
+      case OpKind::LayerNorm:
+        expect_vector(layer, "weight", channels);
+        expect_vector(layer, "bias", channels);
+        out = x;
+        break;
+      case OpKind::BatchNorm:
+        for (const char* role : {"weight", "bias", "running_mean", "running_var"}) expect_vector(layer, role, channels);
+        out = x;
+        break;
+      case OpKind::ChannelAffine:
+        expect_vector(layer, "scale", channels);
+        expect_vector(layer, "shift", channels, true);
+        out = x;
+        break;
+      case OpKind::MeanPool:
+        if (x.size() != 4) shape_error(layer, "expects [N,H,W,C], got " + shape_string(x));
+        out = {x[0], x[3]};
+        break;
+      case OpKind::Gelu:
+      case OpKind::Relu:
+        out = x;
+        break;
+      case OpKind::Add:
+        if (in.size() != 2 || in[0] != in[1]) shape_error(layer, "adds tensors of different shapes");
+        out = x;
+        break;
+    }
+    if (layer.residual) {
+      if (in.size() < 2 || in[1] != out) shape_error(layer, "residual input does not match the output shape");
+    }
+    shapes[layer.output] = out;
+  }
+  if (!shapes.count(list.output)) throw InputError("the layer list never produces its output '" + list.output + "'");
+  return shapes;
+}
+
+std::string describe(const LayerList& list, uint32_t batch, uint32_t height, uint32_t width) {
+  const auto shapes = infer_shapes(list, batch, height, width);
+  std::ostringstream out;
+  out << list.layers.size() << " layers, input " << list.input << " " << shape_string(shapes.at(list.input))
+      << " (NCHW)\n";
+  for (size_t i = 0; i < list.layers.size(); ++i) {
+    const Layer& layer = list.layers[i];
+    out << "  " << i << "  " << op_name(layer.op);
+    if (layer.op == OpKind::Conv2d || layer.op == OpKind::DepthwiseConv2d)
+      out << " " << layer.kernel_h << "x" << layer.kernel_w << "/s" << layer.stride_h << " pad " << layer.pad_h
+          << (layer.groups > 1 ? " groups " + std::to_string(layer.groups) : "");
+    if (layer.activation != ops::Activation::None) out << " +" << ops::activation_name(layer.activation);
+    if (layer.residual) out << " +residual(" << layer.inputs[1] << ")";
+    out << "  " << layer.name << "  " << shape_string(shapes.at(layer.inputs[0])) << " -> "
+        << shape_string(shapes.at(layer.output));
+    for (const auto& [role, tensor] : layer.params) out << "  " << role << shape_string(tensor.shape);
+    out << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace vkvision::graph

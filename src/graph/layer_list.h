@@ -1,0 +1,84 @@
+// The model as a flat list of layers over named activation tensors: what family builders produce,
+// what passes rewrite, and what the plan compiles. Host-only: no Vulkan here.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ops/activation.h"
+
+namespace vkvision::graph {
+
+// Weights in PyTorch's layout, float32, shared between a list and its rewritten copies.
+struct HostTensor {
+  std::vector<int64_t> shape;
+  std::shared_ptr<const std::vector<float>> data;
+
+  static HostTensor from(std::vector<int64_t> shape, std::vector<float> values);
+  int64_t numel() const;
+  const float* values() const { return data->data(); }
+};
+
+enum class OpKind {
+  Conv2d,           // weight [OC, IC/g, KH, KW], bias [OC]
+  DepthwiseConv2d,  // weight [C, 1, KH, KW], bias [C]
+  Linear,           // weight [N, K], bias [N]; on the last axis
+  LayerNorm,        // weight, bias [C]; over the last axis
+  BatchNorm,        // weight, bias, running_mean, running_var [C]; inference form, last axis
+  ChannelAffine,    // scale [C], shift [C] (optional): y = x * scale + shift on the last axis
+  MeanPool,         // [N, H, W, C] -> [N, C]
+  Gelu,
+  Relu,
+  Add,              // inputs[0] + inputs[1]
+};
+
+const char* op_name(OpKind op);
+
+struct Layer {
+  OpKind op = OpKind::Linear;
+  std::string name;                 // where it came from, e.g. "stages.1.blocks.0.mlp.fc1"
+  std::vector<std::string> inputs;  // activation tensor names
+  std::string output;
+  std::map<std::string, HostTensor> params;
+
+  // Convolution attributes.
+  uint32_t kernel_h = 1, kernel_w = 1, stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0, groups = 1;
+  bool input_nchw = false;  // reads the network's NCHW input directly
+  // Normalisation epsilon.
+  float eps = 1e-5f;
+  // Epilogue fusions (set by passes): activation after bias; residual (inputs[1]) added last.
+  ops::Activation activation = ops::Activation::None;
+  bool residual = false;
+
+  const HostTensor& param(const std::string& role) const;
+  bool has_param(const std::string& role) const { return params.count(role) != 0; }
+};
+
+struct LayerList {
+  std::string input = "input";  // NCHW float32 [N, C, H, W]
+  uint32_t input_channels = 3;
+  std::vector<Layer> layers;
+  std::string output;           // [N, classes]
+
+  // Layers reading `tensor`, by index.
+  std::vector<size_t> consumers(const std::string& tensor) const;
+  // Index of the layer producing `tensor`, or -1 for the network input.
+  int producer(const std::string& tensor) const;
+};
+
+// Activation shapes: NHWC [N, H, W, C] for feature maps, [N, C] after pooling.
+using Shape = std::vector<int64_t>;
+
+// Shapes of every tensor for a batch and input size. Throws InputError naming the layer when
+// parameters and shapes disagree (a checkpoint that does not fit the structure).
+std::map<std::string, Shape> infer_shapes(const LayerList& list, uint32_t batch, uint32_t height, uint32_t width);
+
+int64_t shape_numel(const Shape& shape);
+std::string shape_string(const Shape& shape);
+
+// One line per layer: op, name, inputs -> output, shapes, parameter shapes and fused epilogues.
+std::string describe(const LayerList& list, uint32_t batch, uint32_t height, uint32_t width);
+
+}  // namespace vkvision::graph

@@ -1,0 +1,40 @@
+#include "graph/memory_plan.h"
+
+#include <algorithm>
+
+namespace vkvision::graph {
+
+MemoryPlan plan_memory(const std::vector<TensorLifetime>& tensors, uint64_t alignment) {
+  auto align = [alignment](uint64_t value) { return (value + alignment - 1) / alignment * alignment; };
+  std::vector<const TensorLifetime*> order;
+  for (const auto& tensor : tensors) order.push_back(&tensor);
+  std::stable_sort(order.begin(), order.end(), [](auto* a, auto* b) { return a->bytes > b->bytes; });
+
+  struct Placed {
+    const TensorLifetime* tensor;
+    uint64_t offset, end;
+  };
+  std::vector<Placed> placed;
+  MemoryPlan plan;
+  for (const TensorLifetime* tensor : order) {
+    const uint64_t size = align(std::max<uint64_t>(tensor->bytes, 1));
+    plan.naive_bytes += size;
+    // Ranges of already placed tensors alive at the same time, sorted by offset.
+    std::vector<std::pair<uint64_t, uint64_t>> busy;
+    for (const Placed& other : placed)
+      if (other.tensor->first <= tensor->last && tensor->first <= other.tensor->last)
+        busy.emplace_back(other.offset, other.end);
+    std::sort(busy.begin(), busy.end());
+    uint64_t offset = 0;
+    for (const auto& [begin, end] : busy) {
+      if (offset + size <= begin) break;
+      offset = std::max(offset, align(end));
+    }
+    placed.push_back({tensor, offset, offset + size});
+    plan.offsets[tensor->name] = offset;
+    plan.total_bytes = std::max(plan.total_bytes, offset + size);
+  }
+  return plan;
+}
+
+}  // namespace vkvision::graph

@@ -1,0 +1,24 @@
+// Rewrites of a layer list that keep its result and make it cheaper to run. Each returns a new
+// list; weights are shared with the input list where a pass does not change them.
+#pragma once
+#include "graph/layer_list.h"
+
+namespace vkvision::graph {
+
+// Inference BatchNorm -> ChannelAffine with scale = weight / sqrt(var + eps), shift = bias - mean * scale.
+LayerList batchnorm_to_affine(const LayerList& list);
+
+// A ChannelAffine (layer scale, folded BatchNorm) whose input comes only from a Linear or a
+// (depthwise) convolution without a fused epilogue is folded into that layer's weight and bias.
+LayerList fold_affine_into_producer(const LayerList& list);
+
+// GELU / ReLU after a Linear or Conv2d that feeds only it becomes the producer's epilogue.
+LayerList fuse_activation(const LayerList& list);
+
+// Add(linear_out, skip) where linear_out feeds only the Add becomes the Linear's residual epilogue.
+LayerList fuse_residual_add(const LayerList& list);
+
+// All of the above, in an order where each enables the next.
+LayerList optimize(const LayerList& list);
+
+}  // namespace vkvision::graph

@@ -1,0 +1,293 @@
+#include "graph/plan.h"
+
+#include <cstring>
+
+#include "graph/passes.h"
+#include "ops/conv2d.h"
+#include "ops/elementwise.h"
+#include "ops/gemm.h"
+#include "ops/normalization.h"
+#include "ops/pooling.h"
+#include "vk/check.h"
+#include "vkvision/error.h"
+
+namespace vkvision::graph {
+namespace {
+
+// Parameters of one layer in the layout its kernel reads, in binding order after the input.
+std::vector<std::vector<float>> pack_layer(const Layer& layer, const Shape& input_shape) {
+  auto bias_or_zero = [&](int64_t count) {
+    return layer.has_param("bias") ? std::span<const float>(layer.param("bias").values(), count) : std::span<const float>();
+  };
+  switch (layer.op) {
+    case OpKind::Conv2d: {
+      const auto& weight = layer.param("weight");
+      ops::Conv2dShape shape{.ic = static_cast<uint32_t>(weight.shape[1] * layer.groups),
+                             .oc = static_cast<uint32_t>(weight.shape[0]),
+                             .kh = layer.kernel_h, .kw = layer.kernel_w, .groups = layer.groups};
+      return {ops::pack_conv2d_weight({weight.values(), static_cast<size_t>(weight.numel())}, shape),
+              ops::pack_vec4_padded(bias_or_zero(weight.shape[0]), shape.oc)};
+    }
+    case OpKind::DepthwiseConv2d: {
+      const auto& weight = layer.param("weight");
+      ops::Conv2dShape shape{.ic = static_cast<uint32_t>(weight.shape[0]), .oc = static_cast<uint32_t>(weight.shape[0]),
+                             .kh = layer.kernel_h, .kw = layer.kernel_w};
+      return {ops::pack_depthwise_weight({weight.values(), static_cast<size_t>(weight.numel())}, shape),
+              ops::pack_vec4_padded(bias_or_zero(weight.shape[0]), shape.oc)};
+    }
+    case OpKind::Linear: {
+      const auto& weight = layer.param("weight");
+      const auto n = static_cast<uint32_t>(weight.shape[0]), k = static_cast<uint32_t>(weight.shape[1]);
+      return {ops::pack_gemm_weight({weight.values(), static_cast<size_t>(weight.numel())}, n, k),
+              ops::pack_vec4_padded(bias_or_zero(n), n)};
+    }
+    case OpKind::LayerNorm: {
+      const auto &gamma = layer.param("weight"), &beta = layer.param("bias");
+      return {ops::pack_layer_norm_affine({gamma.values(), static_cast<size_t>(gamma.numel())},
+                                          {beta.values(), static_cast<size_t>(beta.numel())})};
+    }
+    case OpKind::ChannelAffine: {
+      const auto& scale = layer.param("scale");
+      std::vector<float> packed(scale.values(), scale.values() + scale.numel());
+      packed.resize(2 * scale.numel(), 0.0f);
+      if (layer.has_param("shift"))
+        std::memcpy(packed.data() + scale.numel(), layer.param("shift").values(), scale.numel() * sizeof(float));
+      return {packed};
+    }
+    default:
+      (void)input_shape;
+      return {};
+  }
+}
+
+double layer_gflop(const Layer& layer, const Shape& input, const Shape& output) {
+  const double out = static_cast<double>(shape_numel(output));
+  switch (layer.op) {
+    case OpKind::Conv2d:
+    case OpKind::DepthwiseConv2d: {
+      const auto& weight = layer.param("weight").shape;
+      return 2.0 * out * weight[1] * weight[2] * weight[3] * 1e-9;
+    }
+    case OpKind::Linear: return 2.0 * out * static_cast<double>(input.back()) * 1e-9;
+    case OpKind::LayerNorm: return 5.0 * out * 1e-9;
+    default: return out * 1e-9;
+  }
+}
+
+}  // namespace
+
+Plan::Plan(std::shared_ptr<vk::Context> context, vk::PipelineCache& pipelines, const LayerList& list, uint32_t batch,
+           uint32_t height, uint32_t width)
+    : context_(std::move(context)), list_(batchnorm_to_affine(list)) {
+  shapes_ = infer_shapes(list_, batch, height, width);
+  input_shape_ = shapes_.at(list_.input);
+  output_shape_ = shapes_.at(list_.output);
+  const DeviceInfo& info = context_->info();
+  const uint64_t alignment = std::max<uint64_t>(16, info.min_storage_buffer_offset_alignment);
+  auto check_range = [&](const std::string& what, uint64_t bytes) {
+    if (bytes > info.max_storage_buffer_range)
+      throw DeviceError("tensor '" + what + "' needs " + std::to_string(bytes) +
+                        " bytes, more than the device's maxStorageBufferRange (" +
+                        std::to_string(info.max_storage_buffer_range) + "); use a smaller batch or input size");
+  };
+
+  // Weights: packed into one host blob and uploaded once.
+  std::vector<std::vector<std::pair<uint64_t, uint64_t>>> param_ranges(list_.layers.size());
+  std::vector<std::byte> blob;
+  for (size_t i = 0; i < list_.layers.size(); ++i) {
+    for (auto& packed : pack_layer(list_.layers[i], shapes_.at(list_.layers[i].inputs[0]))) {
+      const uint64_t offset = vk::align_up(blob.size(), alignment), bytes = packed.size() * sizeof(float);
+      check_range(list_.layers[i].name + " parameters", bytes);
+      blob.resize(offset + bytes);
+      std::memcpy(blob.data() + offset, packed.data(), bytes);
+      param_ranges[i].emplace_back(offset, bytes);
+    }
+  }
+  weights_ = std::make_unique<vk::Arena>(context_, std::max<uint64_t>(blob.size(), alignment), vk::MemoryUse::DeviceLocal, "weights");
+  vk::upload(*context_, weights_->slice(0, blob.size()), blob.data(), blob.size());
+  weights_->flush();
+
+  // Activations: every layer output, placed by liveness. The network output lives to the end.
+  std::vector<TensorLifetime> lifetimes;
+  for (size_t i = 0; i < list_.layers.size(); ++i) {
+    const std::string& name = list_.layers[i].output;
+    const uint64_t bytes = shape_numel(shapes_.at(name)) * sizeof(float);
+    check_range(name, bytes);
+    int last = static_cast<int>(i);
+    for (size_t consumer : list_.consumers(name)) last = std::max(last, static_cast<int>(consumer));
+    if (name == list_.output) last = static_cast<int>(list_.layers.size());
+    lifetimes.push_back({name, bytes, static_cast<int>(i), last});
+  }
+  memory_plan_ = plan_memory(lifetimes, alignment);
+  activations_ = std::make_unique<vk::Arena>(context_, memory_plan_.total_bytes, vk::MemoryUse::DeviceLocal, "activations");
+  auto activation = [&](const std::string& name) {
+    if (name == list_.input) return input_slice_;
+    return activations_->slice(memory_plan_.offsets.at(name), shape_numel(shapes_.at(name)) * sizeof(float));
+  };
+
+  // Input and output: mapped directly on unified memory, else staged by copies in the command buffer.
+  const uint64_t input_bytes = input_count() * sizeof(float), output_bytes = output_count() * sizeof(float);
+  check_range(list_.input, input_bytes);
+  input_ = std::make_unique<vk::Arena>(context_, input_bytes, vk::MemoryUse::DeviceLocal, "input");
+  input_slice_ = input_->slice(0, input_bytes);
+  if (!input_->host_visible())
+    input_staging_ = std::make_unique<vk::Arena>(context_, input_bytes, vk::MemoryUse::Upload, "input staging");
+  output_slice_ = activation(list_.output);
+  if (!activations_->host_visible())
+    output_staging_ = std::make_unique<vk::Arena>(context_, output_bytes, vk::MemoryUse::Readback, "output staging");
+
+  // Dispatches.
+  std::vector<vk::Dispatch> dispatches;
+  for (size_t i = 0; i < list_.layers.size(); ++i) {
+    const Layer& layer = list_.layers[i];
+    const Shape& in = shapes_.at(layer.inputs[0]);
+    const Shape& out = shapes_.at(layer.output);
+    auto param = [&](size_t k) { return weights_->slice(param_ranges[i][k].first, param_ranges[i][k].second); };
+    const vk::BufferSlice x = activation(layer.inputs[0]), y = activation(layer.output);
+    vk::Dispatch dispatch;
+    switch (layer.op) {
+      case OpKind::Conv2d:
+      case OpKind::DepthwiseConv2d: {
+        const auto& weight = layer.param("weight").shape;
+        ops::Conv2dShape shape{.n = static_cast<uint32_t>(in[0]),
+                               .ih = static_cast<uint32_t>(layer.input_nchw ? in[2] : in[1]),
+                               .iw = static_cast<uint32_t>(layer.input_nchw ? in[3] : in[2]),
+                               .ic = static_cast<uint32_t>(layer.input_nchw ? in[1] : in[3]),
+                               .oc = static_cast<uint32_t>(weight[0]),
+                               .kh = layer.kernel_h, .kw = layer.kernel_w, .sh = layer.stride_h, .sw = layer.stride_w,
+                               .ph = layer.pad_h, .pw = layer.pad_w, .groups = layer.groups,
+                               .input_nchw = layer.input_nchw};
+        if (layer.op == OpKind::DepthwiseConv2d) {
+          if (layer.input_nchw) throw Error("internal: depthwise convolution cannot read the NCHW input");
+          dispatch = ops::depthwise_conv2d(info, shape, x, param(0), param(1), y);
+        } else {
+          dispatch = ops::conv2d(info, shape, layer.activation, x, param(0), param(1), y);
+        }
+        break;
+      }
+      case OpKind::Linear: {
+        const auto k = static_cast<uint32_t>(in.back()), n = static_cast<uint32_t>(out.back());
+        ops::GemmBuffers buffers{x, param(0), param(1), y, std::nullopt};
+        if (layer.residual) buffers.residual = activation(layer.inputs[1]);
+        dispatch = ops::gemm(info, {static_cast<uint32_t>(shape_numel(in) / k), n, k}, layer.activation, buffers);
+        break;
+      }
+      case OpKind::LayerNorm: {
+        const auto channels = static_cast<uint32_t>(in.back());
+        dispatch = ops::layer_norm(info, static_cast<uint32_t>(shape_numel(in) / channels), channels, layer.eps, x,
+                                   param(0), y);
+        break;
+      }
+      case OpKind::MeanPool:
+        dispatch = ops::mean_pool(info, static_cast<uint32_t>(in[0]), static_cast<uint32_t>(in[1] * in[2]),
+                                  static_cast<uint32_t>(in[3]), x, y);
+        break;
+      case OpKind::ChannelAffine:
+        dispatch = ops::elementwise(info, ops::ElementwiseMode::ChannelAffine, static_cast<uint32_t>(shape_numel(in)),
+                                    static_cast<uint32_t>(in.back()), x, param(0), y);
+        break;
+      case OpKind::Gelu:
+      case OpKind::Relu:
+        dispatch = ops::elementwise(info, layer.op == OpKind::Gelu ? ops::ElementwiseMode::Gelu : ops::ElementwiseMode::Relu,
+                                    static_cast<uint32_t>(shape_numel(in)), 1, x, x, y);
+        break;
+      case OpKind::Add:
+        dispatch = ops::elementwise(info, ops::ElementwiseMode::Add, static_cast<uint32_t>(shape_numel(in)), 1, x,
+                                    activation(layer.inputs[1]), y);
+        break;
+      case OpKind::BatchNorm:
+        throw Error("internal: BatchNorm reached the plan unconverted");
+    }
+    if ((layer.op == OpKind::Gelu || layer.op == OpKind::Relu || layer.op == OpKind::LayerNorm ||
+         layer.op == OpKind::ChannelAffine || layer.op == OpKind::Add || layer.op == OpKind::MeanPool) && layer.residual)
+      throw Error("internal: residual epilogue on " + std::string(op_name(layer.op)));
+    dispatch.layer = static_cast<int>(i);
+    dispatches.push_back(std::move(dispatch));
+  }
+  program_ = std::make_unique<vk::DispatchProgram>(*context_, pipelines, std::move(dispatches));
+
+  commands_ = std::make_unique<vk::CommandBuffer>(*context_);
+  commands_->begin();
+  record(*commands_, VK_NULL_HANDLE);
+  commands_->end();
+}
+
+Plan::~Plan() {
+  if (query_pool_) vkDestroyQueryPool(context_->device(), query_pool_, nullptr);
+}
+
+void Plan::record(vk::CommandBuffer& commands, VkQueryPool timestamps) const {
+  if (timestamps) commands.reset_queries(timestamps, 0, static_cast<uint32_t>(program_->layers().size() + 1));
+  if (input_staging_) {
+    commands.copy(input_staging_->slice(0, input_slice_.size), input_slice_);
+    commands.barrier_transfer_to_compute();
+  }
+  program_->record(commands, timestamps);
+  if (output_staging_) {
+    commands.barrier_compute_to_transfer();
+    commands.copy(output_slice_, output_staging_->slice(0, output_slice_.size));
+  }
+  commands.barrier_transfer_to_host();
+}
+
+void Plan::write_input(std::span<const float> input) {
+  if (input.size() != input_count())
+    throw InputError("input has " + std::to_string(input.size()) + " values, the plan expects " +
+                     shape_string(input_shape_) + " = " + std::to_string(input_count()));
+  vk::Arena& target = input_staging_ ? *input_staging_ : *input_;
+  std::memcpy(target.slice(0, input_slice_.size).mapped, input.data(), input_slice_.size);
+  target.flush();
+}
+
+void Plan::run(std::span<const float> input, std::span<float> output) {
+  write_input(input);
+  context_->submit_and_wait(commands_->handle());
+  if (output.size() != output_count()) throw Error("internal: output span has the wrong size");
+  if (output_staging_) {
+    output_staging_->invalidate();
+    std::memcpy(output.data(), output_staging_->slice(0, output_slice_.size).mapped, output_slice_.size);
+  } else {
+    activations_->invalidate();
+    std::memcpy(output.data(), output_slice_.mapped, output_slice_.size);
+  }
+}
+
+std::vector<LayerTiming> Plan::profile(std::span<const float> input) {
+  const auto& layers = program_->layers();
+  if (!context_->info().timestamps) throw DeviceError("the device does not support timestamps on its compute queue");
+  if (!profile_commands_) {
+    VkQueryPoolCreateInfo pool_info{.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
+                                    .queryType = VK_QUERY_TYPE_TIMESTAMP,
+                                    .queryCount = static_cast<uint32_t>(layers.size() + 1)};
+    VKV_CHECK(vkCreateQueryPool(context_->device(), &pool_info, nullptr, &query_pool_));
+    profile_commands_ = std::make_unique<vk::CommandBuffer>(*context_);
+    profile_commands_->begin();
+    record(*profile_commands_, query_pool_);
+    profile_commands_->end();
+  }
+  write_input(input);
+  context_->submit_and_wait(profile_commands_->handle());
+  std::vector<uint64_t> ticks(layers.size() + 1);
+  VKV_CHECK(vkGetQueryPoolResults(context_->device(), query_pool_, 0, static_cast<uint32_t>(ticks.size()),
+                                  ticks.size() * sizeof(uint64_t), ticks.data(), sizeof(uint64_t),
+                                  VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT));
+  std::vector<LayerTiming> timings;
+  const double period_ms = context_->info().timestamp_period_ns * 1e-6;
+  for (size_t k = 0; k < layers.size(); ++k) {
+    const Layer& layer = list_.layers[layers[k]];
+    LayerTiming timing;
+    timing.name = layer.name;
+    timing.op = op_name(layer.op);
+    if (layer.activation != ops::Activation::None) timing.op += std::string("+") + ops::activation_name(layer.activation);
+    if (layer.residual) timing.op += "+residual";
+    timing.output_shape = shape_string(shapes_.at(layer.output));
+    timing.dispatches = 0;
+    for (const auto& dispatch : program_->dispatches()) timing.dispatches += dispatch.layer == layers[k];
+    timing.milliseconds = static_cast<double>(ticks[k + 1] - ticks[k]) * period_ms;
+    timing.gflop = layer_gflop(layer, shapes_.at(layer.inputs[0]), shapes_.at(layer.output));
+    timings.push_back(timing);
+  }
+  return timings;
+}
+
+}  // namespace vkvision::graph

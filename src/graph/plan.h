@@ -1,0 +1,67 @@
+// A layer list compiled for one device, batch size and input size: weights packed and uploaded
+// once, activations placed by the memory plan, every dispatch's descriptors written once, and one
+// command buffer recorded once and replayed by every run (one submit per inference).
+#pragma once
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "graph/layer_list.h"
+#include "graph/memory_plan.h"
+#include "vk/command.h"
+#include "vk/memory.h"
+#include "vk/pipeline.h"
+#include "vk/program.h"
+
+namespace vkvision::graph {
+
+struct LayerTiming {
+  std::string name;
+  std::string op;
+  std::string output_shape;
+  int dispatches = 0;
+  double milliseconds = 0;
+  double gflop = 0;  // work of the layer, for GFLOP/s
+};
+
+class Plan {
+ public:
+  Plan(std::shared_ptr<vk::Context> context, vk::PipelineCache& pipelines, const LayerList& list, uint32_t batch,
+       uint32_t height, uint32_t width);
+  ~Plan();
+  Plan(const Plan&) = delete;
+  Plan& operator=(const Plan&) = delete;
+
+  // input: NCHW float32 of input_count() values; output: output_count() values.
+  void run(std::span<const float> input, std::span<float> output);
+  // Runs once with a timestamp after every layer and returns the per-layer device times.
+  std::vector<LayerTiming> profile(std::span<const float> input);
+
+  size_t input_count() const { return static_cast<size_t>(shape_numel(input_shape_)); }
+  size_t output_count() const { return static_cast<size_t>(shape_numel(output_shape_)); }
+  const Shape& output_shape() const { return output_shape_; }
+  size_t dispatch_count() const { return program_->dispatch_count(); }
+  size_t barrier_count() const { return program_->barrier_count(); }
+  uint64_t weight_bytes() const { return weights_->size(); }
+  uint64_t activation_bytes() const { return memory_plan_.total_bytes; }
+  const MemoryPlan& memory_plan() const { return memory_plan_; }
+
+ private:
+  void record(vk::CommandBuffer& commands, VkQueryPool timestamps) const;
+  void write_input(std::span<const float> input);
+
+  std::shared_ptr<vk::Context> context_;
+  LayerList list_;
+  Shape input_shape_, output_shape_;
+  std::map<std::string, Shape> shapes_;
+  MemoryPlan memory_plan_;
+  std::unique_ptr<vk::Arena> weights_, activations_, input_, input_staging_, output_staging_;
+  vk::BufferSlice input_slice_, output_slice_;
+  std::unique_ptr<vk::DispatchProgram> program_;
+  std::unique_ptr<vk::CommandBuffer> commands_;
+  std::unique_ptr<vk::CommandBuffer> profile_commands_;
+  VkQueryPool query_pool_ = VK_NULL_HANDLE;
+};
+
+}  // namespace vkvision::graph

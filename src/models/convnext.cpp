@@ -1,0 +1,316 @@
+// ConvNeXt: stem conv (kernel = stride = patch) -> LayerNorm; stages of blocks
+//   x + gamma * fc2(gelu(fc1(LN(dwconv7x7(x)))))
+// with LayerNorm -> conv 2x2/s2 between stages; head: mean over H,W -> LayerNorm -> linear.
+// All LayerNorms use eps 1e-6 (reference: facebookresearch/ConvNeXt models/convnext.py).
+#include "models/convnext.h"
+
+#include <random>
+
+#include "vkvision/error.h"
+
+namespace vkvision::models {
+namespace {
+
+using graph::HostTensor;
+using graph::Layer;
+using graph::OpKind;
+
+constexpr float kEps = 1e-6f;
+
+struct Config {
+  std::vector<int64_t> depths;
+  std::vector<int64_t> dims;
+  int64_t in_chans = 3;
+  int64_t patch = 4;
+  int64_t classes = 1000;
+  bool conv_mlp = false;     // timm atto/femto/pico: 1x1 convs, weights [out, in, 1, 1]
+  bool layer_scale = true;   // gamma present
+
+  std::string describe() const {
+    auto join = [](const std::vector<int64_t>& v) {
+      std::string s;
+      for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
+      return s;
+    };
+    return "depths " + join(depths) + " dims " + join(dims) + " patch " + std::to_string(patch) + " in_chans " +
+           std::to_string(in_chans) + " classes " + std::to_string(classes) + (conv_mlp ? " conv-mlp" : "");
+  }
+  bool same_architecture(const Config& other) const {
+    return depths == other.depths && dims == other.dims && conv_mlp == other.conv_mlp;
+  }
+};
+
+struct Preset {
+  const char* name;
+  std::vector<int64_t> depths, dims;
+  bool conv_mlp;
+};
+
+const std::vector<Preset>& preset_table() {
+  static const std::vector<Preset> table = {
+      {"convnext_atto", {2, 2, 6, 2}, {40, 80, 160, 320}, true},
+      {"convnext_femto", {2, 2, 6, 2}, {48, 96, 192, 384}, true},
+      {"convnext_pico", {2, 2, 6, 2}, {64, 128, 256, 512}, true},
+      {"convnext_nano", {2, 2, 8, 2}, {80, 160, 320, 640}, false},
+      {"convnext_tiny", {3, 3, 9, 3}, {96, 192, 384, 768}, false},
+      {"convnext_small", {3, 3, 27, 3}, {96, 192, 384, 768}, false},
+      {"convnext_base", {3, 3, 27, 3}, {128, 256, 512, 1024}, false},
+      {"convnext_large", {3, 3, 27, 3}, {192, 384, 768, 1536}, false},
+      {"convnext_xlarge", {3, 3, 27, 3}, {256, 512, 1024, 2048}, false},
+  };
+  return table;
+}
+
+// Tensor names of the three namings. Each function returns the module prefix (no ".weight").
+struct Naming {
+  std::string name;
+  std::string stem_conv, stem_norm, head_norm, head_fc;
+  std::string (*downsample_norm)(int stage);
+  std::string (*downsample_conv)(int stage);
+  std::string (*block)(int stage, int index);  // prefix ending in '.'
+  const char *dwconv, *norm, *fc1, *fc2;       // parts under block()
+  std::string (*gamma)(int stage, int index);  // full tensor name
+};
+
+std::string s(int v) { return std::to_string(v); }
+
+const Naming kOfficial{
+    "official", "downsample_layers.0.0", "downsample_layers.0.1", "norm", "head",
+    [](int i) { return "downsample_layers." + s(i) + ".0"; },
+    [](int i) { return "downsample_layers." + s(i) + ".1"; },
+    [](int st, int b) { return "stages." + s(st) + "." + s(b) + "."; },
+    "dwconv", "norm", "pwconv1", "pwconv2",
+    [](int st, int b) { return "stages." + s(st) + "." + s(b) + ".gamma"; }};
+
+const Naming kTimm{
+    "timm", "stem.0", "stem.1", "head.norm", "head.fc",
+    [](int i) { return "stages." + s(i) + ".downsample.0"; },
+    [](int i) { return "stages." + s(i) + ".downsample.1"; },
+    [](int st, int b) { return "stages." + s(st) + ".blocks." + s(b) + "."; },
+    "conv_dw", "norm", "mlp.fc1", "mlp.fc2",
+    [](int st, int b) { return "stages." + s(st) + ".blocks." + s(b) + ".gamma"; }};
+
+// torchvision: features.0 stem, features.{1,3,5,7} stages, features.{2,4,6} downsampling;
+// block = Sequential(dwconv, Permute, LayerNorm, Linear, GELU, Linear, Permute) + layer_scale [C,1,1].
+const Naming kTorchvision{
+    "torchvision", "features.0.0", "features.0.1", "classifier.0", "classifier.2",
+    [](int i) { return "features." + s(2 * i) + ".0"; },
+    [](int i) { return "features." + s(2 * i) + ".1"; },
+    [](int st, int b) { return "features." + s(2 * st + 1) + "." + s(b) + ".block."; },
+    "0", "2", "3", "5",
+    [](int st, int b) { return "features." + s(2 * st + 1) + "." + s(b) + ".layer_scale"; }};
+
+const Naming* detect_naming(const WeightSource& w) {
+  if (w.contains("downsample_layers.0.0.weight") && w.contains("stages.0.0.dwconv.weight")) return &kOfficial;
+  if (w.contains("stem.0.weight") && w.contains("stages.0.blocks.0.conv_dw.weight")) return &kTimm;
+  if (w.contains("features.0.0.weight") && w.contains("features.1.0.block.0.weight")) return &kTorchvision;
+  return nullptr;
+}
+
+Config infer_config(const WeightSource& w, const Naming& n) {
+  Config config;
+  const auto& stem = w.shape(n.stem_conv + ".weight");
+  if (stem.size() != 4 || stem[2] != stem[3]) w.fail("tensor '" + n.stem_conv + ".weight' has shape " + graph::shape_string(stem) + ", expected a square patch kernel [C, in, p, p]");
+  config.in_chans = stem[1];
+  config.patch = stem[2];
+  for (int stage = 0; w.contains(n.block(stage, 0) + n.dwconv + ".weight"); ++stage) {
+    int64_t depth = 0;
+    while (w.contains(n.block(stage, static_cast<int>(depth)) + n.dwconv + ".weight")) ++depth;
+    config.depths.push_back(depth);
+    config.dims.push_back(w.shape(n.block(stage, 0) + n.dwconv + ".weight")[0]);
+  }
+  if (config.depths.empty()) w.fail("no ConvNeXt stages found");
+  config.conv_mlp = w.shape(n.block(0, 0) + n.fc1 + ".weight").size() == 4;
+  config.layer_scale = w.contains(n.gamma(0, 0));
+  const auto& head = w.shape(n.head_fc + ".weight");
+  if (head.size() != 2) w.fail("tensor '" + n.head_fc + ".weight' has shape " + graph::shape_string(head) + ", expected [classes, features]");
+  config.classes = head[0];
+  return config;
+}
+
+// Builds the layer list, reading each tensor with the shape the configuration implies so that a
+// checkpoint that does not fit fails naming the tensor.
+graph::LayerList build_layers(const WeightSource& w, const Naming& n, const Config& c) {
+  graph::LayerList list;
+  list.input_channels = static_cast<uint32_t>(c.in_chans);
+  std::string current = list.input;
+  int counter = 0;
+  auto add = [&](Layer layer) {
+    layer.output = "t" + std::to_string(counter++);
+    if (layer.inputs.empty()) layer.inputs = {current};
+    current = layer.output;
+    list.layers.push_back(std::move(layer));
+    return current;
+  };
+  auto layer_norm = [&](const std::string& prefix, int64_t channels) {
+    Layer layer{.op = OpKind::LayerNorm, .name = prefix};
+    layer.params["weight"] = w.get(prefix + ".weight", {channels});
+    layer.params["bias"] = w.get(prefix + ".bias", {channels});
+    layer.eps = kEps;
+    add(std::move(layer));
+  };
+  auto conv = [&](const std::string& prefix, int64_t in, int64_t out, uint32_t kernel, bool nchw) {
+    Layer layer{.op = OpKind::Conv2d, .name = prefix};
+    layer.params["weight"] = w.get(prefix + ".weight", {out, in, kernel, kernel});
+    layer.params["bias"] = w.get(prefix + ".bias", {out});
+    layer.kernel_h = layer.kernel_w = layer.stride_h = layer.stride_w = kernel;
+    layer.input_nchw = nchw;
+    add(std::move(layer));
+  };
+  auto linear = [&](const std::string& prefix, int64_t in, int64_t out, bool conv_form) {
+    Layer layer{.op = OpKind::Linear, .name = prefix};
+    graph::Shape shape = conv_form ? graph::Shape{out, in, 1, 1} : graph::Shape{out, in};
+    HostTensor weight = w.get(prefix + ".weight", shape);
+    weight.shape = {out, in};
+    layer.params["weight"] = weight;
+    layer.params["bias"] = w.get(prefix + ".bias", {out});
+    add(std::move(layer));
+  };
+
+  conv(n.stem_conv, c.in_chans, c.dims[0], static_cast<uint32_t>(c.patch), true);
+  layer_norm(n.stem_norm, c.dims[0]);
+  for (int stage = 0; stage < static_cast<int>(c.depths.size()); ++stage) {
+    const int64_t dim = c.dims[stage];
+    if (stage > 0) {
+      layer_norm(n.downsample_norm(stage), c.dims[stage - 1]);
+      conv(n.downsample_conv(stage), c.dims[stage - 1], dim, 2, false);
+    }
+    for (int b = 0; b < c.depths[stage]; ++b) {
+      const std::string prefix = n.block(stage, b);
+      const std::string block_input = current;
+      Layer dw{.op = OpKind::DepthwiseConv2d, .name = prefix + n.dwconv};
+      dw.params["weight"] = w.get(prefix + n.dwconv + ".weight", {dim, 1, 7, 7});
+      dw.params["bias"] = w.get(prefix + n.dwconv + ".bias", {dim});
+      dw.kernel_h = dw.kernel_w = 7;
+      dw.pad_h = dw.pad_w = 3;
+      dw.groups = static_cast<uint32_t>(dim);
+      add(std::move(dw));
+      layer_norm(prefix + n.norm, dim);
+      linear(prefix + n.fc1, dim, 4 * dim, c.conv_mlp);
+      add(Layer{.op = OpKind::Gelu, .name = prefix + "gelu"});
+      linear(prefix + n.fc2, 4 * dim, dim, c.conv_mlp);
+      if (c.layer_scale) {
+        Layer scale{.op = OpKind::ChannelAffine, .name = n.gamma(stage, b)};
+        const auto& gamma_shape = w.shape(n.gamma(stage, b));
+        HostTensor gamma = w.get(n.gamma(stage, b), gamma_shape.size() == 3 ? graph::Shape{dim, 1, 1} : graph::Shape{dim});
+        gamma.shape = {dim};
+        scale.params["scale"] = gamma;
+        add(std::move(scale));
+      }
+      add(Layer{.op = OpKind::Add, .name = prefix + "residual", .inputs = {current, block_input}});
+    }
+  }
+  add(Layer{.op = OpKind::MeanPool, .name = "global_pool"});
+  layer_norm(n.head_norm, c.dims.back());
+  linear(n.head_fc, c.dims.back(), c.classes, false);
+  list.output = current;
+  return list;
+}
+
+class ConvNext final : public Family {
+ public:
+  std::string name() const override { return "convnext"; }
+
+  bool matches(const WeightSource& weights) const override { return detect_naming(weights) != nullptr; }
+
+  BuiltModel build(const WeightSource& weights, const std::string& preset) const override {
+    const Naming* naming = detect_naming(weights);
+    if (!naming) weights.fail("not a ConvNeXt checkpoint");
+    const Config config = infer_config(weights, *naming);
+    std::string variant = "custom";
+    for (const Preset& p : preset_table())
+      if (p.depths == config.depths && p.dims == config.dims && p.conv_mlp == config.conv_mlp) variant = p.name;
+    if (!preset.empty() && preset != variant) {
+      const Preset& wanted = find_preset(preset);
+      Config expected{.depths = wanted.depths, .dims = wanted.dims, .conv_mlp = wanted.conv_mlp};
+      if (!expected.same_architecture(config))
+        weights.fail("holds ConvNeXt " + config.describe() + ", which is not preset " + preset + " (" + expected.describe() + ")");
+    }
+    BuiltModel model;
+    model.layers = build_layers(weights, *naming, config);
+    model.info.family = "convnext";
+    model.info.variant = variant;
+    model.info.naming = naming->name;
+    model.info.origin = weights.origin();
+    model.info.config = config.describe();
+    model.info.num_classes = static_cast<uint32_t>(config.classes);
+    model.info.labels = default_labels(weights, model.info.num_classes);
+    // timm's eval defaults for ConvNeXt at 224 (crop_pct 0.875, bicubic, ImageNet mean/std).
+    Preprocessing defaults;
+    defaults.channels = static_cast<uint32_t>(config.in_chans);
+    if (config.in_chans != 3) defaults.mean.assign(config.in_chans, 0.5f), defaults.std.assign(config.in_chans, 0.5f);
+    model.info.preprocessing = preprocessing_from_metadata(weights, defaults);
+    return model;
+  }
+
+  std::vector<PresetInfo> presets() const override {
+    std::vector<PresetInfo> result;
+    for (const Preset& p : preset_table()) {
+      Config config{.depths = p.depths, .dims = p.dims, .conv_mlp = p.conv_mlp};
+      result.push_back({p.name, "convnext", config.describe()});
+    }
+    return result;
+  }
+
+  WeightSource random_weights(const std::string& preset_name, uint32_t seed) const override {
+    const Preset& p = find_preset(preset_name);
+    std::mt19937 generator(seed);
+    std::normal_distribution<float> normal(0.0f, 0.02f);
+    std::map<std::string, HostTensor> tensors;
+    auto random = [&](const std::string& name, graph::Shape shape) {
+      std::vector<float> values(graph::shape_numel(shape));
+      for (auto& v : values) v = normal(generator);
+      tensors[name] = HostTensor::from(std::move(shape), std::move(values));
+    };
+    auto constant = [&](const std::string& name, int64_t count, float value) {
+      tensors[name] = HostTensor::from({count}, std::vector<float>(count, value));
+    };
+    auto norm = [&](const std::string& prefix, int64_t c) {
+      constant(prefix + ".weight", c, 1.0f);
+      constant(prefix + ".bias", c, 0.0f);
+    };
+    const Naming& n = kTimm;
+    random(n.stem_conv + ".weight", {p.dims[0], 3, 4, 4});
+    constant(n.stem_conv + ".bias", p.dims[0], 0.0f);
+    norm(n.stem_norm, p.dims[0]);
+    for (int st = 0; st < static_cast<int>(p.depths.size()); ++st) {
+      const int64_t dim = p.dims[st];
+      if (st > 0) {
+        norm(n.downsample_norm(st), p.dims[st - 1]);
+        random(n.downsample_conv(st) + ".weight", {dim, p.dims[st - 1], 2, 2});
+        constant(n.downsample_conv(st) + ".bias", dim, 0.0f);
+      }
+      for (int b = 0; b < p.depths[st]; ++b) {
+        const std::string prefix = n.block(st, b);
+        random(prefix + n.dwconv + ".weight", {dim, 1, 7, 7});
+        constant(prefix + n.dwconv + ".bias", dim, 0.0f);
+        norm(prefix + n.norm, dim);
+        random(prefix + n.fc1 + ".weight", p.conv_mlp ? graph::Shape{4 * dim, dim, 1, 1} : graph::Shape{4 * dim, dim});
+        constant(prefix + n.fc1 + ".bias", 4 * dim, 0.0f);
+        random(prefix + n.fc2 + ".weight", p.conv_mlp ? graph::Shape{dim, 4 * dim, 1, 1} : graph::Shape{dim, 4 * dim});
+        constant(prefix + n.fc2 + ".bias", dim, 0.0f);
+        constant(n.gamma(st, b), dim, 1e-6f);
+      }
+    }
+    norm(n.head_norm, p.dims.back());
+    random(n.head_fc + ".weight", {1000, p.dims.back()});
+    constant(n.head_fc + ".bias", 1000, 0.0f);
+    return WeightSource::from_tensors(std::move(tensors), "preset " + preset_name);
+  }
+
+ private:
+  static const Preset& find_preset(const std::string& name) {
+    for (const Preset& p : preset_table())
+      if (name == p.name) return p;
+    throw InputError("unknown ConvNeXt preset '" + name + "'");
+  }
+};
+
+}  // namespace
+
+const Family& convnext_family() {
+  static const ConvNext family;
+  return family;
+}
+
+}  // namespace vkvision::models

@@ -1,0 +1,107 @@
+#include "models/family.h"
+
+#include <nlohmann/json.hpp>
+
+#include "models/convnext.h"
+#include "models/imagenet_labels.h"
+#include "vkvision/error.h"
+
+namespace vkvision {
+
+std::vector<PresetInfo> list_presets() {
+  std::vector<PresetInfo> result;
+  for (const models::Family* family : models::families())
+    for (auto& preset : family->presets()) result.push_back(preset);
+  return result;
+}
+
+namespace models {
+
+const std::vector<const Family*>& families() {
+  static const std::vector<const Family*> all = {&convnext_family()};
+  return all;
+}
+
+const Family& detect_family(const WeightSource& weights) {
+  for (const Family* family : families())
+    if (family->matches(weights)) return *family;
+  const auto names = weights.names();
+  std::string sample;
+  for (size_t i = 0; i < names.size() && i < 4; ++i) sample += (i ? ", " : "") + names[i];
+  weights.fail("matches no supported model family (" + std::to_string(names.size()) + " tensors, e.g. " +
+               (sample.empty() ? "none" : sample) + "); see `vkvision models`");
+}
+
+const Family& family_of_preset(const std::string& preset) {
+  std::string known;
+  for (const Family* family : families())
+    for (const auto& info : family->presets()) {
+      if (info.name == preset) return *family;
+      known += (known.empty() ? "" : ", ") + info.name;
+    }
+  throw InputError("unknown model '" + preset + "'; known: " + known);
+}
+
+std::vector<std::string> default_labels(const WeightSource& weights, uint32_t num_classes) {
+  auto it = weights.metadata().find("vkvision.labels");
+  if (it != weights.metadata().end()) {
+    auto parsed = nlohmann::json::parse(it->second, nullptr, false);
+    if (parsed.is_discarded() || !parsed.is_array() || parsed.size() != num_classes)
+      weights.fail("metadata vkvision.labels is not a JSON list of " + std::to_string(num_classes) + " names");
+    std::vector<std::string> labels;
+    for (const auto& label : parsed) {
+      if (!label.is_string()) weights.fail("metadata vkvision.labels holds a non-string label");
+      labels.push_back(label.get<std::string>());
+    }
+    return labels;
+  }
+  std::vector<std::string> labels;
+  if (num_classes == 1000)
+    for (const char* name : imagenet_labels()) labels.emplace_back(name);
+  else
+    for (uint32_t i = 0; i < num_classes; ++i) labels.push_back("class " + std::to_string(i));
+  return labels;
+}
+
+Preprocessing preprocessing_from_metadata(const WeightSource& weights, Preprocessing defaults) {
+  const auto& metadata = weights.metadata();
+  auto number = [&](const char* key, double fallback) {
+    auto it = metadata.find(key);
+    if (it == metadata.end()) return fallback;
+    try {
+      return std::stod(it->second);
+    } catch (const std::exception&) {
+      weights.fail(std::string("metadata ") + key + " is not a number: '" + it->second + "'");
+    }
+  };
+  auto list = [&](const char* key, std::vector<float> fallback) {
+    auto it = metadata.find(key);
+    if (it == metadata.end()) return fallback;
+    auto parsed = nlohmann::json::parse(it->second, nullptr, false);
+    if (parsed.is_discarded() || !parsed.is_array()) weights.fail(std::string("metadata ") + key + " is not a JSON list");
+    std::vector<float> values;
+    for (const auto& v : parsed) {
+      if (!v.is_number()) weights.fail(std::string("metadata ") + key + " holds a non-number");
+      values.push_back(v.get<float>());
+    }
+    return values;
+  };
+  Preprocessing p = defaults;
+  p.input_size = static_cast<uint32_t>(number("vkvision.input_size", defaults.input_size));
+  p.crop_pct = static_cast<float>(number("vkvision.crop_pct", defaults.crop_pct));
+  if (auto it = metadata.find("vkvision.interpolation"); it != metadata.end()) {
+    if (it->second != "bicubic" && it->second != "bilinear")
+      weights.fail("metadata vkvision.interpolation must be bicubic or bilinear, not '" + it->second + "'");
+    p.interpolation = it->second;
+  }
+  p.mean = list("vkvision.mean", defaults.mean);
+  p.std = list("vkvision.std", defaults.std);
+  if (p.mean.size() != p.channels || p.std.size() != p.channels)
+    weights.fail("metadata mean/std have " + std::to_string(p.mean.size()) + "/" + std::to_string(p.std.size()) +
+                 " values for a model with " + std::to_string(p.channels) + " input channels");
+  if (p.input_size == 0 || p.crop_pct <= 0 || p.crop_pct > 1) weights.fail("metadata input_size/crop_pct out of range");
+  return p;
+}
+
+}  // namespace models
+}  // namespace vkvision

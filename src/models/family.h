@@ -1,0 +1,45 @@
+// A model family: recognises its checkpoints by tensor names, infers the configuration from names
+// and shapes, and builds the layer list. One builder per family in src/models/.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "graph/layer_list.h"
+#include "models/weight_source.h"
+#include "vkvision/model.h"
+
+namespace vkvision::models {
+
+struct BuiltModel {
+  graph::LayerList layers;
+  ModelInfo info;
+};
+
+class Family {
+ public:
+  virtual ~Family() = default;
+  virtual std::string name() const = 0;
+  // True when the tensor names look like this family in one of its namings.
+  virtual bool matches(const WeightSource& weights) const = 0;
+  // Builds from the checkpoint; `preset` (may be empty) must then agree with what the file holds.
+  virtual BuiltModel build(const WeightSource& weights, const std::string& preset) const = 0;
+  virtual std::vector<PresetInfo> presets() const = 0;
+  // Seeded random weights for a preset (benchmarks, tests), in the family's timm naming.
+  virtual WeightSource random_weights(const std::string& preset, uint32_t seed) const = 0;
+};
+
+const std::vector<const Family*>& families();
+
+// The family whose checkpoint this is; throws InputError listing what was found otherwise.
+const Family& detect_family(const WeightSource& weights);
+// The family that owns a preset name; throws InputError listing the presets otherwise.
+const Family& family_of_preset(const std::string& preset);
+
+// Labels: from the checkpoint's vkvision.labels metadata, ImageNet-1k names for 1000 classes, else
+// "class N".
+std::vector<std::string> default_labels(const WeightSource& weights, uint32_t num_classes);
+// Preprocessing: the checkpoint's vkvision.* metadata where present, else the family's defaults.
+Preprocessing preprocessing_from_metadata(const WeightSource& weights, Preprocessing defaults);
+
+}  // namespace vkvision::models

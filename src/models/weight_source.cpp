@@ -1,0 +1,52 @@
+#include "models/weight_source.h"
+
+#include "vkvision/error.h"
+
+namespace vkvision::models {
+
+WeightSource WeightSource::from_checkpoint(const io::Checkpoint& checkpoint) {
+  WeightSource source;
+  source.checkpoint_ = &checkpoint;
+  source.metadata_ = checkpoint.metadata();
+  source.origin_ = checkpoint.path().string();
+  return source;
+}
+
+WeightSource WeightSource::from_tensors(std::map<std::string, graph::HostTensor> tensors, std::string origin) {
+  WeightSource source;
+  source.tensors_ = std::move(tensors);
+  source.origin_ = std::move(origin);
+  return source;
+}
+
+bool WeightSource::contains(const std::string& name) const {
+  return checkpoint_ ? checkpoint_->contains(name) : tensors_.count(name) != 0;
+}
+
+std::vector<std::string> WeightSource::names() const {
+  if (checkpoint_) return checkpoint_->names();
+  std::vector<std::string> names;
+  for (const auto& [name, tensor] : tensors_) names.push_back(name);
+  return names;
+}
+
+void WeightSource::fail(const std::string& problem) const { throw InputError(origin_ + ": " + problem); }
+
+const std::vector<int64_t>& WeightSource::shape(const std::string& name) const {
+  if (!contains(name)) fail("missing tensor '" + name + "'");
+  return checkpoint_ ? checkpoint_->at(name).shape : tensors_.at(name).shape;
+}
+
+graph::HostTensor WeightSource::get(const std::string& name) const {
+  if (!contains(name)) fail("missing tensor '" + name + "'");
+  if (!checkpoint_) return tensors_.at(name);
+  return graph::HostTensor::from(checkpoint_->at(name).shape, checkpoint_->to_float(name));
+}
+
+graph::HostTensor WeightSource::get(const std::string& name, const graph::Shape& expected) const {
+  if (shape(name) != expected)
+    fail("tensor '" + name + "' has shape " + graph::shape_string(shape(name)) + ", expected " + graph::shape_string(expected));
+  return get(name);
+}
+
+}  // namespace vkvision::models

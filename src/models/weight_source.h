@@ -1,0 +1,37 @@
+// Named weights a family builder reads: from a checkpoint file, or generated for a preset.
+#pragma once
+#include <map>
+#include <string>
+#include <vector>
+
+#include "graph/layer_list.h"
+#include "io/checkpoint.h"
+
+namespace vkvision::models {
+
+class WeightSource {
+ public:
+  static WeightSource from_checkpoint(const io::Checkpoint& checkpoint);
+  static WeightSource from_tensors(std::map<std::string, graph::HostTensor> tensors, std::string origin);
+
+  // Where the weights came from (the file path, or "preset NAME"): every error starts with it.
+  const std::string& origin() const { return origin_; }
+  bool contains(const std::string& name) const;
+  std::vector<std::string> names() const;
+  // Throws InputError("<origin>: missing tensor '<name>'").
+  graph::HostTensor get(const std::string& name) const;
+  // Throws InputError naming the tensor when its shape differs.
+  graph::HostTensor get(const std::string& name, const graph::Shape& expected) const;
+  const std::vector<int64_t>& shape(const std::string& name) const;
+  const std::map<std::string, std::string>& metadata() const { return metadata_; }
+
+  [[noreturn]] void fail(const std::string& problem) const;
+
+ private:
+  const io::Checkpoint* checkpoint_ = nullptr;
+  std::map<std::string, graph::HostTensor> tensors_;
+  std::map<std::string, std::string> metadata_;
+  std::string origin_;
+};
+
+}  // namespace vkvision::models

@@ -240,6 +240,7 @@ class ConvNext final : public Family {
     defaults.channels = static_cast<uint32_t>(config.in_chans);
     if (config.in_chans != 3) defaults.mean.assign(config.in_chans, 0.5f), defaults.std.assign(config.in_chans, 0.5f);
     model.info.preprocessing = preprocessing_from_metadata(weights, defaults);
+    model.info.pytorch_test_accuracy = recorded_accuracy(weights);
     return model;
   }
 

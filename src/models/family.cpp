@@ -63,6 +63,16 @@ std::vector<std::string> default_labels(const WeightSource& weights, uint32_t nu
   return labels;
 }
 
+double recorded_accuracy(const WeightSource& weights) {
+  auto it = weights.metadata().find("vkvision.pytorch_test_accuracy");
+  if (it == weights.metadata().end()) return -1;
+  try {
+    return std::stod(it->second);
+  } catch (const std::exception&) {
+    weights.fail("metadata vkvision.pytorch_test_accuracy is not a number: '" + it->second + "'");
+  }
+}
+
 Preprocessing preprocessing_from_metadata(const WeightSource& weights, Preprocessing defaults) {
   const auto& metadata = weights.metadata();
   auto number = [&](const char* key, double fallback) {

@@ -40,6 +40,8 @@ const Family& family_of_preset(const std::string& preset);
 // "class N".
 std::vector<std::string> default_labels(const WeightSource& weights, uint32_t num_classes);
 // Preprocessing: the checkpoint's vkvision.* metadata where present, else the family's defaults.
+// The PyTorch test accuracy the training script recorded in the file (vkvision.pytorch_test_accuracy), or -1.
+double recorded_accuracy(const WeightSource& weights);
 Preprocessing preprocessing_from_metadata(const WeightSource& weights, Preprocessing defaults);
 
 }  // namespace vkvision::models

@@ -1,0 +1,113 @@
+// `vkvision bench`: wall-clock latency of whole inferences (input copy, one submit, wait, output
+// copy), after warm-up; optionally a per-layer device-time table from timestamp queries.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <random>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+
+namespace vkvision::cli {
+
+void add_bench(CLI::App& app) {
+  struct Options {
+    ModelSelection model;
+    uint32_t batch = 1, iterations = 10, warmup = 2, size = 0;
+    bool per_layer = false;
+    std::string json;
+  };
+  auto options = std::make_shared<Options>();
+  auto* command = app.add_subcommand("bench", "measure latency and throughput (--model NAME uses random weights)");
+  add_model_options(*command, options->model, false);
+  command->add_option("--batch", options->batch, "batch size")->check(CLI::PositiveNumber);
+  command->add_option("--iters", options->iterations, "timed iterations")->check(CLI::PositiveNumber);
+  command->add_option("--warmup", options->warmup, "untimed iterations first");
+  command->add_option("--size", options->size, "input size (default: the model's)");
+  command->add_flag("--per-layer", options->per_layer, "print device time per layer (timestamp queries)");
+  command->add_option("--json", options->json, "also write the results to this JSON file");
+  command->callback([options] {
+    const Model model = load_model(options->model, false);
+    auto runtime = open_runtime(options->model);
+    Session session(runtime, model, {.batch = options->batch, .input_size = options->size});
+    const size_t count = static_cast<size_t>(session.batch()) * session.input_channels() * session.input_size() * session.input_size();
+    std::vector<float> input(count);
+    std::mt19937 generator(0);
+    std::normal_distribution<float> normal;
+    for (auto& v : input) v = normal(generator);
+
+    for (uint32_t i = 0; i < options->warmup; ++i) session.run(input);
+    std::vector<double> ms;
+    for (uint32_t i = 0; i < options->iterations; ++i) {
+      const auto start = std::chrono::steady_clock::now();
+      session.run(input);
+      ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+    }
+    std::vector<double> sorted = ms;
+    std::sort(sorted.begin(), sorted.end());
+    const double median = sorted[sorted.size() / 2], images_per_second = 1000.0 * session.batch() / median;
+    const DeviceInfo& device = runtime->device();
+    std::printf("%s (%s) on %s [%s %s]\n", model.info().variant.c_str(), model.info().origin.c_str(), device.name.c_str(),
+                device.driver_name.c_str(), device.driver_info.c_str());
+    std::printf("batch %u, input %ux%u, %zu dispatches, %zu barriers, weights %.1f MiB, activations %.1f MiB\n",
+                session.batch(), session.input_size(), session.input_size(), session.dispatch_count(),
+                session.barrier_count(), session.weight_bytes() / 1048576.0, session.activation_bytes() / 1048576.0);
+    std::printf("latency over %u iterations: min %.2f ms, median %.2f ms, max %.2f ms; %.2f images/s\n",
+                options->iterations, sorted.front(), median, sorted.back(), images_per_second);
+
+    nlohmann::json result = {
+        {"model", model.info().variant}, {"origin", model.info().origin}, {"config", model.info().config},
+        {"device", device.name}, {"driver", device.driver_name + " " + device.driver_info},
+        {"batch", session.batch()}, {"input_size", session.input_size()}, {"iterations", options->iterations},
+        {"dispatches", session.dispatch_count()},
+        {"ms", {{"min", sorted.front()}, {"median", median}, {"max", sorted.back()}}},
+        {"images_per_second", images_per_second}};
+    if (options->per_layer) {
+      const auto layers = session.profile(input);
+      double total = 0, total_gflop = 0;
+      std::printf("\n%-40s %-26s %-20s %4s %9s %8s\n", "layer", "op", "output", "disp", "ms", "GFLOP/s");
+      nlohmann::json rows = nlohmann::json::array();
+      for (const auto& layer : layers) {
+        total += layer.milliseconds;
+        total_gflop += layer.gflop;
+        const double rate = layer.milliseconds > 0 ? layer.gflop / (layer.milliseconds * 1e-3) : 0;
+        std::printf("%-40s %-26s %-20s %4d %9.3f %8.2f\n", layer.name.c_str(), layer.op.c_str(),
+                    layer.output_shape.c_str(), layer.dispatches, layer.milliseconds, rate);
+        rows.push_back({{"name", layer.name}, {"op", layer.op}, {"output", layer.output_shape},
+                        {"dispatches", layer.dispatches}, {"ms", layer.milliseconds}, {"gflop", layer.gflop}});
+      }
+      std::printf("%-40s %-26s %-20s %4s %9.3f %8.2f\n", "total (device time)", "", "", "", total,
+                  total > 0 ? total_gflop / (total * 1e-3) : 0);
+      result["layers"] = rows;
+    }
+    if (!options->json.empty()) {
+      std::ofstream out(options->json);
+      if (!out) throw InputError(options->json + ": cannot write");
+      out << result.dump(2) << "\n";
+    }
+  });
+}
+
+void add_inspect(CLI::App& app) {
+  struct Options {
+    ModelSelection model;
+    uint32_t size = 0;
+  };
+  auto options = std::make_shared<Options>();
+  auto* command = app.add_subcommand("inspect", "print the layer list before and after folding and fusion");
+  add_model_options(*command, options->model, true);
+  command->add_option("--size", options->size, "input size for the shapes (default: the model's)");
+  command->callback([options] {
+    const Model model = load_model(options->model, true);
+    const ModelInfo& info = model.info();
+    std::printf("%s %s (%s naming) from %s\n%s, %u classes, input %u, %s crop_pct %.3f\n\n", info.family.c_str(),
+                info.variant.c_str(), info.naming.c_str(), info.origin.c_str(), info.config.c_str(), info.num_classes,
+                info.preprocessing.input_size, info.preprocessing.interpolation.c_str(), info.preprocessing.crop_pct);
+    std::printf("As built:\n%s\nAfter passes:\n%s", model.describe_layers(false, 1, options->size).c_str(),
+                model.describe_layers(true, 1, options->size).c_str());
+  });
+}
+
+}  // namespace vkvision::cli

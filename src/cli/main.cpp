@@ -1,0 +1,41 @@
+// vkvision command line: one line on stderr and a non-zero exit code for every failure
+// (2: bad input or usage, 3: the device failed or cannot do it, 1: anything else).
+#include <cstdio>
+#include <iostream>
+
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"vkvision: image classification on any Vulkan device"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "vkvision 0.1.0");
+  vkvision::cli::add_devices(app);
+  vkvision::cli::add_models(app);
+  vkvision::cli::add_classify(app);
+  vkvision::cli::add_run(app);
+  vkvision::cli::add_eval(app);
+  vkvision::cli::add_bench(app);
+  vkvision::cli::add_inspect(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& help) {
+    return app.exit(help);
+  } catch (const CLI::CallForAllHelp& help) {
+    return app.exit(help);
+  } catch (const CLI::CallForVersion& version) {
+    return app.exit(version);
+  } catch (const CLI::ParseError& error) {
+    std::cerr << "vkvision: " << error.what() << " (see --help)\n";
+    return 2;
+  } catch (const vkvision::InputError& error) {
+    std::cerr << "vkvision: error: " << error.what() << "\n";
+    return 2;
+  } catch (const vkvision::DeviceError& error) {
+    std::cerr << "vkvision: device error: " << error.what() << "\n";
+    return 3;
+  } catch (const std::exception& error) {
+    std::cerr << "vkvision: error: " << error.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

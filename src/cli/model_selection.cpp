@@ -1,0 +1,43 @@
+#include <cstdlib>
+#include <filesystem>
+
+#include "cli/commands.h"
+
+#ifndef VKVISION_SOURCE_MODEL
+#define VKVISION_SOURCE_MODEL ""
+#endif
+
+namespace vkvision::cli {
+
+std::string default_model_path() {
+  if (const char* path = std::getenv("VKVISION_DEFAULT_MODEL"); path && path[0]) return path;
+  return VKVISION_SOURCE_MODEL;
+}
+
+void add_model_options(CLI::App& command, ModelSelection& selection, bool allow_default_model) {
+  command.add_option("--weights", selection.weights, "checkpoint: .safetensors, or PyTorch .pth/.bin")
+      ->check(CLI::ExistingFile);
+  command.add_option("--model", selection.preset,
+                     allow_default_model ? "preset name (see `vkvision models`): checks the checkpoint against it"
+                                         : "preset name (see `vkvision models`): random weights without --weights");
+  command.add_option("--device", selection.device, "Vulkan device index (default: $VKVISION_DEVICE or 0)");
+}
+
+Model load_model(const ModelSelection& selection, bool allow_default_model, bool optimize) {
+  if (!selection.weights.empty()) return Model::load(selection.weights, {selection.preset, optimize});
+  if (!selection.preset.empty() && !allow_default_model) return Model::preset(selection.preset, 0, optimize);
+  if (!allow_default_model) throw InputError("give --weights FILE or --model NAME");
+  if (!selection.preset.empty()) return Model::preset(selection.preset, 0, optimize);
+  const std::string path = default_model_path();
+  if (path.empty() || !std::filesystem::exists(path))
+    throw InputError("bundled default model not found at '" + path + "'; give --weights FILE");
+  return Model::load(path, {"", optimize});
+}
+
+std::shared_ptr<Runtime> open_runtime(const ModelSelection& selection) {
+  DeviceOptions options;
+  options.device_index = selection.device;
+  return Runtime::create(options);
+}
+
+}  // namespace vkvision::cli

@@ -1,0 +1,143 @@
+// The command line as a user meets it: bad input gives one line naming the file and the problem,
+// exit code 2, and no output file; good input gives PyTorch's logits.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "io/npy.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Result {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+Result run_cli(const std::string& arguments) {
+  const std::string command = std::string(VKVISION_CLI_PATH) + " " + arguments + " 2>&1";
+  Result result;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return result;
+  std::array<char, 4096> buffer;
+  while (size_t n = fread(buffer.data(), 1, buffer.size(), pipe)) result.output.append(buffer.data(), n);
+  const int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+fs::path fixtures() {
+  const char* dir = std::getenv("VKVISION_FIXTURES");
+  return fs::path(dir ? dir : "tests/fixtures");
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir = fs::temp_directory_path() / ("vkvision_cli_" + std::to_string(std::random_device{}()));
+    fs::create_directories(dir);
+  }
+  void TearDown() override { fs::remove_all(dir); }
+
+  fs::path write_file(const std::string& name, const std::string& bytes) {
+    std::ofstream(dir / name, std::ios::binary) << bytes;
+    return dir / name;
+  }
+
+  static std::string read_file(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+
+  void expect_one_line_error(const Result& result, const std::string& must_contain) {
+    EXPECT_EQ(result.exit_code, 2) << result.output;
+    EXPECT_EQ(std::count(result.output.begin(), result.output.end(), '\n'), 1) << result.output;
+    EXPECT_NE(result.output.find(must_contain), std::string::npos) << result.output;
+  }
+
+  fs::path dir;
+};
+
+TEST_F(CliTest, RunWritesPyTorchLogits) {
+  const fs::path output = dir / "logits.npy";
+  auto result = run_cli("run --weights " + (fixtures() / "convnext/timm.safetensors").string() + " --input " +
+                        (fixtures() / "convnext/input.npy").string() + " --output " + output.string());
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const auto logits = vkvision::io::read_npy(output);
+  const auto expected = vkvision::io::read_npy(fixtures() / "convnext/timm_logits.npy");
+  ASSERT_EQ(logits.shape, expected.shape);
+  // Same tolerance and reasoning as tests/models/test_convnext.cpp.
+  for (size_t i = 0; i < logits.data.size(); ++i)
+    EXPECT_NEAR(logits.data[i], expected.data[i], 2e-4 + 2e-4 * std::abs(expected.data[i]));
+}
+
+TEST_F(CliTest, TruncatedCheckpointFailsWithOneLineAndNoOutput) {
+  const std::string good = read_file(fixtures() / "convnext/timm.safetensors");
+  const fs::path weights = write_file("truncated.safetensors", good.substr(0, good.size() / 2));
+  const fs::path output = dir / "out.npy";
+  auto result = run_cli("run --weights " + weights.string() + " --input " + (fixtures() / "convnext/input.npy").string() +
+                        " --output " + output.string());
+  expect_one_line_error(result, weights.string());
+  EXPECT_FALSE(fs::exists(output));
+}
+
+TEST_F(CliTest, CheckpointOfNoKnownFamilyIsRejected) {
+  const fs::path weights = write_file("other.safetensors", std::string("\x40\0\0\0\0\0\0\0", 8) +
+      R"({"encoder.weight":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]}}    )" + std::string(16, '\0'));
+  auto result = run_cli("run --weights " + weights.string() + " --input " + (fixtures() / "convnext/input.npy").string() +
+                        " --output " + (dir / "out.npy").string());
+  expect_one_line_error(result, "matches no supported model family");
+}
+
+TEST_F(CliTest, WrongInputShapeNamesTheInputFile) {
+  vkvision::io::write_npy(dir / "bad.npy", {2, 5, 48, 48}, std::vector<float>(2 * 5 * 48 * 48));
+  auto result = run_cli("run --weights " + (fixtures() / "convnext/timm.safetensors").string() + " --input " +
+                        (dir / "bad.npy").string() + " --output " + (dir / "out.npy").string());
+  expect_one_line_error(result, "bad.npy");
+  EXPECT_FALSE(fs::exists(dir / "out.npy"));
+}
+
+TEST_F(CliTest, UndecodableImageNamesTheFile) {
+  const fs::path image = write_file("broken.png", "\x89PNG\r\n\x1a\n not really");
+  auto result = run_cli("classify --weights " + (fixtures() / "convnext/timm.safetensors").string() + " " + image.string());
+  expect_one_line_error(result, "broken.png");
+}
+
+TEST_F(CliTest, MissingWeightsFileIsAUsageError) {
+  auto result = run_cli("run --weights " + (dir / "nope.pth").string() + " --input x.npy --output y.npy");
+  EXPECT_EQ(result.exit_code, 2) << result.output;
+  EXPECT_NE(result.output.find("nope.pth"), std::string::npos) << result.output;
+}
+
+TEST_F(CliTest, ModelsListsConvNextPresets) {
+  auto result = run_cli("models");
+  EXPECT_EQ(result.exit_code, 0);
+  for (const char* name : {"convnext_atto", "convnext_tiny", "convnext_xlarge"})
+    EXPECT_NE(result.output.find(name), std::string::npos) << name;
+}
+
+TEST_F(CliTest, DevicesListsAtLeastOneDevice) {
+  auto result = run_cli("devices");
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("subgroup size"), std::string::npos) << result.output;
+}
+
+TEST_F(CliTest, ClassifiesTheBundledSamplesWithTheDefaultModel) {
+  const fs::path samples = fs::path(std::getenv("VKVISION_SOURCE_DIR")) / "samples";
+  std::string arguments = "classify --top 1";
+  int count = 0;
+  for (const auto& entry : fs::directory_iterator(samples))
+    if (entry.path().extension() == ".png") arguments += " " + entry.path().string(), ++count;
+  ASSERT_GT(count, 0);
+  auto result = run_cli(arguments);
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_EQ(std::count(result.output.begin(), result.output.end(), '%'), count) << result.output;
+}
+
+}  // namespace

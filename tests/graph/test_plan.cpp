@@ -1,0 +1,54 @@
+#include "graph/passes.h"
+#include "graph/plan.h"
+#include "random_layers.h"
+#include "support/device_test.h"
+
+namespace vkvision {
+namespace {
+
+class PlanTest : public testing::DeviceTest {};
+
+TEST_F(PlanTest, ReplaysTheRecordedCommandBufferWithNewInputs) {
+  const auto list = graph::optimize(testing::small_network(3, 16, 5, 3));
+  graph::Plan plan(context_ptr(), pipelines(), list, 1, 10, 10);
+  EXPECT_EQ(plan.dispatch_count(), list.layers.size());
+  std::vector<float> first(plan.output_count()), second(plan.output_count()), again(plan.output_count());
+  const auto a = random_values(plan.input_count(), 1), b = random_values(plan.input_count(), 2);
+  plan.run(a, first);
+  plan.run(b, second);
+  plan.run(a, again);
+  EXPECT_EQ(first, again);
+  EXPECT_NE(first, second);
+}
+
+TEST_F(PlanTest, BatchRowsAreIndependent) {
+  const auto list = graph::optimize(testing::small_network(3, 16, 5, 3));
+  graph::Plan single(context_ptr(), pipelines(), list, 1, 10, 10);
+  graph::Plan batched(context_ptr(), pipelines(), list, 3, 10, 10);
+  const auto input = random_values(batched.input_count(), 5);
+  std::vector<float> all(batched.output_count());
+  batched.run(input, all);
+  for (int row = 0; row < 3; ++row) {
+    std::vector<float> one(single.output_count());
+    single.run(std::span<const float>(input).subspan(row * single.input_count(), single.input_count()), one);
+    for (size_t i = 0; i < one.size(); ++i) EXPECT_NEAR(all[row * one.size() + i], one[i], 1e-5);
+  }
+}
+
+TEST_F(PlanTest, ProfileReportsEveryLayer) {
+  const auto list = graph::optimize(testing::small_network(3, 16, 5, 3));
+  graph::Plan plan(context_ptr(), pipelines(), list, 1, 10, 10);
+  const auto timings = plan.profile(random_values(plan.input_count(), 1));
+  ASSERT_EQ(timings.size(), list.layers.size());
+  for (const auto& t : timings) EXPECT_GE(t.milliseconds, 0.0) << t.name;
+}
+
+TEST_F(PlanTest, MismatchedInputSizeIsAnInputError) {
+  const auto list = graph::optimize(testing::small_network(3, 16, 5, 3));
+  graph::Plan plan(context_ptr(), pipelines(), list, 1, 10, 10);
+  std::vector<float> wrong(plan.input_count() + 1), output(plan.output_count());
+  EXPECT_THROW(plan.run(wrong, output), InputError);
+}
+
+}  // namespace
+}  // namespace vkvision

@@ -1,0 +1,136 @@
+// ConvNeXt against PyTorch: fixtures made by tools/make_convnext_fixtures.py (torchvision's own
+// model, and our re-expressions of the official and timm definitions) are loaded through the real
+// checkpoint loaders and must give PyTorch's logits.
+#include <cstdlib>
+#include <filesystem>
+
+#include "io/npy.h"
+#include "models/convnext.h"
+#include "support/device_test.h"
+#include "vkvision/vkvision.h"
+
+namespace vkvision {
+namespace {
+
+std::filesystem::path fixture(const std::string& name) {
+  const char* dir = std::getenv("VKVISION_FIXTURES");
+  return std::filesystem::path(dir ? dir : "tests/fixtures") / "convnext" / name;
+}
+
+class ConvNextTest : public testing::DeviceTest {
+ protected:
+  static std::shared_ptr<Runtime> runtime() {
+    static std::shared_ptr<Runtime> shared = [] {
+      DeviceOptions options;
+      options.validation = true;
+      return Runtime::create(options);
+    }();
+    return shared;
+  }
+
+  void TearDown() override {
+    DeviceTest::TearDown();
+    for (const auto& message : runtime()->validation_messages()) ADD_FAILURE() << "validation: " << message;
+  }
+
+  void expect_pytorch_logits(const std::string& weights, const std::string& logits_file, const std::string& naming) {
+    const Model model = Model::load(fixture(weights));
+    EXPECT_EQ(model.info().family, "convnext");
+    EXPECT_EQ(model.info().naming, naming);
+    const io::NpyArray input = io::read_npy(fixture("input.npy"));
+    const io::NpyArray expected = io::read_npy(fixture(logits_file));
+    Session session(runtime(), model,
+                    {.batch = static_cast<uint32_t>(input.shape[0]), .input_size = static_cast<uint32_t>(input.shape[2])});
+    const std::vector<float> logits = session.run(input.data);
+    ASSERT_EQ(logits.size(), expected.data.size());
+    // Both sides compute in fp32 with different summation orders; over ~10 layers, each with
+    // sums of up to 4*C terms and LayerNorm renormalising, the difference stays near 1e-5 of the
+    // logit scale (O(1..10)). 2e-4 absolute + 2e-4 relative leaves a 10x margin and still
+    // catches any real error (a wrong epsilon, GELU form or channel order moves logits by >1e-2).
+    EXPECT_LE(testing::worst_tolerance_ratio(logits, expected.data, 2e-4, 2e-4), 1.0);
+  }
+};
+
+TEST_F(ConvNextTest, TorchvisionCheckpointMatchesPyTorch) {
+  expect_pytorch_logits("torchvision.pth", "torchvision_logits.npy", "torchvision");
+}
+
+TEST_F(ConvNextTest, OfficialCheckpointWrappedInModelDictMatchesPyTorch) {
+  expect_pytorch_logits("official.pth", "official_logits.npy", "official");
+}
+
+TEST_F(ConvNextTest, TimmSafetensorsMatchesPyTorch) {
+  expect_pytorch_logits("timm.safetensors", "timm_logits.npy", "timm");
+}
+
+TEST_F(ConvNextTest, TimmConvMlpFormMatchesPyTorch) {
+  expect_pytorch_logits("timm_convmlp.safetensors", "timm_convmlp_logits.npy", "timm");
+}
+
+TEST_F(ConvNextTest, UnoptimisedListGivesTheSameLogits) {
+  const Model optimized = Model::load(fixture("timm.safetensors"));
+  const Model plain = Model::load(fixture("timm.safetensors"), {.optimize = false});
+  const io::NpyArray input = io::read_npy(fixture("input.npy"));
+  SessionOptions options{.batch = static_cast<uint32_t>(input.shape[0]), .input_size = static_cast<uint32_t>(input.shape[2])};
+  Session fast(runtime(), optimized, options), slow(runtime(), plain, options);
+  EXPECT_LT(fast.dispatch_count(), slow.dispatch_count());
+  EXPECT_LE(testing::worst_tolerance_ratio(fast.run(input.data), slow.run(input.data), 2e-4, 2e-4), 1.0);
+}
+
+TEST_F(ConvNextTest, ConfigurationIsInferredFromTensorShapes) {
+  const Model model = Model::load(fixture("timm.safetensors"));
+  EXPECT_EQ(model.info().config, "depths 1,2,3,1 dims 12,20,36,44 patch 4 in_chans 3 classes 10");
+  EXPECT_EQ(model.info().num_classes, 10u);
+  EXPECT_EQ(model.info().variant, "custom");
+}
+
+TEST_F(ConvNextTest, BlockHasThreeDispatchesAfterFusion) {
+  const Model model = Model::preset("convnext_atto");
+  Session session(runtime(), model, {.batch = 1, .input_size = 64});
+  // stem conv + LN, 3 downsamples x (LN + conv), 12 blocks x (dw, LN, fc1+gelu, fc2+gamma+residual),
+  // pool + LN + head.
+  EXPECT_EQ(session.dispatch_count(), 2u + 3 * 2 + 12 * 4 + 3);
+}
+
+TEST_F(ConvNextTest, PresetThatDisagreesWithTheFileIsAnInputError) {
+  try {
+    Model::load(fixture("timm.safetensors"), {.preset = "convnext_tiny"});
+    FAIL() << "expected InputError";
+  } catch (const InputError& error) {
+    EXPECT_NE(std::string(error.what()).find("timm.safetensors"), std::string::npos) << error.what();
+    EXPECT_NE(std::string(error.what()).find("convnext_tiny"), std::string::npos) << error.what();
+  }
+}
+
+TEST_F(ConvNextTest, MissingTensorIsNamedInTheError) {
+  const auto& family = models::convnext_family();
+  auto source = family.random_weights("convnext_atto", 1);
+  std::map<std::string, graph::HostTensor> tensors;
+  for (const auto& name : source.names())
+    if (name != "stages.2.blocks.3.mlp.fc2.bias") tensors[name] = source.get(name);
+  auto broken = models::WeightSource::from_tensors(std::move(tensors), "broken.safetensors");
+  try {
+    family.build(broken, "");
+    FAIL() << "expected InputError";
+  } catch (const InputError& error) {
+    EXPECT_STREQ(error.what(), "broken.safetensors: missing tensor 'stages.2.blocks.3.mlp.fc2.bias'");
+  }
+}
+
+TEST_F(ConvNextTest, WrongTensorShapeIsNamedInTheError) {
+  const auto& family = models::convnext_family();
+  auto source = family.random_weights("convnext_atto", 1);
+  std::map<std::string, graph::HostTensor> tensors;
+  for (const auto& name : source.names()) tensors[name] = source.get(name);
+  tensors["stages.1.blocks.0.norm.weight"] = graph::HostTensor::from({81}, std::vector<float>(81, 1.0f));
+  auto broken = models::WeightSource::from_tensors(std::move(tensors), "broken.safetensors");
+  try {
+    family.build(broken, "");
+    FAIL() << "expected InputError";
+  } catch (const InputError& error) {
+    EXPECT_STREQ(error.what(), "broken.safetensors: tensor 'stages.1.blocks.0.norm.weight' has shape [81], expected [80]");
+  }
+}
+
+}  // namespace
+}  // namespace vkvision

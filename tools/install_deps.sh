@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package vkvision needs to build, test and train its default model.
+set -euo pipefail
+packages=(
+  build-essential cmake pkg-config
+  libvulkan-dev glslc spirv-tools mesa-vulkan-drivers vulkan-validationlayers vulkan-tools
+  nlohmann-json3-dev libcli11-dev libstb-dev zlib1g-dev libgtest-dev
+  dataset-fashion-mnist
+)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

@@ -11,7 +11,9 @@ layout(local_size_x = 64) in;
 layout(constant_id = 0) const int ACTIVATION = ACTIVATION_NONE;
 layout(constant_id = 1) const bool HAS_RESIDUAL = false;
 
-layout(binding = 0) readonly buffer Input { float x[]; };
+// Read as vec4: when K is a multiple of 4 every row starts on a vec4 and the main loop loads
+// four k-steps of a row at once (loads, not FMAs, bound lavapipe; see LAVAPIPE.md).
+layout(binding = 0) readonly buffer Input { vec4 x4[]; };
 layout(binding = 1) readonly buffer Weight { vec4 w[]; };
 layout(binding = 2) readonly buffer Bias { vec4 bias[]; };
 layout(binding = 3) writeonly buffer Output { float y[]; };
@@ -38,21 +40,24 @@ void main() {
   vec4 b = bias[tile_n];
   vec4 acc0 = b, acc1 = b, acc2 = b, acc3 = b;
   uint k = 0;
-  for (; k + 4 <= p.K; k += 4) {
-    [[unroll]] for (uint j = 0; j < 4; ++j) {
-      vec4 wk = w[(k + j) * p.N4 + tile_n];
-      acc0 += x[r0 + k + j] * wk;
-      acc1 += x[r1 + k + j] * wk;
-      acc2 += x[r2 + k + j] * wk;
-      acc3 += x[r3 + k + j] * wk;
+  if ((p.K & 3u) == 0) {
+    for (; k < p.K; k += 4) {
+      vec4 a0 = x4[(r0 + k) >> 2], a1 = x4[(r1 + k) >> 2], a2 = x4[(r2 + k) >> 2], a3 = x4[(r3 + k) >> 2];
+      [[unroll]] for (uint j = 0; j < 4; ++j) {
+        vec4 wk = w[(k + j) * p.N4 + tile_n];
+        acc0 += a0[j] * wk;
+        acc1 += a1[j] * wk;
+        acc2 += a2[j] * wk;
+        acc3 += a3[j] * wk;
+      }
     }
   }
   for (; k < p.K; ++k) {
     vec4 wk = w[k * p.N4 + tile_n];
-    acc0 += x[r0 + k] * wk;
-    acc1 += x[r1 + k] * wk;
-    acc2 += x[r2 + k] * wk;
-    acc3 += x[r3 + k] * wk;
+    acc0 += x4[(r0 + k) >> 2][(r0 + k) & 3u] * wk;
+    acc1 += x4[(r1 + k) >> 2][(r1 + k) & 3u] * wk;
+    acc2 += x4[(r2 + k) >> 2][(r2 + k) & 3u] * wk;
+    acc3 += x4[(r3 + k) >> 2][(r3 + k) & 3u] * wk;
   }
   vec4 acc[4] = vec4[4](activate(acc0, ACTIVATION), activate(acc1, ACTIVATION), activate(acc2, ACTIVATION),
                         activate(acc3, ACTIVATION));

@@ -2,6 +2,7 @@
 #include "graph/plan.h"
 #include "random_layers.h"
 #include "support/device_test.h"
+#include "vkvision/error.h"
 
 namespace vkvision {
 namespace {

@@ -1,5 +1,7 @@
 # Compiles every shaders/*.comp with glslc (Vulkan 1.2), validates it with spirv-val and embeds the
 # SPIR-V words into a generated C++ table. Adding a .comp file registers it: no hand-kept list.
+# A source may declare variants compiled from the same file with extra defines, one per line:
+#   // @variant gemm_texel -DTEXEL_OPERANDS=1
 function(vkvision_embed_shaders target shader_dir)
   file(GLOB shader_sources CONFIGURE_DEPENDS ${shader_dir}/*.comp)
   file(GLOB shader_includes CONFIGURE_DEPENDS ${shader_dir}/include/*.glsl)
@@ -8,20 +10,32 @@ function(vkvision_embed_shaders target shader_dir)
   set(generated_sources)
   set(names)
   foreach(source ${shader_sources})
-    get_filename_component(name ${source} NAME_WE)
-    set(spv ${out_dir}/${name}.spv)
-    set(cpp ${out_dir}/${name}.spv.cpp)
-    add_custom_command(
-      OUTPUT ${cpp}
-      COMMAND ${GLSLC} --target-env=vulkan1.2 -O -I ${shader_dir}/include -o ${spv} ${source}
-      COMMAND ${SPIRV_VAL} --target-env vulkan1.2 ${spv}
-      COMMAND ${CMAKE_COMMAND} -DSPV=${spv} -DOUT=${cpp} -DNAME=${name}
-              -P ${PROJECT_SOURCE_DIR}/cmake/SpirvToCpp.cmake
-      DEPENDS ${source} ${shader_includes} ${PROJECT_SOURCE_DIR}/cmake/SpirvToCpp.cmake
-      COMMENT "glslc + spirv-val ${name}.comp"
-      VERBATIM)
-    list(APPEND generated_sources ${cpp})
-    list(APPEND names ${name})
+    get_filename_component(base_name ${source} NAME_WE)
+    set(variants "${base_name}")
+    set(variant_defines_${base_name} "")
+    file(STRINGS ${source} variant_lines REGEX "^// @variant ")
+    foreach(line ${variant_lines})
+      string(REGEX REPLACE "^// @variant +" "" line "${line}")
+      separate_arguments(parts UNIX_COMMAND "${line}")
+      list(POP_FRONT parts variant_name)
+      list(APPEND variants ${variant_name})
+      set(variant_defines_${variant_name} ${parts})
+    endforeach()
+    foreach(name ${variants})
+      set(spv ${out_dir}/${name}.spv)
+      set(cpp ${out_dir}/${name}.spv.cpp)
+      add_custom_command(
+        OUTPUT ${cpp}
+        COMMAND ${GLSLC} --target-env=vulkan1.2 -O ${variant_defines_${name}} -I ${shader_dir}/include -o ${spv} ${source}
+        COMMAND ${SPIRV_VAL} --target-env vulkan1.2 ${spv}
+        COMMAND ${CMAKE_COMMAND} -DSPV=${spv} -DOUT=${cpp} -DNAME=${name}
+                -P ${PROJECT_SOURCE_DIR}/cmake/SpirvToCpp.cmake
+        DEPENDS ${source} ${shader_includes} ${PROJECT_SOURCE_DIR}/cmake/SpirvToCpp.cmake
+        COMMENT "glslc + spirv-val ${name}"
+        VERBATIM)
+      list(APPEND generated_sources ${cpp})
+      list(APPEND names ${name})
+    endforeach()
   endforeach()
   # The registry maps shader names to their words.
   set(registry ${out_dir}/shader_registry.cpp)

@@ -3,6 +3,12 @@
 // Register-blocked: each invocation owns a 4x4 output tile held in four vec4 accumulators (about
 // 16 scalars, the sweet spot on lavapipe's 8-wide SIMD; see LAVAPIPE.md). W is pre-transposed to
 // [K, N4*4] (N padded to a multiple of 4) at load so a row of the tile is one vec4 load.
+//
+// Two operand paths from this one source:
+//   gemm:        X and W in storage buffers; any K.
+//   gemm_texel:  X and W read through RGBA32F uniform texel buffers (K a multiple of 4). On lavapipe a
+//                texel fetch is branch-free and about 4x cheaper per float than a storage load.
+// @variant gemm_texel -DTEXEL_OPERANDS=1
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
 #include "activation.glsl"
@@ -11,10 +17,19 @@ layout(local_size_x = 64) in;
 layout(constant_id = 0) const int ACTIVATION = ACTIVATION_NONE;
 layout(constant_id = 1) const bool HAS_RESIDUAL = false;
 
-// Read as vec4: when K is a multiple of 4 every row starts on a vec4 and the main loop loads
-// four k-steps of a row at once (loads, not FMAs, bound lavapipe; see LAVAPIPE.md).
-layout(binding = 0) readonly buffer Input { vec4 x4[]; };
-layout(binding = 1) readonly buffer Weight { vec4 w[]; };
+#if TEXEL_OPERANDS
+layout(binding = 0) uniform samplerBuffer x4;
+layout(binding = 1) uniform samplerBuffer w;
+#define LOAD_X4(index) texelFetch(x4, int(index))
+#define LOAD_W(index) texelFetch(w, int(index))
+#else
+// Read as vec4: when K is a multiple of 4 every row starts on a vec4 and the main loop loads four
+// k-steps of a row at once (loads, not FMAs, bound lavapipe).
+layout(binding = 0) readonly buffer Input { vec4 x4_data[]; };
+layout(binding = 1) readonly buffer Weight { vec4 w_data[]; };
+#define LOAD_X4(index) x4_data[index]
+#define LOAD_W(index) w_data[index]
+#endif
 layout(binding = 2) readonly buffer Bias { vec4 bias[]; };
 layout(binding = 3) writeonly buffer Output { float y[]; };
 layout(binding = 4) readonly buffer Residual { float residual[]; };
@@ -42,9 +57,10 @@ void main() {
   uint k = 0;
   if ((p.K & 3u) == 0) {
     for (; k < p.K; k += 4) {
-      vec4 a0 = x4[(r0 + k) >> 2], a1 = x4[(r1 + k) >> 2], a2 = x4[(r2 + k) >> 2], a3 = x4[(r3 + k) >> 2];
+      vec4 a0 = LOAD_X4((r0 + k) >> 2), a1 = LOAD_X4((r1 + k) >> 2), a2 = LOAD_X4((r2 + k) >> 2),
+           a3 = LOAD_X4((r3 + k) >> 2);
       [[unroll]] for (uint j = 0; j < 4; ++j) {
-        vec4 wk = w[(k + j) * p.N4 + tile_n];
+        vec4 wk = LOAD_W((k + j) * p.N4 + tile_n);
         acc0 += a0[j] * wk;
         acc1 += a1[j] * wk;
         acc2 += a2[j] * wk;
@@ -52,13 +68,15 @@ void main() {
       }
     }
   }
+#if !TEXEL_OPERANDS
   for (; k < p.K; ++k) {
-    vec4 wk = w[k * p.N4 + tile_n];
-    acc0 += x4[(r0 + k) >> 2][(r0 + k) & 3u] * wk;
-    acc1 += x4[(r1 + k) >> 2][(r1 + k) & 3u] * wk;
-    acc2 += x4[(r2 + k) >> 2][(r2 + k) & 3u] * wk;
-    acc3 += x4[(r3 + k) >> 2][(r3 + k) & 3u] * wk;
+    vec4 wk = LOAD_W(k * p.N4 + tile_n);
+    acc0 += x4_data[(r0 + k) >> 2][(r0 + k) & 3u] * wk;
+    acc1 += x4_data[(r1 + k) >> 2][(r1 + k) & 3u] * wk;
+    acc2 += x4_data[(r2 + k) >> 2][(r2 + k) & 3u] * wk;
+    acc3 += x4_data[(r3 + k) >> 2][(r3 + k) & 3u] * wk;
   }
+#endif
   vec4 acc[4] = vec4[4](activate(acc0, ACTIVATION), activate(acc1, ACTIVATION), activate(acc2, ACTIVATION),
                         activate(acc3, ACTIVATION));
   const uint n0 = tile_n * 4;

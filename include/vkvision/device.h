@@ -32,6 +32,11 @@ struct DeviceInfo {
   std::array<uint32_t, 3> max_workgroup_count{};
   uint32_t max_push_constants_size = 0;
   uint64_t min_storage_buffer_offset_alignment = 0;
+  uint64_t min_texel_buffer_offset_alignment = 0;
+  uint32_t max_texel_buffer_elements = 0;
+  // RGBA32F uniform texel buffers: the cheapest loads on lavapipe (LAVAPIPE.md); kernels use them
+  // when this is set and the operand fits max_texel_buffer_elements.
+  bool texel_buffer_rgba32f = false;
   uint64_t device_local_bytes = 0;
   bool unified_memory = false;  // a device-local memory type is also host-visible
 

@@ -83,7 +83,7 @@ Plan::Plan(std::shared_ptr<vk::Context> context, vk::PipelineCache& pipelines, c
   input_shape_ = shapes_.at(list_.input);
   output_shape_ = shapes_.at(list_.output);
   const DeviceInfo& info = context_->info();
-  const uint64_t alignment = std::max<uint64_t>(16, info.min_storage_buffer_offset_alignment);
+  const uint64_t alignment = vk::binding_alignment(info);
   auto check_range = [&](const std::string& what, uint64_t bytes) {
     if (bytes > info.max_storage_buffer_range)
       throw DeviceError("tensor '" + what + "' needs " + std::to_string(bytes) +

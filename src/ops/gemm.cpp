@@ -1,5 +1,7 @@
 #include "ops/gemm.h"
 
+#include "vkvision/error.h"
+
 namespace vkvision::ops {
 namespace {
 constexpr uint32_t kLocalSize = 64;  // local_size_x in gemm.comp
@@ -20,12 +22,25 @@ std::vector<float> pack_vec4_padded(std::span<const float> values, uint32_t n) {
   return packed;
 }
 
-vk::Dispatch gemm(const DeviceInfo& device, const GemmShape& shape, Activation activation, const GemmBuffers& buffers) {
+bool gemm_texel_supported(const DeviceInfo& device, const GemmShape& shape) {
+  const uint64_t input_texels = uint64_t(shape.m) * shape.k / 4, weight_texels = uint64_t(shape.k) * quads(shape.n);
+  return device.texel_buffer_rgba32f && shape.k % 4 == 0 && input_texels <= device.max_texel_buffer_elements &&
+         weight_texels <= device.max_texel_buffer_elements;
+}
+
+vk::Dispatch gemm(const DeviceInfo& device, const GemmShape& shape, Activation activation, const GemmBuffers& buffers,
+                  GemmOperands operands) {
+  const bool texel = operands == GemmOperands::Texel ||
+                     (operands == GemmOperands::Auto && gemm_texel_supported(device, shape));
+  if (texel && !gemm_texel_supported(device, shape))
+    throw Error("gemm: the texel-buffer path needs K % 4 == 0 and RGBA32F texel buffers (K = " +
+                std::to_string(shape.k) + ")");
   struct {
     uint32_t m, n, k, n4;
   } push{shape.m, shape.n, shape.k, quads(shape.n)};
   vk::Dispatch dispatch;
-  dispatch.shader = "gemm";
+  dispatch.shader = texel ? "gemm_texel" : "gemm";
+  dispatch.texel = texel ? 0b11u : 0u;
   dispatch.specialization = {static_cast<int32_t>(activation), buffers.residual ? 1 : 0};
   // Without a residual the binding still needs a valid buffer; the shader never reads it.
   dispatch.buffers = {buffers.input, buffers.weight, buffers.bias, buffers.output,

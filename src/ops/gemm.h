@@ -29,6 +29,16 @@ struct GemmBuffers {
   std::optional<vk::BufferSlice> residual;  // [M, N], added after the activation
 };
 
-vk::Dispatch gemm(const DeviceInfo& device, const GemmShape& shape, Activation activation, const GemmBuffers& buffers);
+enum class GemmOperands {
+  Auto,     // texel buffers where the device has them and the shape allows, else storage buffers
+  Storage,  // storage buffers: any K
+  Texel,    // RGBA32F uniform texel buffers: K % 4 == 0 and operands within max_texel_buffer_elements
+};
+
+// Whether the texel-buffer path can run this shape on this device.
+bool gemm_texel_supported(const DeviceInfo& device, const GemmShape& shape);
+
+vk::Dispatch gemm(const DeviceInfo& device, const GemmShape& shape, Activation activation, const GemmBuffers& buffers,
+                  GemmOperands operands = GemmOperands::Auto);
 
 }  // namespace vkvision::ops

@@ -138,6 +138,11 @@ DeviceInfo query_device_info(VkPhysicalDevice physical_device, uint32_t index) {
   info.max_workgroup_invocations = limits.maxComputeWorkGroupInvocations;
   info.max_push_constants_size = limits.maxPushConstantsSize;
   info.min_storage_buffer_offset_alignment = limits.minStorageBufferOffsetAlignment;
+  info.min_texel_buffer_offset_alignment = limits.minTexelBufferOffsetAlignment;
+  info.max_texel_buffer_elements = limits.maxTexelBufferElements;
+  VkFormatProperties format{};
+  vkGetPhysicalDeviceFormatProperties(physical_device, VK_FORMAT_R32G32B32A32_SFLOAT, &format);
+  info.texel_buffer_rgba32f = format.bufferFeatures & VK_FORMAT_FEATURE_UNIFORM_TEXEL_BUFFER_BIT;
   for (uint32_t i = 0; i < memory.memoryHeapCount; ++i)
     if (memory.memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT)
       info.device_local_bytes = std::max<uint64_t>(info.device_local_bytes, memory.memoryHeaps[i].size);

@@ -1,5 +1,7 @@
 #include "vk/memory.h"
 
+#include <algorithm>
+
 #include <cstring>
 
 #include "vk/check.h"
@@ -43,18 +45,23 @@ uint32_t choose_memory_type(const Context& context, uint32_t allowed_types, Memo
 
 }  // namespace
 
+VkDeviceSize binding_alignment(const DeviceInfo& info) {
+  return std::max<VkDeviceSize>({16, info.min_storage_buffer_offset_alignment, info.min_texel_buffer_offset_alignment});
+}
+
 bool device_memory_mappable(const Context& context) {
   return context.info().unified_memory && !context.force_staging();
 }
 
 Arena::Arena(std::shared_ptr<Context> context, VkDeviceSize size, MemoryUse use, const std::string& purpose)
     : context_(std::move(context)), size_(size) {
-  alignment_ = std::max<VkDeviceSize>(16, context_->info().min_storage_buffer_offset_alignment);
+  alignment_ = binding_alignment(context_->info());
   if (size == 0) return;
   VkDevice device = context_->device();
   VkBufferCreateInfo buffer_info{.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
                                  .size = size,
-                                 .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
+                                 .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT |
+                                          VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
                                           VK_BUFFER_USAGE_TRANSFER_DST_BIT,
                                  .sharingMode = VK_SHARING_MODE_EXCLUSIVE};
   VKV_CHECK(vkCreateBuffer(device, &buffer_info, nullptr, &buffer_));

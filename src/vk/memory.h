@@ -59,6 +59,9 @@ class Arena {
   std::byte* mapped_ = nullptr;
 };
 
+// The offset alignment every tensor slice gets: valid for storage and texel-buffer bindings alike.
+VkDeviceSize binding_alignment(const DeviceInfo& info);
+
 // Rounds up to a multiple of alignment (a power of two or any positive value).
 inline VkDeviceSize align_up(VkDeviceSize value, VkDeviceSize alignment) {
   return (value + alignment - 1) / alignment * alignment;

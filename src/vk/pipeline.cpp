@@ -90,10 +90,14 @@ const Pipeline& PipelineCache::get(const PipelineKey& key) {
   VkDevice device = context_->device();
   auto pipeline = std::make_unique<Pipeline>();
   pipeline->buffer_count = key.buffer_count;
+  pipeline->texel_bindings = key.texel_bindings;
 
   std::vector<VkDescriptorSetLayoutBinding> bindings(key.buffer_count);
   for (uint32_t i = 0; i < key.buffer_count; ++i)
-    bindings[i] = {.binding = i, .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, .descriptorCount = 1,
+    bindings[i] = {.binding = i,
+                   .descriptorType = (key.texel_bindings >> i) & 1 ? VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER
+                                                                    : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+                   .descriptorCount = 1,
                    .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT};
   VkDescriptorSetLayoutCreateInfo set_info{.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
                                            .bindingCount = key.buffer_count,

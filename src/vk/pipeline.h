@@ -21,7 +21,8 @@ constexpr uint32_t kPushConstantBytes = 128;
 struct PipelineKey {
   std::string shader;                   // name of shaders/<shader>.comp
   std::vector<int32_t> specialization;  // constant_id 0, 1, ... in order
-  uint32_t buffer_count = 0;            // storage buffers at bindings 0..buffer_count-1
+  uint32_t buffer_count = 0;            // buffers at bindings 0..buffer_count-1
+  uint32_t texel_bindings = 0;          // bit i: binding i is an RGBA32F uniform texel buffer, else storage
   auto operator<=>(const PipelineKey&) const = default;
 };
 
@@ -30,6 +31,7 @@ struct Pipeline {
   VkPipelineLayout layout = VK_NULL_HANDLE;
   VkPipeline pipeline = VK_NULL_HANDLE;
   uint32_t buffer_count = 0;
+  uint32_t texel_bindings = 0;
 };
 
 class PipelineCache {

@@ -39,14 +39,16 @@ DispatchProgram::DispatchProgram(Context& context, PipelineCache& pipelines, std
     if (dispatch.push.size() > kPushConstantBytes) throw Error("internal: push constants too large for " + dispatch.shader);
     descriptor_count += static_cast<uint32_t>(dispatch.buffers.size());
     pipelines_.push_back(&pipelines.get(
-        {dispatch.shader, dispatch.specialization, static_cast<uint32_t>(dispatch.buffers.size())}));
+        {dispatch.shader, dispatch.specialization, static_cast<uint32_t>(dispatch.buffers.size()), dispatch.texel}));
     if (layers_.empty() || layers_.back() != dispatch.layer) layers_.push_back(dispatch.layer);
   }
-  VkDescriptorPoolSize pool_size{.type = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, .descriptorCount = std::max(1u, descriptor_count)};
+  VkDescriptorPoolSize pool_sizes[2] = {
+      {.type = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, .descriptorCount = std::max(1u, descriptor_count)},
+      {.type = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, .descriptorCount = std::max(1u, descriptor_count)}};
   VkDescriptorPoolCreateInfo pool_info{.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
                                        .maxSets = static_cast<uint32_t>(dispatches_.size()),
-                                       .poolSizeCount = 1,
-                                       .pPoolSizes = &pool_size};
+                                       .poolSizeCount = 2,
+                                       .pPoolSizes = pool_sizes};
   VKV_CHECK(vkCreateDescriptorPool(context_.device(), &pool_info, nullptr, &pool_));
   sets_.resize(dispatches_.size());
   for (size_t i = 0; i < dispatches_.size(); ++i) {
@@ -57,13 +59,29 @@ DispatchProgram::DispatchProgram(Context& context, PipelineCache& pipelines, std
     VKV_CHECK(vkAllocateDescriptorSets(context_.device(), &allocate_info, &sets_[i]));
     const auto& buffers = dispatches_[i].buffers;
     std::vector<VkDescriptorBufferInfo> infos(buffers.size());
+    std::vector<VkBufferView> views(buffers.size());
     std::vector<VkWriteDescriptorSet> writes(buffers.size());
     for (uint32_t b = 0; b < buffers.size(); ++b) {
       if (!buffers[b].buffer || buffers[b].size == 0)
         throw Error("internal: " + dispatches_[i].shader + " binding " + std::to_string(b) + " is empty");
-      infos[b] = {.buffer = buffers[b].buffer, .offset = buffers[b].offset, .range = buffers[b].size};
       writes[b] = {.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, .dstSet = sets_[i], .dstBinding = b,
-                   .descriptorCount = 1, .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, .pBufferInfo = &infos[b]};
+                   .descriptorCount = 1};
+      if ((dispatches_[i].texel >> b) & 1) {
+        // Whole texels only: a view's range must be a multiple of the 16-byte element.
+        VkBufferViewCreateInfo view_info{.sType = VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO,
+                                         .buffer = buffers[b].buffer,
+                                         .format = VK_FORMAT_R32G32B32A32_SFLOAT,
+                                         .offset = buffers[b].offset,
+                                         .range = buffers[b].size / 16 * 16};
+        VKV_CHECK(vkCreateBufferView(context_.device(), &view_info, nullptr, &views[b]));
+        views_.push_back(views[b]);
+        writes[b].descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
+        writes[b].pTexelBufferView = &views[b];
+      } else {
+        infos[b] = {.buffer = buffers[b].buffer, .offset = buffers[b].offset, .range = buffers[b].size};
+        writes[b].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+        writes[b].pBufferInfo = &infos[b];
+      }
     }
     vkUpdateDescriptorSets(context_.device(), static_cast<uint32_t>(writes.size()), writes.data(), 0, nullptr);
   }
@@ -95,6 +113,7 @@ DispatchProgram::DispatchProgram(Context& context, PipelineCache& pipelines, std
 }
 
 DispatchProgram::~DispatchProgram() {
+  for (VkBufferView view : views_) vkDestroyBufferView(context_.device(), view, nullptr);
   if (pool_) vkDestroyDescriptorPool(context_.device(), pool_, nullptr);
 }
 

@@ -18,6 +18,7 @@ struct Dispatch {
   std::vector<int32_t> specialization;
   std::vector<BufferSlice> buffers;  // bindings 0..n-1
   uint32_t written = 0;              // bit i set: the shader writes binding i
+  uint32_t texel = 0;                // bit i set: binding i is read as an RGBA32F uniform texel buffer
   std::vector<std::byte> push;       // at most kPushConstantBytes
   std::array<uint32_t, 3> groups{1, 1, 1};
   int layer = -1;                    // the layer this dispatch implements (for per-layer timing)
@@ -56,6 +57,7 @@ class DispatchProgram {
   std::vector<Dispatch> dispatches_;
   std::vector<const Pipeline*> pipelines_;
   std::vector<VkDescriptorSet> sets_;
+  std::vector<VkBufferView> views_;
   std::vector<int> layers_;
   VkDescriptorPool pool_ = VK_NULL_HANDLE;
 };

@@ -4,6 +4,11 @@
 // Each invocation computes 4 output pixels x 4 output channels. Weights are laid out at load as
 // [KH][KW][IC/groups][OC4*4]. Grouped convolutions need OC/groups to be a multiple of 4 so a tile's
 // four channels share one group (the host checks; depthwise has its own kernel).
+//
+//   conv2d:        storage buffers; NCHW or NHWC input, any channel count.
+//   conv2d_texel:  NHWC input and weights through RGBA32F texel buffers, IC/groups a multiple of 4:
+//                  four input channels per load (see gemm.comp for why texel fetches).
+// @variant conv2d_texel -DTEXEL_OPERANDS=1
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
 #include "activation.glsl"
@@ -12,8 +17,15 @@ layout(local_size_x = 64) in;
 layout(constant_id = 0) const bool INPUT_NCHW = false;
 layout(constant_id = 1) const int ACTIVATION = ACTIVATION_NONE;
 
+#if TEXEL_OPERANDS
+layout(binding = 0) uniform samplerBuffer x4;
+layout(binding = 1) uniform samplerBuffer w_texels;
+#define LOAD_W(index) texelFetch(w_texels, int(index))
+#else
 layout(binding = 0) readonly buffer Input { float x[]; };
-layout(binding = 1) readonly buffer Weight { vec4 w[]; };
+layout(binding = 1) readonly buffer Weight { vec4 w_data[]; };
+#define LOAD_W(index) w_data[index]
+#endif
 layout(binding = 2) readonly buffer Bias { vec4 bias[]; };
 layout(binding = 3) writeonly buffer Output { float y[]; };
 
@@ -60,13 +72,24 @@ void main() {
         valid[i] = ih >= 0 && iw >= 0 && ih < int(p.IH) && iw < int(p.IW);
         base[i] = valid[i] ? input_index(n[i], uint(ih), uint(iw), ic_base) : 0;
       }
-      const uint stride_c = INPUT_NCHW ? p.IH * p.IW : 1;
       const uint w_base = (kh * p.KW + kw) * ic_per_group;
+#if TEXEL_OPERANDS
+      for (uint c = 0; c < ic_per_group; c += 4) {
+        vec4 xv[4];
+        [[unroll]] for (uint i = 0; i < 4; ++i) xv[i] = valid[i] ? texelFetch(x4, int((base[i] + c) >> 2)) : vec4(0.0);
+        [[unroll]] for (uint j = 0; j < 4; ++j) {
+          vec4 wk = LOAD_W((w_base + c + j) * p.OC4 + tile_n);
+          [[unroll]] for (uint i = 0; i < 4; ++i) acc[i] += xv[i][j] * wk;
+        }
+      }
+#else
+      const uint stride_c = INPUT_NCHW ? p.IH * p.IW : 1;
       for (uint c = 0; c < ic_per_group; ++c) {
-        vec4 wk = w[(w_base + c) * p.OC4 + tile_n];
+        vec4 wk = LOAD_W((w_base + c) * p.OC4 + tile_n);
         [[unroll]] for (uint i = 0; i < 4; ++i)
           if (valid[i]) acc[i] += x[base[i] + c * stride_c] * wk;
       }
+#endif
     }
   }
   const uint c0 = tile_n * 4;

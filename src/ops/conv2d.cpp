@@ -28,8 +28,13 @@ vk::Dispatch conv2d(const DeviceInfo& device, const Conv2dShape& s, Activation a
   struct {
     uint32_t n, ih, iw, ic, oh, ow, oc, oc4, kh, kw, sh, sw, ph, pw, groups;
   } push{s.n, s.ih, s.iw, s.ic, s.oh(), s.ow(), s.oc, quads(s.oc), s.kh, s.kw, s.sh, s.sw, s.ph, s.pw, s.groups};
+  const uint64_t input_texels = uint64_t(s.n) * s.ih * s.iw * s.ic / 4;
+  const bool texel = device.texel_buffer_rgba32f && !s.input_nchw && (s.ic / s.groups) % 4 == 0 &&
+                     input_texels <= device.max_texel_buffer_elements &&
+                     uint64_t(s.kh) * s.kw * (s.ic / s.groups) * push.oc4 <= device.max_texel_buffer_elements;
   vk::Dispatch dispatch;
-  dispatch.shader = "conv2d";
+  dispatch.shader = texel ? "conv2d_texel" : "conv2d";
+  dispatch.texel = texel ? 0b11u : 0u;
   dispatch.specialization = {s.input_nchw ? 1 : 0, static_cast<int32_t>(activation)};
   dispatch.buffers = {input, weight, bias, output};
   dispatch.written = 1u << 3;
@@ -53,12 +58,20 @@ vk::Dispatch depthwise_conv2d(const DeviceInfo& device, const Conv2dShape& s, co
   struct {
     uint32_t n, h, w, c, oh, ow, c4, kh, kw, sh, sw, ph, pw;
   } push{s.n, s.ih, s.iw, s.ic, s.oh(), s.ow(), quads(s.ic), s.kh, s.kw, s.sh, s.sw, s.ph, s.pw};
+  // Texel path: whole vec4 pixels (C % 4 == 0) within the device's texel-buffer limits.
+  const uint64_t input_texels = uint64_t(s.n) * s.ih * s.iw * s.ic / 4;
+  const bool texel = device.texel_buffer_rgba32f && s.ic % 4 == 0 &&
+                     input_texels <= device.max_texel_buffer_elements &&
+                     uint64_t(s.kh) * s.kw * push.c4 <= device.max_texel_buffer_elements;
   vk::Dispatch dispatch;
-  dispatch.shader = "depthwise_conv2d";
+  dispatch.shader = texel ? "depthwise_conv2d_texel" : "depthwise_conv2d";
+  dispatch.texel = texel ? 0b11u : 0u;
   dispatch.buffers = {input, weight, bias, output};
   dispatch.written = 1u << 3;
   dispatch.set_push(push);
-  dispatch.groups = vk::groups_for(static_cast<uint64_t>(s.n) * push.oh * push.ow * push.c4, kLocalSize, device);
+  // One invocation per (4 channels, 4 adjacent output columns) of each output row.
+  const uint64_t column_tiles = (push.ow + 3) / 4;
+  dispatch.groups = vk::groups_for(uint64_t(s.n) * push.oh * column_tiles * push.c4, kLocalSize, device);
   return dispatch;
 }
 

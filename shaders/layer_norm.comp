@@ -3,14 +3,17 @@
 // One pass: sum and sum of squares together. Both are taken about the row's first element, which
 // keeps E[d^2] - E[d]^2 from cancelling catastrophically when |mean| >> std, at no extra pass.
 // Biased variance and eps inside the square root, as torch.nn.functional.layer_norm.
+// HAS_RESIDUAL adds a residual after the normalisation: Swin v2's post-norm x + LN(f(x)).
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
 
 layout(local_size_x = 64) in;
+layout(constant_id = 0) const bool HAS_RESIDUAL = false;
 
 layout(binding = 0) readonly buffer Input { float x[]; };
 layout(binding = 1) readonly buffer Affine { float affine[]; };  // gamma[C] then beta[C]
 layout(binding = 2) writeonly buffer Output { float y[]; };
+layout(binding = 3) readonly buffer Residual { float residual[]; };
 
 layout(push_constant) uniform Params {
   uint rows;
@@ -33,6 +36,9 @@ void main() {
   const float variance = max(sum_squares / float(p.C) - mean_shifted * mean_shifted, 0.0);
   const float inv_std = inversesqrt(variance + p.eps);
   const float mean = shift + mean_shifted;
-  for (uint c = 0; c < p.C; ++c)
-    y[base + c] = (x[base + c] - mean) * inv_std * affine[c] + affine[p.C + c];
+  for (uint c = 0; c < p.C; ++c) {
+    float value = (x[base + c] - mean) * inv_std * affine[c] + affine[p.C + c];
+    if (HAS_RESIDUAL) value += residual[base + c];
+    y[base + c] = value;
+  }
 }

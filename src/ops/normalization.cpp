@@ -9,14 +9,17 @@ std::vector<float> pack_layer_norm_affine(std::span<const float> gamma, std::spa
 }
 
 vk::Dispatch layer_norm(const DeviceInfo& device, uint32_t rows, uint32_t channels, float eps,
-                        const vk::BufferSlice& input, const vk::BufferSlice& affine, const vk::BufferSlice& output) {
+                        const vk::BufferSlice& input, const vk::BufferSlice& affine, const vk::BufferSlice& output,
+                        const std::optional<vk::BufferSlice>& residual) {
   struct {
     uint32_t rows, channels;
     float eps;
   } push{rows, channels, eps};
   vk::Dispatch dispatch;
   dispatch.shader = "layer_norm";
-  dispatch.buffers = {input, affine, output};
+  dispatch.specialization = {residual ? 1 : 0};
+  // Without a residual the binding still needs a valid buffer; the shader never reads it.
+  dispatch.buffers = {input, affine, output, residual.value_or(input)};
   dispatch.written = 1u << 2;
   dispatch.set_push(push);
   dispatch.groups = vk::groups_for(rows, 64, device);

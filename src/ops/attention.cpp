@@ -1,0 +1,41 @@
+#include "ops/attention.h"
+
+#include "vkvision/error.h"
+
+namespace vkvision::ops {
+
+vk::Dispatch window_attention(const DeviceInfo& device, const WindowAttentionShape& s, const vk::BufferSlice& qkv,
+                              const vk::BufferSlice& qkv_bias, const vk::BufferSlice& position_bias,
+                              const vk::BufferSlice& head_scale, const vk::BufferSlice& output) {
+  if (s.heads == 0 || s.c % s.heads != 0 || (s.c / s.heads) % 4 != 0)
+    throw Error("window attention needs head_dim = C / heads to be a multiple of 4 (C " + std::to_string(s.c) +
+                ", heads " + std::to_string(s.heads) + ")");
+  struct {
+    uint32_t n, h, w, c, heads, window, shift_h, shift_w, padded_h, padded_w;
+  } push{s.n, s.h, s.w, s.c, s.heads, s.window, s.shift_h(), s.shift_w(), s.padded_h(), s.padded_w()};
+  vk::Dispatch dispatch;
+  dispatch.shader = "window_attention";
+  dispatch.specialization = {static_cast<int32_t>(s.c / s.heads / 4), s.cosine ? 1 : 0};
+  dispatch.buffers = {qkv, qkv_bias, position_bias, head_scale, output};
+  dispatch.written = 1u << 4;
+  dispatch.set_push(push);
+  const uint64_t invocations = uint64_t(s.n) * push.padded_h * push.padded_w * s.heads;
+  dispatch.groups = vk::groups_for(invocations, 64, device);
+  return dispatch;
+}
+
+vk::Dispatch patch_merge_gather(const DeviceInfo& device, uint32_t n, uint32_t h, uint32_t w, uint32_t c,
+                                const vk::BufferSlice& input, const vk::BufferSlice& output) {
+  struct {
+    uint32_t n, h, w, c;
+  } push{n, h, w, c};
+  vk::Dispatch dispatch;
+  dispatch.shader = "patch_merge_gather";
+  dispatch.buffers = {input, output};
+  dispatch.written = 1u << 1;
+  dispatch.set_push(push);
+  dispatch.groups = vk::groups_for(uint64_t(n) * ((h + 1) / 2) * ((w + 1) / 2) * 4 * c, 64, device);
+  return dispatch;
+}
+
+}  // namespace vkvision::ops

@@ -1,0 +1,33 @@
+// Swin's shifted-window attention as one kernel (shaders/window_attention.comp), and the
+// PatchMerging gather (shaders/patch_merge_gather.comp).
+#pragma once
+#include "vk/program.h"
+
+namespace vkvision::ops {
+
+struct WindowAttentionShape {
+  uint32_t n = 1, h = 0, w = 0, c = 0;  // tokens [N, H, W, C]
+  uint32_t heads = 1;
+  uint32_t window = 7;
+  uint32_t shift = 0;   // requested shift (window / 2 on odd blocks)
+  bool cosine = false;  // Swin v2 scaled cosine attention
+
+  uint32_t padded_h() const { return (h + window - 1) / window * window; }
+  uint32_t padded_w() const { return (w + window - 1) / window * window; }
+  // torchvision: no shift along a dimension the window already covers.
+  uint32_t shift_h() const { return window >= padded_h() ? 0 : shift; }
+  uint32_t shift_w() const { return window >= padded_w() ? 0 : shift; }
+};
+
+// qkv: [N, H, W, 3C] from the qkv linear; qkv_bias: [3C]; position_bias: [heads, T, T] (T = window^2);
+// head_scale: [heads] (head_dim^-0.5, or v2's exp(min(logit_scale, log 100))); output: [N, H, W, C].
+// Throws Error unless C and head_dim are multiples of 4 (all Swin configurations are).
+vk::Dispatch window_attention(const DeviceInfo& device, const WindowAttentionShape& shape, const vk::BufferSlice& qkv,
+                              const vk::BufferSlice& qkv_bias, const vk::BufferSlice& position_bias,
+                              const vk::BufferSlice& head_scale, const vk::BufferSlice& output);
+
+// [N, H, W, C] -> [N, ceil(H/2), ceil(W/2), 4C].
+vk::Dispatch patch_merge_gather(const DeviceInfo& device, uint32_t n, uint32_t h, uint32_t w, uint32_t c,
+                                const vk::BufferSlice& input, const vk::BufferSlice& output);
+
+}  // namespace vkvision::ops

@@ -36,6 +36,8 @@ const char* op_name(OpKind op) {
     case OpKind::Gelu: return "gelu";
     case OpKind::Relu: return "relu";
     case OpKind::Add: return "add";
+    case OpKind::WindowAttention: return "window_attention";
+    case OpKind::PatchMergeGather: return "patch_merge_gather";
   }
   return "?";
 }
@@ -158,6 +160,24 @@ std::map<std::string, Shape> infer_shapes(const LayerList& list, uint32_t batch,
         if (in.size() != 2 || in[0] != in[1]) shape_error(layer, "adds tensors of different shapes");
         out = x;
         break;
+      case OpKind::WindowAttention: {
+        if (x.size() != 4 || channels % 3 != 0) shape_error(layer, "expects qkv [N,H,W,3C], got " + shape_string(x));
+        const int64_t c = channels / 3;
+        if (layer.heads == 0 || c % layer.heads != 0)
+          shape_error(layer, std::to_string(layer.heads) + " heads do not divide the width " + std::to_string(c));
+        if (layer.window == 0) shape_error(layer, "window size is 0");
+        const int64_t t = int64_t(layer.window) * layer.window;
+        expect_vector(layer, "qkv_bias", 3 * c);
+        expect_param_shape(layer, "position_bias", {layer.heads, t, t});
+        expect_vector(layer, "head_scale", layer.heads);
+        out = x;
+        out.back() = c;
+        break;
+      }
+      case OpKind::PatchMergeGather:
+        if (x.size() != 4) shape_error(layer, "expects [N,H,W,C], got " + shape_string(x));
+        out = {x[0], (x[1] + 1) / 2, (x[2] + 1) / 2, 4 * x[3]};
+        break;
     }
     if (layer.residual) {
       if (in.size() < 2 || in[1] != out) shape_error(layer, "residual input does not match the output shape");
@@ -179,6 +199,9 @@ std::string describe(const LayerList& list, uint32_t batch, uint32_t height, uin
     if (layer.op == OpKind::Conv2d || layer.op == OpKind::DepthwiseConv2d)
       out << " " << layer.kernel_h << "x" << layer.kernel_w << "/s" << layer.stride_h << " pad " << layer.pad_h
           << (layer.groups > 1 ? " groups " + std::to_string(layer.groups) : "");
+    if (layer.op == OpKind::WindowAttention)
+      out << " window " << layer.window << " shift " << layer.shift << " heads " << layer.heads
+          << (layer.cosine ? " cosine" : "");
     if (layer.activation != ops::Activation::None) out << " +" << ops::activation_name(layer.activation);
     if (layer.residual) out << " +residual(" << layer.inputs[1] << ")";
     out << "  " << layer.name << "  " << shape_string(shapes.at(layer.inputs[0])) << " -> "

@@ -32,6 +32,9 @@ enum class OpKind {
   Gelu,
   Relu,
   Add,              // inputs[0] + inputs[1]
+  WindowAttention,  // Swin: qkv [N,H,W,3C] -> [N,H,W,C]; qkv_bias [3C], position_bias [heads,T,T],
+                    // head_scale [heads]
+  PatchMergeGather, // Swin PatchMerging's 2x2 gather: [N,H,W,C] -> [N,ceil(H/2),ceil(W/2),4C]
 };
 
 const char* op_name(OpKind op);
@@ -48,7 +51,11 @@ struct Layer {
   bool input_nchw = false;  // reads the network's NCHW input directly
   // Normalisation epsilon.
   float eps = 1e-5f;
-  // Epilogue fusions (set by passes): activation after bias; residual (inputs[1]) added last.
+  // Window attention attributes.
+  uint32_t heads = 0, window = 0, shift = 0;
+  bool cosine = false;
+  // Epilogue fusions: activation after bias; residual (inputs[1]) added last (Linear, and LayerNorm
+  // for post-norm blocks).
   ops::Activation activation = ops::Activation::None;
   bool residual = false;
 

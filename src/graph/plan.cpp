@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "graph/passes.h"
+#include "ops/attention.h"
 #include "ops/conv2d.h"
 #include "ops/elementwise.h"
 #include "ops/gemm.h"
@@ -54,6 +55,14 @@ std::vector<std::vector<float>> pack_layer(const Layer& layer, const Shape& inpu
         std::memcpy(packed.data() + scale.numel(), layer.param("shift").values(), scale.numel() * sizeof(float));
       return {packed};
     }
+    case OpKind::WindowAttention: {
+      std::vector<std::vector<float>> packed;
+      for (const char* role : {"qkv_bias", "position_bias", "head_scale"}) {
+        const auto& tensor = layer.param(role);
+        packed.emplace_back(tensor.values(), tensor.values() + tensor.numel());
+      }
+      return packed;
+    }
     default:
       (void)input_shape;
       return {};
@@ -70,6 +79,11 @@ double layer_gflop(const Layer& layer, const Shape& input, const Shape& output) 
     }
     case OpKind::Linear: return 2.0 * out * static_cast<double>(input.back()) * 1e-9;
     case OpKind::LayerNorm: return 5.0 * out * 1e-9;
+    case OpKind::WindowAttention: {
+      // QK^T and AV: 2 * 2 * T * head_dim per (token, head) = 4 * T * C per token.
+      const double t = double(layer.window) * layer.window;
+      return 4.0 * t * out * 1e-9;
+    }
     default: return out * 1e-9;
   }
 }
@@ -174,8 +188,10 @@ Plan::Plan(std::shared_ptr<vk::Context> context, vk::PipelineCache& pipelines, c
       }
       case OpKind::LayerNorm: {
         const auto channels = static_cast<uint32_t>(in.back());
+        std::optional<vk::BufferSlice> residual;
+        if (layer.residual) residual = activation(layer.inputs[1]);
         dispatch = ops::layer_norm(info, static_cast<uint32_t>(shape_numel(in) / channels), channels, layer.eps, x,
-                                   param(0), y);
+                                   param(0), y, residual);
         break;
       }
       case OpKind::MeanPool:
@@ -195,10 +211,20 @@ Plan::Plan(std::shared_ptr<vk::Context> context, vk::PipelineCache& pipelines, c
         dispatch = ops::elementwise(info, ops::ElementwiseMode::Add, static_cast<uint32_t>(shape_numel(in)), 1, x,
                                     activation(layer.inputs[1]), y);
         break;
+      case OpKind::WindowAttention: {
+        ops::WindowAttentionShape shape{.n = uint32_t(in[0]), .h = uint32_t(in[1]), .w = uint32_t(in[2]),
+                                        .c = uint32_t(out[3]), .heads = layer.heads, .window = layer.window,
+                                        .shift = layer.shift, .cosine = layer.cosine};
+        dispatch = ops::window_attention(info, shape, x, param(0), param(1), param(2), y);
+        break;
+      }
+      case OpKind::PatchMergeGather:
+        dispatch = ops::patch_merge_gather(info, uint32_t(in[0]), uint32_t(in[1]), uint32_t(in[2]), uint32_t(in[3]), x, y);
+        break;
       case OpKind::BatchNorm:
         throw Error("internal: BatchNorm reached the plan unconverted");
     }
-    if ((layer.op == OpKind::Gelu || layer.op == OpKind::Relu || layer.op == OpKind::LayerNorm ||
+    if ((layer.op == OpKind::Gelu || layer.op == OpKind::Relu || layer.op == OpKind::WindowAttention ||
          layer.op == OpKind::ChannelAffine || layer.op == OpKind::Add || layer.op == OpKind::MeanPool) && layer.residual)
       throw Error("internal: residual epilogue on " + std::string(op_name(layer.op)));
     dispatch.layer = static_cast<int>(i);

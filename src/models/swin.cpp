@@ -1,0 +1,467 @@
+// Swin Transformer v1 (pre-norm) and v2 (post-norm, scaled cosine attention, continuous position
+// bias). Blocks run as LN -> qkv linear -> fused window attention -> proj (+ residual) and the MLP;
+// the position bias of every block is computed here once, from the weights and the window size.
+// Semantics follow torchvision (padding to window multiples; no shift along a dimension the window
+// covers), which equals the official code at the official resolutions.
+#include "models/swin.h"
+
+#include <cmath>
+#include <random>
+
+#include "vkvision/error.h"
+
+namespace vkvision::models {
+namespace {
+
+using graph::HostTensor;
+using graph::Layer;
+using graph::OpKind;
+using graph::Shape;
+
+std::string s(int v) { return std::to_string(v); }
+
+// Where each tensor lives in one naming. Prefixes have no trailing '.'.
+struct Naming {
+  std::string name;
+  std::string patch_conv, patch_norm, final_norm, head;
+  std::string (*block)(int stage, int index);
+  // PatchMerging between stage i and i+1.
+  std::string (*merge)(int stage);
+  const char *norm1, *qkv, *proj, *norm2, *fc1, *fc2;
+};
+
+const Naming kTorchvision{"torchvision", "features.0.0", "features.0.2", "norm", "head",
+                          [](int st, int b) { return "features." + s(2 * st + 1) + "." + s(b); },
+                          [](int st) { return "features." + s(2 * st + 2); },
+                          "norm1", "attn.qkv", "attn.proj", "norm2", "mlp.0", "mlp.3"};
+// microsoft/Swin-Transformer and older timm: PatchMerging at the end of stage i.
+const Naming kOfficial{"official", "patch_embed.proj", "patch_embed.norm", "norm", "head",
+                       [](int st, int b) { return "layers." + s(st) + ".blocks." + s(b); },
+                       [](int st) { return "layers." + s(st) + ".downsample"; },
+                       "norm1", "attn.qkv", "attn.proj", "norm2", "mlp.fc1", "mlp.fc2"};
+// Recent timm: PatchMerging at the start of stage i+1, head under head.fc.
+const Naming kTimm{"timm", "patch_embed.proj", "patch_embed.norm", "norm", "head.fc",
+                   [](int st, int b) { return "layers." + s(st) + ".blocks." + s(b); },
+                   [](int st) { return "layers." + s(st + 1) + ".downsample"; },
+                   "norm1", "attn.qkv", "attn.proj", "norm2", "mlp.fc1", "mlp.fc2"};
+
+const Naming* detect_naming(const WeightSource& w) {
+  if (w.contains("features.0.0.weight") && w.contains("features.1.0.attn.qkv.weight")) return &kTorchvision;
+  if (!w.contains("patch_embed.proj.weight") || !w.contains("layers.0.blocks.0.attn.qkv.weight")) return nullptr;
+  if (w.contains("layers.0.downsample.reduction.weight")) return &kOfficial;
+  if (w.contains("layers.1.downsample.reduction.weight")) return &kTimm;
+  return &kOfficial;  // a single-stage model has no PatchMerging to tell the layouts apart
+}
+
+struct Config {
+  bool v2 = false;
+  int64_t embed = 96, in_chans = 3, patch = 4, classes = 1000, mlp_hidden = 384;
+  std::vector<int64_t> depths, heads;
+  uint32_t window = 7;
+
+  std::string describe() const {
+    auto join = [](const std::vector<int64_t>& v) {
+      std::string text;
+      for (size_t i = 0; i < v.size(); ++i) text += (i ? "," : "") + std::to_string(v[i]);
+      return text;
+    };
+    return std::string(v2 ? "v2 " : "v1 ") + "embed " + std::to_string(embed) + " depths " + join(depths) +
+           " heads " + join(heads) + " window " + std::to_string(window) + " classes " + std::to_string(classes);
+  }
+};
+
+// Window size from whichever tensor states it: v1's bias table [(2W-1)^2, heads], the relative
+// index [W^2, W^2], or v2's coordinate table [1, 2W-1, 2W-1, 2].
+uint32_t infer_window(const WeightSource& w, const std::string& attn) {
+  if (w.contains(attn + ".relative_position_bias_table")) {
+    const auto rows = w.shape(attn + ".relative_position_bias_table")[0];
+    const auto side = static_cast<int64_t>(std::lround(std::sqrt(double(rows))));
+    if (side * side != rows || side % 2 == 0)
+      w.fail("tensor '" + attn + ".relative_position_bias_table' has " + std::to_string(rows) +
+             " rows, which is (2W-1)^2 for no window size W");
+    return static_cast<uint32_t>((side + 1) / 2);
+  }
+  if (w.contains(attn + ".relative_coords_table")) {
+    const auto& shape = w.shape(attn + ".relative_coords_table");
+    if (shape.size() == 4 && shape[1] % 2 == 1) return static_cast<uint32_t>((shape[1] + 1) / 2);
+  }
+  if (w.contains(attn + ".relative_position_index")) {
+    // Official: [T, T]; torchvision flattens it to [T * T]. T = W^2.
+    const auto& shape = w.shape(attn + ".relative_position_index");
+    const double tokens = shape.size() == 2 ? double(shape[0]) : std::sqrt(double(shape[0]));
+    const auto side = static_cast<int64_t>(std::lround(std::sqrt(tokens)));
+    if (side > 0 && double(side * side) == tokens) return static_cast<uint32_t>(side);
+  }
+  w.fail("cannot tell the window size of '" + attn + "': no relative position table or index");
+}
+
+Config infer_config(const WeightSource& w, const Naming& n) {
+  Config c;
+  const auto& patch = w.shape(n.patch_conv + ".weight");
+  if (patch.size() != 4) w.fail("tensor '" + n.patch_conv + ".weight' is not a convolution weight");
+  c.embed = patch[0];
+  c.in_chans = patch[1];
+  c.patch = patch[2];
+  const std::string attn0 = n.block(0, 0) + ".attn";
+  c.v2 = w.contains(attn0 + ".logit_scale");
+  c.window = infer_window(w, attn0);
+  for (int stage = 0; w.contains(n.block(stage, 0) + "." + n.qkv + ".weight"); ++stage) {
+    int64_t depth = 0;
+    while (w.contains(n.block(stage, int(depth)) + "." + n.qkv + ".weight")) ++depth;
+    c.depths.push_back(depth);
+    const std::string attn = n.block(stage, 0) + ".attn";
+    int64_t heads = c.v2 ? w.shape(attn + ".logit_scale")[0] : w.shape(attn + ".relative_position_bias_table")[1];
+    const int64_t dim = c.embed << stage;
+    if (heads <= 0 || dim % heads != 0)
+      w.fail("stage " + std::to_string(stage) + " has " + std::to_string(heads) + " heads, which do not divide its width " +
+             std::to_string(dim));
+    c.heads.push_back(heads);
+  }
+  if (c.depths.empty()) w.fail("no Swin stages found");
+  c.mlp_hidden = w.shape(n.block(0, 0) + "." + n.fc1 + ".weight")[0];
+  c.classes = w.shape(n.head + ".weight")[0];
+  return c;
+}
+
+// (dy, dx) -> index into the (2W-1)^2 table, for every (query, key) pair of a window.
+std::vector<int64_t> relative_index(uint32_t window) {
+  const int64_t W = window, T = W * W;
+  std::vector<int64_t> index(T * T);
+  for (int64_t a = 0; a < T; ++a)
+    for (int64_t b = 0; b < T; ++b)
+      index[a * T + b] = (a / W - b / W + W - 1) * (2 * W - 1) + (a % W - b % W + W - 1);
+  return index;
+}
+
+// v1: the learned table [(2W-1)^2, heads] gathered to [heads, T, T].
+HostTensor gather_bias_table(const HostTensor& table, uint32_t window, int64_t heads) {
+  const auto index = relative_index(window);
+  const int64_t T = int64_t(window) * window;
+  std::vector<float> bias(heads * T * T);
+  for (int64_t h = 0; h < heads; ++h)
+    for (int64_t i = 0; i < T * T; ++i) bias[h * T * T + i] = table.values()[index[i] * heads + h];
+  return HostTensor::from({heads, T, T}, std::move(bias));
+}
+
+// v2: the continuous position bias: the log-spaced relative coordinates (from the checkpoint's own
+// table when it has one, which encodes the pretrained window) through the two-layer CPB MLP, then
+// 16 * sigmoid, gathered to [heads, T, T].
+HostTensor continuous_position_bias(const WeightSource& w, const std::string& attn, uint32_t window, int64_t heads) {
+  const int64_t side = 2 * int64_t(window) - 1, rows = side * side;
+  std::vector<float> coords;
+  if (w.contains(attn + ".relative_coords_table")) {
+    coords = *w.get(attn + ".relative_coords_table", {1, side, side, 2}).data;
+  } else {
+    for (int64_t i = 0; i < side; ++i)
+      for (int64_t j = 0; j < side; ++j)
+        for (int64_t v : {i - (window - 1), j - (window - 1)}) {
+          double x = window > 1 ? 8.0 * double(v) / (window - 1) : 0.0;
+          coords.push_back(float((x > 0) - (x < 0)) * float(std::log2(std::abs(x) + 1.0) / 3.0));
+        }
+  }
+  const HostTensor w0 = w.get(attn + ".cpb_mlp.0.weight");
+  if (w0.shape.size() != 2 || w0.shape[1] != 2) w.fail("tensor '" + attn + ".cpb_mlp.0.weight' is not a [hidden, 2] linear weight");
+  const int64_t hidden = w0.shape[0];
+  const HostTensor b0 = w.get(attn + ".cpb_mlp.0.bias", {hidden});
+  const HostTensor w2 = w.get(attn + ".cpb_mlp.2.weight", {heads, hidden});
+  std::vector<float> table(rows * heads);
+  std::vector<double> activation(hidden);
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t k = 0; k < hidden; ++k)
+      activation[k] = std::max(0.0, double(b0.values()[k]) + double(w0.values()[2 * k]) * coords[2 * r] +
+                                        double(w0.values()[2 * k + 1]) * coords[2 * r + 1]);
+    for (int64_t h = 0; h < heads; ++h) {
+      double sum = 0;
+      for (int64_t k = 0; k < hidden; ++k) sum += double(w2.values()[h * hidden + k]) * activation[k];
+      table[r * heads + h] = float(16.0 / (1.0 + std::exp(-sum)));
+    }
+  }
+  return gather_bias_table(HostTensor::from({rows, heads}, std::move(table)), window, heads);
+}
+
+class ListBuilder {
+ public:
+  explicit ListBuilder(const WeightSource& weights) : w(weights) {}
+
+  std::string add(Layer layer) {
+    layer.output = "t" + std::to_string(counter_++);
+    if (layer.inputs.empty()) layer.inputs = {current};
+    current = layer.output;
+    list.layers.push_back(std::move(layer));
+    return current;
+  }
+  void layer_norm(const std::string& prefix, int64_t channels, const std::string& residual = "") {
+    Layer layer{.op = OpKind::LayerNorm, .name = prefix};
+    layer.params["weight"] = w.get(prefix + ".weight", {channels});
+    layer.params["bias"] = w.get(prefix + ".bias", {channels});
+    layer.eps = 1e-5f;
+    if (!residual.empty()) {
+      layer.inputs = {current, residual};
+      layer.residual = true;
+    }
+    add(std::move(layer));
+  }
+  void linear(const std::string& prefix, int64_t in, int64_t out, bool bias) {
+    Layer layer{.op = OpKind::Linear, .name = prefix};
+    layer.params["weight"] = w.get(prefix + ".weight", {out, in});
+    if (bias) layer.params["bias"] = w.get(prefix + ".bias", {out});
+    add(std::move(layer));
+  }
+
+  const WeightSource& w;
+  graph::LayerList list;
+  std::string current = "input";
+
+ private:
+  int counter_ = 0;
+};
+
+void add_attention(ListBuilder& b, const std::string& block, const Naming& n, const Config& c, int64_t dim,
+                   int64_t heads, uint32_t shift) {
+  const WeightSource& w = b.w;
+  const std::string attn = block + ".attn";
+  Layer qkv{.op = OpKind::Linear, .name = block + "." + n.qkv};
+  qkv.params["weight"] = w.get(block + "." + n.qkv + ".weight", {3 * dim, dim});
+  // v2 keeps the k bias at zero: official/timm store q_bias and v_bias, torchvision stores qkv.bias and
+  // zeroes its k third in forward().
+  std::vector<float> bias(3 * dim, 0.0f);
+  if (w.contains(attn + ".q_bias")) {
+    const auto q = w.get(attn + ".q_bias", {dim}), v = w.get(attn + ".v_bias", {dim});
+    std::copy(q.values(), q.values() + dim, bias.begin());
+    std::copy(v.values(), v.values() + dim, bias.begin() + 2 * dim);
+  } else if (w.contains(block + "." + n.qkv + ".bias")) {
+    const auto full = w.get(block + "." + n.qkv + ".bias", {3 * dim});
+    std::copy(full.values(), full.values() + 3 * dim, bias.begin());
+    if (c.v2) std::fill(bias.begin() + dim, bias.begin() + 2 * dim, 0.0f);
+  }
+  qkv.params["bias"] = HostTensor::from({3 * dim}, bias);
+  b.add(std::move(qkv));
+
+  Layer attention{.op = OpKind::WindowAttention, .name = attn};
+  attention.heads = static_cast<uint32_t>(heads);
+  attention.window = c.window;
+  attention.shift = shift;
+  attention.cosine = c.v2;
+  attention.params["qkv_bias"] = HostTensor::from({3 * dim}, bias);
+  std::vector<float> scale(heads);
+  if (c.v2) {
+    const auto logit_scale = w.get(attn + ".logit_scale", {heads, 1, 1});
+    for (int64_t h = 0; h < heads; ++h) scale[h] = std::exp(std::min(logit_scale.values()[h], float(std::log(100.0))));
+    attention.params["position_bias"] = continuous_position_bias(w, attn, c.window, heads);
+  } else {
+    for (auto& v : scale) v = float(1.0 / std::sqrt(double(dim / heads)));
+    const int64_t rows = (2 * int64_t(c.window) - 1) * (2 * int64_t(c.window) - 1);
+    attention.params["position_bias"] =
+        gather_bias_table(w.get(attn + ".relative_position_bias_table", {rows, heads}), c.window, heads);
+  }
+  attention.params["head_scale"] = HostTensor::from({heads}, scale);
+  b.add(std::move(attention));
+}
+
+graph::LayerList build_layers(const WeightSource& w, const Naming& n, const Config& c) {
+  if (w.contains("absolute_pos_embed")) w.fail("absolute position embeddings (ape=True) are not supported");
+  ListBuilder b(w);
+  b.list.input_channels = static_cast<uint32_t>(c.in_chans);
+  Layer patch{.op = OpKind::Conv2d, .name = n.patch_conv};
+  patch.params["weight"] = w.get(n.patch_conv + ".weight", {c.embed, c.in_chans, c.patch, c.patch});
+  patch.params["bias"] = w.get(n.patch_conv + ".bias", {c.embed});
+  patch.kernel_h = patch.kernel_w = patch.stride_h = patch.stride_w = static_cast<uint32_t>(c.patch);
+  patch.input_nchw = true;
+  b.add(std::move(patch));
+  b.layer_norm(n.patch_norm, c.embed);
+
+  const int stages = static_cast<int>(c.depths.size());
+  for (int stage = 0; stage < stages; ++stage) {
+    const int64_t dim = c.embed << stage, hidden = c.mlp_hidden << stage;
+    for (int j = 0; j < c.depths[stage]; ++j) {
+      const std::string block = n.block(stage, j);
+      const uint32_t shift = j % 2 == 1 ? c.window / 2 : 0;
+      const std::string x = b.current;
+      if (!c.v2) {
+        b.layer_norm(block + "." + n.norm1, dim);
+        add_attention(b, block, n, c, dim, c.heads[stage], shift);
+        b.linear(block + "." + n.proj, dim, dim, true);
+        b.add(Layer{.op = OpKind::Add, .name = block + ".residual1", .inputs = {b.current, x}});
+        const std::string x2 = b.current;
+        b.layer_norm(block + "." + n.norm2, dim);
+        b.linear(block + "." + n.fc1, dim, hidden, true);
+        b.add(Layer{.op = OpKind::Gelu, .name = block + ".gelu"});
+        b.linear(block + "." + n.fc2, hidden, dim, true);
+        b.add(Layer{.op = OpKind::Add, .name = block + ".residual2", .inputs = {b.current, x2}});
+      } else {
+        add_attention(b, block, n, c, dim, c.heads[stage], shift);
+        b.linear(block + "." + n.proj, dim, dim, true);
+        b.layer_norm(block + "." + n.norm1, dim, x);
+        const std::string x2 = b.current;
+        b.linear(block + "." + n.fc1, dim, hidden, true);
+        b.add(Layer{.op = OpKind::Gelu, .name = block + ".gelu"});
+        b.linear(block + "." + n.fc2, hidden, dim, true);
+        b.layer_norm(block + "." + n.norm2, dim, x2);
+      }
+    }
+    if (stage + 1 < stages) {
+      const std::string merge = n.merge(stage);
+      b.add(Layer{.op = OpKind::PatchMergeGather, .name = merge + ".gather"});
+      if (!c.v2) {
+        b.layer_norm(merge + ".norm", 4 * dim);
+        b.linear(merge + ".reduction", 4 * dim, 2 * dim, false);
+      } else {
+        b.linear(merge + ".reduction", 4 * dim, 2 * dim, false);
+        b.layer_norm(merge + ".norm", 2 * dim);
+      }
+    }
+  }
+  const int64_t last = c.embed << (stages - 1);
+  b.layer_norm(n.final_norm, last);
+  b.add(Layer{.op = OpKind::MeanPool, .name = "global_pool"});
+  b.linear(n.head, last, c.classes, true);
+  b.list.output = b.current;
+  return std::move(b.list);
+}
+
+struct Preset {
+  const char* name;
+  bool v2;
+  int64_t embed;
+  std::vector<int64_t> depths, heads;
+  uint32_t window, input_size;
+};
+
+const std::vector<Preset>& preset_table() {
+  static const std::vector<Preset> table = {
+      {"swin_tiny_patch4_window7_224", false, 96, {2, 2, 6, 2}, {3, 6, 12, 24}, 7, 224},
+      {"swin_small_patch4_window7_224", false, 96, {2, 2, 18, 2}, {3, 6, 12, 24}, 7, 224},
+      {"swin_base_patch4_window7_224", false, 128, {2, 2, 18, 2}, {4, 8, 16, 32}, 7, 224},
+      {"swin_base_patch4_window12_384", false, 128, {2, 2, 18, 2}, {4, 8, 16, 32}, 12, 384},
+      {"swin_large_patch4_window7_224", false, 192, {2, 2, 18, 2}, {6, 12, 24, 48}, 7, 224},
+      {"swin_large_patch4_window12_384", false, 192, {2, 2, 18, 2}, {6, 12, 24, 48}, 12, 384},
+      {"swinv2_tiny_window8_256", true, 96, {2, 2, 6, 2}, {3, 6, 12, 24}, 8, 256},
+      {"swinv2_tiny_window16_256", true, 96, {2, 2, 6, 2}, {3, 6, 12, 24}, 16, 256},
+      {"swinv2_small_window8_256", true, 96, {2, 2, 18, 2}, {3, 6, 12, 24}, 8, 256},
+      {"swinv2_small_window16_256", true, 96, {2, 2, 18, 2}, {3, 6, 12, 24}, 16, 256},
+      {"swinv2_base_window8_256", true, 128, {2, 2, 18, 2}, {4, 8, 16, 32}, 8, 256},
+      {"swinv2_base_window16_256", true, 128, {2, 2, 18, 2}, {4, 8, 16, 32}, 16, 256},
+  };
+  return table;
+}
+
+uint32_t default_input_size(uint32_t window) {
+  switch (window) {
+    case 8: case 16: return 256;
+    case 12: case 24: return 384;
+    default: return 224;
+  }
+}
+
+class Swin final : public Family {
+ public:
+  std::string name() const override { return "swin"; }
+  bool matches(const WeightSource& weights) const override { return detect_naming(weights) != nullptr; }
+
+  BuiltModel build(const WeightSource& weights, const std::string& preset) const override {
+    const Naming* naming = detect_naming(weights);
+    if (!naming) weights.fail("not a Swin Transformer checkpoint");
+    const Config config = infer_config(weights, *naming);
+    std::string variant = "custom";
+    for (const Preset& p : preset_table())
+      if (p.v2 == config.v2 && p.embed == config.embed && p.depths == config.depths && p.heads == config.heads &&
+          p.window == config.window)
+        variant = p.name;
+    if (!preset.empty() && preset != variant) weights.fail("holds Swin " + config.describe() + ", which is not preset " + preset);
+    BuiltModel model;
+    model.layers = build_layers(weights, *naming, config);
+    model.info.family = config.v2 ? "swin_v2" : "swin";
+    model.info.variant = variant;
+    model.info.naming = naming->name;
+    model.info.origin = weights.origin();
+    model.info.config = config.describe();
+    model.info.num_classes = static_cast<uint32_t>(config.classes);
+    model.info.labels = default_labels(weights, model.info.num_classes);
+    Preprocessing defaults;  // timm's eval defaults for Swin: bicubic, crop_pct 0.9
+    defaults.crop_pct = 0.9f;
+    defaults.input_size = default_input_size(config.window);
+    defaults.channels = static_cast<uint32_t>(config.in_chans);
+    model.info.preprocessing = preprocessing_from_metadata(weights, defaults);
+    model.info.pytorch_test_accuracy = recorded_accuracy(weights);
+    return model;
+  }
+
+  std::vector<PresetInfo> presets() const override {
+    std::vector<PresetInfo> result;
+    for (const Preset& p : preset_table()) {
+      Config c{.v2 = p.v2, .embed = p.embed, .depths = p.depths, .heads = p.heads, .window = p.window};
+      result.push_back({p.name, p.v2 ? "swin_v2" : "swin", c.describe() + " input " + std::to_string(p.input_size)});
+    }
+    return result;
+  }
+
+  WeightSource random_weights(const std::string& preset_name, uint32_t seed) const override {
+    const Preset* preset = nullptr;
+    for (const Preset& p : preset_table())
+      if (preset_name == p.name) preset = &p;
+    if (!preset) throw InputError("unknown Swin preset '" + preset_name + "'");
+    std::mt19937 generator(seed);
+    std::normal_distribution<float> normal(0.0f, 0.02f);
+    std::map<std::string, HostTensor> t;
+    auto random = [&](const std::string& name, Shape shape) {
+      std::vector<float> values(graph::shape_numel(shape));
+      for (auto& v : values) v = normal(generator);
+      t[name] = HostTensor::from(std::move(shape), std::move(values));
+    };
+    auto constant = [&](const std::string& name, Shape shape, float value) {
+      t[name] = HostTensor::from(shape, std::vector<float>(graph::shape_numel(shape), value));
+    };
+    auto norm = [&](const std::string& p, int64_t c) {
+      constant(p + ".weight", {c}, 1.0f);
+      constant(p + ".bias", {c}, 0.0f);
+    };
+    auto linear = [&](const std::string& p, int64_t in, int64_t out, bool bias) {
+      random(p + ".weight", {out, in});
+      if (bias) constant(p + ".bias", {out}, 0.0f);
+    };
+    const Naming& n = kTimm;
+    const int64_t W = preset->window, side = 2 * W - 1;
+    random(n.patch_conv + ".weight", {preset->embed, 3, 4, 4});
+    constant(n.patch_conv + ".bias", {preset->embed}, 0.0f);
+    norm(n.patch_norm, preset->embed);
+    for (int st = 0; st < 4; ++st) {
+      const int64_t dim = preset->embed << st, heads = preset->heads[st];
+      for (int j = 0; j < preset->depths[st]; ++j) {
+        const std::string block = n.block(st, j);
+        norm(block + ".norm1", dim);
+        norm(block + ".norm2", dim);
+        linear(block + ".attn.qkv", dim, 3 * dim, !preset->v2);
+        linear(block + ".attn.proj", dim, dim, true);
+        linear(block + ".mlp.fc1", dim, 4 * dim, true);
+        linear(block + ".mlp.fc2", 4 * dim, dim, true);
+        constant(block + ".attn.relative_position_index", {W * W, W * W}, 0.0f);
+        if (preset->v2) {
+          constant(block + ".attn.logit_scale", {heads, 1, 1}, float(std::log(10.0)));
+          constant(block + ".attn.q_bias", {dim}, 0.0f);
+          constant(block + ".attn.v_bias", {dim}, 0.0f);
+          linear(block + ".attn.cpb_mlp.0", 2, 512, true);
+          linear(block + ".attn.cpb_mlp.2", 512, heads, false);
+        } else {
+          random(block + ".attn.relative_position_bias_table", {side * side, heads});
+        }
+      }
+      if (st < 3) {
+        norm(n.merge(st) + ".norm", preset->v2 ? 2 * dim : 4 * dim);
+        linear(n.merge(st) + ".reduction", 4 * dim, 2 * dim, false);
+      }
+    }
+    norm(n.final_norm, preset->embed << 3);
+    linear(n.head, preset->embed << 3, 1000, true);
+    auto source = WeightSource::from_tensors(std::move(t), "preset " + preset_name);
+    return source;
+  }
+};
+
+}  // namespace
+
+const Family& swin_family() {
+  static const Swin family;
+  return family;
+}
+
+}  // namespace vkvision::models

@@ -1,0 +1,113 @@
+// Swin v1 and v2 against PyTorch: fixtures from tools/make_swin_fixtures.py (torchvision's own model,
+// renamed into the official and timm layouts) loaded through the real loaders.
+#include <cstdlib>
+#include <filesystem>
+
+#include "io/npy.h"
+#include "models/swin.h"
+#include "support/device_test.h"
+#include "vkvision/vkvision.h"
+
+namespace vkvision {
+namespace {
+
+std::filesystem::path fixture(const std::string& name) {
+  const char* dir = std::getenv("VKVISION_FIXTURES");
+  return std::filesystem::path(dir ? dir : "tests/fixtures") / "swin" / name;
+}
+
+struct Case {
+  const char* weights;
+  const char* input;
+  const char* logits;
+  const char* naming;
+  const char* family;
+};
+
+class SwinTest : public testing::DeviceTest, public ::testing::WithParamInterface<Case> {
+ protected:
+  static std::shared_ptr<Runtime> runtime() {
+    static std::shared_ptr<Runtime> shared = Runtime::create({.validation = true});
+    return shared;
+  }
+  void TearDown() override {
+    DeviceTest::TearDown();
+    for (const auto& message : runtime()->validation_messages()) ADD_FAILURE() << "validation: " << message;
+  }
+};
+
+TEST_P(SwinTest, MatchesPyTorchLogits) {
+  const Case c = GetParam();
+  const Model model = Model::load(fixture(c.weights));
+  EXPECT_EQ(model.info().naming, c.naming);
+  EXPECT_EQ(model.info().family, c.family);
+  const io::NpyArray input = io::read_npy(fixture(c.input));
+  const io::NpyArray expected = io::read_npy(fixture(c.logits));
+  Session session(runtime(), model,
+                  {.batch = static_cast<uint32_t>(input.shape[0]), .input_size = static_cast<uint32_t>(input.shape[2])});
+  const std::vector<float> logits = session.run(input.data);
+  // fp32 on both sides; attention adds exp/softmax rounding (~1e-6 relative) to the GEMM sums, and
+  // LayerNorm renormalises every block. Same budget as ConvNeXt: 2e-4 absolute + 2e-4 relative, far
+  // below what a wrong shift, mask, bias index or channel order does (differences of 1e-2 and more).
+  EXPECT_LE(testing::worst_tolerance_ratio(logits, expected.data, 2e-4, 2e-4), 1.0);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Namings, SwinTest,
+    ::testing::Values(Case{"v1_torchvision.pth", "input36.npy", "v1_logits36.npy", "torchvision", "swin"},
+                      Case{"v1_torchvision.pth", "input32.npy", "v1_logits32.npy", "torchvision", "swin"},
+                      Case{"v1_official.pth", "input32.npy", "v1_logits32.npy", "official", "swin"},
+                      Case{"v1_timm.pth", "input32.npy", "v1_logits32.npy", "timm", "swin"},
+                      Case{"v2_torchvision.pth", "input36.npy", "v2_logits36.npy", "torchvision", "swin_v2"},
+                      Case{"v2_torchvision.pth", "input32.npy", "v2_logits32.npy", "torchvision", "swin_v2"},
+                      Case{"v2_official.pth", "input32.npy", "v2_logits32.npy", "official", "swin_v2"},
+                      Case{"v2_timm.pth", "input32.npy", "v2_logits32.npy", "timm", "swin_v2"}));
+
+TEST(SwinCheckpointTest, BiasTableOfNoWindowSizeIsRejected) {
+  auto source = models::swin_family().random_weights("swin_tiny_patch4_window7_224", 1);
+  std::map<std::string, graph::HostTensor> tensors;
+  for (const auto& name : source.names()) tensors[name] = source.get(name);
+  tensors["layers.0.blocks.0.attn.relative_position_bias_table"] =
+      graph::HostTensor::from({170, 3}, std::vector<float>(510, 0.0f));
+  auto broken = models::WeightSource::from_tensors(std::move(tensors), "swin.pth");
+  try {
+    models::swin_family().build(broken, "");
+    FAIL() << "expected InputError";
+  } catch (const InputError& error) {
+    EXPECT_STREQ(error.what(),
+                 "swin.pth: tensor 'layers.0.blocks.0.attn.relative_position_bias_table' has 170 rows, which is "
+                 "(2W-1)^2 for no window size W");
+  }
+}
+
+TEST(SwinCheckpointTest, HeadsThatDoNotDivideTheWidthAreRejected) {
+  auto source = models::swin_family().random_weights("swin_tiny_patch4_window7_224", 1);
+  std::map<std::string, graph::HostTensor> tensors;
+  for (const auto& name : source.names()) tensors[name] = source.get(name);
+  tensors["layers.1.blocks.0.attn.relative_position_bias_table"] =
+      graph::HostTensor::from({169, 5}, std::vector<float>(169 * 5, 0.0f));
+  auto broken = models::WeightSource::from_tensors(std::move(tensors), "swin.pth");
+  try {
+    models::swin_family().build(broken, "");
+    FAIL() << "expected InputError";
+  } catch (const InputError& error) {
+    EXPECT_STREQ(error.what(), "swin.pth: stage 1 has 5 heads, which do not divide its width 192");
+  }
+}
+
+TEST(SwinCheckpointTest, MissingContinuousPositionBiasLayerIsNamed) {
+  auto source = models::swin_family().random_weights("swinv2_tiny_window8_256", 1);
+  std::map<std::string, graph::HostTensor> tensors;
+  for (const auto& name : source.names())
+    if (name != "layers.2.blocks.3.attn.cpb_mlp.2.weight") tensors[name] = source.get(name);
+  auto broken = models::WeightSource::from_tensors(std::move(tensors), "swinv2.pth");
+  try {
+    models::swin_family().build(broken, "");
+    FAIL() << "expected InputError";
+  } catch (const InputError& error) {
+    EXPECT_STREQ(error.what(), "swinv2.pth: missing tensor 'layers.2.blocks.3.attn.cpb_mlp.2.weight'");
+  }
+}
+
+}  // namespace
+}  // namespace vkvision

@@ -51,7 +51,8 @@ def official_name(name, timm_layout):
     m = re.match(r"features\.(\d+)\.(\d+)\.(.*)", name)
     if m:
         feature, block, rest = int(m.group(1)), m.group(2), m.group(3)
-        rest = rest.replace("mlp.0.", "mlp.fc1.").replace("mlp.3.", "mlp.fc2.")
+        rest = re.sub(r"^mlp\.0\.", "mlp.fc1.", rest)
+        rest = re.sub(r"^mlp\.3\.", "mlp.fc2.", rest)
         return f"layers.{(feature - 1) // 2}.blocks.{block}.{rest}"
     m = re.match(r"features\.(\d+)\.(.*)", name)
     if m:

@@ -10,10 +10,10 @@
 //                  four input channels per load (see gemm.comp for why texel fetches).
 // @variant conv2d_texel -DTEXEL_OPERANDS=1
 #extension GL_GOOGLE_include_directive : require
+layout(local_size_x = 64) in;
 #include "common.glsl"
 #include "activation.glsl"
 
-layout(local_size_x = 64) in;
 layout(constant_id = 0) const bool INPUT_NCHW = false;
 layout(constant_id = 1) const int ACTIVATION = ACTIVATION_NONE;
 
@@ -42,7 +42,7 @@ uint input_index(uint n, uint ih, uint iw, uint c) {
 }
 
 void main() {
-  const uint id = linear_invocation_id();
+  const uint id = LINEAR_INVOCATION_ID;
   const uint tile_n = id % p.OC4;
   const uint p0 = (id / p.OC4) * 4;
   const uint pixels = p.N * p.OH * p.OW;

@@ -9,9 +9,8 @@
 //   depthwise_conv2d_texel:  input and weights through RGBA32F texel buffers (C a multiple of 4).
 // @variant depthwise_conv2d_texel -DTEXEL_OPERANDS=1
 #extension GL_GOOGLE_include_directive : require
-#include "common.glsl"
-
 layout(local_size_x = 64) in;
+#include "common.glsl"
 
 #if TEXEL_OPERANDS
 layout(binding = 0) uniform samplerBuffer x4;
@@ -43,7 +42,7 @@ vec4 load_input(uint base, uint c0) {
 }
 
 void main() {
-  const uint id = linear_invocation_id();
+  const uint id = LINEAR_INVOCATION_ID;
   const uint OW4 = (p.OW + 3) / 4;
   const uint tile_c = id % p.C4;
   const uint tile_w = (id / p.C4) % OW4;

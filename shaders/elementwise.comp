@@ -5,10 +5,10 @@
 //   MODE_ADD:            y = a + b
 //   MODE_CHANNEL_AFFINE: y = a * b[c] + b[C + c]  (layer scale, inference BatchNorm), c = i % C
 #extension GL_GOOGLE_include_directive : require
+layout(local_size_x = 64) in;
 #include "common.glsl"
 #include "activation.glsl"
 
-layout(local_size_x = 64) in;
 const int MODE_GELU = 0;
 const int MODE_ADD = 1;
 const int MODE_CHANNEL_AFFINE = 2;
@@ -25,7 +25,7 @@ layout(push_constant) uniform Params {
 } p;
 
 void main() {
-  const uint i = linear_invocation_id();
+  const uint i = LINEAR_INVOCATION_ID;
   if (i >= p.count) return;
   const float value = a[i];
   if (MODE == MODE_GELU) y[i] = gelu(value);

@@ -10,10 +10,10 @@
 //                texel fetch is branch-free and about 4x cheaper per float than a storage load.
 // @variant gemm_texel -DTEXEL_OPERANDS=1
 #extension GL_GOOGLE_include_directive : require
+layout(local_size_x = 64) in;
 #include "common.glsl"
 #include "activation.glsl"
 
-layout(local_size_x = 64) in;
 layout(constant_id = 0) const int ACTIVATION = ACTIVATION_NONE;
 layout(constant_id = 1) const bool HAS_RESIDUAL = false;
 
@@ -23,11 +23,10 @@ layout(binding = 1) uniform samplerBuffer w;
 #define LOAD_X4(index) texelFetch(x4, int(index))
 #define LOAD_W(index) texelFetch(w, int(index))
 #else
-// Read as vec4: when K is a multiple of 4 every row starts on a vec4 and the main loop loads four
-// k-steps of a row at once (loads, not FMAs, bound lavapipe).
-layout(binding = 0) readonly buffer Input { vec4 x4_data[]; };
+// Scalars, so that no load reaches past the end of X when M * K is not a multiple of 4.
+layout(binding = 0) readonly buffer Input { float x_data[]; };
 layout(binding = 1) readonly buffer Weight { vec4 w_data[]; };
-#define LOAD_X4(index) x4_data[index]
+#define LOAD_X4(index) vec4(x_data[4 * (index)], x_data[4 * (index) + 1], x_data[4 * (index) + 2], x_data[4 * (index) + 3])
 #define LOAD_W(index) w_data[index]
 #endif
 layout(binding = 2) readonly buffer Bias { vec4 bias[]; };
@@ -42,7 +41,7 @@ layout(push_constant) uniform Params {
 } p;
 
 void main() {
-  const uint id = linear_invocation_id();
+  const uint id = LINEAR_INVOCATION_ID;
   const uint tile_m = id / p.N4;
   const uint tile_n = id % p.N4;
   const uint m0 = tile_m * 4;
@@ -71,10 +70,10 @@ void main() {
 #if !TEXEL_OPERANDS
   for (; k < p.K; ++k) {
     vec4 wk = LOAD_W(k * p.N4 + tile_n);
-    acc0 += x4_data[(r0 + k) >> 2][(r0 + k) & 3u] * wk;
-    acc1 += x4_data[(r1 + k) >> 2][(r1 + k) & 3u] * wk;
-    acc2 += x4_data[(r2 + k) >> 2][(r2 + k) & 3u] * wk;
-    acc3 += x4_data[(r3 + k) >> 2][(r3 + k) & 3u] * wk;
+    acc0 += x_data[r0 + k] * wk;
+    acc1 += x_data[r1 + k] * wk;
+    acc2 += x_data[r2 + k] * wk;
+    acc3 += x_data[r3 + k] * wk;
   }
 #endif
   vec4 acc[4] = vec4[4](activate(acc0, ACTIVATION), activate(acc1, ACTIVATION), activate(acc2, ACTIVATION),

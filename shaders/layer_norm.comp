@@ -5,9 +5,9 @@
 // Biased variance and eps inside the square root, as torch.nn.functional.layer_norm.
 // HAS_RESIDUAL adds a residual after the normalisation: Swin v2's post-norm x + LN(f(x)).
 #extension GL_GOOGLE_include_directive : require
+layout(local_size_x = 64) in;
 #include "common.glsl"
 
-layout(local_size_x = 64) in;
 layout(constant_id = 0) const bool HAS_RESIDUAL = false;
 
 layout(binding = 0) readonly buffer Input { float x[]; };
@@ -22,7 +22,7 @@ layout(push_constant) uniform Params {
 } p;
 
 void main() {
-  const uint row = linear_invocation_id();
+  const uint row = LINEAR_INVOCATION_ID;
   if (row >= p.rows) return;
   const uint base = row * p.C;
   const float shift = x[base];
@@ -35,9 +35,11 @@ void main() {
   const float mean_shifted = sum / float(p.C);
   const float variance = max(sum_squares / float(p.C) - mean_shifted * mean_shifted, 0.0);
   const float inv_std = inversesqrt(variance + p.eps);
-  const float mean = shift + mean_shifted;
+  // Centre in the shifted frame too: x - (shift + mean_shifted) would round the mean to fp32 at the
+  // magnitude of the data (error u |mean| / std in the output); (x - shift) - mean_shifted only
+  // rounds quantities of the size of the row's spread.
   for (uint c = 0; c < p.C; ++c) {
-    float value = (x[base + c] - mean) * inv_std * affine[c] + affine[p.C + c];
+    float value = ((x[base + c] - shift) - mean_shifted) * inv_std * affine[c] + affine[p.C + c];
     if (HAS_RESIDUAL) value += residual[base + c];
     y[base + c] = value;
   }

@@ -2,9 +2,8 @@
 // Global average pool: [N, HW, C] (NHWC) -> [N, C]. One invocation per (n, c): neighbouring
 // invocations read neighbouring channels.
 #extension GL_GOOGLE_include_directive : require
-#include "common.glsl"
-
 layout(local_size_x = 64) in;
+#include "common.glsl"
 
 layout(binding = 0) readonly buffer Input { float x[]; };
 layout(binding = 1) writeonly buffer Output { float y[]; };
@@ -16,7 +15,7 @@ layout(push_constant) uniform Params {
 } p;
 
 void main() {
-  const uint id = linear_invocation_id();
+  const uint id = LINEAR_INVOCATION_ID;
   if (id >= p.N * p.C) return;
   const uint n = id / p.C, c = id % p.C;
   float sum = 0.0;

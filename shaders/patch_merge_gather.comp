@@ -3,9 +3,8 @@
 // 2x2 neighbours in the reference order x0 = (0::2, 0::2), x1 = (1::2, 0::2), x2 = (0::2, 1::2),
 // x3 = (1::2, 1::2). Odd sizes are zero-padded at the bottom/right first, as torchvision does.
 #extension GL_GOOGLE_include_directive : require
-#include "common.glsl"
-
 layout(local_size_x = 64) in;
+#include "common.glsl"
 
 layout(binding = 0) readonly buffer Input { float x[]; };
 layout(binding = 1) writeonly buffer Output { float y[]; };
@@ -16,7 +15,7 @@ layout(push_constant) uniform Params {
 
 void main() {
   const uint OH = (p.H + 1) / 2, OW = (p.W + 1) / 2, OC = 4 * p.C;
-  const uint id = linear_invocation_id();
+  const uint id = LINEAR_INVOCATION_ID;
   if (id >= p.N * OH * OW * OC) return;
   const uint oc = id % OC, pixel = id / OC;
   const uint ow = pixel % OW, oh = (pixel / OW) % OH, n = pixel / (OW * OH);

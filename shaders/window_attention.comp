@@ -14,9 +14,9 @@
 // COSINE (Swin v2): q and k are L2-normalised and the logit scale is per head; v1 scales by
 // head_dim^-0.5. Either way the per-head scale arrives precomputed in head_scale[].
 #extension GL_GOOGLE_include_directive : require
+layout(local_size_x = 64) in;
 #include "common.glsl"
 
-layout(local_size_x = 64) in;
 layout(constant_id = 0) const int HEAD_DIM4 = 8;  // head_dim / 4
 layout(constant_id = 1) const bool COSINE = false;
 
@@ -66,7 +66,7 @@ void normalize_head(inout vec4 value[HEAD_DIM4]) {
 void main() {
   const uint T = p.window * p.window;
   const uint windows_w = p.padded_w / p.window, windows = (p.padded_h / p.window) * windows_w;
-  const uint id = linear_invocation_id();
+  const uint id = LINEAR_INVOCATION_ID;
   const uint query = id % T;
   const uint head = (id / T) % p.heads;
   const uint window_index = (id / (T * p.heads)) % windows;

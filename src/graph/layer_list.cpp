@@ -38,6 +38,7 @@ const char* op_name(OpKind op) {
     case OpKind::Add: return "add";
     case OpKind::WindowAttention: return "window_attention";
     case OpKind::PatchMergeGather: return "patch_merge_gather";
+    case OpKind::SpatialMlp: return "spatial_mlp";
   }
   return "?";
 }
@@ -174,6 +175,16 @@ std::map<std::string, Shape> infer_shapes(const LayerList& list, uint32_t batch,
         out.back() = c;
         break;
       }
+      case OpKind::SpatialMlp: {
+        if (x.size() != 4) shape_error(layer, "expects [N,H,W,C], got " + shape_string(x));
+        const int64_t t = int64_t(layer.window) * layer.window;
+        if (layer.heads == 0 || channels % layer.heads != 0)
+          shape_error(layer, std::to_string(layer.heads) + " heads do not divide the width " + std::to_string(channels));
+        expect_param_shape(layer, "weight", {layer.heads, t, t});
+        expect_param_shape(layer, "bias", {layer.heads, t});
+        out = x;
+        break;
+      }
       case OpKind::PatchMergeGather:
         if (x.size() != 4) shape_error(layer, "expects [N,H,W,C], got " + shape_string(x));
         out = {x[0], (x[1] + 1) / 2, (x[2] + 1) / 2, 4 * x[3]};
@@ -199,7 +210,7 @@ std::string describe(const LayerList& list, uint32_t batch, uint32_t height, uin
     if (layer.op == OpKind::Conv2d || layer.op == OpKind::DepthwiseConv2d)
       out << " " << layer.kernel_h << "x" << layer.kernel_w << "/s" << layer.stride_h << " pad " << layer.pad_h
           << (layer.groups > 1 ? " groups " + std::to_string(layer.groups) : "");
-    if (layer.op == OpKind::WindowAttention)
+    if (layer.op == OpKind::WindowAttention || layer.op == OpKind::SpatialMlp)
       out << " window " << layer.window << " shift " << layer.shift << " heads " << layer.heads
           << (layer.cosine ? " cosine" : "");
     if (layer.activation != ops::Activation::None) out << " +" << ops::activation_name(layer.activation);

@@ -35,6 +35,7 @@ enum class OpKind {
   WindowAttention,  // Swin: qkv [N,H,W,3C] -> [N,H,W,C]; qkv_bias [3C], position_bias [heads,T,T],
                     // head_scale [heads]
   PatchMergeGather, // Swin PatchMerging's 2x2 gather: [N,H,W,C] -> [N,ceil(H/2),ceil(W/2),4C]
+  SpatialMlp,       // Swin-MLP window token mixing: weight [heads,T,T], bias [heads,T]
 };
 
 const char* op_name(OpKind op);

@@ -55,6 +55,11 @@ std::vector<std::vector<float>> pack_layer(const Layer& layer, const Shape& inpu
         std::memcpy(packed.data() + scale.numel(), layer.param("shift").values(), scale.numel() * sizeof(float));
       return {packed};
     }
+    case OpKind::SpatialMlp: {
+      const auto &weight = layer.param("weight"), &bias = layer.param("bias");
+      return {std::vector<float>(weight.values(), weight.values() + weight.numel()),
+              std::vector<float>(bias.values(), bias.values() + bias.numel())};
+    }
     case OpKind::WindowAttention: {
       std::vector<std::vector<float>> packed;
       for (const char* role : {"qkv_bias", "position_bias", "head_scale"}) {
@@ -79,6 +84,7 @@ double layer_gflop(const Layer& layer, const Shape& input, const Shape& output) 
     }
     case OpKind::Linear: return 2.0 * out * static_cast<double>(input.back()) * 1e-9;
     case OpKind::LayerNorm: return 5.0 * out * 1e-9;
+    case OpKind::SpatialMlp: return 2.0 * double(layer.window) * layer.window * out * 1e-9;
     case OpKind::WindowAttention: {
       // QK^T and AV: 2 * 2 * T * head_dim per (token, head) = 4 * T * C per token.
       const double t = double(layer.window) * layer.window;
@@ -218,13 +224,19 @@ Plan::Plan(std::shared_ptr<vk::Context> context, vk::PipelineCache& pipelines, c
         dispatch = ops::window_attention(info, shape, x, param(0), param(1), param(2), y);
         break;
       }
+      case OpKind::SpatialMlp: {
+        ops::SpatialMlpShape shape{.n = uint32_t(in[0]), .h = uint32_t(in[1]), .w = uint32_t(in[2]), .c = uint32_t(in[3]),
+                                   .heads = layer.heads, .window = layer.window, .shift = layer.shift};
+        dispatch = ops::spatial_mlp(info, shape, x, param(0), param(1), y);
+        break;
+      }
       case OpKind::PatchMergeGather:
         dispatch = ops::patch_merge_gather(info, uint32_t(in[0]), uint32_t(in[1]), uint32_t(in[2]), uint32_t(in[3]), x, y);
         break;
       case OpKind::BatchNorm:
         throw Error("internal: BatchNorm reached the plan unconverted");
     }
-    if ((layer.op == OpKind::Gelu || layer.op == OpKind::Relu || layer.op == OpKind::WindowAttention ||
+    if ((layer.op == OpKind::Gelu || layer.op == OpKind::Relu || layer.op == OpKind::WindowAttention || layer.op == OpKind::SpatialMlp ||
          layer.op == OpKind::ChannelAffine || layer.op == OpKind::Add || layer.op == OpKind::MeanPool) && layer.residual)
       throw Error("internal: residual epilogue on " + std::string(op_name(layer.op)));
     dispatch.layer = static_cast<int>(i);

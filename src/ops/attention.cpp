@@ -24,6 +24,23 @@ vk::Dispatch window_attention(const DeviceInfo& device, const WindowAttentionSha
   return dispatch;
 }
 
+vk::Dispatch spatial_mlp(const DeviceInfo& device, const SpatialMlpShape& s, const vk::BufferSlice& input,
+                         const vk::BufferSlice& weight, const vk::BufferSlice& bias, const vk::BufferSlice& output) {
+  if (s.heads == 0 || s.c % s.heads != 0 || (s.c / s.heads) % 4 != 0)
+    throw Error("spatial MLP needs C / heads to be a multiple of 4 (C " + std::to_string(s.c) + ", heads " +
+                std::to_string(s.heads) + ")");
+  struct {
+    uint32_t n, h, w, c, heads, window, pad_top, pad_left, padded_h, padded_w;
+  } push{s.n, s.h, s.w, s.c, s.heads, s.window, s.pad_top(), s.pad_top(), s.padded_h(), s.padded_w()};
+  vk::Dispatch dispatch;
+  dispatch.shader = "spatial_mlp";
+  dispatch.buffers = {input, weight, bias, output};
+  dispatch.written = 1u << 3;
+  dispatch.set_push(push);
+  dispatch.groups = vk::groups_for(uint64_t(s.n) * push.padded_h * push.padded_w * (s.c / 4), 64, device);
+  return dispatch;
+}
+
 vk::Dispatch patch_merge_gather(const DeviceInfo& device, uint32_t n, uint32_t h, uint32_t w, uint32_t c,
                                 const vk::BufferSlice& input, const vk::BufferSlice& output) {
   struct {

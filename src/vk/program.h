@@ -32,7 +32,7 @@ struct Dispatch {
 };
 
 // Workgroup counts for `invocations` one-dimensional invocations of `local_size` each, spread over
-// x and y when x alone would exceed the device limit. Shaders use linear_invocation_id().
+// x and y when x alone would exceed the device limit. Shaders use LINEAR_INVOCATION_ID.
 std::array<uint32_t, 3> groups_for(uint64_t invocations, uint32_t local_size, const DeviceInfo& info);
 
 class DispatchProgram {

@@ -1,14 +1,67 @@
 #include <cmath>
 
+#include "ops/error_bounds.h"
 #include "ops/gemm.h"
 #include "support/device_test.h"
+#include "vkvision/error.h"
 
 namespace vkvision {
 namespace {
 
+using testing::Bounded;
 using testing::DeviceTest;
 
-class GemmTest : public DeviceTest {};
+class GemmTest : public DeviceTest {
+ protected:
+  struct Case {
+    ops::GemmShape shape;
+    ops::Activation activation = ops::Activation::None;
+    bool residual = false;
+    ops::GemmOperands operands = ops::GemmOperands::Auto;
+    uint32_t seed = 10;
+  };
+
+  // Runs the kernel on random O(1) data and returns its output next to the bounded reference.
+  // `info` is the DeviceInfo the dispatch is built for (a doctored copy in the groups_for tests).
+  struct Result {
+    std::vector<float> actual;
+    std::vector<Bounded> expected;
+    vk::Dispatch dispatch;
+  };
+  Result run_case(const Case& c, const DeviceInfo& info) {
+    const auto& s = c.shape;
+    auto x = random_values(size_t(s.m) * s.k, c.seed), w = random_values(size_t(s.n) * s.k, c.seed + 1),
+         b = random_values(s.n, c.seed + 2), r = random_values(size_t(s.m) * s.n, c.seed + 3);
+    auto input = make_buffer(x), weight = make_buffer(ops::pack_gemm_weight(w, s.n, s.k)),
+         bias = make_buffer(ops::pack_vec4_padded(b, s.n)), output = make_buffer(size_t(s.m) * s.n);
+    ops::GemmBuffers buffers{input, weight, bias, output, std::nullopt};
+    if (c.residual) buffers.residual = make_buffer(r);
+    Result result;
+    result.dispatch = ops::gemm(info, s, c.activation, buffers, c.operands);
+    run({result.dispatch});
+    result.actual = read(output, size_t(s.m) * s.n);
+    result.expected.resize(result.actual.size());
+    for (uint32_t m = 0; m < s.m; ++m)
+      for (uint32_t n = 0; n < s.n; ++n) {
+        double sum = b[n], magnitude = std::abs(b[n]);
+        for (uint32_t k = 0; k < s.k; ++k) {
+          const double term = double(x[size_t(m) * s.k + k]) * w[size_t(n) * s.k + k];
+          sum += term;
+          magnitude += std::abs(term);
+        }
+        // fp32 accumulation of K products onto the bias: gamma_{K+1} * sum of |terms|.
+        Bounded y = testing::activate(sum, testing::gamma_n(s.k + 1) * magnitude, c.activation);
+        if (c.residual) {
+          // The residual is added after the activation: one more rounding of the sum.
+          y.value += r[size_t(m) * s.n + n];
+          y.bound += testing::kUnit * std::abs(y.value);
+        }
+        result.expected[size_t(m) * s.n + n] = y;
+      }
+    return result;
+  }
+  Result run_case(const Case& c) { return run_case(c, device()); }
+};
 
 TEST_F(GemmTest, MatchesReferenceOnOddShapesWithGeluAndResidual) {
   const ops::GemmShape shape{.m = 37, .n = 97, .k = 40};
@@ -28,6 +81,96 @@ TEST_F(GemmTest, MatchesReferenceOnOddShapesWithGeluAndResidual) {
     }
   // fp32 sums of 40 products of O(1) values: rounding error ~ sqrt(40) * 6e-8 * |terms|; 1e-5 leaves margin.
   EXPECT_LE(testing::worst_tolerance_ratio(y, expected, 1e-5, 1e-5), 1.0);
+}
+
+TEST_F(GemmTest, WithoutActivationOrResidualIsBiasPlusProduct) {
+  auto r = run_case({.shape = {.m = 37, .n = 97, .k = 40}});
+  EXPECT_TRUE(testing::within_bounds(r.actual, r.expected));
+}
+
+TEST_F(GemmTest, ReluEpilogueZeroesNegativeOutputs) {
+  auto r = run_case({.shape = {.m = 13, .n = 40, .k = 97}, .activation = ops::Activation::Relu});
+  EXPECT_TRUE(testing::within_bounds(r.actual, r.expected));
+  // The data must exercise the clamp: ReLU outputs are never negative, and a good share are exactly 0
+  // (max(v, 0) of a negative fp32 value), which with symmetric random data is about half.
+  size_t zeros = 0;
+  for (size_t i = 0; i < r.actual.size(); ++i) {
+    EXPECT_GE(r.actual[i], 0.0f) << "index " << i;
+    zeros += r.actual[i] == 0.0f;
+  }
+  EXPECT_GT(zeros, r.actual.size() / 4);
+}
+
+TEST_F(GemmTest, ReluWithResidualAddsResidualAfterTheClamp) {
+  auto r = run_case({.shape = {.m = 13, .n = 40, .k = 97}, .activation = ops::Activation::Relu, .residual = true});
+  EXPECT_TRUE(testing::within_bounds(r.actual, r.expected));
+}
+
+TEST_F(GemmTest, SingleRowM1) {
+  auto r = run_case({.shape = {.m = 1, .n = 97, .k = 40}, .activation = ops::Activation::Gelu});
+  EXPECT_TRUE(testing::within_bounds(r.actual, r.expected));
+}
+
+TEST_F(GemmTest, SingleOutputFeatureN1) {
+  auto r = run_case({.shape = {.m = 37, .n = 1, .k = 40}, .residual = true});
+  EXPECT_TRUE(testing::within_bounds(r.actual, r.expected));
+}
+
+TEST_F(GemmTest, SingleInputFeatureK1) {
+  auto r = run_case({.shape = {.m = 37, .n = 97, .k = 1}});
+  EXPECT_TRUE(testing::within_bounds(r.actual, r.expected));
+}
+
+TEST_F(GemmTest, ThreeInputFeaturesUseTheScalarTailLoop) {
+  // K = 3 is not a multiple of 4: the vec4 main loop is skipped and every k-step goes through the tail.
+  auto r = run_case({.shape = {.m = 37, .n = 40, .k = 3}, .activation = ops::Activation::Gelu});
+  EXPECT_TRUE(testing::within_bounds(r.actual, r.expected));
+}
+
+TEST_F(GemmTest, OddKWithFewRowsAndColumns) {
+  // K = 97: rows start at offsets that are not multiples of 4 floats.
+  auto r = run_case({.shape = {.m = 5, .n = 3, .k = 97}, .residual = true});
+  EXPECT_TRUE(testing::within_bounds(r.actual, r.expected));
+}
+
+TEST_F(GemmTest, LargeMSpansManyWorkgroups) {
+  // 3137 rows x 40 columns = 785 x 10 tiles = 7850 invocations = 123 workgroups of 64.
+  auto r = run_case({.shape = {.m = 3137, .n = 40, .k = 97}, .activation = ops::Activation::Gelu, .residual = true});
+  EXPECT_GT(r.dispatch.groups[0] * r.dispatch.groups[1], 100u);
+  EXPECT_TRUE(testing::within_bounds(r.actual, r.expected));
+}
+
+TEST_F(GemmTest, StorageAndTexelOperandPathsBothMatchReference) {
+  const ops::GemmShape shape{.m = 37, .n = 97, .k = 40};
+  for (auto operands : {ops::GemmOperands::Storage, ops::GemmOperands::Texel}) {
+    if (operands == ops::GemmOperands::Texel && !ops::gemm_texel_supported(device(), shape)) continue;
+    SCOPED_TRACE(operands == ops::GemmOperands::Texel ? "texel operands" : "storage operands");
+    auto r = run_case({.shape = shape, .activation = ops::Activation::Gelu, .residual = true, .operands = operands});
+    EXPECT_EQ(r.dispatch.shader, operands == ops::GemmOperands::Texel ? "gemm_texel" : "gemm");
+    EXPECT_TRUE(testing::within_bounds(r.actual, r.expected));
+  }
+}
+
+TEST_F(GemmTest, TexelPathRejectsKNotMultipleOfFour) {
+  auto input = make_buffer(37 * 3), weight = make_buffer(3 * 40), bias = make_buffer(40), output = make_buffer(37 * 40);
+  EXPECT_THROW(ops::gemm(device(), {.m = 37, .n = 40, .k = 3}, ops::Activation::None, {input, weight, bias, output},
+                         ops::GemmOperands::Texel),
+               Error);
+  EXPECT_FALSE(ops::gemm_texel_supported(device(), {.m = 37, .n = 40, .k = 3}));
+}
+
+TEST_F(GemmTest, DispatchSpillsIntoYWhenXWorkgroupLimitIsSmall) {
+  // A device that allows only 7 workgroups along x: 123 workgroups must become a 7 x 18 grid, and
+  // the shader's linear_invocation_id() must still give every tile exactly one invocation.
+  DeviceInfo small = device();
+  small.max_workgroup_count = {7, device().max_workgroup_count[1], 1};
+  for (auto operands : {ops::GemmOperands::Storage, ops::GemmOperands::Auto}) {
+    SCOPED_TRACE(operands == ops::GemmOperands::Auto ? "auto operands" : "storage operands");
+    auto r = run_case({.shape = {.m = 3137, .n = 40, .k = 40}, .residual = true, .operands = operands}, small);
+    EXPECT_EQ(r.dispatch.groups[0], 7u);
+    EXPECT_EQ(r.dispatch.groups[1], 18u);
+    EXPECT_TRUE(testing::within_bounds(r.actual, r.expected));
+  }
 }
 
 }  // namespace

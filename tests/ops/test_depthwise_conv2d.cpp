@@ -1,0 +1,148 @@
+#include <cmath>
+#include <sstream>
+
+#include "ops/conv2d.h"
+#include "ops/error_bounds.h"
+#include "ops/gemm.h"  // pack_vec4_padded: the bias layout every kernel reads
+#include "support/device_test.h"
+
+namespace vkvision {
+namespace {
+
+using testing::Bounded;
+using testing::DeviceTest;
+
+// Depthwise convolution in double on NHWC; weight in PyTorch's [C, 1, KH, KW]. Each output is bias +
+// at most KH*KW products, so fp32 accumulation is within gamma_{KH*KW+1} * sum of |terms|.
+std::vector<Bounded> depthwise_reference(const ops::Conv2dShape& s, const std::vector<float>& x,
+                                         const std::vector<float>& w, const std::vector<float>& b) {
+  const uint32_t oh = s.oh(), ow = s.ow(), c_count = s.ic;
+  std::vector<Bounded> out(size_t(s.n) * oh * ow * c_count);
+  for (uint32_t n = 0; n < s.n; ++n)
+    for (uint32_t y = 0; y < oh; ++y)
+      for (uint32_t x_ = 0; x_ < ow; ++x_)
+        for (uint32_t c = 0; c < c_count; ++c) {
+          double sum = b[c], magnitude = std::abs(b[c]);
+          for (uint32_t ky = 0; ky < s.kh; ++ky)
+            for (uint32_t kx = 0; kx < s.kw; ++kx) {
+              const int iy = int(y * s.sh + ky) - int(s.ph), ix = int(x_ * s.sw + kx) - int(s.pw);
+              if (iy < 0 || ix < 0 || iy >= int(s.ih) || ix >= int(s.iw)) continue;  // zero padding
+              const double term =
+                  double(x[((size_t(n) * s.ih + iy) * s.iw + ix) * c_count + c]) * w[(size_t(c) * s.kh + ky) * s.kw + kx];
+              sum += term;
+              magnitude += std::abs(term);
+            }
+          out[((size_t(n) * oh + y) * ow + x_) * c_count + c] = {
+              sum, testing::gamma_n(double(s.kh) * s.kw + 1) * magnitude};
+        }
+  return out;
+}
+
+class DepthwiseConv2dTest : public DeviceTest {
+ protected:
+  // Runs the kernel on random O(1) data against the bounded reference; returns the shader chosen.
+  // `info`: the DeviceInfo the dispatch is built for (a copy without texel buffers forces storage).
+  std::string check(ops::Conv2dShape s, uint32_t seed, const DeviceInfo* info = nullptr) {
+    s.oc = s.ic;
+    s.groups = s.ic;
+    auto x = random_values(size_t(s.n) * s.ih * s.iw * s.ic, seed);
+    auto w = random_values(size_t(s.ic) * s.kh * s.kw, seed + 1), b = random_values(s.ic, seed + 2);
+    const size_t out_count = size_t(s.n) * s.oh() * s.ow() * s.ic;
+    auto input = make_buffer(x), weight = make_buffer(ops::pack_depthwise_weight(w, s)),
+         bias = make_buffer(ops::pack_vec4_padded(b, s.ic)), output = make_buffer(out_count);
+    auto dispatch = ops::depthwise_conv2d(info ? *info : device(), s, input, weight, bias, output);
+    std::ostringstream trace;
+    trace << "N" << s.n << " " << s.ih << "x" << s.iw << " C" << s.ic << " k" << s.kh << "x" << s.kw << " s" << s.sh
+          << "x" << s.sw << " p" << s.ph << "," << s.pw << " via " << dispatch.shader;
+    SCOPED_TRACE(trace.str());
+    run({dispatch});
+    EXPECT_TRUE(testing::within_bounds(read(output, out_count), depthwise_reference(s, x, w, b)));
+    return dispatch.shader;
+  }
+  // C % 4 == 0: the storage variant (forced) and, where the device has texel buffers, the texel one.
+  void check_both_paths(const ops::Conv2dShape& s, uint32_t seed) {
+    DeviceInfo storage_only = device();
+    storage_only.texel_buffer_rgba32f = false;
+    EXPECT_EQ(check(s, seed, &storage_only), "depthwise_conv2d");
+    if (device().texel_buffer_rgba32f) {
+      EXPECT_EQ(check(s, seed), "depthwise_conv2d_texel");
+    }
+  }
+};
+
+TEST_F(DepthwiseConv2dTest, Kernel7x7Pad3OnThreeChannels) {
+  // C = 3: one channel tile of which the fourth lane is past the end.
+  check({.n = 2, .ih = 13, .iw = 11, .ic = 3, .kh = 7, .kw = 7, .ph = 3, .pw = 3}, 300);
+}
+
+TEST_F(DepthwiseConv2dTest, Kernel7x7Pad3On40ChannelsOnBothOperandPaths) {
+  check_both_paths({.n = 2, .ih = 13, .iw = 11, .ic = 40, .kh = 7, .kw = 7, .ph = 3, .pw = 3}, 310);
+}
+
+TEST_F(DepthwiseConv2dTest, Kernel7x7Pad3On97Channels) {
+  // 5x7 image with a 7x7 kernel: most taps of every output fall in the padding.
+  check({.n = 2, .ih = 5, .iw = 7, .ic = 97, .kh = 7, .kw = 7, .ph = 3, .pw = 3}, 320);
+}
+
+TEST_F(DepthwiseConv2dTest, Kernel3x3Stride2Pad1) {
+  check_both_paths({.n = 2, .ih = 13, .iw = 11, .ic = 40, .kh = 3, .kw = 3, .sh = 2, .sw = 2, .ph = 1, .pw = 1}, 330);
+  check({.n = 2, .ih = 5, .iw = 7, .ic = 97, .kh = 3, .kw = 3, .sh = 2, .sw = 2, .ph = 1, .pw = 1}, 335);
+}
+
+TEST_F(DepthwiseConv2dTest, HorizontalBand1x11Pad0And5) {
+  check({.n = 2, .ih = 13, .iw = 11, .ic = 97, .kh = 1, .kw = 11, .ph = 0, .pw = 5}, 340);
+  check({.n = 2, .ih = 5, .iw = 7, .ic = 3, .kh = 1, .kw = 11, .ph = 0, .pw = 5}, 345);
+}
+
+TEST_F(DepthwiseConv2dTest, VerticalBand11x1Pad5And0) {
+  check_both_paths({.n = 2, .ih = 13, .iw = 11, .ic = 40, .kh = 11, .kw = 1, .ph = 5, .pw = 0}, 350);
+  check({.n = 2, .ih = 5, .iw = 7, .ic = 3, .kh = 11, .kw = 1, .ph = 5, .pw = 0}, 355);
+}
+
+TEST_F(DepthwiseConv2dTest, HorizontalBand1x11On40ChannelsOnBothOperandPaths) {
+  check_both_paths({.n = 2, .ih = 5, .iw = 7, .ic = 40, .kh = 1, .kw = 11, .ph = 0, .pw = 5}, 347);
+}
+
+TEST_F(DepthwiseConv2dTest, ChannelCountsNotMultipleOfFourUseTheStorageVariant) {
+  EXPECT_EQ(check({.n = 2, .ih = 5, .iw = 7, .ic = 97, .kh = 7, .kw = 7, .ph = 3, .pw = 3}, 370), "depthwise_conv2d");
+  EXPECT_EQ(check({.n = 2, .ih = 5, .iw = 7, .ic = 3, .kh = 3, .kw = 3, .ph = 1, .pw = 1}, 371), "depthwise_conv2d");
+}
+
+TEST_F(DepthwiseConv2dTest, DispatchSpilledIntoYStillCoversEveryOutput) {
+  // 2 x 13 output rows x 3 column tiles x 10 channel tiles = 780 invocations = 13 workgroups: with
+  // at most 5 along x they form a 5 x 3 grid.
+  const ops::Conv2dShape shape{.n = 2, .ih = 13, .iw = 11, .ic = 40, .kh = 7, .kw = 7, .ph = 3, .pw = 3};
+  DeviceInfo small = device();
+  small.max_workgroup_count = {5, device().max_workgroup_count[1], 1};
+  DeviceInfo small_storage = small;
+  small_storage.texel_buffer_rgba32f = false;
+  EXPECT_EQ(check(shape, 380, &small_storage), "depthwise_conv2d");
+  check(shape, 380, &small);
+}
+
+TEST_F(DepthwiseConv2dTest, EachChannelUsesOnlyItsOwnFilter) {
+  // A one-hot input (a single channel of a single pixel set) must only produce output in that
+  // channel: catches a kernel that mixes channels within its 4-channel tile.
+  const ops::Conv2dShape s{.n = 2, .ih = 5, .iw = 7, .ic = 97, .oc = 97, .kh = 3, .kw = 3, .ph = 1, .pw = 1, .groups = 97};
+  std::vector<float> x(size_t(2) * 5 * 7 * 97, 0.0f);
+  const uint32_t hot_channel = 94;  // in the last, partial tile (channels 92..96)
+  x[((1 * 5 + 2) * 7 + 3) * 97 + hot_channel] = 1.0f;
+  auto w = random_values(size_t(97) * 9, 360);
+  std::vector<float> b(97, 0.0f);
+  const size_t out_count = x.size();
+  auto input = make_buffer(x), weight = make_buffer(ops::pack_depthwise_weight(w, s)),
+       bias = make_buffer(ops::pack_vec4_padded(b, 97)), output = make_buffer(out_count);
+  run({ops::depthwise_conv2d(device(), s, input, weight, bias, output)});
+  auto y = read(output, out_count);
+  // Exact: every output is a sum of zeros and at most one product with 1.0.
+  for (size_t i = 0; i < y.size(); ++i) {
+    const uint32_t c = i % 97, pixel = uint32_t(i / 97), n = pixel / 35, oy = (pixel % 35) / 7, ox = pixel % 7;
+    float expected = 0.0f;
+    if (c == hot_channel && n == 1 && oy >= 1 && oy <= 3 && ox >= 2 && ox <= 4)
+      expected = w[size_t(c) * 9 + (2 - oy + 1) * 3 + (3 - ox + 1)];
+    ASSERT_EQ(y[i], expected) << "n " << n << " y " << oy << " x " << ox << " c " << c;
+  }
+}
+
+}  // namespace
+}  // namespace vkvision

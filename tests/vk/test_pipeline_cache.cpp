@@ -1,0 +1,115 @@
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "support/device_test.h"
+#include "vkvision/error.h"
+
+namespace vkvision {
+namespace {
+
+using testing::DeviceTest;
+
+class PipelineCacheTest : public DeviceTest {
+ protected:
+  // A fresh directory per test under the system temp directory, removed afterwards.
+  void SetUp() override {
+    DeviceTest::SetUp();
+    directory_ = std::filesystem::temp_directory_path() /
+                 ("vkvision-test-" + std::to_string(::getpid()) + "-" +
+                  ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(directory_);
+  }
+  void TearDown() override {
+    std::filesystem::remove_all(directory_);
+    DeviceTest::TearDown();
+  }
+  // elementwise.comp: constant 0 is the mode, three storage buffers.
+  static vk::PipelineKey elementwise_key(int32_t mode) { return {"elementwise", {mode}, 3, 0}; }
+
+  std::filesystem::path directory_;
+};
+
+TEST_F(PipelineCacheTest, SameKeyReturnsTheSamePipeline) {
+  const vk::Pipeline& first = pipelines().get(elementwise_key(1));
+  const vk::Pipeline& second = pipelines().get(elementwise_key(1));
+  EXPECT_EQ(&first, &second);
+  EXPECT_EQ(first.pipeline, second.pipeline);
+  EXPECT_NE(first.pipeline, VK_NULL_HANDLE);
+  EXPECT_EQ(first.buffer_count, 3u);
+}
+
+TEST_F(PipelineCacheTest, DifferentSpecialisationGivesADifferentPipeline) {
+  const vk::Pipeline& add = pipelines().get(elementwise_key(1));
+  const vk::Pipeline& relu = pipelines().get(elementwise_key(3));
+  EXPECT_NE(&add, &relu);
+  EXPECT_NE(add.pipeline, relu.pipeline);
+  // A different binding count is a different layout, hence a different pipeline too.
+  const vk::Pipeline& four = pipelines().get({"elementwise", {1}, 4, 0});
+  EXPECT_NE(four.pipeline, add.pipeline);
+  EXPECT_NE(four.set_layout, add.set_layout);
+}
+
+TEST_F(PipelineCacheTest, SaveWritesTheCacheFileIntoTheGivenDirectory) {
+  vk::PipelineCache cache(context_ptr(), directory_);
+  EXPECT_EQ(cache.file().parent_path(), directory_);
+  EXPECT_EQ(cache.file().filename().string().rfind("pipelines-", 0), 0u) << cache.file();
+  EXPECT_FALSE(std::filesystem::exists(cache.file()));  // nothing is written before save()
+  cache.get(elementwise_key(0));
+  cache.save();  // creates the directory too
+  ASSERT_TRUE(std::filesystem::exists(cache.file())) << cache.file();
+  EXPECT_GT(std::filesystem::file_size(cache.file()), 0u);
+  EXPECT_FALSE(std::filesystem::exists(cache.file().string() + ".tmp"));
+}
+
+TEST_F(PipelineCacheTest, CacheFileNameDependsOnTheDevicesPipelineCacheUuid) {
+  vk::PipelineCache cache(context_ptr(), directory_);
+  std::string uuid_hex;
+  char digits[3];
+  for (uint8_t byte : device().pipeline_cache_uuid) {
+    std::snprintf(digits, sizeof digits, "%02x", byte);
+    uuid_hex += digits;
+  }
+  EXPECT_NE(cache.file().filename().string().find(uuid_hex), std::string::npos) << cache.file();
+}
+
+TEST_F(PipelineCacheTest, DestructorSavesAndANewCacheLoadsTheFile) {
+  std::filesystem::path file;
+  {
+    vk::PipelineCache cache(context_ptr(), directory_);
+    cache.get(elementwise_key(2));
+    file = cache.file();
+  }
+  ASSERT_TRUE(std::filesystem::exists(file));
+  vk::PipelineCache reloaded(context_ptr(), directory_);
+  EXPECT_EQ(reloaded.file(), file);
+  EXPECT_NE(reloaded.get(elementwise_key(2)).pipeline, VK_NULL_HANDLE);
+}
+
+TEST_F(PipelineCacheTest, CorruptCacheFileIsIgnored) {
+  std::filesystem::path file;
+  {
+    vk::PipelineCache probe(context_ptr(), directory_);
+    file = probe.file();
+  }
+  std::filesystem::create_directories(directory_);
+  {
+    std::ofstream out(file, std::ios::binary);
+    out << "not a pipeline cache, just some bytes that are long enough to look like a header";
+  }
+  vk::PipelineCache cache(context_ptr(), directory_);
+  EXPECT_NE(cache.get(elementwise_key(0)).pipeline, VK_NULL_HANDLE);
+}
+
+TEST_F(PipelineCacheTest, UnknownShaderNameThrows) {
+  try {
+    pipelines().get({"no_such_shader", {}, 1, 0});
+    FAIL() << "an unknown shader name did not throw";
+  } catch (const Error& error) {
+    EXPECT_NE(std::string(error.what()).find("no_such_shader"), std::string::npos) << error.what();
+  }
+}
+
+}  // namespace
+}  // namespace vkvision

@@ -47,7 +47,8 @@ const Naming kTimm{"timm", "patch_embed.proj", "patch_embed.norm", "norm", "head
 
 const Naming* detect_naming(const WeightSource& w) {
   if (w.contains("features.0.0.weight") && w.contains("features.1.0.attn.qkv.weight")) return &kTorchvision;
-  if (!w.contains("patch_embed.proj.weight") || !w.contains("layers.0.blocks.0.attn.qkv.weight")) return nullptr;
+  if (!w.contains("patch_embed.proj.weight")) return nullptr;
+  if (!w.contains("layers.0.blocks.0.attn.qkv.weight") && !w.contains("layers.0.blocks.0.spatial_mlp.weight")) return nullptr;
   if (w.contains("layers.0.downsample.reduction.weight")) return &kOfficial;
   if (w.contains("layers.1.downsample.reduction.weight")) return &kTimm;
   return &kOfficial;  // a single-stage model has no PatchMerging to tell the layouts apart
@@ -55,6 +56,7 @@ const Naming* detect_naming(const WeightSource& w) {
 
 struct Config {
   bool v2 = false;
+  bool spatial_mlp = false;  // Swin-MLP: token mixing by a per-window, per-head MLP instead of attention
   int64_t embed = 96, in_chans = 3, patch = 4, classes = 1000, mlp_hidden = 384;
   std::vector<int64_t> depths, heads;
   uint32_t window = 7;
@@ -65,7 +67,7 @@ struct Config {
       for (size_t i = 0; i < v.size(); ++i) text += (i ? "," : "") + std::to_string(v[i]);
       return text;
     };
-    return std::string(v2 ? "v2 " : "v1 ") + "embed " + std::to_string(embed) + " depths " + join(depths) +
+    return std::string(spatial_mlp ? "mlp " : v2 ? "v2 " : "v1 ") + "embed " + std::to_string(embed) + " depths " + join(depths) +
            " heads " + join(heads) + " window " + std::to_string(window) + " classes " + std::to_string(classes);
   }
 };
@@ -95,6 +97,17 @@ uint32_t infer_window(const WeightSource& w, const std::string& attn) {
   w.fail("cannot tell the window size of '" + attn + "': no relative position table or index");
 }
 
+// Swin-MLP: spatial_mlp.weight is [heads * T, T, 1] (a grouped Conv1d), T = window^2.
+std::pair<int64_t, uint32_t> spatial_mlp_heads_window(const WeightSource& w, const std::string& block) {
+  const std::string name = block + ".spatial_mlp.weight";
+  const auto& shape = w.shape(name);
+  const int64_t tokens = shape.size() == 3 ? shape[1] : 0;
+  const auto side = static_cast<int64_t>(std::lround(std::sqrt(double(std::max<int64_t>(tokens, 0)))));
+  if (shape.size() != 3 || shape[2] != 1 || tokens == 0 || side * side != tokens || shape[0] % tokens != 0)
+    w.fail("tensor '" + name + "' has shape " + graph::shape_string(shape) + ", expected [heads * W^2, W^2, 1]");
+  return {shape[0] / tokens, static_cast<uint32_t>(side)};
+}
+
 Config infer_config(const WeightSource& w, const Naming& n) {
   Config c;
   const auto& patch = w.shape(n.patch_conv + ".weight");
@@ -103,14 +116,18 @@ Config infer_config(const WeightSource& w, const Naming& n) {
   c.in_chans = patch[1];
   c.patch = patch[2];
   const std::string attn0 = n.block(0, 0) + ".attn";
+  c.spatial_mlp = w.contains(n.block(0, 0) + ".spatial_mlp.weight");
   c.v2 = w.contains(attn0 + ".logit_scale");
-  c.window = infer_window(w, attn0);
-  for (int stage = 0; w.contains(n.block(stage, 0) + "." + n.qkv + ".weight"); ++stage) {
+  c.window = c.spatial_mlp ? spatial_mlp_heads_window(w, n.block(0, 0)).second : infer_window(w, attn0);
+  const std::string mixer = c.spatial_mlp ? ".spatial_mlp.weight" : std::string(".") + n.qkv + ".weight";
+  for (int stage = 0; w.contains(n.block(stage, 0) + mixer); ++stage) {
     int64_t depth = 0;
-    while (w.contains(n.block(stage, int(depth)) + "." + n.qkv + ".weight")) ++depth;
+    while (w.contains(n.block(stage, int(depth)) + mixer)) ++depth;
     c.depths.push_back(depth);
     const std::string attn = n.block(stage, 0) + ".attn";
-    int64_t heads = c.v2 ? w.shape(attn + ".logit_scale")[0] : w.shape(attn + ".relative_position_bias_table")[1];
+    int64_t heads = c.spatial_mlp ? spatial_mlp_heads_window(w, n.block(stage, 0)).first
+                    : c.v2        ? w.shape(attn + ".logit_scale")[0]
+                                  : w.shape(attn + ".relative_position_bias_table")[1];
     const int64_t dim = c.embed << stage;
     if (heads <= 0 || dim % heads != 0)
       w.fail("stage " + std::to_string(stage) + " has " + std::to_string(heads) + " heads, which do not divide its width " +
@@ -143,22 +160,29 @@ HostTensor gather_bias_table(const HostTensor& table, uint32_t window, int64_t h
   return HostTensor::from({heads, T, T}, std::move(bias));
 }
 
+// v2's relative coordinates in [-(W-1), W-1], divided by (pretrained window - 1) when a pretrained
+// window is set, else by (W - 1), times 8, then sign(x) * log2(|x| + 1) / log2(8): [2W-1, 2W-1, 2].
+std::vector<float> log_spaced_coordinates(int64_t window, int64_t pretrained_window) {
+  const int64_t side = 2 * window - 1;
+  const double divisor = double(pretrained_window > 0 ? pretrained_window - 1 : window - 1);
+  std::vector<float> coords;
+  for (int64_t i = 0; i < side; ++i)
+    for (int64_t j = 0; j < side; ++j)
+      for (int64_t v : {i - (window - 1), j - (window - 1)}) {
+        const double x = divisor > 0 ? 8.0 * double(v) / divisor : 0.0;
+        coords.push_back(float((x > 0) - (x < 0)) * float(std::log2(std::abs(x) + 1.0) / 3.0));
+      }
+  return coords;
+}
+
 // v2: the continuous position bias: the log-spaced relative coordinates (from the checkpoint's own
 // table when it has one, which encodes the pretrained window) through the two-layer CPB MLP, then
 // 16 * sigmoid, gathered to [heads, T, T].
 HostTensor continuous_position_bias(const WeightSource& w, const std::string& attn, uint32_t window, int64_t heads) {
   const int64_t side = 2 * int64_t(window) - 1, rows = side * side;
-  std::vector<float> coords;
-  if (w.contains(attn + ".relative_coords_table")) {
-    coords = *w.get(attn + ".relative_coords_table", {1, side, side, 2}).data;
-  } else {
-    for (int64_t i = 0; i < side; ++i)
-      for (int64_t j = 0; j < side; ++j)
-        for (int64_t v : {i - (window - 1), j - (window - 1)}) {
-          double x = window > 1 ? 8.0 * double(v) / (window - 1) : 0.0;
-          coords.push_back(float((x > 0) - (x < 0)) * float(std::log2(std::abs(x) + 1.0) / 3.0));
-        }
-  }
+  const std::vector<float> coords = w.contains(attn + ".relative_coords_table")
+                                        ? *w.get(attn + ".relative_coords_table", {1, side, side, 2}).data
+                                        : log_spaced_coordinates(window, 0);
   const HostTensor w0 = w.get(attn + ".cpb_mlp.0.weight");
   if (w0.shape.size() != 2 || w0.shape[1] != 2) w.fail("tensor '" + attn + ".cpb_mlp.0.weight' is not a [hidden, 2] linear weight");
   const int64_t hidden = w0.shape[0];
@@ -277,7 +301,29 @@ graph::LayerList build_layers(const WeightSource& w, const Naming& n, const Conf
       const std::string block = n.block(stage, j);
       const uint32_t shift = j % 2 == 1 ? c.window / 2 : 0;
       const std::string x = b.current;
-      if (!c.v2) {
+      if (c.spatial_mlp) {
+        b.layer_norm(block + "." + n.norm1, dim);
+        // The window can be smaller than the stage's where the official code shrank it to the map.
+        const auto [heads, window] = spatial_mlp_heads_window(w, block);
+        const int64_t tokens = int64_t(window) * window;
+        Layer mix{.op = OpKind::SpatialMlp, .name = block + ".spatial_mlp"};
+        mix.heads = static_cast<uint32_t>(heads);
+        mix.window = window;
+        mix.shift = j % 2 == 1 ? c.window / 2 : 0;
+        HostTensor weight = w.get(block + ".spatial_mlp.weight");
+        weight.shape = {heads, tokens, tokens};
+        HostTensor bias = w.get(block + ".spatial_mlp.bias", {heads * tokens});
+        bias.shape = {heads, tokens};
+        mix.params = {{"weight", weight}, {"bias", bias}};
+        b.add(std::move(mix));
+        b.add(Layer{.op = OpKind::Add, .name = block + ".residual1", .inputs = {b.current, x}});
+        const std::string x2 = b.current;
+        b.layer_norm(block + "." + n.norm2, dim);
+        b.linear(block + "." + n.fc1, dim, hidden, true);
+        b.add(Layer{.op = OpKind::Gelu, .name = block + ".gelu"});
+        b.linear(block + "." + n.fc2, hidden, dim, true);
+        b.add(Layer{.op = OpKind::Add, .name = block + ".residual2", .inputs = {b.current, x2}});
+      } else if (!c.v2) {
         b.layer_norm(block + "." + n.norm1, dim);
         add_attention(b, block, n, c, dim, c.heads[stage], shift);
         b.linear(block + "." + n.proj, dim, dim, true);
@@ -319,28 +365,41 @@ graph::LayerList build_layers(const WeightSource& w, const Naming& n, const Conf
   return std::move(b.list);
 }
 
+enum class Kind { V1, V2, Mlp };
+
 struct Preset {
   const char* name;
-  bool v2;
+  Kind kind;
   int64_t embed;
   std::vector<int64_t> depths, heads;
   uint32_t window, input_size;
+  uint32_t pretrained_window = 0;  // v2 fine-tunes: the window the CPB coordinates are scaled by
 };
 
 const std::vector<Preset>& preset_table() {
   static const std::vector<Preset> table = {
-      {"swin_tiny_patch4_window7_224", false, 96, {2, 2, 6, 2}, {3, 6, 12, 24}, 7, 224},
-      {"swin_small_patch4_window7_224", false, 96, {2, 2, 18, 2}, {3, 6, 12, 24}, 7, 224},
-      {"swin_base_patch4_window7_224", false, 128, {2, 2, 18, 2}, {4, 8, 16, 32}, 7, 224},
-      {"swin_base_patch4_window12_384", false, 128, {2, 2, 18, 2}, {4, 8, 16, 32}, 12, 384},
-      {"swin_large_patch4_window7_224", false, 192, {2, 2, 18, 2}, {6, 12, 24, 48}, 7, 224},
-      {"swin_large_patch4_window12_384", false, 192, {2, 2, 18, 2}, {6, 12, 24, 48}, 12, 384},
-      {"swinv2_tiny_window8_256", true, 96, {2, 2, 6, 2}, {3, 6, 12, 24}, 8, 256},
-      {"swinv2_tiny_window16_256", true, 96, {2, 2, 6, 2}, {3, 6, 12, 24}, 16, 256},
-      {"swinv2_small_window8_256", true, 96, {2, 2, 18, 2}, {3, 6, 12, 24}, 8, 256},
-      {"swinv2_small_window16_256", true, 96, {2, 2, 18, 2}, {3, 6, 12, 24}, 16, 256},
-      {"swinv2_base_window8_256", true, 128, {2, 2, 18, 2}, {4, 8, 16, 32}, 8, 256},
-      {"swinv2_base_window16_256", true, 128, {2, 2, 18, 2}, {4, 8, 16, 32}, 16, 256},
+      {"swin_tiny_patch4_window7_224", Kind::V1, 96, {2, 2, 6, 2}, {3, 6, 12, 24}, 7, 224},
+      {"swin_small_patch4_window7_224", Kind::V1, 96, {2, 2, 18, 2}, {3, 6, 12, 24}, 7, 224},
+      {"swin_base_patch4_window7_224", Kind::V1, 128, {2, 2, 18, 2}, {4, 8, 16, 32}, 7, 224},
+      {"swin_base_patch4_window12_384", Kind::V1, 128, {2, 2, 18, 2}, {4, 8, 16, 32}, 12, 384},
+      {"swin_large_patch4_window7_224", Kind::V1, 192, {2, 2, 18, 2}, {6, 12, 24, 48}, 7, 224},
+      {"swin_large_patch4_window12_384", Kind::V1, 192, {2, 2, 18, 2}, {6, 12, 24, 48}, 12, 384},
+      {"swinv2_tiny_window8_256", Kind::V2, 96, {2, 2, 6, 2}, {3, 6, 12, 24}, 8, 256},
+      {"swinv2_tiny_window16_256", Kind::V2, 96, {2, 2, 6, 2}, {3, 6, 12, 24}, 16, 256},
+      {"swinv2_small_window8_256", Kind::V2, 96, {2, 2, 18, 2}, {3, 6, 12, 24}, 8, 256},
+      {"swinv2_small_window16_256", Kind::V2, 96, {2, 2, 18, 2}, {3, 6, 12, 24}, 16, 256},
+      {"swinv2_base_window8_256", Kind::V2, 128, {2, 2, 18, 2}, {4, 8, 16, 32}, 8, 256},
+      {"swinv2_base_window16_256", Kind::V2, 128, {2, 2, 18, 2}, {4, 8, 16, 32}, 16, 256},
+      {"swinv2_base_window12_192", Kind::V2, 128, {2, 2, 18, 2}, {4, 8, 16, 32}, 12, 192},
+      {"swinv2_base_window12to16_192to256", Kind::V2, 128, {2, 2, 18, 2}, {4, 8, 16, 32}, 16, 256, 12},
+      {"swinv2_base_window12to24_192to384", Kind::V2, 128, {2, 2, 18, 2}, {4, 8, 16, 32}, 24, 384, 12},
+      {"swinv2_large_window12_192", Kind::V2, 192, {2, 2, 18, 2}, {6, 12, 24, 48}, 12, 192},
+      {"swinv2_large_window12to16_192to256", Kind::V2, 192, {2, 2, 18, 2}, {6, 12, 24, 48}, 16, 256, 12},
+      {"swinv2_large_window12to24_192to384", Kind::V2, 192, {2, 2, 18, 2}, {6, 12, 24, 48}, 24, 384, 12},
+      {"swin_mlp_tiny_c24_patch4_window8_256", Kind::Mlp, 96, {2, 2, 6, 2}, {4, 8, 16, 32}, 8, 256},
+      {"swin_mlp_tiny_c12_patch4_window8_256", Kind::Mlp, 96, {2, 2, 6, 2}, {8, 16, 32, 64}, 8, 256},
+      {"swin_mlp_tiny_c6_patch4_window8_256", Kind::Mlp, 96, {2, 2, 6, 2}, {16, 32, 64, 128}, 8, 256},
+      {"swin_mlp_base_patch4_window7_224", Kind::Mlp, 128, {2, 2, 18, 2}, {4, 8, 16, 32}, 7, 224},
   };
   return table;
 }
@@ -353,6 +412,12 @@ uint32_t default_input_size(uint32_t window) {
   }
 }
 
+const Preset* find_preset(const std::string& name) {
+  for (const Preset& p : preset_table())
+    if (name == p.name) return &p;
+  return nullptr;
+}
+
 class Swin final : public Family {
  public:
   std::string name() const override { return "swin"; }
@@ -363,14 +428,22 @@ class Swin final : public Family {
     if (!naming) weights.fail("not a Swin Transformer checkpoint");
     const Config config = infer_config(weights, *naming);
     std::string variant = "custom";
+    const Kind kind = config.spatial_mlp ? Kind::Mlp : config.v2 ? Kind::V2 : Kind::V1;
     for (const Preset& p : preset_table())
-      if (p.v2 == config.v2 && p.embed == config.embed && p.depths == config.depths && p.heads == config.heads &&
-          p.window == config.window)
+      if (p.kind == kind && p.embed == config.embed && p.depths == config.depths && p.heads == config.heads &&
+          p.window == config.window && variant == "custom")
         variant = p.name;
-    if (!preset.empty() && preset != variant) weights.fail("holds Swin " + config.describe() + ", which is not preset " + preset);
+    // Fine-tunes share their architecture with the plain preset of the same window: accept either name.
+    if (!preset.empty() && preset != variant) {
+      const Preset* wanted = find_preset(preset);
+      if (!wanted || wanted->kind != kind || wanted->embed != config.embed || wanted->depths != config.depths ||
+          wanted->heads != config.heads || wanted->window != config.window)
+        weights.fail("holds Swin " + config.describe() + ", which is not preset " + preset);
+      variant = preset;
+    }
     BuiltModel model;
     model.layers = build_layers(weights, *naming, config);
-    model.info.family = config.v2 ? "swin_v2" : "swin";
+    model.info.family = config.spatial_mlp ? "swin_mlp" : config.v2 ? "swin_v2" : "swin";
     model.info.variant = variant;
     model.info.naming = naming->name;
     model.info.origin = weights.origin();
@@ -389,17 +462,19 @@ class Swin final : public Family {
   std::vector<PresetInfo> presets() const override {
     std::vector<PresetInfo> result;
     for (const Preset& p : preset_table()) {
-      Config c{.v2 = p.v2, .embed = p.embed, .depths = p.depths, .heads = p.heads, .window = p.window};
-      result.push_back({p.name, p.v2 ? "swin_v2" : "swin", c.describe() + " input " + std::to_string(p.input_size)});
+      Config c{.v2 = p.kind == Kind::V2, .spatial_mlp = p.kind == Kind::Mlp, .embed = p.embed, .depths = p.depths,
+               .heads = p.heads, .window = p.window};
+      std::string description = c.describe() + " input " + std::to_string(p.input_size);
+      if (p.pretrained_window) description += " pretrained window " + std::to_string(p.pretrained_window);
+      result.push_back({p.name, p.kind == Kind::Mlp ? "swin_mlp" : p.kind == Kind::V2 ? "swin_v2" : "swin", description});
     }
     return result;
   }
 
   WeightSource random_weights(const std::string& preset_name, uint32_t seed) const override {
-    const Preset* preset = nullptr;
-    for (const Preset& p : preset_table())
-      if (preset_name == p.name) preset = &p;
+    const Preset* preset = find_preset(preset_name);
     if (!preset) throw InputError("unknown Swin preset '" + preset_name + "'");
+    const bool v2 = preset->kind == Kind::V2, mlp = preset->kind == Kind::Mlp;
     std::mt19937 generator(seed);
     std::normal_distribution<float> normal(0.0f, 0.02f);
     std::map<std::string, HostTensor> t;
@@ -419,7 +494,7 @@ class Swin final : public Family {
       random(p + ".weight", {out, in});
       if (bias) constant(p + ".bias", {out}, 0.0f);
     };
-    const Naming& n = kTimm;
+    const Naming& n = mlp ? kOfficial : kTimm;  // Swin-MLP exists only in the official code
     const int64_t W = preset->window, side = 2 * W - 1;
     random(n.patch_conv + ".weight", {preset->embed, 3, 4, 4});
     constant(n.patch_conv + ".bias", {preset->embed}, 0.0f);
@@ -430,23 +505,32 @@ class Swin final : public Family {
         const std::string block = n.block(st, j);
         norm(block + ".norm1", dim);
         norm(block + ".norm2", dim);
-        linear(block + ".attn.qkv", dim, 3 * dim, !preset->v2);
-        linear(block + ".attn.proj", dim, dim, true);
         linear(block + ".mlp.fc1", dim, 4 * dim, true);
         linear(block + ".mlp.fc2", 4 * dim, dim, true);
+        if (mlp) {
+          // The official model shrinks the window to the map where the map is not larger.
+          const int64_t res = preset->input_size / 4 >> st, window = std::min<int64_t>(W, res);
+          random(block + ".spatial_mlp.weight", {heads * window * window, window * window, 1});
+          constant(block + ".spatial_mlp.bias", {heads * window * window}, 0.0f);
+          continue;
+        }
+        linear(block + ".attn.qkv", dim, 3 * dim, !v2);
+        linear(block + ".attn.proj", dim, dim, true);
         constant(block + ".attn.relative_position_index", {W * W, W * W}, 0.0f);
-        if (preset->v2) {
+        if (v2) {
           constant(block + ".attn.logit_scale", {heads, 1, 1}, float(std::log(10.0)));
           constant(block + ".attn.q_bias", {dim}, 0.0f);
           constant(block + ".attn.v_bias", {dim}, 0.0f);
           linear(block + ".attn.cpb_mlp.0", 2, 512, true);
           linear(block + ".attn.cpb_mlp.2", 512, heads, false);
+          t[block + ".attn.relative_coords_table"] =
+              HostTensor::from({1, side, side, 2}, log_spaced_coordinates(preset->window, preset->pretrained_window));
         } else {
           random(block + ".attn.relative_position_bias_table", {side * side, heads});
         }
       }
       if (st < 3) {
-        norm(n.merge(st) + ".norm", preset->v2 ? 2 * dim : 4 * dim);
+        norm(n.merge(st) + ".norm", v2 ? 2 * dim : 4 * dim);
         linear(n.merge(st) + ".reduction", 4 * dim, 2 * dim, false);
       }
     }

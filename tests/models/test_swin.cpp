@@ -61,7 +61,9 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"v2_torchvision.pth", "input36.npy", "v2_logits36.npy", "torchvision", "swin_v2"},
                       Case{"v2_torchvision.pth", "input32.npy", "v2_logits32.npy", "torchvision", "swin_v2"},
                       Case{"v2_official.pth", "input32.npy", "v2_logits32.npy", "official", "swin_v2"},
-                      Case{"v2_timm.pth", "input32.npy", "v2_logits32.npy", "timm", "swin_v2"}));
+                      Case{"v2_timm.pth", "input32.npy", "v2_logits32.npy", "timm", "swin_v2"},
+                      // Our re-expression of the official swin_mlp.py (no torchvision model exists).
+                      Case{"mlp_official.pth", "input32.npy", "mlp_logits32.npy", "official", "swin_mlp"}));
 
 TEST(SwinCheckpointTest, BiasTableOfNoWindowSizeIsRejected) {
   auto source = models::swin_family().random_weights("swin_tiny_patch4_window7_224", 1);

@@ -13,6 +13,7 @@ void add_classify(CLI::App& app) {
     ModelSelection model;
     std::vector<std::string> images;
     uint32_t top = 5;
+    uint32_t size = 0;
     bool json = false;
   };
   auto options = std::make_shared<Options>();
@@ -20,16 +21,19 @@ void add_classify(CLI::App& app) {
   add_model_options(*command, options->model, true);
   command->add_option("--top", options->top, "how many classes to print per image")->check(CLI::PositiveNumber);
   command->add_flag("--json", options->json, "print JSON instead of text");
+  command->add_option("--size", options->size, "input size (default: the model's; crop_pct scales with it)");
   command->add_option("images", options->images, "image files")->required();
   command->callback([options] {
     const Model model = load_model(options->model, true);
+    Preprocessing preprocessing = model.info().preprocessing;
+    if (options->size) preprocessing.input_size = options->size;
     // Decode everything first: a bad file fails before anything is printed.
     std::vector<io::Image> images;
     for (const auto& path : options->images) images.push_back(io::decode_image(path));
-    const std::vector<float> batch = make_batch(images, model.info().preprocessing);
+    const std::vector<float> batch = make_batch(images, preprocessing);
 
     auto runtime = open_runtime(options->model);
-    Session session(runtime, model, {.batch = static_cast<uint32_t>(images.size())});
+    Session session(runtime, model, {.batch = static_cast<uint32_t>(images.size()), .input_size = preprocessing.input_size});
     const std::vector<float> logits = session.run(batch);
     const auto predictions = top_k(logits, model.info().num_classes, options->top, model.info().labels);
 

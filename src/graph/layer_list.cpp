@@ -117,6 +117,10 @@ std::map<std::string, Shape> infer_shapes(const LayerList& list, uint32_t batch,
           shape_error(layer, "groups " + std::to_string(groups) + " do not divide channels " + std::to_string(c) + " -> " + std::to_string(oc));
         expect_param_shape(layer, "weight", {oc, c / groups, layer.kernel_h, layer.kernel_w});
         expect_vector(layer, "bias", oc, true);
+        if (layer.fused_layer_norm) {
+          expect_vector(layer, "norm_weight", oc);
+          expect_vector(layer, "norm_bias", oc);
+        }
         const int64_t oh = (h + 2 * layer.pad_h - layer.kernel_h) / layer.stride_h + 1;
         const int64_t ow = (w + 2 * layer.pad_w - layer.kernel_w) / layer.stride_w + 1;
         if (h + 2 * static_cast<int64_t>(layer.pad_h) < layer.kernel_h || w + 2 * static_cast<int64_t>(layer.pad_w) < layer.kernel_w || oh <= 0 || ow <= 0)
@@ -213,6 +217,7 @@ std::string describe(const LayerList& list, uint32_t batch, uint32_t height, uin
     if (layer.op == OpKind::WindowAttention || layer.op == OpKind::SpatialMlp)
       out << " window " << layer.window << " shift " << layer.shift << " heads " << layer.heads
           << (layer.cosine ? " cosine" : "");
+    if (layer.fused_layer_norm) out << " +layer_norm";
     if (layer.activation != ops::Activation::None) out << " +" << ops::activation_name(layer.activation);
     if (layer.residual) out << " +residual(" << layer.inputs[1] << ")";
     out << "  " << layer.name << "  " << shape_string(shapes.at(layer.inputs[0])) << " -> "

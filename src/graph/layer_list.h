@@ -59,6 +59,9 @@ struct Layer {
   // for post-norm blocks).
   ops::Activation activation = ops::Activation::None;
   bool residual = false;
+  // A depthwise convolution may carry the LayerNorm that follows it (params norm_weight, norm_bias;
+  // eps above): set by fuse_depthwise_layer_norm where the device has the fused kernel.
+  bool fused_layer_norm = false;
 
   const HostTensor& param(const std::string& role) const;
   bool has_param(const std::string& role) const { return params.count(role) != 0; }

@@ -112,6 +112,26 @@ LayerList fuse_residual_add(const LayerList& list) {
   return result;
 }
 
+LayerList fuse_depthwise_layer_norm(const LayerList& list, const std::function<bool(const Layer&)>& supported) {
+  LayerList result = list;
+  for (size_t i = 0; i < result.layers.size(); ++i) {
+    const Layer& norm = result.layers[i];
+    if (norm.op != OpKind::LayerNorm || norm.residual) continue;
+    const int p = sole_producer(result, i);
+    if (p < 0) continue;
+    Layer& producer = result.layers[p];
+    if (producer.op != OpKind::DepthwiseConv2d || producer.fused_layer_norm || !supported(producer)) continue;
+    producer.fused_layer_norm = true;
+    producer.eps = norm.eps;
+    producer.params["norm_weight"] = norm.param("weight");
+    producer.params["norm_bias"] = norm.param("bias");
+    producer.name += "+" + norm.name;
+    absorb(result, static_cast<size_t>(p), i);
+    --i;
+  }
+  return result;
+}
+
 LayerList optimize(const LayerList& list) {
   return fuse_residual_add(fuse_activation(fold_affine_into_producer(batchnorm_to_affine(list))));
 }

@@ -1,6 +1,8 @@
 // Rewrites of a layer list that keep its result and make it cheaper to run. Each returns a new
 // list; weights are shared with the input list where a pass does not change them.
 #pragma once
+#include <functional>
+
 #include "graph/layer_list.h"
 
 namespace vkvision::graph {
@@ -17,6 +19,11 @@ LayerList fuse_activation(const LayerList& list);
 
 // Add(linear_out, skip) where linear_out feeds only the Add becomes the Linear's residual epilogue.
 LayerList fuse_residual_add(const LayerList& list);
+
+// LayerNorm right after a depthwise convolution that feeds only it moves into the convolution's
+// epilogue, where `supported(channels)` says the device has the fused kernel. Device-dependent, so
+// the plan applies it, not optimize().
+LayerList fuse_depthwise_layer_norm(const LayerList& list, const std::function<bool(const Layer&)>& supported);
 
 // All of the above, in an order where each enables the next.
 LayerList optimize(const LayerList& list);

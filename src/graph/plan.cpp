@@ -33,8 +33,15 @@ std::vector<std::vector<float>> pack_layer(const Layer& layer, const Shape& inpu
       const auto& weight = layer.param("weight");
       ops::Conv2dShape shape{.ic = static_cast<uint32_t>(weight.shape[0]), .oc = static_cast<uint32_t>(weight.shape[0]),
                              .kh = layer.kernel_h, .kw = layer.kernel_w};
-      return {ops::pack_depthwise_weight({weight.values(), static_cast<size_t>(weight.numel())}, shape),
-              ops::pack_vec4_padded(bias_or_zero(weight.shape[0]), shape.oc)};
+      std::vector<std::vector<float>> packed = {
+          ops::pack_depthwise_weight({weight.values(), static_cast<size_t>(weight.numel())}, shape),
+          ops::pack_vec4_padded(bias_or_zero(weight.shape[0]), shape.oc)};
+      if (layer.fused_layer_norm) {
+        const auto &gamma = layer.param("norm_weight"), &beta = layer.param("norm_bias");
+        packed.push_back(ops::pack_layer_norm_affine({gamma.values(), size_t(gamma.numel())},
+                                                     {beta.values(), size_t(beta.numel())}));
+      }
+      return packed;
     }
     case OpKind::Linear: {
       const auto& weight = layer.param("weight");
@@ -99,6 +106,14 @@ double layer_gflop(const Layer& layer, const Shape& input, const Shape& output) 
 Plan::Plan(std::shared_ptr<vk::Context> context, vk::PipelineCache& pipelines, const LayerList& list, uint32_t batch,
            uint32_t height, uint32_t width)
     : context_(std::move(context)), list_(batchnorm_to_affine(list)) {
+  shapes_ = infer_shapes(list_, batch, height, width);
+  // Fusions that depend on what this device's kernels can do.
+  list_ = fuse_depthwise_layer_norm(list_, [&](const Layer& layer) {
+    const Shape& in = shapes_.at(layer.inputs[0]);
+    ops::Conv2dShape shape{.n = uint32_t(in[0]), .ih = uint32_t(in[1]), .iw = uint32_t(in[2]), .ic = uint32_t(in[3]),
+                           .oc = uint32_t(in[3]), .kh = layer.kernel_h, .kw = layer.kernel_w};
+    return !layer.input_nchw && ops::depthwise_layer_norm_supported(context_->info(), shape);
+  });
   shapes_ = infer_shapes(list_, batch, height, width);
   input_shape_ = shapes_.at(list_.input);
   output_shape_ = shapes_.at(list_.output);
@@ -179,7 +194,9 @@ Plan::Plan(std::shared_ptr<vk::Context> context, vk::PipelineCache& pipelines, c
                                .input_nchw = layer.input_nchw};
         if (layer.op == OpKind::DepthwiseConv2d) {
           if (layer.input_nchw) throw Error("internal: depthwise convolution cannot read the NCHW input");
-          dispatch = ops::depthwise_conv2d(info, shape, x, param(0), param(1), y);
+          dispatch = layer.fused_layer_norm
+                         ? ops::depthwise_conv2d_layer_norm(info, shape, layer.eps, x, param(0), param(1), param(2), y)
+                         : ops::depthwise_conv2d(info, shape, x, param(0), param(1), y);
         } else {
           dispatch = ops::conv2d(info, shape, layer.activation, x, param(0), param(1), y);
         }
@@ -316,6 +333,7 @@ std::vector<LayerTiming> Plan::profile(std::span<const float> input) {
     LayerTiming timing;
     timing.name = layer.name;
     timing.op = op_name(layer.op);
+    if (layer.fused_layer_norm) timing.op += "+layer_norm";
     if (layer.activation != ops::Activation::None) timing.op += std::string("+") + ops::activation_name(layer.activation);
     if (layer.residual) timing.op += "+residual";
     timing.output_shape = shape_string(shapes_.at(layer.output));

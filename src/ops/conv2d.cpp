@@ -75,4 +75,29 @@ vk::Dispatch depthwise_conv2d(const DeviceInfo& device, const Conv2dShape& s, co
   return dispatch;
 }
 
+bool depthwise_layer_norm_supported(const DeviceInfo& device, const Conv2dShape& s) {
+  return device.texel_buffer_rgba32f && s.ic % 4 == 0 && s.ic == s.oc &&
+         uint64_t(s.n) * s.ih * s.iw * s.ic / 4 <= device.max_texel_buffer_elements;
+}
+
+vk::Dispatch depthwise_conv2d_layer_norm(const DeviceInfo& device, const Conv2dShape& s, float eps,
+                                         const vk::BufferSlice& input, const vk::BufferSlice& weight,
+                                         const vk::BufferSlice& bias, const vk::BufferSlice& affine,
+                                         const vk::BufferSlice& output) {
+  if (!depthwise_layer_norm_supported(device, s))
+    throw Error("depthwise + LayerNorm fusion needs RGBA32F texel buffers and channels divisible by 4");
+  struct {
+    uint32_t n, h, w, c, oh, ow, c4, kh, kw, sh, sw, ph, pw;
+    float eps;
+  } push{s.n, s.ih, s.iw, s.ic, s.oh(), s.ow(), quads(s.ic), s.kh, s.kw, s.sh, s.sw, s.ph, s.pw, eps};
+  vk::Dispatch dispatch;
+  dispatch.shader = "depthwise_conv2d_layer_norm";
+  dispatch.texel = 0b11u;
+  dispatch.buffers = {input, weight, bias, output, affine};
+  dispatch.written = 1u << 3;
+  dispatch.set_push(push);
+  dispatch.groups = vk::groups_for(uint64_t(s.n) * push.oh * ((push.ow + 3) / 4), kLocalSize, device);
+  return dispatch;
+}
+
 }  // namespace vkvision::ops

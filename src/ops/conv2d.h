@@ -36,4 +36,12 @@ vk::Dispatch depthwise_conv2d(const DeviceInfo& device, const Conv2dShape& shape
                               const vk::BufferSlice& weight, const vk::BufferSlice& bias,
                               const vk::BufferSlice& output);
 
+// Depthwise convolution + LayerNorm over channels in one dispatch (shaders/depthwise_conv2d_layer_norm.comp):
+// for devices with RGBA32F texel buffers and C % 4 == 0.
+bool depthwise_layer_norm_supported(const DeviceInfo& device, const Conv2dShape& shape);
+vk::Dispatch depthwise_conv2d_layer_norm(const DeviceInfo& device, const Conv2dShape& shape, float eps,
+                                         const vk::BufferSlice& input, const vk::BufferSlice& weight,
+                                         const vk::BufferSlice& bias, const vk::BufferSlice& affine,
+                                         const vk::BufferSlice& output);
+
 }  // namespace vkvision::ops

@@ -10,6 +10,7 @@
 #include <random>
 
 #include "io/npy.h"
+#include "support/paths.h"
 
 namespace {
 
@@ -32,10 +33,7 @@ Result run_cli(const std::string& arguments) {
   return result;
 }
 
-fs::path fixtures() {
-  const char* dir = std::getenv("VKVISION_FIXTURES");
-  return fs::path(dir ? dir : "tests/fixtures");
-}
+fs::path fixtures() { return vkvision::testing::fixtures_dir(); }
 
 class CliTest : public ::testing::Test {
  protected:
@@ -88,8 +86,10 @@ TEST_F(CliTest, TruncatedCheckpointFailsWithOneLineAndNoOutput) {
 }
 
 TEST_F(CliTest, CheckpointOfNoKnownFamilyIsRejected) {
-  const fs::path weights = write_file("other.safetensors", std::string("\x40\0\0\0\0\0\0\0", 8) +
-      R"({"encoder.weight":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]}}    )" + std::string(16, '\0'));
+  const std::string header = R"({"encoder.weight":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]}})";
+  std::string length(8, '\0');
+  length[0] = char(header.size());
+  const fs::path weights = write_file("other.safetensors", length + header + std::string(16, '\0'));
   auto result = run_cli("run --weights " + weights.string() + " --input " + (fixtures() / "convnext/input.npy").string() +
                         " --output " + (dir / "out.npy").string());
   expect_one_line_error(result, "matches no supported model family");
@@ -129,7 +129,7 @@ TEST_F(CliTest, DevicesListsAtLeastOneDevice) {
 }
 
 TEST_F(CliTest, ClassifiesTheBundledSamplesWithTheDefaultModel) {
-  const fs::path samples = fs::path(std::getenv("VKVISION_SOURCE_DIR")) / "samples";
+  const fs::path samples = vkvision::testing::source_dir() / "samples";
   std::string arguments = "classify --top 1";
   int count = 0;
   for (const auto& entry : fs::directory_iterator(samples))

@@ -1,20 +1,20 @@
 // Swin v1 and v2 against PyTorch: fixtures from tools/make_swin_fixtures.py (torchvision's own model,
 // renamed into the official and timm layouts) loaded through the real loaders.
+#include <cctype>
 #include <cstdlib>
+#include <ostream>
 #include <filesystem>
 
 #include "io/npy.h"
 #include "models/swin.h"
 #include "support/device_test.h"
+#include "support/paths.h"
 #include "vkvision/vkvision.h"
 
 namespace vkvision {
 namespace {
 
-std::filesystem::path fixture(const std::string& name) {
-  const char* dir = std::getenv("VKVISION_FIXTURES");
-  return std::filesystem::path(dir ? dir : "tests/fixtures") / "swin" / name;
-}
+std::filesystem::path fixture(const std::string& name) { return testing::fixtures_dir() / "swin" / name; }
 
 struct Case {
   const char* weights;
@@ -23,6 +23,15 @@ struct Case {
   const char* naming;
   const char* family;
 };
+
+void PrintTo(const Case& c, std::ostream* out) { *out << c.weights << " on " << c.input; }
+
+std::string case_name(const ::testing::TestParamInfo<Case>& info) {
+  std::string name = std::string(info.param.weights) + "_" + info.param.input;
+  for (char& ch : name)
+    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+  return name;
+}
 
 class SwinTest : public testing::DeviceTest, public ::testing::WithParamInterface<Case> {
  protected:
@@ -63,7 +72,8 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"v2_official.pth", "input32.npy", "v2_logits32.npy", "official", "swin_v2"},
                       Case{"v2_timm.pth", "input32.npy", "v2_logits32.npy", "timm", "swin_v2"},
                       // Our re-expression of the official swin_mlp.py (no torchvision model exists).
-                      Case{"mlp_official.pth", "input32.npy", "mlp_logits32.npy", "official", "swin_mlp"}));
+                      Case{"mlp_official.pth", "input32.npy", "mlp_logits32.npy", "official", "swin_mlp"}),
+    case_name);
 
 TEST(SwinCheckpointTest, BiasTableOfNoWindowSizeIsRejected) {
   auto source = models::swin_family().random_weights("swin_tiny_patch4_window7_224", 1);

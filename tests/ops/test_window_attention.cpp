@@ -1,6 +1,7 @@
 // The fused window-attention kernel against a plain reference written the way torchvision's
 // shifted_window_attention is: pad, roll, partition, scores, mask, softmax, AV, reverse, roll back, crop.
 #include <cmath>
+#include <ostream>
 
 #include "ops/attention.h"
 #include "support/device_test.h"
@@ -77,6 +78,11 @@ std::vector<float> reference(const Case& k, const std::vector<float>& qkv, const
           }
         }
   return out;
+}
+
+void PrintTo(const Case& k, std::ostream* out) {
+  *out << "N" << k.n << " " << k.h << "x" << k.w << " heads " << k.heads << " dim " << k.head_dim << " window " << k.window
+       << " shift " << k.shift << (k.cosine ? " cosine" : "");
 }
 
 class WindowAttentionTest : public testing::DeviceTest, public ::testing::WithParamInterface<Case> {};

@@ -9,6 +9,7 @@
 
 #include "graph/layer_list.h"
 #include "graph/memory_plan.h"
+#include "vkvision/vkvision.h"
 #include "vk/command.h"
 #include "vk/memory.h"
 #include "vk/pipeline.h"
@@ -16,14 +17,7 @@
 
 namespace vkvision::graph {
 
-struct LayerTiming {
-  std::string name;
-  std::string op;
-  std::string output_shape;
-  int dispatches = 0;
-  double milliseconds = 0;
-  double gflop = 0;  // work of the layer, for GFLOP/s
-};
+using LayerTiming = vkvision::LayerTiming;
 
 class Plan {
  public:

@@ -282,6 +282,23 @@ void add_attention(ListBuilder& b, const std::string& block, const Naming& n, co
   b.add(std::move(attention));
 }
 
+// Swin-MLP token mixing; the window can be smaller than the stage's where the official code shrank
+// it to the map, so it is read from this block's weight.
+void add_spatial_mlp(ListBuilder& b, const std::string& block, uint32_t shift) {
+  const auto [heads, window] = spatial_mlp_heads_window(b.w, block);
+  const int64_t tokens = int64_t(window) * window;
+  Layer mix{.op = OpKind::SpatialMlp, .name = block + ".spatial_mlp"};
+  mix.heads = static_cast<uint32_t>(heads);
+  mix.window = window;
+  mix.shift = shift;
+  HostTensor weight = b.w.get(block + ".spatial_mlp.weight");
+  weight.shape = {heads, tokens, tokens};
+  HostTensor bias = b.w.get(block + ".spatial_mlp.bias", {heads * tokens});
+  bias.shape = {heads, tokens};
+  mix.params = {{"weight", weight}, {"bias", bias}};
+  b.add(std::move(mix));
+}
+
 graph::LayerList build_layers(const WeightSource& w, const Naming& n, const Config& c) {
   if (w.contains("absolute_pos_embed")) w.fail("absolute position embeddings (ape=True) are not supported");
   ListBuilder b(w);
@@ -301,32 +318,14 @@ graph::LayerList build_layers(const WeightSource& w, const Naming& n, const Conf
       const std::string block = n.block(stage, j);
       const uint32_t shift = j % 2 == 1 ? c.window / 2 : 0;
       const std::string x = b.current;
-      if (c.spatial_mlp) {
+      if (!c.v2) {  // pre-norm: x + mix(LN(x)), then x + MLP(LN(x))
         b.layer_norm(block + "." + n.norm1, dim);
-        // The window can be smaller than the stage's where the official code shrank it to the map.
-        const auto [heads, window] = spatial_mlp_heads_window(w, block);
-        const int64_t tokens = int64_t(window) * window;
-        Layer mix{.op = OpKind::SpatialMlp, .name = block + ".spatial_mlp"};
-        mix.heads = static_cast<uint32_t>(heads);
-        mix.window = window;
-        mix.shift = j % 2 == 1 ? c.window / 2 : 0;
-        HostTensor weight = w.get(block + ".spatial_mlp.weight");
-        weight.shape = {heads, tokens, tokens};
-        HostTensor bias = w.get(block + ".spatial_mlp.bias", {heads * tokens});
-        bias.shape = {heads, tokens};
-        mix.params = {{"weight", weight}, {"bias", bias}};
-        b.add(std::move(mix));
-        b.add(Layer{.op = OpKind::Add, .name = block + ".residual1", .inputs = {b.current, x}});
-        const std::string x2 = b.current;
-        b.layer_norm(block + "." + n.norm2, dim);
-        b.linear(block + "." + n.fc1, dim, hidden, true);
-        b.add(Layer{.op = OpKind::Gelu, .name = block + ".gelu"});
-        b.linear(block + "." + n.fc2, hidden, dim, true);
-        b.add(Layer{.op = OpKind::Add, .name = block + ".residual2", .inputs = {b.current, x2}});
-      } else if (!c.v2) {
-        b.layer_norm(block + "." + n.norm1, dim);
-        add_attention(b, block, n, c, dim, c.heads[stage], shift);
-        b.linear(block + "." + n.proj, dim, dim, true);
+        if (c.spatial_mlp) {
+          add_spatial_mlp(b, block, j % 2 == 1 ? c.window / 2 : 0);
+        } else {
+          add_attention(b, block, n, c, dim, c.heads[stage], shift);
+          b.linear(block + "." + n.proj, dim, dim, true);
+        }
         b.add(Layer{.op = OpKind::Add, .name = block + ".residual1", .inputs = {b.current, x}});
         const std::string x2 = b.current;
         b.layer_norm(block + "." + n.norm2, dim);

@@ -14,6 +14,12 @@ LayerList batchnorm_to_affine(const LayerList& list);
 // (depthwise) convolution without a fused epilogue is folded into that layer's weight and bias.
 LayerList fold_affine_into_producer(const LayerList& list);
 
+// Structural re-parameterisation (RepVGG): Add(branch_a, branch_b) where both branches read the same
+// tensor and each is a convolution without epilogue (any odd kernel, the same stride, groups and
+// centre) or a ChannelAffine (an identity branch's folded BatchNorm), becomes one convolution whose
+// kernel is the sum of the branches' kernels zero-padded to the largest. Repeats until none is left.
+LayerList merge_parallel_branches(const LayerList& list);
+
 // GELU / ReLU after a Linear or Conv2d that feeds only it becomes the producer's epilogue.
 LayerList fuse_activation(const LayerList& list);
 

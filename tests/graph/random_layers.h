@@ -56,3 +56,62 @@ inline graph::LayerList small_network(uint32_t in_channels, int64_t dim, int64_t
 }
 
 }  // namespace vkvision::testing
+
+namespace vkvision::testing {
+
+// One RepVGG training-time block on `input`: 3x3 conv + BN, 1x1 conv + BN and (when `identity`)
+// a BN of the input, summed, then ReLU. BatchNorm statistics are random so every fold matters.
+inline void add_repvgg_block(graph::LayerList& list, const std::string& input, const std::string& prefix, int64_t in,
+                             int64_t out, uint32_t stride, uint32_t groups, bool identity, std::mt19937& g) {
+  using graph::Layer;
+  using graph::OpKind;
+  auto batch_norm = [&](const std::string& name, const std::string& from, int64_t c) {
+    Layer bn{.op = OpKind::BatchNorm, .name = name, .inputs = {from}, .output = name};
+    bn.params = {{"weight", random_tensor({c}, g, 0.5f, 1.5f)}, {"bias", random_tensor({c}, g)},
+                 {"running_mean", random_tensor({c}, g)}, {"running_var", random_tensor({c}, g, 0.5f, 2.0f)}};
+    list.layers.push_back(bn);
+  };
+  for (uint32_t k : {3u, 1u}) {
+    const std::string name = prefix + (k == 3 ? ".dense" : ".1x1");
+    Layer conv{.op = OpKind::Conv2d, .name = name + ".conv", .inputs = {input}, .output = name + ".conv"};
+    conv.params = {{"weight", random_tensor({out, in / groups, k, k}, g)}};
+    conv.kernel_h = conv.kernel_w = k;
+    conv.stride_h = conv.stride_w = stride;
+    conv.pad_h = conv.pad_w = k / 2;
+    conv.groups = groups;
+    list.layers.push_back(conv);
+    batch_norm(name + ".bn", name + ".conv", out);
+  }
+  list.layers.push_back(Layer{.op = OpKind::Add, .name = prefix + ".sum", .inputs = {prefix + ".dense.bn", prefix + ".1x1.bn"},
+                              .output = prefix + ".sum"});
+  std::string sum = prefix + ".sum";
+  if (identity) {
+    batch_norm(prefix + ".identity", input, in);
+    list.layers.push_back(Layer{.op = OpKind::Add, .name = prefix + ".sum2", .inputs = {sum, prefix + ".identity"},
+                                .output = prefix + ".sum2"});
+    sum = prefix + ".sum2";
+  }
+  list.layers.push_back(Layer{.op = OpKind::Relu, .name = prefix + ".relu", .inputs = {sum}, .output = prefix + ".out"});
+}
+
+// stem block (stride 2, no identity) -> identity block -> grouped identity block -> pool -> head.
+inline graph::LayerList small_repvgg(uint32_t seed) {
+  std::mt19937 g(seed);
+  graph::LayerList list;
+  list.input_channels = 8;  // blocks read NHWC, so the first conv here takes an NHWC-shaped input via a 1x1 stem
+  graph::Layer stem{.op = graph::OpKind::Conv2d, .name = "stem", .inputs = {"input"}, .output = "stem"};
+  stem.params = {{"weight", random_tensor({8, 8, 1, 1}, g)}, {"bias", random_tensor({8}, g)}};
+  stem.input_nchw = true;
+  list.layers.push_back(stem);
+  add_repvgg_block(list, "stem", "b0", 8, 16, 2, 1, false, g);
+  add_repvgg_block(list, "b0.out", "b1", 16, 16, 1, 1, true, g);
+  add_repvgg_block(list, "b1.out", "b2", 16, 16, 1, 2, true, g);
+  list.layers.push_back(graph::Layer{.op = graph::OpKind::MeanPool, .name = "pool", .inputs = {"b2.out"}, .output = "pool"});
+  graph::Layer head{.op = graph::OpKind::Linear, .name = "head", .inputs = {"pool"}, .output = "logits"};
+  head.params = {{"weight", random_tensor({5, 16}, g)}, {"bias", random_tensor({5}, g)}};
+  list.layers.push_back(head);
+  list.output = "logits";
+  return list;
+}
+
+}  // namespace vkvision::testing

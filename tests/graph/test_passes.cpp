@@ -13,7 +13,7 @@ namespace {
 using graph::LayerList;
 using graph::OpKind;
 
-class PassTest : public testing::DeviceTest {
+class PassTestBase : public testing::DeviceTest {
  protected:
   std::vector<float> run_list(const LayerList& list, uint32_t batch, uint32_t size, const std::vector<float>& input) {
     graph::Plan plan(context_ptr(), pipelines(), list, batch, size, size);
@@ -26,8 +26,7 @@ class PassTest : public testing::DeviceTest {
     return std::count_if(list.layers.begin(), list.layers.end(), [op](const auto& l) { return l.op == op; });
   }
 
-  void expect_same_result(const LayerList& before, const LayerList& after) {
-    const uint32_t batch = 2, size = 14;
+  void expect_same_result(const LayerList& before, const LayerList& after, uint32_t batch = 2, uint32_t size = 14) {
     const auto input = random_values(batch * before.input_channels * size * size, 7);
     const auto reference = run_list(before, batch, size, input);
     const auto rewritten = run_list(after, batch, size, input);
@@ -35,7 +34,10 @@ class PassTest : public testing::DeviceTest {
     // the sum): relative differences of a few ulps per layer, amplified by LayerNorm's 1/std.
     EXPECT_LE(testing::worst_tolerance_ratio(rewritten, reference, 1e-4, 1e-4), 1.0);
   }
+};
 
+class PassTest : public PassTestBase {
+ protected:
   LayerList network = testing::small_network(3, 24, 10, 42);
 };
 
@@ -89,6 +91,28 @@ TEST_F(PassTest, ResidualIsNotFusedWhenTheLinearOutputHasOtherReaders) {
   list.layers.push_back(graph::Layer{.op = OpKind::Add, .name = "extra", .inputs = {fc2->output, fc2->output}, .output = "extra"});
   const LayerList after = graph::fuse_residual_add(list);
   EXPECT_EQ(count(after, OpKind::Add), 2u);
+}
+
+}  // namespace
+}  // namespace vkvision
+
+namespace vkvision {
+namespace {
+
+class RepvggPassTest : public PassTestBase {};
+
+TEST_F(RepvggPassTest, BranchesMergeIntoOneConvolutionPerBlockWithSameResult) {
+  const graph::LayerList training = testing::small_repvgg(11);
+  const graph::LayerList deployed = graph::optimize(training);
+  // stem, then one 3x3 conv (+ReLU) per block, pool, head: no BatchNorm, Add or branch left.
+  ASSERT_EQ(deployed.layers.size(), 6u);
+  for (size_t i = 1; i <= 3; ++i) {
+    EXPECT_EQ(deployed.layers[i].op, graph::OpKind::Conv2d);
+    EXPECT_EQ(deployed.layers[i].kernel_h, 3u);
+    EXPECT_EQ(deployed.layers[i].activation, ops::Activation::Relu);
+  }
+  EXPECT_EQ(deployed.layers[3].groups, 2u);
+  expect_same_result(training, deployed, 2, 11);
 }
 
 }  // namespace

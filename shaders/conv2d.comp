@@ -2,8 +2,8 @@
 // Direct convolution with NHWC output (the layout every later kernel reads), from an NHWC input
 // or, for a network's first layer, straight from the user's NCHW tensor (no separate transpose).
 // Each invocation computes 4 output pixels x 4 output channels. Weights are laid out at load as
-// [KH][KW][IC/groups][OC4*4]. Grouped convolutions need OC/groups to be a multiple of 4 so a tile's
-// four channels share one group (the host checks; depthwise has its own kernel).
+// [KH][KW][IC/groups][OC4*4]. Grouped convolutions have OC/groups a multiple of 4 so a tile's four
+// channels share one group (the host runs other grouped shapes dense; depthwise has its own kernel).
 //
 //   conv2d:        storage buffers; NCHW or NHWC input, any channel count.
 //   conv2d_texel:  NHWC input and weights through RGBA32F texel buffers, IC/groups a multiple of 4:

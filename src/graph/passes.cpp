@@ -119,10 +119,12 @@ LayerList merge_parallel_branches(const LayerList& list) {
     if (a < 0 || b < 0 || a == b) continue;
     if (result.consumers(add.inputs[0]).size() != 1 || result.consumers(add.inputs[1]).size() != 1) continue;
     Layer first = result.layers[a], second = result.layers[b];
-    if (first.inputs[0] != second.inputs[0] || first.input_nchw || second.input_nchw) continue;
+    if (first.inputs[0] != second.inputs[0]) continue;
     const bool first_conv = plain_convolution(first), second_conv = plain_convolution(second);
     if (!(first_conv || first.op == OpKind::ChannelAffine) || !(second_conv || second.op == OpKind::ChannelAffine)) continue;
     if (!first_conv && !second_conv) continue;
+    // Branches reading the network's NCHW input (RepVGG's stem) merge when both are convolutions.
+    if (first.input_nchw != second.input_nchw || ((!first_conv || !second_conv) && first.input_nchw)) continue;
     const Layer& conv = first_conv ? first : second;
     const int64_t channels = conv.param("weight").shape[0];
     if (!first_conv) first = affine_as_convolution(first, channels, conv.groups);

@@ -4,6 +4,7 @@
 
 #include "models/convnext.h"
 #include "models/imagenet_labels.h"
+#include "models/repvgg.h"
 #include "models/swin.h"
 #include "vkvision/error.h"
 
@@ -19,7 +20,7 @@ std::vector<PresetInfo> list_presets() {
 namespace models {
 
 const std::vector<const Family*>& families() {
-  static const std::vector<const Family*> all = {&convnext_family(), &swin_family()};
+  static const std::vector<const Family*> all = {&convnext_family(), &swin_family(), &repvgg_family()};
   return all;
 }
 

@@ -10,21 +10,25 @@ uint32_t quads(uint32_t n) { return (n + 3) / 4; }
 
 std::vector<float> pack_conv2d_weight(std::span<const float> weight, const Conv2dShape& s) {
   const uint32_t icg = s.ic / s.groups, padded = quads(s.oc) * 4;
-  std::vector<float> packed(static_cast<size_t>(s.kh) * s.kw * icg * padded, 0.0f);
-  for (uint32_t o = 0; o < s.oc; ++o)
+  // Packed input channels per output: icg, or all of them for a block-diagonal dense kernel.
+  const uint32_t packed_icg = s.ic / kernel_groups(s), ocg = s.oc / s.groups;
+  std::vector<float> packed(static_cast<size_t>(s.kh) * s.kw * packed_icg * padded, 0.0f);
+  for (uint32_t o = 0; o < s.oc; ++o) {
+    const uint32_t first = packed_icg == icg ? 0 : (o / ocg) * icg;
     for (uint32_t c = 0; c < icg; ++c)
       for (uint32_t y = 0; y < s.kh; ++y)
         for (uint32_t x = 0; x < s.kw; ++x)
-          packed[((static_cast<size_t>(y) * s.kw + x) * icg + c) * padded + o] =
+          packed[((static_cast<size_t>(y) * s.kw + x) * packed_icg + first + c) * padded + o] =
               weight[((static_cast<size_t>(o) * icg + c) * s.kh + y) * s.kw + x];
+  }
   return packed;
 }
 
-vk::Dispatch conv2d(const DeviceInfo& device, const Conv2dShape& s, Activation activation, const vk::BufferSlice& input,
-                    const vk::BufferSlice& weight, const vk::BufferSlice& bias, const vk::BufferSlice& output) {
-  if (s.groups > 1 && (s.oc / s.groups) % 4 != 0)
-    throw Error("conv2d: grouped convolution needs output channels per group divisible by 4 (got " +
-                std::to_string(s.oc / s.groups) + ")");
+vk::Dispatch conv2d(const DeviceInfo& device, const Conv2dShape& shape, Activation activation,
+                    const vk::BufferSlice& input, const vk::BufferSlice& weight, const vk::BufferSlice& bias,
+                    const vk::BufferSlice& output) {
+  Conv2dShape s = shape;
+  s.groups = kernel_groups(shape);
   struct {
     uint32_t n, ih, iw, ic, oh, ow, oc, oc4, kh, kw, sh, sw, ph, pw, groups;
   } push{s.n, s.ih, s.iw, s.ic, s.oh(), s.ow(), s.oc, quads(s.oc), s.kh, s.kw, s.sh, s.sw, s.ph, s.pw, s.groups};

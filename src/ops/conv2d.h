@@ -20,10 +20,10 @@ struct Conv2dShape {
   uint32_t ow() const { return (iw + 2 * pw - kw) / sw + 1; }
 };
 
-// PyTorch weight [OC, IC/groups, KH, KW] -> [KH][KW][IC/groups][round_up(OC, 4)], zero-padded.
+// PyTorch weight [OC, IC/groups, KH, KW] -> [KH][KW][IC/groups][round_up(OC, 4)], zero-padded. When
+// OC/groups is not a multiple of 4, [KH][KW][IC][round_up(OC, 4)] block-diagonal (run dense).
 std::vector<float> pack_conv2d_weight(std::span<const float> weight, const Conv2dShape& shape);
 
-// Throws Error when the shape is one the kernel cannot run (a grouped tile spanning two groups).
 vk::Dispatch conv2d(const DeviceInfo& device, const Conv2dShape& shape, Activation activation,
                     const vk::BufferSlice& input, const vk::BufferSlice& weight, const vk::BufferSlice& bias,
                     const vk::BufferSlice& output);

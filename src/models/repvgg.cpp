@@ -1,0 +1,292 @@
+// RepVGG: stage0 (one block, stride 2, from the image), stage1..4 (first block stride 2), global
+// average pool, linear. A training block is relu(bn(conv3x3(x)) + bn(conv1x1(x)) + bn(x)) (the
+// identity BatchNorm only where in == out and stride 1); the layer list keeps that structure and
+// the passes (BatchNorm folding, merge_parallel_branches, ReLU fusion) turn each block into one 3x3
+// convolution, as the reference's repvgg_model_convert() does. Deployed files hold that conv.
+#include "models/repvgg.h"
+
+#include <random>
+
+#include "vkvision/error.h"
+
+namespace vkvision::models {
+namespace {
+
+using graph::HostTensor;
+using graph::Layer;
+using graph::OpKind;
+
+struct Config {
+  std::vector<int64_t> depths;  // blocks in stage1..stage4
+  std::vector<int64_t> widths;  // stage0, stage1..stage4
+  std::vector<uint32_t> groups; // per block in order (stage0 first)
+  int64_t classes = 1000;
+  bool deployed = false;
+
+  std::string describe() const {
+    std::string text = deployed ? "deployed" : "training-time";
+    text += " blocks 1";
+    for (auto d : depths) text += "," + std::to_string(d);
+    text += " widths";
+    for (size_t i = 0; i < widths.size(); ++i) text += (i ? "," : " ") + std::to_string(widths[i]);
+    uint32_t grouped = 0;
+    for (auto g : groups) grouped = std::max(grouped, g);
+    if (grouped > 1) text += " groups " + std::to_string(grouped);
+    return text + " classes " + std::to_string(classes);
+  }
+};
+
+// Tensor names in the official repository and in timm's byobnet (RepVggBlock).
+struct Naming {
+  const char* name;
+  const char* stem;       // "stage0" / "stem"
+  const char* dense;      // the 3x3 conv+BN branch
+  const char* one_by_one; // the 1x1 conv+BN branch
+  const char* identity;   // the identity BatchNorm
+  const char* reparam;    // the deployed 3x3 conv
+  const char* head;
+  const char* stage_prefix;  // stage s >= 1 is "<prefix><s - first_stage>"
+  int first_stage;
+
+  std::string block(int stage, int index) const {
+    if (stage == 0) return stem;
+    return stage_prefix + std::to_string(stage - first_stage) + "." + std::to_string(index);
+  }
+  std::string kernel(int stage, int index, bool deployed) const {
+    return block(stage, index) + "." + (deployed ? std::string(reparam) : std::string(dense) + ".conv") + ".weight";
+  }
+  static const Naming& official() {
+    static const Naming n{"official", "stage0", "rbr_dense", "rbr_1x1", "rbr_identity", "rbr_reparam", "linear", "stage", 0};
+    return n;
+  }
+  static const Naming& timm() {
+    static const Naming n{"timm", "stem", "conv_kxk", "conv_1x1", "identity", "reparam_conv", "head.fc", "stages.", 1};
+    return n;
+  }
+};
+
+const Naming* naming_of(const WeightSource& w) {
+  for (const Naming* n : {&Naming::official(), &Naming::timm()})
+    if (w.contains(n->kernel(0, 0, false)) || w.contains(n->kernel(0, 0, true))) return n;
+  return nullptr;
+}
+
+bool is_repvgg(const WeightSource& w) { return naming_of(w) != nullptr; }
+
+Config infer_config(const WeightSource& w, const Naming& n) {
+  Config c;
+  c.deployed = w.contains(n.kernel(0, 0, true));
+  if (w.contains(n.block(0, 0) + ".se.down.weight") || w.contains(n.block(1, 0) + ".se.down.weight") ||
+      w.contains(n.block(1, 0) + ".attn.fc1.weight"))
+    w.fail("RepVGG with SE blocks (D2se) is not supported");
+  auto block_shape = [&](int stage, int index) { return w.shape(n.kernel(stage, index, c.deployed)); };
+  c.widths.push_back(block_shape(0, 0)[0]);
+  c.groups.push_back(1);
+  int64_t in = c.widths[0];
+  for (int stage = 1; stage <= 4; ++stage) {
+    int64_t depth = 0;
+    while (w.contains(n.kernel(stage, int(depth), c.deployed))) {
+      const auto& shape = block_shape(stage, int(depth));
+      if (shape.size() != 4 || shape[1] == 0 || in % shape[1] != 0)
+        w.fail("tensor '" + n.kernel(stage, int(depth), c.deployed) + "' has shape " + graph::shape_string(shape) +
+               ", which does not take " + std::to_string(in) + " input channels");
+      c.groups.push_back(static_cast<uint32_t>(in / shape[1]));
+      in = shape[0];
+      ++depth;
+    }
+    if (depth == 0) w.fail("RepVGG stage" + std::to_string(stage) + " has no blocks");
+    c.depths.push_back(depth);
+    c.widths.push_back(in);
+  }
+  c.classes = w.shape(std::string(n.head) + ".weight")[0];
+  return c;
+}
+
+graph::LayerList build_layers(const WeightSource& w, const Naming& n, const Config& c) {
+  graph::LayerList list;
+  list.input_channels = static_cast<uint32_t>(w.shape(n.kernel(0, 0, c.deployed))[1]);
+  std::string current = list.input;
+  int64_t in = list.input_channels;
+  size_t block_index = 0;
+  auto conv = [&](const std::string& prefix, int64_t out, uint32_t kernel, uint32_t stride, uint32_t groups, bool bias,
+                  bool nchw) {
+    Layer layer{.op = OpKind::Conv2d, .name = prefix, .inputs = {current}, .output = prefix};
+    layer.params["weight"] = w.get(prefix + ".weight", {out, in / groups, kernel, kernel});
+    if (bias) layer.params["bias"] = w.get(prefix + ".bias", {out});
+    layer.kernel_h = layer.kernel_w = kernel;
+    layer.stride_h = layer.stride_w = stride;
+    layer.pad_h = layer.pad_w = kernel / 2;
+    layer.groups = groups;
+    layer.input_nchw = nchw;
+    list.layers.push_back(std::move(layer));
+    return prefix;
+  };
+  auto batch_norm = [&](const std::string& prefix, const std::string& input, int64_t channels) {
+    Layer bn{.op = OpKind::BatchNorm, .name = prefix, .inputs = {input}, .output = prefix};
+    for (const char* role : {"weight", "bias", "running_mean", "running_var"})
+      bn.params[role] = w.get(prefix + "." + role, {channels});
+    bn.eps = 1e-5f;
+    list.layers.push_back(std::move(bn));
+    return prefix;
+  };
+  for (int stage = 0; stage <= 4; ++stage) {
+    const int64_t depth = stage == 0 ? 1 : c.depths[stage - 1], out = c.widths[stage];
+    for (int j = 0; j < depth; ++j, ++block_index) {
+      const std::string block = n.block(stage, j);
+      const uint32_t stride = j == 0 ? 2 : 1, groups = c.groups[block_index];
+      const bool nchw = current == list.input;
+      std::string sum;
+      if (c.deployed) {
+        sum = conv(block + "." + n.reparam, out, 3, stride, groups, true, nchw);
+      } else {
+        const std::string x = current;
+        const std::string branch3 = block + "." + n.dense, branch1 = block + "." + n.one_by_one;
+        const std::string dense = batch_norm(branch3 + ".bn", conv(branch3 + ".conv", out, 3, stride, groups, false, nchw), out);
+        current = x;
+        const std::string one = batch_norm(branch1 + ".bn", conv(branch1 + ".conv", out, 1, stride, groups, false, nchw), out);
+        sum = block + ".sum";
+        list.layers.push_back(Layer{.op = OpKind::Add, .name = sum, .inputs = {dense, one}, .output = sum});
+        const std::string identity_bn = block + "." + n.identity;
+        if (w.contains(identity_bn + ".weight")) {
+          if (in != out || stride != 1) w.fail("block " + block + " has an identity branch but changes shape");
+          const std::string identity = batch_norm(identity_bn, x, in);
+          list.layers.push_back(Layer{.op = OpKind::Add, .name = block + ".sum2", .inputs = {sum, identity}, .output = block + ".sum2"});
+          sum = block + ".sum2";
+        }
+      }
+      list.layers.push_back(Layer{.op = OpKind::Relu, .name = block + ".relu", .inputs = {sum}, .output = block + ".out"});
+      current = block + ".out";
+      in = out;
+    }
+  }
+  list.layers.push_back(Layer{.op = OpKind::MeanPool, .name = "gap", .inputs = {current}, .output = "gap"});
+  const std::string head_name = n.head;
+  Layer head{.op = OpKind::Linear, .name = head_name, .inputs = {"gap"}, .output = "logits"};
+  head.params = {{"weight", w.get(head_name + ".weight", {c.classes, in})}, {"bias", w.get(head_name + ".bias", {c.classes})}};
+  list.layers.push_back(std::move(head));
+  list.output = "logits";
+  return list;
+}
+
+struct Preset {
+  const char* name;
+  std::vector<int64_t> depths;
+  std::vector<double> multipliers;
+  uint32_t groups;  // on the reference's grouped layers 2, 4, ..., 26
+};
+
+const std::vector<Preset>& preset_table() {
+  static const std::vector<Preset> table = {
+      {"repvgg_a0", {2, 4, 14, 1}, {0.75, 0.75, 0.75, 2.5}, 1}, {"repvgg_a1", {2, 4, 14, 1}, {1, 1, 1, 2.5}, 1},
+      {"repvgg_a2", {2, 4, 14, 1}, {1.5, 1.5, 1.5, 2.75}, 1},   {"repvgg_b0", {4, 6, 16, 1}, {1, 1, 1, 2.5}, 1},
+      {"repvgg_b1", {4, 6, 16, 1}, {2, 2, 2, 4}, 1},            {"repvgg_b1g2", {4, 6, 16, 1}, {2, 2, 2, 4}, 2},
+      {"repvgg_b1g4", {4, 6, 16, 1}, {2, 2, 2, 4}, 4},          {"repvgg_b2", {4, 6, 16, 1}, {2.5, 2.5, 2.5, 5}, 1},
+      {"repvgg_b2g2", {4, 6, 16, 1}, {2.5, 2.5, 2.5, 5}, 2},    {"repvgg_b2g4", {4, 6, 16, 1}, {2.5, 2.5, 2.5, 5}, 4},
+      {"repvgg_b3", {4, 6, 16, 1}, {3, 3, 3, 5}, 1},            {"repvgg_b3g2", {4, 6, 16, 1}, {3, 3, 3, 5}, 2},
+      {"repvgg_b3g4", {4, 6, 16, 1}, {3, 3, 3, 5}, 4},
+  };
+  return table;
+}
+
+Config preset_config(const Preset& p) {
+  Config c;
+  c.depths = p.depths;
+  c.widths = {std::min<int64_t>(64, int64_t(64 * p.multipliers[0]))};
+  for (int s = 0; s < 4; ++s) c.widths.push_back(int64_t((64 << s) * p.multipliers[s]));
+  c.groups = {1};
+  uint32_t layer = 1;
+  for (auto depth : p.depths)
+    for (int64_t j = 0; j < depth; ++j, ++layer) c.groups.push_back(p.groups > 1 && layer % 2 == 0 && layer <= 26 ? p.groups : 1);
+  return c;
+}
+
+class RepVgg final : public Family {
+ public:
+  std::string name() const override { return "repvgg"; }
+  bool matches(const WeightSource& weights) const override { return is_repvgg(weights); }
+
+  BuiltModel build(const WeightSource& weights, const std::string& preset) const override {
+    const Naming* naming = naming_of(weights);
+    if (!naming) weights.fail("not a RepVGG checkpoint");
+    const Config config = infer_config(weights, *naming);
+    std::string variant = "custom";
+    for (const Preset& p : preset_table()) {
+      const Config c = preset_config(p);
+      if (c.depths == config.depths && c.widths == config.widths && c.groups == config.groups) variant = p.name;
+    }
+    if (!preset.empty() && preset != variant) weights.fail("holds RepVGG " + config.describe() + ", which is not preset " + preset);
+    BuiltModel model;
+    model.layers = build_layers(weights, *naming, config);
+    model.info.family = "repvgg";
+    model.info.variant = variant;
+    model.info.naming = naming->name;
+    model.info.origin = weights.origin();
+    model.info.config = config.describe();
+    model.info.num_classes = static_cast<uint32_t>(config.classes);
+    model.info.labels = default_labels(weights, model.info.num_classes);
+    Preprocessing defaults;  // the reference evaluates at 224 with a 256 resize (crop_pct 0.875), bilinear
+    defaults.interpolation = "bilinear";
+    model.info.preprocessing = preprocessing_from_metadata(weights, defaults);
+    model.info.pytorch_test_accuracy = recorded_accuracy(weights);
+    return model;
+  }
+
+  std::vector<PresetInfo> presets() const override {
+    std::vector<PresetInfo> result;
+    for (const Preset& p : preset_table()) result.push_back({p.name, "repvgg", preset_config(p).describe()});
+    return result;
+  }
+
+  WeightSource random_weights(const std::string& preset_name, uint32_t seed) const override {
+    const Preset* preset = nullptr;
+    for (const Preset& p : preset_table())
+      if (preset_name == p.name) preset = &p;
+    if (!preset) throw InputError("unknown RepVGG preset '" + preset_name + "'");
+    const Config c = preset_config(*preset);
+    std::mt19937 generator(seed);
+    std::normal_distribution<float> normal(0.0f, 0.05f);
+    std::uniform_real_distribution<float> uniform(0.5f, 1.5f);
+    std::map<std::string, HostTensor> t;
+    auto random = [&](const std::string& name, graph::Shape shape) {
+      std::vector<float> v(graph::shape_numel(shape));
+      for (auto& x : v) x = normal(generator);
+      t[name] = HostTensor::from(std::move(shape), std::move(v));
+    };
+    auto batch_norm = [&](const std::string& prefix, int64_t ch) {
+      std::vector<float> scale(ch), var(ch);
+      for (auto& x : scale) x = uniform(generator);
+      for (auto& x : var) x = uniform(generator);
+      t[prefix + ".weight"] = HostTensor::from({ch}, scale);
+      random(prefix + ".bias", {ch});
+      random(prefix + ".running_mean", {ch});
+      t[prefix + ".running_var"] = HostTensor::from({ch}, var);
+    };
+    int64_t in = 3;
+    size_t index = 0;
+    for (int stage = 0; stage <= 4; ++stage) {
+      const int64_t depth = stage == 0 ? 1 : c.depths[stage - 1], out = c.widths[stage];
+      for (int j = 0; j < depth; ++j, ++index) {
+        const std::string block = Naming::official().block(stage, j);
+        const int64_t per_group = in / c.groups[index];
+        random(block + ".rbr_dense.conv.weight", {out, per_group, 3, 3});
+        batch_norm(block + ".rbr_dense.bn", out);
+        random(block + ".rbr_1x1.conv.weight", {out, per_group, 1, 1});
+        batch_norm(block + ".rbr_1x1.bn", out);
+        if (in == out && j > 0) batch_norm(block + ".rbr_identity", in);
+        in = out;
+      }
+    }
+    random("linear.weight", {1000, in});
+    random("linear.bias", {1000});
+    return WeightSource::from_tensors(std::move(t), "preset " + preset_name);
+  }
+};
+
+}  // namespace
+
+const Family& repvgg_family() {
+  static const RepVgg family;
+  return family;
+}
+
+}  // namespace vkvision::models

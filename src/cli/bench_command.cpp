@@ -16,7 +16,7 @@ void add_bench(CLI::App& app) {
   struct Options {
     ModelSelection model;
     uint32_t batch = 1, iterations = 10, warmup = 2, size = 0;
-    bool per_layer = false;
+    bool per_layer = false, unconverted = false;
     std::string json;
   };
   auto options = std::make_shared<Options>();
@@ -27,9 +27,11 @@ void add_bench(CLI::App& app) {
   command->add_option("--warmup", options->warmup, "untimed iterations first");
   command->add_option("--size", options->size, "input size (default: the model's)");
   command->add_flag("--per-layer", options->per_layer, "print device time per layer (timestamp queries)");
+  command->add_flag("--unconverted", options->unconverted,
+                    "run the layer list as built: branches, BatchNorm and activations as separate layers");
   command->add_option("--json", options->json, "also write the results to this JSON file");
   command->callback([options] {
-    const Model model = load_model(options->model, false);
+    const Model model = load_model(options->model, false, !options->unconverted);
     auto runtime = open_runtime(options->model);
     Session session(runtime, model, {.batch = options->batch, .input_size = options->size});
     const size_t count = static_cast<size_t>(session.batch()) * session.input_channels() * session.input_size() * session.input_size();
@@ -49,8 +51,9 @@ void add_bench(CLI::App& app) {
     std::sort(sorted.begin(), sorted.end());
     const double median = sorted[sorted.size() / 2], images_per_second = 1000.0 * session.batch() / median;
     const DeviceInfo& device = runtime->device();
-    std::printf("%s (%s) on %s [%s %s]\n", model.info().variant.c_str(), model.info().origin.c_str(), device.name.c_str(),
-                device.driver_name.c_str(), device.driver_info.c_str());
+    std::printf("%s (%s, %s) on %s [%s %s]\n", model.info().variant.c_str(), model.info().origin.c_str(),
+                options->unconverted ? "unconverted" : "converted", device.name.c_str(), device.driver_name.c_str(),
+                device.driver_info.c_str());
     std::printf("batch %u, input %ux%u, %zu dispatches, %zu barriers, weights %.1f MiB, activations %.1f MiB\n",
                 session.batch(), session.input_size(), session.input_size(), session.dispatch_count(),
                 session.barrier_count(), session.weight_bytes() / 1048576.0, session.activation_bytes() / 1048576.0);
@@ -61,7 +64,7 @@ void add_bench(CLI::App& app) {
         {"model", model.info().variant}, {"origin", model.info().origin}, {"config", model.info().config},
         {"device", device.name}, {"driver", device.driver_name + " " + device.driver_info},
         {"batch", session.batch()}, {"input_size", session.input_size()}, {"iterations", options->iterations},
-        {"dispatches", session.dispatch_count()},
+        {"dispatches", session.dispatch_count()}, {"converted", !options->unconverted},
         {"ms", {{"min", sorted.front()}, {"median", median}, {"max", sorted.back()}}},
         {"images_per_second", images_per_second}};
     if (options->per_layer) {

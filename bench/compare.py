@@ -1,19 +1,24 @@
 #!/usr/bin/python3
-"""Times vkvision against PyTorch CPU on the same machine, in one run, on the same networks and inputs.
+"""Times vkvision against the engines a user would pick instead, in one run on one machine, on the same
+networks and inputs: vkvision on every Vulkan device present, PyTorch CPU (Debian's python3-torch, with
+OpenBLAS checked at run time) and ONNX Runtime CPU (npm's onnxruntime-node, on models exported by the
+same torch). Every engine's logits are checked against PyTorch's before any time is compared.
 
-For each model, torchvision's definition with seeded random weights is saved as a .pth; vkvision
-loads that file (so both run the very same network), its logits are checked against PyTorch's, and
-then both are timed at each batch size: `vkvision bench` (median of --iters whole inferences) and
-PyTorch (median of as many forward passes, torch.no_grad, fp32). Prints a Markdown table.
+For each model, torchvision's definition with seeded random weights is saved as a .pth that vkvision
+loads (so all engines run the very same network) and exported to ONNX (opset 14, dynamic batch).
+Times are medians (and minima) of --iters whole inferences after warm-up; vkvision's come from
+`vkvision bench` (input copy, one submit, wait, output copy).
 
-Run: /usr/bin/python3 bench/compare.py [--models convnext_tiny swin_t swin_v2_t] [--batches 1 8]
-     [--iters 10] [--vkvision build/vkvision]
-PyTorch must use OpenBLAS (install libopenblas0-openmp): checked below, as Debian's torch otherwise
-falls back to the netlib reference BLAS and is about 40x slower.
+Run: bench/compare [--models convnext_tiny swin_t swin_v2_t] [--batches 1 8] [--iters 10]
+                   [--precision fp32] [--write-docs]
+--write-docs replaces the table between the markers in docs/PERFORMANCE.md and writes per-layer
+plots (docs/plots/<model>_layers.svg) from `vkvision bench --per-layer`.
 """
 import argparse
+import datetime
 import json
 import os
+import platform
 import subprocess
 import sys
 import tempfile
@@ -23,7 +28,16 @@ import numpy as np
 import torch
 import torchvision
 
+sys.path.insert(0, os.path.dirname(__file__))
+from layer_plot import write_layer_plot  # noqa: E402
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 SIZES = {"convnext_tiny": 224, "swin_t": 224, "swin_v2_t": 256}
+ORT_DIR = os.path.join(ROOT, "bench", "onnxruntime")
+BEGIN, END = "<!-- compare:begin -->", "<!-- compare:end -->"
+# fp32 engines summing the same products in different orders: the logits of these 1000-class
+# networks with random weights agree to ~1e-4 of their scale; a broken run is off by O(1).
+LOGIT_TOLERANCE = 1e-3
 
 
 def openblas_loaded():
@@ -31,17 +45,67 @@ def openblas_loaded():
         return "openblas" in maps.read()
 
 
-def time_torch(model, batch, size, iterations, warmup=2):
-    x = torch.randn(batch, 3, size, size)
+def cpu_name():
+    with open("/proc/cpuinfo") as info:
+        for line in info:
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor()
+
+
+def relative_difference(ours, reference):
+    return float(np.abs(ours - reference).max() / max(1e-6, np.abs(reference).max()))
+
+
+def time_torch(model, x, iterations, warmup=2):
     with torch.no_grad():
         for _ in range(warmup):
-            model(x)
+            out = model(x)
         times = []
         for _ in range(iterations):
             start = time.perf_counter()
-            model(x)
+            out = model(x)
             times.append((time.perf_counter() - start) * 1000)
-    return float(np.median(times)), float(np.min(times))
+    return float(np.median(times)), float(np.min(times)), out.numpy()
+
+
+def register_onnx_workarounds():
+    # torchvision's Swin v2 zeroes the k third of qkv_bias in forward (`zero_()`), which opset 14 has
+    # no symbolic for: export it as zeros of the same shape.
+    def zero(g, self):
+        return g.op("Mul", self, g.op("Constant", value_t=torch.tensor(0.0)))
+    torch.onnx.register_custom_op_symbolic("aten::zero", zero, 14)
+
+
+def ensure_onnxruntime():
+    if os.path.isdir(os.path.join(ORT_DIR, "node_modules", "onnxruntime-node")):
+        return True
+    # The CPU binaries are in the npm tarball; the install script would fetch CUDA ones from outside.
+    env = dict(os.environ, ONNXRUNTIME_NODE_INSTALL="skip")
+    result = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--prefix", ORT_DIR], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if result.returncode != 0:
+        print("WARNING: npm install onnxruntime-node failed; ONNX Runtime is left out:\n" + result.stderr[-2000:],
+              file=sys.stderr)
+    return result.returncode == 0
+
+
+def time_onnxruntime(onnx_path, x, iterations, threads, tmp):
+    x.numpy().astype("<f4").tofile(os.path.join(tmp, "ort_in.f32"))
+    out = os.path.join(tmp, "ort_out.f32")
+    shape = ",".join(str(d) for d in x.shape)
+    result = subprocess.run(["node", os.path.join(ORT_DIR, "run_ort.mjs"), onnx_path, os.path.join(tmp, "ort_in.f32"),
+                             shape, str(iterations), "2", str(threads), out], check=True, capture_output=True, text=True)
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    return report["median_ms"], report["min_ms"], np.fromfile(out, "<f4").reshape(x.shape[0], -1), report["version"]
+
+
+def precision(args):
+    return [] if args.precision == "fp32" else ["--precision", args.precision]
+
+
+def vkvision(args, *command, **kwargs):
+    return subprocess.run([args.vkvision, *command], check=True, **kwargs)
 
 
 def main():
@@ -50,14 +114,20 @@ def main():
     parser.add_argument("--batches", nargs="+", type=int, default=[1, 8])
     parser.add_argument("--iters", type=int, default=10)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--vkvision", default=os.path.join(os.path.dirname(__file__), "..", "build", "vkvision"))
+    parser.add_argument("--precision", default="fp32")
+    parser.add_argument("--no-onnxruntime", action="store_true")
+    parser.add_argument("--write-docs", action="store_true")
+    parser.add_argument("--vkvision", default=os.path.join(ROOT, "build", "vkvision"))
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.zeros(64, 64) @ torch.zeros(64, 64)  # load BLAS before checking for it
     if not openblas_loaded():
-        print("WARNING: PyTorch is not using OpenBLAS (apt-get install libopenblas0-openmp); its times are not representative",
-              file=sys.stderr)
-    rows = []
+        print("WARNING: PyTorch is not using OpenBLAS (apt-get install libopenblas0-openmp); its times are not "
+              "representative", file=sys.stderr)
+    devices = json.loads(vkvision(args, "devices", "--json", capture_output=True, text=True).stdout)
+    use_ort = not args.no_onnxruntime and ensure_onnxruntime()
+    register_onnx_workarounds()
+    rows, plots, ort_version = [], [], None
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.models:
             size = SIZES[name]
@@ -65,30 +135,94 @@ def main():
             model = getattr(torchvision.models, name)().eval()
             weights = os.path.join(tmp, name + ".pth")
             torch.save(model.state_dict(), weights)
-            # Same network, same input: the logits must agree before any time is compared.
-            x = torch.randn(2, 3, size, size)
-            np.save(os.path.join(tmp, "x.npy"), x.numpy())
-            with torch.no_grad():
-                expected = model(x).numpy()
-            subprocess.run([args.vkvision, "run", "--weights", weights, "--input", os.path.join(tmp, "x.npy"),
-                            "--output", os.path.join(tmp, "y.npy")], check=True)
-            difference = float(np.abs(np.load(os.path.join(tmp, "y.npy")) - expected).max())
+            onnx_path = os.path.join(tmp, name + ".onnx")
+            if use_ort:
+                with torch.no_grad():
+                    torch.onnx.export(model, torch.randn(1, 3, size, size), onnx_path, opset_version=14,
+                                      input_names=["input"], output_names=["logits"],
+                                      dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
             for batch in args.batches:
-                report = os.path.join(tmp, "bench.json")
-                subprocess.run([args.vkvision, "bench", "--weights", weights, "--batch", str(batch), "--size", str(size),
-                                "--iters", str(args.iters), "--json", report], check=True, stdout=subprocess.DEVNULL)
+                generator = torch.Generator().manual_seed(batch)
+                x = torch.randn(batch, 3, size, size, generator=generator)
+                np.save(os.path.join(tmp, "x.npy"), x.numpy())
+                torch_median, torch_min, expected = time_torch(model, x, args.iters)
+                row = {"model": name, "size": size, "batch": batch, "torch": (torch_median, torch_min), "vulkan": []}
+                for device in devices:
+                    index = str(device["index"])
+                    vkvision(args, "run", "--weights", weights, "--device", index, *precision(args),
+                             "--input", os.path.join(tmp, "x.npy"), "--output", os.path.join(tmp, "y.npy"))
+                    difference = relative_difference(np.load(os.path.join(tmp, "y.npy")), expected)
+                    report = os.path.join(tmp, "bench.json")
+                    vkvision(args, "bench", "--weights", weights, "--device", index, "--batch", str(batch), "--size",
+                             str(size), "--iters", str(args.iters), *precision(args), "--json", report,
+                             stdout=subprocess.DEVNULL)
+                    with open(report) as f:
+                        ours = json.load(f)
+                    row["vulkan"].append({"device": device["name"], "driver": device["driver"],
+                                          "ms": (ours["ms"]["median"], ours["ms"]["min"]),
+                                          "dispatches": ours["dispatches"], "difference": difference})
+                if use_ort:
+                    ort_median, ort_min, ort_logits, ort_version = time_onnxruntime(onnx_path, x, args.iters,
+                                                                                    args.threads, tmp)
+                    row["ort"] = (ort_median, ort_min, relative_difference(ort_logits, expected))
+                rows.append(row)
+            if args.write_docs:
+                report = os.path.join(tmp, "layers.json")
+                vkvision(args, "bench", "--weights", weights, "--size", str(size), "--iters", "1", "--per-layer",
+                         *precision(args), "--json", report, stdout=subprocess.DEVNULL)
                 with open(report) as f:
-                    ours = json.load(f)
-                torch_median, torch_min = time_torch(model, batch, size, args.iters)
-                rows.append((name, size, batch, ours["ms"]["median"], ours["ms"]["min"], torch_median, torch_min,
-                             ours["dispatches"], difference, ours["device"]))
-    print(f"PyTorch {torch.__version__} ({'OpenBLAS' if openblas_loaded() else 'reference BLAS'}, {args.threads} threads); "
-          f"vkvision on {rows[0][9] if rows else '?'}; medians of {args.iters} runs\n")
-    print("| model | input | batch | vkvision median (min) ms | PyTorch median (min) ms | vkvision / PyTorch | dispatches | max abs logit diff |")
-    print("|---|---|---|---|---|---|---|---|")
-    for name, size, batch, ours, ours_min, theirs, theirs_min, dispatches, difference, _ in rows:
-        print(f"| {name} | {size} | {batch} | {ours:.1f} ({ours_min:.1f}) | {theirs:.1f} ({theirs_min:.1f}) | "
-              f"{ours / theirs:.2f}x | {dispatches} | {difference:.2e} |")
+                    layers = json.load(f)
+                plot = os.path.join("plots", f"{name}_layers.svg")
+                write_layer_plot(layers, os.path.join(ROOT, "docs", plot), f"{name} {size}x{size} batch 1")
+                plots.append((name, plot))
+
+    failures = [r for r in rows for v in r["vulkan"] if v["difference"] > LOGIT_TOLERANCE]
+    failures += [r for r in rows if "ort" in r and r["ort"][2] > LOGIT_TOLERANCE]
+    table = render(rows, args, ort_version, plots)
+    print(table)
+    if failures:
+        print("ERROR: logits disagree with PyTorch beyond the tolerance; times above are not comparable",
+              file=sys.stderr)
+        sys.exit(1)
+    if args.write_docs:
+        path = os.path.join(ROOT, "docs", "PERFORMANCE.md")
+        with open(path) as f:
+            text = f.read()
+        begin, end = text.index(BEGIN) + len(BEGIN), text.index(END)
+        with open(path, "w") as f:
+            f.write(text[:begin] + "\n" + table + "\n" + text[end:])
+        print("updated", path)
+
+
+def render(rows, args, ort_version, plots):
+    devices = sorted({(v["device"], v["driver"]) for r in rows for v in r["vulkan"]})
+    lines = [
+        f"Measured {datetime.date.today().isoformat()} by `bench/compare {' '.join(sys.argv[1:])}` on "
+        f"{cpu_name()} ({os.cpu_count()} cores), {platform.system()} {platform.release()}; fp32 PyTorch "
+        f"{torch.__version__} ({'OpenBLAS' if openblas_loaded() else 'reference BLAS'}) and ONNX Runtime "
+        f"{ort_version or '(not run)'} on {args.threads} threads; vkvision {args.precision} on "
+        + "; ".join(f"{d} [{drv}]" for d, drv in devices)
+        + f". Medians (minima) of {args.iters} runs, ms; ratios are vkvision / peer medians. "
+        f"Logit check: max |difference| relative to the largest PyTorch logit.",
+        "",
+        "| model | input | batch | vkvision ms | PyTorch ms | ONNX Runtime ms | vs PyTorch | vs ORT | dispatches | "
+        "logit diff (vkvision, ORT) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        for v in r["vulkan"]:
+            ort = r.get("ort")
+            label = r["model"] if len(devices) == 1 else f"{r['model']} on {v['device']}"
+            lines.append(
+                f"| {label} | {r['size']} | {r['batch']} | {v['ms'][0]:.1f} ({v['ms'][1]:.1f}) | "
+                f"{r['torch'][0]:.1f} ({r['torch'][1]:.1f}) | "
+                + (f"{ort[0]:.1f} ({ort[1]:.1f})" if ort else "-") + " | "
+                f"{v['ms'][0] / r['torch'][0]:.2f}x | " + (f"{v['ms'][0] / ort[0]:.2f}x" if ort else "-") + " | "
+                f"{v['dispatches']} | {v['difference']:.1e}, " + (f"{ort[2]:.1e}" if ort else "-") + " |")
+    if plots:
+        lines.append("")
+        lines.append("Per-layer device time (batch 1): " + ", ".join(f"[{n}]({p})" for n, p in plots) + ".")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -65,9 +65,18 @@ struct LayerTiming {
   double gflop = 0;
 };
 
+// The kernel family for GEMMs (linear layers, 1x1 convolutions). Auto chooses from the device's
+// queried properties; forcing one runs and tests either family on any device.
+enum class KernelFamily {
+  Auto,
+  RegisterBlocked,  // register tiles, operands through texel buffers where possible (lavapipe-class)
+  SharedTiled,      // 64x64 tiles staged through shared memory (GPU-class)
+};
+
 struct SessionOptions {
   uint32_t batch = 1;
   uint32_t input_size = 0;  // square input; 0 = the model's preprocessing size
+  KernelFamily kernels = KernelFamily::Auto;
 };
 
 // A model compiled for one device, batch and input size; run() is one submit of a command buffer

@@ -33,7 +33,7 @@ void add_bench(CLI::App& app) {
   command->callback([options] {
     const Model model = load_model(options->model, false, !options->unconverted);
     auto runtime = open_runtime(options->model);
-    Session session(runtime, model, {.batch = options->batch, .input_size = options->size});
+    Session session(runtime, model, session_options(options->model, options->batch, options->size));
     const size_t count = static_cast<size_t>(session.batch()) * session.input_channels() * session.input_size() * session.input_size();
     std::vector<float> input(count);
     std::mt19937 generator(0);

@@ -33,7 +33,8 @@ void add_classify(CLI::App& app) {
     const std::vector<float> batch = make_batch(images, preprocessing);
 
     auto runtime = open_runtime(options->model);
-    Session session(runtime, model, {.batch = static_cast<uint32_t>(images.size()), .input_size = preprocessing.input_size});
+    Session session(runtime, model,
+                    session_options(options->model, static_cast<uint32_t>(images.size()), preprocessing.input_size));
     const std::vector<float> logits = session.run(batch);
     const auto predictions = top_k(logits, model.info().num_classes, options->top, model.info().labels);
 

@@ -15,12 +15,14 @@ struct ModelSelection {
   std::string weights;  // checkpoint path; empty = the bundled default model (or --model's preset)
   std::string preset;   // --model
   int device = -1;      // --device
+  KernelFamily kernels = KernelFamily::Auto;  // --kernels
 };
 
 void add_model_options(CLI::App& command, ModelSelection& selection, bool allow_default_model);
 // Loads the selected model: the file, the preset with random weights, or the bundled default.
 Model load_model(const ModelSelection& selection, bool allow_default_model, bool optimize = true);
 std::shared_ptr<Runtime> open_runtime(const ModelSelection& selection);
+SessionOptions session_options(const ModelSelection& selection, uint32_t batch, uint32_t input_size);
 // The bundled Fashion-MNIST ConvNeXt: $VKVISION_DEFAULT_MODEL, else the copy in the source tree.
 std::string default_model_path();
 

@@ -1,12 +1,29 @@
 #include <cstdio>
 
+#include <nlohmann/json.hpp>
+
 #include "cli/commands.h"
 
 namespace vkvision::cli {
 
 void add_devices(CLI::App& app) {
   auto* command = app.add_subcommand("devices", "list Vulkan devices and the properties kernels are chosen by");
-  command->callback([] {
+  auto json = std::make_shared<bool>(false);
+  command->add_flag("--json", *json, "one JSON array (for scripts such as bench/compare.py)");
+  command->callback([json] {
+    if (*json) {
+      nlohmann::json list = nlohmann::json::array();
+      for (const DeviceInfo& d : list_devices())
+        list.push_back({{"index", d.index}, {"name", d.name}, {"type", d.type},
+                        {"driver", d.driver_name + " " + d.driver_info}, {"api_version", d.api_version_string()},
+                        {"subgroup_size", d.subgroup_size}, {"shader_float16", d.shader_float16},
+                        {"storage_buffer_16bit", d.storage_buffer_16bit},
+                        {"max_storage_buffer_range", d.max_storage_buffer_range},
+                        {"max_compute_shared_memory", d.max_compute_shared_memory},
+                        {"unified_memory", d.unified_memory}});
+      std::printf("%s\n", list.dump(2).c_str());
+      return;
+    }
     for (const DeviceInfo& d : list_devices()) {
       std::printf("%u: %s (%s)\n", d.index, d.name.c_str(), d.type.c_str());
       std::printf("   driver %s %s, Vulkan %s\n", d.driver_name.c_str(), d.driver_info.c_str(), d.api_version_string().c_str());

@@ -41,7 +41,7 @@ void add_eval(CLI::App& app) {
                        " classes; Fashion-MNIST has 10");
     const size_t total = options->limit ? std::min<size_t>(options->limit, test.count) : test.count;
     const uint32_t batch = static_cast<uint32_t>(std::min<size_t>(options->batch, total));
-    Session session(open_runtime(options->model), model, {.batch = batch});
+    Session session(open_runtime(options->model), model, session_options(options->model, batch, 0));
     const bool progress = isatty(STDERR_FILENO);
     const size_t pixels = static_cast<size_t>(test.rows) * test.cols;
     size_t correct = 0;

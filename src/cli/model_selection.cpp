@@ -1,5 +1,6 @@
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 
 #include "cli/commands.h"
 
@@ -21,6 +22,14 @@ void add_model_options(CLI::App& command, ModelSelection& selection, bool allow_
                      allow_default_model ? "preset name (see `vkvision models`): checks the checkpoint against it"
                                          : "preset name (see `vkvision models`): random weights without --weights");
   command.add_option("--device", selection.device, "Vulkan device index (default: $VKVISION_DEVICE or 0)");
+  const std::map<std::string, KernelFamily> families = {
+      {"auto", KernelFamily::Auto}, {"register", KernelFamily::RegisterBlocked}, {"tiled", KernelFamily::SharedTiled}};
+  command.add_option("--kernels", selection.kernels, "GEMM kernel family: auto (from the device), register, tiled")
+      ->transform(CLI::CheckedTransformer(families, CLI::ignore_case));
+}
+
+SessionOptions session_options(const ModelSelection& selection, uint32_t batch, uint32_t input_size) {
+  return {.batch = batch, .input_size = input_size, .kernels = selection.kernels};
 }
 
 Model load_model(const ModelSelection& selection, bool allow_default_model, bool optimize) {

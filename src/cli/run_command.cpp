@@ -29,7 +29,8 @@ void add_run(CLI::App& app) {
       throw InputError(options->input + ": has " + std::to_string(input.shape[1]) + " channels, the model takes " +
                        std::to_string(model.info().preprocessing.channels));
     Session session(open_runtime(options->model), model,
-                    {.batch = static_cast<uint32_t>(input.shape[0]), .input_size = static_cast<uint32_t>(input.shape[2])});
+                    session_options(options->model, static_cast<uint32_t>(input.shape[0]),
+                                    static_cast<uint32_t>(input.shape[2])));
     const std::vector<float> logits = session.run(input.data);
     io::write_npy(options->output, {input.shape[0], static_cast<int64_t>(model.info().num_classes)}, logits);
   });

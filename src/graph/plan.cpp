@@ -104,7 +104,7 @@ double layer_gflop(const Layer& layer, const Shape& input, const Shape& output) 
 }  // namespace
 
 Plan::Plan(std::shared_ptr<vk::Context> context, vk::PipelineCache& pipelines, const LayerList& list, uint32_t batch,
-           uint32_t height, uint32_t width)
+           uint32_t height, uint32_t width, KernelFamily kernels)
     : context_(std::move(context)), list_(batchnorm_to_affine(list)) {
   shapes_ = infer_shapes(list_, batch, height, width);
   // Fusions that depend on what this device's kernels can do.
@@ -118,6 +118,9 @@ Plan::Plan(std::shared_ptr<vk::Context> context, vk::PipelineCache& pipelines, c
   input_shape_ = shapes_.at(list_.input);
   output_shape_ = shapes_.at(list_.output);
   const DeviceInfo& info = context_->info();
+  const ops::GemmOperands gemm_operands = kernels == KernelFamily::Auto ? ops::preferred_gemm_operands(info)
+                                          : kernels == KernelFamily::SharedTiled ? ops::GemmOperands::Tiled
+                                                                                 : ops::GemmOperands::Auto;
   const uint64_t alignment = vk::binding_alignment(info);
   auto check_range = [&](const std::string& what, uint64_t bytes) {
     if (bytes > info.max_storage_buffer_range)
@@ -206,7 +209,8 @@ Plan::Plan(std::shared_ptr<vk::Context> context, vk::PipelineCache& pipelines, c
         const auto k = static_cast<uint32_t>(in.back()), n = static_cast<uint32_t>(out.back());
         ops::GemmBuffers buffers{x, param(0), param(1), y, std::nullopt};
         if (layer.residual) buffers.residual = activation(layer.inputs[1]);
-        dispatch = ops::gemm(info, {static_cast<uint32_t>(shape_numel(in) / k), n, k}, layer.activation, buffers);
+        dispatch = ops::gemm(info, {static_cast<uint32_t>(shape_numel(in) / k), n, k}, layer.activation, buffers,
+                             gemm_operands);
         break;
       }
       case OpKind::LayerNorm: {

@@ -22,7 +22,7 @@ using LayerTiming = vkvision::LayerTiming;
 class Plan {
  public:
   Plan(std::shared_ptr<vk::Context> context, vk::PipelineCache& pipelines, const LayerList& list, uint32_t batch,
-       uint32_t height, uint32_t width);
+       uint32_t height, uint32_t width, KernelFamily kernels = KernelFamily::Auto);
   ~Plan();
   Plan(const Plan&) = delete;
   Plan& operator=(const Plan&) = delete;

@@ -6,6 +6,11 @@ namespace vkvision::ops {
 namespace {
 constexpr uint32_t kLocalSize = 64;  // local_size_x in both kernels
 uint32_t quads(uint32_t n) { return (n + 3) / 4; }
+
+// A 4-channel output tile must lie in one group. Grouped convolutions whose groups hold a channel
+// count not a multiple of 4 run as one dense convolution with a block-diagonal kernel: exact, at
+// `groups` times the multiply-adds (no official grouped network has such widths; reduced ones do).
+uint32_t kernel_groups(const Conv2dShape& s) { return (s.oc / s.groups) % 4 == 0 ? s.groups : 1; }
 }  // namespace
 
 std::vector<float> pack_conv2d_weight(std::span<const float> weight, const Conv2dShape& s) {

@@ -28,8 +28,33 @@ bool gemm_texel_supported(const DeviceInfo& device, const GemmShape& shape) {
          weight_texels <= device.max_texel_buffer_elements;
 }
 
+GemmOperands preferred_gemm_operands(const DeviceInfo& device) {
+  return device.subgroup_size >= 16 ? GemmOperands::Tiled : GemmOperands::Auto;
+}
+
+namespace {
+vk::Dispatch gemm_tiled(const DeviceInfo& device, const GemmShape& shape, Activation activation,
+                        const GemmBuffers& buffers) {
+  constexpr uint32_t kTile = 64, kWorkgroup = 256;  // TILE and local_size_x in gemm_tiled.comp
+  const uint32_t tiles_n = (shape.n + kTile - 1) / kTile, tiles = ((shape.m + kTile - 1) / kTile) * tiles_n;
+  struct {
+    uint32_t m, n, k, n4, tiles_n, tiles;
+  } push{shape.m, shape.n, shape.k, quads(shape.n), tiles_n, tiles};
+  vk::Dispatch dispatch;
+  dispatch.shader = "gemm_tiled";
+  dispatch.specialization = {static_cast<int32_t>(activation), buffers.residual ? 1 : 0};
+  dispatch.buffers = {buffers.input, buffers.weight, buffers.bias, buffers.output,
+                      buffers.residual.value_or(buffers.input)};
+  dispatch.written = 1u << 3;
+  dispatch.set_push(push);
+  dispatch.groups = vk::groups_for(uint64_t(tiles) * kWorkgroup, kWorkgroup, device);
+  return dispatch;
+}
+}  // namespace
+
 vk::Dispatch gemm(const DeviceInfo& device, const GemmShape& shape, Activation activation, const GemmBuffers& buffers,
                   GemmOperands operands) {
+  if (operands == GemmOperands::Tiled) return gemm_tiled(device, shape, activation, buffers);
   const bool texel = operands == GemmOperands::Texel ||
                      (operands == GemmOperands::Auto && gemm_texel_supported(device, shape));
   if (texel && !gemm_texel_supported(device, shape))

@@ -33,7 +33,13 @@ enum class GemmOperands {
   Auto,     // texel buffers where the device has them and the shape allows, else storage buffers
   Storage,  // storage buffers: any K
   Texel,    // RGBA32F uniform texel buffers: K % 4 == 0 and operands within max_texel_buffer_elements
+  Tiled,    // the GPU family (gemm_tiled.comp): 64x64 tiles staged through shared memory; any shape
 };
+
+// The GEMM family a device runs best, from its queried properties: the register-blocked texel
+// kernels where subgroups are CPU-SIMD narrow (8 lanes: lavapipe, where shared memory is emulated
+// and loses, LAVAPIPE.md), the shared-memory tiled kernel on GPU-class subgroups (16 and more).
+GemmOperands preferred_gemm_operands(const DeviceInfo& device);
 
 // Whether the texel-buffer path can run this shape on this device.
 bool gemm_texel_supported(const DeviceInfo& device, const GemmShape& shape);

@@ -31,14 +31,16 @@ class ConvNextTest : public testing::DeviceTest {
     for (const auto& message : runtime()->validation_messages()) ADD_FAILURE() << "validation: " << message;
   }
 
-  void expect_pytorch_logits(const std::string& weights, const std::string& logits_file, const std::string& naming) {
+  void expect_pytorch_logits(const std::string& weights, const std::string& logits_file, const std::string& naming,
+                             KernelFamily kernels = KernelFamily::Auto) {
     const Model model = Model::load(fixture(weights));
     EXPECT_EQ(model.info().family, "convnext");
     EXPECT_EQ(model.info().naming, naming);
     const io::NpyArray input = io::read_npy(fixture("input.npy"));
     const io::NpyArray expected = io::read_npy(fixture(logits_file));
     Session session(runtime(), model,
-                    {.batch = static_cast<uint32_t>(input.shape[0]), .input_size = static_cast<uint32_t>(input.shape[2])});
+                    {.batch = static_cast<uint32_t>(input.shape[0]), .input_size = static_cast<uint32_t>(input.shape[2]),
+                     .kernels = kernels});
     const std::vector<float> logits = session.run(input.data);
     ASSERT_EQ(logits.size(), expected.data.size());
     // Both sides compute in fp32 with different summation orders; over ~10 layers, each with
@@ -51,6 +53,14 @@ class ConvNextTest : public testing::DeviceTest {
 
 TEST_F(ConvNextTest, TorchvisionCheckpointMatchesPyTorch) {
   expect_pytorch_logits("torchvision.pth", "torchvision_logits.npy", "torchvision");
+}
+
+// Both GEMM families run whole networks on every device, whichever the plan would pick here.
+TEST_F(ConvNextTest, BothKernelFamiliesMatchPyTorch) {
+  for (auto kernels : {KernelFamily::RegisterBlocked, KernelFamily::SharedTiled}) {
+    SCOPED_TRACE(kernels == KernelFamily::SharedTiled ? "shared-memory tiled" : "register-blocked");
+    expect_pytorch_logits("timm.safetensors", "timm_logits.npy", "timm", kernels);
+  }
 }
 
 TEST_F(ConvNextTest, OfficialCheckpointWrappedInModelDictMatchesPyTorch) {

@@ -22,12 +22,14 @@ struct Case {
   const char* logits;
   const char* naming;
   const char* family;
+  KernelFamily kernels = KernelFamily::Auto;
 };
 
 void PrintTo(const Case& c, std::ostream* out) { *out << c.weights << " on " << c.input; }
 
 std::string case_name(const ::testing::TestParamInfo<Case>& info) {
-  std::string name = std::string(info.param.weights) + "_" + info.param.input;
+  std::string name = std::string(info.param.weights) + "_" + info.param.input +
+                     (info.param.kernels == KernelFamily::SharedTiled ? "_tiled" : "");
   for (char& ch : name)
     if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
   return name;
@@ -53,7 +55,8 @@ TEST_P(SwinTest, MatchesPyTorchLogits) {
   const io::NpyArray input = io::read_npy(fixture(c.input));
   const io::NpyArray expected = io::read_npy(fixture(c.logits));
   Session session(runtime(), model,
-                  {.batch = static_cast<uint32_t>(input.shape[0]), .input_size = static_cast<uint32_t>(input.shape[2])});
+                  {.batch = static_cast<uint32_t>(input.shape[0]), .input_size = static_cast<uint32_t>(input.shape[2]),
+                   .kernels = c.kernels});
   const std::vector<float> logits = session.run(input.data);
   // fp32 on both sides; attention adds exp/softmax rounding (~1e-6 relative) to the GEMM sums, and
   // LayerNorm renormalises every block. Same budget as ConvNeXt: 2e-4 absolute + 2e-4 relative, far
@@ -69,6 +72,9 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"v1_timm.pth", "input32.npy", "v1_logits32.npy", "timm", "swin"},
                       Case{"v2_torchvision.pth", "input36.npy", "v2_logits36.npy", "torchvision", "swin_v2"},
                       Case{"v2_torchvision.pth", "input32.npy", "v2_logits32.npy", "torchvision", "swin_v2"},
+                      // The GPU-class GEMM family, whichever family the plan picks on this device.
+                      Case{"v2_torchvision.pth", "input36.npy", "v2_logits36.npy", "torchvision", "swin_v2",
+                           KernelFamily::SharedTiled},
                       Case{"v2_official.pth", "input32.npy", "v2_logits32.npy", "official", "swin_v2"},
                       Case{"v2_timm.pth", "input32.npy", "v2_logits32.npy", "timm", "swin_v2"},
                       // Our re-expression of the official swin_mlp.py (no torchvision model exists).

@@ -173,5 +173,45 @@ TEST_F(GemmTest, DispatchSpillsIntoYWhenXWorkgroupLimitIsSmall) {
   }
 }
 
+// The GPU family runs on every device (lavapipe included), so it is tested here whatever the plan picks.
+TEST_F(GemmTest, SharedMemoryTiledFamilyMatchesReferenceOnOddShapes) {
+  const std::vector<Case> cases = {
+      {.shape = {.m = 37, .n = 97, .k = 40}, .activation = ops::Activation::Gelu, .residual = true},
+      {.shape = {.m = 1, .n = 1000, .k = 77}},                    // one row, N not a multiple of 64
+      {.shape = {.m = 130, .n = 3, .k = 3}, .activation = ops::Activation::Relu},  // K below one step
+      {.shape = {.m = 65, .n = 65, .k = 17}, .residual = true},   // one past every tile edge
+      {.shape = {.m = 2 * 196, .n = 96, .k = 384}, .activation = ops::Activation::Gelu},
+  };
+  uint32_t seed = 50;
+  for (Case c : cases) {
+    c.operands = ops::GemmOperands::Tiled;
+    c.seed = seed += 4;
+    SCOPED_TRACE(std::to_string(c.shape.m) + "x" + std::to_string(c.shape.n) + "x" + std::to_string(c.shape.k));
+    auto r = run_case(c);
+    EXPECT_EQ(r.dispatch.shader, "gemm_tiled");
+    EXPECT_TRUE(testing::within_bounds(r.actual, r.expected));
+  }
+}
+
+TEST_F(GemmTest, SharedMemoryTiledFamilySpillsIntoY) {
+  // 3137 x 130 = 50 x 3 tiles = 150 workgroups; with 7 along x they form a 7 x 22 grid whose spare
+  // workgroups must do nothing.
+  DeviceInfo small = device();
+  small.max_workgroup_count = {7, device().max_workgroup_count[1], 1};
+  auto r = run_case({.shape = {.m = 3137, .n = 130, .k = 20}, .residual = true, .operands = ops::GemmOperands::Tiled},
+                    small);
+  EXPECT_EQ(r.dispatch.groups[0], 7u);
+  EXPECT_EQ(r.dispatch.groups[1], 22u);
+  EXPECT_TRUE(testing::within_bounds(r.actual, r.expected));
+}
+
+TEST_F(GemmTest, FamilyIsChosenFromSubgroupSize) {
+  DeviceInfo cpu_like = device(), gpu_like = device();
+  cpu_like.subgroup_size = 8;
+  gpu_like.subgroup_size = 32;
+  EXPECT_EQ(ops::preferred_gemm_operands(cpu_like), ops::GemmOperands::Auto);
+  EXPECT_EQ(ops::preferred_gemm_operands(gpu_like), ops::GemmOperands::Tiled);
+}
+
 }  // namespace
 }  // namespace vkvision

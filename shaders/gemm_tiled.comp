@@ -1,0 +1,87 @@
+#version 450
+// Y[M,N] = activation(X[M,K] * W[K,N] + bias[N]) (+ residual[M,N]): the GPU-class GEMM family.
+// A workgroup of 256 invocations owns a 64x64 output tile; each K step of 16 stages a 64x16 slice of X
+// and a 16x64 slice of W in shared memory (8 KiB, within every device's 16 KiB minimum), so each
+// operand is read from global memory once per tile instead of once per 4x4 sub-tile. Each invocation
+// accumulates a 4x4 sub-tile in registers. On GPUs (subgroups of 32/64, fast shared memory) this is
+// what pays; on lavapipe shared-memory loads are emulated lane by lane and gemm.comp's texel path wins
+// (LAVAPIPE.md), so the plan picks per device. Same weight layout as gemm.comp: [K, N4*4].
+#extension GL_GOOGLE_include_directive : require
+layout(local_size_x = 256) in;
+#include "common.glsl"
+#include "activation.glsl"
+
+layout(constant_id = 0) const int ACTIVATION = ACTIVATION_NONE;
+layout(constant_id = 1) const bool HAS_RESIDUAL = false;
+
+layout(binding = 0) readonly buffer Input { float x[]; };
+layout(binding = 1) readonly buffer Weight { float w[]; };
+layout(binding = 2) readonly buffer Bias { vec4 bias[]; };
+layout(binding = 3) writeonly buffer Output { float y[]; };
+layout(binding = 4) readonly buffer Residual { float residual[]; };
+
+layout(push_constant) uniform Params {
+  uint M;
+  uint N;
+  uint K;
+  uint N4;
+  uint tiles_n;  // column tiles of 64
+  uint tiles;    // all tiles
+} p;
+
+const uint TILE = 64, STEP = 16;
+// Column-major slices: a_tile[k][m / 4] holds X[m .. m+3][k], b_tile[k][n / 4] holds W[k][n .. n+3],
+// so the inner loop reads one vec4 of each per k.
+shared vec4 a_tile[STEP][TILE / 4];
+shared vec4 b_tile[STEP][TILE / 4];
+
+void main() {
+  const uint tile = gl_WorkGroupID.x + gl_WorkGroupID.y * gl_NumWorkGroups.x;
+  if (tile >= p.tiles) return;  // uniform per workgroup: no barrier is skipped by only some invocations
+  const uint m_base = (tile / p.tiles_n) * TILE, n_base = (tile % p.tiles_n) * TILE;
+  const uint t = gl_LocalInvocationID.x;
+  const uint tm = t / (TILE / 4), tn = t % (TILE / 4);  // this invocation's 4x4 sub-tile
+  const uint padded_n = p.N4 * 4;
+
+  vec4 acc[4];
+  [[unroll]] for (uint i = 0; i < 4; ++i) acc[i] = vec4(0.0);
+
+  for (uint k0 = 0; k0 < p.K; k0 += STEP) {
+    // 256 invocations stage 64 x 16 values of X (one row quad per invocation: m = 4 * (t % 16) ...)
+    // and 16 x 64 of W (one column quad each). Out-of-range values are zero.
+    {
+      const uint kk = t / (TILE / 4), quad = t % (TILE / 4);
+      const uint k = k0 + kk;
+      vec4 a = vec4(0.0);
+      [[unroll]] for (uint i = 0; i < 4; ++i) {
+        const uint m = m_base + quad * 4 + i;
+        if (m < p.M && k < p.K) a[i] = x[m * p.K + k];
+      }
+      a_tile[kk][quad] = a;
+      vec4 b = vec4(0.0);
+      const uint n = n_base + quad * 4;
+      if (k < p.K && n < padded_n) b = vec4(w[k * padded_n + n], w[k * padded_n + n + 1], w[k * padded_n + n + 2],
+                                             w[k * padded_n + n + 3]);
+      b_tile[kk][quad] = b;
+    }
+    barrier();
+    [[unroll]] for (uint kk = 0; kk < STEP; ++kk) {
+      const vec4 a = a_tile[kk][tm], b = b_tile[kk][tn];
+      [[unroll]] for (uint i = 0; i < 4; ++i) acc[i] += a[i] * b;
+    }
+    barrier();
+  }
+
+  const uint n0 = n_base + tn * 4;
+  if (n0 >= padded_n) return;
+  const vec4 b = bias[n0 / 4];
+  [[unroll]] for (uint i = 0; i < 4; ++i) {
+    const uint m = m_base + tm * 4 + i;
+    if (m >= p.M) break;
+    const vec4 value = activate(acc[i] + b, ACTIVATION);
+    [[unroll]] for (uint j = 0; j < 4; ++j) {
+      const uint n = n0 + j;
+      if (n < p.N) y[m * p.N + n] = HAS_RESIDUAL ? value[j] + residual[m * p.N + n] : value[j];
+    }
+  }
+}

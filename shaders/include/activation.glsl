@@ -15,9 +15,11 @@ vec4 gelu(vec4 v) { return vec4(gelu(v.x), gelu(v.y), gelu(v.z), gelu(v.w)); }
 const int ACTIVATION_NONE = 0;
 const int ACTIVATION_GELU = 1;
 const int ACTIVATION_RELU = 2;
+const int ACTIVATION_SIGMOID = 3;
 
 vec4 activate(vec4 v, int activation) {
   if (activation == ACTIVATION_GELU) return gelu(v);
   if (activation == ACTIVATION_RELU) return max(v, vec4(0.0));
+  if (activation == ACTIVATION_SIGMOID) return 1.0 / (1.0 + exp(-v));
   return v;
 }

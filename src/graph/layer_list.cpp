@@ -39,6 +39,10 @@ const char* op_name(OpKind op) {
     case OpKind::WindowAttention: return "window_attention";
     case OpKind::PatchMergeGather: return "patch_merge_gather";
     case OpKind::SpatialMlp: return "spatial_mlp";
+    case OpKind::InceptionDepthwise: return "inception_depthwise";
+    case OpKind::PartitionLinear: return "partition_linear";
+    case OpKind::PartitionConv: return "partition_conv";
+    case OpKind::ChannelGate: return "channel_gate";
   }
   return "?";
 }
@@ -193,9 +197,55 @@ std::map<std::string, Shape> infer_shapes(const LayerList& list, uint32_t batch,
         if (x.size() != 4) shape_error(layer, "expects [N,H,W,C], got " + shape_string(x));
         out = {x[0], (x[1] + 1) / 2, (x[2] + 1) / 2, 4 * x[3]};
         break;
+      case OpKind::PartitionLinear:
+      case OpKind::PartitionConv: {
+        if (x.size() != 4) shape_error(layer, "expects [N,H,W,C], got " + shape_string(x));
+        const int64_t ph = layer.partition_h, pw = layer.partition_w, sharesets = layer.groups;
+        if (ph == 0 || pw == 0 || x[1] % ph != 0 || x[2] % pw != 0)
+          shape_error(layer, "partitions of " + std::to_string(ph) + "x" + std::to_string(pw) + " do not tile the " +
+                                 std::to_string(x[1]) + "x" + std::to_string(x[2]) + " feature map (input size)");
+        if (sharesets == 0 || channels % sharesets != 0)
+          shape_error(layer, std::to_string(sharesets) + " sharesets do not divide the width " + std::to_string(channels));
+        if (layer.op == OpKind::PartitionLinear) {
+          expect_param_shape(layer, "weight", {sharesets * ph * pw, ph * pw});
+          expect_vector(layer, "bias", sharesets * ph * pw, true);
+          expect_vector(layer, "input_scale", channels, true);
+          expect_vector(layer, "input_shift", channels, true);
+          if (layer.gate && (in.size() < 2 || in[1] != Shape{x[0], channels}))
+            shape_error(layer, "gate input is not [N, C] = " + shape_string({x[0], channels}));
+        } else {
+          if (layer.kernel_h % 2 == 0 || layer.kernel_w % 2 == 0 || layer.pad_h != layer.kernel_h / 2 || layer.pad_w != layer.kernel_w / 2)
+            shape_error(layer, "kernel must be odd with padding kernel / 2");
+          expect_param_shape(layer, "weight", {sharesets, 1, layer.kernel_h, layer.kernel_w});
+          expect_vector(layer, "bias", sharesets, true);
+        }
+        out = x;
+        break;
+      }
+      case OpKind::ChannelGate:
+        if (x.size() != 4 || in.size() != 2 || in[1] != Shape{x[0], channels})
+          shape_error(layer, "gates a [N,H,W,C] map by [N,C], got " + shape_string(x) + " and " + (in.size() > 1 ? shape_string(in[1]) : "nothing"));
+        out = x;
+        break;
+      case OpKind::InceptionDepthwise: {
+        if (x.size() != 4) shape_error(layer, "expects [N,H,W,C], got " + shape_string(x));
+        const Shape& square = layer.param("weight_hw").shape;
+        const Shape& wide = layer.param("weight_w").shape;
+        if (square.size() != 4 || wide.size() != 4) shape_error(layer, "branch weights must be 4-D");
+        const int64_t g = square[0], k = square[2], b = wide[3];
+        if (g <= 0 || 3 * g > channels)
+          shape_error(layer, "three branches of " + std::to_string(g) + " channels do not fit the width " + std::to_string(channels));
+        if (k % 2 == 0 || b % 2 == 0) shape_error(layer, "kernels " + std::to_string(k) + " and " + std::to_string(b) + " must be odd");
+        expect_param_shape(layer, "weight_hw", {g, 1, k, k});
+        expect_param_shape(layer, "weight_w", {g, 1, 1, b});
+        expect_param_shape(layer, "weight_h", {g, 1, b, 1});
+        for (const char* role : {"bias_hw", "bias_w", "bias_h"}) expect_vector(layer, role, g);
+        out = x;
+        break;
+      }
     }
     if (layer.residual) {
-      if (in.size() < 2 || in[1] != out) shape_error(layer, "residual input does not match the output shape");
+      if (in.size() < 2 || in.back() != out) shape_error(layer, "residual input does not match the output shape");
     }
     shapes[layer.output] = out;
   }
@@ -217,9 +267,14 @@ std::string describe(const LayerList& list, uint32_t batch, uint32_t height, uin
     if (layer.op == OpKind::WindowAttention || layer.op == OpKind::SpatialMlp)
       out << " window " << layer.window << " shift " << layer.shift << " heads " << layer.heads
           << (layer.cosine ? " cosine" : "");
+    if (layer.op == OpKind::PartitionLinear || layer.op == OpKind::PartitionConv)
+      out << " partition " << layer.partition_h << "x" << layer.partition_w << " sharesets " << layer.groups;
+    if (layer.op == OpKind::PartitionConv) out << " kernel " << layer.kernel_h << "x" << layer.kernel_w;
+    if (layer.has_param("input_scale")) out << " +input_affine";
+    if (layer.gate) out << " +gate(" << layer.inputs[1] << ")";
     if (layer.fused_layer_norm) out << " +layer_norm";
     if (layer.activation != ops::Activation::None) out << " +" << ops::activation_name(layer.activation);
-    if (layer.residual) out << " +residual(" << layer.inputs[1] << ")";
+    if (layer.residual) out << " +residual(" << layer.inputs.back() << ")";
     out << "  " << layer.name << "  " << shape_string(shapes.at(layer.inputs[0])) << " -> "
         << shape_string(shapes.at(layer.output));
     for (const auto& [role, tensor] : layer.params) out << "  " << role << shape_string(tensor.shape);

@@ -36,6 +36,16 @@ enum class OpKind {
                     // head_scale [heads]
   PatchMergeGather, // Swin PatchMerging's 2x2 gather: [N,H,W,C] -> [N,ceil(H/2),ceil(W/2),4C]
   SpatialMlp,       // Swin-MLP window token mixing: weight [heads,T,T], bias [heads,T]
+  InceptionDepthwise,  // InceptionNeXt token mixer: the first C - 3G channels pass through, then G
+                       // channels each of depthwise KxK, 1xB, Bx1 (stride 1, padding kernel / 2):
+                       // weight_hw [G,1,K,K], weight_w [G,1,1,B], weight_h [G,1,B,1], bias_* [G]
+  PartitionLinear,  // RepMLP's partition FC over h x w patches (see partition_* below): weight
+                    // [S*h*w, h*w], bias [S*h*w] (optional), input affine input_scale, input_shift [C]
+                    // (optional); inputs {x, gate [N,C] when `gate`, residual when `residual`}; output
+                    // placed as the reference's un-partition places it (shaders/include/partition.glsl)
+  PartitionConv,    // RepMLP's local perceptron: a KxK conv within each patch (zero padding at patch
+                    // borders), weight [S,1,KH,KW], bias [S]; output placed as PartitionLinear's
+  ChannelGate,      // inputs[0] [N,H,W,C] * inputs[1] [N,C] (RepMLP's global perceptron)
 };
 
 const char* op_name(OpKind op);
@@ -55,7 +65,12 @@ struct Layer {
   // Window attention attributes.
   uint32_t heads = 0, window = 0, shift = 0;
   bool cosine = false;
-  // Epilogue fusions: activation after bias; residual (inputs[1]) added last (Linear, and LayerNorm
+  // RepMLP partitions (PartitionLinear, PartitionConv): partition_h x partition_w patches; channel c
+  // uses shareset c % groups.
+  uint32_t partition_h = 0, partition_w = 0;
+  // PartitionLinear: the output is multiplied by inputs[1] ([N, C]) before the residual is added.
+  bool gate = false;
+  // Epilogue fusions: activation after bias; residual (the last input) added last (Linear, and LayerNorm
   // for post-norm blocks).
   ops::Activation activation = ops::Activation::None;
   bool residual = false;

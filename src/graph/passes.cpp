@@ -23,6 +23,35 @@ int sole_producer(const LayerList& list, size_t index) {
   return producer;
 }
 
+// A partition layer keeps one kernel per shareset, so an affine after it folds only when it is the
+// same on every channel of a shareset: scale[c] == scale[c % S] (RepMLP's fc3_bn and repconv BNs are
+// BatchNorms over the S sharesets, which the builder tiles to C). (W x + b) s + t: the rows of
+// shareset k scale by s[k], its biases become b s[k] + t[k].
+bool fold_into_sharesets(Layer& layer, const Layer& affine) {
+  if (layer.gate || layer.residual || layer.groups == 0) return false;
+  const int64_t sharesets = layer.groups, channels = affine.param("scale").numel();
+  const float* scale = affine.param("scale").values();
+  const float* shift = affine.has_param("shift") ? affine.param("shift").values() : nullptr;
+  if (channels % sharesets != 0) return false;
+  for (int64_t c = sharesets; c < channels; ++c)
+    if (scale[c] != scale[c % sharesets] || (shift && shift[c] != shift[c % sharesets])) return false;
+  const HostTensor& weight = layer.param("weight");
+  // Bias entries per shareset: one per patch position for the FC, one for the conv.
+  const int64_t biases = layer.op == OpKind::PartitionLinear ? int64_t(layer.partition_h) * layer.partition_w : 1;
+  const int64_t per_bias = weight.numel() / (sharesets * biases);
+  std::vector<float> folded(weight.values(), weight.values() + weight.numel());
+  std::vector<float> bias(sharesets * biases, 0.0f);
+  if (layer.has_param("bias")) bias.assign(layer.param("bias").values(), layer.param("bias").values() + bias.size());
+  for (int64_t row = 0; row < sharesets * biases; ++row) {
+    const int64_t k = row / biases;
+    for (int64_t e = 0; e < per_bias; ++e) folded[row * per_bias + e] *= scale[k];
+    bias[row] = bias[row] * scale[k] + (shift ? shift[k] : 0.0f);
+  }
+  layer.params["weight"] = HostTensor::from(weight.shape, std::move(folded));
+  layer.params["bias"] = HostTensor::from({sharesets * biases}, std::move(bias));
+  return true;
+}
+
 }  // namespace
 
 LayerList batchnorm_to_affine(const LayerList& list) {
@@ -52,6 +81,13 @@ LayerList fold_affine_into_producer(const LayerList& list) {
     const int p = sole_producer(result, i);
     if (p < 0) continue;
     Layer& producer = result.layers[p];
+    if (producer.op == OpKind::PartitionLinear || producer.op == OpKind::PartitionConv) {
+      if (fold_into_sharesets(producer, affine)) {
+        absorb(result, static_cast<size_t>(p), i);
+        --i;
+      }
+      continue;
+    }
     if (!is_weighted(producer.op) || producer.activation != ops::Activation::None || producer.residual) continue;
     // y = (W x + b) * s + t  ==  (s W) x + (s b + t): row o of the weight scales by s[o].
     const HostTensor& weight = producer.param("weight");
@@ -67,6 +103,51 @@ LayerList fold_affine_into_producer(const LayerList& list) {
     producer.params["weight"] = HostTensor::from(weight.shape, std::move(folded));
     producer.params["bias"] = HostTensor::from({outputs}, std::move(bias));
     absorb(result, static_cast<size_t>(p), i);
+    --i;
+  }
+  return result;
+}
+
+LayerList fold_affine_into_consumer(const LayerList& list) {
+  LayerList result = list;
+  for (size_t i = 0; i < result.layers.size(); ++i) {
+    const Layer& affine = result.layers[i];
+    if (affine.op != OpKind::ChannelAffine || affine.output == result.output) continue;
+    const std::vector<size_t> readers = result.consumers(affine.output);
+    if (readers.size() != 1) continue;
+    Layer& consumer = result.layers[readers[0]];
+    // Only as the main input: a residual or gate input reading it would still need the affine.
+    if (!is_weighted(consumer.op) || consumer.input_nchw || consumer.inputs[0] != affine.output ||
+        std::count(consumer.inputs.begin(), consumer.inputs.end(), affine.output) != 1 || consumer.fused_layer_norm)
+      continue;
+    if (consumer.op != OpKind::Linear && (consumer.pad_h != 0 || consumer.pad_w != 0)) continue;
+    // W (x s + t) + b == (W s) x + (b + W t): weight [O, I/groups, kh, kw] (a Linear is [O, I]) scales
+    // by s of the input channel each entry reads; its bias gains the taps' sum of W t.
+    const HostTensor& weight = consumer.param("weight");
+    const float* scale = affine.param("scale").values();
+    const float* shift = affine.has_param("shift") ? affine.param("shift").values() : nullptr;
+    const int64_t outputs = weight.shape[0], per_group = weight.shape[1], channels = affine.param("scale").numel();
+    if (outputs == 0 || per_group == 0 || channels % per_group != 0 || outputs % (channels / per_group) != 0) continue;
+    const int64_t taps = weight.numel() / (outputs * per_group), outputs_per_group = outputs / (channels / per_group);
+    std::vector<float> folded(weight.values(), weight.values() + weight.numel());
+    std::vector<float> bias(outputs, 0.0f);
+    if (consumer.has_param("bias")) bias.assign(consumer.param("bias").values(), consumer.param("bias").values() + outputs);
+    for (int64_t o = 0; o < outputs; ++o) {
+      double shifted = 0;
+      for (int64_t k = 0; k < per_group; ++k) {
+        const int64_t channel = (o / outputs_per_group) * per_group + k;
+        for (int64_t t = 0; t < taps; ++t) {
+          float& w = folded[(o * per_group + k) * taps + t];
+          if (shift) shifted += double(w) * shift[channel];
+          w *= scale[channel];
+        }
+      }
+      bias[o] = static_cast<float>(bias[o] + shifted);
+    }
+    consumer.params["weight"] = HostTensor::from(weight.shape, std::move(folded));
+    consumer.params["bias"] = HostTensor::from({outputs}, std::move(bias));
+    consumer.inputs[0] = affine.inputs[0];
+    result.layers.erase(result.layers.begin() + static_cast<std::ptrdiff_t>(i));
     --i;
   }
   return result;
@@ -193,7 +274,9 @@ LayerList fuse_residual_add(const LayerList& list) {
       if (p < 0 || result.consumers(main).size() != 1 || main == result.output) continue;
       Layer& producer = result.layers[p];
       // The skip tensor must exist when the producer runs.
-      if (producer.op != OpKind::Linear || producer.residual || result.producer(skip) >= p) continue;
+      if ((producer.op != OpKind::Linear && producer.op != OpKind::PartitionLinear) || producer.residual ||
+          result.producer(skip) >= p)
+        continue;
       producer.residual = true;
       producer.inputs.push_back(skip);
       absorb(result, static_cast<size_t>(p), i);
@@ -224,8 +307,127 @@ LayerList fuse_depthwise_layer_norm(const LayerList& list, const std::function<b
   return result;
 }
 
+LayerList inject_locality(const LayerList& list) {
+  LayerList result = list;
+  for (size_t index = 0; index < result.layers.size(); ++index) {
+    const Layer& add = result.layers[index];
+    if (add.op != OpKind::Add) continue;
+    const int a = result.producer(add.inputs[0]), b = result.producer(add.inputs[1]);
+    if (a < 0 || b < 0 || a == b) continue;
+    if (result.consumers(add.inputs[0]).size() != 1 || result.consumers(add.inputs[1]).size() != 1) continue;
+    const bool a_is_fc = result.layers[a].op == OpKind::PartitionLinear;
+    const Layer& fc = result.layers[a_is_fc ? a : b];
+    const Layer& conv = result.layers[a_is_fc ? b : a];
+    if (fc.op != OpKind::PartitionLinear || conv.op != OpKind::PartitionConv || fc.inputs[0] != conv.inputs[0] ||
+        fc.gate || fc.residual || fc.has_param("input_scale") || fc.partition_h != conv.partition_h ||
+        fc.partition_w != conv.partition_w || fc.groups != conv.groups)
+      continue;
+    // Output position i = (iy, ix) of a patch reads input position j = (jy, jx) through the tap
+    // (jy - iy + pad_h, jx - ix + pad_w) where that lies in the kernel: the FC the reference gets by
+    // convolving an identity batch (RepMLPBlock._convert_conv_to_fc).
+    const int64_t ph = fc.partition_h, pw = fc.partition_w, hw = ph * pw, sharesets = fc.groups;
+    const int kh = int(conv.kernel_h), kw = int(conv.kernel_w), pad_h = int(conv.pad_h), pad_w = int(conv.pad_w);
+    const float* kernel = conv.param("weight").values();
+    std::vector<float> weight(fc.param("weight").values(), fc.param("weight").values() + fc.param("weight").numel());
+    std::vector<float> bias(sharesets * hw, 0.0f);
+    if (fc.has_param("bias")) bias.assign(fc.param("bias").values(), fc.param("bias").values() + bias.size());
+    for (int64_t s = 0; s < sharesets; ++s)
+      for (int64_t i = 0; i < hw; ++i) {
+        bias[s * hw + i] += conv.has_param("bias") ? conv.param("bias").values()[s] : 0.0f;
+        for (int64_t j = 0; j < hw; ++j) {
+          const int ky = int(j / pw - i / pw) + pad_h, kx = int(j % pw - i % pw) + pad_w;
+          if (ky >= 0 && ky < kh && kx >= 0 && kx < kw) weight[(s * hw + i) * hw + j] += kernel[(s * kh + ky) * kw + kx];
+        }
+      }
+    Layer merged = fc;
+    merged.name = fc.name + "+" + conv.name;
+    merged.params["weight"] = HostTensor::from(fc.param("weight").shape, std::move(weight));
+    merged.params["bias"] = HostTensor::from({sharesets * hw}, std::move(bias));
+    merged.output = add.output;
+    // As merge_parallel_branches: the later branch's position, then drop the Add and the other branch.
+    const size_t keep = std::max(a, b), drop = std::min(a, b);
+    result.layers[keep] = std::move(merged);
+    result.layers.erase(result.layers.begin() + static_cast<std::ptrdiff_t>(index));
+    result.layers.erase(result.layers.begin() + static_cast<std::ptrdiff_t>(drop));
+    index = static_cast<size_t>(-1);  // rescan: the next branch adds to the merged FC
+  }
+  return result;
+}
+
+LayerList sink_affine_below_mean_pool(const LayerList& list) {
+  LayerList result = list;
+  for (size_t i = 0; i < result.layers.size(); ++i) {
+    if (result.layers[i].op != OpKind::MeanPool) continue;
+    const int a = result.producer(result.layers[i].inputs[0]);
+    if (a < 0 || result.layers[a].op != OpKind::ChannelAffine) continue;
+    // mean(x * s + t) == mean(x) * s + t per channel: the pool reads x, a copy of the affine its result.
+    Layer moved = result.layers[a];
+    Layer& pool = result.layers[i];
+    pool.inputs[0] = moved.inputs[0];
+    moved.output = pool.output;
+    pool.output += ".unscaled";
+    moved.inputs = {pool.output};
+    result.layers.insert(result.layers.begin() + static_cast<std::ptrdiff_t>(i) + 1, std::move(moved));
+    if (result.consumers(result.layers[a].output).empty()) {
+      result.layers.erase(result.layers.begin() + a);
+      --i;
+    }
+  }
+  return result;
+}
+
+LayerList fold_affine_into_partition_linear(const LayerList& list) {
+  LayerList result = list;
+  for (size_t i = 0; i < result.layers.size(); ++i) {
+    const Layer& affine = result.layers[i];
+    if (affine.op != OpKind::ChannelAffine || affine.output == result.output) continue;
+    const std::vector<size_t> readers = result.consumers(affine.output);
+    const bool all_fc = !readers.empty() && std::all_of(readers.begin(), readers.end(), [&](size_t r) {
+      const Layer& fc = result.layers[r];
+      return fc.op == OpKind::PartitionLinear && !fc.has_param("input_scale") &&
+             std::count(fc.inputs.begin(), fc.inputs.end(), affine.output) == 1 && fc.inputs[0] == affine.output;
+    });
+    if (!all_fc) continue;
+    const int64_t channels = affine.param("scale").numel();
+    for (size_t r : readers) {
+      Layer& fc = result.layers[r];
+      fc.params["input_scale"] = affine.param("scale");
+      fc.params["input_shift"] = affine.has_param("shift") ? affine.param("shift")
+                                                           : HostTensor::from({channels}, std::vector<float>(channels, 0.0f));
+      fc.inputs[0] = affine.inputs[0];
+    }
+    result.layers.erase(result.layers.begin() + static_cast<std::ptrdiff_t>(i));
+    --i;
+  }
+  return result;
+}
+
+LayerList fuse_channel_gate(const LayerList& list) {
+  LayerList result = list;
+  for (size_t i = 0; i < result.layers.size(); ++i) {
+    const Layer& gate = result.layers[i];
+    if (gate.op != OpKind::ChannelGate) continue;
+    const int p = sole_producer(result, i);
+    if (p < 0) continue;
+    Layer& producer = result.layers[p];
+    // The gate vector must exist when the FC runs.
+    if (producer.op != OpKind::PartitionLinear || producer.gate || producer.residual || result.producer(gate.inputs[1]) >= p)
+      continue;
+    producer.gate = true;
+    producer.inputs.push_back(gate.inputs[1]);
+    absorb(result, static_cast<size_t>(p), i);
+    --i;
+  }
+  return result;
+}
+
 LayerList optimize(const LayerList& list) {
-  return fuse_residual_add(fuse_activation(merge_parallel_branches(fold_affine_into_producer(batchnorm_to_affine(list)))));
+  LayerList result = fold_affine_into_producer(batchnorm_to_affine(list));
+  // RepMLP: the conv branches join the partition FC, then the BatchNorm before the block moves into
+  // the global perceptron's first linear (through its pool) and into the FC.
+  result = fold_affine_into_partition_linear(sink_affine_below_mean_pool(inject_locality(result)));
+  result = merge_parallel_branches(fold_affine_into_consumer(result));
+  return fuse_residual_add(fuse_channel_gate(fuse_activation(result)));
 }
 
 }  // namespace vkvision::graph

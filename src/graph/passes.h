@@ -14,6 +14,12 @@ LayerList batchnorm_to_affine(const LayerList& list);
 // (depthwise) convolution without a fused epilogue is folded into that layer's weight and bias.
 LayerList fold_affine_into_producer(const LayerList& list);
 
+// A ChannelAffine that is the only input of a Linear or an unpadded (depthwise) convolution is folded
+// into that layer's weight and bias (InceptionNeXt's BatchNorm before fc1, BatchNorm before a 2x2/s2
+// downsampling conv). Only without padding: a padded tap reads 0, which the affine would have mapped
+// to its shift. For affines fold_affine_into_producer leaves (their producer has no weights).
+LayerList fold_affine_into_consumer(const LayerList& list);
+
 // Structural re-parameterisation (RepVGG): Add(branch_a, branch_b) where both branches read the same
 // tensor and each is a convolution without epilogue (any odd kernel, the same stride, groups and
 // centre) or a ChannelAffine (an identity branch's folded BatchNorm), becomes one convolution whose
@@ -23,13 +29,34 @@ LayerList merge_parallel_branches(const LayerList& list);
 // GELU / ReLU after a Linear or Conv2d that feeds only it becomes the producer's epilogue.
 LayerList fuse_activation(const LayerList& list);
 
-// Add(linear_out, skip) where linear_out feeds only the Add becomes the Linear's residual epilogue.
+// Add(linear_out, skip) where linear_out feeds only the Add becomes the Linear's (or PartitionLinear's)
+// residual epilogue.
 LayerList fuse_residual_add(const LayerList& list);
 
 // LayerNorm right after a depthwise convolution that feeds only it moves into the convolution's
 // epilogue, where `supported(channels)` says the device has the fused kernel. Device-dependent, so
 // the plan applies it, not optimize().
 LayerList fuse_depthwise_layer_norm(const LayerList& list, const std::function<bool(const Layer&)>& supported);
+
+// RepMLP's locality injection (repmlpnet.py locality_injection): Add(partition_fc, partition_conv)
+// where both read the same tensor with the same patches and sharesets and neither has an epilogue
+// becomes one PartitionLinear whose kernel also applies the conv. Repeats until none is left.
+// (BatchNorms after either fold into them first, in fold_affine_into_producer, when they are per
+// shareset.)
+LayerList inject_locality(const LayerList& list);
+
+// A MeanPool reading a ChannelAffine's output reads its input instead, and a copy of the affine is
+// applied to the pooled vector (exact: the mean of x * s + t is mean(x) * s + t), where
+// fold_affine_into_consumer can fold it into the Linear after it (RepMLP's head_norm and the global
+// perceptron's view of prebn1).
+LayerList sink_affine_below_mean_pool(const LayerList& list);
+
+// A ChannelAffine read only by PartitionLinear layers (as their main input) becomes their input
+// affine: W (x s + t) = s W x + t W 1, a per-channel scale and a per-position bias (RepMLP's prebn1).
+LayerList fold_affine_into_partition_linear(const LayerList& list);
+
+// ChannelGate(partition_fc_out, gate) where the FC feeds only the gate becomes the FC's gate epilogue.
+LayerList fuse_channel_gate(const LayerList& list);
 
 // All of the above, in an order where each enables the next.
 LayerList optimize(const LayerList& list);

@@ -8,12 +8,18 @@
 #include "ops/elementwise.h"
 #include "ops/gemm.h"
 #include "ops/normalization.h"
+#include "ops/partition_mlp.h"
 #include "ops/pooling.h"
 #include "vk/check.h"
 #include "vkvision/error.h"
 
 namespace vkvision::graph {
 namespace {
+
+ops::PartitionShape partition_shape(const Layer& layer, const Shape& in) {
+  return {.n = uint32_t(in[0]), .h = uint32_t(in[1]), .w = uint32_t(in[2]), .c = uint32_t(in[3]),
+          .ph = layer.partition_h, .pw = layer.partition_w, .sharesets = layer.groups};
+}
 
 // Parameters of one layer in the layout its kernel reads, in binding order after the input.
 std::vector<std::vector<float>> pack_layer(const Layer& layer, const Shape& input_shape) {
@@ -67,6 +73,17 @@ std::vector<std::vector<float>> pack_layer(const Layer& layer, const Shape& inpu
       return {std::vector<float>(weight.values(), weight.values() + weight.numel()),
               std::vector<float>(bias.values(), bias.values() + bias.numel())};
     }
+    case OpKind::InceptionDepthwise: {
+      const auto &square = layer.param("weight_hw"), &wide = layer.param("weight_w"), &tall = layer.param("weight_h");
+      const ops::InceptionDepthwiseShape shape{.branch = uint32_t(square.shape[0]), .square = uint32_t(square.shape[2]),
+                                               .band = uint32_t(wide.shape[3])};
+      std::vector<float> bias;
+      for (const char* role : {"bias_hw", "bias_w", "bias_h"})
+        bias.insert(bias.end(), layer.param(role).values(), layer.param(role).values() + layer.param(role).numel());
+      return {ops::pack_inception_depthwise_weight({square.values(), size_t(square.numel())}, {wide.values(), size_t(wide.numel())},
+                                                   {tall.values(), size_t(tall.numel())}, shape),
+              bias};
+    }
     case OpKind::WindowAttention: {
       std::vector<std::vector<float>> packed;
       for (const char* role : {"qkv_bias", "position_bias", "head_scale"}) {
@@ -75,8 +92,24 @@ std::vector<std::vector<float>> pack_layer(const Layer& layer, const Shape& inpu
       }
       return packed;
     }
+    case OpKind::PartitionLinear: {
+      const ops::PartitionShape shape = partition_shape(layer, input_shape);
+      const auto& weight = layer.param("weight");
+      const std::span<const float> w(weight.values(), size_t(weight.numel()));
+      auto optional = [&](const char* role) {
+        return layer.has_param(role) ? std::span<const float>(layer.param(role).values(), size_t(layer.param(role).numel()))
+                                     : std::span<const float>();
+      };
+      return {ops::pack_partition_weight(w, shape), ops::pack_partition_bias(optional("bias"), w, shape),
+              ops::pack_partition_affine(optional("input_scale"), optional("input_shift"), shape.c)};
+    }
+    case OpKind::PartitionConv: {
+      const auto& weight = layer.param("weight");
+      std::vector<float> bias(layer.groups, 0.0f);
+      if (layer.has_param("bias")) bias.assign(layer.param("bias").values(), layer.param("bias").values() + layer.groups);
+      return {std::vector<float>(weight.values(), weight.values() + weight.numel()), bias};
+    }
     default:
-      (void)input_shape;
       return {};
   }
 }
@@ -92,6 +125,13 @@ double layer_gflop(const Layer& layer, const Shape& input, const Shape& output) 
     case OpKind::Linear: return 2.0 * out * static_cast<double>(input.back()) * 1e-9;
     case OpKind::LayerNorm: return 5.0 * out * 1e-9;
     case OpKind::SpatialMlp: return 2.0 * double(layer.window) * layer.window * out * 1e-9;
+    case OpKind::PartitionLinear: return 2.0 * out * layer.partition_h * layer.partition_w * 1e-9;
+    case OpKind::PartitionConv: return 2.0 * out * layer.kernel_h * layer.kernel_w * 1e-9;
+    case OpKind::InceptionDepthwise: {
+      const auto& square = layer.param("weight_hw").shape;
+      const double taps = double(square[2]) * square[3] + 2.0 * layer.param("weight_w").shape[3];
+      return 2.0 * double(shape_numel(output)) / double(output.back()) * square[0] * taps * 1e-9;
+    }
     case OpKind::WindowAttention: {
       // QK^T and AV: 2 * 2 * T * head_dim per (token, head) = 4 * T * C per token.
       const double t = double(layer.window) * layer.window;
@@ -251,6 +291,27 @@ Plan::Plan(std::shared_ptr<vk::Context> context, vk::PipelineCache& pipelines, c
         dispatch = ops::spatial_mlp(info, shape, x, param(0), param(1), y);
         break;
       }
+      case OpKind::PartitionLinear: {
+        ops::PartitionLinearBuffers buffers{.input = x, .weight = param(0), .bias_rowsum = param(1), .affine = param(2), .output = y};
+        if (layer.gate) buffers.gate = activation(layer.inputs[1]);
+        if (layer.residual) buffers.residual = activation(layer.inputs.back());
+        dispatch = ops::partition_linear(info, partition_shape(layer, in), buffers);
+        break;
+      }
+      case OpKind::PartitionConv:
+        dispatch = ops::partition_conv(info, partition_shape(layer, in), layer.kernel_h, layer.kernel_w, x, param(0), param(1), y);
+        break;
+      case OpKind::ChannelGate:
+        dispatch = ops::elementwise(info, ops::ElementwiseMode::ChannelGate, uint32_t(shape_numel(in)), uint32_t(in[3]), x,
+                                    activation(layer.inputs[1]), y, uint32_t(in[1] * in[2] * in[3]));
+        break;
+      case OpKind::InceptionDepthwise: {
+        const auto &square = layer.param("weight_hw").shape, &wide = layer.param("weight_w").shape;
+        ops::InceptionDepthwiseShape shape{.n = uint32_t(in[0]), .h = uint32_t(in[1]), .w = uint32_t(in[2]), .c = uint32_t(in[3]),
+                                           .branch = uint32_t(square[0]), .square = uint32_t(square[2]), .band = uint32_t(wide[3])};
+        dispatch = ops::inception_depthwise_conv2d(info, shape, x, param(0), param(1), y);
+        break;
+      }
       case OpKind::PatchMergeGather:
         dispatch = ops::patch_merge_gather(info, uint32_t(in[0]), uint32_t(in[1]), uint32_t(in[2]), uint32_t(in[3]), x, y);
         break;
@@ -258,6 +319,7 @@ Plan::Plan(std::shared_ptr<vk::Context> context, vk::PipelineCache& pipelines, c
         throw Error("internal: BatchNorm reached the plan unconverted");
     }
     if ((layer.op == OpKind::Gelu || layer.op == OpKind::Relu || layer.op == OpKind::WindowAttention || layer.op == OpKind::SpatialMlp ||
+         layer.op == OpKind::InceptionDepthwise || layer.op == OpKind::PartitionConv || layer.op == OpKind::ChannelGate ||
          layer.op == OpKind::ChannelAffine || layer.op == OpKind::Add || layer.op == OpKind::MeanPool) && layer.residual)
       throw Error("internal: residual epilogue on " + std::string(op_name(layer.op)));
     dispatch.layer = static_cast<int>(i);

@@ -4,6 +4,8 @@
 
 #include "models/convnext.h"
 #include "models/imagenet_labels.h"
+#include "models/inceptionnext.h"
+#include "models/repmlpnet.h"
 #include "models/repvgg.h"
 #include "models/swin.h"
 #include "vkvision/error.h"
@@ -20,7 +22,8 @@ std::vector<PresetInfo> list_presets() {
 namespace models {
 
 const std::vector<const Family*>& families() {
-  static const std::vector<const Family*> all = {&convnext_family(), &swin_family(), &repvgg_family()};
+  static const std::vector<const Family*> all = {&convnext_family(), &swin_family(), &repvgg_family(),
+                                                 &inceptionnext_family(), &repmlpnet_family()};
   return all;
 }
 

@@ -4,12 +4,13 @@
 
 namespace vkvision::ops {
 
-enum class Activation : int32_t { None = 0, Gelu = 1, Relu = 2 };
+enum class Activation : int32_t { None = 0, Gelu = 1, Relu = 2, Sigmoid = 3 };
 
 inline const char* activation_name(Activation activation) {
   switch (activation) {
     case Activation::Gelu: return "gelu";
     case Activation::Relu: return "relu";
+    case Activation::Sigmoid: return "sigmoid";
     default: return "none";
   }
 }

@@ -4,7 +4,7 @@
 
 namespace vkvision::ops {
 namespace {
-constexpr uint32_t kLocalSize = 64;  // local_size_x in both kernels
+constexpr uint32_t kLocalSize = 64;  // local_size_x in every kernel here
 uint32_t quads(uint32_t n) { return (n + 3) / 4; }
 
 // A 4-channel output tile must lie in one group. Grouped convolutions whose groups hold a channel
@@ -106,6 +106,42 @@ vk::Dispatch depthwise_conv2d_layer_norm(const DeviceInfo& device, const Conv2dS
   dispatch.written = 1u << 3;
   dispatch.set_push(push);
   dispatch.groups = vk::groups_for(uint64_t(s.n) * push.oh * ((push.ow + 3) / 4), kLocalSize, device);
+  return dispatch;
+}
+
+std::vector<float> pack_inception_depthwise_weight(std::span<const float> square, std::span<const float> wide,
+                                                   std::span<const float> tall, const InceptionDepthwiseShape& s) {
+  const uint32_t g = s.branch;
+  std::vector<float> packed;
+  packed.reserve(size_t(g) * (s.square * s.square + 2 * s.band));
+  // Tap-major, channel-minor: neighbouring invocations (channels) read neighbouring weights.
+  auto append = [&](std::span<const float> weight, uint32_t taps) {
+    if (weight.size() != size_t(g) * taps) throw Error("inception depthwise: branch weight has the wrong size");
+    for (uint32_t t = 0; t < taps; ++t)
+      for (uint32_t c = 0; c < g; ++c) packed.push_back(weight[size_t(c) * taps + t]);
+  };
+  append(square, s.square * s.square);
+  append(wide, s.band);
+  append(tall, s.band);
+  return packed;
+}
+
+vk::Dispatch inception_depthwise_conv2d(const DeviceInfo& device, const InceptionDepthwiseShape& s,
+                                        const vk::BufferSlice& input, const vk::BufferSlice& weight,
+                                        const vk::BufferSlice& bias, const vk::BufferSlice& output) {
+  if (s.branch == 0 || 3 * s.branch > s.c || s.square % 2 == 0 || s.band % 2 == 0)
+    throw Error("inception depthwise: " + std::to_string(s.c) + " channels with branches of " + std::to_string(s.branch) +
+                ", kernels " + std::to_string(s.square) + " and " + std::to_string(s.band) + " (odd kernels needed)");
+  struct {
+    uint32_t n, h, w, c, identity, branch, square, band;
+  } push{s.n, s.h, s.w, s.c, s.identity(), s.branch, s.square, s.band};
+  vk::Dispatch dispatch;
+  dispatch.shader = "inception_depthwise_conv2d";
+  dispatch.buffers = {input, weight, bias, output};
+  dispatch.written = 1u << 3;
+  dispatch.set_push(push);
+  // One invocation per (channel, 4 adjacent output columns) of each output row.
+  dispatch.groups = vk::groups_for(uint64_t(s.n) * s.h * ((s.w + 3) / 4) * s.c, kLocalSize, device);
   return dispatch;
 }
 

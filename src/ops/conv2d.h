@@ -1,5 +1,6 @@
 // Convolutions on NHWC activations: the general direct kernel (stems, downsampling, grouped and
-// dense k x k) and the depthwise kernel. Kernels: shaders/conv2d.comp, shaders/depthwise_conv2d.comp.
+// dense k x k), the depthwise kernel and InceptionNeXt's channel-sliced depthwise kernel. Kernels:
+// shaders/conv2d.comp, shaders/depthwise_conv2d.comp, shaders/inception_depthwise_conv2d.comp.
 #pragma once
 #include <span>
 #include <vector>
@@ -43,5 +44,24 @@ vk::Dispatch depthwise_conv2d_layer_norm(const DeviceInfo& device, const Conv2dS
                                          const vk::BufferSlice& input, const vk::BufferSlice& weight,
                                          const vk::BufferSlice& bias, const vk::BufferSlice& affine,
                                          const vk::BufferSlice& output);
+
+// InceptionNeXt's token mixer (shaders/inception_depthwise_conv2d.comp): of C channels the first
+// C - 3 * branch pass through, then three branches of `branch` channels each are depthwise
+// convolutions square x square, 1 x band and band x 1, stride 1 and padding kernel / 2 (odd kernels).
+struct InceptionDepthwiseShape {
+  uint32_t n = 1, h = 0, w = 0, c = 0;
+  uint32_t branch = 0, square = 3, band = 11;
+
+  uint32_t identity() const { return c - 3 * branch; }
+};
+
+// PyTorch weights [G, 1, KS, KS], [G, 1, 1, KB], [G, 1, KB, 1] -> [KS*KS][G] ++ [KB][G] ++ [KB][G].
+std::vector<float> pack_inception_depthwise_weight(std::span<const float> square, std::span<const float> wide,
+                                                   std::span<const float> tall, const InceptionDepthwiseShape& shape);
+
+// Bias: the three branches' [G] biases concatenated. Throws Error for a shape the kernel cannot run.
+vk::Dispatch inception_depthwise_conv2d(const DeviceInfo& device, const InceptionDepthwiseShape& shape,
+                                        const vk::BufferSlice& input, const vk::BufferSlice& weight,
+                                        const vk::BufferSlice& bias, const vk::BufferSlice& output);
 
 }  // namespace vkvision::ops

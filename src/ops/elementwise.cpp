@@ -3,10 +3,11 @@
 namespace vkvision::ops {
 
 vk::Dispatch elementwise(const DeviceInfo& device, ElementwiseMode mode, uint32_t count, uint32_t channels,
-                         const vk::BufferSlice& a, const vk::BufferSlice& b, const vk::BufferSlice& output) {
+                         const vk::BufferSlice& a, const vk::BufferSlice& b, const vk::BufferSlice& output,
+                         uint32_t image) {
   struct {
-    uint32_t count, channels;
-  } push{count, channels};
+    uint32_t count, channels, image;
+  } push{count, channels, image};
   vk::Dispatch dispatch;
   dispatch.shader = "elementwise";
   dispatch.specialization = {static_cast<int32_t>(mode)};

@@ -4,11 +4,13 @@
 
 namespace vkvision::ops {
 
-enum class ElementwiseMode : int32_t { Gelu = 0, Add = 1, ChannelAffine = 2, Relu = 3 };
+enum class ElementwiseMode : int32_t { Gelu = 0, Add = 1, ChannelAffine = 2, Relu = 3, ChannelGate = 4 };
 
 // Gelu/Relu: y = f(a) (b unused). Add: y = a + b. ChannelAffine: y = a * b[c] + b[C + c] over the
-// last axis of size `channels`.
+// last axis of size `channels`. ChannelGate: y = a * b[n, c] for b [N, C], n = index / image where
+// `image` is the number of elements per image.
 vk::Dispatch elementwise(const DeviceInfo& device, ElementwiseMode mode, uint32_t count, uint32_t channels,
-                         const vk::BufferSlice& a, const vk::BufferSlice& b, const vk::BufferSlice& output);
+                         const vk::BufferSlice& a, const vk::BufferSlice& b, const vk::BufferSlice& output,
+                         uint32_t image = 1);
 
 }  // namespace vkvision::ops

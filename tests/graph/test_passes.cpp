@@ -117,3 +117,79 @@ TEST_F(RepvggPassTest, BranchesMergeIntoOneConvolutionPerBlockWithSameResult) {
 
 }  // namespace
 }  // namespace vkvision
+
+namespace vkvision {
+namespace {
+
+// BatchNorms whose producer has no weights (after a ReLU), each before a different kind of reader:
+// a Linear, an unpadded 2x2/s2 conv, a grouped 1x1 conv (all foldable), and a padded 3x3 conv
+// (not: its padded taps read 0, which the BatchNorm would have mapped to its shift).
+graph::LayerList batchnorms_before_readers(uint32_t seed) {
+  using graph::Layer;
+  std::mt19937 g(seed);
+  graph::LayerList list;
+  list.input_channels = 3;
+  auto conv = [&](const std::string& name, const std::string& input, int64_t in, int64_t out, uint32_t kernel,
+                  uint32_t stride, uint32_t pad, uint32_t groups) {
+    Layer layer{.op = OpKind::Conv2d, .name = name, .inputs = {input}, .output = name};
+    layer.params = {{"weight", testing::random_tensor({out, in / groups, kernel, kernel}, g)},
+                    {"bias", testing::random_tensor({out}, g)}};
+    layer.kernel_h = layer.kernel_w = kernel;
+    layer.stride_h = layer.stride_w = stride;
+    layer.pad_h = layer.pad_w = pad;
+    layer.groups = groups;
+    layer.input_nchw = input == list.input;
+    list.layers.push_back(layer);
+  };
+  auto relu_then_bn = [&](const std::string& name, const std::string& input, int64_t channels) {
+    list.layers.push_back(Layer{.op = OpKind::Relu, .name = name + ".relu", .inputs = {input}, .output = name + ".relu"});
+    Layer bn{.op = OpKind::BatchNorm, .name = name, .inputs = {name + ".relu"}, .output = name};
+    bn.params = {{"weight", testing::random_tensor({channels}, g, 0.5f, 1.5f)}, {"bias", testing::random_tensor({channels}, g)},
+                 {"running_mean", testing::random_tensor({channels}, g)},
+                 {"running_var", testing::random_tensor({channels}, g, 0.5f, 2.0f)}};
+    list.layers.push_back(bn);
+  };
+  conv("stem", list.input, 3, 12, 2, 2, 0, 1);
+  relu_then_bn("bn_linear", "stem", 12);
+  Layer fc{.op = OpKind::Linear, .name = "fc", .inputs = {"bn_linear"}, .output = "fc"};
+  fc.params = {{"weight", testing::random_tensor({16, 12}, g)}, {"bias", testing::random_tensor({16}, g)}};
+  list.layers.push_back(fc);
+  relu_then_bn("bn_down", "fc", 16);
+  conv("down", "bn_down", 16, 24, 2, 2, 0, 1);
+  relu_then_bn("bn_padded", "down", 24);
+  conv("padded", "bn_padded", 24, 24, 3, 1, 1, 1);
+  relu_then_bn("bn_grouped", "padded", 24);
+  conv("grouped", "bn_grouped", 24, 16, 1, 1, 0, 2);
+  list.layers.push_back(Layer{.op = OpKind::MeanPool, .name = "pool", .inputs = {"grouped"}, .output = "pool"});
+  Layer head{.op = OpKind::Linear, .name = "head", .inputs = {"pool"}, .output = "logits"};
+  head.params = {{"weight", testing::random_tensor({5, 16}, g)}, {"bias", testing::random_tensor({5}, g)}};
+  list.layers.push_back(head);
+  list.output = "logits";
+  return list;
+}
+
+class FoldIntoConsumerTest : public PassTestBase {};
+
+TEST_F(FoldIntoConsumerTest, BatchNormFoldsIntoTheUnpaddedLayerAfterItWithSameResult) {
+  const LayerList network = batchnorms_before_readers(5);
+  const LayerList converted = graph::batchnorm_to_affine(network);
+  // A ReLU has no weights to take the BatchNorm: the producer fold leaves all four.
+  ASSERT_EQ(count(graph::fold_affine_into_producer(converted), OpKind::ChannelAffine), 4u);
+  const LayerList after = graph::fold_affine_into_consumer(converted);
+  ASSERT_EQ(count(after, OpKind::ChannelAffine), 1u);
+  auto padded = std::find_if(after.layers.begin(), after.layers.end(), [](const auto& l) { return l.name == "padded"; });
+  ASSERT_NE(padded, after.layers.end());
+  EXPECT_EQ(padded->inputs[0], "bn_padded");
+  expect_same_result(network, after, 2, 14);
+}
+
+TEST_F(FoldIntoConsumerTest, AffineWithASecondReaderStays) {
+  LayerList list = graph::batchnorm_to_affine(batchnorms_before_readers(6));
+  // bn_down's output also read by an Add: folding it into `down` would change what the Add sees.
+  list.layers.push_back(graph::Layer{.op = OpKind::Add, .name = "extra", .inputs = {"bn_down", "bn_down"}, .output = "extra"});
+  const LayerList after = graph::fold_affine_into_consumer(list);
+  EXPECT_EQ(count(after, OpKind::ChannelAffine), 2u);
+}
+
+}  // namespace
+}  // namespace vkvision

@@ -87,6 +87,17 @@ TEST_F(ElementwiseTest, ReluIsExact) {
   for (size_t i = 0; i < a.size(); ++i) ASSERT_EQ(y[i], std::max(a[i], 0.0f)) << "index " << i;
 }
 
+TEST_F(ElementwiseTest, ChannelGateScalesEachImagesChannelsByItsOwnVector) {
+  // Batch 2 of 5x7 pixels: image n's channel c scales by gate[n, c]. One rounded product: exact
+  // to the float product of the same operands.
+  auto a = random_values(kCount, 660), gate = random_values(2 * kChannels, 661, 0.0f, 1.0f);
+  auto a_buffer = make_buffer(a), gate_buffer = make_buffer(gate), output = make_buffer(kCount);
+  run({ops::elementwise(device(), ops::ElementwiseMode::ChannelGate, uint32_t(kCount), kChannels, a_buffer, gate_buffer,
+                        output, uint32_t(kCount / 2))});
+  const auto y = read(output, kCount);
+  for (size_t i = 0; i < kCount; ++i) ASSERT_EQ(y[i], a[i] * gate[(i / (kCount / 2)) * kChannels + i % kChannels]) << "index " << i;
+}
+
 TEST_F(ElementwiseTest, DispatchSpilledIntoYCoversEveryElement) {
   // Only 7 workgroups allowed along x: 107 workgroups become 7 x 16, the last 5 idle.
   DeviceInfo small = device();

@@ -1,0 +1,42 @@
+// RepMLP's partition kernels on NHWC maps (shaders/partition_linear.comp, shaders/partition_conv.comp):
+// the partition FC with its fused input BatchNorm, global-perceptron gate and residual, and the
+// local-perceptron conv that unconverted (training-time) layer lists run.
+#pragma once
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "vk/program.h"
+
+namespace vkvision::ops {
+
+struct PartitionShape {
+  uint32_t n = 1, h = 0, w = 0, c = 0;  // the map [N, H, W, C]
+  uint32_t ph = 1, pw = 1;              // patch size; must tile H x W
+  uint32_t sharesets = 1;               // S; channel c uses shareset c % S, S divides C
+
+  uint32_t positions() const { return ph * pw; }
+};
+
+// fc3's weight [S*hw, hw] (PyTorch [S*hw, hw, 1, 1]) -> [S][j][round_up(hw, 4)] (transposed per shareset).
+std::vector<float> pack_partition_weight(std::span<const float> weight, const PartitionShape& shape);
+// bias [S*hw] (empty: zeros) and the weight's row sums, each padded per shareset to round_up(hw, 4):
+// bias | rowsum. The row sums carry the folded input BatchNorm's shift through the FC.
+std::vector<float> pack_partition_bias(std::span<const float> bias, std::span<const float> weight, const PartitionShape& shape);
+// The input affine scale [C] | shift [C] (empty: 1 and 0).
+std::vector<float> pack_partition_affine(std::span<const float> scale, std::span<const float> shift, uint32_t channels);
+
+struct PartitionLinearBuffers {
+  vk::BufferSlice input, weight, bias_rowsum, affine, output;
+  std::optional<vk::BufferSlice> gate;      // [N, C]
+  std::optional<vk::BufferSlice> residual;  // [N, H, W, C]
+};
+
+vk::Dispatch partition_linear(const DeviceInfo& device, const PartitionShape& shape, const PartitionLinearBuffers& buffers);
+
+// weight [S, 1, KH, KW] as is; bias [S]. Odd kernels, padding K / 2 (the reference's repconv{k}).
+vk::Dispatch partition_conv(const DeviceInfo& device, const PartitionShape& shape, uint32_t kh, uint32_t kw,
+                            const vk::BufferSlice& input, const vk::BufferSlice& weight, const vk::BufferSlice& bias,
+                            const vk::BufferSlice& output);
+
+}  // namespace vkvision::ops

@@ -1,0 +1,96 @@
+// InceptionNeXt's channel-sliced depthwise kernel against the reference's split -> three depthwise
+// convolutions -> concat, computed in double on NHWC.
+#include <sstream>
+
+#include "ops/conv2d.h"
+#include "ops/error_bounds.h"
+#include "support/device_test.h"
+#include "vkvision/error.h"
+
+namespace vkvision {
+namespace {
+
+using testing::Bounded;
+
+struct Branch {
+  uint32_t kh, kw;
+  const std::vector<float>* weight;  // PyTorch [G, 1, kh, kw]
+  uint32_t first_channel;            // in the full tensor
+  uint32_t bias_offset;              // into the concatenated bias
+};
+
+// Identity channels are copied, so their bound is 0; a branch output is bias + at most kh*kw products.
+std::vector<Bounded> reference(const ops::InceptionDepthwiseShape& s, const std::vector<float>& x,
+                               const std::vector<Branch>& branches, const std::vector<float>& bias) {
+  std::vector<Bounded> out(x.size());
+  for (size_t i = 0; i < x.size(); ++i) out[i] = {x[i], 0.0};
+  for (const Branch& b : branches)
+    for (uint32_t n = 0; n < s.n; ++n)
+      for (uint32_t y = 0; y < s.h; ++y)
+        for (uint32_t x_ = 0; x_ < s.w; ++x_)
+          for (uint32_t g = 0; g < s.branch; ++g) {
+            const uint32_t c = b.first_channel + g;
+            double sum = bias[b.bias_offset + g], magnitude = std::abs(sum);
+            for (uint32_t ky = 0; ky < b.kh; ++ky)
+              for (uint32_t kx = 0; kx < b.kw; ++kx) {
+                const int iy = int(y + ky) - int(b.kh / 2), ix = int(x_ + kx) - int(b.kw / 2);
+                if (iy < 0 || ix < 0 || iy >= int(s.h) || ix >= int(s.w)) continue;  // zero padding
+                const double term = double(x[((size_t(n) * s.h + iy) * s.w + ix) * s.c + c]) *
+                                    (*b.weight)[(size_t(g) * b.kh + ky) * b.kw + kx];
+                sum += term;
+                magnitude += std::abs(term);
+              }
+            out[((size_t(n) * s.h + y) * s.w + x_) * s.c + c] = {sum, testing::gamma_n(double(b.kh) * b.kw + 1) * magnitude};
+          }
+  return out;
+}
+
+class InceptionDepthwiseTest : public testing::DeviceTest {
+ protected:
+  void check(const ops::InceptionDepthwiseShape& s, uint32_t seed) {
+    std::ostringstream trace;
+    trace << "N" << s.n << " " << s.h << "x" << s.w << " C" << s.c << " branches " << s.branch << " kernels " << s.square
+          << "/" << s.band;
+    SCOPED_TRACE(trace.str());
+    const uint32_t g = s.branch;
+    auto x = random_values(size_t(s.n) * s.h * s.w * s.c, seed);
+    auto square = random_values(size_t(g) * s.square * s.square, seed + 1), wide = random_values(size_t(g) * s.band, seed + 2),
+         tall = random_values(size_t(g) * s.band, seed + 3), bias = random_values(3 * g, seed + 4);
+    auto input = make_buffer(x), weight = make_buffer(ops::pack_inception_depthwise_weight(square, wide, tall, s)),
+         bias_buffer = make_buffer(bias), output = make_buffer(x.size());
+    run({ops::inception_depthwise_conv2d(device(), s, input, weight, bias_buffer, output)});
+    const uint32_t id = s.identity();
+    const std::vector<Branch> branches = {{s.square, s.square, &square, id, 0},
+                                          {1, s.band, &wide, id + g, g},
+                                          {s.band, 1, &tall, id + 2 * g, 2 * g}};
+    EXPECT_TRUE(testing::within_bounds(read(output, x.size()), reference(s, x, branches, bias)));
+  }
+};
+
+TEST_F(InceptionDepthwiseTest, TinyMixerOn40ChannelsWithRaggedColumnTiles) {
+  // int(40 / 8) = 5: identity 25, branch boundaries at 25, 30, 35 (not multiples of 4); 13 columns.
+  check({.n = 2, .h = 9, .w = 13, .c = 40, .branch = 5, .square = 3, .band = 11}, 10);
+}
+
+TEST_F(InceptionDepthwiseTest, TinyMixerOn97ChannelsSmallerThanTheBand) {
+  // 5x7 map with 11-tap bands: most taps of every band output fall in the padding.
+  check({.n = 2, .h = 5, .w = 7, .c = 97, .branch = 12, .square = 3, .band = 11}, 20);
+}
+
+TEST_F(InceptionDepthwiseTest, AttoMixerQuarterBranchesBand9) {
+  check({.n = 2, .h = 11, .w = 6, .c = 40, .branch = 10, .square = 3, .band = 9}, 30);
+}
+
+TEST_F(InceptionDepthwiseTest, NoIdentityChannelsAndOneByOneMaps) {
+  // 3 * 11 = 33 = C: every channel is in a branch; a 1x1 map keeps only the centre taps.
+  check({.n = 2, .h = 1, .w = 1, .c = 33, .branch = 11, .square = 5, .band = 7}, 40);
+  check({.n = 1, .h = 3, .w = 17, .c = 33, .branch = 11, .square = 5, .band = 7}, 41);
+}
+
+TEST_F(InceptionDepthwiseTest, BranchesWiderThanTheTensorAreRejected) {
+  const ops::InceptionDepthwiseShape s{.n = 1, .h = 4, .w = 4, .c = 20, .branch = 7};
+  EXPECT_THROW(ops::inception_depthwise_conv2d(device(), s, {}, {}, {}, {}), Error);
+}
+
+}  // namespace
+}  // namespace vkvision

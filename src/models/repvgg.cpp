@@ -3,6 +3,8 @@
 // identity BatchNorm only where in == out and stride 1); the layer list keeps that structure and
 // the passes (BatchNorm folding, merge_parallel_branches, ReLU fusion) turn each block into one 3x3
 // convolution, as the reference's repvgg_model_convert() does. Deployed files hold that conv.
+// RepVGG-D2se gates each block's sum with squeeze-excitation (pool, 1x1 down + ReLU, 1x1 up +
+// sigmoid, channel multiply) before the ReLU; the gate stays a separate step after the conv.
 #include "models/repvgg.h"
 
 #include <random>
@@ -22,6 +24,7 @@ struct Config {
   std::vector<uint32_t> groups; // per block in order (stage0 first)
   int64_t classes = 1000;
   bool deployed = false;
+  bool se = false;  // RepVGG-D2se: a squeeze-excitation gate on every block's sum, before the ReLU
 
   std::string describe() const {
     std::string text = deployed ? "deployed" : "training-time";
@@ -32,6 +35,7 @@ struct Config {
     uint32_t grouped = 0;
     for (auto g : groups) grouped = std::max(grouped, g);
     if (grouped > 1) text += " groups " + std::to_string(grouped);
+    if (se) text += " se";
     return text + " classes " + std::to_string(classes);
   }
 };
@@ -44,6 +48,8 @@ struct Naming {
   const char* one_by_one; // the 1x1 conv+BN branch
   const char* identity;   // the identity BatchNorm
   const char* reparam;    // the deployed 3x3 conv
+  const char* se_down;    // the SE block's 1x1 convs (official SEBlock; timm's SEModule)
+  const char* se_up;
   const char* head;
   const char* stage_prefix;  // stage s >= 1 is "<prefix><s - first_stage>"
   int first_stage;
@@ -56,11 +62,11 @@ struct Naming {
     return block(stage, index) + "." + (deployed ? std::string(reparam) : std::string(dense) + ".conv") + ".weight";
   }
   static const Naming& official() {
-    static const Naming n{"official", "stage0", "rbr_dense", "rbr_1x1", "rbr_identity", "rbr_reparam", "linear", "stage", 0};
+    static const Naming n{"official", "stage0", "rbr_dense", "rbr_1x1", "rbr_identity", "rbr_reparam", "se.down", "se.up", "linear", "stage", 0};
     return n;
   }
   static const Naming& timm() {
-    static const Naming n{"timm", "stem", "conv_kxk", "conv_1x1", "identity", "reparam_conv", "head.fc", "stages.", 1};
+    static const Naming n{"timm", "stem", "conv_kxk", "conv_1x1", "identity", "reparam_conv", "attn.fc1", "attn.fc2", "head.fc", "stages.", 1};
     return n;
   }
 };
@@ -76,9 +82,7 @@ bool is_repvgg(const WeightSource& w) { return naming_of(w) != nullptr; }
 Config infer_config(const WeightSource& w, const Naming& n) {
   Config c;
   c.deployed = w.contains(n.kernel(0, 0, true));
-  if (w.contains(n.block(0, 0) + ".se.down.weight") || w.contains(n.block(1, 0) + ".se.down.weight") ||
-      w.contains(n.block(1, 0) + ".attn.fc1.weight"))
-    w.fail("RepVGG with SE blocks (D2se) is not supported");
+  c.se = w.contains(n.block(0, 0) + "." + n.se_down + ".weight");
   auto block_shape = [&](int stage, int index) { return w.shape(n.kernel(stage, index, c.deployed)); };
   c.widths.push_back(block_shape(0, 0)[0]);
   c.groups.push_back(1);
@@ -129,6 +133,30 @@ graph::LayerList build_layers(const WeightSource& w, const Naming& n, const Conf
     list.layers.push_back(std::move(bn));
     return prefix;
   };
+  // x * sigmoid(up(relu(down(mean(x))))): the official SEBlock pools the whole (square) map.
+  auto squeeze_excite = [&](const std::string& block, const std::string& x, int64_t channels) {
+    const std::string pooled = block + ".se.pool";
+    list.layers.push_back(Layer{.op = OpKind::MeanPool, .name = pooled, .inputs = {x}, .output = pooled});
+    const std::string down = block + "." + n.se_down, up = block + "." + n.se_up;
+    if (!w.contains(down + ".weight") || w.shape(down + ".weight").size() != 4)
+      w.fail("block " + block + " has no SE layer '" + down + "' although the first block has one");
+    const int64_t hidden = w.shape(down + ".weight")[0];
+    auto linear = [&](const std::string& prefix, const std::string& input, int64_t outputs, int64_t inputs,
+                      ops::Activation activation) {
+      Layer layer{.op = OpKind::Linear, .name = prefix, .inputs = {input}, .output = prefix};
+      const graph::HostTensor weight = w.get(prefix + ".weight", {outputs, inputs, 1, 1});
+      layer.params["weight"] = HostTensor{{outputs, inputs}, weight.data};
+      layer.params["bias"] = w.get(prefix + ".bias", {outputs});
+      layer.activation = activation;
+      list.layers.push_back(std::move(layer));
+      return prefix;
+    };
+    const std::string scale = linear(up, linear(down, pooled, hidden, channels, ops::Activation::Relu), channels, hidden,
+                                     ops::Activation::Sigmoid);
+    const std::string gated = block + ".se";
+    list.layers.push_back(Layer{.op = OpKind::ChannelGate, .name = gated, .inputs = {x, scale}, .output = gated});
+    return gated;
+  };
   for (int stage = 0; stage <= 4; ++stage) {
     const int64_t depth = stage == 0 ? 1 : c.depths[stage - 1], out = c.widths[stage];
     for (int j = 0; j < depth; ++j, ++block_index) {
@@ -154,6 +182,7 @@ graph::LayerList build_layers(const WeightSource& w, const Naming& n, const Conf
           sum = block + ".sum2";
         }
       }
+      if (c.se) sum = squeeze_excite(block, sum, out);
       list.layers.push_back(Layer{.op = OpKind::Relu, .name = block + ".relu", .inputs = {sum}, .output = block + ".out"});
       current = block + ".out";
       in = out;
@@ -173,6 +202,7 @@ struct Preset {
   std::vector<int64_t> depths;
   std::vector<double> multipliers;
   uint32_t groups;  // on the reference's grouped layers 2, 4, ..., 26
+  bool se = false;
 };
 
 const std::vector<Preset>& preset_table() {
@@ -183,7 +213,7 @@ const std::vector<Preset>& preset_table() {
       {"repvgg_b1g4", {4, 6, 16, 1}, {2, 2, 2, 4}, 4},          {"repvgg_b2", {4, 6, 16, 1}, {2.5, 2.5, 2.5, 5}, 1},
       {"repvgg_b2g2", {4, 6, 16, 1}, {2.5, 2.5, 2.5, 5}, 2},    {"repvgg_b2g4", {4, 6, 16, 1}, {2.5, 2.5, 2.5, 5}, 4},
       {"repvgg_b3", {4, 6, 16, 1}, {3, 3, 3, 5}, 1},            {"repvgg_b3g2", {4, 6, 16, 1}, {3, 3, 3, 5}, 2},
-      {"repvgg_b3g4", {4, 6, 16, 1}, {3, 3, 3, 5}, 4},
+      {"repvgg_b3g4", {4, 6, 16, 1}, {3, 3, 3, 5}, 4},          {"repvgg_d2se", {8, 14, 24, 1}, {2.5, 2.5, 2.5, 5}, 1, true},
   };
   return table;
 }
@@ -197,6 +227,7 @@ Config preset_config(const Preset& p) {
   uint32_t layer = 1;
   for (auto depth : p.depths)
     for (int64_t j = 0; j < depth; ++j, ++layer) c.groups.push_back(p.groups > 1 && layer % 2 == 0 && layer <= 26 ? p.groups : 1);
+  c.se = p.se;
   return c;
 }
 
@@ -212,7 +243,8 @@ class RepVgg final : public Family {
     std::string variant = "custom";
     for (const Preset& p : preset_table()) {
       const Config c = preset_config(p);
-      if (c.depths == config.depths && c.widths == config.widths && c.groups == config.groups) variant = p.name;
+      if (c.depths == config.depths && c.widths == config.widths && c.groups == config.groups && c.se == config.se)
+        variant = p.name;
     }
     if (!preset.empty() && preset != variant) weights.fail("holds RepVGG " + config.describe() + ", which is not preset " + preset);
     BuiltModel model;
@@ -226,6 +258,7 @@ class RepVgg final : public Family {
     model.info.labels = default_labels(weights, model.info.num_classes);
     Preprocessing defaults;  // the reference evaluates at 224 with a 256 resize (crop_pct 0.875), bilinear
     defaults.interpolation = "bilinear";
+    if (variant == "repvgg_d2se") defaults.input_size = 320;  // D2se was trained and evaluated at 320
     model.info.preprocessing = preprocessing_from_metadata(weights, defaults);
     model.info.pytorch_test_accuracy = recorded_accuracy(weights);
     return model;
@@ -273,6 +306,12 @@ class RepVgg final : public Family {
         random(block + ".rbr_1x1.conv.weight", {out, per_group, 1, 1});
         batch_norm(block + ".rbr_1x1.bn", out);
         if (in == out && j > 0) batch_norm(block + ".rbr_identity", in);
+        if (c.se) {
+          random(block + ".se.down.weight", {out / 16, out, 1, 1});
+          random(block + ".se.down.bias", {out / 16});
+          random(block + ".se.up.weight", {out, out / 16, 1, 1});
+          random(block + ".se.up.bias", {out});
+        }
         in = out;
       }
     }

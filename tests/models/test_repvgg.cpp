@@ -33,11 +33,12 @@ class RepVggTest : public testing::DeviceTest {
     return session.run(input.data);
   }
 
-  void expect_pytorch_logits(const std::string& weights, const std::string& naming) {
+  void expect_pytorch_logits(const std::string& weights, const std::string& naming,
+                             const std::string& logits = "logits.npy") {
     const Model model = Model::load(fixture(weights));
     EXPECT_EQ(model.info().family, "repvgg");
     EXPECT_EQ(model.info().naming, naming);
-    const io::NpyArray expected = io::read_npy(fixture("logits.npy"));
+    const io::NpyArray expected = io::read_npy(fixture(logits));
     // fp32 throughout; merging three BatchNorm-scaled branches into one kernel reorders the roundings
     // of 9 * C products per output (relative ~1e-6 each) over 9 layers of ReLU convs. 2e-4 absolute +
     // 2e-4 relative, as for ConvNeXt: a wrong fold, group or padding moves logits by 1e-2 or more.
@@ -50,6 +51,26 @@ TEST_F(RepVggTest, TrainingCheckpointMatchesPyTorch) { expect_pytorch_logits("of
 TEST_F(RepVggTest, DeployedCheckpointMatchesPyTorch) { expect_pytorch_logits("official_deploy.pth", "official"); }
 
 TEST_F(RepVggTest, TimmNamingMatchesPyTorch) { expect_pytorch_logits("timm_train.safetensors", "timm"); }
+
+TEST_F(RepVggTest, SqueezeExcitationTrainingCheckpointMatchesPyTorch) {
+  expect_pytorch_logits("official_se_train.pth", "official", "se_logits.npy");
+}
+
+TEST_F(RepVggTest, SqueezeExcitationDeployedCheckpointMatchesPyTorch) {
+  expect_pytorch_logits("official_se_deploy.pth", "official", "se_logits.npy");
+}
+
+TEST_F(RepVggTest, SqueezeExcitationInTimmNamingMatchesPyTorch) {
+  expect_pytorch_logits("timm_se_train.safetensors", "timm", "se_logits.npy");
+}
+
+TEST_F(RepVggTest, SqueezeExcitationBlocksKeepOnlyTheirGate) {
+  const Model model = Model::load(fixture("official_se_train.pth"));
+  EXPECT_EQ(model.info().config, "training-time blocks 1,2,3,2,1 widths 16,16,24,32,48 groups 4 se classes 10");
+  Session session(runtime(), model, {.batch = 2, .input_size = 40});
+  // Per block: the merged 3x3 conv, pool, down+ReLU, up+sigmoid, gate, ReLU; then pool and head.
+  EXPECT_EQ(session.dispatch_count(), 9u * 6 + 2);
+}
 
 TEST_F(RepVggTest, ConfigurationIsInferredFromTensorShapes) {
   EXPECT_EQ(Model::load(fixture("official_train.pth")).info().config,

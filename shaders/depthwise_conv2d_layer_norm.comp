@@ -17,6 +17,13 @@ layout(binding = 2) readonly buffer Bias { vec4 bias[]; };
 layout(binding = 3) buffer Output { vec4 y[]; };  // read back by the same invocation to normalise
 layout(binding = 4) readonly buffer Affine { vec4 affine[]; };  // gamma[C] then beta[C]
 
+// Kernel size and stride as specialisation constants (0: take the push constants), so the driver
+// sees constant trip counts and unrolls the tap loops with the tap-to-output mapping resolved at
+// compile time: lavapipe does not unroll loops with run-time bounds (LAVAPIPE.md).
+layout(constant_id = 0) const uint SPEC_KH = 0;
+layout(constant_id = 1) const uint SPEC_KW = 0;
+layout(constant_id = 2) const uint SPEC_SW = 0;
+
 layout(push_constant) uniform Params {
   uint N, H, W, C;
   uint OH, OW, C4, KH;
@@ -33,24 +40,26 @@ void main() {
   if (row >= p.N * p.OH) return;
   const uint oh = row % p.OH, n = row / p.OH;
   const uint ow0 = tile_w * 4;
-  const uint columns = 3 * p.SW + p.KW;
+  const uint KH = SPEC_KH != 0 ? SPEC_KH : p.KH, KW = SPEC_KW != 0 ? SPEC_KW : p.KW;
+  const uint SW = SPEC_SW != 0 ? SPEC_SW : p.SW;
+  const uint columns = 3 * SW + KW;
 
   float shift[4], sum[4], sum_squares[4];
   [[unroll]] for (uint i = 0; i < 4; ++i) shift[i] = 0.0, sum[i] = 0.0, sum_squares[i] = 0.0;
   for (uint tile_c = 0; tile_c < p.C4; ++tile_c) {
     vec4 acc[4];
     [[unroll]] for (uint i = 0; i < 4; ++i) acc[i] = bias[tile_c];
-    for (uint kh = 0; kh < p.KH; ++kh) {
+    [[unroll]] for (uint kh = 0; kh < KH; ++kh) {
       const int ih = int(oh * p.SH + kh) - int(p.PH);
       if (ih < 0 || ih >= int(p.H)) continue;
       const uint row_base = (n * p.H + uint(ih)) * p.W;
-      for (uint column = 0; column < columns; ++column) {
-        const int iw = int(ow0 * p.SW + column) - int(p.PW);
+      [[unroll]] for (uint column = 0; column < columns; ++column) {
+        const int iw = int(ow0 * SW + column) - int(p.PW);
         if (iw < 0 || iw >= int(p.W)) continue;
         const vec4 v = texelFetch(x4, int((row_base + uint(iw)) * p.C4 + tile_c));
         [[unroll]] for (uint i = 0; i < 4; ++i) {
-          const int kw = int(column) - int(i * p.SW);
-          if (kw >= 0 && kw < int(p.KW)) acc[i] += v * texelFetch(w, int((kh * p.KW + uint(kw)) * p.C4 + tile_c));
+          const int kw = int(column) - int(i * SW);
+          if (kw >= 0 && kw < int(KW)) acc[i] += v * texelFetch(w, int((kh * KW + uint(kw)) * p.C4 + tile_c));
         }
       }
     }

@@ -11,6 +11,12 @@ uint32_t quads(uint32_t n) { return (n + 3) / 4; }
 // count not a multiple of 4 run as one dense convolution with a block-diagonal kernel: exact, at
 // `groups` times the multiply-adds (no official grouped network has such widths; reduced ones do).
 uint32_t kernel_groups(const Conv2dShape& s) { return (s.oc / s.groups) % 4 == 0 ? s.groups : 1; }
+
+// Depthwise kernels are specialised on kernel size and stride (constant ids 0..2) so their tap loops
+// unroll; a network has only a few distinct (KH, KW, SW), so this adds few pipelines.
+std::vector<int32_t> depthwise_specialization(const Conv2dShape& s) {
+  return {int32_t(s.kh), int32_t(s.kw), int32_t(s.sw)};
+}
 }  // namespace
 
 std::vector<float> pack_conv2d_weight(std::span<const float> weight, const Conv2dShape& s) {
@@ -75,6 +81,7 @@ vk::Dispatch depthwise_conv2d(const DeviceInfo& device, const Conv2dShape& s, co
   vk::Dispatch dispatch;
   dispatch.shader = texel ? "depthwise_conv2d_texel" : "depthwise_conv2d";
   dispatch.texel = texel ? 0b11u : 0u;
+  dispatch.specialization = depthwise_specialization(s);
   dispatch.buffers = {input, weight, bias, output};
   dispatch.written = 1u << 3;
   dispatch.set_push(push);
@@ -102,6 +109,7 @@ vk::Dispatch depthwise_conv2d_layer_norm(const DeviceInfo& device, const Conv2dS
   vk::Dispatch dispatch;
   dispatch.shader = "depthwise_conv2d_layer_norm";
   dispatch.texel = 0b11u;
+  dispatch.specialization = depthwise_specialization(s);
   dispatch.buffers = {input, weight, bias, output, affine};
   dispatch.written = 1u << 3;
   dispatch.set_push(push);

@@ -1,0 +1,67 @@
+#!/usr/bin/python3
+"""Times the re-parameterised families converted (as vkvision runs them) against unconverted (the
+training-time layer list: branches, BatchNorm and activations as separate layers), in one run, and
+prints a Markdown table; --write-docs puts it between the reparam markers in docs/PERFORMANCE.md.
+
+Run: /usr/bin/python3 bench/reparam.py [--models repvgg_a0 repmlpnet_t224 inception_next_tiny]
+                                      [--iters 5] [--write-docs]
+"""
+import argparse
+import datetime
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+BEGIN, END = "<!-- reparam:begin -->", "<!-- reparam:end -->"
+
+
+def bench(args, model, unconverted, tmp):
+    report = os.path.join(tmp, "bench.json")
+    command = [args.vkvision, "bench", "--model", model, "--iters", str(args.iters), "--json", report]
+    if unconverted:
+        command.append("--unconverted")
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    with open(report) as f:
+        return json.load(f)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--models", nargs="+", default=["repvgg_a0", "repvgg_b1g4", "repmlpnet_t224",
+                                                        "inception_next_tiny"])
+    parser.add_argument("--iters", type=int, default=5)
+    parser.add_argument("--write-docs", action="store_true")
+    parser.add_argument("--vkvision", default=os.path.join(ROOT, "build", "vkvision"))
+    args = parser.parse_args()
+    rows, device = [], ""
+    with tempfile.TemporaryDirectory() as tmp:
+        for model in args.models:
+            # Alternate the two forms so that drift in the machine's speed hits both alike.
+            converted, unconverted = bench(args, model, False, tmp), bench(args, model, True, tmp)
+            device = f"{converted['device']} [{converted['driver']}]"
+            rows.append((model, converted, unconverted))
+    lines = [f"Measured {datetime.date.today().isoformat()} by `bench/reparam.py {' '.join(sys.argv[1:])}` on "
+             f"{device}, {os.cpu_count()} cores; medians (minima) of {args.iters} runs, ms.", "",
+             "| model | input | converted ms | dispatches | unconverted ms | dispatches | speed-up |",
+             "|---|---|---|---|---|---|---|"]
+    for model, fast, slow in rows:
+        lines.append(f"| {model} | {fast['input_size']} | {fast['ms']['median']:.1f} ({fast['ms']['min']:.1f}) | "
+                     f"{fast['dispatches']} | {slow['ms']['median']:.1f} ({slow['ms']['min']:.1f}) | "
+                     f"{slow['dispatches']} | {slow['ms']['median'] / fast['ms']['median']:.2f}x |")
+    table = "\n".join(lines)
+    print(table)
+    if args.write_docs:
+        path = os.path.join(ROOT, "docs", "PERFORMANCE.md")
+        with open(path) as f:
+            text = f.read()
+        begin, end = text.index(BEGIN) + len(BEGIN), text.index(END)
+        with open(path, "w") as f:
+            f.write(text[:begin] + "\n" + table + "\n" + text[end:])
+        print("updated", path)
+
+
+if __name__ == "__main__":
+    main()

@@ -4,7 +4,7 @@
 // All LayerNorms use eps 1e-6 (reference: facebookresearch/ConvNeXt models/convnext.py).
 #include "models/convnext.h"
 
-#include <random>
+#include "models/random_weights.h"
 
 #include "vkvision/error.h"
 
@@ -255,21 +255,10 @@ class ConvNext final : public Family {
 
   WeightSource random_weights(const std::string& preset_name, uint32_t seed) const override {
     const Preset& p = find_preset(preset_name);
-    std::mt19937 generator(seed);
-    std::normal_distribution<float> normal(0.0f, 0.02f);
-    std::map<std::string, HostTensor> tensors;
-    auto random = [&](const std::string& name, graph::Shape shape) {
-      std::vector<float> values(graph::shape_numel(shape));
-      for (auto& v : values) v = normal(generator);
-      tensors[name] = HostTensor::from(std::move(shape), std::move(values));
-    };
-    auto constant = [&](const std::string& name, int64_t count, float value) {
-      tensors[name] = HostTensor::from({count}, std::vector<float>(count, value));
-    };
-    auto norm = [&](const std::string& prefix, int64_t c) {
-      constant(prefix + ".weight", c, 1.0f);
-      constant(prefix + ".bias", c, 0.0f);
-    };
+    RandomTensors r(seed);
+    auto random = [&](const std::string& name, graph::Shape shape) { r.normal(name, std::move(shape), 0.02f); };
+    auto constant = [&](const std::string& name, int64_t count, float value) { r.constant(name, {count}, value); };
+    auto norm = [&](const std::string& prefix, int64_t c) { r.layer_norm(prefix, c); };
     const Naming& n = kTimm;
     random(n.stem_conv + ".weight", {p.dims[0], 3, 4, 4});
     constant(n.stem_conv + ".bias", p.dims[0], 0.0f);
@@ -296,7 +285,7 @@ class ConvNext final : public Family {
     norm(n.head_norm, p.dims.back());
     random(n.head_fc + ".weight", {1000, p.dims.back()});
     constant(n.head_fc + ".bias", 1000, 0.0f);
-    return WeightSource::from_tensors(std::move(tensors), "preset " + preset_name);
+    return r.finish(preset_name);
   }
 
  private:

@@ -8,7 +8,7 @@
 // and a downsample's into the 2x2 conv after it (fold_affine_into_consumer).
 #include "models/inceptionnext.h"
 
-#include <random>
+#include "models/random_weights.h"
 
 #include "vkvision/error.h"
 
@@ -265,27 +265,9 @@ class InceptionNext final : public Family {
 
   WeightSource random_weights(const std::string& preset_name, uint32_t seed) const override {
     const Config c = preset_config(find_preset(preset_name));
-    std::mt19937 generator(seed);
-    std::normal_distribution<float> normal(0.0f, 0.02f);
-    std::uniform_real_distribution<float> uniform(0.5f, 1.5f);
-    std::map<std::string, HostTensor> t;
-    auto random = [&](const std::string& name, graph::Shape shape) {
-      std::vector<float> v(graph::shape_numel(shape));
-      for (auto& x : v) x = normal(generator);
-      t[name] = HostTensor::from(std::move(shape), std::move(v));
-    };
-    auto values = [&](const std::string& name, int64_t count, auto make) {
-      std::vector<float> v(count);
-      for (auto& x : v) x = make();
-      t[name] = HostTensor::from({count}, std::move(v));
-    };
-    // Random running statistics, so a benchmark or test runs every BatchNorm fold on real numbers.
-    auto batch_norm = [&](const std::string& prefix, int64_t ch) {
-      values(prefix + ".weight", ch, [&] { return uniform(generator); });
-      random(prefix + ".bias", {ch});
-      random(prefix + ".running_mean", {ch});
-      values(prefix + ".running_var", ch, [&] { return uniform(generator); });
-    };
+    RandomTensors r(seed);
+    auto random = [&](const std::string& name, graph::Shape shape) { r.normal(name, std::move(shape), 0.02f); };
+    auto batch_norm = [&](const std::string& prefix, int64_t ch) { r.batch_norm(prefix, ch); };
     auto conv = [&](const std::string& prefix, graph::Shape shape) {
       const int64_t out = shape[0];
       random(prefix + ".weight", std::move(shape));
@@ -308,14 +290,13 @@ class InceptionNext final : public Family {
         conv(prefix + "mlp.fc1", {hidden, dim, 1, 1});
         conv(prefix + "mlp.fc2", {dim, hidden, 1, 1});
         // Not the reference's 1e-6 init: that would hide a broken block from any comparison.
-        values(prefix + "gamma", dim, [] { return 0.1f; });
+        r.constant(prefix + "gamma", {dim}, 0.1f);
       }
     }
     conv("head.fc1", {c.head_hidden, c.dims.back()});
-    values("head.norm.weight", c.head_hidden, [] { return 1.0f; });
-    values("head.norm.bias", c.head_hidden, [] { return 0.0f; });
+    r.layer_norm("head.norm", c.head_hidden);
     conv("head.fc2", {1000, c.head_hidden});
-    return WeightSource::from_tensors(std::move(t), "preset " + preset_name);
+    return r.finish(preset_name);
   }
 };
 

@@ -14,9 +14,9 @@
 
 #include <cmath>
 #include <numeric>
-#include <random>
 #include <set>
 
+#include "models/random_weights.h"
 #include "vkvision/error.h"
 
 namespace vkvision::models {
@@ -290,26 +290,11 @@ class RepMlpNet final : public Family {
       if (preset_name == p.name) preset = &p;
     if (!preset) throw InputError("unknown RepMLPNet preset '" + preset_name + "'");
     const Config c = preset_config(*preset);
-    std::mt19937 generator(seed);
-    std::uniform_real_distribution<float> uniform(0.5f, 1.5f);
-    std::map<std::string, HostTensor> t;
-    // Weights ~ N(0, 1/fan_in) keep activations O(1) through the residual stack.
+    RandomTensors r(seed);
     auto random = [&](const std::string& name, graph::Shape shape, float std_dev = 0.0f) {
-      if (std_dev == 0.0f) std_dev = 1.0f / std::sqrt(float(graph::shape_numel(shape) / shape[0]));
-      std::normal_distribution<float> normal(0.0f, std_dev);
-      std::vector<float> v(graph::shape_numel(shape));
-      for (auto& x : v) x = normal(generator);
-      t[name] = HostTensor::from(std::move(shape), std::move(v));
+      r.normal(name, std::move(shape), std_dev);
     };
-    auto batch_norm = [&](const std::string& prefix, int64_t ch) {
-      std::vector<float> scale(ch), var(ch);
-      for (auto& x : scale) x = uniform(generator);
-      for (auto& x : var) x = uniform(generator);
-      t[prefix + ".weight"] = HostTensor::from({ch}, scale);
-      random(prefix + ".bias", {ch}, 0.1f);
-      random(prefix + ".running_mean", {ch}, 0.1f);
-      t[prefix + ".running_var"] = HostTensor::from({ch}, var);
-    };
+    auto batch_norm = [&](const std::string& prefix, int64_t ch) { r.batch_norm(prefix, ch); };
     random("conv_embedding.conv.weight", {c.channels[0], 3, c.patch, c.patch});
     batch_norm("conv_embedding.bn", c.channels[0]);
     for (size_t stage = 0; stage < c.channels.size(); ++stage) {
@@ -341,7 +326,7 @@ class RepMlpNet final : public Family {
     batch_norm("head_norm", c.channels.back());
     random("head.weight", {c.classes, c.channels.back()});
     random("head.bias", {c.classes}, 0.1f);
-    return WeightSource::from_tensors(std::move(t), "preset " + preset_name);
+    return r.finish(preset_name);
   }
 };
 

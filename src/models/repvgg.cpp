@@ -7,7 +7,7 @@
 // sigmoid, channel multiply) before the ReLU; the gate stays a separate step after the conv.
 #include "models/repvgg.h"
 
-#include <random>
+#include "models/random_weights.h"
 
 #include "vkvision/error.h"
 
@@ -276,24 +276,9 @@ class RepVgg final : public Family {
       if (preset_name == p.name) preset = &p;
     if (!preset) throw InputError("unknown RepVGG preset '" + preset_name + "'");
     const Config c = preset_config(*preset);
-    std::mt19937 generator(seed);
-    std::normal_distribution<float> normal(0.0f, 0.05f);
-    std::uniform_real_distribution<float> uniform(0.5f, 1.5f);
-    std::map<std::string, HostTensor> t;
-    auto random = [&](const std::string& name, graph::Shape shape) {
-      std::vector<float> v(graph::shape_numel(shape));
-      for (auto& x : v) x = normal(generator);
-      t[name] = HostTensor::from(std::move(shape), std::move(v));
-    };
-    auto batch_norm = [&](const std::string& prefix, int64_t ch) {
-      std::vector<float> scale(ch), var(ch);
-      for (auto& x : scale) x = uniform(generator);
-      for (auto& x : var) x = uniform(generator);
-      t[prefix + ".weight"] = HostTensor::from({ch}, scale);
-      random(prefix + ".bias", {ch});
-      random(prefix + ".running_mean", {ch});
-      t[prefix + ".running_var"] = HostTensor::from({ch}, var);
-    };
+    RandomTensors r(seed);
+    auto random = [&](const std::string& name, graph::Shape shape) { r.normal(name, std::move(shape)); };
+    auto batch_norm = [&](const std::string& prefix, int64_t ch) { r.batch_norm(prefix, ch); };
     int64_t in = 3;
     size_t index = 0;
     for (int stage = 0; stage <= 4; ++stage) {
@@ -308,16 +293,16 @@ class RepVgg final : public Family {
         if (in == out && j > 0) batch_norm(block + ".rbr_identity", in);
         if (c.se) {
           random(block + ".se.down.weight", {out / 16, out, 1, 1});
-          random(block + ".se.down.bias", {out / 16});
+          r.normal(block + ".se.down.bias", {out / 16}, 0.1f);
           random(block + ".se.up.weight", {out, out / 16, 1, 1});
-          random(block + ".se.up.bias", {out});
+          r.normal(block + ".se.up.bias", {out}, 0.1f);
         }
         in = out;
       }
     }
     random("linear.weight", {1000, in});
-    random("linear.bias", {1000});
-    return WeightSource::from_tensors(std::move(t), "preset " + preset_name);
+    r.normal("linear.bias", {1000}, 0.1f);
+    return r.finish(preset_name);
   }
 };
 

@@ -6,8 +6,8 @@
 #include "models/swin.h"
 
 #include <cmath>
-#include <random>
 
+#include "models/random_weights.h"
 #include "vkvision/error.h"
 
 namespace vkvision::models {
@@ -474,21 +474,10 @@ class Swin final : public Family {
     const Preset* preset = find_preset(preset_name);
     if (!preset) throw InputError("unknown Swin preset '" + preset_name + "'");
     const bool v2 = preset->kind == Kind::V2, mlp = preset->kind == Kind::Mlp;
-    std::mt19937 generator(seed);
-    std::normal_distribution<float> normal(0.0f, 0.02f);
-    std::map<std::string, HostTensor> t;
-    auto random = [&](const std::string& name, Shape shape) {
-      std::vector<float> values(graph::shape_numel(shape));
-      for (auto& v : values) v = normal(generator);
-      t[name] = HostTensor::from(std::move(shape), std::move(values));
-    };
-    auto constant = [&](const std::string& name, Shape shape, float value) {
-      t[name] = HostTensor::from(shape, std::vector<float>(graph::shape_numel(shape), value));
-    };
-    auto norm = [&](const std::string& p, int64_t c) {
-      constant(p + ".weight", {c}, 1.0f);
-      constant(p + ".bias", {c}, 0.0f);
-    };
+    RandomTensors r(seed);
+    auto random = [&](const std::string& name, Shape shape) { r.normal(name, std::move(shape), 0.02f); };
+    auto constant = [&](const std::string& name, Shape shape, float value) { r.constant(name, std::move(shape), value); };
+    auto norm = [&](const std::string& p, int64_t c) { r.layer_norm(p, c); };
     auto linear = [&](const std::string& p, int64_t in, int64_t out, bool bias) {
       random(p + ".weight", {out, in});
       if (bias) constant(p + ".bias", {out}, 0.0f);
@@ -522,8 +511,8 @@ class Swin final : public Family {
           constant(block + ".attn.v_bias", {dim}, 0.0f);
           linear(block + ".attn.cpb_mlp.0", 2, 512, true);
           linear(block + ".attn.cpb_mlp.2", 512, heads, false);
-          t[block + ".attn.relative_coords_table"] =
-              HostTensor::from({1, side, side, 2}, log_spaced_coordinates(preset->window, preset->pretrained_window));
+          r.set(block + ".attn.relative_coords_table",
+                HostTensor::from({1, side, side, 2}, log_spaced_coordinates(preset->window, preset->pretrained_window)));
         } else {
           random(block + ".attn.relative_position_bias_table", {side * side, heads});
         }
@@ -535,8 +524,7 @@ class Swin final : public Family {
     }
     norm(n.final_norm, preset->embed << 3);
     linear(n.head, preset->embed << 3, 1000, true);
-    auto source = WeightSource::from_tensors(std::move(t), "preset " + preset_name);
-    return source;
+    return r.finish(preset_name);
   }
 };
 

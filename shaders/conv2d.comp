@@ -9,10 +9,14 @@
 //   conv2d_texel:  NHWC input and weights through RGBA32F texel buffers, IC/groups a multiple of 4:
 //                  four input channels per load (see gemm.comp for why texel fetches).
 // @variant conv2d_texel -DTEXEL_OPERANDS=1
+// fp16 weights (weight_types.glsl): the storage path as conv2d_half_weights; conv2d_texel reads them
+// unchanged through an RGBA16F view.
+// @variant conv2d_half_weights -DHALF_WEIGHTS=1
 #extension GL_GOOGLE_include_directive : require
 layout(local_size_x = 64) in;
 #include "common.glsl"
 #include "activation.glsl"
+#include "weight_types.glsl"
 
 layout(constant_id = 0) const bool INPUT_NCHW = false;
 layout(constant_id = 1) const int ACTIVATION = ACTIVATION_NONE;
@@ -23,8 +27,8 @@ layout(binding = 1) uniform samplerBuffer w_texels;
 #define LOAD_W(index) texelFetch(w_texels, int(index))
 #else
 layout(binding = 0) readonly buffer Input { float x[]; };
-layout(binding = 1) readonly buffer Weight { vec4 w_data[]; };
-#define LOAD_W(index) w_data[index]
+layout(binding = 1) readonly buffer Weight { WEIGHT_VEC4 w_data[]; };
+#define LOAD_W(index) vec4(w_data[index])
 #endif
 layout(binding = 2) readonly buffer Bias { vec4 bias[]; };
 layout(binding = 3) writeonly buffer Output { float y[]; };

@@ -8,9 +8,13 @@
 //   depthwise_conv2d:        storage-buffer input, any C.
 //   depthwise_conv2d_texel:  input and weights through RGBA32F texel buffers (C a multiple of 4).
 // @variant depthwise_conv2d_texel -DTEXEL_OPERANDS=1
+// fp16 weights (weight_types.glsl): the storage path as depthwise_conv2d_half_weights; the texel
+// variant reads them unchanged through an RGBA16F view.
+// @variant depthwise_conv2d_half_weights -DHALF_WEIGHTS=1
 #extension GL_GOOGLE_include_directive : require
 layout(local_size_x = 64) in;
 #include "common.glsl"
+#include "weight_types.glsl"
 
 #if TEXEL_OPERANDS
 layout(binding = 0) uniform samplerBuffer x4;
@@ -18,8 +22,8 @@ layout(binding = 1) uniform samplerBuffer w;
 #define LOAD_W(index) texelFetch(w, int(index))
 #else
 layout(binding = 0) readonly buffer Input { float x[]; };
-layout(binding = 1) readonly buffer Weight { vec4 w_data[]; };
-#define LOAD_W(index) w_data[index]
+layout(binding = 1) readonly buffer Weight { WEIGHT_VEC4 w_data[]; };
+#define LOAD_W(index) vec4(w_data[index])
 #endif
 layout(binding = 2) readonly buffer Bias { vec4 bias[]; };
 layout(binding = 3) writeonly buffer Output { float y[]; };

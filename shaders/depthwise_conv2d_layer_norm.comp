@@ -4,7 +4,8 @@
 // horizontally adjacent output pixels and walks all their channels, 4 at a time, with the column
 // reuse of depthwise_conv2d.comp; it keeps the one-pass statistics (sum and sum of squares about
 // the first channel, as layer_norm.comp) and then normalises its own pixels in place. Input and
-// weights are RGBA32F texel buffers, so C must be a multiple of 4 (the host falls back otherwise).
+// weights are RGBA32F texel buffers, so C must be a multiple of 4 (the host falls back otherwise);
+// fp16 weights are read unchanged through an RGBA16F view.
 // Parallelism is one invocation per 4 pixels: right for lavapipe's few wide cores; the plan keeps
 // the unfused pair where this does not apply.
 #extension GL_GOOGLE_include_directive : require

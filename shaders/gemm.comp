@@ -9,10 +9,14 @@
 //   gemm_texel:  X and W read through RGBA32F uniform texel buffers (K a multiple of 4). On lavapipe a
 //                texel fetch is branch-free and about 4x cheaper per float than a storage load.
 // @variant gemm_texel -DTEXEL_OPERANDS=1
+// fp16 weights (weight_types.glsl): the storage path as gemm_half_weights; gemm_texel reads them
+// unchanged through an RGBA16F view.
+// @variant gemm_half_weights -DHALF_WEIGHTS=1
 #extension GL_GOOGLE_include_directive : require
 layout(local_size_x = 64) in;
 #include "common.glsl"
 #include "activation.glsl"
+#include "weight_types.glsl"
 
 layout(constant_id = 0) const int ACTIVATION = ACTIVATION_NONE;
 layout(constant_id = 1) const bool HAS_RESIDUAL = false;
@@ -25,9 +29,9 @@ layout(binding = 1) uniform samplerBuffer w;
 #else
 // Scalars, so that no load reaches past the end of X when M * K is not a multiple of 4.
 layout(binding = 0) readonly buffer Input { float x_data[]; };
-layout(binding = 1) readonly buffer Weight { vec4 w_data[]; };
+layout(binding = 1) readonly buffer Weight { WEIGHT_VEC4 w_data[]; };
 #define LOAD_X4(index) vec4(x_data[4 * (index)], x_data[4 * (index) + 1], x_data[4 * (index) + 2], x_data[4 * (index) + 3])
-#define LOAD_W(index) w_data[index]
+#define LOAD_W(index) vec4(w_data[index])
 #endif
 layout(binding = 2) readonly buffer Bias { vec4 bias[]; };
 layout(binding = 3) writeonly buffer Output { float y[]; };

@@ -6,16 +6,18 @@
 // accumulates a 4x4 sub-tile in registers. On GPUs (subgroups of 32/64, fast shared memory) this is
 // what pays; on lavapipe shared-memory loads are emulated lane by lane and gemm.comp's texel path wins
 // (LAVAPIPE.md), so the plan picks per device. Same weight layout as gemm.comp: [K, N4*4].
+// @variant gemm_tiled_half_weights -DHALF_WEIGHTS=1
 #extension GL_GOOGLE_include_directive : require
 layout(local_size_x = 256) in;
 #include "common.glsl"
 #include "activation.glsl"
+#include "weight_types.glsl"
 
 layout(constant_id = 0) const int ACTIVATION = ACTIVATION_NONE;
 layout(constant_id = 1) const bool HAS_RESIDUAL = false;
 
 layout(binding = 0) readonly buffer Input { float x[]; };
-layout(binding = 1) readonly buffer Weight { float w[]; };
+layout(binding = 1) readonly buffer Weight { WEIGHT_SCALAR w[]; };
 layout(binding = 2) readonly buffer Bias { vec4 bias[]; };
 layout(binding = 3) writeonly buffer Output { float y[]; };
 layout(binding = 4) readonly buffer Residual { float residual[]; };
@@ -60,8 +62,8 @@ void main() {
       a_tile[kk][quad] = a;
       vec4 b = vec4(0.0);
       const uint n = n_base + quad * 4;
-      if (k < p.K && n < padded_n) b = vec4(w[k * padded_n + n], w[k * padded_n + n + 1], w[k * padded_n + n + 2],
-                                             w[k * padded_n + n + 3]);
+      if (k < p.K && n < padded_n) b = vec4(float(w[k * padded_n + n]), float(w[k * padded_n + n + 1]),
+                                             float(w[k * padded_n + n + 2]), float(w[k * padded_n + n + 3]));
       b_tile[kk][quad] = b;
     }
     barrier();

@@ -11,12 +11,15 @@
 // 4-channel vec4 tile (as in depthwise_conv2d.comp) would straddle branch boundaries, which sit
 // at arbitrary channel offsets (I = C - 3 * int(C / 8)).
 // Weights: [KS*KS][G] (square), then [KB][G] (1 x KB), then [KB][G] (KB x 1); bias [3G].
+// fp16 weights (weight_types.glsl):
+// @variant inception_depthwise_conv2d_half_weights -DHALF_WEIGHTS=1
 #extension GL_GOOGLE_include_directive : require
 layout(local_size_x = 64) in;
 #include "common.glsl"
+#include "weight_types.glsl"
 
 layout(binding = 0) readonly buffer Input { float x[]; };
-layout(binding = 1) readonly buffer Weight { float w[]; };
+layout(binding = 1) readonly buffer Weight { WEIGHT_SCALAR w[]; };
 layout(binding = 2) readonly buffer Bias { float bias[]; };
 layout(binding = 3) writeonly buffer Output { float y[]; };
 
@@ -70,7 +73,7 @@ void main() {
       const float v = x[(row_base + uint(iw)) * p.C + c];
       [[unroll]] for (uint i = 0; i < 4; ++i) {
         const int k = int(column) - int(i);
-        if (k >= 0 && k < int(kw)) acc[i] += v * w[base + (r * kw + uint(k)) * p.G + lane];
+        if (k >= 0 && k < int(kw)) acc[i] += v * float(w[base + (r * kw + uint(k)) * p.G + lane]);
       }
     }
   }

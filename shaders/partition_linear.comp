@@ -11,16 +11,19 @@
 // channel group) of that shareset; columns of one patch are its channel groups, next to each other.
 // Neighbouring invocations take neighbouring positions: they read the same inputs and adjacent
 // weights. W is packed [S][j][round_up(ph*pw, 4)] so the 4 positions are one vec4 load.
+// fp16 weights (weight_types.glsl):
+// @variant partition_linear_half_weights -DHALF_WEIGHTS=1
 #extension GL_GOOGLE_include_directive : require
 layout(local_size_x = 64) in;
 #include "common.glsl"
 #include "partition.glsl"
+#include "weight_types.glsl"
 
 layout(constant_id = 0) const bool HAS_GATE = false;
 layout(constant_id = 1) const bool HAS_RESIDUAL = false;
 
 layout(binding = 0) readonly buffer Input { float x[]; };
-layout(binding = 1) readonly buffer Weight { vec4 weight[]; };     // [S][hw][hw4] as vec4
+layout(binding = 1) readonly buffer Weight { WEIGHT_VEC4 weight[]; };  // [S][hw][hw4] as vec4
 layout(binding = 2) readonly buffer BiasRowsum { float bias[]; };  // bias [S][hw4*4] | rowsum [S][hw4*4]
 layout(binding = 3) readonly buffer Affine { float affine[]; };    // scale [C] | shift [C]
 layout(binding = 4) readonly buffer Gate { float gate[]; };        // [N, C]
@@ -52,7 +55,7 @@ void main() {
   for (uint jy = 0; jy < p.ph; ++jy) {
     for (uint jx = 0; jx < p.pw; ++jx, ++j) {
       const uint offset = (jy * p.W + jx) * p.C;
-      const vec4 w = weight[(s * hw + j) * p.hw4 + i4];
+      const vec4 w = vec4(weight[(s * hw + j) * p.hw4 + i4]);
       [[unroll]] for (uint t = 0; t < 4; ++t) acc[t] += x[base[t] + offset] * w;
     }
   }

@@ -37,6 +37,8 @@ struct DeviceInfo {
   // RGBA32F uniform texel buffers: the cheapest loads on lavapipe (LAVAPIPE.md); kernels use them
   // when this is set and the operand fits max_texel_buffer_elements.
   bool texel_buffer_rgba32f = false;
+  // RGBA16F uniform texel buffers: fp16 weights (SessionOptions::precision) on the texel paths.
+  bool texel_buffer_rgba16f = false;
   uint64_t device_local_bytes = 0;
   bool unified_memory = false;  // a device-local memory type is also host-visible
 

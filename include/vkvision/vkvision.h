@@ -63,6 +63,9 @@ struct LayerTiming {
   int dispatches = 0;
   double milliseconds = 0;
   double gflop = 0;
+  // Bytes the layer must move at least once: its inputs, parameters and output (a lower bound on
+  // its memory traffic, for a GB/s column beside GFLOP/s).
+  double megabytes = 0;
 };
 
 // The kernel family for GEMMs (linear layers, 1x1 convolutions). Auto chooses from the device's
@@ -73,10 +76,20 @@ enum class KernelFamily {
   SharedTiled,      // 64x64 tiles staged through shared memory (GPU-class)
 };
 
+// How weights are stored on the device. Fp16 stores the weights of convolutions, linear layers and
+// partition FCs as IEEE half (half the weight memory and bandwidth) where the device can read them so
+// (16-bit storage or RGBA16F texel buffers; a DeviceError where it can do neither); activations,
+// biases, norms and every sum stay fp32. Logits move by about 1e-3 relative (weights rounded to 2^-11).
+enum class Precision {
+  Fp32,
+  Fp16,
+};
+
 struct SessionOptions {
   uint32_t batch = 1;
   uint32_t input_size = 0;  // square input; 0 = the model's preprocessing size
   KernelFamily kernels = KernelFamily::Auto;
+  Precision precision = Precision::Fp32;
 };
 
 // A model compiled for one device, batch and input size; run() is one submit of a command buffer

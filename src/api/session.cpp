@@ -15,7 +15,8 @@ Session::Session(std::shared_ptr<Runtime> runtime, const Model& model, const Ses
   state_->input_size = options.input_size ? options.input_size : model.info().preprocessing.input_size;
   auto& runtime_state = *state_->runtime->state;
   state_->plan = std::make_unique<graph::Plan>(runtime_state.context, *runtime_state.pipelines, model.state->optimized,
-                                               state_->batch, state_->input_size, state_->input_size, options.kernels);
+                                               state_->batch, state_->input_size, state_->input_size, options.kernels,
+                                               options.precision);
 }
 
 Session::~Session() = default;

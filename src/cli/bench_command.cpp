@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <random>
 
 #include <nlohmann/json.hpp>
@@ -11,6 +12,30 @@
 #include "cli/commands.h"
 
 namespace vkvision::cli {
+
+namespace {
+// Device time per op kind (the fused name, e.g. linear+gelu), largest first: where the time goes.
+void print_op_summary(const std::vector<LayerTiming>& layers) {
+  struct Sum {
+    int layers = 0;
+    double ms = 0, gflop = 0, megabytes = 0;
+  };
+  std::map<std::string, Sum> by_op;
+  for (const auto& layer : layers) {
+    Sum& sum = by_op[layer.op];
+    ++sum.layers;
+    sum.ms += layer.milliseconds;
+    sum.gflop += layer.gflop;
+    sum.megabytes += layer.megabytes;
+  }
+  std::vector<std::pair<std::string, Sum>> sorted(by_op.begin(), by_op.end());
+  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.second.ms > b.second.ms; });
+  std::printf("\n%-40s %6s %9s %8s %7s\n", "op", "layers", "ms", "GFLOP/s", "GB/s");
+  for (const auto& [op, sum] : sorted)
+    std::printf("%-40s %6d %9.3f %8.2f %7.2f\n", op.c_str(), sum.layers, sum.ms,
+                sum.ms > 0 ? sum.gflop / (sum.ms * 1e-3) : 0, sum.ms > 0 ? sum.megabytes / sum.ms : 0);
+}
+}  // namespace
 
 void add_bench(CLI::App& app) {
   struct Options {
@@ -54,9 +79,10 @@ void add_bench(CLI::App& app) {
     std::printf("%s (%s, %s) on %s [%s %s]\n", model.info().variant.c_str(), model.info().origin.c_str(),
                 options->unconverted ? "unconverted" : "converted", device.name.c_str(), device.driver_name.c_str(),
                 device.driver_info.c_str());
-    std::printf("batch %u, input %ux%u, %zu dispatches, %zu barriers, weights %.1f MiB, activations %.1f MiB\n",
+    std::printf("batch %u, input %ux%u, %zu dispatches, %zu barriers, weights %.1f MiB (%s), activations %.1f MiB\n",
                 session.batch(), session.input_size(), session.input_size(), session.dispatch_count(),
-                session.barrier_count(), session.weight_bytes() / 1048576.0, session.activation_bytes() / 1048576.0);
+                session.barrier_count(), session.weight_bytes() / 1048576.0,
+                options->model.precision == Precision::Fp16 ? "fp16" : "fp32", session.activation_bytes() / 1048576.0);
     std::printf("latency over %u iterations: min %.2f ms, median %.2f ms, max %.2f ms; %.2f images/s\n",
                 options->iterations, sorted.front(), median, sorted.back(), images_per_second);
 
@@ -65,25 +91,30 @@ void add_bench(CLI::App& app) {
         {"device", device.name}, {"driver", device.driver_name + " " + device.driver_info},
         {"batch", session.batch()}, {"input_size", session.input_size()}, {"iterations", options->iterations},
         {"dispatches", session.dispatch_count()}, {"converted", !options->unconverted},
+        {"precision", options->model.precision == Precision::Fp16 ? "fp16" : "fp32"},
+        {"weight_bytes", session.weight_bytes()},
         {"ms", {{"min", sorted.front()}, {"median", median}, {"max", sorted.back()}}},
         {"images_per_second", images_per_second}};
     if (options->per_layer) {
       const auto layers = session.profile(input);
       double total = 0, total_gflop = 0;
-      std::printf("\n%-40s %-26s %-20s %4s %9s %8s\n", "layer", "op", "output", "disp", "ms", "GFLOP/s");
+      std::printf("\n%-40s %-26s %-20s %4s %9s %8s %7s\n", "layer", "op", "output", "disp", "ms", "GFLOP/s", "GB/s");
       nlohmann::json rows = nlohmann::json::array();
       for (const auto& layer : layers) {
         total += layer.milliseconds;
         total_gflop += layer.gflop;
         const double rate = layer.milliseconds > 0 ? layer.gflop / (layer.milliseconds * 1e-3) : 0;
-        std::printf("%-40s %-26s %-20s %4d %9.3f %8.2f\n", layer.name.c_str(), layer.op.c_str(),
-                    layer.output_shape.c_str(), layer.dispatches, layer.milliseconds, rate);
+        const double bandwidth = layer.milliseconds > 0 ? layer.megabytes / layer.milliseconds : 0;  // MB/ms = GB/s
+        std::printf("%-40s %-26s %-20s %4d %9.3f %8.2f %7.2f\n", layer.name.c_str(), layer.op.c_str(),
+                    layer.output_shape.c_str(), layer.dispatches, layer.milliseconds, rate, bandwidth);
         rows.push_back({{"name", layer.name}, {"op", layer.op}, {"output", layer.output_shape},
-                        {"dispatches", layer.dispatches}, {"ms", layer.milliseconds}, {"gflop", layer.gflop}});
+                        {"dispatches", layer.dispatches}, {"ms", layer.milliseconds}, {"gflop", layer.gflop},
+                        {"megabytes", layer.megabytes}});
       }
       std::printf("%-40s %-26s %-20s %4s %9.3f %8.2f\n", "total (device time)", "", "", "", total,
                   total > 0 ? total_gflop / (total * 1e-3) : 0);
       result["layers"] = rows;
+      print_op_summary(layers);
     }
     if (!options->json.empty()) {
       std::ofstream out(options->json);

@@ -16,6 +16,7 @@ struct ModelSelection {
   std::string preset;   // --model
   int device = -1;      // --device
   KernelFamily kernels = KernelFamily::Auto;  // --kernels
+  Precision precision = Precision::Fp32;      // --precision
 };
 
 void add_model_options(CLI::App& command, ModelSelection& selection, bool allow_default_model);

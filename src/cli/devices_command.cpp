@@ -17,7 +17,7 @@ void add_devices(CLI::App& app) {
         list.push_back({{"index", d.index}, {"name", d.name}, {"type", d.type},
                         {"driver", d.driver_name + " " + d.driver_info}, {"api_version", d.api_version_string()},
                         {"subgroup_size", d.subgroup_size}, {"shader_float16", d.shader_float16},
-                        {"storage_buffer_16bit", d.storage_buffer_16bit},
+                        {"storage_buffer_16bit", d.storage_buffer_16bit}, {"texel_buffer_rgba16f", d.texel_buffer_rgba16f},
                         {"max_storage_buffer_range", d.max_storage_buffer_range},
                         {"max_compute_shared_memory", d.max_compute_shared_memory},
                         {"unified_memory", d.unified_memory}});
@@ -27,8 +27,9 @@ void add_devices(CLI::App& app) {
     for (const DeviceInfo& d : list_devices()) {
       std::printf("%u: %s (%s)\n", d.index, d.name.c_str(), d.type.c_str());
       std::printf("   driver %s %s, Vulkan %s\n", d.driver_name.c_str(), d.driver_info.c_str(), d.api_version_string().c_str());
-      std::printf("   subgroup size %u, fp16 arithmetic %s, 16-bit storage %s, timestamps %s\n", d.subgroup_size,
-                  d.shader_float16 ? "yes" : "no", d.storage_buffer_16bit ? "yes" : "no", d.timestamps ? "yes" : "no");
+      std::printf("   subgroup size %u, fp16 arithmetic %s, 16-bit storage %s, RGBA16F texel buffers %s, timestamps %s\n",
+                  d.subgroup_size, d.shader_float16 ? "yes" : "no", d.storage_buffer_16bit ? "yes" : "no",
+                  d.texel_buffer_rgba16f ? "yes" : "no", d.timestamps ? "yes" : "no");
       std::printf("   maxStorageBufferRange %llu MiB, shared memory %u KiB, workgroup %u (%u x %u x %u)\n",
                   static_cast<unsigned long long>(d.max_storage_buffer_range >> 20), d.max_compute_shared_memory >> 10,
                   d.max_workgroup_invocations, d.max_workgroup_size[0], d.max_workgroup_size[1], d.max_workgroup_size[2]);

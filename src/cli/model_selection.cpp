@@ -26,10 +26,14 @@ void add_model_options(CLI::App& command, ModelSelection& selection, bool allow_
       {"auto", KernelFamily::Auto}, {"register", KernelFamily::RegisterBlocked}, {"tiled", KernelFamily::SharedTiled}};
   command.add_option("--kernels", selection.kernels, "GEMM kernel family: auto (from the device), register, tiled")
       ->transform(CLI::CheckedTransformer(families, CLI::ignore_case));
+  const std::map<std::string, Precision> precisions = {{"fp32", Precision::Fp32}, {"fp16", Precision::Fp16}};
+  command.add_option("--precision", selection.precision,
+                     "weight storage: fp32, or fp16 (weights rounded to half; activations and sums stay fp32)")
+      ->transform(CLI::CheckedTransformer(precisions, CLI::ignore_case));
 }
 
 SessionOptions session_options(const ModelSelection& selection, uint32_t batch, uint32_t input_size) {
-  return {.batch = batch, .input_size = input_size, .kernels = selection.kernels};
+  return {.batch = batch, .input_size = input_size, .kernels = selection.kernels, .precision = selection.precision};
 }
 
 Model load_model(const ModelSelection& selection, bool allow_default_model, bool optimize) {

@@ -7,6 +7,7 @@
 #include "ops/conv2d.h"
 #include "ops/elementwise.h"
 #include "ops/gemm.h"
+#include "ops/half_weights.h"
 #include "ops/normalization.h"
 #include "ops/partition_mlp.h"
 #include "ops/pooling.h"
@@ -19,6 +20,44 @@ namespace {
 ops::PartitionShape partition_shape(const Layer& layer, const Shape& in) {
   return {.n = uint32_t(in[0]), .h = uint32_t(in[1]), .w = uint32_t(in[2]), .c = uint32_t(in[3]),
           .ph = layer.partition_h, .pw = layer.partition_w, .sharesets = layer.groups};
+}
+
+// The shape a Conv2d or DepthwiseConv2d layer runs with (the network's first layer reads NCHW).
+ops::Conv2dShape conv2d_shape(const Layer& layer, const Shape& in) {
+  const auto& weight = layer.param("weight").shape;
+  return {.n = static_cast<uint32_t>(in[0]),
+          .ih = static_cast<uint32_t>(layer.input_nchw ? in[2] : in[1]),
+          .iw = static_cast<uint32_t>(layer.input_nchw ? in[3] : in[2]),
+          .ic = static_cast<uint32_t>(layer.input_nchw ? in[1] : in[3]),
+          .oc = static_cast<uint32_t>(weight[0]),
+          .kh = layer.kernel_h, .kw = layer.kernel_w, .sh = layer.stride_h, .sw = layer.stride_w,
+          .ph = layer.pad_h, .pw = layer.pad_w, .groups = layer.groups,
+          .input_nchw = layer.input_nchw};
+}
+
+ops::GemmShape gemm_shape(const Shape& in, const Shape& out) {
+  const auto k = static_cast<uint32_t>(in.back()), n = static_cast<uint32_t>(out.back());
+  return {static_cast<uint32_t>(shape_numel(in) / k), n, k};
+}
+
+// Whether the kernel chosen for `layer` can read its weight (parameter 0) as fp16 on this device:
+// the texel paths through an RGBA16F view, the storage paths through 16-bit storage.
+bool reads_half_weights(const Layer& layer, const Shape& in, const Shape& out, const DeviceInfo& info,
+                        ops::GemmOperands gemm_operands) {
+  switch (layer.op) {
+    case OpKind::Conv2d:
+      return ops::half_weights_supported(info, ops::conv2d_uses_texel_path(info, conv2d_shape(layer, in)));
+    case OpKind::DepthwiseConv2d:
+      return ops::half_weights_supported(
+          info, layer.fused_layer_norm || ops::depthwise_conv2d_uses_texel_path(info, conv2d_shape(layer, in)));
+    case OpKind::Linear:
+      return ops::half_weights_supported(info, ops::gemm_uses_texel_path(info, gemm_shape(in, out), gemm_operands));
+    case OpKind::InceptionDepthwise:
+    case OpKind::PartitionLinear:
+      return ops::half_weights_supported(info, false);
+    default:
+      return false;
+  }
 }
 
 // Parameters of one layer in the layout its kernel reads, in binding order after the input.
@@ -144,7 +183,7 @@ double layer_gflop(const Layer& layer, const Shape& input, const Shape& output) 
 }  // namespace
 
 Plan::Plan(std::shared_ptr<vk::Context> context, vk::PipelineCache& pipelines, const LayerList& list, uint32_t batch,
-           uint32_t height, uint32_t width, KernelFamily kernels)
+           uint32_t height, uint32_t width, KernelFamily kernels, Precision precision)
     : context_(std::move(context)), list_(batchnorm_to_affine(list)) {
   shapes_ = infer_shapes(list_, batch, height, width);
   // Fusions that depend on what this device's kernels can do.
@@ -169,16 +208,33 @@ Plan::Plan(std::shared_ptr<vk::Context> context, vk::PipelineCache& pipelines, c
                         std::to_string(info.max_storage_buffer_range) + "); use a smaller batch or input size");
   };
 
-  // Weights: packed into one host blob and uploaded once.
+  if (precision == Precision::Fp16 && !info.storage_buffer_16bit && !info.texel_buffer_rgba16f)
+    throw DeviceError("fp16 weights need 16-bit storage buffers or RGBA16F uniform texel buffers, and " + info.name +
+                      " has neither; use fp32");
+
+  // Weights: packed into one host blob and uploaded once; with Fp16, each weight its kernel can read
+  // as half is rounded to half here (biases and norm affines stay fp32: few values, added once).
   std::vector<std::vector<std::pair<uint64_t, uint64_t>>> param_ranges(list_.layers.size());
+  std::vector<bool> half_weights(list_.layers.size(), false);
   std::vector<std::byte> blob;
   for (size_t i = 0; i < list_.layers.size(); ++i) {
-    for (auto& packed : pack_layer(list_.layers[i], shapes_.at(list_.layers[i].inputs[0]))) {
-      const uint64_t offset = vk::align_up(blob.size(), alignment), bytes = packed.size() * sizeof(float);
-      check_range(list_.layers[i].name + " parameters", bytes);
-      blob.resize(offset + bytes);
-      std::memcpy(blob.data() + offset, packed.data(), bytes);
-      param_ranges[i].emplace_back(offset, bytes);
+    const Layer& layer = list_.layers[i];
+    const Shape& in = shapes_.at(layer.inputs[0]);
+    half_weights[i] = precision == Precision::Fp16 &&
+                      reads_half_weights(layer, in, shapes_.at(layer.output), info, gemm_operands);
+    const auto packed = pack_layer(layer, in);
+    for (size_t k = 0; k < packed.size(); ++k) {
+      std::vector<uint16_t> halves;
+      auto bytes = std::as_bytes(std::span(packed[k]));
+      if (k == 0 && half_weights[i]) {
+        halves = ops::to_half(packed[k]);
+        bytes = std::as_bytes(std::span(halves));
+      }
+      const uint64_t offset = vk::align_up(blob.size(), alignment);
+      check_range(layer.name + " parameters", bytes.size());
+      blob.resize(offset + bytes.size());
+      std::memcpy(blob.data() + offset, bytes.data(), bytes.size());
+      param_ranges[i].emplace_back(offset, bytes.size());
     }
   }
   weights_ = std::make_unique<vk::Arena>(context_, std::max<uint64_t>(blob.size(), alignment), vk::MemoryUse::DeviceLocal, "weights");
@@ -221,36 +277,27 @@ Plan::Plan(std::shared_ptr<vk::Context> context, vk::PipelineCache& pipelines, c
     const Shape& in = shapes_.at(layer.inputs[0]);
     const Shape& out = shapes_.at(layer.output);
     auto param = [&](size_t k) { return weights_->slice(param_ranges[i][k].first, param_ranges[i][k].second); };
+    const bool half = half_weights[i];
     const vk::BufferSlice x = activation(layer.inputs[0]), y = activation(layer.output);
     vk::Dispatch dispatch;
     switch (layer.op) {
       case OpKind::Conv2d:
       case OpKind::DepthwiseConv2d: {
-        const auto& weight = layer.param("weight").shape;
-        ops::Conv2dShape shape{.n = static_cast<uint32_t>(in[0]),
-                               .ih = static_cast<uint32_t>(layer.input_nchw ? in[2] : in[1]),
-                               .iw = static_cast<uint32_t>(layer.input_nchw ? in[3] : in[2]),
-                               .ic = static_cast<uint32_t>(layer.input_nchw ? in[1] : in[3]),
-                               .oc = static_cast<uint32_t>(weight[0]),
-                               .kh = layer.kernel_h, .kw = layer.kernel_w, .sh = layer.stride_h, .sw = layer.stride_w,
-                               .ph = layer.pad_h, .pw = layer.pad_w, .groups = layer.groups,
-                               .input_nchw = layer.input_nchw};
+        const ops::Conv2dShape shape = conv2d_shape(layer, in);
         if (layer.op == OpKind::DepthwiseConv2d) {
           if (layer.input_nchw) throw Error("internal: depthwise convolution cannot read the NCHW input");
-          dispatch = layer.fused_layer_norm
-                         ? ops::depthwise_conv2d_layer_norm(info, shape, layer.eps, x, param(0), param(1), param(2), y)
-                         : ops::depthwise_conv2d(info, shape, x, param(0), param(1), y);
+          dispatch = layer.fused_layer_norm ? ops::depthwise_conv2d_layer_norm(info, shape, layer.eps, x, param(0), param(1),
+                                                                               param(2), y, half)
+                                            : ops::depthwise_conv2d(info, shape, x, param(0), param(1), y, half);
         } else {
-          dispatch = ops::conv2d(info, shape, layer.activation, x, param(0), param(1), y);
+          dispatch = ops::conv2d(info, shape, layer.activation, x, param(0), param(1), y, half);
         }
         break;
       }
       case OpKind::Linear: {
-        const auto k = static_cast<uint32_t>(in.back()), n = static_cast<uint32_t>(out.back());
         ops::GemmBuffers buffers{x, param(0), param(1), y, std::nullopt};
         if (layer.residual) buffers.residual = activation(layer.inputs[1]);
-        dispatch = ops::gemm(info, {static_cast<uint32_t>(shape_numel(in) / k), n, k}, layer.activation, buffers,
-                             gemm_operands);
+        dispatch = ops::gemm(info, gemm_shape(in, out), layer.activation, buffers, gemm_operands, half);
         break;
       }
       case OpKind::LayerNorm: {
@@ -295,7 +342,7 @@ Plan::Plan(std::shared_ptr<vk::Context> context, vk::PipelineCache& pipelines, c
         ops::PartitionLinearBuffers buffers{.input = x, .weight = param(0), .bias_rowsum = param(1), .affine = param(2), .output = y};
         if (layer.gate) buffers.gate = activation(layer.inputs[1]);
         if (layer.residual) buffers.residual = activation(layer.inputs.back());
-        dispatch = ops::partition_linear(info, partition_shape(layer, in), buffers);
+        dispatch = ops::partition_linear(info, partition_shape(layer, in), buffers, half);
         break;
       }
       case OpKind::PartitionConv:
@@ -309,7 +356,7 @@ Plan::Plan(std::shared_ptr<vk::Context> context, vk::PipelineCache& pipelines, c
         const auto &square = layer.param("weight_hw").shape, &wide = layer.param("weight_w").shape;
         ops::InceptionDepthwiseShape shape{.n = uint32_t(in[0]), .h = uint32_t(in[1]), .w = uint32_t(in[2]), .c = uint32_t(in[3]),
                                            .branch = uint32_t(square[0]), .square = uint32_t(square[2]), .band = uint32_t(wide[3])};
-        dispatch = ops::inception_depthwise_conv2d(info, shape, x, param(0), param(1), y);
+        dispatch = ops::inception_depthwise_conv2d(info, shape, x, param(0), param(1), y, half);
         break;
       }
       case OpKind::PatchMergeGather:
@@ -407,6 +454,10 @@ std::vector<LayerTiming> Plan::profile(std::span<const float> input) {
     for (const auto& dispatch : program_->dispatches()) timing.dispatches += dispatch.layer == layers[k];
     timing.milliseconds = static_cast<double>(ticks[k + 1] - ticks[k]) * period_ms;
     timing.gflop = layer_gflop(layer, shapes_.at(layer.inputs[0]), shapes_.at(layer.output));
+    double bytes = double(shape_numel(shapes_.at(layer.output)));
+    for (const auto& input : layer.inputs) bytes += double(shape_numel(shapes_.at(input)));
+    for (const auto& [role, tensor] : layer.params) bytes += double(tensor.numel());
+    timing.megabytes = bytes * sizeof(float) * 1e-6;
     timings.push_back(timing);
   }
   return timings;

@@ -22,7 +22,8 @@ using LayerTiming = vkvision::LayerTiming;
 class Plan {
  public:
   Plan(std::shared_ptr<vk::Context> context, vk::PipelineCache& pipelines, const LayerList& list, uint32_t batch,
-       uint32_t height, uint32_t width, KernelFamily kernels = KernelFamily::Auto);
+       uint32_t height, uint32_t width, KernelFamily kernels = KernelFamily::Auto,
+       Precision precision = Precision::Fp32);
   ~Plan();
   Plan(const Plan&) = delete;
   Plan& operator=(const Plan&) = delete;

@@ -1,5 +1,6 @@
 #include "ops/conv2d.h"
 
+#include "ops/half_weights.h"
 #include "vkvision/error.h"
 
 namespace vkvision::ops {
@@ -35,18 +36,23 @@ std::vector<float> pack_conv2d_weight(std::span<const float> weight, const Conv2
   return packed;
 }
 
+bool conv2d_uses_texel_path(const DeviceInfo& device, const Conv2dShape& shape) {
+  const uint32_t icg = shape.ic / kernel_groups(shape);
+  const uint64_t input_texels = uint64_t(shape.n) * shape.ih * shape.iw * shape.ic / 4;
+  return device.texel_buffer_rgba32f && !shape.input_nchw && icg % 4 == 0 &&
+         input_texels <= device.max_texel_buffer_elements &&
+         uint64_t(shape.kh) * shape.kw * icg * quads(shape.oc) <= device.max_texel_buffer_elements;
+}
+
 vk::Dispatch conv2d(const DeviceInfo& device, const Conv2dShape& shape, Activation activation,
                     const vk::BufferSlice& input, const vk::BufferSlice& weight, const vk::BufferSlice& bias,
-                    const vk::BufferSlice& output) {
+                    const vk::BufferSlice& output, bool half_weights) {
   Conv2dShape s = shape;
   s.groups = kernel_groups(shape);
   struct {
     uint32_t n, ih, iw, ic, oh, ow, oc, oc4, kh, kw, sh, sw, ph, pw, groups;
   } push{s.n, s.ih, s.iw, s.ic, s.oh(), s.ow(), s.oc, quads(s.oc), s.kh, s.kw, s.sh, s.sw, s.ph, s.pw, s.groups};
-  const uint64_t input_texels = uint64_t(s.n) * s.ih * s.iw * s.ic / 4;
-  const bool texel = device.texel_buffer_rgba32f && !s.input_nchw && (s.ic / s.groups) % 4 == 0 &&
-                     input_texels <= device.max_texel_buffer_elements &&
-                     uint64_t(s.kh) * s.kw * (s.ic / s.groups) * push.oc4 <= device.max_texel_buffer_elements;
+  const bool texel = conv2d_uses_texel_path(device, shape);
   vk::Dispatch dispatch;
   dispatch.shader = texel ? "conv2d_texel" : "conv2d";
   dispatch.texel = texel ? 0b11u : 0u;
@@ -56,6 +62,7 @@ vk::Dispatch conv2d(const DeviceInfo& device, const Conv2dShape& shape, Activati
   dispatch.set_push(push);
   const uint64_t pixels = static_cast<uint64_t>(s.n) * push.oh * push.ow;
   dispatch.groups = vk::groups_for((pixels + 3) / 4 * push.oc4, kLocalSize, device);
+  if (half_weights) use_half_weights(dispatch, 1, device);
   return dispatch;
 }
 
@@ -67,17 +74,20 @@ std::vector<float> pack_depthwise_weight(std::span<const float> weight, const Co
   return packed;
 }
 
+bool depthwise_conv2d_uses_texel_path(const DeviceInfo& device, const Conv2dShape& s) {
+  // Whole vec4 pixels (C % 4 == 0) within the device's texel-buffer limits.
+  const uint64_t input_texels = uint64_t(s.n) * s.ih * s.iw * s.ic / 4;
+  return device.texel_buffer_rgba32f && s.ic % 4 == 0 && input_texels <= device.max_texel_buffer_elements &&
+         uint64_t(s.kh) * s.kw * quads(s.ic) <= device.max_texel_buffer_elements;
+}
+
 vk::Dispatch depthwise_conv2d(const DeviceInfo& device, const Conv2dShape& s, const vk::BufferSlice& input,
                               const vk::BufferSlice& weight, const vk::BufferSlice& bias,
-                              const vk::BufferSlice& output) {
+                              const vk::BufferSlice& output, bool half_weights) {
   struct {
     uint32_t n, h, w, c, oh, ow, c4, kh, kw, sh, sw, ph, pw;
   } push{s.n, s.ih, s.iw, s.ic, s.oh(), s.ow(), quads(s.ic), s.kh, s.kw, s.sh, s.sw, s.ph, s.pw};
-  // Texel path: whole vec4 pixels (C % 4 == 0) within the device's texel-buffer limits.
-  const uint64_t input_texels = uint64_t(s.n) * s.ih * s.iw * s.ic / 4;
-  const bool texel = device.texel_buffer_rgba32f && s.ic % 4 == 0 &&
-                     input_texels <= device.max_texel_buffer_elements &&
-                     uint64_t(s.kh) * s.kw * push.c4 <= device.max_texel_buffer_elements;
+  const bool texel = depthwise_conv2d_uses_texel_path(device, s);
   vk::Dispatch dispatch;
   dispatch.shader = texel ? "depthwise_conv2d_texel" : "depthwise_conv2d";
   dispatch.texel = texel ? 0b11u : 0u;
@@ -88,6 +98,7 @@ vk::Dispatch depthwise_conv2d(const DeviceInfo& device, const Conv2dShape& s, co
   // One invocation per (4 channels, 4 adjacent output columns) of each output row.
   const uint64_t column_tiles = (push.ow + 3) / 4;
   dispatch.groups = vk::groups_for(uint64_t(s.n) * push.oh * column_tiles * push.c4, kLocalSize, device);
+  if (half_weights) use_half_weights(dispatch, 1, device);
   return dispatch;
 }
 
@@ -99,7 +110,7 @@ bool depthwise_layer_norm_supported(const DeviceInfo& device, const Conv2dShape&
 vk::Dispatch depthwise_conv2d_layer_norm(const DeviceInfo& device, const Conv2dShape& s, float eps,
                                          const vk::BufferSlice& input, const vk::BufferSlice& weight,
                                          const vk::BufferSlice& bias, const vk::BufferSlice& affine,
-                                         const vk::BufferSlice& output) {
+                                         const vk::BufferSlice& output, bool half_weights) {
   if (!depthwise_layer_norm_supported(device, s))
     throw Error("depthwise + LayerNorm fusion needs RGBA32F texel buffers and channels divisible by 4");
   struct {
@@ -114,6 +125,7 @@ vk::Dispatch depthwise_conv2d_layer_norm(const DeviceInfo& device, const Conv2dS
   dispatch.written = 1u << 3;
   dispatch.set_push(push);
   dispatch.groups = vk::groups_for(uint64_t(s.n) * push.oh * ((push.ow + 3) / 4), kLocalSize, device);
+  if (half_weights) use_half_weights(dispatch, 1, device);
   return dispatch;
 }
 
@@ -136,7 +148,8 @@ std::vector<float> pack_inception_depthwise_weight(std::span<const float> square
 
 vk::Dispatch inception_depthwise_conv2d(const DeviceInfo& device, const InceptionDepthwiseShape& s,
                                         const vk::BufferSlice& input, const vk::BufferSlice& weight,
-                                        const vk::BufferSlice& bias, const vk::BufferSlice& output) {
+                                        const vk::BufferSlice& bias, const vk::BufferSlice& output,
+                                        bool half_weights) {
   if (s.branch == 0 || 3 * s.branch > s.c || s.square % 2 == 0 || s.band % 2 == 0)
     throw Error("inception depthwise: " + std::to_string(s.c) + " channels with branches of " + std::to_string(s.branch) +
                 ", kernels " + std::to_string(s.square) + " and " + std::to_string(s.band) + " (odd kernels needed)");
@@ -150,6 +163,7 @@ vk::Dispatch inception_depthwise_conv2d(const DeviceInfo& device, const Inceptio
   dispatch.set_push(push);
   // One invocation per (channel, 4 adjacent output columns) of each output row.
   dispatch.groups = vk::groups_for(uint64_t(s.n) * s.h * ((s.w + 3) / 4) * s.c, kLocalSize, device);
+  if (half_weights) use_half_weights(dispatch, 1, device);
   return dispatch;
 }
 

@@ -10,6 +10,9 @@
 
 namespace vkvision::ops {
 
+// Every dispatch function here takes half_weights: the weight buffer holds the packed weight as IEEE
+// half (to_half in ops/half_weights.h), on a path the device can read it on (half_weights_supported).
+
 struct Conv2dShape {
   uint32_t n = 1, ih = 0, iw = 0, ic = 0;  // input
   uint32_t oc = 0;                         // output channels
@@ -25,25 +28,28 @@ struct Conv2dShape {
 // OC/groups is not a multiple of 4, [KH][KW][IC][round_up(OC, 4)] block-diagonal (run dense).
 std::vector<float> pack_conv2d_weight(std::span<const float> weight, const Conv2dShape& shape);
 
+// Whether conv2d() reads its weight through a texel buffer on this device (else a storage buffer).
+bool conv2d_uses_texel_path(const DeviceInfo& device, const Conv2dShape& shape);
 vk::Dispatch conv2d(const DeviceInfo& device, const Conv2dShape& shape, Activation activation,
                     const vk::BufferSlice& input, const vk::BufferSlice& weight, const vk::BufferSlice& bias,
-                    const vk::BufferSlice& output);
+                    const vk::BufferSlice& output, bool half_weights = false);
 
 // Depthwise: groups == ic == oc.
 // PyTorch weight [C, 1, KH, KW] -> [KH*KW][round_up(C, 4)].
 std::vector<float> pack_depthwise_weight(std::span<const float> weight, const Conv2dShape& shape);
 
+bool depthwise_conv2d_uses_texel_path(const DeviceInfo& device, const Conv2dShape& shape);
 vk::Dispatch depthwise_conv2d(const DeviceInfo& device, const Conv2dShape& shape, const vk::BufferSlice& input,
                               const vk::BufferSlice& weight, const vk::BufferSlice& bias,
-                              const vk::BufferSlice& output);
+                              const vk::BufferSlice& output, bool half_weights = false);
 
 // Depthwise convolution + LayerNorm over channels in one dispatch (shaders/depthwise_conv2d_layer_norm.comp):
-// for devices with RGBA32F texel buffers and C % 4 == 0.
+// for devices with RGBA32F texel buffers and C % 4 == 0. Weights always through a texel buffer.
 bool depthwise_layer_norm_supported(const DeviceInfo& device, const Conv2dShape& shape);
 vk::Dispatch depthwise_conv2d_layer_norm(const DeviceInfo& device, const Conv2dShape& shape, float eps,
                                          const vk::BufferSlice& input, const vk::BufferSlice& weight,
                                          const vk::BufferSlice& bias, const vk::BufferSlice& affine,
-                                         const vk::BufferSlice& output);
+                                         const vk::BufferSlice& output, bool half_weights = false);
 
 // InceptionNeXt's token mixer (shaders/inception_depthwise_conv2d.comp): of C channels the first
 // C - 3 * branch pass through, then three branches of `branch` channels each are depthwise
@@ -60,8 +66,10 @@ std::vector<float> pack_inception_depthwise_weight(std::span<const float> square
                                                    std::span<const float> tall, const InceptionDepthwiseShape& shape);
 
 // Bias: the three branches' [G] biases concatenated. Throws Error for a shape the kernel cannot run.
+// Weights always through a storage buffer.
 vk::Dispatch inception_depthwise_conv2d(const DeviceInfo& device, const InceptionDepthwiseShape& shape,
                                         const vk::BufferSlice& input, const vk::BufferSlice& weight,
-                                        const vk::BufferSlice& bias, const vk::BufferSlice& output);
+                                        const vk::BufferSlice& bias, const vk::BufferSlice& output,
+                                        bool half_weights = false);
 
 }  // namespace vkvision::ops

@@ -1,5 +1,6 @@
 #include "ops/gemm.h"
 
+#include "ops/half_weights.h"
 #include "vkvision/error.h"
 
 namespace vkvision::ops {
@@ -28,13 +29,17 @@ bool gemm_texel_supported(const DeviceInfo& device, const GemmShape& shape) {
          weight_texels <= device.max_texel_buffer_elements;
 }
 
+bool gemm_uses_texel_path(const DeviceInfo& device, const GemmShape& shape, GemmOperands operands) {
+  return operands == GemmOperands::Texel || (operands == GemmOperands::Auto && gemm_texel_supported(device, shape));
+}
+
 GemmOperands preferred_gemm_operands(const DeviceInfo& device) {
   return device.subgroup_size >= 16 ? GemmOperands::Tiled : GemmOperands::Auto;
 }
 
 namespace {
 vk::Dispatch gemm_tiled(const DeviceInfo& device, const GemmShape& shape, Activation activation,
-                        const GemmBuffers& buffers) {
+                        const GemmBuffers& buffers, bool half_weights) {
   constexpr uint32_t kTile = 64, kWorkgroup = 256;  // TILE and local_size_x in gemm_tiled.comp
   const uint32_t tiles_n = (shape.n + kTile - 1) / kTile, tiles = ((shape.m + kTile - 1) / kTile) * tiles_n;
   struct {
@@ -48,15 +53,15 @@ vk::Dispatch gemm_tiled(const DeviceInfo& device, const GemmShape& shape, Activa
   dispatch.written = 1u << 3;
   dispatch.set_push(push);
   dispatch.groups = vk::groups_for(uint64_t(tiles) * kWorkgroup, kWorkgroup, device);
+  if (half_weights) use_half_weights(dispatch, 1, device);
   return dispatch;
 }
 }  // namespace
 
 vk::Dispatch gemm(const DeviceInfo& device, const GemmShape& shape, Activation activation, const GemmBuffers& buffers,
-                  GemmOperands operands) {
-  if (operands == GemmOperands::Tiled) return gemm_tiled(device, shape, activation, buffers);
-  const bool texel = operands == GemmOperands::Texel ||
-                     (operands == GemmOperands::Auto && gemm_texel_supported(device, shape));
+                  GemmOperands operands, bool half_weights) {
+  if (operands == GemmOperands::Tiled) return gemm_tiled(device, shape, activation, buffers, half_weights);
+  const bool texel = gemm_uses_texel_path(device, shape, operands);
   if (texel && !gemm_texel_supported(device, shape))
     throw Error("gemm: the texel-buffer path needs K % 4 == 0 and RGBA32F texel buffers (K = " +
                 std::to_string(shape.k) + ")");
@@ -73,6 +78,7 @@ vk::Dispatch gemm(const DeviceInfo& device, const GemmShape& shape, Activation a
   dispatch.written = 1u << 3;
   dispatch.set_push(push);
   dispatch.groups = vk::groups_for(static_cast<uint64_t>(quads(shape.m)) * push.n4, kLocalSize, device);
+  if (half_weights) use_half_weights(dispatch, 1, device);
   return dispatch;
 }
 

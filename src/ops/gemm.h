@@ -43,8 +43,12 @@ GemmOperands preferred_gemm_operands(const DeviceInfo& device);
 
 // Whether the texel-buffer path can run this shape on this device.
 bool gemm_texel_supported(const DeviceInfo& device, const GemmShape& shape);
+// Whether gemm() with these operands reads the weight through a texel buffer (else a storage buffer).
+bool gemm_uses_texel_path(const DeviceInfo& device, const GemmShape& shape, GemmOperands operands);
 
+// half_weights: buffers.weight holds the packed weight as IEEE half (to_half in ops/half_weights.h); the
+// device must have half_weights_supported() for the chosen path.
 vk::Dispatch gemm(const DeviceInfo& device, const GemmShape& shape, Activation activation, const GemmBuffers& buffers,
-                  GemmOperands operands = GemmOperands::Auto);
+                  GemmOperands operands = GemmOperands::Auto, bool half_weights = false);
 
 }  // namespace vkvision::ops

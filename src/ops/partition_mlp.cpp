@@ -1,5 +1,6 @@
 #include "ops/partition_mlp.h"
 
+#include "ops/half_weights.h"
 #include "vkvision/error.h"
 
 namespace vkvision::ops {
@@ -51,7 +52,8 @@ std::vector<float> pack_partition_affine(std::span<const float> scale, std::span
   return packed;
 }
 
-vk::Dispatch partition_linear(const DeviceInfo& device, const PartitionShape& s, const PartitionLinearBuffers& buffers) {
+vk::Dispatch partition_linear(const DeviceInfo& device, const PartitionShape& s, const PartitionLinearBuffers& buffers,
+                              bool half_weights) {
   check_shape(s);
   const uint32_t columns = s.n * (s.h / s.ph) * (s.w / s.pw) * (s.c / s.sharesets);
   struct {
@@ -66,6 +68,7 @@ vk::Dispatch partition_linear(const DeviceInfo& device, const PartitionShape& s,
   dispatch.written = 1u << 6;
   dispatch.set_push(push);
   dispatch.groups = vk::groups_for(uint64_t(s.sharesets) * push.hw4 * push.column4, kLocalSize, device);
+  if (half_weights) use_half_weights(dispatch, 1, device);
   return dispatch;
 }
 

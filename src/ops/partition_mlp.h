@@ -32,7 +32,10 @@ struct PartitionLinearBuffers {
   std::optional<vk::BufferSlice> residual;  // [N, H, W, C]
 };
 
-vk::Dispatch partition_linear(const DeviceInfo& device, const PartitionShape& shape, const PartitionLinearBuffers& buffers);
+// half_weights: the weight buffer holds the packed weight as IEEE half (to_half in ops/half_weights.h),
+// read through 16-bit storage.
+vk::Dispatch partition_linear(const DeviceInfo& device, const PartitionShape& shape, const PartitionLinearBuffers& buffers,
+                              bool half_weights = false);
 
 // weight [S, 1, KH, KW] as is; bias [S]. Odd kernels, padding K / 2 (the reference's repconv{k}).
 vk::Dispatch partition_conv(const DeviceInfo& device, const PartitionShape& shape, uint32_t kh, uint32_t kw,

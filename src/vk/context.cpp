@@ -143,6 +143,8 @@ DeviceInfo query_device_info(VkPhysicalDevice physical_device, uint32_t index) {
   VkFormatProperties format{};
   vkGetPhysicalDeviceFormatProperties(physical_device, VK_FORMAT_R32G32B32A32_SFLOAT, &format);
   info.texel_buffer_rgba32f = format.bufferFeatures & VK_FORMAT_FEATURE_UNIFORM_TEXEL_BUFFER_BIT;
+  vkGetPhysicalDeviceFormatProperties(physical_device, VK_FORMAT_R16G16B16A16_SFLOAT, &format);
+  info.texel_buffer_rgba16f = format.bufferFeatures & VK_FORMAT_FEATURE_UNIFORM_TEXEL_BUFFER_BIT;
   for (uint32_t i = 0; i < memory.memoryHeapCount; ++i)
     if (memory.memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT)
       info.device_local_bytes = std::max<uint64_t>(info.device_local_bytes, memory.memoryHeaps[i].size);

@@ -67,12 +67,15 @@ DispatchProgram::DispatchProgram(Context& context, PipelineCache& pipelines, std
       writes[b] = {.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, .dstSet = sets_[i], .dstBinding = b,
                    .descriptorCount = 1};
       if ((dispatches_[i].texel >> b) & 1) {
-        // Whole texels only: a view's range must be a multiple of the 16-byte element.
+        // Whole texels only: a view's range must be a multiple of the element (16 bytes, 8 for RGBA16F).
+        // texelFetch returns a vec4 from either format, so fp16 weights need no other shader.
+        const bool half = (dispatches_[i].half_texel >> b) & 1;
+        const VkDeviceSize texel_bytes = half ? 8 : 16;
         VkBufferViewCreateInfo view_info{.sType = VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO,
                                          .buffer = buffers[b].buffer,
-                                         .format = VK_FORMAT_R32G32B32A32_SFLOAT,
+                                         .format = half ? VK_FORMAT_R16G16B16A16_SFLOAT : VK_FORMAT_R32G32B32A32_SFLOAT,
                                          .offset = buffers[b].offset,
-                                         .range = buffers[b].size / 16 * 16};
+                                         .range = buffers[b].size / texel_bytes * texel_bytes};
         VKV_CHECK(vkCreateBufferView(context_.device(), &view_info, nullptr, &views[b]));
         views_.push_back(views[b]);
         writes[b].descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;

@@ -19,6 +19,7 @@ struct Dispatch {
   std::vector<BufferSlice> buffers;  // bindings 0..n-1
   uint32_t written = 0;              // bit i set: the shader writes binding i
   uint32_t texel = 0;                // bit i set: binding i is read as an RGBA32F uniform texel buffer
+  uint32_t half_texel = 0;           // bit i set: ... and its view is RGBA16F (fp16 weights; same shader)
   std::vector<std::byte> push;       // at most kPushConstantBytes
   std::array<uint32_t, 3> groups{1, 1, 1};
   int layer = -1;                    // the layer this dispatch implements (for per-layer timing)

@@ -75,6 +75,28 @@ TEST_F(CliTest, RunWritesPyTorchLogits) {
     EXPECT_NEAR(logits.data[i], expected.data[i], 2e-4 + 2e-4 * std::abs(expected.data[i]));
 }
 
+TEST_F(CliTest, RunWithHalfWeightsStaysWithinTheFp16Budget) {
+  const fs::path output = dir / "logits.npy";
+  auto result = run_cli("run --precision fp16 --weights " + (fixtures() / "convnext/timm.safetensors").string() +
+                        " --input " + (fixtures() / "convnext/input.npy").string() + " --output " + output.string());
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const auto logits = vkvision::io::read_npy(output);
+  const auto expected = vkvision::io::read_npy(fixtures() / "convnext/timm_logits.npy");
+  ASSERT_EQ(logits.shape, expected.shape);
+  // The budget derived in tests/models/half_weights_tolerance.h.
+  for (size_t i = 0; i < logits.data.size(); ++i)
+    EXPECT_NEAR(logits.data[i], expected.data[i], 5e-3 + 5e-3 * std::abs(expected.data[i]));
+}
+
+TEST_F(CliTest, BenchReportsThePrecisionAndAnUnknownOneIsAUsageError) {
+  const fs::path report = dir / "bench.json";
+  auto result = run_cli("bench --model convnext_atto --size 32 --iters 1 --warmup 0 --precision fp16 --json " +
+                        report.string());
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(read_file(report).find("\"precision\": \"fp16\""), std::string::npos) << read_file(report);
+  EXPECT_EQ(run_cli("bench --model convnext_atto --precision fp8").exit_code, 2);
+}
+
 TEST_F(CliTest, TruncatedCheckpointFailsWithOneLineAndNoOutput) {
   const std::string good = read_file(fixtures() / "convnext/timm.safetensors");
   const fs::path weights = write_file("truncated.safetensors", good.substr(0, good.size() / 2));

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "io/npy.h"
+#include "models/half_weights_tolerance.h"
 #include "models/convnext.h"
 #include "support/device_test.h"
 #include "support/paths.h"
@@ -32,7 +33,7 @@ class ConvNextTest : public testing::DeviceTest {
   }
 
   void expect_pytorch_logits(const std::string& weights, const std::string& logits_file, const std::string& naming,
-                             KernelFamily kernels = KernelFamily::Auto) {
+                             KernelFamily kernels = KernelFamily::Auto, Precision precision = Precision::Fp32) {
     const Model model = Model::load(fixture(weights));
     EXPECT_EQ(model.info().family, "convnext");
     EXPECT_EQ(model.info().naming, naming);
@@ -40,9 +41,14 @@ class ConvNextTest : public testing::DeviceTest {
     const io::NpyArray expected = io::read_npy(fixture(logits_file));
     Session session(runtime(), model,
                     {.batch = static_cast<uint32_t>(input.shape[0]), .input_size = static_cast<uint32_t>(input.shape[2]),
-                     .kernels = kernels});
+                     .kernels = kernels, .precision = precision});
     const std::vector<float> logits = session.run(input.data);
     ASSERT_EQ(logits.size(), expected.data.size());
+    if (precision == Precision::Fp16) {
+      const double tolerance = testing::kHalfWeightsLogitTolerance;  // derived in half_weights_tolerance.h
+      EXPECT_LE(testing::worst_tolerance_ratio(logits, expected.data, tolerance, tolerance), 1.0);
+      return;
+    }
     // Both sides compute in fp32 with different summation orders; over ~10 layers, each with
     // sums of up to 4*C terms and LayerNorm renormalising, the difference stays near 1e-5 of the
     // logit scale (O(1..10)). 2e-4 absolute + 2e-4 relative leaves a 10x margin and still
@@ -61,6 +67,22 @@ TEST_F(ConvNextTest, BothKernelFamiliesMatchPyTorch) {
     SCOPED_TRACE(kernels == KernelFamily::SharedTiled ? "shared-memory tiled" : "register-blocked");
     expect_pytorch_logits("timm.safetensors", "timm_logits.npy", "timm", kernels);
   }
+}
+
+TEST_F(ConvNextTest, HalfWeightsMatchPyTorchWithinTheFp16BudgetOnBothKernelFamilies) {
+  for (auto kernels : {KernelFamily::RegisterBlocked, KernelFamily::SharedTiled}) {
+    SCOPED_TRACE(kernels == KernelFamily::SharedTiled ? "shared-memory tiled" : "register-blocked");
+    expect_pytorch_logits("timm.safetensors", "timm_logits.npy", "timm", kernels, Precision::Fp16);
+  }
+}
+
+TEST_F(ConvNextTest, HalfWeightsHalveTheWeightMemory) {
+  // Biases and LayerNorm affines stay fp32; in atto they are under 1% of the parameters.
+  const Model model = Model::preset("convnext_atto");
+  Session full(runtime(), model, {.batch = 1, .input_size = 64});
+  Session half(runtime(), model, {.batch = 1, .input_size = 64, .precision = Precision::Fp16});
+  EXPECT_LT(double(half.weight_bytes()), 0.51 * double(full.weight_bytes()));
+  EXPECT_EQ(half.dispatch_count(), full.dispatch_count());
 }
 
 TEST_F(ConvNextTest, OfficialCheckpointWrappedInModelDictMatchesPyTorch) {

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "io/npy.h"
+#include "models/half_weights_tolerance.h"
 #include "models/inceptionnext.h"
 #include "support/device_test.h"
 #include "support/paths.h"
@@ -27,10 +28,12 @@ class InceptionNextTest : public testing::DeviceTest {
     for (const auto& message : runtime()->validation_messages()) ADD_FAILURE() << "validation: " << message;
   }
 
-  std::vector<float> run(const Model& model) {
+  std::vector<float> run(const Model& model, KernelFamily kernels = KernelFamily::Auto,
+                         Precision precision = Precision::Fp32) {
     const io::NpyArray input = io::read_npy(fixture("input.npy"));
     Session session(runtime(), model,
-                    {.batch = static_cast<uint32_t>(input.shape[0]), .input_size = static_cast<uint32_t>(input.shape[2])});
+                    {.batch = static_cast<uint32_t>(input.shape[0]), .input_size = static_cast<uint32_t>(input.shape[2]),
+                     .kernels = kernels, .precision = precision});
     return session.run(input.data);
   }
 
@@ -74,6 +77,16 @@ TEST_F(InceptionNextTest, OfficialBareStateDictMatchesPyTorch) {
 
 TEST_F(InceptionNextTest, TimmSafetensorsWithAttoMixerMatchesPyTorch) {
   expect_pytorch_logits("timm_atto_form.safetensors", "timm_atto_form_logits.npy");
+}
+
+TEST_F(InceptionNextTest, HalfWeightsMatchPyTorchWithinTheFp16BudgetOnBothKernelFamilies) {
+  const Model model = Model::load(fixture("official.pth"));
+  const io::NpyArray expected = io::read_npy(fixture("official_logits.npy"));
+  for (auto kernels : {KernelFamily::RegisterBlocked, KernelFamily::SharedTiled}) {
+    SCOPED_TRACE(kernels == KernelFamily::SharedTiled ? "shared-memory tiled" : "register-blocked");
+    const double tolerance = testing::kHalfWeightsLogitTolerance;  // derived in half_weights_tolerance.h
+    EXPECT_LE(testing::worst_tolerance_ratio(run(model, kernels, Precision::Fp16), expected.data, tolerance, tolerance), 1.0);
+  }
 }
 
 TEST_F(InceptionNextTest, UnoptimisedListGivesTheSameLogits) {

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "io/npy.h"
+#include "models/half_weights_tolerance.h"
 #include "models/swin.h"
 #include "support/device_test.h"
 #include "support/paths.h"
@@ -23,13 +24,15 @@ struct Case {
   const char* naming;
   const char* family;
   KernelFamily kernels = KernelFamily::Auto;
+  Precision precision = Precision::Fp32;
 };
 
 void PrintTo(const Case& c, std::ostream* out) { *out << c.weights << " on " << c.input; }
 
 std::string case_name(const ::testing::TestParamInfo<Case>& info) {
   std::string name = std::string(info.param.weights) + "_" + info.param.input +
-                     (info.param.kernels == KernelFamily::SharedTiled ? "_tiled" : "");
+                     (info.param.kernels == KernelFamily::SharedTiled ? "_tiled" : "") +
+                     (info.param.precision == Precision::Fp16 ? "_fp16" : "");
   for (char& ch : name)
     if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
   return name;
@@ -56,8 +59,13 @@ TEST_P(SwinTest, MatchesPyTorchLogits) {
   const io::NpyArray expected = io::read_npy(fixture(c.logits));
   Session session(runtime(), model,
                   {.batch = static_cast<uint32_t>(input.shape[0]), .input_size = static_cast<uint32_t>(input.shape[2]),
-                   .kernels = c.kernels});
+                   .kernels = c.kernels, .precision = c.precision});
   const std::vector<float> logits = session.run(input.data);
+  if (c.precision == Precision::Fp16) {
+    const double tolerance = testing::kHalfWeightsLogitTolerance;  // derived in half_weights_tolerance.h
+    EXPECT_LE(testing::worst_tolerance_ratio(logits, expected.data, tolerance, tolerance), 1.0);
+    return;
+  }
   // fp32 on both sides; attention adds exp/softmax rounding (~1e-6 relative) to the GEMM sums, and
   // LayerNorm renormalises every block. Same budget as ConvNeXt: 2e-4 absolute + 2e-4 relative, far
   // below what a wrong shift, mask, bias index or channel order does (differences of 1e-2 and more).
@@ -75,6 +83,11 @@ INSTANTIATE_TEST_SUITE_P(
                       // The GPU-class GEMM family, whichever family the plan picks on this device.
                       Case{"v2_torchvision.pth", "input36.npy", "v2_logits36.npy", "torchvision", "swin_v2",
                            KernelFamily::SharedTiled},
+                      // fp16 weights on both GEMM families.
+                      Case{"v2_torchvision.pth", "input36.npy", "v2_logits36.npy", "torchvision", "swin_v2",
+                           KernelFamily::RegisterBlocked, Precision::Fp16},
+                      Case{"v2_torchvision.pth", "input36.npy", "v2_logits36.npy", "torchvision", "swin_v2",
+                           KernelFamily::SharedTiled, Precision::Fp16},
                       Case{"v2_official.pth", "input32.npy", "v2_logits32.npy", "official", "swin_v2"},
                       Case{"v2_timm.pth", "input32.npy", "v2_logits32.npy", "timm", "swin_v2"},
                       // Our re-expression of the official swin_mlp.py (no torchvision model exists).

@@ -58,16 +58,19 @@ class Conv2dTest : public DeviceTest {
  protected:
   // Runs conv2d on random O(1) data, checks it against the bounded reference and returns the shader
   // the op chose. `info` is the DeviceInfo the dispatch is built for (a copy without texel buffers
-  // forces the storage-buffer variant).
+  // forces the storage-buffer variant). half_weights: the weight stored as fp16, and the reference
+  // multiplies by the rounded values.
   std::string check(const ops::Conv2dShape& s, ops::Activation activation, uint32_t seed,
-                    const DeviceInfo* info = nullptr) {
+                    const DeviceInfo* info = nullptr, bool half_weights = false) {
     auto x = random_values(size_t(s.n) * s.ih * s.iw * s.ic, seed);
     auto w = random_values(size_t(s.oc) * (s.ic / s.groups) * s.kh * s.kw, seed + 1);
     auto b = random_values(s.oc, seed + 2);
+    if (half_weights) w = rounded_to_half(w);
     const size_t out_count = size_t(s.n) * s.oh() * s.ow() * s.oc;
-    auto input = make_buffer(x), weight = make_buffer(ops::pack_conv2d_weight(w, s)),
+    const auto packed = ops::pack_conv2d_weight(w, s);
+    auto input = make_buffer(x), weight = half_weights ? make_half_buffer(packed) : make_buffer(packed),
          bias = make_buffer(ops::pack_vec4_padded(b, s.oc)), output = make_buffer(out_count);
-    auto dispatch = ops::conv2d(info ? *info : device(), s, activation, input, weight, bias, output);
+    auto dispatch = ops::conv2d(info ? *info : device(), s, activation, input, weight, bias, output, half_weights);
     SCOPED_TRACE(describe(s) + " via " + dispatch.shader);
     run({dispatch});
     EXPECT_TRUE(testing::within_bounds(read(output, out_count), conv2d_reference(s, activation, x, w, b)));
@@ -83,6 +86,31 @@ class Conv2dTest : public DeviceTest {
     }
   }
 };
+
+TEST_F(Conv2dTest, HalfWeightsOnBothOperandPathsMatchReferenceOnRoundedWeights) {
+  DeviceInfo storage_only = device();
+  storage_only.texel_buffer_rgba32f = false;
+  const std::vector<std::pair<ops::Conv2dShape, ops::Activation>> cases = {
+      {{.n = 2, .ih = 29, .iw = 23, .ic = 3, .oc = 97, .kh = 4, .kw = 4, .sh = 4, .sw = 4, .input_nchw = true},
+       ops::Activation::None},
+      {{.n = 2, .ih = 13, .iw = 11, .ic = 40, .oc = 97, .kh = 3, .kw = 3, .sh = 2, .sw = 2, .ph = 1, .pw = 1},
+       ops::Activation::Relu},
+      {{.n = 2, .ih = 13, .iw = 11, .ic = 16, .oc = 24, .kh = 3, .kw = 3, .ph = 1, .pw = 1, .groups = 2},
+       ops::Activation::Gelu},
+      {{.n = 3, .ih = 5, .iw = 7, .ic = 6, .oc = 10, .kh = 3, .kw = 3, .ph = 1, .pw = 1, .groups = 2},  // run dense
+       ops::Activation::None},
+  };
+  uint32_t seed = 400;
+  for (const auto& [shape, activation] : cases) {
+    seed += 4;
+    if (device().storage_buffer_16bit) {
+      EXPECT_EQ(check(shape, activation, seed, &storage_only, true), "conv2d_half_weights");
+    }
+    if (device().texel_buffer_rgba16f && ops::conv2d_uses_texel_path(device(), shape)) {
+      EXPECT_EQ(check(shape, activation, seed, nullptr, true), "conv2d_texel");
+    }
+  }
+}
 
 TEST_F(Conv2dTest, PatchifyStem4x4Stride4FromNchwInput) {
   // ConvNeXt's stem reads the user's NCHW image directly; 29x23 is not a multiple of 4 (the last

@@ -44,15 +44,18 @@ class DepthwiseConv2dTest : public DeviceTest {
  protected:
   // Runs the kernel on random O(1) data against the bounded reference; returns the shader chosen.
   // `info`: the DeviceInfo the dispatch is built for (a copy without texel buffers forces storage).
-  std::string check(ops::Conv2dShape s, uint32_t seed, const DeviceInfo* info = nullptr) {
+  // half_weights: the weight stored as fp16, and the reference multiplies by the rounded values.
+  std::string check(ops::Conv2dShape s, uint32_t seed, const DeviceInfo* info = nullptr, bool half_weights = false) {
     s.oc = s.ic;
     s.groups = s.ic;
     auto x = random_values(size_t(s.n) * s.ih * s.iw * s.ic, seed);
     auto w = random_values(size_t(s.ic) * s.kh * s.kw, seed + 1), b = random_values(s.ic, seed + 2);
+    if (half_weights) w = rounded_to_half(w);
     const size_t out_count = size_t(s.n) * s.oh() * s.ow() * s.ic;
-    auto input = make_buffer(x), weight = make_buffer(ops::pack_depthwise_weight(w, s)),
+    const auto packed = ops::pack_depthwise_weight(w, s);
+    auto input = make_buffer(x), weight = half_weights ? make_half_buffer(packed) : make_buffer(packed),
          bias = make_buffer(ops::pack_vec4_padded(b, s.ic)), output = make_buffer(out_count);
-    auto dispatch = ops::depthwise_conv2d(info ? *info : device(), s, input, weight, bias, output);
+    auto dispatch = ops::depthwise_conv2d(info ? *info : device(), s, input, weight, bias, output, half_weights);
     std::ostringstream trace;
     trace << "N" << s.n << " " << s.ih << "x" << s.iw << " C" << s.ic << " k" << s.kh << "x" << s.kw << " s" << s.sh
           << "x" << s.sw << " p" << s.ph << "," << s.pw << " via " << dispatch.shader;
@@ -71,6 +74,26 @@ class DepthwiseConv2dTest : public DeviceTest {
     }
   }
 };
+
+TEST_F(DepthwiseConv2dTest, HalfWeightsOnBothOperandPathsMatchReferenceOnRoundedWeights) {
+  DeviceInfo storage_only = device();
+  storage_only.texel_buffer_rgba32f = false;
+  const std::vector<ops::Conv2dShape> shapes = {
+      {.n = 2, .ih = 13, .iw = 11, .ic = 40, .kh = 7, .kw = 7, .ph = 3, .pw = 3},
+      {.n = 3, .ih = 5, .iw = 7, .ic = 97, .kh = 3, .kw = 3, .sh = 2, .sw = 2, .ph = 1, .pw = 1},  // storage only
+      {.n = 2, .ih = 5, .iw = 7, .ic = 40, .kh = 1, .kw = 11, .ph = 0, .pw = 5},
+  };
+  uint32_t seed = 500;
+  for (const auto& shape : shapes) {
+    seed += 4;
+    if (device().storage_buffer_16bit) {
+      EXPECT_EQ(check(shape, seed, &storage_only, true), "depthwise_conv2d_half_weights");
+    }
+    if (device().texel_buffer_rgba16f && ops::depthwise_conv2d_uses_texel_path(device(), shape)) {
+      EXPECT_EQ(check(shape, seed, nullptr, true), "depthwise_conv2d_texel");
+    }
+  }
+}
 
 TEST_F(DepthwiseConv2dTest, Kernel7x7Pad3OnThreeChannels) {
   // C = 3: one channel tile of which the fourth lane is past the end.
@@ -153,9 +176,22 @@ namespace vkvision {
 namespace {
 
 // The fused depthwise + LayerNorm kernel against the two kernels it replaces, run back to back.
-class DepthwiseLayerNormTest : public testing::DeviceTest {};
+class DepthwiseLayerNormTest : public testing::DeviceTest {
+ protected:
+  // half_weights: both read the same fp16 weight (through RGBA16F views).
+  void check_against_separate_kernels(bool half_weights);
+};
 
 TEST_F(DepthwiseLayerNormTest, MatchesDepthwiseThenLayerNormIncludingRaggedWidth) {
+  check_against_separate_kernels(false);
+}
+
+TEST_F(DepthwiseLayerNormTest, HalfWeightsMatchDepthwiseThenLayerNormOnTheSameHalfWeights) {
+  if (!device().texel_buffer_rgba16f) GTEST_SKIP() << "no RGBA16F texel buffers";
+  check_against_separate_kernels(true);
+}
+
+void DepthwiseLayerNormTest::check_against_separate_kernels(bool half_weights) {
   // 13 columns: the last 4-pixel tile is partly outside; 40 channels; batch 2; stride 1 and 2.
   for (uint32_t stride : {1u, 2u}) {
     ops::Conv2dShape s{.n = 2, .ih = 9, .iw = 13, .ic = 40, .oc = 40, .kh = 7, .kw = 7, .sh = stride, .sw = stride,
@@ -168,12 +204,13 @@ TEST_F(DepthwiseLayerNormTest, MatchesDepthwiseThenLayerNormIncludingRaggedWidth
     auto x = random_values(size_t(s.n) * s.ih * s.iw * s.ic, 41), w = random_values(size_t(s.ic) * 49, 42),
          b = random_values(s.ic, 43), gamma = random_values(s.ic, 44, 0.5f, 1.5f), beta = random_values(s.ic, 45);
     const size_t count = size_t(s.n) * s.oh() * s.ow() * s.ic;
-    auto input = make_buffer(x), weight = make_buffer(ops::pack_depthwise_weight(w, s)),
+    const auto packed = ops::pack_depthwise_weight(w, s);
+    auto input = make_buffer(x), weight = half_weights ? make_half_buffer(packed) : make_buffer(packed),
          bias = make_buffer(ops::pack_vec4_padded(b, s.ic)),
          affine = make_buffer(ops::pack_layer_norm_affine(gamma, beta)), fused = make_buffer(count),
          unnormalised = make_buffer(count), separate = make_buffer(count);
-    run({ops::depthwise_conv2d_layer_norm(device(), s, 1e-6f, input, weight, bias, affine, fused),
-         ops::depthwise_conv2d(device(), s, input, weight, bias, unnormalised),
+    run({ops::depthwise_conv2d_layer_norm(device(), s, 1e-6f, input, weight, bias, affine, fused, half_weights),
+         ops::depthwise_conv2d(device(), s, input, weight, bias, unnormalised, half_weights),
          ops::layer_norm(device(), uint32_t(count / s.ic), s.ic, 1e-6f, unnormalised, affine, separate)});
     // Same sums in the same order; only the statistics' summation order differs (per vec4 lane vs
     // sequential): a few ulps of the normalised O(1) outputs.

@@ -19,6 +19,7 @@ class GemmTest : public DeviceTest {
     bool residual = false;
     ops::GemmOperands operands = ops::GemmOperands::Auto;
     uint32_t seed = 10;
+    bool half_weights = false;  // the weight stored as fp16; the reference multiplies by the rounded values
   };
 
   // Runs the kernel on random O(1) data and returns its output next to the bounded reference.
@@ -32,12 +33,14 @@ class GemmTest : public DeviceTest {
     const auto& s = c.shape;
     auto x = random_values(size_t(s.m) * s.k, c.seed), w = random_values(size_t(s.n) * s.k, c.seed + 1),
          b = random_values(s.n, c.seed + 2), r = random_values(size_t(s.m) * s.n, c.seed + 3);
-    auto input = make_buffer(x), weight = make_buffer(ops::pack_gemm_weight(w, s.n, s.k)),
+    if (c.half_weights) w = rounded_to_half(w);
+    const auto packed = ops::pack_gemm_weight(w, s.n, s.k);
+    auto input = make_buffer(x), weight = c.half_weights ? make_half_buffer(packed) : make_buffer(packed),
          bias = make_buffer(ops::pack_vec4_padded(b, s.n)), output = make_buffer(size_t(s.m) * s.n);
     ops::GemmBuffers buffers{input, weight, bias, output, std::nullopt};
     if (c.residual) buffers.residual = make_buffer(r);
     Result result;
-    result.dispatch = ops::gemm(info, s, c.activation, buffers, c.operands);
+    result.dispatch = ops::gemm(info, s, c.activation, buffers, c.operands, c.half_weights);
     run({result.dispatch});
     result.actual = read(output, size_t(s.m) * s.n);
     result.expected.resize(result.actual.size());
@@ -203,6 +206,40 @@ TEST_F(GemmTest, SharedMemoryTiledFamilySpillsIntoY) {
   EXPECT_EQ(r.dispatch.groups[0], 7u);
   EXPECT_EQ(r.dispatch.groups[1], 22u);
   EXPECT_TRUE(testing::within_bounds(r.actual, r.expected));
+}
+
+// fp16 weights on every path: the storage and tiled kernels' 16-bit-storage variants and the texel
+// kernel's RGBA16F view. Against the reference on the half-rounded weights, with the fp32 bound.
+TEST_F(GemmTest, HalfWeightsOnEveryPathMatchReferenceOnRoundedWeights) {
+  const std::vector<Case> cases = {
+      {.shape = {.m = 37, .n = 97, .k = 40}, .activation = ops::Activation::Gelu, .residual = true},
+      {.shape = {.m = 5, .n = 3, .k = 97}, .residual = true},  // K with a scalar tail (not on the texel path)
+      {.shape = {.m = 1, .n = 1000, .k = 12}},
+      {.shape = {.m = 2 * 49, .n = 65, .k = 36}, .activation = ops::Activation::Relu},  // two images of 7x7
+  };
+  struct Path {
+    ops::GemmOperands operands;
+    const char* shader;
+    bool texel;
+  };
+  uint32_t seed = 90;
+  for (const Path& path : {Path{ops::GemmOperands::Storage, "gemm_half_weights", false},
+                           Path{ops::GemmOperands::Texel, "gemm_texel", true},
+                           Path{ops::GemmOperands::Tiled, "gemm_tiled_half_weights", false}}) {
+    if (!ops::half_weights_supported(device(), path.texel)) continue;
+    for (Case c : cases) {
+      if (path.texel && !ops::gemm_texel_supported(device(), c.shape)) continue;
+      c.operands = path.operands;
+      c.half_weights = true;
+      c.seed = seed += 4;
+      SCOPED_TRACE(std::string(path.shader) + " " + std::to_string(c.shape.m) + "x" + std::to_string(c.shape.n) + "x" +
+                   std::to_string(c.shape.k));
+      auto r = run_case(c);
+      EXPECT_EQ(r.dispatch.shader, path.shader);
+      EXPECT_EQ(r.dispatch.half_texel, path.texel ? 0b10u : 0u);
+      EXPECT_TRUE(testing::within_bounds(r.actual, r.expected));
+    }
+  }
 }
 
 TEST_F(GemmTest, FamilyIsChosenFromSubgroupSize) {

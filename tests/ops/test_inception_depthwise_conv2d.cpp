@@ -47,7 +47,8 @@ std::vector<Bounded> reference(const ops::InceptionDepthwiseShape& s, const std:
 
 class InceptionDepthwiseTest : public testing::DeviceTest {
  protected:
-  void check(const ops::InceptionDepthwiseShape& s, uint32_t seed) {
+  // half_weights: the weights stored as fp16, and the reference multiplies by the rounded values.
+  void check(const ops::InceptionDepthwiseShape& s, uint32_t seed, bool half_weights = false) {
     std::ostringstream trace;
     trace << "N" << s.n << " " << s.h << "x" << s.w << " C" << s.c << " branches " << s.branch << " kernels " << s.square
           << "/" << s.band;
@@ -56,9 +57,15 @@ class InceptionDepthwiseTest : public testing::DeviceTest {
     auto x = random_values(size_t(s.n) * s.h * s.w * s.c, seed);
     auto square = random_values(size_t(g) * s.square * s.square, seed + 1), wide = random_values(size_t(g) * s.band, seed + 2),
          tall = random_values(size_t(g) * s.band, seed + 3), bias = random_values(3 * g, seed + 4);
-    auto input = make_buffer(x), weight = make_buffer(ops::pack_inception_depthwise_weight(square, wide, tall, s)),
+    if (half_weights) {
+      square = rounded_to_half(square);
+      wide = rounded_to_half(wide);
+      tall = rounded_to_half(tall);
+    }
+    const auto packed = ops::pack_inception_depthwise_weight(square, wide, tall, s);
+    auto input = make_buffer(x), weight = half_weights ? make_half_buffer(packed) : make_buffer(packed),
          bias_buffer = make_buffer(bias), output = make_buffer(x.size());
-    run({ops::inception_depthwise_conv2d(device(), s, input, weight, bias_buffer, output)});
+    run({ops::inception_depthwise_conv2d(device(), s, input, weight, bias_buffer, output, half_weights)});
     const uint32_t id = s.identity();
     const std::vector<Branch> branches = {{s.square, s.square, &square, id, 0},
                                           {1, s.band, &wide, id + g, g},
@@ -85,6 +92,13 @@ TEST_F(InceptionDepthwiseTest, NoIdentityChannelsAndOneByOneMaps) {
   // 3 * 11 = 33 = C: every channel is in a branch; a 1x1 map keeps only the centre taps.
   check({.n = 2, .h = 1, .w = 1, .c = 33, .branch = 11, .square = 5, .band = 7}, 40);
   check({.n = 1, .h = 3, .w = 17, .c = 33, .branch = 11, .square = 5, .band = 7}, 41);
+}
+
+TEST_F(InceptionDepthwiseTest, HalfWeightsMatchReferenceOnRoundedWeights) {
+  if (!device().storage_buffer_16bit) GTEST_SKIP() << "no 16-bit storage";
+  // An odd number of weights (3 * 3 * 5 + 2 * 11 * 5 = 155 halves, padded by to_half to 156).
+  check({.n = 2, .h = 9, .w = 13, .c = 40, .branch = 5, .square = 3, .band = 11}, 50, true);
+  check({.n = 3, .h = 1, .w = 1, .c = 33, .branch = 11, .square = 5, .band = 7}, 55, true);
 }
 
 TEST_F(InceptionDepthwiseTest, BranchesWiderThanTheTensorAreRejected) {

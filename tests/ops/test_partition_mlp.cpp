@@ -44,27 +44,30 @@ class PartitionMlpTest : public DeviceTest {
     return {.n = s.n, .h = s.h, .w = s.w, .c = s.c, .ph = s.ph, .pw = s.pw, .sharesets = s.sharesets};
   }
 
-  // The FC with every epilogue (input affine, bias, gate, residual) against the reference.
-  void check_linear(const Case& s, bool gate, bool residual, uint32_t seed) {
+  // The FC with every epilogue (input affine, bias, gate, residual) against the reference. half_weights:
+  // the FC weight stored as fp16, and the reference (row sums included) uses the rounded values.
+  void check_linear(const Case& s, bool gate, bool residual, uint32_t seed, bool half_weights = false) {
     std::ostringstream trace;
     trace << "N" << s.n << " " << s.h << "x" << s.w << " C" << s.c << " patch " << s.ph << "x" << s.pw << " S"
           << s.sharesets << (gate ? " gate" : "") << (residual ? " residual" : "");
     SCOPED_TRACE(trace.str());
     const uint32_t hw = s.ph * s.pw, hp = s.h / s.ph, wp = s.w / s.pw;
     const size_t count = size_t(s.n) * s.h * s.w * s.c;
-    const auto x = random_values(count, seed), weight = random_values(size_t(s.sharesets) * hw * hw, seed + 1),
+    const auto x = random_values(count, seed), random_weight = random_values(size_t(s.sharesets) * hw * hw, seed + 1),
                bias = random_values(size_t(s.sharesets) * hw, seed + 2), scale = random_values(s.c, seed + 3, 0.5f, 1.5f),
                shift = random_values(s.c, seed + 4), gates = random_values(size_t(s.n) * s.c, seed + 5, 0.0f, 1.0f),
                skip = random_values(count, seed + 6);
+    const auto weight = half_weights ? rounded_to_half(random_weight) : random_weight;
     const ops::PartitionShape shape = shape_of(s);
     auto input = make_buffer(x), output = make_buffer(count);
-    auto packed_weight = make_buffer(ops::pack_partition_weight(weight, shape));
+    const auto packed = ops::pack_partition_weight(weight, shape);
+    auto packed_weight = half_weights ? make_half_buffer(packed) : make_buffer(packed);
     auto packed_bias = make_buffer(ops::pack_partition_bias(bias, weight, shape));
     auto affine = make_buffer(ops::pack_partition_affine(scale, shift, s.c));
     ops::PartitionLinearBuffers buffers{.input = input, .weight = packed_weight, .bias_rowsum = packed_bias, .affine = affine, .output = output};
     if (gate) buffers.gate = make_buffer(gates);
     if (residual) buffers.residual = make_buffer(skip);
-    run({ops::partition_linear(device(), shape, buffers)});
+    run({ops::partition_linear(device(), shape, buffers, half_weights)});
 
     std::vector<Bounded> expected(count);
     for (uint32_t n = 0; n < s.n; ++n)
@@ -147,6 +150,12 @@ TEST_F(PartitionMlpTest, LinearOnOneWholeMapPatchPerShareset) {
   // The official layout at its native resolution: one patch per map, every channel its own shareset
   // except pairs; columns (2 images x 2 groups) not a multiple of 4.
   check_linear({.n = 2, .h = 7, .w = 7, .c = 6, .ph = 7, .pw = 7, .sharesets = 3}, true, false, 1020);
+}
+
+TEST_F(PartitionMlpTest, LinearWithHalfWeightsMatchesReferenceOnRoundedWeights) {
+  if (!device().storage_buffer_16bit) GTEST_SKIP() << "no 16-bit storage";
+  check_linear({.n = 2, .h = 6, .w = 9, .c = 10, .ph = 3, .pw = 3, .sharesets = 5}, true, true, 1030, true);
+  check_linear({.n = 3, .h = 10, .w = 6, .c = 7, .ph = 5, .pw = 2, .sharesets = 1}, false, false, 1040, true);
 }
 
 TEST_F(PartitionMlpTest, ConvKeepsToItsPatch) {

@@ -9,6 +9,7 @@
 #include <random>
 #include <vector>
 
+#include "ops/half_weights.h"
 #include "vk/command.h"
 #include "vk/context.h"
 #include "vk/memory.h"
@@ -50,6 +51,25 @@ class DeviceTest : public ::testing::Test {
     if (values) std::memcpy(data.data(), values, count * sizeof(float));
     vk::upload(context(), slice, data.data(), bytes);
     return slice;
+  }
+
+  // A packed weight stored as fp16, as the plan uploads it with Precision::Fp16 (ops::to_half).
+  vk::BufferSlice make_half_buffer(const std::vector<float>& packed) {
+    const std::vector<uint16_t> halves = ops::to_half(packed);
+    const size_t bytes = std::max<size_t>(halves.size(), 4) * sizeof(uint16_t);
+    arenas_.push_back(std::make_unique<vk::Arena>(context_ptr(), bytes, vk::MemoryUse::DeviceLocal, "test buffer"));
+    vk::BufferSlice slice = arenas_.back()->allocate(bytes, "test buffer");
+    std::vector<uint16_t> data(bytes / sizeof(uint16_t), 0);
+    std::copy(halves.begin(), halves.end(), data.begin());
+    vk::upload(context(), slice, data.data(), bytes);
+    return slice;
+  }
+
+  // The values a kernel multiplies by when they are stored as fp16: each rounded to half and back.
+  // References built from these keep the fp32-accumulation bound of the fp32 weights.
+  static std::vector<float> rounded_to_half(std::vector<float> values) {
+    for (float& value : values) value = ops::half_to_float(ops::float_to_half(value));
+    return values;
   }
 
   std::vector<float> read(const vk::BufferSlice& slice, size_t count) {

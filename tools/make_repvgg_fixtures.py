@@ -11,7 +11,8 @@ BatchNorm running statistics so that every fold matters. Saved as
 - input.npy [2,3,40,40] (stage sizes 20,10,5,3,2: odd sizes at the stride-2 3x3 convs) and logits.npy
   from the training-form model;
 - official_se_train.pth, official_se_deploy.pth, timm_se_train.safetensors and se_logits.npy: the same network with the
-  official SEBlock (RepVGG-D2se's use_se) on every block, in the same three forms.
+  official SEBlock (RepVGG-D2se's use_se) on every block, in the same three forms;
+- broken_missing_bn.safetensors: timm_train without one BatchNorm tensor (a malformed checkpoint).
 
 Run: /usr/bin/python3 tools/make_repvgg_fixtures.py   (writes tests/fixtures/repvgg/)
 """
@@ -165,6 +166,10 @@ def save_variant(se, generator, x, prefix):
 
     timm = {timm_name(k): v.numpy() for k, v in state.items() if not k.endswith("num_batches_tracked")}
     save_safetensors(os.path.join(OUT, f"timm_{prefix}train.safetensors"), timm, {"format": "pt"})
+    if not se:
+        # A training checkpoint whose 1x1 branch lost its BatchNorm's variance: the CLI must refuse it.
+        broken = {k: v for k, v in timm.items() if k != "stages.1.0.conv_1x1.bn.running_var"}
+        save_safetensors(os.path.join(OUT, "broken_missing_bn.safetensors"), broken, {"format": "pt"})
     np.save(os.path.join(OUT, f"{prefix}logits.npy"), logits.numpy())
     print(f"{prefix or 'plain '}: max |deployed - trained| =", float((check - logits).abs().max()))
 

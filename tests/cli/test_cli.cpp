@@ -107,6 +107,14 @@ TEST_F(CliTest, TruncatedCheckpointFailsWithOneLineAndNoOutput) {
   EXPECT_FALSE(fs::exists(output));
 }
 
+TEST_F(CliTest, TrainingCheckpointWithABranchMissingItsBatchNormIsRejected) {
+  const fs::path weights = fixtures() / "repvgg/broken_missing_bn.safetensors", output = dir / "out.npy";
+  auto result = run_cli("run --weights " + weights.string() + " --input " + (fixtures() / "repvgg/input.npy").string() +
+                        " --output " + output.string());
+  expect_one_line_error(result, weights.string() + ": missing tensor 'stages.1.0.conv_1x1.bn.running_var'");
+  EXPECT_FALSE(fs::exists(output));
+}
+
 TEST_F(CliTest, CheckpointOfNoKnownFamilyIsRejected) {
   const std::string header = R"({"encoder.weight":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]}})";
   std::string length(8, '\0');

@@ -7,7 +7,7 @@
 #include "io/npy.h"
 #include "models/half_weights_tolerance.h"
 #include "models/convnext.h"
-#include "support/device_test.h"
+#include "support/model_test.h"
 #include "support/paths.h"
 #include "vkvision/vkvision.h"
 
@@ -16,22 +16,8 @@ namespace {
 
 std::filesystem::path fixture(const std::string& name) { return testing::fixtures_dir() / "convnext" / name; }
 
-class ConvNextTest : public testing::DeviceTest {
+class ConvNextTest : public testing::ModelTest {
  protected:
-  static std::shared_ptr<Runtime> runtime() {
-    static std::shared_ptr<Runtime> shared = [] {
-      DeviceOptions options;
-      options.validation = true;
-      return Runtime::create(options);
-    }();
-    return shared;
-  }
-
-  void TearDown() override {
-    DeviceTest::TearDown();
-    for (const auto& message : runtime()->validation_messages()) ADD_FAILURE() << "validation: " << message;
-  }
-
   void expect_pytorch_logits(const std::string& weights, const std::string& logits_file, const std::string& naming,
                              KernelFamily kernels = KernelFamily::Auto, Precision precision = Precision::Fp32) {
     const Model model = Model::load(fixture(weights));

@@ -8,7 +8,7 @@
 #include "io/npy.h"
 #include "models/half_weights_tolerance.h"
 #include "models/inceptionnext.h"
-#include "support/device_test.h"
+#include "support/model_test.h"
 #include "support/paths.h"
 #include "vkvision/vkvision.h"
 
@@ -17,17 +17,8 @@ namespace {
 
 std::filesystem::path fixture(const std::string& name) { return testing::fixtures_dir() / "inceptionnext" / name; }
 
-class InceptionNextTest : public testing::DeviceTest {
+class InceptionNextTest : public testing::ModelTest {
  protected:
-  static std::shared_ptr<Runtime> runtime() {
-    static std::shared_ptr<Runtime> shared = Runtime::create({.validation = true});
-    return shared;
-  }
-  void TearDown() override {
-    DeviceTest::TearDown();
-    for (const auto& message : runtime()->validation_messages()) ADD_FAILURE() << "validation: " << message;
-  }
-
   std::vector<float> run(const Model& model, KernelFamily kernels = KernelFamily::Auto,
                          Precision precision = Precision::Fp32) {
     const io::NpyArray input = io::read_npy(fixture("input.npy"));

@@ -8,7 +8,7 @@
 #include "io/checkpoint.h"
 #include "io/npy.h"
 #include "models/repmlpnet.h"
-#include "support/device_test.h"
+#include "support/model_test.h"
 #include "support/paths.h"
 #include "vkvision/vkvision.h"
 
@@ -17,22 +17,8 @@ namespace {
 
 std::filesystem::path fixture(const std::string& name) { return testing::fixtures_dir() / "repmlpnet" / name; }
 
-class RepMlpNetTest : public testing::DeviceTest {
+class RepMlpNetTest : public testing::ModelTest {
  protected:
-  static std::shared_ptr<Runtime> runtime() {
-    static std::shared_ptr<Runtime> shared = [] {
-      DeviceOptions options;
-      options.validation = true;
-      return Runtime::create(options);
-    }();
-    return shared;
-  }
-
-  void TearDown() override {
-    DeviceTest::TearDown();
-    for (const auto& message : runtime()->validation_messages()) ADD_FAILURE() << "validation: " << message;
-  }
-
   static SessionOptions options_for(const io::NpyArray& input) {
     return {.batch = static_cast<uint32_t>(input.shape[0]), .input_size = static_cast<uint32_t>(input.shape[2])};
   }

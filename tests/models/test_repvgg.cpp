@@ -6,7 +6,7 @@
 
 #include "io/npy.h"
 #include "models/repvgg.h"
-#include "support/device_test.h"
+#include "support/model_test.h"
 #include "support/paths.h"
 #include "vkvision/vkvision.h"
 
@@ -15,17 +15,8 @@ namespace {
 
 std::filesystem::path fixture(const std::string& name) { return testing::fixtures_dir() / "repvgg" / name; }
 
-class RepVggTest : public testing::DeviceTest {
+class RepVggTest : public testing::ModelTest {
  protected:
-  static std::shared_ptr<Runtime> runtime() {
-    static std::shared_ptr<Runtime> shared = Runtime::create({.validation = true});
-    return shared;
-  }
-  void TearDown() override {
-    DeviceTest::TearDown();
-    for (const auto& message : runtime()->validation_messages()) ADD_FAILURE() << "validation: " << message;
-  }
-
   std::vector<float> run(const Model& model) {
     const io::NpyArray input = io::read_npy(fixture("input.npy"));
     Session session(runtime(), model,

@@ -8,7 +8,7 @@
 #include "io/npy.h"
 #include "models/half_weights_tolerance.h"
 #include "models/swin.h"
-#include "support/device_test.h"
+#include "support/model_test.h"
 #include "support/paths.h"
 #include "vkvision/vkvision.h"
 
@@ -38,17 +38,7 @@ std::string case_name(const ::testing::TestParamInfo<Case>& info) {
   return name;
 }
 
-class SwinTest : public testing::DeviceTest, public ::testing::WithParamInterface<Case> {
- protected:
-  static std::shared_ptr<Runtime> runtime() {
-    static std::shared_ptr<Runtime> shared = Runtime::create({.validation = true});
-    return shared;
-  }
-  void TearDown() override {
-    DeviceTest::TearDown();
-    for (const auto& message : runtime()->validation_messages()) ADD_FAILURE() << "validation: " << message;
-  }
-};
+class SwinTest : public testing::ModelTest, public ::testing::WithParamInterface<Case> {};
 
 TEST_P(SwinTest, MatchesPyTorchLogits) {
   const Case c = GetParam();

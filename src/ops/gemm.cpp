@@ -5,7 +5,8 @@
 
 namespace vkvision::ops {
 namespace {
-constexpr uint32_t kLocalSize = 64;  // local_size_x in gemm.comp
+constexpr uint32_t kLocalSize = 64;            // local_size_x in gemm.comp
+constexpr uint32_t kRows = 12, kQuads = 4;      // ROWS, QUADS: gemm.comp's tile of 12 x 16 outputs
 uint32_t quads(uint32_t n) { return (n + 3) / 4; }
 }  // namespace
 
@@ -77,7 +78,8 @@ vk::Dispatch gemm(const DeviceInfo& device, const GemmShape& shape, Activation a
                       buffers.residual.value_or(buffers.input)};
   dispatch.written = 1u << 3;
   dispatch.set_push(push);
-  dispatch.groups = vk::groups_for(static_cast<uint64_t>(quads(shape.m)) * push.n4, kLocalSize, device);
+  const uint64_t row_tiles = (shape.m + kRows - 1) / kRows, column_groups = (push.n4 + kQuads - 1) / kQuads;
+  dispatch.groups = vk::groups_for(row_tiles * column_groups, kLocalSize, device);
   if (half_weights) use_half_weights(dispatch, 1, device);
   return dispatch;
 }

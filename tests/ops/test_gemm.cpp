@@ -137,8 +137,9 @@ TEST_F(GemmTest, OddKWithFewRowsAndColumns) {
 }
 
 TEST_F(GemmTest, LargeMSpansManyWorkgroups) {
-  // 3137 rows x 40 columns = 785 x 10 tiles = 7850 invocations = 123 workgroups of 64.
-  auto r = run_case({.shape = {.m = 3137, .n = 40, .k = 97}, .activation = ops::Activation::Gelu, .residual = true});
+  // 6401 rows x 200 columns = 534 row tiles (of 12) x 13 column groups (of 16) = 6942 invocations
+  // = 109 workgroups of 64; M and N are not multiples of the tile.
+  auto r = run_case({.shape = {.m = 6401, .n = 200, .k = 97}, .activation = ops::Activation::Gelu, .residual = true});
   EXPECT_GT(r.dispatch.groups[0] * r.dispatch.groups[1], 100u);
   EXPECT_TRUE(testing::within_bounds(r.actual, r.expected));
 }
@@ -163,15 +164,16 @@ TEST_F(GemmTest, TexelPathRejectsKNotMultipleOfFour) {
 }
 
 TEST_F(GemmTest, DispatchSpillsIntoYWhenXWorkgroupLimitIsSmall) {
-  // A device that allows only 7 workgroups along x: 123 workgroups must become a 7 x 18 grid, and
-  // the shader's linear_invocation_id() must still give every tile exactly one invocation.
+  // A device that allows only 7 workgroups along x: 3137 x 400 = 262 row tiles x 25 column groups =
+  // 6550 invocations = 103 workgroups must become a 7 x 15 grid, and the shader's
+  // linear_invocation_id() must still give every tile exactly one invocation.
   DeviceInfo small = device();
   small.max_workgroup_count = {7, device().max_workgroup_count[1], 1};
   for (auto operands : {ops::GemmOperands::Storage, ops::GemmOperands::Auto}) {
     SCOPED_TRACE(operands == ops::GemmOperands::Auto ? "auto operands" : "storage operands");
-    auto r = run_case({.shape = {.m = 3137, .n = 40, .k = 40}, .residual = true, .operands = operands}, small);
+    auto r = run_case({.shape = {.m = 3137, .n = 400, .k = 40}, .residual = true, .operands = operands}, small);
     EXPECT_EQ(r.dispatch.groups[0], 7u);
-    EXPECT_EQ(r.dispatch.groups[1], 18u);
+    EXPECT_EQ(r.dispatch.groups[1], 15u);
     EXPECT_TRUE(testing::within_bounds(r.actual, r.expected));
   }
 }

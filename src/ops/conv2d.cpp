@@ -124,7 +124,8 @@ vk::Dispatch depthwise_conv2d_layer_norm(const DeviceInfo& device, const Conv2dS
   dispatch.buffers = {input, weight, bias, output, affine};
   dispatch.written = 1u << 3;
   dispatch.set_push(push);
-  dispatch.groups = vk::groups_for(uint64_t(s.n) * push.oh * ((push.ow + 3) / 4), kLocalSize, device);
+  constexpr uint32_t kPixels = 8;  // PIXELS in depthwise_conv2d_layer_norm.comp
+  dispatch.groups = vk::groups_for(uint64_t(s.n) * push.oh * ((push.ow + kPixels - 1) / kPixels), kLocalSize, device);
   if (half_weights) use_half_weights(dispatch, 1, device);
   return dispatch;
 }

@@ -13,13 +13,18 @@ vk::Dispatch window_attention(const DeviceInfo& device, const WindowAttentionSha
   struct {
     uint32_t n, h, w, c, heads, window, shift_h, shift_w, padded_h, padded_w;
   } push{s.n, s.h, s.w, s.c, s.heads, s.window, s.shift_h(), s.shift_w(), s.padded_h(), s.padded_w()};
+  // Texel path: the whole qkv tensor within the device's texel-buffer limit.
+  const bool texel = device.texel_buffer_rgba32f && uint64_t(s.n) * s.h * s.w * 3 * s.c / 4 <= device.max_texel_buffer_elements;
   vk::Dispatch dispatch;
-  dispatch.shader = "window_attention";
+  dispatch.shader = texel ? "window_attention_texel" : "window_attention";
+  dispatch.texel = texel ? 0b1u : 0u;
   dispatch.specialization = {static_cast<int32_t>(s.c / s.heads / 4), s.cosine ? 1 : 0};
   dispatch.buffers = {qkv, qkv_bias, position_bias, head_scale, output};
   dispatch.written = 1u << 4;
   dispatch.set_push(push);
-  const uint64_t invocations = uint64_t(s.n) * push.padded_h * push.padded_w * s.heads;
+  constexpr uint32_t kQueries = 8;  // QUERIES in window_attention.comp
+  const uint32_t tokens = s.window * s.window, windows = (push.padded_h / s.window) * (push.padded_w / s.window);
+  const uint64_t invocations = uint64_t(s.n) * windows * s.heads * ((tokens + kQueries - 1) / kQueries);
   dispatch.groups = vk::groups_for(invocations, 64, device);
   return dispatch;
 }

@@ -97,15 +97,23 @@ TEST_P(WindowAttentionTest, MatchesTorchvisionStyleReference) {
   for (uint32_t h = 0; h < k.heads; ++h) head_scale[h] = k.cosine ? 5.0f + h : 1.0f / std::sqrt(float(k.head_dim));
   ops::WindowAttentionShape shape{.n = k.n, .h = k.h, .w = k.w, .c = C, .heads = k.heads, .window = k.window,
                                   .shift = k.shift, .cosine = k.cosine};
-  auto output = make_buffer(size_t(k.n) * k.h * k.w * C);
-  run({ops::window_attention(device(), shape, make_buffer(qkv), make_buffer(qkv_bias), make_buffer(position_bias),
-                             make_buffer(head_scale), output)});
-  const auto actual = read(output, size_t(k.n) * k.h * k.w * C);
   const auto expected = reference(k, qkv, qkv_bias, position_bias, head_scale);
-  // Scores are sums of head_dim products of O(1) values plus bias; softmax outputs are convex
-  // combinations of O(1) values. fp32 rounding of exp and the running rescale stays near 1e-6
-  // relative; 2e-5 leaves margin without hiding a wrong index (which moves outputs by O(0.1)).
-  EXPECT_LE(testing::worst_tolerance_ratio(actual, expected, 2e-5, 2e-5), 1.0);
+  // Both operand paths: texel-buffer q/k/v where the device has them, and storage buffers (a copy of
+  // the device's properties without texel buffers), whichever the device would choose.
+  DeviceInfo storage_only = device();
+  storage_only.texel_buffer_rgba32f = false;
+  for (const DeviceInfo* info : std::vector<const DeviceInfo*>{&device(), &storage_only}) {
+    auto output = make_buffer(size_t(k.n) * k.h * k.w * C);
+    const auto dispatch = ops::window_attention(*info, shape, make_buffer(qkv), make_buffer(qkv_bias),
+                                                make_buffer(position_bias), make_buffer(head_scale), output);
+    SCOPED_TRACE(dispatch.shader);
+    run({dispatch});
+    const auto actual = read(output, size_t(k.n) * k.h * k.w * C);
+    // Scores are sums of head_dim products of O(1) values plus bias; softmax outputs are convex
+    // combinations of O(1) values. fp32 rounding of exp and the running rescale stays near 1e-6
+    // relative; 2e-5 leaves margin without hiding a wrong index (which moves outputs by O(0.1)).
+    EXPECT_LE(testing::worst_tolerance_ratio(actual, expected, 2e-5, 2e-5), 1.0);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -15,8 +15,12 @@ vk::Dispatch layer_norm(const DeviceInfo& device, uint32_t rows, uint32_t channe
     uint32_t rows, channels;
     float eps;
   } push{rows, channels, eps};
+  // Texel path: whole vec4 rows (C % 4 == 0) within the device's texel-buffer limit.
+  const uint64_t texels = uint64_t(rows) * channels / 4;
+  const bool texel = device.texel_buffer_rgba32f && channels % 4 == 0 && texels <= device.max_texel_buffer_elements;
   vk::Dispatch dispatch;
-  dispatch.shader = "layer_norm";
+  dispatch.shader = texel ? "layer_norm_texel" : "layer_norm";
+  dispatch.texel = texel ? 0b1011u : 0u;  // input, affine, residual
   dispatch.specialization = {residual ? 1 : 0};
   // Without a residual the binding still needs a valid buffer; the shader never reads it.
   dispatch.buffers = {input, affine, output, residual.value_or(input)};

@@ -133,6 +133,15 @@ TEST_F(LayerNormTest, ResidualIsAddedAfterTheNormalisation) {
   check(37, 768, 1e-6f, 1000.0f, 0.01f, 486, true);
 }
 
+TEST_F(LayerNormTest, StoragePathWithChannelsAMultipleOfFour) {
+  // Where the device has texel buffers C % 4 == 0 takes the texel path; the storage path must
+  // still hold for such C on devices without them.
+  DeviceInfo storage_only = device();
+  storage_only.texel_buffer_rgba32f = false;
+  check(2 * 13 * 11, 40, 1e-6f, 0.0f, 1.0f, 496, true, &storage_only);
+  check(37, 768, 1e-6f, 1000.0f, 0.01f, 497, false, &storage_only);
+}
+
 TEST_F(LayerNormTest, DispatchSpilledIntoYStillCoversEveryRow) {
   // 2 x 13 x 11 = 286 rows = 5 workgroups: with at most 2 along x they form a 2 x 3 grid.
   DeviceInfo small = device();

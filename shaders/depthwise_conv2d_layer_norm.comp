@@ -9,7 +9,7 @@
 // Parallelism is one invocation per PIXELS pixels: right for lavapipe's few wide cores; the plan
 // keeps the unfused pair where this does not apply.
 #extension GL_GOOGLE_include_directive : require
-layout(local_size_x = 64) in;
+layout(local_size_x = 16) in;
 #include "common.glsl"
 
 layout(binding = 0) uniform samplerBuffer x4;

@@ -124,8 +124,11 @@ vk::Dispatch depthwise_conv2d_layer_norm(const DeviceInfo& device, const Conv2dS
   dispatch.buffers = {input, weight, bias, output, affine};
   dispatch.written = 1u << 3;
   dispatch.set_push(push);
-  constexpr uint32_t kPixels = 8;  // PIXELS in depthwise_conv2d_layer_norm.comp
-  dispatch.groups = vk::groups_for(uint64_t(s.n) * push.oh * ((push.ow + kPixels - 1) / kPixels), kLocalSize, device);
+  // PIXELS and local_size_x in depthwise_conv2d_layer_norm.comp: small workgroups, so that even a
+  // 7x7 map (7 invocations per image) spreads over several of them, and lavapipe's threads, which
+  // each take whole workgroups.
+  constexpr uint32_t kPixels = 8, kWorkgroup = 16;
+  dispatch.groups = vk::groups_for(uint64_t(s.n) * push.oh * ((push.ow + kPixels - 1) / kPixels), kWorkgroup, device);
   if (half_weights) use_half_weights(dispatch, 1, device);
   return dispatch;
 }

@@ -56,12 +56,17 @@ vk::Dispatch conv2d(const DeviceInfo& device, const Conv2dShape& shape, Activati
   vk::Dispatch dispatch;
   dispatch.shader = texel ? "conv2d_texel" : "conv2d";
   dispatch.texel = texel ? 0b11u : 0u;
-  dispatch.specialization = {s.input_nchw ? 1 : 0, static_cast<int32_t>(activation)};
+  // QUADS and PIXELS in conv2d.comp: a tile of 4 * quads channels must lie in one group.
+  const uint32_t channels_per_group = s.oc / s.groups;
+  const uint32_t tile_quads = s.groups == 1 || channels_per_group % 16 == 0 ? 4 : channels_per_group % 8 == 0 ? 2 : 1;
+  constexpr uint32_t kPixels = 12;
+  dispatch.specialization = {s.input_nchw ? 1 : 0, static_cast<int32_t>(activation), int32_t(tile_quads)};
   dispatch.buffers = {input, weight, bias, output};
   dispatch.written = 1u << 3;
   dispatch.set_push(push);
   const uint64_t pixels = static_cast<uint64_t>(s.n) * push.oh * push.ow;
-  dispatch.groups = vk::groups_for((pixels + 3) / 4 * push.oc4, kLocalSize, device);
+  dispatch.groups = vk::groups_for((pixels + kPixels - 1) / kPixels * ((push.oc4 + tile_quads - 1) / tile_quads),
+                                   kLocalSize, device);
   if (half_weights) use_half_weights(dispatch, 1, device);
   return dispatch;
 }

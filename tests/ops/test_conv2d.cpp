@@ -193,6 +193,18 @@ TEST_F(Conv2dTest, GroupedWithFourInputChannelsPerGroupOnBothOperandPaths) {
                    ops::Activation::Gelu, 210);
 }
 
+TEST_F(Conv2dTest, GroupedTilesOfOneTwoAndFourQuadsOnBothOperandPaths) {
+  // A tile holds 4, 8 or 16 output channels, as many as divide the group: 32, 8 and 12 channels per
+  // group here. 2 x 9 x 10 pixels (and 2 x 5 x 5 strided) are not multiples of the 12-pixel tile.
+  check_both_paths({.n = 2, .ih = 9, .iw = 10, .ic = 24, .oc = 64, .kh = 3, .kw = 3, .ph = 1, .pw = 1, .groups = 2},
+                   ops::Activation::Relu, 212);
+  check_both_paths({.n = 2, .ih = 9, .iw = 10, .ic = 32, .oc = 32, .kh = 3, .kw = 3, .ph = 1, .pw = 1, .groups = 4},
+                   ops::Activation::None, 213);
+  check_both_paths({.n = 2, .ih = 9, .iw = 10, .ic = 32, .oc = 48, .kh = 3, .kw = 3, .sh = 2, .sw = 2, .ph = 1,
+                    .pw = 1, .groups = 4},
+                   ops::Activation::Gelu, 214);
+}
+
 TEST_F(Conv2dTest, ChannelCountsNotMultipleOfFourUseTheStorageVariant) {
   EXPECT_EQ(check({.n = 2, .ih = 5, .iw = 7, .ic = 97, .oc = 40, .kh = 3, .kw = 3, .ph = 1, .pw = 1},
                   ops::Activation::None, 220),

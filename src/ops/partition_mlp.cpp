@@ -67,7 +67,9 @@ vk::Dispatch partition_linear(const DeviceInfo& device, const PartitionShape& s,
                       buffers.residual.value_or(buffers.input), buffers.output};
   dispatch.written = 1u << 6;
   dispatch.set_push(push);
-  dispatch.groups = vk::groups_for(uint64_t(s.sharesets) * push.hw4 * push.column4, kLocalSize, device);
+  constexpr uint32_t kQuads = 4;  // QUADS in partition_linear.comp
+  dispatch.groups =
+      vk::groups_for(uint64_t(s.sharesets) * ((push.hw4 + kQuads - 1) / kQuads) * push.column4, kLocalSize, device);
   if (half_weights) use_half_weights(dispatch, 1, device);
   return dispatch;
 }

@@ -228,19 +228,11 @@ class ConvNext final : public Family {
     }
     BuiltModel model;
     model.layers = build_layers(weights, *naming, config);
-    model.info.family = "convnext";
-    model.info.variant = variant;
-    model.info.naming = naming->name;
-    model.info.origin = weights.origin();
-    model.info.config = config.describe();
-    model.info.num_classes = static_cast<uint32_t>(config.classes);
-    model.info.labels = default_labels(weights, model.info.num_classes);
     // timm's eval defaults for ConvNeXt at 224 (crop_pct 0.875, bicubic, ImageNet mean/std).
     Preprocessing defaults;
     defaults.channels = static_cast<uint32_t>(config.in_chans);
     if (config.in_chans != 3) defaults.mean.assign(config.in_chans, 0.5f), defaults.std.assign(config.in_chans, 0.5f);
-    model.info.preprocessing = preprocessing_from_metadata(weights, defaults);
-    model.info.pytorch_test_accuracy = recorded_accuracy(weights);
+    model.info = model_info(weights, "convnext", variant, naming->name, config.describe(), config.classes, defaults);
     return model;
   }
 

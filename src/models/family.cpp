@@ -68,6 +68,21 @@ std::vector<std::string> default_labels(const WeightSource& weights, uint32_t nu
   return labels;
 }
 
+ModelInfo model_info(const WeightSource& weights, std::string family, std::string variant, std::string naming,
+                     std::string config, int64_t classes, const Preprocessing& defaults) {
+  ModelInfo info;
+  info.family = std::move(family);
+  info.variant = std::move(variant);
+  info.naming = std::move(naming);
+  info.origin = weights.origin();
+  info.config = std::move(config);
+  info.num_classes = static_cast<uint32_t>(classes);
+  info.labels = default_labels(weights, info.num_classes);
+  info.preprocessing = preprocessing_from_metadata(weights, defaults);
+  info.pytorch_test_accuracy = recorded_accuracy(weights);
+  return info;
+}
+
 double recorded_accuracy(const WeightSource& weights) {
   auto it = weights.metadata().find("vkvision.pytorch_test_accuracy");
   if (it == weights.metadata().end()) return -1;

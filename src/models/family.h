@@ -44,4 +44,10 @@ std::vector<std::string> default_labels(const WeightSource& weights, uint32_t nu
 double recorded_accuracy(const WeightSource& weights);
 Preprocessing preprocessing_from_metadata(const WeightSource& weights, Preprocessing defaults);
 
+// What every builder records about the model it built: its own description, with the labels,
+// preprocessing (the file's metadata over the family's defaults) and recorded accuracy the checkpoint
+// carries.
+ModelInfo model_info(const WeightSource& weights, std::string family, std::string variant, std::string naming,
+                     std::string config, int64_t classes, const Preprocessing& defaults);
+
 }  // namespace vkvision::models

@@ -237,13 +237,6 @@ class InceptionNext final : public Family {
     }
     BuiltModel model;
     model.layers = build_layers(weights, config);
-    model.info.family = "inceptionnext";
-    model.info.variant = matched ? matched->name : "custom";
-    model.info.naming = "official";  // timm kept the reference's module names
-    model.info.origin = weights.origin();
-    model.info.config = config.describe();
-    model.info.num_classes = static_cast<uint32_t>(config.classes);
-    model.info.labels = default_labels(weights, model.info.num_classes);
     Preprocessing defaults;  // timm's pretrained configs: bicubic, ImageNet mean/std
     defaults.channels = static_cast<uint32_t>(config.in_chans);
     if (config.in_chans != 3) defaults.mean.assign(config.in_chans, 0.5f), defaults.std.assign(config.in_chans, 0.5f);
@@ -251,8 +244,9 @@ class InceptionNext final : public Family {
       defaults.input_size = matched->input_size;
       defaults.crop_pct = matched->crop_pct;
     }
-    model.info.preprocessing = preprocessing_from_metadata(weights, defaults);
-    model.info.pytorch_test_accuracy = recorded_accuracy(weights);
+    // One naming: timm kept the reference's module names.
+    model.info = model_info(weights, "inceptionnext", matched ? matched->name : "custom", "official",
+                            config.describe(), config.classes, defaults);
     return model;
   }
 

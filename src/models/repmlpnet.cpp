@@ -259,13 +259,6 @@ class RepMlpNet final : public Family {
     if (!preset.empty() && preset != variant) weights.fail("holds RepMLPNet " + config.describe() + ", which is not preset " + preset);
     BuiltModel model;
     model.layers = build_layers(weights, config);
-    model.info.family = "repmlpnet";
-    model.info.variant = variant;
-    model.info.naming = "official";
-    model.info.origin = weights.origin();
-    model.info.config = config.describe();
-    model.info.num_classes = static_cast<uint32_t>(config.classes);
-    model.info.labels = default_labels(weights, model.info.num_classes);
     // The partitions fit few input sizes: the smallest where stage i's map (input / patch / 2^i) is
     // whole partitions, lcm(partition_i * 2^i) * patch. Every official variant's partitions are its
     // whole maps (RepMLPNet-B224: 56, 28, 14, 7), which gives its own resolution, 4 x 56 = 224.
@@ -273,8 +266,7 @@ class RepMlpNet final : public Family {
     for (size_t stage = 0; stage < config.partitions.size(); ++stage) map = std::lcm(map, config.partitions[stage] << stage);
     Preprocessing defaults;
     defaults.input_size = static_cast<uint32_t>(config.patch * map);
-    model.info.preprocessing = preprocessing_from_metadata(weights, defaults);
-    model.info.pytorch_test_accuracy = recorded_accuracy(weights);
+    model.info = model_info(weights, "repmlpnet", variant, "official", config.describe(), config.classes, defaults);
     return model;
   }
 

@@ -249,18 +249,10 @@ class RepVgg final : public Family {
     if (!preset.empty() && preset != variant) weights.fail("holds RepVGG " + config.describe() + ", which is not preset " + preset);
     BuiltModel model;
     model.layers = build_layers(weights, *naming, config);
-    model.info.family = "repvgg";
-    model.info.variant = variant;
-    model.info.naming = naming->name;
-    model.info.origin = weights.origin();
-    model.info.config = config.describe();
-    model.info.num_classes = static_cast<uint32_t>(config.classes);
-    model.info.labels = default_labels(weights, model.info.num_classes);
     Preprocessing defaults;  // the reference evaluates at 224 with a 256 resize (crop_pct 0.875), bilinear
     defaults.interpolation = "bilinear";
     if (variant == "repvgg_d2se") defaults.input_size = 320;  // D2se was trained and evaluated at 320
-    model.info.preprocessing = preprocessing_from_metadata(weights, defaults);
-    model.info.pytorch_test_accuracy = recorded_accuracy(weights);
+    model.info = model_info(weights, "repvgg", variant, naming->name, config.describe(), config.classes, defaults);
     return model;
   }
 

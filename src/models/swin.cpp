@@ -442,19 +442,12 @@ class Swin final : public Family {
     }
     BuiltModel model;
     model.layers = build_layers(weights, *naming, config);
-    model.info.family = config.spatial_mlp ? "swin_mlp" : config.v2 ? "swin_v2" : "swin";
-    model.info.variant = variant;
-    model.info.naming = naming->name;
-    model.info.origin = weights.origin();
-    model.info.config = config.describe();
-    model.info.num_classes = static_cast<uint32_t>(config.classes);
-    model.info.labels = default_labels(weights, model.info.num_classes);
     Preprocessing defaults;  // timm's eval defaults for Swin: bicubic, crop_pct 0.9
     defaults.crop_pct = 0.9f;
     defaults.input_size = default_input_size(config.window);
     defaults.channels = static_cast<uint32_t>(config.in_chans);
-    model.info.preprocessing = preprocessing_from_metadata(weights, defaults);
-    model.info.pytorch_test_accuracy = recorded_accuracy(weights);
+    const char* family = config.spatial_mlp ? "swin_mlp" : config.v2 ? "swin_v2" : "swin";
+    model.info = model_info(weights, family, variant, naming->name, config.describe(), config.classes, defaults);
     return model;
   }
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs every Debian 12 package vkvision needs to build, test and train its default model.
+# Installs every Debian 12 package vkvision needs to build and test (the scripts in tools/ that train
+# the default model and make fixtures also need python3-torch and python3-torchvision).
 set -euo pipefail
 packages=(
   build-essential cmake pkg-config
@@ -7,6 +8,11 @@ packages=(
   nlohmann-json3-dev libcli11-dev libstb-dev zlib1g-dev libgtest-dev
   dataset-fashion-mnist
 )
+# --list prints the packages, one a line (for .ci/run), and installs nothing.
+if [ "${1:-}" = "--list" ]; then
+  printf '%s\n' "${packages[@]}"
+  exit 0
+fi
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

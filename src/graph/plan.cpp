@@ -191,7 +191,7 @@ Plan::Plan(std::shared_ptr<vk::Context> context, vk::PipelineCache& pipelines, c
     const Shape& in = shapes_.at(layer.inputs[0]);
     ops::Conv2dShape shape{.n = uint32_t(in[0]), .ih = uint32_t(in[1]), .iw = uint32_t(in[2]), .ic = uint32_t(in[3]),
                            .oc = uint32_t(in[3]), .kh = layer.kernel_h, .kw = layer.kernel_w};
-    return !layer.input_nchw && ops::depthwise_layer_norm_supported(context_->info(), shape);
+    return !layer.input_nchw && ops::depthwise_layer_norm_preferred(context_->info(), shape);
   });
   shapes_ = infer_shapes(list_, batch, height, width);
   input_shape_ = shapes_.at(list_.input);

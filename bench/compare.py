@@ -30,11 +30,11 @@ import torchvision
 
 sys.path.insert(0, os.path.dirname(__file__))
 from layer_plot import write_layer_plot  # noqa: E402
+from performance_doc import replace_section  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 SIZES = {"convnext_tiny": 224, "swin_t": 224, "swin_v2_t": 256}
 ORT_DIR = os.path.join(ROOT, "bench", "onnxruntime")
-BEGIN, END = "<!-- compare:begin -->", "<!-- compare:end -->"
 # fp32 engines summing the same products in different orders: the logits of these 1000-class
 # networks with random weights agree to ~1e-4 of their scale; a broken run is off by O(1).
 LOGIT_TOLERANCE = 1e-3
@@ -185,13 +185,7 @@ def main():
               file=sys.stderr)
         sys.exit(1)
     if args.write_docs:
-        path = os.path.join(ROOT, "docs", "PERFORMANCE.md")
-        with open(path) as f:
-            text = f.read()
-        begin, end = text.index(BEGIN) + len(BEGIN), text.index(END)
-        with open(path, "w") as f:
-            f.write(text[:begin] + "\n" + table + "\n" + text[end:])
-        print("updated", path)
+        replace_section("compare", table)
 
 
 def render(rows, args, ort_version, plots):

@@ -14,8 +14,10 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(__file__))
+from performance_doc import replace_section  # noqa: E402
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
-BEGIN, END = "<!-- reparam:begin -->", "<!-- reparam:end -->"
 
 
 def bench(args, model, unconverted, tmp):
@@ -54,13 +56,7 @@ def main():
     table = "\n".join(lines)
     print(table)
     if args.write_docs:
-        path = os.path.join(ROOT, "docs", "PERFORMANCE.md")
-        with open(path) as f:
-            text = f.read()
-        begin, end = text.index(BEGIN) + len(BEGIN), text.index(END)
-        with open(path, "w") as f:
-            f.write(text[:begin] + "\n" + table + "\n" + text[end:])
-        print("updated", path)
+        replace_section("reparam", table)
 
 
 if __name__ == "__main__":

@@ -69,11 +69,14 @@ struct LayerTiming {
 };
 
 // The kernel family for GEMMs (linear layers, 1x1 convolutions). Auto chooses from the device's
-// queried properties; forcing one runs and tests either family on any device.
+// queried properties where they settle it, else by a one-time timed trial of both families whose
+// result is cached beside the pipeline cache; Timed runs (or reuses) that trial on any device; forcing
+// a family runs and tests it on any device.
 enum class KernelFamily {
   Auto,
   RegisterBlocked,  // register tiles, operands through texel buffers where possible (lavapipe-class)
   SharedTiled,      // 64x64 tiles staged through shared memory (GPU-class)
+  Timed,            // the faster of the two in the cached timed trial
 };
 
 // How weights are stored on the device. Fp16 stores the weights of convolutions, linear layers and
@@ -111,6 +114,8 @@ class Session {
   uint32_t input_channels() const;
   size_t dispatch_count() const;
   size_t barrier_count() const;
+  // The GEMM family in use ("register" or "tiled") and how it was chosen.
+  std::string kernel_family() const;
   uint64_t weight_bytes() const;
   uint64_t activation_bytes() const;
 

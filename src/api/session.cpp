@@ -36,6 +36,10 @@ uint32_t Session::input_size() const { return state_->input_size; }
 uint32_t Session::input_channels() const { return state_->model->optimized.input_channels; }
 size_t Session::dispatch_count() const { return state_->plan->dispatch_count(); }
 size_t Session::barrier_count() const { return state_->plan->barrier_count(); }
+std::string Session::kernel_family() const {
+  const auto& choice = state_->plan->kernel_choice();
+  return std::string(choice.family == KernelFamily::SharedTiled ? "tiled" : "register") + " (" + choice.reason + ")";
+}
 uint64_t Session::weight_bytes() const { return state_->plan->weight_bytes(); }
 uint64_t Session::activation_bytes() const { return state_->plan->activation_bytes(); }
 

@@ -83,6 +83,7 @@ void add_bench(CLI::App& app) {
                 session.batch(), session.input_size(), session.input_size(), session.dispatch_count(),
                 session.barrier_count(), session.weight_bytes() / 1048576.0,
                 options->model.precision == Precision::Fp16 ? "fp16" : "fp32", session.activation_bytes() / 1048576.0);
+    std::printf("GEMM kernels: %s\n", session.kernel_family().c_str());
     std::printf("latency over %u iterations: min %.2f ms, median %.2f ms, max %.2f ms; %.2f images/s\n",
                 options->iterations, sorted.front(), median, sorted.back(), images_per_second);
 
@@ -92,7 +93,7 @@ void add_bench(CLI::App& app) {
         {"batch", session.batch()}, {"input_size", session.input_size()}, {"iterations", options->iterations},
         {"dispatches", session.dispatch_count()}, {"converted", !options->unconverted},
         {"precision", options->model.precision == Precision::Fp16 ? "fp16" : "fp32"},
-        {"weight_bytes", session.weight_bytes()},
+        {"weight_bytes", session.weight_bytes()}, {"kernels", session.kernel_family()},
         {"ms", {{"min", sorted.front()}, {"median", median}, {"max", sorted.back()}}},
         {"images_per_second", images_per_second}};
     if (options->per_layer) {

@@ -23,8 +23,10 @@ void add_model_options(CLI::App& command, ModelSelection& selection, bool allow_
                                          : "preset name (see `vkvision models`): random weights without --weights");
   command.add_option("--device", selection.device, "Vulkan device index (default: $VKVISION_DEVICE or 0)");
   const std::map<std::string, KernelFamily> families = {
-      {"auto", KernelFamily::Auto}, {"register", KernelFamily::RegisterBlocked}, {"tiled", KernelFamily::SharedTiled}};
-  command.add_option("--kernels", selection.kernels, "GEMM kernel family: auto (from the device), register, tiled")
+      {"auto", KernelFamily::Auto}, {"register", KernelFamily::RegisterBlocked}, {"tiled", KernelFamily::SharedTiled},
+      {"timed", KernelFamily::Timed}};
+  command.add_option("--kernels", selection.kernels, "GEMM kernel family: auto (from the device's properties, else a cached timed trial), register, tiled, "
+                     "timed (the cached trial on any device)")
       ->transform(CLI::CheckedTransformer(families, CLI::ignore_case));
   const std::map<std::string, Precision> precisions = {{"fp32", Precision::Fp32}, {"fp16", Precision::Fp16}};
   command.add_option("--precision", selection.precision,

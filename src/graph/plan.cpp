@@ -1,5 +1,7 @@
 #include "graph/plan.h"
 
+#include "graph/kernel_trial.h"
+
 #include <cstring>
 
 #include "graph/passes.h"
@@ -197,9 +199,9 @@ Plan::Plan(std::shared_ptr<vk::Context> context, vk::PipelineCache& pipelines, c
   input_shape_ = shapes_.at(list_.input);
   output_shape_ = shapes_.at(list_.output);
   const DeviceInfo& info = context_->info();
-  const ops::GemmOperands gemm_operands = kernels == KernelFamily::Auto ? ops::preferred_gemm_operands(info)
-                                          : kernels == KernelFamily::SharedTiled ? ops::GemmOperands::Tiled
-                                                                                 : ops::GemmOperands::Auto;
+  kernel_choice_ = choose_kernel_family(context_, pipelines, kernels);
+  const ops::GemmOperands gemm_operands =
+      kernel_choice_.family == KernelFamily::SharedTiled ? ops::GemmOperands::Tiled : ops::GemmOperands::Auto;
   const uint64_t alignment = vk::binding_alignment(info);
   auto check_range = [&](const std::string& what, uint64_t bytes) {
     if (bytes > info.max_storage_buffer_range)

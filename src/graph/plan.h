@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "graph/kernel_trial.h"
 #include "graph/layer_list.h"
 #include "graph/memory_plan.h"
 #include "vkvision/vkvision.h"
@@ -41,12 +42,15 @@ class Plan {
   uint64_t weight_bytes() const { return weights_->size(); }
   uint64_t activation_bytes() const { return memory_plan_.total_bytes; }
   const MemoryPlan& memory_plan() const { return memory_plan_; }
+  // The GEMM family this plan runs and why (requested, device properties, timed or cached trial).
+  const KernelChoice& kernel_choice() const { return kernel_choice_; }
 
  private:
   void record(vk::CommandBuffer& commands, VkQueryPool timestamps) const;
   void write_input(std::span<const float> input);
 
   std::shared_ptr<vk::Context> context_;
+  KernelChoice kernel_choice_;
   LayerList list_;
   Shape input_shape_, output_shape_;
   std::map<std::string, Shape> shapes_;

@@ -34,8 +34,11 @@ bool gemm_uses_texel_path(const DeviceInfo& device, const GemmShape& shape, Gemm
   return operands == GemmOperands::Texel || (operands == GemmOperands::Auto && gemm_texel_supported(device, shape));
 }
 
-GemmOperands preferred_gemm_operands(const DeviceInfo& device) {
-  return device.subgroup_size >= 16 ? GemmOperands::Tiled : GemmOperands::Auto;
+std::optional<GemmOperands> preferred_gemm_operands(const DeviceInfo& device) {
+  const bool gpu = device.type.find("GPU") != std::string::npos;
+  if (device.type == "CPU" && device.subgroup_size <= 8) return GemmOperands::Auto;
+  if (gpu && device.subgroup_size >= 32) return GemmOperands::Tiled;
+  return std::nullopt;
 }
 
 namespace {

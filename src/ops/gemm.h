@@ -36,10 +36,12 @@ enum class GemmOperands {
   Tiled,    // the GPU family (gemm_tiled.comp): 64x64 tiles staged through shared memory; any shape
 };
 
-// The GEMM family a device runs best, from its queried properties: the register-blocked texel
-// kernels where subgroups are CPU-SIMD narrow (8 lanes: lavapipe, where shared memory is emulated
-// and loses, LAVAPIPE.md), the shared-memory tiled kernel on GPU-class subgroups (16 and more).
-GemmOperands preferred_gemm_operands(const DeviceInfo& device);
+// The GEMM family a device clearly runs best, from its queried properties: the register-blocked
+// texel kernels on a CPU device with CPU-SIMD-narrow subgroups (8 lanes or fewer: lavapipe, where
+// shared memory is emulated and loses, LAVAPIPE.md), the shared-memory tiled kernel on a GPU with
+// 32 lanes or more. Anything between (16-lane GPUs, a GPU reporting 8 lanes, a CPU with wide
+// subgroups) is unclear: nullopt, and the plan times both once (graph/kernel_trial.h).
+std::optional<GemmOperands> preferred_gemm_operands(const DeviceInfo& device);
 
 // Whether the texel-buffer path can run this shape on this device.
 bool gemm_texel_supported(const DeviceInfo& device, const GemmShape& shape);

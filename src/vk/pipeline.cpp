@@ -27,15 +27,30 @@ std::string hex(const uint8_t* bytes, size_t count) {
   return out;
 }
 
+// "name value" lines; anything unreadable is ignored (the decision is then made again).
+void load_decisions(const std::filesystem::path& file, std::map<std::string, std::string>& decisions) {
+  std::ifstream in(file);
+  std::string line;
+  while (std::getline(in, line)) {
+    const size_t space = line.find(' ');
+    if (space == std::string::npos || space == 0) continue;
+    decisions[line.substr(0, space)] = line.substr(space + 1);
+  }
+}
+
 }  // namespace
 
 PipelineCache::PipelineCache(std::shared_ptr<Context> context, std::filesystem::path cache_dir)
     : context_(std::move(context)) {
   if (cache_dir.empty()) cache_dir = default_cache_dir();
   const DeviceInfo& info = context_->info();
-  if (!cache_dir.empty())
-    file_ = cache_dir / ("pipelines-" + hex(info.pipeline_cache_uuid.data(), info.pipeline_cache_uuid.size()) + "-" +
-                         std::to_string(info.driver_version) + ".bin");
+  const std::string key =
+      hex(info.pipeline_cache_uuid.data(), info.pipeline_cache_uuid.size()) + "-" + std::to_string(info.driver_version);
+  if (!cache_dir.empty()) {
+    file_ = cache_dir / ("pipelines-" + key + ".bin");
+    decisions_file_ = cache_dir / ("decisions-" + key + ".txt");
+    load_decisions(decisions_file_, decisions_);
+  }
   std::vector<char> initial;
   if (!file_.empty()) {
     std::ifstream in(file_, std::ios::binary);
@@ -79,6 +94,27 @@ void PipelineCache::save() const {
     if (!out) return;
   }
   std::filesystem::rename(temporary, file_, error);
+}
+
+std::optional<std::string> PipelineCache::decision(const std::string& name) {
+  std::lock_guard lock(mutex_);
+  if (auto it = decisions_.find(name); it != decisions_.end()) return it->second;
+  return std::nullopt;
+}
+
+void PipelineCache::record_decision(const std::string& name, const std::string& value) {
+  std::lock_guard lock(mutex_);
+  decisions_[name] = value;
+  if (decisions_file_.empty()) return;
+  std::error_code error;
+  std::filesystem::create_directories(decisions_file_.parent_path(), error);
+  const auto temporary = decisions_file_.string() + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::trunc);
+    for (const auto& [key, text] : decisions_) out << key << ' ' << text << '\n';
+    if (!out) return;
+  }
+  std::filesystem::rename(temporary, decisions_file_, error);
 }
 
 const Pipeline& PipelineCache::get(const PipelineKey& key) {

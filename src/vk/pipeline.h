@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,10 +48,18 @@ class PipelineCache {
   // Writes the VkPipelineCache data; failures are ignored (a cache is an optimisation).
   void save() const;
 
+  // Per-device tuning decisions (e.g. which GEMM family a timed trial picked), kept beside the
+  // pipeline cache under the same key, so a trial runs once per device and driver version. The value
+  // is one line of text; without a cache directory decisions last as long as this object.
+  std::optional<std::string> decision(const std::string& name);
+  void record_decision(const std::string& name, const std::string& value);
+  const std::filesystem::path& decisions_file() const { return decisions_file_; }
+
  private:
   std::shared_ptr<Context> context_;
   VkPipelineCache cache_ = VK_NULL_HANDLE;
-  std::filesystem::path file_;
+  std::filesystem::path file_, decisions_file_;
+  std::map<std::string, std::string> decisions_;
   std::mutex mutex_;
   std::map<PipelineKey, std::unique_ptr<Pipeline>> pipelines_;
 };

@@ -244,12 +244,21 @@ TEST_F(GemmTest, HalfWeightsOnEveryPathMatchReferenceOnRoundedWeights) {
   }
 }
 
-TEST_F(GemmTest, FamilyIsChosenFromSubgroupSize) {
-  DeviceInfo cpu_like = device(), gpu_like = device();
-  cpu_like.subgroup_size = 8;
-  gpu_like.subgroup_size = 32;
-  EXPECT_EQ(ops::preferred_gemm_operands(cpu_like), ops::GemmOperands::Auto);
-  EXPECT_EQ(ops::preferred_gemm_operands(gpu_like), ops::GemmOperands::Tiled);
+TEST_F(GemmTest, FamilyIsChosenFromQueriedPropertiesOrLeftToATrial) {
+  auto with = [&](const char* type, uint32_t subgroup_size) {
+    DeviceInfo info = device();
+    info.type = type;
+    info.subgroup_size = subgroup_size;
+    return ops::preferred_gemm_operands(info);
+  };
+  EXPECT_EQ(with("CPU", 8), ops::GemmOperands::Auto);
+  EXPECT_EQ(with("CPU", 4), ops::GemmOperands::Auto);
+  EXPECT_EQ(with("discrete GPU", 32), ops::GemmOperands::Tiled);
+  EXPECT_EQ(with("integrated GPU", 64), ops::GemmOperands::Tiled);
+  // Unclear: the plan times both families once.
+  EXPECT_EQ(with("integrated GPU", 16), std::nullopt);
+  EXPECT_EQ(with("discrete GPU", 8), std::nullopt);
+  EXPECT_EQ(with("CPU", 16), std::nullopt);
 }
 
 }  // namespace

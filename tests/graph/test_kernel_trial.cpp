@@ -1,0 +1,99 @@
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "graph/kernel_trial.h"
+#include "ops/gemm.h"
+#include "support/device_test.h"
+
+namespace vkvision {
+namespace {
+
+class KernelTrialTest : public testing::DeviceTest {
+ protected:
+  void SetUp() override {
+    DeviceTest::SetUp();
+    directory_ = std::filesystem::temp_directory_path() /
+                 ("vkvision-trial-" + std::to_string(::getpid()) + "-" +
+                  ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(directory_);
+  }
+  void TearDown() override {
+    std::filesystem::remove_all(directory_);
+    DeviceTest::TearDown();
+  }
+  std::filesystem::path directory_;
+};
+
+TEST_F(KernelTrialTest, ForcedFamiliesAreTakenAsRequested) {
+  vk::PipelineCache cache(context_ptr(), directory_);
+  for (auto family : {KernelFamily::RegisterBlocked, KernelFamily::SharedTiled}) {
+    const auto choice = graph::choose_kernel_family(context_ptr(), cache, family);
+    EXPECT_EQ(choice.family, family);
+    EXPECT_EQ(choice.reason, "requested");
+  }
+  EXPECT_FALSE(std::filesystem::exists(cache.decisions_file()));
+}
+
+TEST_F(KernelTrialTest, AutoFollowsTheDevicePropertiesWhereTheySettleIt) {
+  const auto rule = ops::preferred_gemm_operands(device());
+  if (!rule) GTEST_SKIP() << "this device's properties leave the choice to the trial (tested below)";
+  vk::PipelineCache cache(context_ptr(), directory_);
+  const auto choice = graph::choose_kernel_family(context_ptr(), cache, KernelFamily::Auto);
+  EXPECT_EQ(choice.reason, "device properties");
+  EXPECT_EQ(choice.family, *rule == ops::GemmOperands::Tiled ? KernelFamily::SharedTiled : KernelFamily::RegisterBlocked);
+}
+
+TEST_F(KernelTrialTest, TrialRunsOnceAndIsCachedBesideThePipelineCache) {
+  KernelFamily first_family;
+  std::filesystem::path file;
+  {
+    vk::PipelineCache cache(context_ptr(), directory_);
+    const auto first = graph::choose_kernel_family(context_ptr(), cache, KernelFamily::Timed);
+    EXPECT_EQ(first.reason, "timed trial");
+    first_family = first.family;
+    file = cache.decisions_file();
+    // The same cache object answers from memory.
+    EXPECT_EQ(graph::choose_kernel_family(context_ptr(), cache, KernelFamily::Timed).reason, "cached trial");
+  }
+  EXPECT_EQ(file.parent_path(), directory_);
+  std::ifstream in(file);
+  std::string name, word;
+  double register_ms = 0, tiled_ms = 0;
+  in >> name >> word >> register_ms >> tiled_ms;
+  EXPECT_EQ(name, graph::kGemmFamilyDecision);
+  EXPECT_EQ(word, first_family == KernelFamily::SharedTiled ? "tiled" : "register");
+  EXPECT_GT(register_ms, 0.0);
+  EXPECT_GT(tiled_ms, 0.0);
+  EXPECT_EQ(word == "tiled", tiled_ms < register_ms);
+  if (device().type == "CPU" && device().subgroup_size <= 8) {
+    EXPECT_EQ(word, "register") << "lavapipe-class device: shared memory is emulated (LAVAPIPE.md)";
+  }
+
+  // A new cache object (a new process) reads the file instead of timing again.
+  vk::PipelineCache reloaded(context_ptr(), directory_);
+  const auto again = graph::choose_kernel_family(context_ptr(), reloaded, KernelFamily::Timed);
+  EXPECT_EQ(again.reason, "cached trial");
+  EXPECT_EQ(again.family, first_family);
+}
+
+TEST_F(KernelTrialTest, CachedDecisionIsHonouredAndAGarbledOneIsRetimed) {
+  {
+    vk::PipelineCache cache(context_ptr(), directory_);
+    cache.record_decision(graph::kGemmFamilyDecision, "tiled 9 1");
+  }
+  {
+    vk::PipelineCache cache(context_ptr(), directory_);
+    const auto choice = graph::choose_kernel_family(context_ptr(), cache, KernelFamily::Timed);
+    EXPECT_EQ(choice.family, KernelFamily::SharedTiled);
+    EXPECT_EQ(choice.reason, "cached trial");
+    cache.record_decision(graph::kGemmFamilyDecision, "fastest");
+  }
+  vk::PipelineCache cache(context_ptr(), directory_);
+  EXPECT_EQ(graph::choose_kernel_family(context_ptr(), cache, KernelFamily::Timed).reason, "timed trial");
+}
+
+}  // namespace
+}  // namespace vkvision

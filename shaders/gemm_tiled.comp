@@ -6,6 +6,13 @@
 // accumulates a 4x4 sub-tile in registers. On GPUs (subgroups of 32/64, fast shared memory) this is
 // what pays; on lavapipe shared-memory loads are emulated lane by lane and gemm.comp's texel path wins
 // (LAVAPIPE.md), so the plan picks per device. Same weight layout as gemm.comp: [K, N4*4].
+// NORMALIZE_ROWS: X is first LayerNorm-ed per row, with the norm's affine folded into W and bias at
+// load (graph/passes.h fold_layer_norm_into_linear), so the norm costs no dispatch and no extra pass
+// over X. X is staged minus its row's first value s, each invocation sums its 4 rows' staged values
+// and their squares as it reads them (one pass; the shift keeps E[a^2] - E[a]^2 from cancelling when
+// |mean| >> std), and the epilogue applies
+//   LN(x) W = rstd * (sum_k (x_k - s) W_k - (mean - s) * colsum(W)) + bias.
+// bias holds N4 vec4s of bias, then N4 of colsum(W).
 // @variant gemm_tiled_half_weights -DHALF_WEIGHTS=1
 #extension GL_GOOGLE_include_directive : require
 layout(local_size_x = 256) in;
@@ -15,6 +22,7 @@ layout(local_size_x = 256) in;
 
 layout(constant_id = 0) const int ACTIVATION = ACTIVATION_NONE;
 layout(constant_id = 1) const bool HAS_RESIDUAL = false;
+layout(constant_id = 2) const bool NORMALIZE_ROWS = false;
 
 layout(binding = 0) readonly buffer Input { float x[]; };
 layout(binding = 1) readonly buffer Weight { WEIGHT_SCALAR w[]; };
@@ -29,6 +37,7 @@ layout(push_constant) uniform Params {
   uint N4;
   uint tiles_n;  // column tiles of 64
   uint tiles;    // all tiles
+  float eps;     // NORMALIZE_ROWS
 } p;
 
 const uint TILE = 64, STEP = 16;
@@ -36,6 +45,7 @@ const uint TILE = 64, STEP = 16;
 // so the inner loop reads one vec4 of each per k.
 shared vec4 a_tile[STEP][TILE / 4];
 shared vec4 b_tile[STEP][TILE / 4];
+shared float row_shift[TILE];  // NORMALIZE_ROWS: each tile row's first value
 
 void main() {
   const uint tile = gl_WorkGroupID.x + gl_WorkGroupID.y * gl_NumWorkGroups.x;
@@ -47,6 +57,11 @@ void main() {
 
   vec4 acc[4];
   [[unroll]] for (uint i = 0; i < 4; ++i) acc[i] = vec4(0.0);
+  vec4 row_sum = vec4(0.0), row_squares = vec4(0.0);  // this invocation's 4 rows
+  if (NORMALIZE_ROWS) {
+    if (t < TILE) row_shift[t] = m_base + t < p.M ? x[(m_base + t) * p.K] : 0.0;
+    barrier();
+  }
 
   for (uint k0 = 0; k0 < p.K; k0 += STEP) {
     // 256 invocations stage 64 x 16 values of X (one row quad per invocation: m = 4 * (t % 16) ...)
@@ -57,7 +72,7 @@ void main() {
       vec4 a = vec4(0.0);
       [[unroll]] for (uint i = 0; i < 4; ++i) {
         const uint m = m_base + quad * 4 + i;
-        if (m < p.M && k < p.K) a[i] = x[m * p.K + k];
+        if (m < p.M && k < p.K) a[i] = NORMALIZE_ROWS ? x[m * p.K + k] - row_shift[quad * 4 + i] : x[m * p.K + k];
       }
       a_tile[kk][quad] = a;
       vec4 b = vec4(0.0);
@@ -70,6 +85,10 @@ void main() {
     [[unroll]] for (uint kk = 0; kk < STEP; ++kk) {
       const vec4 a = a_tile[kk][tm], b = b_tile[kk][tn];
       [[unroll]] for (uint i = 0; i < 4; ++i) acc[i] += a[i] * b;
+      if (NORMALIZE_ROWS) {
+        row_sum += a;
+        row_squares += a * a;
+      }
     }
     barrier();
   }
@@ -80,7 +99,13 @@ void main() {
   [[unroll]] for (uint i = 0; i < 4; ++i) {
     const uint m = m_base + tm * 4 + i;
     if (m >= p.M) break;
-    const vec4 value = activate(acc[i] + b, ACTIVATION);
+    vec4 sum = acc[i] + b;
+    if (NORMALIZE_ROWS) {
+      const float shifted_mean = row_sum[i] / float(p.K);
+      const float variance = max(row_squares[i] / float(p.K) - shifted_mean * shifted_mean, 0.0);
+      sum = (acc[i] - shifted_mean * bias[p.N4 + n0 / 4]) * inversesqrt(variance + p.eps) + b;
+    }
+    const vec4 value = activate(sum, ACTIVATION);
     [[unroll]] for (uint j = 0; j < 4; ++j) {
       const uint n = n0 + j;
       if (n < p.N) y[m * p.N + n] = HAS_RESIDUAL ? value[j] + residual[m * p.N + n] : value[j];

@@ -179,6 +179,10 @@ std::map<std::string, Shape> infer_shapes(const LayerList& list, uint32_t batch,
         expect_vector(layer, "qkv_bias", 3 * c);
         expect_param_shape(layer, "position_bias", {layer.heads, t, t});
         expect_vector(layer, "head_scale", layer.heads);
+        if (layer.fused_projection) {
+          expect_param_shape(layer, "proj_weight", {c, c});
+          expect_vector(layer, "proj_bias", c);
+        }
         out = x;
         out.back() = c;
         break;
@@ -272,6 +276,8 @@ std::string describe(const LayerList& list, uint32_t batch, uint32_t height, uin
     if (layer.op == OpKind::PartitionConv) out << " kernel " << layer.kernel_h << "x" << layer.kernel_w;
     if (layer.has_param("input_scale")) out << " +input_affine";
     if (layer.gate) out << " +gate(" << layer.inputs[1] << ")";
+    if (layer.normalize_input) out << " +input_layer_norm";
+    if (layer.fused_projection) out << " +projection";
     if (layer.fused_layer_norm) out << " +layer_norm";
     if (layer.activation != ops::Activation::None) out << " +" << ops::activation_name(layer.activation);
     if (layer.residual) out << " +residual(" << layer.inputs.back() << ")";

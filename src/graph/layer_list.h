@@ -74,6 +74,12 @@ struct Layer {
   // for post-norm blocks).
   ops::Activation activation = ops::Activation::None;
   bool residual = false;
+  // WindowAttention: the output projection (params proj_weight [C, C], proj_bias [C]) and, with
+  // `residual`, the residual add run in the attention kernel; set by fuse_attention_projection.
+  bool fused_projection = false;
+  // Linear: LayerNorm each input row first (eps above; the norm's affine is already in weight and bias),
+  // set by fold_layer_norm_into_linear.
+  bool normalize_input = false;
   // A depthwise convolution may carry the LayerNorm that follows it (params norm_weight, norm_bias;
   // eps above): set by fuse_depthwise_layer_norm where the device has the fused kernel.
   bool fused_layer_norm = false;

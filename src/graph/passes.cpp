@@ -307,6 +307,78 @@ LayerList fuse_depthwise_layer_norm(const LayerList& list, const std::function<b
   return result;
 }
 
+LayerList fold_layer_norm_into_linear(const LayerList& list) {
+  LayerList result = list;
+  for (size_t i = 0; i < result.layers.size(); ++i) {
+    const Layer& norm = result.layers[i];
+    if (norm.op != OpKind::LayerNorm || norm.residual || norm.output == result.output) continue;
+    const std::vector<size_t> readers = result.consumers(norm.output);
+    if (readers.size() != 1) continue;
+    Layer& linear = result.layers[readers[0]];
+    // Only as the main input: a residual reading the normalised tensor would still need it.
+    if (linear.op != OpKind::Linear || linear.normalize_input || linear.inputs[0] != norm.output ||
+        std::count(linear.inputs.begin(), linear.inputs.end(), norm.output) != 1)
+      continue;
+    // W (xhat * gamma + beta) + b == (W gamma) xhat + (b + W beta).
+    const HostTensor& weight = linear.param("weight");
+    const float* gamma = norm.param("weight").values();
+    const float* beta = norm.param("bias").values();
+    const int64_t outputs = weight.shape[0], channels = weight.shape[1];
+    if (norm.param("weight").numel() != channels) continue;
+    std::vector<float> folded(weight.values(), weight.values() + weight.numel());
+    std::vector<float> bias(outputs, 0.0f);
+    if (linear.has_param("bias")) bias.assign(linear.param("bias").values(), linear.param("bias").values() + outputs);
+    for (int64_t o = 0; o < outputs; ++o) {
+      double shifted = 0;
+      for (int64_t k = 0; k < channels; ++k) {
+        float& w = folded[o * channels + k];
+        shifted += double(w) * beta[k];
+        w *= gamma[k];
+      }
+      bias[o] = static_cast<float>(bias[o] + shifted);
+    }
+    linear.params["weight"] = HostTensor::from(weight.shape, std::move(folded));
+    linear.params["bias"] = HostTensor::from({outputs}, std::move(bias));
+    linear.normalize_input = true;
+    linear.eps = norm.eps;
+    linear.inputs[0] = norm.inputs[0];
+    linear.name = norm.name + "+" + linear.name;
+    result.layers.erase(result.layers.begin() + static_cast<std::ptrdiff_t>(i));
+    --i;
+  }
+  return result;
+}
+
+LayerList fuse_attention_projection(const LayerList& list, const std::function<bool(const Layer&)>& supported) {
+  LayerList result = list;
+  for (size_t i = 0; i < result.layers.size(); ++i) {
+    Layer& attention = result.layers[i];
+    if (attention.op != OpKind::WindowAttention || attention.fused_projection || attention.output == result.output)
+      continue;
+    const std::vector<size_t> readers = result.consumers(attention.output);
+    if (readers.size() != 1) continue;
+    const Layer& proj = result.layers[readers[0]];
+    if (proj.op != OpKind::Linear || proj.inputs[0] != attention.output || proj.normalize_input ||
+        proj.activation != ops::Activation::None ||
+        std::count(proj.inputs.begin(), proj.inputs.end(), attention.output) != 1 || !supported(attention))
+      continue;
+    const HostTensor& weight = proj.param("weight");
+    if (weight.shape.size() != 2 || weight.shape[0] != weight.shape[1]) continue;
+    attention.fused_projection = true;
+    attention.params["proj_weight"] = weight;
+    attention.params["proj_bias"] =
+        proj.has_param("bias") ? proj.param("bias") : HostTensor::from({weight.shape[0]}, std::vector<float>(weight.shape[0]));
+    if (proj.residual) {
+      attention.residual = true;
+      attention.inputs.push_back(proj.inputs.back());
+    }
+    attention.name += "+" + proj.name;
+    attention.output = proj.output;
+    result.layers.erase(result.layers.begin() + static_cast<std::ptrdiff_t>(readers[0]));
+  }
+  return result;
+}
+
 LayerList inject_locality(const LayerList& list) {
   LayerList result = list;
   for (size_t index = 0; index < result.layers.size(); ++index) {

@@ -38,6 +38,18 @@ LayerList fuse_residual_add(const LayerList& list);
 // the plan applies it, not optimize().
 LayerList fuse_depthwise_layer_norm(const LayerList& list, const std::function<bool(const Layer&)>& supported);
 
+// A LayerNorm read only by a Linear (as its main input) moves into the Linear: its affine folds into
+// the weight and bias, and the GEMM normalises each input row with statistics it gathers from the
+// values it loads anyway (shaders/gemm_tiled.comp NORMALIZE_ROWS): Swin's norm1 -> qkv, norm2 -> fc1
+// and PatchMerging's norm -> reduction, ConvNeXt's norm -> fc1 and head norm -> fc. The plan applies
+// it for the GPU-class (tiled) GEMM family only.
+LayerList fold_layer_norm_into_linear(const LayerList& list);
+
+// Swin's output projection (a Linear read only from the attention, with or without its residual
+// epilogue) moves into the WindowAttention layer, where `supported(attention)` says the device runs the
+// fused kernel (shaders/window_attention_projection.comp). Device-dependent: the plan applies it.
+LayerList fuse_attention_projection(const LayerList& list, const std::function<bool(const Layer&)>& supported);
+
 // RepMLP's locality injection (repmlpnet.py locality_injection): Add(partition_fc, partition_conv)
 // where both read the same tensor with the same patches and sharesets and neither has an epilogue
 // becomes one PartitionLinear whose kernel also applies the conv. Repeats until none is left.

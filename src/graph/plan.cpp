@@ -93,8 +93,10 @@ std::vector<std::vector<float>> pack_layer(const Layer& layer, const Shape& inpu
     case OpKind::Linear: {
       const auto& weight = layer.param("weight");
       const auto n = static_cast<uint32_t>(weight.shape[0]), k = static_cast<uint32_t>(weight.shape[1]);
-      return {ops::pack_gemm_weight({weight.values(), static_cast<size_t>(weight.numel())}, n, k),
-              ops::pack_vec4_padded(bias_or_zero(n), n)};
+      const std::span<const float> values(weight.values(), static_cast<size_t>(weight.numel()));
+      return {ops::pack_gemm_weight(values, n, k), layer.normalize_input
+                                                       ? ops::pack_bias_and_column_sums(bias_or_zero(n), values, n, k)
+                                                       : ops::pack_vec4_padded(bias_or_zero(n), n)};
     }
     case OpKind::LayerNorm: {
       const auto &gamma = layer.param("weight"), &beta = layer.param("bias");
@@ -131,6 +133,12 @@ std::vector<std::vector<float>> pack_layer(const Layer& layer, const Shape& inpu
         const auto& tensor = layer.param(role);
         packed.emplace_back(tensor.values(), tensor.values() + tensor.numel());
       }
+      if (layer.fused_projection) {
+        const auto& weight = layer.param("proj_weight");
+        const auto c = static_cast<uint32_t>(weight.shape[0]);
+        packed.push_back(ops::pack_gemm_weight({weight.values(), size_t(weight.numel())}, c, c));
+        packed.push_back(ops::pack_vec4_padded({layer.param("proj_bias").values(), c}, c));
+      }
       return packed;
     }
     case OpKind::PartitionLinear: {
@@ -163,7 +171,9 @@ double layer_gflop(const Layer& layer, const Shape& input, const Shape& output) 
       const auto& weight = layer.param("weight").shape;
       return 2.0 * out * weight[1] * weight[2] * weight[3] * 1e-9;
     }
-    case OpKind::Linear: return 2.0 * out * static_cast<double>(input.back()) * 1e-9;
+    case OpKind::Linear:
+      return (2.0 * out * static_cast<double>(input.back()) + (layer.normalize_input ? 5.0 * shape_numel(input) : 0.0)) *
+             1e-9;
     case OpKind::LayerNorm: return 5.0 * out * 1e-9;
     case OpKind::SpatialMlp: return 2.0 * double(layer.window) * layer.window * out * 1e-9;
     case OpKind::PartitionLinear: return 2.0 * out * layer.partition_h * layer.partition_w * 1e-9;
@@ -176,7 +186,7 @@ double layer_gflop(const Layer& layer, const Shape& input, const Shape& output) 
     case OpKind::WindowAttention: {
       // QK^T and AV: 2 * 2 * T * head_dim per (token, head) = 4 * T * C per token.
       const double t = double(layer.window) * layer.window;
-      return 4.0 * t * out * 1e-9;
+      return (4.0 * t * out + (layer.fused_projection ? 2.0 * out * double(output.back()) : 0.0)) * 1e-9;
     }
     default: return out * 1e-9;
   }
@@ -187,21 +197,32 @@ double layer_gflop(const Layer& layer, const Shape& input, const Shape& output) 
 Plan::Plan(std::shared_ptr<vk::Context> context, vk::PipelineCache& pipelines, const LayerList& list, uint32_t batch,
            uint32_t height, uint32_t width, KernelFamily kernels, Precision precision)
     : context_(std::move(context)), list_(batchnorm_to_affine(list)) {
-  shapes_ = infer_shapes(list_, batch, height, width);
-  // Fusions that depend on what this device's kernels can do.
-  list_ = fuse_depthwise_layer_norm(list_, [&](const Layer& layer) {
-    const Shape& in = shapes_.at(layer.inputs[0]);
-    ops::Conv2dShape shape{.n = uint32_t(in[0]), .ih = uint32_t(in[1]), .iw = uint32_t(in[2]), .ic = uint32_t(in[3]),
-                           .oc = uint32_t(in[3]), .kh = layer.kernel_h, .kw = layer.kernel_w};
-    return !layer.input_nchw && ops::depthwise_layer_norm_preferred(context_->info(), shape);
-  });
-  shapes_ = infer_shapes(list_, batch, height, width);
-  input_shape_ = shapes_.at(list_.input);
-  output_shape_ = shapes_.at(list_.output);
   const DeviceInfo& info = context_->info();
   kernel_choice_ = choose_kernel_family(context_, pipelines, kernels);
   const ops::GemmOperands gemm_operands =
       kernel_choice_.family == KernelFamily::SharedTiled ? ops::GemmOperands::Tiled : ops::GemmOperands::Auto;
+  shapes_ = infer_shapes(list_, batch, height, width);
+  // Fusions that suit one kernel family. The register family (CPU-class devices, lavapipe) fuses a
+  // depthwise conv with its LayerNorm: one invocation walks all channels of a pixel, which would starve
+  // a GPU. The GPU-class family instead folds each LayerNorm into the GEMM that reads it and runs Swin's
+  // attention with its projection: both add per-element arithmetic or shared memory that pay on a GPU
+  // and lose on lavapipe (measured: docs/PERFORMANCE.md).
+  if (kernel_choice_.family == KernelFamily::SharedTiled) {
+    list_ = fold_layer_norm_into_linear(list_);
+    list_ = fuse_attention_projection(list_, [&](const Layer& attention) {
+      return ops::attention_projection_query_tile(info, uint32_t(shapes_.at(attention.output).back())) > 0;
+    });
+  } else {
+    list_ = fuse_depthwise_layer_norm(list_, [&](const Layer& layer) {
+      const Shape& in = shapes_.at(layer.inputs[0]);
+      ops::Conv2dShape shape{.n = uint32_t(in[0]), .ih = uint32_t(in[1]), .iw = uint32_t(in[2]), .ic = uint32_t(in[3]),
+                             .oc = uint32_t(in[3]), .kh = layer.kernel_h, .kw = layer.kernel_w};
+      return !layer.input_nchw && ops::depthwise_layer_norm_supported(info, shape);
+    });
+  }
+  shapes_ = infer_shapes(list_, batch, height, width);
+  input_shape_ = shapes_.at(list_.input);
+  output_shape_ = shapes_.at(list_.output);
   const uint64_t alignment = vk::binding_alignment(info);
   auto check_range = [&](const std::string& what, uint64_t bytes) {
     if (bytes > info.max_storage_buffer_range)
@@ -299,7 +320,8 @@ Plan::Plan(std::shared_ptr<vk::Context> context, vk::PipelineCache& pipelines, c
       case OpKind::Linear: {
         ops::GemmBuffers buffers{x, param(0), param(1), y, std::nullopt};
         if (layer.residual) buffers.residual = activation(layer.inputs[1]);
-        dispatch = ops::gemm(info, gemm_shape(in, out), layer.activation, buffers, gemm_operands, half);
+        dispatch = ops::gemm(info, gemm_shape(in, out), layer.activation, buffers, gemm_operands, half,
+                             layer.normalize_input ? std::optional<float>(layer.eps) : std::nullopt);
         break;
       }
       case OpKind::LayerNorm: {
@@ -331,7 +353,13 @@ Plan::Plan(std::shared_ptr<vk::Context> context, vk::PipelineCache& pipelines, c
         ops::WindowAttentionShape shape{.n = uint32_t(in[0]), .h = uint32_t(in[1]), .w = uint32_t(in[2]),
                                         .c = uint32_t(out[3]), .heads = layer.heads, .window = layer.window,
                                         .shift = layer.shift, .cosine = layer.cosine};
-        dispatch = ops::window_attention(info, shape, x, param(0), param(1), param(2), y);
+        if (layer.fused_projection) {
+          ops::AttentionProjectionBuffers buffers{x, param(0), param(1), param(2), param(3), param(4), std::nullopt, y};
+          if (layer.residual) buffers.residual = activation(layer.inputs[1]);
+          dispatch = ops::window_attention_projection(info, shape, buffers);
+        } else {
+          dispatch = ops::window_attention(info, shape, x, param(0), param(1), param(2), y);
+        }
         break;
       }
       case OpKind::SpatialMlp: {
@@ -367,7 +395,8 @@ Plan::Plan(std::shared_ptr<vk::Context> context, vk::PipelineCache& pipelines, c
       case OpKind::BatchNorm:
         throw Error("internal: BatchNorm reached the plan unconverted");
     }
-    if ((layer.op == OpKind::Gelu || layer.op == OpKind::Relu || layer.op == OpKind::WindowAttention || layer.op == OpKind::SpatialMlp ||
+    if ((layer.op == OpKind::Gelu || layer.op == OpKind::Relu ||
+         (layer.op == OpKind::WindowAttention && !layer.fused_projection) || layer.op == OpKind::SpatialMlp ||
          layer.op == OpKind::InceptionDepthwise || layer.op == OpKind::PartitionConv || layer.op == OpKind::ChannelGate ||
          layer.op == OpKind::ChannelAffine || layer.op == OpKind::Add || layer.op == OpKind::MeanPool) && layer.residual)
       throw Error("internal: residual epilogue on " + std::string(op_name(layer.op)));
@@ -448,7 +477,9 @@ std::vector<LayerTiming> Plan::profile(std::span<const float> input) {
     LayerTiming timing;
     timing.name = layer.name;
     timing.op = op_name(layer.op);
+    if (layer.normalize_input) timing.op = "layer_norm+" + timing.op;
     if (layer.fused_layer_norm) timing.op += "+layer_norm";
+    if (layer.fused_projection) timing.op += "+projection";
     if (layer.activation != ops::Activation::None) timing.op += std::string("+") + ops::activation_name(layer.activation);
     if (layer.residual) timing.op += "+residual";
     timing.output_shape = shape_string(shapes_.at(layer.output));

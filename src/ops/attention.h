@@ -2,6 +2,7 @@
 // PatchMerging gather (shaders/patch_merge_gather.comp).
 #pragma once
 #include <algorithm>
+#include <optional>
 
 #include "vk/program.h"
 
@@ -27,6 +28,24 @@ struct WindowAttentionShape {
 vk::Dispatch window_attention(const DeviceInfo& device, const WindowAttentionShape& shape, const vk::BufferSlice& qkv,
                               const vk::BufferSlice& qkv_bias, const vk::BufferSlice& position_bias,
                               const vk::BufferSlice& head_scale, const vk::BufferSlice& output);
+
+// Queries per workgroup of window_attention_projection() on this device: 8, or 4 where 8 rows of C
+// floats exceed the device's shared memory; 0 where even 4 do (then the plan keeps the projection a
+// separate GEMM).
+uint32_t attention_projection_query_tile(const DeviceInfo& device, uint32_t channels);
+
+struct AttentionProjectionBuffers {
+  vk::BufferSlice qkv, qkv_bias, position_bias, head_scale;  // as window_attention()
+  vk::BufferSlice proj_weight;  // pack_gemm_weight of the [C, C] projection
+  vk::BufferSlice proj_bias;    // pack_vec4_padded
+  std::optional<vk::BufferSlice> residual;  // [N, H, W, C], added last
+  vk::BufferSlice output;       // [N, H, W, C]
+};
+
+// output = residual + proj(window_attention(qkv)) in one dispatch (shaders/window_attention_projection.comp),
+// the attention tile kept in shared memory. Throws Error where the query tile is 0 for this C.
+vk::Dispatch window_attention_projection(const DeviceInfo& device, const WindowAttentionShape& shape,
+                                         const AttentionProjectionBuffers& buffers);
 
 struct SpatialMlpShape {
   uint32_t n = 1, h = 0, w = 0, c = 0;

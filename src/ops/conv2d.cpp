@@ -112,10 +112,6 @@ bool depthwise_layer_norm_supported(const DeviceInfo& device, const Conv2dShape&
          uint64_t(s.n) * s.ih * s.iw * s.ic / 4 <= device.max_texel_buffer_elements;
 }
 
-bool depthwise_layer_norm_preferred(const DeviceInfo& device, const Conv2dShape& s) {
-  return device.subgroup_size < 16 && depthwise_layer_norm_supported(device, s);
-}
-
 vk::Dispatch depthwise_conv2d_layer_norm(const DeviceInfo& device, const Conv2dShape& s, float eps,
                                          const vk::BufferSlice& input, const vk::BufferSlice& weight,
                                          const vk::BufferSlice& bias, const vk::BufferSlice& affine,

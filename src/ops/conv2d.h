@@ -46,10 +46,6 @@ vk::Dispatch depthwise_conv2d(const DeviceInfo& device, const Conv2dShape& shape
 // Depthwise convolution + LayerNorm over channels in one dispatch (shaders/depthwise_conv2d_layer_norm.comp):
 // for devices with RGBA32F texel buffers and C % 4 == 0. Weights always through a texel buffer.
 bool depthwise_layer_norm_supported(const DeviceInfo& device, const Conv2dShape& shape);
-// Whether the plan should fuse: the kernel walks all channels of a pixel in one invocation, which
-// suits CPU-class devices (8-lane subgroups, few wide cores) and starves a GPU of parallelism, so GPU-
-// class subgroups (16 and more, the rule the GEMM family follows) keep depthwise and LayerNorm apart.
-bool depthwise_layer_norm_preferred(const DeviceInfo& device, const Conv2dShape& shape);
 vk::Dispatch depthwise_conv2d_layer_norm(const DeviceInfo& device, const Conv2dShape& shape, float eps,
                                          const vk::BufferSlice& input, const vk::BufferSlice& weight,
                                          const vk::BufferSlice& bias, const vk::BufferSlice& affine,

@@ -24,6 +24,19 @@ std::vector<float> pack_vec4_padded(std::span<const float> values, uint32_t n) {
   return packed;
 }
 
+std::vector<float> pack_bias_and_column_sums(std::span<const float> bias, std::span<const float> weight, uint32_t n,
+                                             uint32_t k) {
+  std::vector<float> packed = pack_vec4_padded(bias, n);
+  const size_t sums_at = packed.size();
+  packed.resize(2 * sums_at, 0.0f);
+  for (uint32_t row = 0; row < n; ++row) {
+    double sum = 0;
+    for (uint32_t i = 0; i < k; ++i) sum += weight[size_t(row) * k + i];
+    packed[sums_at + row] = static_cast<float>(sum);
+  }
+  return packed;
+}
+
 bool gemm_texel_supported(const DeviceInfo& device, const GemmShape& shape) {
   const uint64_t input_texels = uint64_t(shape.m) * shape.k / 4, weight_texels = uint64_t(shape.k) * quads(shape.n);
   return device.texel_buffer_rgba32f && shape.k % 4 == 0 && input_texels <= device.max_texel_buffer_elements &&
@@ -43,15 +56,16 @@ std::optional<GemmOperands> preferred_gemm_operands(const DeviceInfo& device) {
 
 namespace {
 vk::Dispatch gemm_tiled(const DeviceInfo& device, const GemmShape& shape, Activation activation,
-                        const GemmBuffers& buffers, bool half_weights) {
+                        const GemmBuffers& buffers, bool half_weights, std::optional<float> normalize_rows) {
   constexpr uint32_t kTile = 64, kWorkgroup = 256;  // TILE and local_size_x in gemm_tiled.comp
   const uint32_t tiles_n = (shape.n + kTile - 1) / kTile, tiles = ((shape.m + kTile - 1) / kTile) * tiles_n;
   struct {
     uint32_t m, n, k, n4, tiles_n, tiles;
-  } push{shape.m, shape.n, shape.k, quads(shape.n), tiles_n, tiles};
+    float eps;
+  } push{shape.m, shape.n, shape.k, quads(shape.n), tiles_n, tiles, normalize_rows.value_or(0.0f)};
   vk::Dispatch dispatch;
   dispatch.shader = "gemm_tiled";
-  dispatch.specialization = {static_cast<int32_t>(activation), buffers.residual ? 1 : 0};
+  dispatch.specialization = {static_cast<int32_t>(activation), buffers.residual ? 1 : 0, normalize_rows ? 1 : 0};
   dispatch.buffers = {buffers.input, buffers.weight, buffers.bias, buffers.output,
                       buffers.residual.value_or(buffers.input)};
   dispatch.written = 1u << 3;
@@ -63,8 +77,11 @@ vk::Dispatch gemm_tiled(const DeviceInfo& device, const GemmShape& shape, Activa
 }  // namespace
 
 vk::Dispatch gemm(const DeviceInfo& device, const GemmShape& shape, Activation activation, const GemmBuffers& buffers,
-                  GemmOperands operands, bool half_weights) {
-  if (operands == GemmOperands::Tiled) return gemm_tiled(device, shape, activation, buffers, half_weights);
+                  GemmOperands operands, bool half_weights, std::optional<float> normalize_rows) {
+  if (operands == GemmOperands::Tiled) return gemm_tiled(device, shape, activation, buffers, half_weights, normalize_rows);
+  // The register family keeps LayerNorm a separate pass: on lavapipe, where it runs, the statistics'
+  // per-element arithmetic costs more in the GEMM than the pass does (docs/PERFORMANCE.md).
+  if (normalize_rows) throw Error("gemm: normalised input rows need the tiled family");
   const bool texel = gemm_uses_texel_path(device, shape, operands);
   if (texel && !gemm_texel_supported(device, shape))
     throw Error("gemm: the texel-buffer path needs K % 4 == 0 and RGBA32F texel buffers (K = " +

@@ -20,6 +20,10 @@ struct GemmShape {
 std::vector<float> pack_gemm_weight(std::span<const float> weight, uint32_t n, uint32_t k);
 // Bias of N values (empty: zeros) -> round_up(N, 4) values.
 std::vector<float> pack_vec4_padded(std::span<const float> values, uint32_t n);
+// For a GEMM that normalises its input rows (GemmEpilogue::normalize_rows): the bias padded as above,
+// followed by each output column's sum of the weight over K, padded the same way.
+std::vector<float> pack_bias_and_column_sums(std::span<const float> bias, std::span<const float> weight, uint32_t n,
+                                             uint32_t k);
 
 struct GemmBuffers {
   vk::BufferSlice input;   // [M, K]
@@ -48,9 +52,12 @@ bool gemm_texel_supported(const DeviceInfo& device, const GemmShape& shape);
 // Whether gemm() with these operands reads the weight through a texel buffer (else a storage buffer).
 bool gemm_uses_texel_path(const DeviceInfo& device, const GemmShape& shape, GemmOperands operands);
 
+// normalize_rows (Tiled operands only): LayerNorm each row of the input with this epsilon before the
+// product (the norm's affine folded into weight and bias; buffers.bias from pack_bias_and_column_sums).
 // half_weights: buffers.weight holds the packed weight as IEEE half (to_half in ops/half_weights.h); the
 // device must have half_weights_supported() for the chosen path.
 vk::Dispatch gemm(const DeviceInfo& device, const GemmShape& shape, Activation activation, const GemmBuffers& buffers,
-                  GemmOperands operands = GemmOperands::Auto, bool half_weights = false);
+                  GemmOperands operands = GemmOperands::Auto, bool half_weights = false,
+                  std::optional<float> normalize_rows = std::nullopt);
 
 }  // namespace vkvision::ops

@@ -11,10 +11,13 @@ class PlanTest : public testing::DeviceTest {};
 
 TEST_F(PlanTest, ReplaysTheRecordedCommandBufferWithNewInputs) {
   const auto list = graph::optimize(testing::small_network(3, 16, 5, 3));
-  graph::Plan plan(context_ptr(), pipelines(), list, 1, 10, 10);
+  graph::Plan plan(context_ptr(), pipelines(), list, 1, 10, 10, KernelFamily::RegisterBlocked);
   // One dispatch per layer, except that the depthwise conv and its LayerNorm share one where the
-  // device has the fused kernel.
+  // device has the fused kernel (register family). The GPU-class family folds both LayerNorms into
+  // the GEMMs after them instead.
   EXPECT_EQ(plan.dispatch_count(), list.layers.size() - (device().texel_buffer_rgba32f ? 1 : 0));
+  EXPECT_EQ(graph::Plan(context_ptr(), pipelines(), list, 1, 10, 10, KernelFamily::SharedTiled).dispatch_count(),
+            list.layers.size() - 2);
   std::vector<float> first(plan.output_count()), second(plan.output_count()), again(plan.output_count());
   const auto a = random_values(plan.input_count(), 1), b = random_values(plan.input_count(), 2);
   plan.run(a, first);

@@ -102,11 +102,17 @@ TEST_F(ConvNextTest, ConfigurationIsInferredFromTensorShapes) {
 
 TEST_F(ConvNextTest, BlockHasThreeDispatchesAfterFusion) {
   const Model model = Model::preset("convnext_atto");
-  Session session(runtime(), model, {.batch = 1, .input_size = 64});
-  // stem conv + LN, 3 downsamples x (LN + conv), 12 blocks x (dw+LN, fc1+gelu, fc2+gamma+residual),
-  // pool + LN + head. Without texel buffers the device keeps dw and LN apart: 4 per block.
-  const size_t per_block = device().texel_buffer_rgba32f && device().subgroup_size < 16 ? 3 : 4;
-  EXPECT_EQ(session.dispatch_count(), 2u + 3 * 2 + 12 * per_block + 3);
+  auto dispatches = [&](KernelFamily kernels) {
+    return Session(runtime(), model, {.batch = 1, .input_size = 64, .kernels = kernels}).dispatch_count();
+  };
+  // stem conv + LN, 3 downsamples x (LN + conv), 12 blocks x 3, then pool, LN, head.
+  // Register family: dw+LN (one kernel where the device has RGBA32F texel buffers), fc1+GELU,
+  // fc2+gamma+residual.
+  const size_t per_block = device().texel_buffer_rgba32f ? 3 : 4;
+  EXPECT_EQ(dispatches(KernelFamily::RegisterBlocked), 2u + 3 * 2 + 12 * per_block + 3);
+  // GPU-class family: dw, LN+fc1+GELU (the norm folded into the GEMM), fc2+gamma+residual; the head's
+  // LN folds into the head GEMM.
+  EXPECT_EQ(dispatches(KernelFamily::SharedTiled), 2u + 3 * 2 + 12 * 3 + 2);
 }
 
 TEST_F(ConvNextTest, PresetThatDisagreesWithTheFileIsAnInputError) {

@@ -103,8 +103,11 @@ TEST_F(InceptionNextTest, NoBatchNormReachesTheDeviceAndABlockIsThreeDispatches)
   EXPECT_EQ(layers.find("channel_affine"), std::string::npos) << layers;
   Session session(runtime(), model, {.batch = 1, .input_size = 64});
   // stem conv (+BN), 3 downsample convs (BN folded forward), 12 blocks x (mixer, fc1+BN+GELU,
-  // fc2+gamma+residual), head: pool, fc1+GELU, LayerNorm, fc2.
+  // fc2+gamma+residual), head: pool, fc1+GELU, LayerNorm, fc2; with the GPU-class family the head's
+  // LayerNorm folds into fc2.
   EXPECT_EQ(session.dispatch_count(), 1u + 3 + 12 * 3 + 4);
+  Session tiled(runtime(), model, {.batch = 1, .input_size = 64, .kernels = KernelFamily::SharedTiled});
+  EXPECT_EQ(tiled.dispatch_count(), 1u + 3 + 12 * 3 + 3);
 }
 
 TEST_F(InceptionNextTest, PresetsListEveryVariantAndBase384TakesItsInputSize) {

@@ -70,7 +70,13 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"v1_timm.pth", "input32.npy", "v1_logits32.npy", "timm", "swin"},
                       Case{"v2_torchvision.pth", "input36.npy", "v2_logits36.npy", "torchvision", "swin_v2"},
                       Case{"v2_torchvision.pth", "input32.npy", "v2_logits32.npy", "torchvision", "swin_v2"},
-                      // The GPU-class GEMM family, whichever family the plan picks on this device.
+                      // The GPU-class family, whichever family the plan picks on this device: tiled
+                      // GEMMs with LayerNorm folded in, attention fused with its projection (and, in
+                      // v1, the residual; v2 is post-norm).
+                      Case{"v1_torchvision.pth", "input36.npy", "v1_logits36.npy", "torchvision", "swin",
+                           KernelFamily::SharedTiled},
+                      Case{"v1_official.pth", "input32.npy", "v1_logits32.npy", "official", "swin",
+                           KernelFamily::SharedTiled},
                       Case{"v2_torchvision.pth", "input36.npy", "v2_logits36.npy", "torchvision", "swin_v2",
                            KernelFamily::SharedTiled},
                       // fp16 weights on both GEMM families.
@@ -83,6 +89,27 @@ INSTANTIATE_TEST_SUITE_P(
                       // Our re-expression of the official swin_mlp.py (no torchvision model exists).
                       Case{"mlp_official.pth", "input32.npy", "mlp_logits32.npy", "official", "swin_mlp"}),
     case_name);
+
+class SwinPlanTest : public testing::ModelTest {};
+
+// Dispatches per network (fixture: depths 2,2,1 = 5 blocks, 2 patch mergings): patch embedding (conv,
+// LN) + blocks + mergings + final norm, pool, head.
+TEST_F(SwinPlanTest, BlockDispatchesPerKernelFamily) {
+  const Model v1 = Model::load(fixture("v1_official.pth")), v2 = Model::load(fixture("v2_official.pth"));
+  auto dispatches = [&](const Model& model, KernelFamily kernels) {
+    return Session(runtime(), model, {.batch = 1, .input_size = 32, .kernels = kernels}).dispatch_count();
+  };
+  // Register family (lavapipe-class): a v1 block is LN, qkv, attention, proj+residual, LN, fc1+GELU,
+  // fc2+residual = 7; a merging is gather, LN, reduction = 3.
+  EXPECT_EQ(dispatches(v1, KernelFamily::RegisterBlocked), 2u + 5 * 7 + 2 * 3 + 3);
+  // GPU-class family: LN+qkv, attention+proj+residual, LN+fc1+GELU, fc2+residual = 4; a merging is
+  // gather, LN+reduction = 2.
+  EXPECT_EQ(dispatches(v1, KernelFamily::SharedTiled), 2u + 5 * 4 + 2 * 2 + 3);
+  // v2 is post-norm: qkv, attention(+proj), LN+residual, fc1+GELU, fc2, LN+residual; its merging
+  // normalises after the reduction (gather, reduction, LN), so nothing folds there.
+  EXPECT_EQ(dispatches(v2, KernelFamily::RegisterBlocked), 2u + 5 * 7 + 2 * 3 + 3);
+  EXPECT_EQ(dispatches(v2, KernelFamily::SharedTiled), 2u + 5 * 6 + 2 * 3 + 3);
+}
 
 TEST(SwinCheckpointTest, BiasTableOfNoWindowSizeIsRejected) {
   auto source = models::swin_family().random_weights("swin_tiny_patch4_window7_224", 1);

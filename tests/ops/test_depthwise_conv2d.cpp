@@ -191,16 +191,6 @@ TEST_F(DepthwiseLayerNormTest, HalfWeightsMatchDepthwiseThenLayerNormOnTheSameHa
   check_against_separate_kernels(true);
 }
 
-TEST_F(DepthwiseLayerNormTest, PlanFusesOnlyOnCpuClassSubgroups) {
-  const ops::Conv2dShape s{.n = 1, .ih = 14, .iw = 14, .ic = 96, .oc = 96, .kh = 7, .kw = 7, .ph = 3, .pw = 3,
-                           .groups = 96};
-  DeviceInfo cpu_like = device(), gpu_like = device();
-  cpu_like.subgroup_size = 8;
-  gpu_like.subgroup_size = 32;
-  EXPECT_EQ(ops::depthwise_layer_norm_preferred(cpu_like, s), ops::depthwise_layer_norm_supported(cpu_like, s));
-  EXPECT_FALSE(ops::depthwise_layer_norm_preferred(gpu_like, s));
-}
-
 void DepthwiseLayerNormTest::check_against_separate_kernels(bool half_weights) {
   // 13 columns: the last 4-pixel tile is partly outside; 40 channels; batch 2; stride 1 and 2.
   for (uint32_t stride : {1u, 2u}) {

@@ -20,6 +20,8 @@ class GemmTest : public DeviceTest {
     ops::GemmOperands operands = ops::GemmOperands::Auto;
     uint32_t seed = 10;
     bool half_weights = false;  // the weight stored as fp16; the reference multiplies by the rounded values
+    std::optional<float> normalize_rows;  // LayerNorm each input row first, with this epsilon
+    float input_offset = 0;               // added to every input value (a row mean far from 0)
   };
 
   // Runs the kernel on random O(1) data and returns its output next to the bounded reference.
@@ -33,27 +35,49 @@ class GemmTest : public DeviceTest {
     const auto& s = c.shape;
     auto x = random_values(size_t(s.m) * s.k, c.seed), w = random_values(size_t(s.n) * s.k, c.seed + 1),
          b = random_values(s.n, c.seed + 2), r = random_values(size_t(s.m) * s.n, c.seed + 3);
+    for (float& value : x) value += c.input_offset;
     if (c.half_weights) w = rounded_to_half(w);
     const auto packed = ops::pack_gemm_weight(w, s.n, s.k);
     auto input = make_buffer(x), weight = c.half_weights ? make_half_buffer(packed) : make_buffer(packed),
-         bias = make_buffer(ops::pack_vec4_padded(b, s.n)), output = make_buffer(size_t(s.m) * s.n);
+         bias = make_buffer(c.normalize_rows ? ops::pack_bias_and_column_sums(b, w, s.n, s.k) : ops::pack_vec4_padded(b, s.n)),
+         output = make_buffer(size_t(s.m) * s.n);
     ops::GemmBuffers buffers{input, weight, bias, output, std::nullopt};
     if (c.residual) buffers.residual = make_buffer(r);
     Result result;
-    result.dispatch = ops::gemm(info, s, c.activation, buffers, c.operands, c.half_weights);
+    result.dispatch = ops::gemm(info, s, c.activation, buffers, c.operands, c.half_weights, c.normalize_rows);
     run({result.dispatch});
     result.actual = read(output, size_t(s.m) * s.n);
     result.expected.resize(result.actual.size());
-    for (uint32_t m = 0; m < s.m; ++m)
+    for (uint32_t m = 0; m < s.m; ++m) {
+      const float* row = x.data() + size_t(m) * s.k;
+      // LayerNorm in double; the kernel's statistics are of x - x[0] (shifted_mean below).
+      double mean = 0, variance = 0;
+      for (uint32_t k = 0; k < s.k; ++k) mean += row[k];
+      mean /= s.k;
+      for (uint32_t k = 0; k < s.k; ++k) variance += (row[k] - mean) * (row[k] - mean);
+      variance /= s.k;
+      const double rstd = c.normalize_rows ? 1.0 / std::sqrt(variance + *c.normalize_rows) : 1.0;
+      const double shifted_mean = mean - row[0];
       for (uint32_t n = 0; n < s.n; ++n) {
-        double sum = b[n], magnitude = std::abs(b[n]);
+        double sum = b[n], magnitude = std::abs(b[n]), product = 0;
         for (uint32_t k = 0; k < s.k; ++k) {
-          const double term = double(x[size_t(m) * s.k + k]) * w[size_t(n) * s.k + k];
-          sum += term;
-          magnitude += std::abs(term);
+          const double wk = w[size_t(n) * s.k + k];
+          const double xk = c.normalize_rows ? (row[k] - mean) * rstd : row[k];
+          sum += xk * wk;
+          product += xk * wk;
+          // Normalised: the kernel sums (x - x[0]) w and subtracts shifted_mean * colsum(w), each a
+          // sum of K products whose terms are at most |xhat| + |shifted_mean| rstd (times |w|).
+          magnitude += (std::abs(xk) + (c.normalize_rows ? 2 * std::abs(shifted_mean) * rstd : 0.0)) * std::abs(wk);
         }
-        // fp32 accumulation of K products onto the bias: gamma_{K+1} * sum of |terms|.
-        Bounded y = testing::activate(sum, testing::gamma_n(s.k + 1) * magnitude, c.activation);
+        // fp32 accumulation of K products onto the bias: gamma_{K+1} * sum of |terms| (two more
+        // roundings for the shift and the correction where normalised). Normalised, rstd carries the
+        // error of the one-pass variance E[a^2] - E[a]^2 of a = x - x[0]: gamma_K (1 + 3 E[a]^2 / var)
+        // relative, halved by the square root, plus a few roundings; it scales the normalised product.
+        double bound = testing::gamma_n(s.k + 3) * magnitude;
+        if (c.normalize_rows)
+          bound += (0.5 * testing::gamma_n(s.k) * (1 + 3 * shifted_mean * shifted_mean * rstd * rstd) +
+                    4 * testing::kUnit) * std::abs(product);
+        Bounded y = testing::activate(sum, bound, c.activation);
         if (c.residual) {
           // The residual is added after the activation: one more rounding of the sum.
           y.value += r[size_t(m) * s.n + n];
@@ -61,6 +85,7 @@ class GemmTest : public DeviceTest {
         }
         result.expected[size_t(m) * s.n + n] = y;
       }
+    }
     return result;
   }
   Result run_case(const Case& c) { return run_case(c, device()); }
@@ -242,6 +267,44 @@ TEST_F(GemmTest, HalfWeightsOnEveryPathMatchReferenceOnRoundedWeights) {
       EXPECT_TRUE(testing::within_bounds(r.actual, r.expected));
     }
   }
+}
+
+// LayerNorm folded into the tiled GEMM (gemm_tiled.comp NORMALIZE_ROWS), with row means far from
+// zero (offset 20 on values of spread 0.6): statistics without the x - x[0] shift lose about 10 bits
+// to cancellation there and miss the bound by orders of magnitude (checked by removing the shift).
+TEST_F(GemmTest, NormalizedRowsMatchLayerNormThenProduct) {
+  const std::vector<ops::GemmShape> shapes = {{.m = 37, .n = 97, .k = 40}, {.m = 1, .n = 1000, .k = 96},
+                                              {.m = 65, .n = 65, .k = 43}, {.m = 200, .n = 36, .k = 768}};
+  uint32_t seed = 90;
+  for (const auto& shape : shapes)
+    for (float offset : {0.0f, 20.0f, -9.0f}) {
+      SCOPED_TRACE(std::to_string(shape.m) + "x" + std::to_string(shape.n) + "x" + std::to_string(shape.k) + " offset " +
+                   std::to_string(offset));
+      auto r = run_case({.shape = shape, .activation = ops::Activation::Gelu, .residual = shape.m == 37,
+                         .operands = ops::GemmOperands::Tiled, .seed = seed += 4, .normalize_rows = 1e-5f,
+                         .input_offset = offset});
+      EXPECT_EQ(r.dispatch.shader, "gemm_tiled");
+      EXPECT_TRUE(testing::within_bounds(r.actual, r.expected));
+    }
+}
+
+TEST_F(GemmTest, NormalizedRowsOfAConstantRowGiveTheBias) {
+  // A constant row has variance 0: rstd = 1/sqrt(eps) times an exactly zero centred product.
+  const ops::GemmShape shape{.m = 3, .n = 8, .k = 16};
+  std::vector<float> x(shape.m * shape.k, 2.5f), w = random_values(shape.n * shape.k, 3), b = random_values(shape.n, 4);
+  auto input = make_buffer(x), weight = make_buffer(ops::pack_gemm_weight(w, shape.n, shape.k)),
+       bias = make_buffer(ops::pack_bias_and_column_sums(b, w, shape.n, shape.k)), output = make_buffer(shape.m * shape.n);
+  run({ops::gemm(device(), shape, ops::Activation::None, {input, weight, bias, output}, ops::GemmOperands::Tiled, false,
+                 1e-5f)});
+  const auto y = read(output, shape.m * shape.n);
+  for (size_t i = 0; i < y.size(); ++i) EXPECT_NEAR(y[i], b[i % shape.n], 1e-6) << i;
+}
+
+TEST_F(GemmTest, NormalizedRowsAreRefusedByTheRegisterFamily) {
+  auto input = make_buffer(4 * 8), weight = make_buffer(8 * 8), bias = make_buffer(16), output = make_buffer(4 * 8);
+  EXPECT_THROW(ops::gemm(device(), {.m = 4, .n = 8, .k = 8}, ops::Activation::None, {input, weight, bias, output},
+                         ops::GemmOperands::Auto, false, 1e-5f),
+               Error);
 }
 
 TEST_F(GemmTest, FamilyIsChosenFromQueriedPropertiesOrLeftToATrial) {

@@ -4,6 +4,8 @@
 #include <ostream>
 
 #include "ops/attention.h"
+#include "ops/error_bounds.h"
+#include "ops/gemm.h"
 #include "support/device_test.h"
 
 namespace vkvision {
@@ -114,6 +116,55 @@ TEST_P(WindowAttentionTest, MatchesTorchvisionStyleReference) {
     // relative; 2e-5 leaves margin without hiding a wrong index (which moves outputs by O(0.1)).
     EXPECT_LE(testing::worst_tolerance_ratio(actual, expected, 2e-5, 2e-5), 1.0);
   }
+}
+
+// The GPU-class fused kernel: residual + proj(attention), on the same shapes, with both query tiles
+// (8, and 4 as on a device with less shared memory) and without a residual (Swin v2's post-norm).
+TEST_P(WindowAttentionTest, WithProjectionMatchesReferenceThenLinear) {
+  const Case k = GetParam();
+  const uint32_t C = k.heads * k.head_dim, T = k.window * k.window, tokens = k.n * k.h * k.w;
+  const auto qkv = random_values(size_t(tokens) * 3 * C, 1);
+  const auto qkv_bias = random_values(3 * C, 2);
+  const auto position_bias = random_values(size_t(k.heads) * T * T, 3, -2.0f, 2.0f);
+  const auto proj_weight = random_values(size_t(C) * C, 4), proj_bias = random_values(C, 5),
+             residual = random_values(size_t(tokens) * C, 6);
+  std::vector<float> head_scale(k.heads);
+  for (uint32_t h = 0; h < k.heads; ++h) head_scale[h] = k.cosine ? 5.0f + h : 1.0f / std::sqrt(float(k.head_dim));
+  ops::WindowAttentionShape shape{.n = k.n, .h = k.h, .w = k.w, .c = C, .heads = k.heads, .window = k.window,
+                                  .shift = k.shift, .cosine = k.cosine};
+  const auto attended = reference(k, qkv, qkv_bias, position_bias, head_scale);
+
+  DeviceInfo small_shared = device();
+  small_shared.max_compute_shared_memory = 8 * C * sizeof(float) - 4;
+  ASSERT_EQ(ops::attention_projection_query_tile(small_shared, C), 4u);
+  ASSERT_EQ(ops::attention_projection_query_tile(device(), C), 8u);
+  for (const DeviceInfo* info : std::vector<const DeviceInfo*>{&device(), &small_shared})
+    for (bool with_residual : {true, false}) {
+      SCOPED_TRACE(std::string(with_residual ? "residual" : "no residual") + ", query tile " +
+                   std::to_string(ops::attention_projection_query_tile(*info, C)));
+      // Attention outputs carry the attention kernel's 2e-5 (1 + |a|) (test above); the projection
+      // sums C products of them: that error times |w|, plus gamma_{C+2} of the terms.
+      std::vector<testing::Bounded> expected(size_t(tokens) * C);
+      for (uint32_t token = 0; token < tokens; ++token)
+        for (uint32_t o = 0; o < C; ++o) {
+          double sum = proj_bias[o], magnitude = std::abs(proj_bias[o]), propagated = 0;
+          for (uint32_t c = 0; c < C; ++c) {
+            const double a = attended[size_t(token) * C + c], w = proj_weight[size_t(o) * C + c];
+            sum += a * w;
+            magnitude += std::abs(a * w);
+            propagated += 2e-5 * (1 + std::abs(a)) * std::abs(w);
+          }
+          if (with_residual) sum += residual[size_t(token) * C + o];
+          expected[size_t(token) * C + o] = {sum, propagated + testing::gamma_n(C + 2) * (magnitude + std::abs(sum))};
+        }
+      auto output = make_buffer(size_t(tokens) * C);
+      ops::AttentionProjectionBuffers buffers{make_buffer(qkv), make_buffer(qkv_bias), make_buffer(position_bias),
+                                              make_buffer(head_scale), make_buffer(ops::pack_gemm_weight(proj_weight, C, C)),
+                                              make_buffer(ops::pack_vec4_padded(proj_bias, C)), std::nullopt, output};
+      if (with_residual) buffers.residual = make_buffer(residual);
+      run({ops::window_attention_projection(*info, shape, buffers)});
+      EXPECT_TRUE(testing::within_bounds(read(output, size_t(tokens) * C), expected));
+    }
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -9,7 +9,7 @@
 // Parallelism is one invocation per PIXELS pixels: right for lavapipe's few wide cores; the plan
 // keeps the unfused pair where this does not apply.
 #extension GL_GOOGLE_include_directive : require
-layout(local_size_x = 16) in;
+layout(local_size_x = 8) in;  // WORKGROUP below
 #include "common.glsl"
 
 layout(binding = 0) uniform samplerBuffer x4;
@@ -38,18 +38,35 @@ layout(push_constant) uniform Params {
   float eps;
 } p;
 
+// Channel groups per tile (a power of two up to the workgroup size): the invocations of a tile split
+// its channels, so a late-stage map (7x7x768: 7 tiles) still spreads over several threads; each group
+// keeps statistics of its own channels and the tile combines them (Chan et al.'s pairwise update, so
+// the combination stays exact however far the means lie from 0). The host picks the fewest groups
+// that give the dispatch enough invocations: splitting costs a barrier and the combination.
+layout(constant_id = 3) const uint GROUPS = 1;
+const uint WORKGROUP = 8;
+shared float group_mean[WORKGROUP * PIXELS], group_m2[WORKGROUP * PIXELS];
+
+uint quads_of_group(uint group) { return group < p.C4 ? (p.C4 - group + GROUPS - 1) / GROUPS : 0; }
+
 void main() {
-  const uint id = LINEAR_INVOCATION_ID;
   const uint tiles_w = (p.OW + PIXELS - 1) / PIXELS;
-  const uint tile_w = id % tiles_w;
-  const uint row = id / tiles_w;  // n * OH + oh
-  if (row >= p.N * p.OH) return;
+  const uint workgroup = gl_WorkGroupID.x + gl_WorkGroupID.y * gl_NumWorkGroups.x;
+  const uint local = gl_LocalInvocationID.x, group = local % GROUPS, first_local = local - group;
+  const uint tile = workgroup * (WORKGROUP / GROUPS) + local / GROUPS;
+  // Invocations past the last tile do no work but still reach the barrier.
+  const bool in_range = tile < p.N * p.OH * tiles_w;
+  const uint tile_w = tile % tiles_w;
+  const uint row = tile / tiles_w;  // n * OH + oh
   const uint oh = row % p.OH, n = row / p.OH;
   const uint ow0 = tile_w * PIXELS;
+  // Group g takes channel quads g, g + GROUPS, ...: at each step the lanes of a tile read neighbouring
+  // quads (contiguous texels) rather than quads a group's width apart.
+  const uint c_begin = group, c_end = in_range ? p.C4 : 0;
 
   float shift[PIXELS], sum[PIXELS], sum_squares[PIXELS];
   [[unroll]] for (uint i = 0; i < PIXELS; ++i) shift[i] = 0.0, sum[i] = 0.0, sum_squares[i] = 0.0;
-  for (uint tile_c = 0; tile_c < p.C4; ++tile_c) {
+  for (uint tile_c = c_begin; tile_c < c_end; tile_c += GROUPS) {
     vec4 acc[PIXELS];
     [[unroll]] for (uint i = 0; i < PIXELS; ++i) acc[i] = bias[tile_c];
     [[unroll]] for (uint kh = 0; kh < KH; ++kh) {
@@ -69,19 +86,35 @@ void main() {
       }
     }
     [[unroll]] for (uint i = 0; i < PIXELS; ++i) {
-      if (tile_c == 0) shift[i] = acc[i].x;
+      if (tile_c == c_begin) shift[i] = acc[i].x;
       const vec4 d = acc[i] - shift[i];
       sum[i] += d.x + d.y + d.z + d.w;
       sum_squares[i] += dot(d, d);
       if (ow0 + i < p.OW) y[(row * p.OW + ow0 + i) * p.C4 + tile_c] = acc[i];
     }
   }
+  // This group's mean and sum of squared deviations per pixel (about its own shift: no cancellation).
+  const float count = float(4 * quads_of_group(group));
+  [[unroll]] for (uint i = 0; i < PIXELS; ++i) {
+    group_mean[local * PIXELS + i] = count > 0.0 ? shift[i] + sum[i] / count : 0.0;
+    group_m2[local * PIXELS + i] = count > 0.0 ? max(sum_squares[i] - sum[i] * sum[i] / count, 0.0) : 0.0;
+  }
+  barrier();
+  if (!in_range) return;
   [[unroll]] for (uint i = 0; i < PIXELS; ++i) {
     if (ow0 + i >= p.OW) break;
-    const float mean_shifted = sum[i] / float(p.C);
-    const float inv_std = inversesqrt(max(sum_squares[i] / float(p.C) - mean_shifted * mean_shifted, 0.0) + p.eps);
+    float mean = 0.0;
+    for (uint g = 0; g < GROUPS; ++g)
+      mean += float(4 * quads_of_group(g)) * group_mean[(first_local + g) * PIXELS + i];
+    mean /= float(p.C);
+    float m2 = 0.0;
+    for (uint g = 0; g < GROUPS; ++g) {
+      const float deviation = group_mean[(first_local + g) * PIXELS + i] - mean;
+      m2 += group_m2[(first_local + g) * PIXELS + i] + float(4 * quads_of_group(g)) * deviation * deviation;
+    }
+    const float inv_std = inversesqrt(m2 / float(p.C) + p.eps);
     const uint base = (row * p.OW + ow0 + i) * p.C4;
-    for (uint tile_c = 0; tile_c < p.C4; ++tile_c)
-      y[base + tile_c] = ((y[base + tile_c] - shift[i]) - mean_shifted) * inv_std * affine[tile_c] + affine[p.C4 + tile_c];
+    for (uint tile_c = c_begin; tile_c < c_end; tile_c += GROUPS)
+      y[base + tile_c] = (y[base + tile_c] - mean) * inv_std * affine[tile_c] + affine[p.C4 + tile_c];
   }
 }

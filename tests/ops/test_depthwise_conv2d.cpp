@@ -192,17 +192,33 @@ TEST_F(DepthwiseLayerNormTest, HalfWeightsMatchDepthwiseThenLayerNormOnTheSameHa
 }
 
 void DepthwiseLayerNormTest::check_against_separate_kernels(bool half_weights) {
-  // 13 columns: the last 4-pixel tile is partly outside; 40 channels; batch 2; stride 1 and 2.
-  for (uint32_t stride : {1u, 2u}) {
-    ops::Conv2dShape s{.n = 2, .ih = 9, .iw = 13, .ic = 40, .oc = 40, .kh = 7, .kw = 7, .sh = stride, .sw = stride,
-                       .ph = 3, .pw = 3, .groups = 40};
+  // 13 columns: the last 8-pixel tile is partly outside; batch 2; stride 1 and 2. The shapes between
+  // them split each tile's channels 1, 2, 4 and 8 ways (depthwise_layer_norm_groups), 8 over 10
+  // quads unevenly; a bias offset of 25 puts every pixel's mean far from 0, where the groups'
+  // statistics must combine without cancelling.
+  struct Variant {
+    uint32_t n, ih, iw, c, stride, groups;
+    float offset;
+  };
+  const std::vector<Variant> variants = {{2, 9, 13, 40, 1, 4, 0.0f}, {2, 9, 13, 40, 2, 8, 0.0f},
+                                         {1, 32, 40, 12, 1, 1, 0.0f}, {1, 16, 8, 8, 1, 2, 25.0f},
+                                         {2, 9, 13, 40, 2, 8, 25.0f}};
+  uint32_t seed = 41;
+  for (const Variant& v : variants) {
+    ops::Conv2dShape s{.n = v.n, .ih = v.ih, .iw = v.iw, .ic = v.c, .oc = v.c, .kh = 7, .kw = 7, .sh = v.stride,
+                       .sw = v.stride, .ph = 3, .pw = 3, .groups = v.c};
     if (!ops::depthwise_layer_norm_supported(device(), s)) {
       // Without texel buffers the plan keeps the two kernels; asking for the fused one is an error.
       EXPECT_THROW(ops::depthwise_conv2d_layer_norm(device(), s, 1e-6f, {}, {}, {}, {}, {}), Error);
       return;
     }
-    auto x = random_values(size_t(s.n) * s.ih * s.iw * s.ic, 41), w = random_values(size_t(s.ic) * 49, 42),
-         b = random_values(s.ic, 43), gamma = random_values(s.ic, 44, 0.5f, 1.5f), beta = random_values(s.ic, 45);
+    SCOPED_TRACE(std::to_string(v.ih) + "x" + std::to_string(v.iw) + "x" + std::to_string(v.c) + " stride " +
+                 std::to_string(v.stride) + " offset " + std::to_string(v.offset));
+    EXPECT_EQ(ops::depthwise_layer_norm_groups(s), v.groups);
+    auto x = random_values(size_t(s.n) * s.ih * s.iw * s.ic, seed++), w = random_values(size_t(s.ic) * 49, seed++),
+         b = random_values(s.ic, seed++), gamma = random_values(s.ic, seed++, 0.5f, 1.5f),
+         beta = random_values(s.ic, seed++);
+    for (float& value : b) value += v.offset;
     const size_t count = size_t(s.n) * s.oh() * s.ow() * s.ic;
     const auto packed = ops::pack_depthwise_weight(w, s);
     auto input = make_buffer(x), weight = half_weights ? make_half_buffer(packed) : make_buffer(packed),
@@ -212,10 +228,9 @@ void DepthwiseLayerNormTest::check_against_separate_kernels(bool half_weights) {
     run({ops::depthwise_conv2d_layer_norm(device(), s, 1e-6f, input, weight, bias, affine, fused, half_weights),
          ops::depthwise_conv2d(device(), s, input, weight, bias, unnormalised, half_weights),
          ops::layer_norm(device(), uint32_t(count / s.ic), s.ic, 1e-6f, unnormalised, affine, separate)});
-    // Same sums in the same order; only the statistics' summation order differs (per vec4 lane vs
-    // sequential): a few ulps of the normalised O(1) outputs.
-    EXPECT_LE(testing::worst_tolerance_ratio(read(fused, count), read(separate, count), 1e-5, 1e-5), 1.0)
-        << "stride " << stride;
+    // Same sums in the same order; only the statistics' summation order differs (per group and vec4
+    // lane vs sequential): a few ulps of the normalised O(1) outputs.
+    EXPECT_LE(testing::worst_tolerance_ratio(read(fused, count), read(separate, count), 1e-5, 1e-5), 1.0);
   }
 }
 

@@ -107,16 +107,20 @@ vk::Dispatch depthwise_conv2d(const DeviceInfo& device, const Conv2dShape& s, co
   return dispatch;
 }
 
-uint32_t depthwise_layer_norm_groups(const Conv2dShape& s) {
+DepthwiseNormTiling depthwise_layer_norm_tiling(const Conv2dShape& s) {
+  DepthwiseNormTiling tiling;
+  tiling.rows = s.sh == 1 && s.oh() > 1 ? kDepthwiseNormRows : 1;
   // Split only until the dispatch has 128 invocations: on lavapipe each workgroup costs a few
   // microseconds to start, so splitting a map that already has enough tiles loses (convnext_tiny,
   // batch 1: splitting every stage's tiles 8 ways took stage 0 from 2.7 to 3.5 ms; splitting only
   // the small late-stage maps took the 18 layers from 23.9 to 21.3 ms).
   constexpr uint64_t kMinimumInvocations = 128;
-  const uint64_t tiles = uint64_t(s.n) * s.oh() * ((s.ow() + kDepthwiseNormPixels - 1) / kDepthwiseNormPixels);
-  uint32_t groups = 1;
-  while (groups < kDepthwiseNormWorkgroup && groups * 2 <= quads(s.ic) && tiles * groups < kMinimumInvocations) groups *= 2;
-  return groups;
+  tiling.tiles = uint64_t(s.n) * ((s.oh() + tiling.rows - 1) / tiling.rows) *
+                 ((s.ow() + kDepthwiseNormPixels - 1) / kDepthwiseNormPixels);
+  while (tiling.groups < kDepthwiseNormWorkgroup && tiling.groups * 2 <= quads(s.ic) &&
+         tiling.tiles * tiling.groups < kMinimumInvocations)
+    tiling.groups *= 2;
+  return tiling;
 }
 
 bool depthwise_layer_norm_supported(const DeviceInfo& device, const Conv2dShape& s) {
@@ -130,10 +134,12 @@ vk::Dispatch depthwise_conv2d_layer_norm(const DeviceInfo& device, const Conv2dS
                                          const vk::BufferSlice& output, bool half_weights) {
   if (!depthwise_layer_norm_supported(device, s))
     throw Error("depthwise + LayerNorm fusion needs RGBA32F texel buffers and channels divisible by 4");
+  const DepthwiseNormTiling tiling = depthwise_layer_norm_tiling(s);
   struct {
     uint32_t n, h, w, c, oh, ow, c4, kh, kw, sh, sw, ph, pw;
     float eps;
-  } push{s.n, s.ih, s.iw, s.ic, s.oh(), s.ow(), quads(s.ic), s.kh, s.kw, s.sh, s.sw, s.ph, s.pw, eps};
+    uint32_t groups;
+  } push{s.n, s.ih, s.iw, s.ic, s.oh(), s.ow(), quads(s.ic), s.kh, s.kw, s.sh, s.sw, s.ph, s.pw, eps, tiling.groups};
   vk::Dispatch dispatch;
   dispatch.shader = "depthwise_conv2d_layer_norm";
   dispatch.texel = 0b11u;
@@ -141,9 +147,8 @@ vk::Dispatch depthwise_conv2d_layer_norm(const DeviceInfo& device, const Conv2dS
   dispatch.buffers = {input, weight, bias, output, affine};
   dispatch.written = 1u << 3;
   dispatch.set_push(push);
-  dispatch.specialization.push_back(static_cast<int32_t>(depthwise_layer_norm_groups(s)));
-  const uint64_t tiles = uint64_t(s.n) * push.oh * ((push.ow + kDepthwiseNormPixels - 1) / kDepthwiseNormPixels);
-  dispatch.groups = vk::groups_for(tiles * depthwise_layer_norm_groups(s), kDepthwiseNormWorkgroup, device);
+  dispatch.specialization.push_back(static_cast<int32_t>(tiling.rows));
+  dispatch.groups = vk::groups_for(tiling.tiles * tiling.groups, kDepthwiseNormWorkgroup, device);
   if (half_weights) use_half_weights(dispatch, 1, device);
   return dispatch;
 }

@@ -46,10 +46,15 @@ vk::Dispatch depthwise_conv2d(const DeviceInfo& device, const Conv2dShape& shape
 // Depthwise convolution + LayerNorm over channels in one dispatch (shaders/depthwise_conv2d_layer_norm.comp):
 // for devices with RGBA32F texel buffers and C % 4 == 0. Weights always through a texel buffer.
 bool depthwise_layer_norm_supported(const DeviceInfo& device, const Conv2dShape& shape);
-// PIXELS and the workgroup size of depthwise_conv2d_layer_norm.comp.
-inline constexpr uint32_t kDepthwiseNormPixels = 8, kDepthwiseNormWorkgroup = 8;
-// Invocations that split each tile's channels (a power of two): more where the map has few tiles.
-uint32_t depthwise_layer_norm_groups(const Conv2dShape& shape);
+// PIXELS, output rows per tile (stride 1) and the workgroup size of depthwise_conv2d_layer_norm.comp.
+inline constexpr uint32_t kDepthwiseNormPixels = 8, kDepthwiseNormRows = 2, kDepthwiseNormWorkgroup = 8;
+struct DepthwiseNormTiling {
+  uint32_t rows = 1;    // output rows per tile
+  uint32_t groups = 1;  // invocations splitting each tile's channels (a power of two)
+  uint64_t tiles = 0;
+};
+// More groups where the map has few tiles.
+DepthwiseNormTiling depthwise_layer_norm_tiling(const Conv2dShape& shape);
 vk::Dispatch depthwise_conv2d_layer_norm(const DeviceInfo& device, const Conv2dShape& shape, float eps,
                                          const vk::BufferSlice& input, const vk::BufferSlice& weight,
                                          const vk::BufferSlice& bias, const vk::BufferSlice& affine,

@@ -192,17 +192,18 @@ TEST_F(DepthwiseLayerNormTest, HalfWeightsMatchDepthwiseThenLayerNormOnTheSameHa
 }
 
 void DepthwiseLayerNormTest::check_against_separate_kernels(bool half_weights) {
-  // 13 columns: the last 8-pixel tile is partly outside; batch 2; stride 1 and 2. The shapes between
-  // them split each tile's channels 1, 2, 4 and 8 ways (depthwise_layer_norm_groups), 8 over 10
-  // quads unevenly; a bias offset of 25 puts every pixel's mean far from 0, where the groups'
-  // statistics must combine without cancelling.
+  // 13 columns: the last 8-pixel tile is partly outside; 9 rows: the last two-row tile (stride 1) is
+  // half outside; batch 2; stride 1 and 2. The shapes split each tile's channels 1, 2, 4 and 8 ways
+  // (depthwise_layer_norm_tiling), 8 over 10 quads unevenly; a bias offset of 25 puts every pixel's
+  // mean far from 0, where the groups' statistics must combine without cancelling.
   struct Variant {
     uint32_t n, ih, iw, c, stride, groups;
     float offset;
   };
-  const std::vector<Variant> variants = {{2, 9, 13, 40, 1, 4, 0.0f}, {2, 9, 13, 40, 2, 8, 0.0f},
-                                         {1, 32, 40, 12, 1, 1, 0.0f}, {1, 16, 8, 8, 1, 2, 25.0f},
-                                         {2, 9, 13, 40, 2, 8, 25.0f}};
+  const std::vector<Variant> variants = {{2, 9, 13, 40, 1, 8, 0.0f},  {2, 9, 13, 40, 2, 8, 0.0f},
+                                         {1, 32, 64, 16, 1, 1, 0.0f}, {1, 16, 16, 16, 1, 4, 0.0f},
+                                         {1, 16, 8, 8, 1, 2, 25.0f},  {2, 9, 13, 40, 2, 8, 25.0f},
+                                         {1, 32, 40, 12, 1, 2, 25.0f}};
   uint32_t seed = 41;
   for (const Variant& v : variants) {
     ops::Conv2dShape s{.n = v.n, .ih = v.ih, .iw = v.iw, .ic = v.c, .oc = v.c, .kh = 7, .kw = 7, .sh = v.stride,
@@ -214,7 +215,8 @@ void DepthwiseLayerNormTest::check_against_separate_kernels(bool half_weights) {
     }
     SCOPED_TRACE(std::to_string(v.ih) + "x" + std::to_string(v.iw) + "x" + std::to_string(v.c) + " stride " +
                  std::to_string(v.stride) + " offset " + std::to_string(v.offset));
-    EXPECT_EQ(ops::depthwise_layer_norm_groups(s), v.groups);
+    EXPECT_EQ(ops::depthwise_layer_norm_tiling(s).groups, v.groups);
+    EXPECT_EQ(ops::depthwise_layer_norm_tiling(s).rows, v.stride == 1 ? 2u : 1u);
     auto x = random_values(size_t(s.n) * s.ih * s.iw * s.ic, seed++), w = random_values(size_t(s.ic) * 49, seed++),
          b = random_values(s.ic, seed++), gamma = random_values(s.ic, seed++, 0.5f, 1.5f),
          beta = random_values(s.ic, seed++);

@@ -15,8 +15,9 @@ using graph::OpKind;
 
 class PassTestBase : public testing::DeviceTest {
  protected:
-  std::vector<float> run_list(const LayerList& list, uint32_t batch, uint32_t size, const std::vector<float>& input) {
-    graph::Plan plan(context_ptr(), pipelines(), list, batch, size, size);
+  std::vector<float> run_list(const LayerList& list, uint32_t batch, uint32_t size, const std::vector<float>& input,
+                              KernelFamily kernels = KernelFamily::Auto) {
+    graph::Plan plan(context_ptr(), pipelines(), list, batch, size, size, kernels);
     std::vector<float> output(plan.output_count());
     plan.run(input, output);
     return output;
@@ -26,10 +27,11 @@ class PassTestBase : public testing::DeviceTest {
     return std::count_if(list.layers.begin(), list.layers.end(), [op](const auto& l) { return l.op == op; });
   }
 
-  void expect_same_result(const LayerList& before, const LayerList& after, uint32_t batch = 2, uint32_t size = 14) {
+  void expect_same_result(const LayerList& before, const LayerList& after, uint32_t batch = 2, uint32_t size = 14,
+                          KernelFamily after_kernels = KernelFamily::Auto) {
     const auto input = random_values(batch * before.input_channels * size * size, 7);
     const auto reference = run_list(before, batch, size, input);
-    const auto rewritten = run_list(after, batch, size, input);
+    const auto rewritten = run_list(after, batch, size, input, after_kernels);
     // Folding changes only the order of fp32 roundings (a scale applied to the weights instead of to
     // the sum): relative differences of a few ulps per layer, amplified by LayerNorm's 1/std.
     EXPECT_LE(testing::worst_tolerance_ratio(rewritten, reference, 1e-4, 1e-4), 1.0);
@@ -82,6 +84,25 @@ TEST_F(PassTest, OptimizeLeavesOnlyEssentialLayers) {
                 count(after, OpKind::Relu) + count(after, OpKind::Add),
             0u);
   expect_same_result(network, after);
+}
+
+// Run with the tiled family, whose GEMM normalises rows (the register family refuses, and its plans
+// never apply this pass); the reference keeps both LayerNorms.
+TEST_F(PassTest, LayerNormFoldsIntoTheLinearAfterItWithSameResult) {
+  const LayerList optimized = graph::optimize(network);
+  const LayerList after = graph::fold_layer_norm_into_linear(optimized);
+  EXPECT_EQ(count(after, OpKind::LayerNorm), 0u);  // norm -> fc1 and head.norm -> head.fc
+  EXPECT_EQ(std::count_if(after.layers.begin(), after.layers.end(), [](const auto& l) { return l.normalize_input; }), 2);
+  expect_same_result(optimized, after, 2, 14, KernelFamily::SharedTiled);
+}
+
+TEST_F(PassTest, LayerNormWithASecondReaderStays) {
+  LayerList list = graph::optimize(network);
+  auto norm = std::find_if(list.layers.begin(), list.layers.end(), [](const auto& l) { return l.name == "norm"; });
+  ASSERT_NE(norm, list.layers.end());
+  list.layers.push_back(graph::Layer{.op = OpKind::Add, .name = "extra", .inputs = {norm->output, norm->output}, .output = "extra"});
+  const LayerList after = graph::fold_layer_norm_into_linear(list);
+  EXPECT_EQ(count(after, OpKind::LayerNorm), 1u);  // only the head's
 }
 
 TEST_F(PassTest, ResidualIsNotFusedWhenTheLinearOutputHasOtherReaders) {

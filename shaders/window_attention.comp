@@ -4,10 +4,8 @@
 //
 // q, k, v come from the qkv linear run on the tokens in their natural [N, H, W, 3C] order (a per-token
 // op commutes with rolling and partitioning), and the output is written back in natural [N, H, W, C]
-// order, so the roll/partition/reverse are index arithmetic only. Semantics follow torchvision's
-// shifted_window_attention: the map is zero-padded to window multiples after norm1 (a padded
-// token's q/k/v are therefore the qkv bias), rolled by -shift, split into windows; tokens from
-// different regions of a shifted window are masked with -100; the result is rolled back and cropped.
+// order, so the roll/partition/reverse are index arithmetic only (shaders/include/window.glsl); the
+// result is rolled back and cropped.
 //
 // One invocation per (batch, window, head, QUERIES query tokens): each key's k and v are loaded once
 // for all its queries (loads, not arithmetic, bound this on lavapipe). Softmax is the online
@@ -44,36 +42,7 @@ layout(push_constant) uniform Params {
   uint padded_h, padded_w;
 } p;
 
-// The natural-order token index behind position (r, c) of the rolled, padded map, or -1 for padding.
-int source_token(uint n, uint r, uint c, uint shift_h, uint shift_w) {
-  uint h = (r + shift_h) % p.padded_h, w = (c + shift_w) % p.padded_w;
-  if (h >= p.H || w >= p.W) return -1;
-  return int((n * p.H + h) * p.W + w);
-}
-
-// Region of a rolled-map coordinate for the shifted-window mask (torchvision's three slices).
-uint region(uint coordinate, uint size, uint shift) {
-  if (shift == 0) return 0;
-  return coordinate < size - p.window ? 0 : (coordinate < size - shift ? 1 : 2);
-}
-
-void load_head(int token, uint part, uint head, out vec4 value[HEAD_DIM4]) {
-  const uint C4 = p.C / 4;
-  const uint offset = part * C4 + head * HEAD_DIM4;
-  if (token < 0) {
-    [[unroll]] for (int d = 0; d < HEAD_DIM4; ++d) value[d] = qkv_bias[offset + d];
-  } else {
-    const uint base = uint(token) * 3 * C4 + offset;
-    [[unroll]] for (int d = 0; d < HEAD_DIM4; ++d) value[d] = LOAD_QKV(base + d);
-  }
-}
-
-void normalize_head(inout vec4 value[HEAD_DIM4]) {
-  float sum = 0.0;
-  [[unroll]] for (int d = 0; d < HEAD_DIM4; ++d) sum += dot(value[d], value[d]);
-  const float inverse = 1.0 / max(sqrt(sum), 1e-12);  // F.normalize(eps=1e-12)
-  [[unroll]] for (int d = 0; d < HEAD_DIM4; ++d) value[d] *= inverse;
-}
+#include "window.glsl"
 
 // Queries per invocation: more amortise the k/v loads but hold more accumulators. Measured on
 // lavapipe (swin_t's 12 attention layers, batch 1, texel path): 1 query 87 ms (storage path),
@@ -100,8 +69,8 @@ void main() {
   [[unroll]] for (uint i = 0; i < QUERIES; ++i) {
     const uint query = min(query_group * QUERIES + i, T - 1);
     const uint qr = row0 + query / p.window, qc = col0 + query % p.window;
-    query_token[i] = source_token(n, qr, qc, p.shift_h, p.shift_w);
-    query_region[i] = region(qr, p.padded_h, p.shift_h) * 3 + region(qc, p.padded_w, p.shift_w);
+    query_token[i] = source_token(n, qr, qc);
+    query_region[i] = region_of(qr, qc);
     bias_row[i] = (head * T + query) * T;
     load_head(query_token[i], 0, head, q[i]);
     if (COSINE) normalize_head(q[i]);
@@ -112,8 +81,8 @@ void main() {
   }
   for (uint key = 0; key < T; ++key) {
     const uint kr = row0 + key / p.window, kc = col0 + key % p.window;
-    const int key_token = source_token(n, kr, kc, p.shift_h, p.shift_w);
-    const uint key_region = region(kr, p.padded_h, p.shift_h) * 3 + region(kc, p.padded_w, p.shift_w);
+    const int key_token = source_token(n, kr, kc);
+    const uint key_region = region_of(kr, kc);
     vec4 k[HEAD_DIM4], v[HEAD_DIM4];
     load_head(key_token, 1, head, k);
     if (COSINE) normalize_head(k);

@@ -39,33 +39,8 @@ layout(push_constant) uniform Params {
 
 shared vec4 attended[QUERY_TILE * CHANNELS4];  // row r, channel quad c at r * CHANNELS4 + c
 
-int source_token(uint n, uint r, uint c) {
-  uint h = (r + p.shift_h) % p.padded_h, w = (c + p.shift_w) % p.padded_w;
-  if (h >= p.H || w >= p.W) return -1;
-  return int((n * p.H + h) * p.W + w);
-}
-
-uint region(uint coordinate, uint size, uint shift) {
-  if (shift == 0) return 0;
-  return coordinate < size - p.window ? 0 : (coordinate < size - shift ? 1 : 2);
-}
-
-void load_head(int token, uint part, uint head, out vec4 value[HEAD_DIM4]) {
-  const uint offset = part * CHANNELS4 + head * HEAD_DIM4;
-  if (token < 0) {
-    [[unroll]] for (int d = 0; d < HEAD_DIM4; ++d) value[d] = qkv_bias[offset + d];
-  } else {
-    const uint base = uint(token) * 3 * CHANNELS4 + offset;
-    [[unroll]] for (int d = 0; d < HEAD_DIM4; ++d) value[d] = qkv[base + d];
-  }
-}
-
-void normalize_head(inout vec4 value[HEAD_DIM4]) {
-  float sum = 0.0;
-  [[unroll]] for (int d = 0; d < HEAD_DIM4; ++d) sum += dot(value[d], value[d]);
-  const float inverse = 1.0 / max(sqrt(sum), 1e-12);
-  [[unroll]] for (int d = 0; d < HEAD_DIM4; ++d) value[d] *= inverse;
-}
+#define LOAD_QKV(index) qkv[index]
+#include "window.glsl"
 
 void main() {
   const uint tile = gl_WorkGroupID.x + gl_WorkGroupID.y * gl_NumWorkGroups.x;
@@ -87,7 +62,7 @@ void main() {
       continue;
     }
     const uint qr = row0 + query / p.window, qc = col0 + query % p.window;
-    const uint query_region = region(qr, p.padded_h, p.shift_h) * 3 + region(qc, p.padded_w, p.shift_w);
+    const uint query_region = region_of(qr, qc);
     vec4 q[HEAD_DIM4], acc[HEAD_DIM4];
     load_head(source_token(n, qr, qc), 0, head, q);
     if (COSINE) normalize_head(q);
@@ -107,7 +82,7 @@ void main() {
       load_head(key_token, 2, head, v);
       float score = position_bias[bias_row + key];
       [[unroll]] for (int d = 0; d < HEAD_DIM4; ++d) score += dot(q[d], k[d]);
-      if (region(kr, p.padded_h, p.shift_h) * 3 + region(kc, p.padded_w, p.shift_w) != query_region) score -= 100.0;
+      if (region_of(kr, kc) != query_region) score -= 100.0;
       const float new_max = max(running_max, score);
       const float rescale = exp(running_max - new_max), weight = exp(score - new_max);
       running_sum = running_sum * rescale + weight;

@@ -1,5 +1,3 @@
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -7,24 +5,15 @@
 #include "graph/kernel_trial.h"
 #include "ops/gemm.h"
 #include "support/device_test.h"
+#include "support/test_directory.h"
 
 namespace vkvision {
 namespace {
 
 class KernelTrialTest : public testing::DeviceTest {
  protected:
-  void SetUp() override {
-    DeviceTest::SetUp();
-    directory_ = std::filesystem::temp_directory_path() /
-                 ("vkvision-trial-" + std::to_string(::getpid()) + "-" +
-                  ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(directory_);
-  }
-  void TearDown() override {
-    std::filesystem::remove_all(directory_);
-    DeviceTest::TearDown();
-  }
-  std::filesystem::path directory_;
+  testing::TestDirectory directory_storage_{"vkvision-trial"};
+  const std::filesystem::path& directory_ = directory_storage_.path();
 };
 
 TEST_F(KernelTrialTest, ForcedFamiliesAreTakenAsRequested) {

@@ -87,18 +87,28 @@ void PrintTo(const Case& k, std::ostream* out) {
        << " shift " << k.shift << (k.cosine ? " cosine" : "");
 }
 
-class WindowAttentionTest : public testing::DeviceTest, public ::testing::WithParamInterface<Case> {};
+class WindowAttentionTest : public testing::DeviceTest, public ::testing::WithParamInterface<Case> {
+ protected:
+  // Random q/k/v (and their padded-token bias), position bias and per-head scales for one case.
+  struct Inputs {
+    std::vector<float> qkv, qkv_bias, position_bias, head_scale;
+    ops::WindowAttentionShape shape;
+  };
+  static Inputs inputs(const Case& k) {
+    const uint32_t C = k.heads * k.head_dim, T = k.window * k.window;
+    Inputs in{random_values(size_t(k.n) * k.h * k.w * 3 * C, 1), random_values(3 * C, 2),
+              random_values(size_t(k.heads) * T * T, 3, -2.0f, 2.0f), std::vector<float>(k.heads),
+              {.n = k.n, .h = k.h, .w = k.w, .c = C, .heads = k.heads, .window = k.window, .shift = k.shift,
+               .cosine = k.cosine}};
+    for (uint32_t h = 0; h < k.heads; ++h) in.head_scale[h] = k.cosine ? 5.0f + h : 1.0f / std::sqrt(float(k.head_dim));
+    return in;
+  }
+};
 
 TEST_P(WindowAttentionTest, MatchesTorchvisionStyleReference) {
   const Case k = GetParam();
-  const uint32_t C = k.heads * k.head_dim, T = k.window * k.window;
-  const auto qkv = random_values(size_t(k.n) * k.h * k.w * 3 * C, 1);
-  const auto qkv_bias = random_values(3 * C, 2);
-  const auto position_bias = random_values(size_t(k.heads) * T * T, 3, -2.0f, 2.0f);
-  std::vector<float> head_scale(k.heads);
-  for (uint32_t h = 0; h < k.heads; ++h) head_scale[h] = k.cosine ? 5.0f + h : 1.0f / std::sqrt(float(k.head_dim));
-  ops::WindowAttentionShape shape{.n = k.n, .h = k.h, .w = k.w, .c = C, .heads = k.heads, .window = k.window,
-                                  .shift = k.shift, .cosine = k.cosine};
+  const uint32_t C = k.heads * k.head_dim;
+  const auto [qkv, qkv_bias, position_bias, head_scale, shape] = inputs(k);
   const auto expected = reference(k, qkv, qkv_bias, position_bias, head_scale);
   // Both operand paths: texel-buffer q/k/v where the device has them, and storage buffers (a copy of
   // the device's properties without texel buffers), whichever the device would choose.
@@ -122,16 +132,10 @@ TEST_P(WindowAttentionTest, MatchesTorchvisionStyleReference) {
 // (8, and 4 as on a device with less shared memory) and without a residual (Swin v2's post-norm).
 TEST_P(WindowAttentionTest, WithProjectionMatchesReferenceThenLinear) {
   const Case k = GetParam();
-  const uint32_t C = k.heads * k.head_dim, T = k.window * k.window, tokens = k.n * k.h * k.w;
-  const auto qkv = random_values(size_t(tokens) * 3 * C, 1);
-  const auto qkv_bias = random_values(3 * C, 2);
-  const auto position_bias = random_values(size_t(k.heads) * T * T, 3, -2.0f, 2.0f);
+  const uint32_t C = k.heads * k.head_dim, tokens = k.n * k.h * k.w;
+  const auto [qkv, qkv_bias, position_bias, head_scale, shape] = inputs(k);
   const auto proj_weight = random_values(size_t(C) * C, 4), proj_bias = random_values(C, 5),
              residual = random_values(size_t(tokens) * C, 6);
-  std::vector<float> head_scale(k.heads);
-  for (uint32_t h = 0; h < k.heads; ++h) head_scale[h] = k.cosine ? 5.0f + h : 1.0f / std::sqrt(float(k.head_dim));
-  ops::WindowAttentionShape shape{.n = k.n, .h = k.h, .w = k.w, .c = C, .heads = k.heads, .window = k.window,
-                                  .shift = k.shift, .cosine = k.cosine};
   const auto attended = reference(k, qkv, qkv_bias, position_bias, head_scale);
 
   DeviceInfo small_shared = device();

@@ -1,9 +1,8 @@
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 
 #include "support/device_test.h"
+#include "support/test_directory.h"
 #include "vkvision/error.h"
 
 namespace vkvision {
@@ -13,22 +12,11 @@ using testing::DeviceTest;
 
 class PipelineCacheTest : public DeviceTest {
  protected:
-  // A fresh directory per test under the system temp directory, removed afterwards.
-  void SetUp() override {
-    DeviceTest::SetUp();
-    directory_ = std::filesystem::temp_directory_path() /
-                 ("vkvision-test-" + std::to_string(::getpid()) + "-" +
-                  ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(directory_);
-  }
-  void TearDown() override {
-    std::filesystem::remove_all(directory_);
-    DeviceTest::TearDown();
-  }
   // elementwise.comp: constant 0 is the mode, three storage buffers.
   static vk::PipelineKey elementwise_key(int32_t mode) { return {"elementwise", {mode}, 3, 0}; }
 
-  std::filesystem::path directory_;
+  testing::TestDirectory directory_storage_{"vkvision-test"};
+  const std::filesystem::path& directory_ = directory_storage_.path();
 };
 
 TEST_F(PipelineCacheTest, SameKeyReturnsTheSamePipeline) {

@@ -49,7 +49,7 @@ layout(push_constant) uniform Params {
 #define GROUPS p.GROUPS
 // Output rows per tile (stride 1 only): two rows share KH - 1 of their KH input rows, so each input
 // column is loaded once for both. Measured on lavapipe (convnext_tiny's 18 layers, batch 1): 1 row
-// 21.3 ms, 2 rows 18.8-19.2 ms, 4 rows 18.9-19.7 ms.
+// 21.3 ms, 2 rows 18.8-19.2 ms, 4 rows 18.9-19.7 ms (37.5 ms once the weights are carried below).
 layout(constant_id = 3) const uint ROWS = 1;
 const uint WORKGROUP = 8, OUTPUTS = ROWS * PIXELS;
 shared float group_mean[WORKGROUP * OUTPUTS], group_m2[WORKGROUP * OUTPUTS];
@@ -76,7 +76,15 @@ void main() {
   for (uint tile_c = c_begin; tile_c < c_end; tile_c += GROUPS) {
     vec4 acc[OUTPUTS];
     [[unroll]] for (uint o = 0; o < OUTPUTS; ++o) acc[o] = bias[tile_c];
+    // weight_rows[r]: the kernel row output row r uses with the current input row (input_row - r),
+    // carried from the iterations before, so each weight is loaded once per channel quad.
+    vec4 weight_rows[ROWS][KW];
     [[unroll]] for (uint input_row = 0; input_row < KH + ROWS - 1; ++input_row) {
+      [[unroll]] for (uint r = ROWS - 1; r > 0; --r)
+        [[unroll]] for (uint kw = 0; kw < KW; ++kw) weight_rows[r][kw] = weight_rows[r - 1][kw];
+      if (input_row < KH) {
+        [[unroll]] for (uint kw = 0; kw < KW; ++kw) weight_rows[0][kw] = texelFetch(w, int((input_row * KW + kw) * p.C4 + tile_c));
+      }
       const int ih = int(oh0 * p.SH + input_row) - int(p.PH);
       if (ih < 0 || ih >= int(p.H)) continue;
       const uint row_base = (n * p.H + uint(ih)) * p.W;
@@ -89,11 +97,8 @@ void main() {
       }
       [[unroll]] for (uint r = 0; r < ROWS; ++r) {
         if (input_row < r || input_row - r >= KH) continue;  // resolved at compile time
-        const uint kh = input_row - r;
-        [[unroll]] for (uint kw = 0; kw < KW; ++kw) {
-          const vec4 weight = texelFetch(w, int((kh * KW + kw) * p.C4 + tile_c));
-          [[unroll]] for (uint i = 0; i < PIXELS; ++i) acc[r * PIXELS + i] += columns[i * SW + kw] * weight;
-        }
+        [[unroll]] for (uint kw = 0; kw < KW; ++kw)
+          [[unroll]] for (uint i = 0; i < PIXELS; ++i) acc[r * PIXELS + i] += columns[i * SW + kw] * weight_rows[r][kw];
       }
     }
     [[unroll]] for (uint o = 0; o < OUTPUTS; ++o) {

@@ -17,6 +17,10 @@ layout(binding = 1) uniform samplerBuffer w;
 layout(binding = 2) readonly buffer Bias { vec4 bias[]; };
 layout(binding = 3) buffer Output { vec4 y[]; };  // read back by the same invocation to normalise
 layout(binding = 4) readonly buffer Affine { vec4 affine[]; };  // gamma[C] then beta[C]
+// STATISTICS_ONLY: the output stays un-normalised and each pixel's (mean, 1/std) goes here instead;
+// the GEMM that reads the map applies the norm in its epilogue (gemm.comp ROW_STATISTICS), which
+// saves this kernel its second pass over the output.
+layout(binding = 5) writeonly buffer Statistics { vec2 pixel_statistics[]; };
 
 // Kernel size and stride are specialisation constants (the host always sets them), so the tap loops
 // unroll with every tap-to-output mapping resolved at compile time and the input columns of a row
@@ -51,6 +55,7 @@ layout(push_constant) uniform Params {
 // column is loaded once for both. Measured on lavapipe (convnext_tiny's 18 layers, batch 1): 1 row
 // 21.3 ms, 2 rows 18.8-19.2 ms, 4 rows 18.9-19.7 ms (37.5 ms once the weights are carried below).
 layout(constant_id = 3) const uint ROWS = 1;
+layout(constant_id = 4) const bool STATISTICS_ONLY = false;
 const uint WORKGROUP = 8, OUTPUTS = ROWS * PIXELS;
 shared float group_mean[WORKGROUP * OUTPUTS], group_m2[WORKGROUP * OUTPUTS];
 
@@ -131,6 +136,10 @@ void main() {
       m2 += group_m2[(first_local + g) * OUTPUTS + o] + float(4 * quads_of_group(g)) * deviation * deviation;
     }
     const float inv_std = inversesqrt(m2 / float(p.C) + p.eps);
+    if (STATISTICS_ONLY) {
+      if (group == 0) pixel_statistics[(n * p.OH + oh) * p.OW + ow] = vec2(mean, inv_std);
+      continue;
+    }
     const uint base = ((n * p.OH + oh) * p.OW + ow) * p.C4;
     for (uint tile_c = c_begin; tile_c < c_end; tile_c += GROUPS)
       y[base + tile_c] = (y[base + tile_c] - mean) * inv_std * affine[tile_c] + affine[p.C4 + tile_c];

@@ -1,5 +1,9 @@
 #version 450
 // Y[M,N] = activation(X[M,K] * W[K,N] + bias[N]) (+ residual[M,N]).
+// ROW_STATISTICS: X is LayerNorm-ed per row by statistics its producer computed (row_statistics:
+// mean and 1/std per row, from depthwise_conv2d_layer_norm.comp), the norm's affine folded into W and
+// bias at load; the epilogue applies LN(x) W = rstd * (x W - mean * colsum(W)) + bias, with bias
+// holding N4 vec4s of bias then N4 of colsum(W). No extra load of X and no per-element work.
 // Register-blocked: each invocation owns a 12 x 16 output tile (see ROWS, QUADS below). W is
 // pre-transposed to [K, N4*4] (N padded to a multiple of 4) at load so 4 columns are one vec4 load.
 //
@@ -19,6 +23,7 @@ layout(local_size_x = 64) in;
 
 layout(constant_id = 0) const int ACTIVATION = ACTIVATION_NONE;
 layout(constant_id = 1) const bool HAS_RESIDUAL = false;
+layout(constant_id = 2) const bool ROW_STATISTICS = false;
 
 #if TEXEL_OPERANDS
 layout(binding = 0) uniform samplerBuffer x4;
@@ -35,6 +40,7 @@ layout(binding = 1) readonly buffer Weight { WEIGHT_VEC4 w_data[]; };
 layout(binding = 2) readonly buffer Bias { vec4 bias[]; };
 layout(binding = 3) writeonly buffer Output { float y[]; };
 layout(binding = 4) readonly buffer Residual { float residual[]; };
+layout(binding = 5) readonly buffer RowStatistics { vec2 row_statistics[]; };  // ROW_STATISTICS: [M]
 
 layout(push_constant) uniform Params {
   uint M;
@@ -63,7 +69,7 @@ void main() {
   [[unroll]] for (uint i = 0; i < ROWS; ++i) row[i] = min(m0 + i, p.M - 1) * p.K;
   vec4 acc[ROWS * QUADS];
   [[unroll]] for (uint q = 0; q < QUADS; ++q) {
-    const vec4 b = bias[quad[q]];
+    const vec4 b = ROW_STATISTICS ? vec4(0.0) : bias[quad[q]];
     [[unroll]] for (uint i = 0; i < ROWS; ++i) acc[QUADS * i + q] = b;
   }
   uint k = 0;
@@ -88,11 +94,22 @@ void main() {
     }
   }
 #endif
+  // ROW_STATISTICS: each column quad's bias and weight sum, loaded once for all rows.
+  vec4 column_bias[QUADS], column_sum[QUADS];
+  if (ROW_STATISTICS) {
+    [[unroll]] for (uint q = 0; q < QUADS; ++q) {
+      column_bias[q] = bias[quad[q]];
+      column_sum[q] = bias[p.N4 + quad[q]];
+    }
+  }
   [[unroll]] for (uint i = 0; i < ROWS; ++i) {
     const uint m = m0 + i;
     if (m >= p.M) break;
+    const vec2 statistics = ROW_STATISTICS ? row_statistics[m] : vec2(0.0, 1.0);
     [[unroll]] for (uint q = 0; q < QUADS; ++q) {
-      const vec4 value = activate(acc[QUADS * i + q], ACTIVATION);
+      vec4 sum = acc[QUADS * i + q];
+      if (ROW_STATISTICS) sum = (sum - statistics.x * column_sum[q]) * statistics.y + column_bias[q];
+      const vec4 value = activate(sum, ACTIVATION);
       const uint n0 = (QUADS * group + q) * 4;
       [[unroll]] for (uint j = 0; j < 4; ++j) {
         const uint n = n0 + j;

@@ -276,9 +276,9 @@ std::string describe(const LayerList& list, uint32_t batch, uint32_t height, uin
     if (layer.op == OpKind::PartitionConv) out << " kernel " << layer.kernel_h << "x" << layer.kernel_w;
     if (layer.has_param("input_scale")) out << " +input_affine";
     if (layer.gate) out << " +gate(" << layer.inputs[1] << ")";
-    if (layer.normalize_input) out << " +input_layer_norm";
+    if (layer.normalize_input) out << (layer.input_statistics ? " +input_layer_norm(statistics)" : " +input_layer_norm");
     if (layer.fused_projection) out << " +projection";
-    if (layer.fused_layer_norm) out << " +layer_norm";
+    if (layer.fused_layer_norm) out << (layer.emits_statistics ? " +layer_norm_statistics" : " +layer_norm");
     if (layer.activation != ops::Activation::None) out << " +" << ops::activation_name(layer.activation);
     if (layer.residual) out << " +residual(" << layer.inputs.back() << ")";
     out << "  " << layer.name << "  " << shape_string(shapes.at(layer.inputs[0])) << " -> "

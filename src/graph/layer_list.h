@@ -83,6 +83,12 @@ struct Layer {
   // A depthwise convolution may carry the LayerNorm that follows it (params norm_weight, norm_bias;
   // eps above): set by fuse_depthwise_layer_norm where the device has the fused kernel.
   bool fused_layer_norm = false;
+  // ... and leave applying it to the Linear that reads it: the output stays un-normalised, followed in
+  // memory by each pixel's (mean, 1/std); set by defer_layer_norm_to_linear.
+  bool emits_statistics = false;
+  // Linear with normalize_input: the row statistics come from the input's producer (emits_statistics)
+  // rather than from the GEMM itself.
+  bool input_statistics = false;
 
   const HostTensor& param(const std::string& role) const;
   bool has_param(const std::string& role) const { return params.count(role) != 0; }

@@ -52,6 +52,29 @@ bool fold_into_sharesets(Layer& layer, const Layer& affine) {
   return true;
 }
 
+// W (xhat * gamma + beta) + b == (W gamma) xhat + (b + W beta): a LayerNorm's affine moved into the
+// Linear that reads the normalised rows.
+void fold_norm_affine(Layer& linear, const HostTensor& gamma_tensor, const HostTensor& beta_tensor) {
+  const HostTensor& weight = linear.param("weight");
+  const float* gamma = gamma_tensor.values();
+  const float* beta = beta_tensor.values();
+  const int64_t outputs = weight.shape[0], channels = weight.shape[1];
+  std::vector<float> folded(weight.values(), weight.values() + weight.numel());
+  std::vector<float> bias(outputs, 0.0f);
+  if (linear.has_param("bias")) bias.assign(linear.param("bias").values(), linear.param("bias").values() + outputs);
+  for (int64_t o = 0; o < outputs; ++o) {
+    double shifted = 0;
+    for (int64_t k = 0; k < channels; ++k) {
+      float& w = folded[o * channels + k];
+      shifted += double(w) * beta[k];
+      w *= gamma[k];
+    }
+    bias[o] = static_cast<float>(bias[o] + shifted);
+  }
+  linear.params["weight"] = HostTensor::from(weight.shape, std::move(folded));
+  linear.params["bias"] = HostTensor::from({outputs}, std::move(bias));
+}
+
 }  // namespace
 
 LayerList batchnorm_to_affine(const LayerList& list) {
@@ -319,32 +342,35 @@ LayerList fold_layer_norm_into_linear(const LayerList& list) {
     if (linear.op != OpKind::Linear || linear.normalize_input || linear.inputs[0] != norm.output ||
         std::count(linear.inputs.begin(), linear.inputs.end(), norm.output) != 1)
       continue;
-    // W (xhat * gamma + beta) + b == (W gamma) xhat + (b + W beta).
-    const HostTensor& weight = linear.param("weight");
-    const float* gamma = norm.param("weight").values();
-    const float* beta = norm.param("bias").values();
-    const int64_t outputs = weight.shape[0], channels = weight.shape[1];
-    if (norm.param("weight").numel() != channels) continue;
-    std::vector<float> folded(weight.values(), weight.values() + weight.numel());
-    std::vector<float> bias(outputs, 0.0f);
-    if (linear.has_param("bias")) bias.assign(linear.param("bias").values(), linear.param("bias").values() + outputs);
-    for (int64_t o = 0; o < outputs; ++o) {
-      double shifted = 0;
-      for (int64_t k = 0; k < channels; ++k) {
-        float& w = folded[o * channels + k];
-        shifted += double(w) * beta[k];
-        w *= gamma[k];
-      }
-      bias[o] = static_cast<float>(bias[o] + shifted);
-    }
-    linear.params["weight"] = HostTensor::from(weight.shape, std::move(folded));
-    linear.params["bias"] = HostTensor::from({outputs}, std::move(bias));
+    if (norm.param("weight").numel() != linear.param("weight").shape[1]) continue;
+    fold_norm_affine(linear, norm.param("weight"), norm.param("bias"));
     linear.normalize_input = true;
     linear.eps = norm.eps;
     linear.inputs[0] = norm.inputs[0];
     linear.name = norm.name + "+" + linear.name;
     result.layers.erase(result.layers.begin() + static_cast<std::ptrdiff_t>(i));
     --i;
+  }
+  return result;
+}
+
+LayerList defer_layer_norm_to_linear(const LayerList& list) {
+  LayerList result = list;
+  for (Layer& conv : result.layers) {
+    if (conv.op != OpKind::DepthwiseConv2d || !conv.fused_layer_norm || conv.emits_statistics ||
+        conv.output == result.output)
+      continue;
+    const std::vector<size_t> readers = result.consumers(conv.output);
+    if (readers.size() != 1) continue;
+    Layer& linear = result.layers[readers[0]];
+    if (linear.op != OpKind::Linear || linear.normalize_input || linear.inputs[0] != conv.output ||
+        std::count(linear.inputs.begin(), linear.inputs.end(), conv.output) != 1 ||
+        conv.param("norm_weight").numel() != linear.param("weight").shape[1])
+      continue;
+    fold_norm_affine(linear, conv.param("norm_weight"), conv.param("norm_bias"));
+    linear.normalize_input = true;
+    linear.input_statistics = true;
+    conv.emits_statistics = true;
   }
   return result;
 }

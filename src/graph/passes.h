@@ -45,6 +45,13 @@ LayerList fuse_depthwise_layer_norm(const LayerList& list, const std::function<b
 // it for the GPU-class (tiled) GEMM family only.
 LayerList fold_layer_norm_into_linear(const LayerList& list);
 
+// A depthwise conv carrying its LayerNorm (fuse_depthwise_layer_norm) whose only reader is a Linear
+// leaves the normalisation to it: the conv writes its raw output and each pixel's (mean, 1/std)
+// (emits_statistics), and the Linear, with the norm's affine folded into its weight and bias, applies
+// them in its epilogue (input_statistics). Saves the conv kernel its second pass over the output
+// (ConvNeXt's dw -> norm -> fc1). The plan applies it for the register family.
+LayerList defer_layer_norm_to_linear(const LayerList& list);
+
 // Swin's output projection (a Linear read only from the attention, with or without its residual
 // epilogue) moves into the WindowAttention layer, where `supported(attention)` says the device runs the
 // fused kernel (shaders/window_attention_projection.comp). Device-dependent: the plan applies it.

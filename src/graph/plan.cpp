@@ -219,6 +219,7 @@ Plan::Plan(std::shared_ptr<vk::Context> context, vk::PipelineCache& pipelines, c
                              .oc = uint32_t(in[3]), .kh = layer.kernel_h, .kw = layer.kernel_w};
       return !layer.input_nchw && ops::depthwise_layer_norm_supported(info, shape);
     });
+    list_ = defer_layer_norm_to_linear(list_);
   }
   shapes_ = infer_shapes(list_, batch, height, width);
   input_shape_ = shapes_.at(list_.input);
@@ -265,10 +266,18 @@ Plan::Plan(std::shared_ptr<vk::Context> context, vk::PipelineCache& pipelines, c
   weights_->flush();
 
   // Activations: every layer output, placed by liveness. The network output lives to the end.
+  // A layer that emits row statistics keeps them right after its output: (mean, 1/std) per row.
+  auto statistics_offset = [&](const std::string& name) {
+    return vk::align_up(uint64_t(shape_numel(shapes_.at(name))) * sizeof(float), alignment);
+  };
+  auto statistics_bytes = [&](const std::string& name) {
+    return uint64_t(shape_numel(shapes_.at(name)) / shapes_.at(name).back()) * 2 * sizeof(float);
+  };
   std::vector<TensorLifetime> lifetimes;
   for (size_t i = 0; i < list_.layers.size(); ++i) {
     const std::string& name = list_.layers[i].output;
-    const uint64_t bytes = shape_numel(shapes_.at(name)) * sizeof(float);
+    const uint64_t bytes = list_.layers[i].emits_statistics ? statistics_offset(name) + statistics_bytes(name)
+                                                            : shape_numel(shapes_.at(name)) * sizeof(float);
     check_range(name, bytes);
     int last = static_cast<int>(i);
     for (size_t consumer : list_.consumers(name)) last = std::max(last, static_cast<int>(consumer));
@@ -280,6 +289,9 @@ Plan::Plan(std::shared_ptr<vk::Context> context, vk::PipelineCache& pipelines, c
   auto activation = [&](const std::string& name) {
     if (name == list_.input) return input_slice_;
     return activations_->slice(memory_plan_.offsets.at(name), shape_numel(shapes_.at(name)) * sizeof(float));
+  };
+  auto statistics = [&](const std::string& name) {
+    return activations_->slice(memory_plan_.offsets.at(name) + statistics_offset(name), statistics_bytes(name));
   };
 
   // Input and output: mapped directly on unified memory, else staged by copies in the command buffer.
@@ -309,9 +321,11 @@ Plan::Plan(std::shared_ptr<vk::Context> context, vk::PipelineCache& pipelines, c
         const ops::Conv2dShape shape = conv2d_shape(layer, in);
         if (layer.op == OpKind::DepthwiseConv2d) {
           if (layer.input_nchw) throw Error("internal: depthwise convolution cannot read the NCHW input");
-          dispatch = layer.fused_layer_norm ? ops::depthwise_conv2d_layer_norm(info, shape, layer.eps, x, param(0), param(1),
-                                                                               param(2), y, half)
-                                            : ops::depthwise_conv2d(info, shape, x, param(0), param(1), y, half);
+          dispatch = layer.fused_layer_norm
+                         ? ops::depthwise_conv2d_layer_norm(info, shape, layer.eps, x, param(0), param(1), param(2), y, half,
+                                                            layer.emits_statistics ? std::optional(statistics(layer.output))
+                                                                                   : std::nullopt)
+                         : ops::depthwise_conv2d(info, shape, x, param(0), param(1), y, half);
         } else {
           dispatch = ops::conv2d(info, shape, layer.activation, x, param(0), param(1), y, half);
         }
@@ -320,8 +334,10 @@ Plan::Plan(std::shared_ptr<vk::Context> context, vk::PipelineCache& pipelines, c
       case OpKind::Linear: {
         ops::GemmBuffers buffers{x, param(0), param(1), y, std::nullopt};
         if (layer.residual) buffers.residual = activation(layer.inputs[1]);
+        if (layer.input_statistics) buffers.row_statistics = statistics(layer.inputs[0]);
+        const bool gathers_statistics = layer.normalize_input && !layer.input_statistics;
         dispatch = ops::gemm(info, gemm_shape(in, out), layer.activation, buffers, gemm_operands, half,
-                             layer.normalize_input ? std::optional<float>(layer.eps) : std::nullopt);
+                             gathers_statistics ? std::optional<float>(layer.eps) : std::nullopt);
         break;
       }
       case OpKind::LayerNorm: {
@@ -478,7 +494,7 @@ std::vector<LayerTiming> Plan::profile(std::span<const float> input) {
     timing.name = layer.name;
     timing.op = op_name(layer.op);
     if (layer.normalize_input) timing.op = "layer_norm+" + timing.op;
-    if (layer.fused_layer_norm) timing.op += "+layer_norm";
+    if (layer.fused_layer_norm) timing.op += layer.emits_statistics ? "+layer_norm_statistics" : "+layer_norm";
     if (layer.fused_projection) timing.op += "+projection";
     if (layer.activation != ops::Activation::None) timing.op += std::string("+") + ops::activation_name(layer.activation);
     if (layer.residual) timing.op += "+residual";

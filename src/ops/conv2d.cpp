@@ -131,7 +131,8 @@ bool depthwise_layer_norm_supported(const DeviceInfo& device, const Conv2dShape&
 vk::Dispatch depthwise_conv2d_layer_norm(const DeviceInfo& device, const Conv2dShape& s, float eps,
                                          const vk::BufferSlice& input, const vk::BufferSlice& weight,
                                          const vk::BufferSlice& bias, const vk::BufferSlice& affine,
-                                         const vk::BufferSlice& output, bool half_weights) {
+                                         const vk::BufferSlice& output, bool half_weights,
+                                         std::optional<vk::BufferSlice> statistics) {
   if (!depthwise_layer_norm_supported(device, s))
     throw Error("depthwise + LayerNorm fusion needs RGBA32F texel buffers and channels divisible by 4");
   const DepthwiseNormTiling tiling = depthwise_layer_norm_tiling(s);
@@ -144,10 +145,12 @@ vk::Dispatch depthwise_conv2d_layer_norm(const DeviceInfo& device, const Conv2dS
   dispatch.shader = "depthwise_conv2d_layer_norm";
   dispatch.texel = 0b11u;
   dispatch.specialization = depthwise_specialization(s);
-  dispatch.buffers = {input, weight, bias, output, affine};
-  dispatch.written = 1u << 3;
+  // Without statistics the binding still needs a valid buffer; the shader never writes it.
+  dispatch.buffers = {input, weight, bias, output, affine, statistics.value_or(output)};
+  dispatch.written = statistics ? 0b101000u : 0b1000u;
   dispatch.set_push(push);
   dispatch.specialization.push_back(static_cast<int32_t>(tiling.rows));
+  dispatch.specialization.push_back(statistics ? 1 : 0);
   dispatch.groups = vk::groups_for(tiling.tiles * tiling.groups, kDepthwiseNormWorkgroup, device);
   if (half_weights) use_half_weights(dispatch, 1, device);
   return dispatch;

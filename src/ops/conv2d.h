@@ -2,6 +2,7 @@
 // dense k x k), the depthwise kernel and InceptionNeXt's channel-sliced depthwise kernel. Kernels:
 // shaders/conv2d.comp, shaders/depthwise_conv2d.comp, shaders/inception_depthwise_conv2d.comp.
 #pragma once
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -55,10 +56,13 @@ struct DepthwiseNormTiling {
 };
 // More groups where the map has few tiles.
 DepthwiseNormTiling depthwise_layer_norm_tiling(const Conv2dShape& shape);
+// statistics: leave the output un-normalised and write each pixel's (mean, 1/std) there instead (two
+// floats per pixel), for a GEMM that applies the norm (GemmBuffers::row_statistics).
 vk::Dispatch depthwise_conv2d_layer_norm(const DeviceInfo& device, const Conv2dShape& shape, float eps,
                                          const vk::BufferSlice& input, const vk::BufferSlice& weight,
                                          const vk::BufferSlice& bias, const vk::BufferSlice& affine,
-                                         const vk::BufferSlice& output, bool half_weights = false);
+                                         const vk::BufferSlice& output, bool half_weights = false,
+                                         std::optional<vk::BufferSlice> statistics = std::nullopt);
 
 // InceptionNeXt's token mixer (shaders/inception_depthwise_conv2d.comp): of C channels the first
 // C - 3 * branch pass through, then three branches of `branch` channels each are depthwise

@@ -78,7 +78,10 @@ vk::Dispatch gemm_tiled(const DeviceInfo& device, const GemmShape& shape, Activa
 
 vk::Dispatch gemm(const DeviceInfo& device, const GemmShape& shape, Activation activation, const GemmBuffers& buffers,
                   GemmOperands operands, bool half_weights, std::optional<float> normalize_rows) {
-  if (operands == GemmOperands::Tiled) return gemm_tiled(device, shape, activation, buffers, half_weights, normalize_rows);
+  if (operands == GemmOperands::Tiled) {
+    if (buffers.row_statistics) throw Error("gemm: precomputed row statistics need the register family");
+    return gemm_tiled(device, shape, activation, buffers, half_weights, normalize_rows);
+  }
   // The register family keeps LayerNorm a separate pass: on lavapipe, where it runs, the statistics'
   // per-element arithmetic costs more in the GEMM than the pass does (docs/PERFORMANCE.md).
   if (normalize_rows) throw Error("gemm: normalised input rows need the tiled family");
@@ -92,10 +95,11 @@ vk::Dispatch gemm(const DeviceInfo& device, const GemmShape& shape, Activation a
   vk::Dispatch dispatch;
   dispatch.shader = texel ? "gemm_texel" : "gemm";
   dispatch.texel = texel ? 0b11u : 0u;
-  dispatch.specialization = {static_cast<int32_t>(activation), buffers.residual ? 1 : 0};
-  // Without a residual the binding still needs a valid buffer; the shader never reads it.
+  dispatch.specialization = {static_cast<int32_t>(activation), buffers.residual ? 1 : 0,
+                             buffers.row_statistics ? 1 : 0};
+  // Without a residual or statistics the binding still needs a valid buffer; the shader never reads it.
   dispatch.buffers = {buffers.input, buffers.weight, buffers.bias, buffers.output,
-                      buffers.residual.value_or(buffers.input)};
+                      buffers.residual.value_or(buffers.input), buffers.row_statistics.value_or(buffers.bias)};
   dispatch.written = 1u << 3;
   dispatch.set_push(push);
   const uint64_t row_tiles = (shape.m + kRows - 1) / kRows, column_groups = (push.n4 + kQuads - 1) / kQuads;

@@ -31,6 +31,10 @@ struct GemmBuffers {
   vk::BufferSlice bias;    // packed
   vk::BufferSlice output;  // [M, N]
   std::optional<vk::BufferSlice> residual;  // [M, N], added after the activation
+  // Register family: LayerNorm each input row by its (mean, 1/std) from here ([M] vec2, written by
+  // depthwise_conv2d_layer_norm's statistics output), the norm's affine folded into weight and bias;
+  // bias from pack_bias_and_column_sums.
+  std::optional<vk::BufferSlice> row_statistics;
 };
 
 enum class GemmOperands {

@@ -96,6 +96,24 @@ TEST_F(PassTest, LayerNormFoldsIntoTheLinearAfterItWithSameResult) {
   expect_same_result(optimized, after, 2, 14, KernelFamily::SharedTiled);
 }
 
+TEST_F(PassTest, DepthwiseLeavesItsLayerNormToTheLinearThatReadsIt) {
+  const LayerList fused = graph::fuse_depthwise_layer_norm(graph::optimize(network), [](const graph::Layer&) { return true; });
+  const LayerList after = graph::defer_layer_norm_to_linear(fused);
+  auto find = [&](const std::string& name) {
+    return *std::find_if(after.layers.begin(), after.layers.end(), [&](const auto& l) { return l.name == name; });
+  };
+  EXPECT_TRUE(find("dw+norm").emits_statistics);
+  EXPECT_TRUE(find("fc1").normalize_input && find("fc1").input_statistics);
+  // The norm's affine moved into fc1: weight columns scaled by gamma.
+  const auto& gamma = find("dw+norm").param("norm_weight");
+  const auto& original = fused.layers[std::distance(
+      fused.layers.begin(), std::find_if(fused.layers.begin(), fused.layers.end(), [](const auto& l) { return l.name == "fc1"; }))];
+  EXPECT_FLOAT_EQ(find("fc1").param("weight").values()[5], original.param("weight").values()[5] * gamma.values()[5]);
+  // The register-family plan does this itself: the same list through it gives the same logits as
+  // the reference list run with the GPU-class family (which keeps the norm in the GEMM's own pass).
+  expect_same_result(graph::optimize(network), graph::optimize(network), 2, 14, KernelFamily::SharedTiled);
+}
+
 TEST_F(PassTest, LayerNormWithASecondReaderStays) {
   LayerList list = graph::optimize(network);
   auto norm = std::find_if(list.layers.begin(), list.layers.end(), [](const auto& l) { return l.name == "norm"; });

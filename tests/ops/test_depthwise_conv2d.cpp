@@ -233,6 +233,20 @@ void DepthwiseLayerNormTest::check_against_separate_kernels(bool half_weights) {
     // Same sums in the same order; only the statistics' summation order differs (per group and vec4
     // lane vs sequential): a few ulps of the normalised O(1) outputs.
     EXPECT_LE(testing::worst_tolerance_ratio(read(fused, count), read(separate, count), 1e-5, 1e-5), 1.0);
+
+    // Statistics mode (the norm left to the GEMM after it): the output is the plain depthwise result
+    // and (mean, 1/std) per pixel normalise it to the separate LayerNorm's output.
+    const size_t pixels = count / s.ic;
+    auto raw = make_buffer(count), statistics = make_buffer(2 * pixels);
+    run({ops::depthwise_conv2d_layer_norm(device(), s, 1e-6f, input, weight, bias, affine, raw, half_weights, statistics)});
+    const auto raw_values = read(raw, count), stats = read(statistics, 2 * pixels);
+    EXPECT_LE(testing::worst_tolerance_ratio(raw_values, read(unnormalised, count), 1e-6, 1e-6), 1.0);
+    std::vector<float> normalised(count);
+    for (size_t i = 0; i < count; ++i) {
+      const size_t pixel = i / s.ic, channel = i % s.ic;
+      normalised[i] = (raw_values[i] - stats[2 * pixel]) * stats[2 * pixel + 1] * gamma[channel] + beta[channel];
+    }
+    EXPECT_LE(testing::worst_tolerance_ratio(normalised, read(separate, count), 1e-5, 1e-5), 1.0);
   }
 }
 

@@ -13,6 +13,21 @@ using testing::DeviceTest;
 
 class GemmTest : public DeviceTest {
  protected:
+  static constexpr float kStatisticsEps = 1e-6f;
+  // (mean, 1/sqrt(var + eps)) of each row, in double, rounded to fp32: what the depthwise+LayerNorm
+  // kernel hands the GEMM.
+  static std::vector<float> row_statistics(const std::vector<float>& x, uint32_t m, uint32_t k, float eps) {
+    std::vector<float> statistics;
+    for (uint32_t r = 0; r < m; ++r) {
+      double mean = 0, variance = 0;
+      for (uint32_t i = 0; i < k; ++i) mean += x[size_t(r) * k + i];
+      mean /= k;
+      for (uint32_t i = 0; i < k; ++i) variance += (x[size_t(r) * k + i] - mean) * (x[size_t(r) * k + i] - mean);
+      statistics.push_back(float(mean));
+      statistics.push_back(float(1.0 / std::sqrt(variance / k + eps)));
+    }
+    return statistics;
+  }
   struct Case {
     ops::GemmShape shape;
     ops::Activation activation = ops::Activation::None;
@@ -21,6 +36,7 @@ class GemmTest : public DeviceTest {
     uint32_t seed = 10;
     bool half_weights = false;  // the weight stored as fp16; the reference multiplies by the rounded values
     std::optional<float> normalize_rows;  // LayerNorm each input row first, with this epsilon
+    bool row_statistics = false;          // ... by given (mean, 1/std) per row instead (eps 1e-6)
     float input_offset = 0;               // added to every input value (a row mean far from 0)
   };
 
@@ -36,13 +52,16 @@ class GemmTest : public DeviceTest {
     auto x = random_values(size_t(s.m) * s.k, c.seed), w = random_values(size_t(s.n) * s.k, c.seed + 1),
          b = random_values(s.n, c.seed + 2), r = random_values(size_t(s.m) * s.n, c.seed + 3);
     for (float& value : x) value += c.input_offset;
+    const bool normalized = c.normalize_rows || c.row_statistics;
     if (c.half_weights) w = rounded_to_half(w);
     const auto packed = ops::pack_gemm_weight(w, s.n, s.k);
     auto input = make_buffer(x), weight = c.half_weights ? make_half_buffer(packed) : make_buffer(packed),
-         bias = make_buffer(c.normalize_rows ? ops::pack_bias_and_column_sums(b, w, s.n, s.k) : ops::pack_vec4_padded(b, s.n)),
+         bias = make_buffer(normalized ? ops::pack_bias_and_column_sums(b, w, s.n, s.k) : ops::pack_vec4_padded(b, s.n)),
          output = make_buffer(size_t(s.m) * s.n);
     ops::GemmBuffers buffers{input, weight, bias, output, std::nullopt};
     if (c.residual) buffers.residual = make_buffer(r);
+    const auto statistics = row_statistics(x, s.m, s.k, kStatisticsEps);
+    if (c.row_statistics) buffers.row_statistics = make_buffer(statistics);
     Result result;
     result.dispatch = ops::gemm(info, s, c.activation, buffers, c.operands, c.half_weights, c.normalize_rows);
     run({result.dispatch});
@@ -56,24 +75,30 @@ class GemmTest : public DeviceTest {
       mean /= s.k;
       for (uint32_t k = 0; k < s.k; ++k) variance += (row[k] - mean) * (row[k] - mean);
       variance /= s.k;
-      const double rstd = c.normalize_rows ? 1.0 / std::sqrt(variance + *c.normalize_rows) : 1.0;
+      const double rstd = c.normalize_rows   ? 1.0 / std::sqrt(variance + *c.normalize_rows)
+                          : c.row_statistics ? 1.0 / std::sqrt(variance + kStatisticsEps)
+                                             : 1.0;
       const double shifted_mean = mean - row[0];
       for (uint32_t n = 0; n < s.n; ++n) {
         double sum = b[n], magnitude = std::abs(b[n]), product = 0;
         for (uint32_t k = 0; k < s.k; ++k) {
           const double wk = w[size_t(n) * s.k + k];
-          const double xk = c.normalize_rows ? (row[k] - mean) * rstd : row[k];
+          const double xk = normalized ? (row[k] - mean) * rstd : row[k];
           sum += xk * wk;
           product += xk * wk;
           // Normalised: the kernel sums (x - x[0]) w and subtracts shifted_mean * colsum(w), each a
           // sum of K products whose terms are at most |xhat| + |shifted_mean| rstd (times |w|).
           magnitude += (std::abs(xk) + (c.normalize_rows ? 2 * std::abs(shifted_mean) * rstd : 0.0)) * std::abs(wk);
+          // Given statistics: the kernel sums x w unshifted (terms up to |x| rstd after scaling) and
+          // subtracts mean * colsum(w) (terms |mean| rstd |w|).
+          if (c.row_statistics) magnitude += (std::abs(row[k]) + std::abs(mean)) * rstd * std::abs(wk);
         }
         // fp32 accumulation of K products onto the bias: gamma_{K+1} * sum of |terms| (two more
         // roundings for the shift and the correction where normalised). Normalised, rstd carries the
         // error of the one-pass variance E[a^2] - E[a]^2 of a = x - x[0]: gamma_K (1 + 3 E[a]^2 / var)
         // relative, halved by the square root, plus a few roundings; it scales the normalised product.
         double bound = testing::gamma_n(s.k + 3) * magnitude;
+        if (c.row_statistics) bound += 4 * testing::kUnit * std::abs(product);  // mean, rstd rounded to fp32
         if (c.normalize_rows)
           bound += (0.5 * testing::gamma_n(s.k) * (1 + 3 * shifted_mean * shifted_mean * rstd * rstd) +
                     4 * testing::kUnit) * std::abs(product);
@@ -286,6 +311,27 @@ TEST_F(GemmTest, NormalizedRowsMatchLayerNormThenProduct) {
       EXPECT_EQ(r.dispatch.shader, "gemm_tiled");
       EXPECT_TRUE(testing::within_bounds(r.actual, r.expected));
     }
+}
+
+// The register family's LayerNorm from given row statistics (ConvNeXt's fc1 after the depthwise
+// kernel that computed them), on both operand paths, with and without a mean offset.
+TEST_F(GemmTest, RowStatisticsApplyLayerNormInTheEpilogue) {
+  std::vector<ops::GemmOperands> paths = {ops::GemmOperands::Storage};
+  if (device().texel_buffer_rgba32f) paths.push_back(ops::GemmOperands::Texel);
+  uint32_t seed = 130;
+  for (auto operands : paths)
+    for (const ops::GemmShape& shape : {ops::GemmShape{.m = 37, .n = 97, .k = 40}, ops::GemmShape{.m = 200, .n = 36, .k = 768}})
+      for (float offset : {0.0f, 5.0f}) {
+        SCOPED_TRACE(std::string(operands == ops::GemmOperands::Texel ? "texel " : "storage ") + std::to_string(shape.k) +
+                     " offset " + std::to_string(offset));
+        auto r = run_case({.shape = shape, .activation = ops::Activation::Gelu, .residual = shape.m == 37,
+                           .operands = operands, .seed = seed += 4, .row_statistics = true, .input_offset = offset});
+        EXPECT_TRUE(testing::within_bounds(r.actual, r.expected));
+      }
+  auto x = make_buffer(4 * 8), w = make_buffer(8 * 8), b = make_buffer(16), y = make_buffer(4 * 8), st = make_buffer(8);
+  ops::GemmBuffers buffers{x, w, b, y, std::nullopt, st};
+  EXPECT_THROW(ops::gemm(device(), {.m = 4, .n = 8, .k = 8}, ops::Activation::None, buffers, ops::GemmOperands::Tiled),
+               Error);
 }
 
 TEST_F(GemmTest, NormalizedRowsOfAConstantRowGiveTheBias) {

@@ -173,6 +173,11 @@ std::vector<float> pack_inception_depthwise_weight(std::span<const float> square
   return packed;
 }
 
+bool inception_depthwise_quads_supported(const DeviceInfo& device, const InceptionDepthwiseShape& s) {
+  return device.texel_buffer_rgba32f && s.c % 4 == 0 && s.branch % 4 == 0 &&
+         uint64_t(s.n) * s.h * s.w * s.c / 4 <= device.max_texel_buffer_elements;
+}
+
 vk::Dispatch inception_depthwise_conv2d(const DeviceInfo& device, const InceptionDepthwiseShape& s,
                                         const vk::BufferSlice& input, const vk::BufferSlice& weight,
                                         const vk::BufferSlice& bias, const vk::BufferSlice& output,
@@ -184,12 +189,20 @@ vk::Dispatch inception_depthwise_conv2d(const DeviceInfo& device, const Inceptio
     uint32_t n, h, w, c, identity, branch, square, band;
   } push{s.n, s.h, s.w, s.c, s.identity(), s.branch, s.square, s.band};
   vk::Dispatch dispatch;
-  dispatch.shader = "inception_depthwise_conv2d";
   dispatch.buffers = {input, weight, bias, output};
   dispatch.written = 1u << 3;
   dispatch.set_push(push);
-  // One invocation per (channel, 4 adjacent output columns) of each output row.
-  dispatch.groups = vk::groups_for(uint64_t(s.n) * s.h * ((s.w + 3) / 4) * s.c, kLocalSize, device);
+  if (inception_depthwise_quads_supported(device, s)) {
+    // One invocation per (channel quad, 4 adjacent output columns); kernel sizes specialised.
+    dispatch.shader = "inception_depthwise_conv2d_quads";
+    dispatch.texel = 0b1u;
+    dispatch.specialization = {static_cast<int32_t>(s.square), static_cast<int32_t>(s.band)};
+    dispatch.groups = vk::groups_for(uint64_t(s.n) * s.h * ((s.w + 3) / 4) * (s.c / 4), kLocalSize, device);
+  } else {
+    // One invocation per (channel, 4 adjacent output columns) of each output row.
+    dispatch.shader = "inception_depthwise_conv2d";
+    dispatch.groups = vk::groups_for(uint64_t(s.n) * s.h * ((s.w + 3) / 4) * s.c, kLocalSize, device);
+  }
   if (half_weights) use_half_weights(dispatch, 1, device);
   return dispatch;
 }

@@ -80,6 +80,9 @@ std::vector<float> pack_inception_depthwise_weight(std::span<const float> square
 
 // Bias: the three branches' [G] biases concatenated. Throws Error for a shape the kernel cannot run.
 // Weights always through a storage buffer.
+// Whether the four-channel kernel (shaders/inception_depthwise_conv2d_quads.comp) runs this shape:
+// every branch boundary a multiple of 4 and the input within the device's texel-buffer limit.
+bool inception_depthwise_quads_supported(const DeviceInfo& device, const InceptionDepthwiseShape& shape);
 vk::Dispatch inception_depthwise_conv2d(const DeviceInfo& device, const InceptionDepthwiseShape& shape,
                                         const vk::BufferSlice& input, const vk::BufferSlice& weight,
                                         const vk::BufferSlice& bias, const vk::BufferSlice& output,

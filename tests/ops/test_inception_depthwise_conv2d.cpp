@@ -65,7 +65,16 @@ class InceptionDepthwiseTest : public testing::DeviceTest {
     const auto packed = ops::pack_inception_depthwise_weight(square, wide, tall, s);
     auto input = make_buffer(x), weight = half_weights ? make_half_buffer(packed) : make_buffer(packed),
          bias_buffer = make_buffer(bias), output = make_buffer(x.size());
-    run({ops::inception_depthwise_conv2d(device(), s, input, weight, bias_buffer, output, half_weights)});
+    const auto dispatch = ops::inception_depthwise_conv2d(device(), s, input, weight, bias_buffer, output, half_weights);
+    // The four-channel kernel wherever every branch boundary is a multiple of 4, else the scalar one.
+    EXPECT_EQ(dispatch.shader.rfind(ops::inception_depthwise_quads_supported(device(), s)
+                                        ? "inception_depthwise_conv2d_quads"
+                                        : "inception_depthwise_conv2d",
+                                    0),
+              0u);
+    EXPECT_EQ(ops::inception_depthwise_quads_supported(device(), s),
+              device().texel_buffer_rgba32f && s.c % 4 == 0 && s.branch % 4 == 0);
+    run({dispatch});
     const uint32_t id = s.identity();
     const std::vector<Branch> branches = {{s.square, s.square, &square, id, 0},
                                           {1, s.band, &wide, id + g, g},
@@ -94,11 +103,20 @@ TEST_F(InceptionDepthwiseTest, NoIdentityChannelsAndOneByOneMaps) {
   check({.n = 1, .h = 3, .w = 17, .c = 33, .branch = 11, .square = 5, .band = 7}, 41);
 }
 
+// InceptionNeXt's own channel counts (G = C / 8, C a multiple of 32): the four-channel kernel.
+TEST_F(InceptionDepthwiseTest, FourChannelKernelOnTinyLikeShapes) {
+  check({.n = 2, .h = 9, .w = 13, .c = 96, .branch = 12, .square = 3, .band = 11}, 60);  // ragged last tile
+  check({.n = 1, .h = 5, .w = 7, .c = 64, .branch = 8, .square = 3, .band = 11}, 61);   // map smaller than the band
+  check({.n = 2, .h = 1, .w = 1, .c = 48, .branch = 16, .square = 5, .band = 7}, 62);   // no identity channels
+  check({.n = 1, .h = 6, .w = 11, .c = 40, .branch = 4, .square = 3, .band = 9}, 63);   // atto's band 9
+}
+
 TEST_F(InceptionDepthwiseTest, HalfWeightsMatchReferenceOnRoundedWeights) {
   if (!device().storage_buffer_16bit) GTEST_SKIP() << "no 16-bit storage";
   // An odd number of weights (3 * 3 * 5 + 2 * 11 * 5 = 155 halves, padded by to_half to 156).
   check({.n = 2, .h = 9, .w = 13, .c = 40, .branch = 5, .square = 3, .band = 11}, 50, true);
   check({.n = 3, .h = 1, .w = 1, .c = 33, .branch = 11, .square = 5, .band = 7}, 55, true);
+  check({.n = 2, .h = 9, .w = 13, .c = 96, .branch = 12, .square = 3, .band = 11}, 56, true);  // four-channel kernel
 }
 
 TEST_F(InceptionDepthwiseTest, BranchesWiderThanTheTensorAreRejected) {

@@ -52,27 +52,52 @@ bool fold_into_sharesets(Layer& layer, const Layer& affine) {
   return true;
 }
 
-// W (xhat * gamma + beta) + b == (W gamma) xhat + (b + W beta): a LayerNorm's affine moved into the
-// Linear that reads the normalised rows.
-void fold_norm_affine(Layer& linear, const HostTensor& gamma_tensor, const HostTensor& beta_tensor) {
-  const HostTensor& weight = linear.param("weight");
-  const float* gamma = gamma_tensor.values();
-  const float* beta = beta_tensor.values();
-  const int64_t outputs = weight.shape[0], channels = weight.shape[1];
+// The Linear that is the only reader of `tensor`, reading it only as its main input (a residual
+// reading it would still need the tensor) and not already normalising that input; else -1.
+int sole_linear_reader(const LayerList& list, const std::string& tensor) {
+  if (tensor == list.output) return -1;
+  const std::vector<size_t> readers = list.consumers(tensor);
+  if (readers.size() != 1) return -1;
+  const Layer& linear = list.layers[readers[0]];
+  if (linear.op != OpKind::Linear || linear.normalize_input || linear.inputs[0] != tensor ||
+      std::count(linear.inputs.begin(), linear.inputs.end(), tensor) != 1)
+    return -1;
+  return static_cast<int>(readers[0]);
+}
+
+// W (x s + t) + b == (W s) x + (b + W t) for a per-channel affine (s, t; shift may be null) applied
+// to a layer's input: weight [O, I/groups, kh, kw] (a Linear is [O, I]) scales by s of the input
+// channel each entry reads; its bias gains the taps' sum of W t. False, leaving the layer as it was,
+// where `channels` does not fit the weight's grouping.
+bool fold_input_affine(Layer& consumer, const float* scale, const float* shift, int64_t channels) {
+  const HostTensor& weight = consumer.param("weight");
+  const int64_t outputs = weight.shape[0], per_group = weight.shape[1];
+  if (outputs == 0 || per_group == 0 || channels % per_group != 0 || outputs % (channels / per_group) != 0) return false;
+  const int64_t taps = weight.numel() / (outputs * per_group), outputs_per_group = outputs / (channels / per_group);
   std::vector<float> folded(weight.values(), weight.values() + weight.numel());
   std::vector<float> bias(outputs, 0.0f);
-  if (linear.has_param("bias")) bias.assign(linear.param("bias").values(), linear.param("bias").values() + outputs);
+  if (consumer.has_param("bias")) bias.assign(consumer.param("bias").values(), consumer.param("bias").values() + outputs);
   for (int64_t o = 0; o < outputs; ++o) {
     double shifted = 0;
-    for (int64_t k = 0; k < channels; ++k) {
-      float& w = folded[o * channels + k];
-      shifted += double(w) * beta[k];
-      w *= gamma[k];
+    for (int64_t k = 0; k < per_group; ++k) {
+      const int64_t channel = (o / outputs_per_group) * per_group + k;
+      for (int64_t t = 0; t < taps; ++t) {
+        float& w = folded[(o * per_group + k) * taps + t];
+        if (shift) shifted += double(w) * shift[channel];
+        w *= scale[channel];
+      }
     }
     bias[o] = static_cast<float>(bias[o] + shifted);
   }
-  linear.params["weight"] = HostTensor::from(weight.shape, std::move(folded));
-  linear.params["bias"] = HostTensor::from({outputs}, std::move(bias));
+  consumer.params["weight"] = HostTensor::from(weight.shape, std::move(folded));
+  consumer.params["bias"] = HostTensor::from({outputs}, std::move(bias));
+  return true;
+}
+
+// A LayerNorm's affine (gamma, beta) moved into the Linear that reads the normalised rows.
+bool fold_norm_affine(Layer& linear, const HostTensor& gamma, const HostTensor& beta) {
+  return gamma.numel() == linear.param("weight").shape[1] &&
+         fold_input_affine(linear, gamma.values(), beta.values(), gamma.numel());
 }
 
 }  // namespace
@@ -144,31 +169,8 @@ LayerList fold_affine_into_consumer(const LayerList& list) {
         std::count(consumer.inputs.begin(), consumer.inputs.end(), affine.output) != 1 || consumer.fused_layer_norm)
       continue;
     if (consumer.op != OpKind::Linear && (consumer.pad_h != 0 || consumer.pad_w != 0)) continue;
-    // W (x s + t) + b == (W s) x + (b + W t): weight [O, I/groups, kh, kw] (a Linear is [O, I]) scales
-    // by s of the input channel each entry reads; its bias gains the taps' sum of W t.
-    const HostTensor& weight = consumer.param("weight");
-    const float* scale = affine.param("scale").values();
     const float* shift = affine.has_param("shift") ? affine.param("shift").values() : nullptr;
-    const int64_t outputs = weight.shape[0], per_group = weight.shape[1], channels = affine.param("scale").numel();
-    if (outputs == 0 || per_group == 0 || channels % per_group != 0 || outputs % (channels / per_group) != 0) continue;
-    const int64_t taps = weight.numel() / (outputs * per_group), outputs_per_group = outputs / (channels / per_group);
-    std::vector<float> folded(weight.values(), weight.values() + weight.numel());
-    std::vector<float> bias(outputs, 0.0f);
-    if (consumer.has_param("bias")) bias.assign(consumer.param("bias").values(), consumer.param("bias").values() + outputs);
-    for (int64_t o = 0; o < outputs; ++o) {
-      double shifted = 0;
-      for (int64_t k = 0; k < per_group; ++k) {
-        const int64_t channel = (o / outputs_per_group) * per_group + k;
-        for (int64_t t = 0; t < taps; ++t) {
-          float& w = folded[(o * per_group + k) * taps + t];
-          if (shift) shifted += double(w) * shift[channel];
-          w *= scale[channel];
-        }
-      }
-      bias[o] = static_cast<float>(bias[o] + shifted);
-    }
-    consumer.params["weight"] = HostTensor::from(weight.shape, std::move(folded));
-    consumer.params["bias"] = HostTensor::from({outputs}, std::move(bias));
+    if (!fold_input_affine(consumer, affine.param("scale").values(), shift, affine.param("scale").numel())) continue;
     consumer.inputs[0] = affine.inputs[0];
     result.layers.erase(result.layers.begin() + static_cast<std::ptrdiff_t>(i));
     --i;
@@ -334,16 +336,11 @@ LayerList fold_layer_norm_into_linear(const LayerList& list) {
   LayerList result = list;
   for (size_t i = 0; i < result.layers.size(); ++i) {
     const Layer& norm = result.layers[i];
-    if (norm.op != OpKind::LayerNorm || norm.residual || norm.output == result.output) continue;
-    const std::vector<size_t> readers = result.consumers(norm.output);
-    if (readers.size() != 1) continue;
-    Layer& linear = result.layers[readers[0]];
-    // Only as the main input: a residual reading the normalised tensor would still need it.
-    if (linear.op != OpKind::Linear || linear.normalize_input || linear.inputs[0] != norm.output ||
-        std::count(linear.inputs.begin(), linear.inputs.end(), norm.output) != 1)
-      continue;
-    if (norm.param("weight").numel() != linear.param("weight").shape[1]) continue;
-    fold_norm_affine(linear, norm.param("weight"), norm.param("bias"));
+    if (norm.op != OpKind::LayerNorm || norm.residual) continue;
+    const int reader = sole_linear_reader(result, norm.output);
+    if (reader < 0) continue;
+    Layer& linear = result.layers[reader];
+    if (!fold_norm_affine(linear, norm.param("weight"), norm.param("bias"))) continue;
     linear.normalize_input = true;
     linear.eps = norm.eps;
     linear.inputs[0] = norm.inputs[0];
@@ -357,17 +354,11 @@ LayerList fold_layer_norm_into_linear(const LayerList& list) {
 LayerList defer_layer_norm_to_linear(const LayerList& list) {
   LayerList result = list;
   for (Layer& conv : result.layers) {
-    if (conv.op != OpKind::DepthwiseConv2d || !conv.fused_layer_norm || conv.emits_statistics ||
-        conv.output == result.output)
-      continue;
-    const std::vector<size_t> readers = result.consumers(conv.output);
-    if (readers.size() != 1) continue;
-    Layer& linear = result.layers[readers[0]];
-    if (linear.op != OpKind::Linear || linear.normalize_input || linear.inputs[0] != conv.output ||
-        std::count(linear.inputs.begin(), linear.inputs.end(), conv.output) != 1 ||
-        conv.param("norm_weight").numel() != linear.param("weight").shape[1])
-      continue;
-    fold_norm_affine(linear, conv.param("norm_weight"), conv.param("norm_bias"));
+    if (conv.op != OpKind::DepthwiseConv2d || !conv.fused_layer_norm || conv.emits_statistics) continue;
+    const int reader = sole_linear_reader(result, conv.output);
+    if (reader < 0) continue;
+    Layer& linear = result.layers[reader];
+    if (!fold_norm_affine(linear, conv.param("norm_weight"), conv.param("norm_bias"))) continue;
     linear.normalize_input = true;
     linear.input_statistics = true;
     conv.emits_statistics = true;
@@ -379,15 +370,11 @@ LayerList fuse_attention_projection(const LayerList& list, const std::function<b
   LayerList result = list;
   for (size_t i = 0; i < result.layers.size(); ++i) {
     Layer& attention = result.layers[i];
-    if (attention.op != OpKind::WindowAttention || attention.fused_projection || attention.output == result.output)
-      continue;
-    const std::vector<size_t> readers = result.consumers(attention.output);
-    if (readers.size() != 1) continue;
-    const Layer& proj = result.layers[readers[0]];
-    if (proj.op != OpKind::Linear || proj.inputs[0] != attention.output || proj.normalize_input ||
-        proj.activation != ops::Activation::None ||
-        std::count(proj.inputs.begin(), proj.inputs.end(), attention.output) != 1 || !supported(attention))
-      continue;
+    if (attention.op != OpKind::WindowAttention || attention.fused_projection) continue;
+    const int reader = sole_linear_reader(result, attention.output);
+    if (reader < 0) continue;
+    const Layer& proj = result.layers[reader];
+    if (proj.activation != ops::Activation::None || !supported(attention)) continue;
     const HostTensor& weight = proj.param("weight");
     if (weight.shape.size() != 2 || weight.shape[0] != weight.shape[1]) continue;
     attention.fused_projection = true;
@@ -400,7 +387,7 @@ LayerList fuse_attention_projection(const LayerList& list, const std::function<b
     }
     attention.name += "+" + proj.name;
     attention.output = proj.output;
-    result.layers.erase(result.layers.begin() + static_cast<std::ptrdiff_t>(readers[0]));
+    result.layers.erase(result.layers.begin() + reader);
   }
   return result;
 }

@@ -1,7 +1,5 @@
 #include "graph/plan.h"
 
-#include "graph/kernel_trial.h"
-
 #include <cstring>
 
 #include "graph/passes.h"

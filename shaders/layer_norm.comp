@@ -4,6 +4,9 @@
 // keeps E[d^2] - E[d]^2 from cancelling catastrophically when |mean| >> std, at no extra pass.
 // Biased variance and eps inside the square root, as torch.nn.functional.layer_norm.
 // HAS_RESIDUAL adds a residual after the normalisation: Swin v2's post-norm x + LN(f(x)).
+// GATHER_PATCHES: the rows are Swin PatchMerging's 2x2 gather of an [N, H, W, C/4] map, read in place
+// (shaders/patch_merge_gather.comp has the order and the zero padding of odd sizes), so the gather
+// needs no pass of its own.
 //
 //   layer_norm:        storage buffers, any C, one channel per step.
 //   layer_norm_texel:  input, affine and residual through RGBA32F texel buffers, C a multiple of 4:
@@ -14,6 +17,7 @@ layout(local_size_x = 64) in;
 #include "common.glsl"
 
 layout(constant_id = 0) const bool HAS_RESIDUAL = false;
+layout(constant_id = 1) const bool GATHER_PATCHES = false;
 
 #if TEXEL_OPERANDS
 layout(binding = 0) uniform samplerBuffer x;
@@ -37,6 +41,7 @@ layout(push_constant) uniform Params {
   uint rows;
   uint C;
   float eps;
+  uint H, W;  // GATHER_PATCHES: the input map's size
 } p;
 
 float total(float v) { return v; }
@@ -44,16 +49,38 @@ float total(vec4 v) { return v.x + v.y + v.z + v.w; }
 float first(float v) { return v; }
 float first(vec4 v) { return v.x; }
 
+const uint PARTS = GATHER_PATCHES ? 4 : 1;
+
+// Where part `part` of output row `row` starts in the input, in loads; -1 where the gather reads the
+// zero padding of an odd-sized map. Without the gather a row is one part, read where it is written.
+int part_start(uint row, uint part, uint part_steps) {
+  if (!GATHER_PATCHES) return int(row * part_steps);
+  const uint OW = (p.W + 1) / 2, OH = (p.H + 1) / 2;
+  const uint ow = row % OW, oh = (row / OW) % OH, n = row / (OW * OH);
+  const uint h = 2 * oh + (part & 1u), w = 2 * ow + (part >> 1);
+  if (h >= p.H || w >= p.W) return -1;
+  return int(((n * p.H + h) * p.W + w) * part_steps);
+}
+
+VALUE load_input(int start, uint step) {
+  if (!GATHER_PATCHES) return LOAD(x, uint(start) + step);
+  return start < 0 ? VALUE(0.0) : LOAD(x, uint(start) + step);
+}
+
 void main() {
   const uint row = LINEAR_INVOCATION_ID;
   if (row >= p.rows) return;
-  const uint steps = p.C / LANES, base = row * steps;
-  const float shift = first(LOAD(x, base));
+  const uint steps = p.C / LANES, part_steps = steps / PARTS, base = row * steps;
+  int start[PARTS];
+  [[unroll]] for (uint part = 0; part < PARTS; ++part) start[part] = part_start(row, part, part_steps);
+  const float shift = first(load_input(start[0], 0));  // part 0 is never padding
   float sum = 0.0, sum_squares = 0.0;
-  for (uint c = 0; c < steps; ++c) {
-    const VALUE d = LOAD(x, base + c) - shift;
-    sum += total(d);
-    sum_squares += total(d * d);
+  [[unroll]] for (uint part = 0; part < PARTS; ++part) {
+    for (uint c = 0; c < part_steps; ++c) {
+      const VALUE d = load_input(start[part], c) - shift;
+      sum += total(d);
+      sum_squares += total(d * d);
+    }
   }
   const float mean_shifted = sum / float(p.C);
   const float variance = max(sum_squares / float(p.C) - mean_shifted * mean_shifted, 0.0);
@@ -61,9 +88,13 @@ void main() {
   // Centre in the shifted frame too: x - (shift + mean_shifted) would round the mean to fp32 at the
   // magnitude of the data (error u |mean| / std in the output); (x - shift) - mean_shifted only
   // rounds quantities of the size of the row's spread.
-  for (uint c = 0; c < steps; ++c) {
-    VALUE value = ((LOAD(x, base + c) - shift) - mean_shifted) * inv_std * LOAD(affine, c) + LOAD(affine, steps + c);
-    if (HAS_RESIDUAL) value += LOAD(residual, base + c);
-    y[base + c] = value;
+  [[unroll]] for (uint part = 0; part < PARTS; ++part) {
+    for (uint c = 0; c < part_steps; ++c) {
+      const uint channel = part * part_steps + c;
+      VALUE value = ((load_input(start[part], c) - shift) - mean_shifted) * inv_std * LOAD(affine, channel) +
+                    LOAD(affine, steps + channel);
+      if (HAS_RESIDUAL) value += LOAD(residual, base + channel);
+      y[base + channel] = value;
+    }
   }
 }

@@ -144,9 +144,13 @@ std::map<std::string, Shape> infer_shapes(const LayerList& list, uint32_t batch,
         break;
       }
       case OpKind::LayerNorm:
-        expect_vector(layer, "weight", channels);
-        expect_vector(layer, "bias", channels);
         out = x;
+        if (layer.gather_patches) {
+          if (x.size() != 4) shape_error(layer, "gathers patches of [N,H,W,C], got " + shape_string(x));
+          out = {x[0], (x[1] + 1) / 2, (x[2] + 1) / 2, 4 * x[3]};
+        }
+        expect_vector(layer, "weight", out.back());
+        expect_vector(layer, "bias", out.back());
         break;
       case OpKind::BatchNorm:
         for (const char* role : {"weight", "bias", "running_mean", "running_var"}) expect_vector(layer, role, channels);
@@ -274,6 +278,7 @@ std::string describe(const LayerList& list, uint32_t batch, uint32_t height, uin
     if (layer.op == OpKind::PartitionLinear || layer.op == OpKind::PartitionConv)
       out << " partition " << layer.partition_h << "x" << layer.partition_w << " sharesets " << layer.groups;
     if (layer.op == OpKind::PartitionConv) out << " kernel " << layer.kernel_h << "x" << layer.kernel_w;
+    if (layer.gather_patches) out << " +patch_gather";
     if (layer.has_param("input_scale")) out << " +input_affine";
     if (layer.gate) out << " +gate(" << layer.inputs[1] << ")";
     if (layer.normalize_input) out << (layer.input_statistics ? " +input_layer_norm(statistics)" : " +input_layer_norm");

@@ -25,7 +25,7 @@ enum class OpKind {
   Conv2d,           // weight [OC, IC/g, KH, KW], bias [OC]
   DepthwiseConv2d,  // weight [C, 1, KH, KW], bias [C]
   Linear,           // weight [N, K], bias [N]; on the last axis
-  LayerNorm,        // weight, bias [C]; over the last axis
+  LayerNorm,        // weight, bias [C]; over the last axis (of the gathered rows, with gather_patches)
   BatchNorm,        // weight, bias, running_mean, running_var [C]; inference form, last axis
   ChannelAffine,    // scale [C], shift [C] (optional): y = x * scale + shift on the last axis
   MeanPool,         // [N, H, W, C] -> [N, C]
@@ -86,6 +86,10 @@ struct Layer {
   // ... and leave applying it to the Linear that reads it: the output stays un-normalised, followed in
   // memory by each pixel's (mean, 1/std); set by defer_layer_norm_to_linear.
   bool emits_statistics = false;
+  // LayerNorm: the input is an [N, H, W, C/4] map and the norm runs on its PatchMerging 2x2 gather
+  // ([N, ceil(H/2), ceil(W/2), C], as OpKind::PatchMergeGather), read in place; set by
+  // absorb_patch_gather_into_layer_norm.
+  bool gather_patches = false;
   // Linear with normalize_input: the row statistics come from the input's producer (emits_statistics)
   // rather than from the GEMM itself.
   bool input_statistics = false;

@@ -336,7 +336,8 @@ LayerList fold_layer_norm_into_linear(const LayerList& list) {
   LayerList result = list;
   for (size_t i = 0; i < result.layers.size(); ++i) {
     const Layer& norm = result.layers[i];
-    if (norm.op != OpKind::LayerNorm || norm.residual) continue;
+    // A gathering norm stays: the tiled GEMM reads its rows in place.
+    if (norm.op != OpKind::LayerNorm || norm.residual || norm.gather_patches) continue;
     const int reader = sole_linear_reader(result, norm.output);
     if (reader < 0) continue;
     Layer& linear = result.layers[reader];
@@ -506,13 +507,31 @@ LayerList fuse_channel_gate(const LayerList& list) {
   return result;
 }
 
+LayerList absorb_patch_gather_into_layer_norm(const LayerList& list) {
+  LayerList result = list;
+  for (size_t i = 0; i < result.layers.size(); ++i) {
+    Layer& norm = result.layers[i];
+    if (norm.op != OpKind::LayerNorm || norm.residual || norm.gather_patches) continue;
+    const int p = sole_producer(result, i);
+    if (p < 0 || result.layers[p].op != OpKind::PatchMergeGather) continue;
+    const Layer& gather = result.layers[p];
+    norm.gather_patches = true;
+    norm.inputs[0] = gather.inputs[0];
+    norm.name = gather.name + "+" + norm.name;
+    result.layers.erase(result.layers.begin() + p);
+    --i;
+  }
+  return result;
+}
+
 LayerList optimize(const LayerList& list) {
   LayerList result = fold_affine_into_producer(batchnorm_to_affine(list));
   // RepMLP: the conv branches join the partition FC, then the BatchNorm before the block moves into
   // the global perceptron's first linear (through its pool) and into the FC.
   result = fold_affine_into_partition_linear(sink_affine_below_mean_pool(inject_locality(result)));
   result = merge_parallel_branches(fold_affine_into_consumer(result));
-  return fuse_residual_add(fuse_channel_gate(fuse_activation(result)));
+  result = fuse_residual_add(fuse_channel_gate(fuse_activation(result)));
+  return absorb_patch_gather_into_layer_norm(result);
 }
 
 }  // namespace vkvision::graph

@@ -40,9 +40,9 @@ LayerList fuse_depthwise_layer_norm(const LayerList& list, const std::function<b
 
 // A LayerNorm read only by a Linear (as its main input) moves into the Linear: its affine folds into
 // the weight and bias, and the GEMM normalises each input row with statistics it gathers from the
-// values it loads anyway (shaders/gemm_tiled.comp NORMALIZE_ROWS): Swin's norm1 -> qkv, norm2 -> fc1
-// and PatchMerging's norm -> reduction, ConvNeXt's norm -> fc1 and head norm -> fc. The plan applies
-// it for the GPU-class (tiled) GEMM family only.
+// values it loads anyway (shaders/gemm_tiled.comp NORMALIZE_ROWS): Swin's norm1 -> qkv and norm2 -> fc1,
+// ConvNeXt's norm -> fc1 and head norm -> fc; not a norm that gathers patches, whose rows the GEMM
+// would have to gather too. The plan applies it for the GPU-class (tiled) GEMM family only.
 LayerList fold_layer_norm_into_linear(const LayerList& list);
 
 // A depthwise conv carrying its LayerNorm (fuse_depthwise_layer_norm) whose only reader is a Linear
@@ -76,6 +76,10 @@ LayerList fold_affine_into_partition_linear(const LayerList& list);
 
 // ChannelGate(partition_fc_out, gate) where the FC feeds only the gate becomes the FC's gate epilogue.
 LayerList fuse_channel_gate(const LayerList& list);
+
+// Swin PatchMerging's 2x2 gather read only by its LayerNorm moves into the norm (gather_patches),
+// which reads the neighbours in place: no pass that only rearranges memory.
+LayerList absorb_patch_gather_into_layer_norm(const LayerList& list);
 
 // All of the above, in an order where each enables the next.
 LayerList optimize(const LayerList& list);

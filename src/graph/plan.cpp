@@ -339,11 +339,13 @@ Plan::Plan(std::shared_ptr<vk::Context> context, vk::PipelineCache& pipelines, c
         break;
       }
       case OpKind::LayerNorm: {
-        const auto channels = static_cast<uint32_t>(in.back());
+        const auto channels = static_cast<uint32_t>(out.back());
         std::optional<vk::BufferSlice> residual;
         if (layer.residual) residual = activation(layer.inputs[1]);
-        dispatch = ops::layer_norm(info, static_cast<uint32_t>(shape_numel(in) / channels), channels, layer.eps, x,
-                                   param(0), y, residual);
+        std::optional<ops::PatchGather> gather;
+        if (layer.gather_patches) gather = ops::PatchGather{uint32_t(in[0]), uint32_t(in[1]), uint32_t(in[2])};
+        dispatch = ops::layer_norm(info, static_cast<uint32_t>(shape_numel(out) / channels), channels, layer.eps, x,
+                                   param(0), y, residual, gather);
         break;
       }
       case OpKind::MeanPool:
@@ -492,6 +494,7 @@ std::vector<LayerTiming> Plan::profile(std::span<const float> input) {
     timing.name = layer.name;
     timing.op = op_name(layer.op);
     if (layer.normalize_input) timing.op = "layer_norm+" + timing.op;
+    if (layer.gather_patches) timing.op = "patch_gather+" + timing.op;
     if (layer.fused_layer_norm) timing.op += layer.emits_statistics ? "+layer_norm_statistics" : "+layer_norm";
     if (layer.fused_projection) timing.op += "+projection";
     if (layer.activation != ops::Activation::None) timing.op += std::string("+") + ops::activation_name(layer.activation);

@@ -1,5 +1,10 @@
 #include "ops/normalization.h"
 
+#include <algorithm>
+#include <string>
+
+#include "vkvision/error.h"
+
 namespace vkvision::ops {
 
 std::vector<float> pack_layer_norm_affine(std::span<const float> gamma, std::span<const float> beta) {
@@ -10,18 +15,29 @@ std::vector<float> pack_layer_norm_affine(std::span<const float> gamma, std::spa
 
 vk::Dispatch layer_norm(const DeviceInfo& device, uint32_t rows, uint32_t channels, float eps,
                         const vk::BufferSlice& input, const vk::BufferSlice& affine, const vk::BufferSlice& output,
-                        const std::optional<vk::BufferSlice>& residual) {
+                        const std::optional<vk::BufferSlice>& residual, const std::optional<PatchGather>& gather) {
+  uint64_t input_values = uint64_t(rows) * channels;
+  if (gather) {
+    if (channels % 4 != 0 || uint64_t(gather->n) * ((gather->h + 1) / 2) * ((gather->w + 1) / 2) != rows)
+      throw Error("layer_norm: a 2x2 gather of " + std::to_string(gather->n) + "x" + std::to_string(gather->h) + "x" +
+                  std::to_string(gather->w) + " does not give " + std::to_string(rows) + " rows of " +
+                  std::to_string(channels) + " channels");
+    input_values = uint64_t(gather->n) * gather->h * gather->w * (channels / 4);
+  }
   struct {
     uint32_t rows, channels;
     float eps;
-  } push{rows, channels, eps};
-  // Texel path: whole vec4 rows (C % 4 == 0) within the device's texel-buffer limit.
-  const uint64_t texels = uint64_t(rows) * channels / 4;
-  const bool texel = device.texel_buffer_rgba32f && channels % 4 == 0 && texels <= device.max_texel_buffer_elements;
+    uint32_t h, w;
+  } push{rows, channels, eps, gather ? gather->h : 0, gather ? gather->w : 0};
+  // Texel path: whole vec4 loads (C % 4 == 0, and each gathered part too) within the device's
+  // texel-buffer limit.
+  const uint32_t part = gather ? channels / 4 : channels;
+  const uint64_t texels = std::max(input_values, uint64_t(rows) * channels) / 4;
+  const bool texel = device.texel_buffer_rgba32f && part % 4 == 0 && texels <= device.max_texel_buffer_elements;
   vk::Dispatch dispatch;
   dispatch.shader = texel ? "layer_norm_texel" : "layer_norm";
   dispatch.texel = texel ? 0b1011u : 0u;  // input, affine, residual
-  dispatch.specialization = {residual ? 1 : 0};
+  dispatch.specialization = {residual ? 1 : 0, gather ? 1 : 0};
   // Without a residual the binding still needs a valid buffer; the shader never reads it.
   dispatch.buffers = {input, affine, output, residual.value_or(input)};
   dispatch.written = 1u << 2;

@@ -1,6 +1,7 @@
 // Each pass must keep the network's result: the list before and after it run on the device give
 // the same logits, and the pass removed what it claims to.
 #include <algorithm>
+#include <random>
 
 #include "graph/passes.h"
 #include "graph/plan.h"
@@ -121,6 +122,47 @@ TEST_F(PassTest, LayerNormWithASecondReaderStays) {
   list.layers.push_back(graph::Layer{.op = OpKind::Add, .name = "extra", .inputs = {norm->output, norm->output}, .output = "extra"});
   const LayerList after = graph::fold_layer_norm_into_linear(list);
   EXPECT_EQ(count(after, OpKind::LayerNorm), 1u);  // only the head's
+}
+
+// stem conv 1x1 -> Swin PatchMerging (2x2 gather, LayerNorm over 4C, reduction) -> pool -> head.
+LayerList patch_merging_network(int64_t dim, uint32_t seed) {
+  std::mt19937 g(seed);
+  using graph::Layer;
+  LayerList list;
+  Layer stem{.op = OpKind::Conv2d, .name = "stem", .inputs = {"input"}, .output = "a"};
+  stem.params = {{"weight", testing::random_tensor({dim, 3, 1, 1}, g)}, {"bias", testing::random_tensor({dim}, g)}};
+  stem.input_nchw = true;
+  Layer gather{.op = OpKind::PatchMergeGather, .name = "merge.gather", .inputs = {"a"}, .output = "b"};
+  Layer norm{.op = OpKind::LayerNorm, .name = "merge.norm", .inputs = {"b"}, .output = "c"};
+  norm.params = {{"weight", testing::random_tensor({4 * dim}, g, 0.5f, 1.5f)}, {"bias", testing::random_tensor({4 * dim}, g)}};
+  Layer reduction{.op = OpKind::Linear, .name = "merge.reduction", .inputs = {"c"}, .output = "d"};
+  reduction.params = {{"weight", testing::random_tensor({2 * dim, 4 * dim}, g)}};
+  Layer pool{.op = OpKind::MeanPool, .name = "pool", .inputs = {"d"}, .output = "e"};
+  Layer head{.op = OpKind::Linear, .name = "head", .inputs = {"e"}, .output = "logits"};
+  head.params = {{"weight", testing::random_tensor({10, 2 * dim}, g)}, {"bias", testing::random_tensor({10}, g)}};
+  list.layers = {stem, gather, norm, reduction, pool, head};
+  list.output = "logits";
+  return list;
+}
+
+TEST_F(PassTest, PatchGatherMovesIntoItsLayerNormWithSameResult) {
+  const LayerList network = patch_merging_network(12, 44);
+  const LayerList after = graph::absorb_patch_gather_into_layer_norm(network);
+  EXPECT_EQ(count(after, OpKind::PatchMergeGather), 0u);
+  ASSERT_EQ(after.layers.size(), network.layers.size() - 1);
+  EXPECT_TRUE(after.layers[1].gather_patches);
+  EXPECT_EQ(after.layers[1].inputs[0], "a");
+  // optimize() applies it; 13x13 is odd, so the norm reads padding zeros. Both families run the
+  // gathering norm (the tiled one must not fold it into its GEMM).
+  EXPECT_EQ(count(graph::optimize(network), OpKind::PatchMergeGather), 0u);
+  expect_same_result(network, after, 2, 13);
+  expect_same_result(network, after, 2, 13, KernelFamily::SharedTiled);
+}
+
+TEST_F(PassTest, PatchGatherWithASecondReaderStays) {
+  LayerList network = patch_merging_network(8, 45);
+  network.layers.push_back(graph::Layer{.op = OpKind::Add, .name = "extra", .inputs = {"b", "b"}, .output = "extra"});
+  EXPECT_EQ(count(graph::absorb_patch_gather_into_layer_norm(network), OpKind::PatchMergeGather), 1u);
 }
 
 TEST_F(PassTest, ResidualIsNotFusedWhenTheLinearOutputHasOtherReaders) {

@@ -4,7 +4,9 @@
 
 #include "ops/error_bounds.h"
 #include "ops/normalization.h"
+#include "patch_gather_reference.h"
 #include "support/device_test.h"
+#include "vkvision/error.h"
 
 namespace vkvision {
 namespace {
@@ -147,6 +149,44 @@ TEST_F(LayerNormTest, DispatchSpilledIntoYStillCoversEveryRow) {
   DeviceInfo small = device();
   small.max_workgroup_count = {2, device().max_workgroup_count[1], 1};
   check(2 * 13 * 11, 40, 1e-6f, 0.0f, 1.0f, 495, false, &small);
+}
+
+// Swin's PatchMerging norm reading its 2x2 gather in place: the same result, to the same bound, as
+// the norm of the gathered tensor, padding zeros of odd sizes included in each row's statistics.
+class GatheredLayerNormTest : public DeviceTest {
+ protected:
+  void check(uint32_t n, uint32_t h, uint32_t w, uint32_t c, uint32_t seed, const DeviceInfo& info) {
+    SCOPED_TRACE(std::to_string(n) + "x" + std::to_string(h) + "x" + std::to_string(w) + "x" + std::to_string(c));
+    const uint32_t rows = n * ((h + 1) / 2) * ((w + 1) / 2), channels = 4 * c;
+    const auto x = random_values(size_t(n) * h * w * c, seed, -1.0f, 1.0f);
+    const auto gamma = random_values(channels, seed + 1, 0.5f, 1.5f), beta = random_values(channels, seed + 2, -0.5f, 0.5f);
+    auto input = make_buffer(x), affine = make_buffer(ops::pack_layer_norm_affine(gamma, beta)),
+         output = make_buffer(size_t(rows) * channels);
+    run({ops::layer_norm(info, rows, channels, 1e-5f, input, affine, output, std::nullopt, ops::PatchGather{n, h, w})});
+    const auto expected =
+        layer_norm_reference(rows, channels, 1e-5f, testing::patch_gather_reference(n, h, w, c, x), gamma, beta);
+    EXPECT_TRUE(testing::within_bounds(read(output, size_t(rows) * channels), expected));
+  }
+};
+
+TEST_F(GatheredLayerNormTest, OddSizesMatchTheNormOfTheGatheredMap) {
+  check(2, 7, 9, 12, 500, device());  // four-channel loads where the device has texel buffers
+  check(1, 8, 6, 24, 503, device());  // even: no padding
+  check(2, 5, 3, 6, 506, device());   // a part of 6 channels: one channel per load
+}
+
+TEST_F(GatheredLayerNormTest, StoragePath) {
+  DeviceInfo storage_only = device();
+  storage_only.texel_buffer_rgba32f = false;
+  check(2, 7, 9, 12, 509, storage_only);
+}
+
+TEST_F(GatheredLayerNormTest, RowsThatDoNotMatchTheGatherAreRefused) {
+  auto buffer = make_buffer(std::vector<float>(64, 0.0f));
+  EXPECT_THROW(ops::layer_norm(device(), 5, 16, 1e-5f, buffer, buffer, buffer, std::nullopt, ops::PatchGather{1, 4, 4}),
+               vkvision::Error);
+  EXPECT_THROW(ops::layer_norm(device(), 4, 18, 1e-5f, buffer, buffer, buffer, std::nullopt, ops::PatchGather{1, 4, 4}),
+               vkvision::Error);
 }
 
 TEST_F(LayerNormTest, ConstantRowNormalisesToBeta) {

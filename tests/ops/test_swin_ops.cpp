@@ -1,6 +1,7 @@
 // The Swin kernels' dispatch geometry: PatchMerging's gather against an exact reference, and both
 // kernels on a workgroup grid spilled into y (numerics of window attention: test_window_attention.cpp).
 #include "ops/attention.h"
+#include "patch_gather_reference.h"
 #include "support/device_test.h"
 
 namespace vkvision {
@@ -15,23 +16,6 @@ class SwinOpsTest : public DeviceTest {
     DeviceInfo info = device();
     info.max_workgroup_count = {max_x, device().max_workgroup_count[1], 1};
     return info;
-  }
-
-  // torchvision's PatchMerging gather: pad H and W to even, then concatenate x[0::2, 0::2],
-  // x[1::2, 0::2], x[0::2, 1::2], x[1::2, 1::2] along channels.
-  static std::vector<float> gather_reference(uint32_t n, uint32_t h, uint32_t w, uint32_t c, const std::vector<float>& x) {
-    const uint32_t oh = (h + 1) / 2, ow = (w + 1) / 2;
-    std::vector<float> y(size_t(n) * oh * ow * 4 * c);
-    for (uint32_t b = 0; b < n; ++b)
-      for (uint32_t i = 0; i < oh; ++i)
-        for (uint32_t j = 0; j < ow; ++j)
-          for (uint32_t part = 0; part < 4; ++part)
-            for (uint32_t ch = 0; ch < c; ++ch) {
-              const uint32_t si = 2 * i + (part & 1), sj = 2 * j + (part >> 1);
-              y[(((size_t(b) * oh + i) * ow + j) * 4 + part) * c + ch] =
-                  si < h && sj < w ? x[((size_t(b) * h + si) * w + sj) * c + ch] : 0.0f;
-            }
-    return y;
   }
 
   std::vector<float> run_gather(const DeviceInfo& info, uint32_t n, uint32_t h, uint32_t w, uint32_t c,
@@ -49,7 +33,7 @@ TEST_F(SwinOpsTest, PatchMergeGatherPadsOddSizesAndOrdersNeighboursLikeTorchvisi
   // A pure gather: every output is a copied input or an exact zero, so equality is exact.
   const uint32_t n = 2, h = 13, w = 11, c = 3;
   auto x = random_values(size_t(n) * h * w * c, 900);
-  EXPECT_EQ(run_gather(device(), n, h, w, c, x), gather_reference(n, h, w, c, x));
+  EXPECT_EQ(run_gather(device(), n, h, w, c, x), testing::patch_gather_reference(n, h, w, c, x));
 }
 
 TEST_F(SwinOpsTest, PatchMergeGatherSpilledIntoYStillCoversEveryOutput) {
@@ -57,7 +41,7 @@ TEST_F(SwinOpsTest, PatchMergeGatherSpilledIntoYStillCoversEveryOutput) {
   const uint32_t n = 2, h = 13, w = 11, c = 3;
   auto x = random_values(size_t(n) * h * w * c, 910);
   std::array<uint32_t, 3> groups{};
-  EXPECT_EQ(run_gather(small_x(5), n, h, w, c, x, &groups), gather_reference(n, h, w, c, x));
+  EXPECT_EQ(run_gather(small_x(5), n, h, w, c, x, &groups), testing::patch_gather_reference(n, h, w, c, x));
   EXPECT_EQ(groups[1], 4u);
 }
 

@@ -125,8 +125,9 @@ std::map<std::string, Shape> infer_shapes(const LayerList& list, uint32_t batch,
           expect_vector(layer, "norm_weight", oc);
           expect_vector(layer, "norm_bias", oc);
         }
-        const int64_t oh = (h + 2 * layer.pad_h - layer.kernel_h) / layer.stride_h + 1;
-        const int64_t ow = (w + 2 * layer.pad_w - layer.kernel_w) / layer.stride_w + 1;
+        const int64_t end_h = layer.ceil_mode ? layer.stride_h - 1 : 0, end_w = layer.ceil_mode ? layer.stride_w - 1 : 0;
+        const int64_t oh = (h + 2 * layer.pad_h + end_h - layer.kernel_h) / layer.stride_h + 1;
+        const int64_t ow = (w + 2 * layer.pad_w + end_w - layer.kernel_w) / layer.stride_w + 1;
         if (h + 2 * static_cast<int64_t>(layer.pad_h) < layer.kernel_h || w + 2 * static_cast<int64_t>(layer.pad_w) < layer.kernel_w || oh <= 0 || ow <= 0)
           shape_error(layer, "input " + std::to_string(h) + "x" + std::to_string(w) + " is smaller than the kernel");
         out = {n, oh, ow, oc};
@@ -271,6 +272,7 @@ std::string describe(const LayerList& list, uint32_t batch, uint32_t height, uin
     out << "  " << i << "  " << op_name(layer.op);
     if (layer.op == OpKind::Conv2d || layer.op == OpKind::DepthwiseConv2d)
       out << " " << layer.kernel_h << "x" << layer.kernel_w << "/s" << layer.stride_h << " pad " << layer.pad_h
+          << (layer.ceil_mode ? " ceil" : "")
           << (layer.groups > 1 ? " groups " + std::to_string(layer.groups) : "");
     if (layer.op == OpKind::WindowAttention || layer.op == OpKind::SpatialMlp)
       out << " window " << layer.window << " shift " << layer.shift << " heads " << layer.heads

@@ -60,6 +60,9 @@ struct Layer {
   // Convolution attributes.
   uint32_t kernel_h = 1, kernel_w = 1, stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0, groups = 1;
   bool input_nchw = false;  // reads the network's NCHW input directly
+  // Convolution: ceil((in + 2 pad - kernel) / stride) + 1 outputs per axis, the last windows reading
+  // zeros past the input's bottom/right edge (Swin's padding of odd maps before PatchMerging).
+  bool ceil_mode = false;
   // Normalisation epsilon.
   float eps = 1e-5f;
   // Window attention attributes.

@@ -168,7 +168,7 @@ LayerList fold_affine_into_consumer(const LayerList& list) {
     if (!is_weighted(consumer.op) || consumer.input_nchw || consumer.inputs[0] != affine.output ||
         std::count(consumer.inputs.begin(), consumer.inputs.end(), affine.output) != 1 || consumer.fused_layer_norm)
       continue;
-    if (consumer.op != OpKind::Linear && (consumer.pad_h != 0 || consumer.pad_w != 0)) continue;
+    if (consumer.op != OpKind::Linear && (consumer.pad_h != 0 || consumer.pad_w != 0 || consumer.ceil_mode)) continue;
     const float* shift = affine.has_param("shift") ? affine.param("shift").values() : nullptr;
     if (!fold_input_affine(consumer, affine.param("scale").values(), shift, affine.param("scale").numel())) continue;
     consumer.inputs[0] = affine.inputs[0];
@@ -198,7 +198,7 @@ Layer affine_as_convolution(const Layer& affine, int64_t channels, uint32_t grou
 
 bool plain_convolution(const Layer& layer) {
   return layer.op == OpKind::Conv2d && layer.activation == ops::Activation::None && !layer.residual &&
-         layer.kernel_h % 2 == 1 && layer.kernel_w % 2 == 1;
+         !layer.ceil_mode && layer.kernel_h % 2 == 1 && layer.kernel_w % 2 == 1;
 }
 
 // Zero-pads a [O, I, kh, kw] kernel to [O, I, KH, KW], centred.
@@ -524,6 +524,38 @@ LayerList absorb_patch_gather_into_layer_norm(const LayerList& list) {
   return result;
 }
 
+LayerList fold_patch_gather_into_linear(const LayerList& list) {
+  LayerList result = list;
+  for (size_t i = 0; i < result.layers.size(); ++i) {
+    const Layer& gather = result.layers[i];
+    if (gather.op != OpKind::PatchMergeGather) continue;
+    const int reader = sole_linear_reader(result, gather.output);
+    if (reader < 0 || result.layers[reader].residual) continue;
+    Layer& linear = result.layers[reader];
+    const HostTensor& weight = linear.param("weight");
+    const int64_t outputs = weight.shape[0], channels = weight.shape[1] / 4;
+    if (weight.shape.size() != 2 || weight.shape[1] != 4 * channels) continue;
+    // [O, (part, C)] with part = dh + 2 dw (patch_merge_gather.comp's order) -> [O, C, dh, dw].
+    std::vector<float> kernel(weight.numel());
+    for (int64_t o = 0; o < outputs; ++o)
+      for (int64_t c = 0; c < channels; ++c)
+        for (int64_t dh = 0; dh < 2; ++dh)
+          for (int64_t dw = 0; dw < 2; ++dw)
+            kernel[((o * channels + c) * 2 + dh) * 2 + dw] = weight.values()[o * 4 * channels + (dh + 2 * dw) * channels + c];
+    linear.op = OpKind::Conv2d;
+    linear.params["weight"] = HostTensor::from({outputs, channels, 2, 2}, std::move(kernel));
+    linear.kernel_h = linear.kernel_w = linear.stride_h = linear.stride_w = 2;
+    linear.pad_h = linear.pad_w = 0;
+    linear.groups = 1;
+    linear.ceil_mode = true;
+    linear.inputs[0] = gather.inputs[0];
+    linear.name = gather.name + "+" + linear.name;
+    result.layers.erase(result.layers.begin() + static_cast<std::ptrdiff_t>(i));
+    --i;
+  }
+  return result;
+}
+
 LayerList optimize(const LayerList& list) {
   LayerList result = fold_affine_into_producer(batchnorm_to_affine(list));
   // RepMLP: the conv branches join the partition FC, then the BatchNorm before the block moves into
@@ -531,7 +563,7 @@ LayerList optimize(const LayerList& list) {
   result = fold_affine_into_partition_linear(sink_affine_below_mean_pool(inject_locality(result)));
   result = merge_parallel_branches(fold_affine_into_consumer(result));
   result = fuse_residual_add(fuse_channel_gate(fuse_activation(result)));
-  return absorb_patch_gather_into_layer_norm(result);
+  return fold_patch_gather_into_linear(absorb_patch_gather_into_layer_norm(result));
 }
 
 }  // namespace vkvision::graph

@@ -81,6 +81,11 @@ LayerList fuse_channel_gate(const LayerList& list);
 // which reads the neighbours in place: no pass that only rearranges memory.
 LayerList absorb_patch_gather_into_layer_norm(const LayerList& list);
 
+// Swin PatchMerging's 2x2 gather read only by a Linear (v2, whose norm follows the reduction) becomes,
+// with that Linear, one 2x2 stride-2 convolution: weight[o][c][dh][dw] = W[o][(dh + 2 dw) C + c], in
+// ceil mode so that odd maps read the zeros the gather pads with. No pass that only rearranges memory.
+LayerList fold_patch_gather_into_linear(const LayerList& list);
+
 // All of the above, in an order where each enables the next.
 LayerList optimize(const LayerList& list);
 

@@ -32,7 +32,7 @@ ops::Conv2dShape conv2d_shape(const Layer& layer, const Shape& in) {
           .oc = static_cast<uint32_t>(weight[0]),
           .kh = layer.kernel_h, .kw = layer.kernel_w, .sh = layer.stride_h, .sw = layer.stride_w,
           .ph = layer.pad_h, .pw = layer.pad_w, .groups = layer.groups,
-          .input_nchw = layer.input_nchw};
+          .input_nchw = layer.input_nchw, .ceil_mode = layer.ceil_mode};
 }
 
 ops::GemmShape gemm_shape(const Shape& in, const Shape& out) {

@@ -20,9 +20,10 @@ struct Conv2dShape {
   uint32_t kh = 1, kw = 1, sh = 1, sw = 1, ph = 0, pw = 0;
   uint32_t groups = 1;
   bool input_nchw = false;  // read the input as NCHW (a network's first layer)
+  bool ceil_mode = false;   // round the output size up: the last windows read zeros past the input
 
-  uint32_t oh() const { return (ih + 2 * ph - kh) / sh + 1; }
-  uint32_t ow() const { return (iw + 2 * pw - kw) / sw + 1; }
+  uint32_t oh() const { return (ih + 2 * ph + (ceil_mode ? sh - 1 : 0) - kh) / sh + 1; }
+  uint32_t ow() const { return (iw + 2 * pw + (ceil_mode ? sw - 1 : 0) - kw) / sw + 1; }
 };
 
 // PyTorch weight [OC, IC/groups, KH, KW] -> [KH][KW][IC/groups][round_up(OC, 4)], zero-padded. When

@@ -159,10 +159,27 @@ TEST_F(PassTest, PatchGatherMovesIntoItsLayerNormWithSameResult) {
   expect_same_result(network, after, 2, 13, KernelFamily::SharedTiled);
 }
 
+TEST_F(PassTest, PatchGatherAndTheLinearReadingItBecomeOneConvolutionWithSameResult) {
+  // Swin v2's order: the reduction reads the gather directly (its norm comes after).
+  LayerList network = patch_merging_network(12, 46);
+  network.layers.erase(network.layers.begin() + 2);  // the norm
+  network.layers[2].inputs[0] = "b";
+  const LayerList after = graph::fold_patch_gather_into_linear(network);
+  EXPECT_EQ(count(after, OpKind::PatchMergeGather), 0u);
+  ASSERT_EQ(after.layers.size(), network.layers.size() - 1);
+  EXPECT_EQ(after.layers[1].op, OpKind::Conv2d);
+  EXPECT_TRUE(after.layers[1].ceil_mode);
+  EXPECT_EQ(count(graph::optimize(network), OpKind::PatchMergeGather), 0u);
+  // 13x13: the last row and column of 2x2 windows read padding zeros.
+  expect_same_result(network, after, 2, 13);
+  expect_same_result(network, after, 2, 13, KernelFamily::SharedTiled);
+}
+
 TEST_F(PassTest, PatchGatherWithASecondReaderStays) {
   LayerList network = patch_merging_network(8, 45);
   network.layers.push_back(graph::Layer{.op = OpKind::Add, .name = "extra", .inputs = {"b", "b"}, .output = "extra"});
   EXPECT_EQ(count(graph::absorb_patch_gather_into_layer_norm(network), OpKind::PatchMergeGather), 1u);
+  EXPECT_EQ(count(graph::optimize(network), OpKind::PatchMergeGather), 1u);
 }
 
 TEST_F(PassTest, ResidualIsNotFusedWhenTheLinearOutputHasOtherReaders) {

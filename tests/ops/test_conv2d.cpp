@@ -50,7 +50,7 @@ std::vector<Bounded> conv2d_reference(const ops::Conv2dShape& s, ops::Activation
 std::string describe(const ops::Conv2dShape& s) {
   std::ostringstream out;
   out << "N" << s.n << " " << s.ih << "x" << s.iw << " IC" << s.ic << " -> OC" << s.oc << " k" << s.kh << "x" << s.kw
-      << " s" << s.sh << "x" << s.sw << " p" << s.ph << "," << s.pw << " g" << s.groups << (s.input_nchw ? " NCHW" : " NHWC");
+      << " s" << s.sh << "x" << s.sw << " p" << s.ph << "," << s.pw << " g" << s.groups << (s.input_nchw ? " NCHW" : " NHWC") << (s.ceil_mode ? " ceil" : "");
   return out.str();
 }
 
@@ -149,6 +149,16 @@ TEST_F(Conv2dTest, NchwAndNhwcInputsOfTheSameTensorGiveTheSameOutput) {
 
 TEST_F(Conv2dTest, Downsample2x2Stride2OnBothOperandPaths) {
   check_both_paths({.n = 2, .ih = 13, .iw = 11, .ic = 40, .oc = 97, .kh = 2, .kw = 2, .sh = 2, .sw = 2}, ops::Activation::None, 130);
+}
+
+TEST_F(Conv2dTest, CeilModeReadsZerosPastTheBottomRightEdgeOnBothOperandPaths) {
+  // Swin v2's PatchMerging as a 2x2/s2 conv on odd maps: 13x11 -> 7x6, the last row and column of
+  // windows half outside the input.
+  const ops::Conv2dShape shape{.n = 2, .ih = 13, .iw = 11, .ic = 40, .oc = 24, .kh = 2, .kw = 2, .sh = 2, .sw = 2,
+                               .ceil_mode = true};
+  ASSERT_EQ(shape.oh(), 7u);
+  ASSERT_EQ(shape.ow(), 6u);
+  check_both_paths(shape, ops::Activation::None, 135);
 }
 
 TEST_F(Conv2dTest, Conv3x3Pad1Stride1WithGelu) {

@@ -5,8 +5,8 @@
 // Biased variance and eps inside the square root, as torch.nn.functional.layer_norm.
 // HAS_RESIDUAL adds a residual after the normalisation: Swin v2's post-norm x + LN(f(x)).
 // GATHER_PATCHES: the rows are Swin PatchMerging's 2x2 gather of an [N, H, W, C/4] map, read in place
-// (shaders/patch_merge_gather.comp has the order and the zero padding of odd sizes), so the gather
-// needs no pass of its own.
+// (include/patch_gather.glsl: order and zero padding of odd sizes), so the gather needs no pass of
+// its own.
 //
 //   layer_norm:        storage buffers, any C, one channel per step.
 //   layer_norm_texel:  input, affine and residual through RGBA32F texel buffers, C a multiple of 4:
@@ -15,6 +15,7 @@
 #extension GL_GOOGLE_include_directive : require
 layout(local_size_x = 64) in;
 #include "common.glsl"
+#include "patch_gather.glsl"
 
 layout(constant_id = 0) const bool HAS_RESIDUAL = false;
 layout(constant_id = 1) const bool GATHER_PATCHES = false;
@@ -55,11 +56,8 @@ const uint PARTS = GATHER_PATCHES ? 4 : 1;
 // zero padding of an odd-sized map. Without the gather a row is one part, read where it is written.
 int part_start(uint row, uint part, uint part_steps) {
   if (!GATHER_PATCHES) return int(row * part_steps);
-  const uint OW = (p.W + 1) / 2, OH = (p.H + 1) / 2;
-  const uint ow = row % OW, oh = (row / OW) % OH, n = row / (OW * OH);
-  const uint h = 2 * oh + (part & 1u), w = 2 * ow + (part >> 1);
-  if (h >= p.H || w >= p.W) return -1;
-  return int(((n * p.H + h) * p.W + w) * part_steps);
+  const int source = patch_gather_source(row, part, p.H, p.W);
+  return source < 0 ? -1 : source * int(part_steps);
 }
 
 VALUE load_input(int start, uint step) {

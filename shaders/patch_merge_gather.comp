@@ -1,10 +1,10 @@
 #version 450
-// Swin PatchMerging's gather: [N, H, W, C] -> [N, ceil(H/2), ceil(W/2), 4C], concatenating the
-// 2x2 neighbours in the reference order x0 = (0::2, 0::2), x1 = (1::2, 0::2), x2 = (0::2, 1::2),
-// x3 = (1::2, 1::2). Odd sizes are zero-padded at the bottom/right first, as torchvision does.
+// Swin PatchMerging's gather as a pass of its own (order and padding: include/patch_gather.glsl),
+// for a gather the graph passes could not move into the kernel that reads it.
 #extension GL_GOOGLE_include_directive : require
 layout(local_size_x = 64) in;
 #include "common.glsl"
+#include "patch_gather.glsl"
 
 layout(binding = 0) readonly buffer Input { float x[]; };
 layout(binding = 1) writeonly buffer Output { float y[]; };
@@ -18,8 +18,6 @@ void main() {
   const uint id = LINEAR_INVOCATION_ID;
   if (id >= p.N * OH * OW * OC) return;
   const uint oc = id % OC, pixel = id / OC;
-  const uint ow = pixel % OW, oh = (pixel / OW) % OH, n = pixel / (OW * OH);
-  const uint part = oc / p.C, c = oc % p.C;
-  const uint h = 2 * oh + (part & 1u), w = 2 * ow + (part >> 1);
-  y[id] = (h < p.H && w < p.W) ? x[((n * p.H + h) * p.W + w) * p.C + c] : 0.0;
+  const int source = patch_gather_source(pixel, oc / p.C, p.H, p.W);
+  y[id] = source >= 0 ? x[uint(source) * p.C + oc % p.C] : 0.0;
 }

@@ -535,7 +535,7 @@ LayerList fold_patch_gather_into_linear(const LayerList& list) {
     const HostTensor& weight = linear.param("weight");
     const int64_t outputs = weight.shape[0], channels = weight.shape[1] / 4;
     if (weight.shape.size() != 2 || weight.shape[1] != 4 * channels) continue;
-    // [O, (part, C)] with part = dh + 2 dw (patch_merge_gather.comp's order) -> [O, C, dh, dw].
+    // [O, (part, C)] with part = dh + 2 dw (shaders/include/patch_gather.glsl's order) -> [O, C, dh, dw].
     std::vector<float> kernel(weight.numel());
     for (int64_t o = 0; o < outputs; ++o)
       for (int64_t c = 0; c < channels; ++c)

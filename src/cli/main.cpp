@@ -5,6 +5,20 @@
 
 #include "cli/commands.h"
 
+namespace {
+// Every message is one line whatever a file put into it: the readers escape what they quote, and
+// this keeps the promise for any path that does not.
+std::string one_line(const char* message) {
+  std::string line;
+  for (const char* c = message; *c; ++c) {
+    const auto byte = static_cast<unsigned char>(*c);
+    if (byte >= 0x20 && byte != 0x7f) line += *c;
+    else line += "\\x" + std::string{"0123456789abcdef"[byte >> 4], "0123456789abcdef"[byte & 15]};
+  }
+  return line;
+}
+}  // namespace
+
 int main(int argc, char** argv) {
   CLI::App app{"vkvision: image classification on any Vulkan device"};
   app.require_subcommand(1);
@@ -28,13 +42,13 @@ int main(int argc, char** argv) {
     std::cerr << "vkvision: " << error.what() << " (see --help)\n";
     return 2;
   } catch (const vkvision::InputError& error) {
-    std::cerr << "vkvision: error: " << error.what() << "\n";
+    std::cerr << "vkvision: error: " << one_line(error.what()) << "\n";
     return 2;
   } catch (const vkvision::DeviceError& error) {
-    std::cerr << "vkvision: device error: " << error.what() << "\n";
+    std::cerr << "vkvision: device error: " << one_line(error.what()) << "\n";
     return 3;
   } catch (const std::exception& error) {
-    std::cerr << "vkvision: error: " << error.what() << "\n";
+    std::cerr << "vkvision: error: " << one_line(error.what()) << "\n";
     return 1;
   }
   return 0;

@@ -3,6 +3,9 @@
 
 namespace vkvision::cli {
 namespace {
+// A session's batch and input size are 32-bit; these bounds are far past any device's memory.
+constexpr int64_t kMaxBatch = 1 << 20, kMaxInputSize = 1 << 16;
+
 std::string shape_text(const std::vector<int64_t>& shape) {
   std::string text = "[";
   for (size_t i = 0; i < shape.size(); ++i) text += (i ? "," : "") + std::to_string(shape[i]);
@@ -23,8 +26,13 @@ void add_run(CLI::App& app) {
   command->callback([options] {
     const Model model = load_model(options->model, false);
     const io::NpyArray input = io::read_npy(options->input);
-    if (input.shape.size() != 4 || input.shape[2] != input.shape[3] || input.shape[0] < 1)
-      throw InputError(options->input + ": expected a square NCHW batch [N, C, S, S], got " + shape_text(input.shape));
+    if (input.shape.size() != 4 || input.shape[2] != input.shape[3] || input.shape[0] < 1 || input.shape[2] < 1)
+      throw InputError(options->input + ": expected a square NCHW batch [N, C, S, S] with N, S >= 1, got " +
+                       shape_text(input.shape));
+    if (input.shape[0] > kMaxBatch || input.shape[2] > kMaxInputSize)
+      throw InputError(options->input + ": batch " + std::to_string(input.shape[0]) + " or size " +
+                       std::to_string(input.shape[2]) + " is past the limits (" + std::to_string(kMaxBatch) + ", " +
+                       std::to_string(kMaxInputSize) + ")");
     if (input.shape[1] != model.info().preprocessing.channels)
       throw InputError(options->input + ": has " + std::to_string(input.shape[1]) + " channels, the model takes " +
                        std::to_string(model.info().preprocessing.channels));

@@ -4,6 +4,7 @@
 
 #include "io/checkpoint_readers.h"
 #include "io/mapped_file.h"
+#include "io/untrusted.h"
 #include "vkvision/error.h"
 
 namespace vkvision::io {
@@ -66,15 +67,29 @@ size_t dtype_size(DType dtype) {
 }
 
 int64_t TensorRecord::numel() const {
+  // Readers checked the product against the file; it fits.
   int64_t count = 1;
   for (int64_t dim : shape) count *= dim;
   return count;
 }
 
-Checkpoint Checkpoint::load(const std::filesystem::path& path) {
+Checkpoint Checkpoint::load(const std::filesystem::path& path) { return read(std::make_shared<MappedFile>(path)); }
+
+Checkpoint Checkpoint::parse(const std::filesystem::path& path, std::vector<std::byte> bytes) {
+  return read(std::make_shared<MappedFile>(path, std::move(bytes)));
+}
+
+void Checkpoint::add_tensor(const std::string& name, TensorRecord record) {
+  if (!is_printable_name(name)) throw InputError(path_.string() + ": tensor name '" + printable(name) + "' holds control bytes");
+  if (!tensors_.emplace(name, std::move(record)).second)
+    throw InputError(path_.string() + ": tensor '" + printable(name) + "' appears twice");
+}
+
+Checkpoint Checkpoint::read(std::shared_ptr<MappedFile> file) {
+  const std::filesystem::path path = file->path();
   Checkpoint checkpoint;
   checkpoint.path_ = path;
-  checkpoint.file_ = std::make_shared<MappedFile>(path);
+  checkpoint.file_ = std::move(file);
   const auto bytes = checkpoint.file_->bytes();
   const bool zip = bytes.size() >= 4 && std::memcmp(bytes.data(), "PK\x03\x04", 4) == 0;
   if (zip) {

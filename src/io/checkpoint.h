@@ -18,6 +18,8 @@ size_t dtype_size(DType dtype);
 
 // One tensor of a checkpoint: contiguous row-major bytes inside the mapped file (or owned by the
 // checkpoint when the file stored it with non-contiguous strides).
+// Readers guarantee numel() * dtype_size() == nbytes with no overflow, and that data[0, nbytes) lies
+// inside the file or an owned copy.
 struct TensorRecord {
   DType dtype = DType::F32;
   std::vector<int64_t> shape;
@@ -34,6 +36,8 @@ class Checkpoint {
   // Detects the format from the file's first bytes. Throws vkvision::InputError naming the file
   // and the problem for anything unreadable, truncated or malformed.
   static Checkpoint load(const std::filesystem::path& path);
+  // The same for bytes already in memory, named `path` in messages (fuzz targets, tests).
+  static Checkpoint parse(const std::filesystem::path& path, std::vector<std::byte> bytes);
 
   const std::filesystem::path& path() const { return path_; }
   // "safetensors" or "torch-zip".
@@ -56,6 +60,10 @@ class Checkpoint {
   std::vector<std::shared_ptr<std::vector<std::byte>>> owned_;  // copies of strided tensors
   std::map<std::string, TensorRecord> tensors_;
   std::map<std::string, std::string> metadata_;
+
+  static Checkpoint read(std::shared_ptr<MappedFile> file);
+  // Adds a tensor; refuses a name with control bytes and a second tensor of the same name.
+  void add_tensor(const std::string& name, TensorRecord record);
 
   friend class SafetensorsReader;
   friend class TorchZipReader;

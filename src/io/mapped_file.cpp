@@ -18,7 +18,7 @@ MappedFile::MappedFile(const std::filesystem::path& path) : path_(path) {
   struct stat info {};
   if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
     ::close(fd);
-    throw InputError(path.string() + ": not a regular file");
+    throw InputError(path.string() + (S_ISDIR(info.st_mode) ? ": is a directory" : ": not a regular file"));
   }
   size_ = static_cast<size_t>(info.st_size);
   if (size_ > 0) {
@@ -28,12 +28,19 @@ MappedFile::MappedFile(const std::filesystem::path& path) : path_(path) {
       throw InputError(path.string() + ": cannot map: " + std::strerror(errno));
     }
     data_ = static_cast<const std::byte*>(mapping);
+    mapped_ = true;
   }
   ::close(fd);
 }
 
+MappedFile::MappedFile(const std::filesystem::path& path, std::vector<std::byte> bytes)
+    : path_(path), owned_(std::move(bytes)) {
+  data_ = owned_.data();
+  size_ = owned_.size();
+}
+
 MappedFile::~MappedFile() {
-  if (data_) ::munmap(const_cast<std::byte*>(data_), size_);
+  if (mapped_) ::munmap(const_cast<std::byte*>(data_), size_);
 }
 
 }  // namespace vkvision::io

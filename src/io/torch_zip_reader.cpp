@@ -4,11 +4,13 @@
 #include <cstring>
 #include <functional>
 #include <map>
+#include <optional>
 
 #include "io/checkpoint.h"
 #include "io/checkpoint_readers.h"
 #include "io/mapped_file.h"
 #include "io/pickle.h"
+#include "io/untrusted.h"
 #include "vkvision/error.h"
 
 namespace vkvision::io {
@@ -36,7 +38,7 @@ class ZipIndex {
     // ZIP64: the real values live in the ZIP64 end record named by the locator just before.
     if ((count == 0xFFFF || directory == 0xFFFFFFFF) && eocd >= 20 && read(eocd - 20, 4) == 0x07064b50) {
       const uint64_t record = read(eocd - 20 + 8, 8);
-      if (record + 56 > size || read(record, 4) != 0x06064b50) fail("corrupt ZIP64 end record");
+      if (!range_inside(record, 56, size) || read(record, 4) != 0x06064b50) fail("corrupt ZIP64 end record");
       count = read(record + 32, 8);
       directory_size = read(record + 40, 8);
       directory = read(record + 48, 8);
@@ -49,24 +51,31 @@ class ZipIndex {
                      comment_length = read(at + 32, 2);
       uint64_t compressed = read(at + 20, 4), uncompressed = read(at + 24, 4), local = read(at + 42, 4);
       const std::string name = text(at + 46, name_length);
-      // ZIP64 extended information (id 1): the 0xFFFFFFFF fields, in order.
-      for (uint64_t extra = at + 46 + name_length; extra + 4 <= at + 46 + name_length + extra_length;) {
+      // ZIP64 extended information (id 1): the 0xFFFFFFFF fields, in order, inside the field's length.
+      const uint64_t extra_end = at + 46 + name_length + extra_length;
+      for (uint64_t extra = at + 46 + name_length; extra + 4 <= extra_end;) {
         const uint64_t id = read(extra, 2), length = read(extra + 2, 2);
+        if (extra + 4 + length > extra_end) fail("corrupt ZIP extra field in the entry for '" + printable(name) + "'");
         if (id == 1) {
           uint64_t field = extra + 4;
-          if (uncompressed == 0xFFFFFFFF) uncompressed = read(field, 8), field += 8;
-          if (compressed == 0xFFFFFFFF) compressed = read(field, 8), field += 8;
-          if (local == 0xFFFFFFFF) local = read(field, 8);
+          auto next = [&] {
+            if (field + 8 > extra + 4 + length) fail("ZIP64 extra field too short in the entry for '" + printable(name) + "'");
+            field += 8;
+            return read(field - 8, 8);
+          };
+          if (uncompressed == 0xFFFFFFFF) uncompressed = next();
+          if (compressed == 0xFFFFFFFF) compressed = next();
+          if (local == 0xFFFFFFFF) local = next();
         }
         extra += 4 + length;
       }
       if (method != 0)
-        fail("entry '" + name + "' is compressed (method " + std::to_string(method) +
+        fail("entry '" + printable(name) + "' is compressed (method " + std::to_string(method) +
              "); torch.save writes stored entries: re-save the checkpoint with torch.save");
-      if (read(local, 4) != 0x04034b50) fail("corrupt ZIP local header for '" + name + "'");
+      if (read(local, 4) != 0x04034b50) fail("corrupt ZIP local header for '" + printable(name) + "'");
       const uint64_t data = local + 30 + read(local + 26, 2) + read(local + 28, 2);
       if (data > size || uncompressed > size - data)
-        fail("truncated: entry '" + name + "' ends at byte " + std::to_string(data + uncompressed) +
+        fail("truncated: entry '" + printable(name) + "' ends at byte " + std::to_string(data + uncompressed) +
              ", past the end of the file (" + std::to_string(size) + " bytes)");
       entries_[name] = {data, uncompressed};
       at += 46 + name_length + extra_length + comment_length;
@@ -106,7 +115,7 @@ bool storage_dtype(const std::string& type, DType& dtype) {
   return true;
 }
 
-const pickle::Dict* as_dict(const pickle::ValuePtr& value) { return std::get_if<pickle::Dict>(&value->data); }
+const pickle::Dict* as_dict(const pickle::Value& value) { return std::get_if<pickle::Dict>(&value.data); }
 
 bool holds_tensors(const pickle::Dict& dict) {
   for (const auto& [key, value] : dict.items)
@@ -120,15 +129,44 @@ const pickle::Dict* find_state_dict(const pickle::Dict& root) {
   for (const char* wrapper : {"model", "state_dict", "model_ema"})
     for (const auto& [key, value] : root.items)
       if (auto* name = std::get_if<std::string>(&key->data); name && *name == wrapper)
-        if (const pickle::Dict* inner = as_dict(value); inner && holds_tensors(*inner)) return inner;
+        if (const pickle::Dict* inner = as_dict(*value); inner && holds_tensors(*inner)) return inner;
   return holds_tensors(root) ? &root : nullptr;
+}
+
+// Where a view [offset, shape, stride] of a storage reads: its element count and one past the
+// furthest element it reaches, in checked unsigned arithmetic (nullopt where either passes 2^64).
+struct ViewExtent {
+  std::optional<uint64_t> count, end;
+  bool contiguous = true;
+};
+
+ViewExtent view_extent(const pickle::Tensor& tensor) {
+  ViewExtent extent;
+  std::optional<uint64_t> count = 1, last = uint64_t(tensor.offset), contiguous_stride = 1;
+  bool empty = false;
+  for (size_t d = tensor.shape.size(); d-- > 0;) {
+    const uint64_t size = uint64_t(tensor.shape[d]), stride = uint64_t(tensor.stride[d]);
+    if (size == 0) empty = true;
+    if (count) count = checked_mul(*count, size);
+    if (size > 0 && last) {
+      const auto step = checked_mul(size - 1, stride);
+      last = step ? checked_add(*last, *step) : std::nullopt;
+    }
+    if (size != 1 && (!contiguous_stride || stride != *contiguous_stride)) extent.contiguous = false;
+    if (contiguous_stride) contiguous_stride = checked_mul(*contiguous_stride, size);
+  }
+  extent.count = count;
+  if (empty) extent.end = uint64_t(tensor.offset);
+  else if (last) extent.end = checked_add(*last, 1);
+  return extent;
 }
 
 }  // namespace
 
 void TorchZipReader::read(Checkpoint& checkpoint) {
   const std::string file = checkpoint.path_.string();
-  ZipIndex zip(checkpoint.file_->bytes(), file);
+  const auto bytes = checkpoint.file_->bytes();
+  ZipIndex zip(bytes, file);
   std::string prefix;
   const ZipEntry* pickle_entry = nullptr;
   for (const auto& [name, entry] : zip.entries())
@@ -139,61 +177,67 @@ void TorchZipReader::read(Checkpoint& checkpoint) {
       break;
     }
   if (!pickle_entry) zip.fail("ZIP archive without data.pkl: not a torch.save checkpoint");
-  pickle::ValuePtr root;
+  pickle::Document document;
   try {
-    root = pickle::load(zip.data(*pickle_entry));
+    document = pickle::load(zip.data(*pickle_entry));
   } catch (const std::runtime_error& error) {
-    zip.fail(std::string("cannot read data.pkl: ") + error.what());
+    zip.fail(std::string("cannot read data.pkl: ") + printable(error.what()));
   }
-  const pickle::Dict* top = as_dict(root);
+  const pickle::Dict* top = as_dict(document.root());
   const pickle::Dict* state = top ? find_state_dict(*top) : nullptr;
   if (!state) zip.fail("holds no state dict of tensors (looked in the top level and under 'model', 'state_dict', 'model_ema')");
 
+  // Strided views are copied; all copies together may not outgrow the file (a stride-0 view can
+  // claim any size from one stored element).
+  uint64_t copied_bytes = 0;
   for (const auto& [key, value] : state->items) {
     const auto* name = std::get_if<std::string>(&key->data);
     const auto* tensor = std::get_if<pickle::Tensor>(&value->data);
     if (!name || !tensor) continue;  // non-tensor entries (e.g. version counters) are not weights
+    const std::string quoted = "'" + printable(*name) + "'";
     TensorRecord record;
     if (!storage_dtype(tensor->storage.type, record.dtype))
-      zip.fail("tensor '" + *name + "' has unsupported storage type " + tensor->storage.type);
+      zip.fail("tensor " + quoted + " has unsupported storage type " + printable(tensor->storage.type));
     auto entry = zip.entries().find(prefix + "data/" + tensor->storage.key);
-    if (entry == zip.entries().end()) zip.fail("tensor '" + *name + "' refers to missing storage data/" + tensor->storage.key);
+    if (entry == zip.entries().end())
+      zip.fail("tensor " + quoted + " refers to missing storage data/" + printable(tensor->storage.key));
     const auto storage = zip.data(entry->second);
-    const size_t element = dtype_size(record.dtype);
+    const uint64_t element = dtype_size(record.dtype), storage_elements = storage.size() / element;
+    if (tensor->shape.size() > 16) zip.fail("tensor " + quoted + " has " + std::to_string(tensor->shape.size()) + " dimensions");
+    if (tensor->offset < 0) zip.fail("tensor " + quoted + " has a negative storage offset");
+    for (size_t d = 0; d < tensor->shape.size(); ++d)
+      if (tensor->shape[d] < 0 || tensor->stride[d] < 0) zip.fail("tensor " + quoted + " has a negative size or stride");
+    const ViewExtent extent = view_extent(*tensor);
+    if (!extent.end || *extent.end > storage_elements)
+      zip.fail("truncated: tensor " + quoted + " reaches element " + (extent.end ? std::to_string(*extent.end - 1) : "past 2^64") +
+               " of a storage of " + std::to_string(storage_elements) + " elements");
+    const std::optional<uint64_t> nbytes = extent.count ? checked_mul(*extent.count, element) : std::nullopt;
+    if (!nbytes) zip.fail("tensor " + quoted + " has more than 2^64 bytes");
     record.shape = tensor->shape;
-    // Bounds: the furthest element the view reaches must lie inside its storage.
-    int64_t last = tensor->offset, contiguous_stride = 1;
-    bool contiguous = true;
-    for (size_t d = tensor->shape.size(); d-- > 0;) {
-      if (tensor->shape[d] < 0 || tensor->stride[d] < 0) zip.fail("tensor '" + *name + "' has a negative size or stride");
-      if (tensor->shape[d] == 0) last = -1;
-      if (last >= 0) last += (tensor->shape[d] - 1) * tensor->stride[d];
-      if (tensor->shape[d] != 1 && tensor->stride[d] != contiguous_stride) contiguous = false;
-      contiguous_stride *= tensor->shape[d];
-    }
-    const int64_t count = record.numel();
-    if (count > 0 && (tensor->offset < 0 || uint64_t(last + 1) * element > storage.size()))
-      zip.fail("truncated: tensor '" + *name + "' reaches element " + std::to_string(last) + " of a storage of " +
-               std::to_string(storage.size() / element) + " elements");
-    record.nbytes = size_t(count) * element;
-    if (contiguous || count == 0) {
-      record.data = storage.data() + size_t(tensor->offset) * element;
+    record.nbytes = *nbytes;
+    if (extent.contiguous || *extent.count == 0) {
+      record.data = storage.data() + uint64_t(tensor->offset) * element;
     } else {
-      auto owned = std::make_shared<std::vector<std::byte>>(record.nbytes);
-      std::vector<int64_t> index(tensor->shape.size(), 0);
-      for (int64_t i = 0; i < count; ++i) {
-        int64_t source = tensor->offset;
-        for (size_t d = 0; d < index.size(); ++d) source += index[d] * tensor->stride[d];
-        std::memcpy(owned->data() + size_t(i) * element, storage.data() + size_t(source) * element, element);
+      if (*nbytes > bytes.size() - copied_bytes)
+        zip.fail("tensor " + quoted + " is a strided view of " + std::to_string(*nbytes) +
+                 " bytes; copying the views would take more than the file's " + std::to_string(bytes.size()) + " bytes");
+      copied_bytes += *nbytes;
+      auto owned = std::make_shared<std::vector<std::byte>>(*nbytes);
+      // Every index below is bounded by the extent checked above.
+      std::vector<uint64_t> index(tensor->shape.size(), 0);
+      for (uint64_t i = 0; i < *extent.count; ++i) {
+        uint64_t source = uint64_t(tensor->offset);
+        for (size_t d = 0; d < index.size(); ++d) source += index[d] * uint64_t(tensor->stride[d]);
+        std::memcpy(owned->data() + i * element, storage.data() + source * element, element);
         for (size_t d = index.size(); d-- > 0;) {
-          if (++index[d] < tensor->shape[d]) break;
+          if (++index[d] < uint64_t(tensor->shape[d])) break;
           index[d] = 0;
         }
       }
       record.data = owned->data();
       checkpoint.owned_.push_back(std::move(owned));
     }
-    checkpoint.tensors_[*name] = std::move(record);
+    checkpoint.add_tensor(*name, std::move(record));
   }
 }
 

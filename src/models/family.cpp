@@ -2,12 +2,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
+
 #include "models/convnext.h"
 #include "models/imagenet_labels.h"
 #include "models/inceptionnext.h"
 #include "models/repmlpnet.h"
 #include "models/repvgg.h"
 #include "models/swin.h"
+#include "io/untrusted.h"
 #include "vkvision/error.h"
 
 namespace vkvision {
@@ -20,6 +23,11 @@ std::vector<PresetInfo> list_presets() {
 }
 
 namespace models {
+namespace {
+// The largest input size metadata may ask for: past any classifier's resolution (and 16-bit like the
+// CLI's limit), so sizes and activation counts stay far from overflow.
+constexpr int kMaxInputSize = 4096;
+}  // namespace
 
 const std::vector<const Family*>& families() {
   static const std::vector<const Family*> all = {&convnext_family(), &swin_family(), &repvgg_family(),
@@ -89,7 +97,7 @@ double recorded_accuracy(const WeightSource& weights) {
   try {
     return std::stod(it->second);
   } catch (const std::exception&) {
-    weights.fail("metadata vkvision.pytorch_test_accuracy is not a number: '" + it->second + "'");
+    weights.fail("metadata vkvision.pytorch_test_accuracy is not a number: '" + io::printable(it->second) + "'");
   }
 }
 
@@ -101,7 +109,7 @@ Preprocessing preprocessing_from_metadata(const WeightSource& weights, Preproces
     try {
       return std::stod(it->second);
     } catch (const std::exception&) {
-      weights.fail(std::string("metadata ") + key + " is not a number: '" + it->second + "'");
+      weights.fail(std::string("metadata ") + key + " is not a number: '" + io::printable(it->second) + "'");
     }
   };
   auto list = [&](const char* key, std::vector<float> fallback) {
@@ -111,17 +119,25 @@ Preprocessing preprocessing_from_metadata(const WeightSource& weights, Preproces
     if (parsed.is_discarded() || !parsed.is_array()) weights.fail(std::string("metadata ") + key + " is not a JSON list");
     std::vector<float> values;
     for (const auto& v : parsed) {
-      if (!v.is_number()) weights.fail(std::string("metadata ") + key + " holds a non-number");
+      if (!v.is_number() || !(std::abs(v.get<double>()) < 1e6))
+        weights.fail(std::string("metadata ") + key + " holds a non-number or a value past 1e6");
       values.push_back(v.get<float>());
     }
     return values;
   };
   Preprocessing p = defaults;
-  p.input_size = static_cast<uint32_t>(number("vkvision.input_size", defaults.input_size));
-  p.crop_pct = static_cast<float>(number("vkvision.crop_pct", defaults.crop_pct));
+  // Range-checked before any conversion (a double past uint32 converts with undefined behaviour).
+  const double input_size = number("vkvision.input_size", defaults.input_size);
+  const double crop_pct = number("vkvision.crop_pct", defaults.crop_pct);
+  if (!(input_size >= 1 && input_size <= kMaxInputSize && input_size == std::floor(input_size)) ||
+      !(crop_pct > 0 && crop_pct <= 1))
+    weights.fail("metadata vkvision.input_size must be a whole number in [1, " + std::to_string(kMaxInputSize) +
+                 "] and vkvision.crop_pct in (0, 1]");
+  p.input_size = static_cast<uint32_t>(input_size);
+  p.crop_pct = static_cast<float>(crop_pct);
   if (auto it = metadata.find("vkvision.interpolation"); it != metadata.end()) {
     if (it->second != "bicubic" && it->second != "bilinear")
-      weights.fail("metadata vkvision.interpolation must be bicubic or bilinear, not '" + it->second + "'");
+      weights.fail("metadata vkvision.interpolation must be bicubic or bilinear, not '" + io::printable(it->second) + "'");
     p.interpolation = it->second;
   }
   p.mean = list("vkvision.mean", defaults.mean);
@@ -129,7 +145,8 @@ Preprocessing preprocessing_from_metadata(const WeightSource& weights, Preproces
   if (p.mean.size() != p.channels || p.std.size() != p.channels)
     weights.fail("metadata mean/std have " + std::to_string(p.mean.size()) + "/" + std::to_string(p.std.size()) +
                  " values for a model with " + std::to_string(p.channels) + " input channels");
-  if (p.input_size == 0 || p.crop_pct <= 0 || p.crop_pct > 1) weights.fail("metadata input_size/crop_pct out of range");
+  for (const float value : p.std)
+    if (!(value > 0)) weights.fail("metadata vkvision.std holds a value that is not positive");
   return p;
 }
 

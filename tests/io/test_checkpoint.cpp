@@ -7,6 +7,7 @@
 #include <random>
 
 #include "io/checkpoint.h"
+#include "io/pickle.h"
 #include "support/paths.h"
 #include "vkvision/error.h"
 
@@ -172,6 +173,70 @@ TEST_F(CheckpointTest, CorruptPickleIsRejected) {
   bytes[local + 30 + name_length + extra_length + 2] = char(0xFF);  // an opcode that does not exist
   expect_rejected(write("pickle.pth", bytes), "data.pkl");
 }
+
+// The crafted files of issue 11 (tools/make_fuzz_seeds.py writes them to fuzz/regressions/): each is
+// refused with a one-line message naming the file and the problem, before anything is copied.
+fs::path regression(const std::string& target, const std::string& name) {
+  return fs::path(VKVISION_TEST_SOURCE_DIR) / "fuzz" / "regressions" / target / name;
+}
+
+TEST_F(CheckpointTest, ViewsWhoseExtentPassesTwoToTheSixtyFourAreRejected) {
+  expect_rejected(regression("torch_zip", "issue11_extent_wraps.pth"), "reaches element 4611686018427387904 of a storage of 4");
+  expect_rejected(regression("torch_zip", "issue11_stride_overflow.pth"), "reaches element past 2^64");
+}
+
+TEST_F(CheckpointTest, BroadcastViewLargerThanTheFileIsRejectedBeforeCopying) {
+  expect_rejected(regression("torch_zip", "issue11_stride0_broadcast.pth"), "more than the file's");
+}
+
+TEST_F(CheckpointTest, OffsetsAndStridesOutsideTheStorageAreRejected) {
+  expect_rejected(regression("torch_zip", "issue11_offset_past_storage.pth"), "reaches element 5 of a storage of 1");
+  expect_rejected(regression("torch_zip", "issue11_negative_stride.pth"), "negative size or stride");
+}
+
+TEST_F(CheckpointTest, NamesWithControlBytesAreRejectedEscaped) {
+  for (const auto& [target, name] : {std::pair{"torch_zip", "issue11_newline_name.pth"},
+                                     std::pair{"safetensors", "issue11_control_name.safetensors"}}) {
+    const fs::path path = regression(target, name);
+    expect_rejected(path, "holds control bytes");
+    try {
+      io::Checkpoint::load(path);
+    } catch (const InputError& error) {
+      EXPECT_EQ(std::string(error.what()).find('\n'), std::string::npos) << error.what();
+      EXPECT_NE(std::string(error.what()).find("\\x0a"), std::string::npos) << error.what();
+    }
+  }
+}
+
+TEST_F(CheckpointTest, DeeplyNestedPicklesAreRejectedWithoutRecursion) {
+  // 100,000 levels: the old recursive value tree overflowed the stack here under ASan.
+  for (const char* name : {"issue11_nested_tuples.pkl", "issue11_nested_lists.pkl", "issue11_nested_marks.pkl"}) {
+    const std::string pickle = read_bytes(regression("pickle", name));
+    EXPECT_THROW(io::pickle::load(std::as_bytes(std::span(pickle.data(), pickle.size()))), std::runtime_error) << name;
+  }
+}
+
+TEST_F(CheckpointTest, SelfReferencingPickleLoadsAndFreesWithoutLeaking) {
+  const std::string pickle = read_bytes(regression("pickle", "issue11_self_reference.pkl"));
+  const io::pickle::Document document = io::pickle::load(std::as_bytes(std::span(pickle.data(), pickle.size())));
+  const auto* list = std::get_if<io::pickle::List>(&document.root().data);
+  ASSERT_NE(list, nullptr);
+  ASSERT_EQ(list->items.size(), 1u);
+  EXPECT_EQ(list->items[0], &document.root());
+}
+
+TEST_F(CheckpointTest, SafetensorsShapesPastTwoToTheSixtyFourBytesAreRejected) {
+  expect_rejected(regression("safetensors", "issue11_shape_bytes_wrap.safetensors"), "needs more than 2^64");
+  expect_rejected(regression("safetensors", "issue11_deep_shape.safetensors"), "not a size");
+}
+
+TEST_F(CheckpointTest, InMemoryBytesParseLikeTheFile) {
+  const std::string bytes = read_bytes(fixture("io/bare.pth"));
+  const auto* begin = reinterpret_cast<const std::byte*>(bytes.data());
+  expect_reference_tensors(io::Checkpoint::parse("memory.pth", std::vector<std::byte>(begin, begin + bytes.size())));
+}
+
+TEST_F(CheckpointTest, DirectoryIsNamedAsOne) { expect_rejected(dir, "is a directory"); }
 
 }  // namespace
 }  // namespace vkvision

@@ -52,6 +52,15 @@ struct DeviceOptions {
   bool validation = false;
   // Use staging copies even where device memory is host-visible (to test the discrete-GPU path).
   bool force_staging = false;
+  // Bytes of device memory vkvision may hold at once; 0 = no limit but the device's own. Every
+  // allocation counts (weights, activations, staging) and freed ones give their bytes back. Going
+  // over throws the DeviceError a real VK_ERROR_OUT_OF_DEVICE_MEMORY gives ("out of device memory:
+  // ..."), and the runtime stays usable. For applications sharing the device, and to test that path.
+  uint64_t device_memory_budget = 0;
+  // Longest one submit may take before vkvision reports the device hung (DeviceError) instead of
+  // waiting forever; the runtime is unusable afterwards. Raise it for very large batches on slow
+  // devices.
+  uint32_t submit_timeout_ms = 120000;
 };
 
 // Handles owned by a host application that embeds vkvision. vkvision never destroys them; the

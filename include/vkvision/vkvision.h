@@ -4,6 +4,18 @@
 //   auto model = vkvision::Model::load("convnext_tiny.safetensors");
 //   vkvision::Session session(runtime, model, {.batch = 1});
 //   std::vector<float> logits = session.run(nchw_input);           // [batch, classes]
+//
+// Threading (tests/api/test_threading.cpp, also run under ThreadSanitizer):
+// - Runtime: share one across any number of threads. Sessions on different threads build and run
+//   concurrently; their submits take turns on the runtime's one queue (each waited for before the
+//   next), and the pipeline cache and cached kernel decisions are guarded.
+// - Model: immutable once loaded; share it (or copies, which share one state) across threads and
+//   sessions. Model::load and Model::preset may run on several threads at once, on the same file too.
+// - Session: one thread at a time (it owns one recorded command buffer and its input/output
+//   memory); it may move between threads between calls. For parallel inference give each thread
+//   its own session; results are bit-identical to running them one after another.
+// - A DeviceError from a lost or hung device (DeviceOptions::submit_timeout_ms) makes the runtime
+//   unusable: every later call on it, from any thread, throws at once. Out of memory does not.
 #pragma once
 #include <filesystem>
 #include <memory>
@@ -23,7 +35,8 @@ struct ModelState;
 struct SessionState;
 }  // namespace detail
 
-// A Vulkan device with its pipeline cache. Create one per device and share it between sessions.
+// A Vulkan device with its pipeline cache. Create one per device and share it between sessions and
+// threads.
 class Runtime {
  public:
   static std::shared_ptr<Runtime> create(const DeviceOptions& options = {});

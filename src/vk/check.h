@@ -10,6 +10,10 @@ namespace vkvision::vk {
 
 const char* result_name(VkResult result);
 
+// The one-line message for a failed call: "device lost: ..." for VK_ERROR_DEVICE_LOST, "out of
+// memory: ..." for the out-of-memory results, else the result's name and number; all name the call.
+std::string failure_message(VkResult result, const char* call, const char* file, int line);
+
 [[noreturn]] void throw_vk_error(VkResult result, const char* call, const char* file, int line);
 
 }  // namespace vkvision::vk

@@ -1,7 +1,9 @@
 #include "vk/context.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <utility>
 
 #include "vk/check.h"
 
@@ -199,6 +201,7 @@ std::shared_ptr<Context> Context::create(const DeviceOptions& options) {
   const bool validation = options.validation || env_flag("VKVISION_VALIDATION");
   context->owns_device_ = true;
   context->force_staging_ = options.force_staging || env_flag("VKVISION_FORCE_STAGING");
+  context->apply_options(options);
   context->instance_ = create_instance(validation);
   if (validation) {
     auto create_messenger = reinterpret_cast<PFN_vkCreateDebugUtilsMessengerEXT>(
@@ -257,6 +260,7 @@ std::shared_ptr<Context> Context::wrap(const ExternalDevice& external, const Dev
   std::shared_ptr<Context> context(new Context());
   context->owns_device_ = false;
   context->force_staging_ = options.force_staging;
+  context->apply_options(options);
   context->instance_ = external.instance;
   context->physical_device_ = external.physical_device;
   context->device_ = external.device;
@@ -272,12 +276,17 @@ std::shared_ptr<Context> Context::wrap(const ExternalDevice& external, const Dev
   return context;
 }
 
+void Context::apply_options(const DeviceOptions& options) {
+  memory_budget_ = std::make_unique<MemoryBudget>(options.device_memory_budget);
+  submit_timeout_ns_ = uint64_t(std::max<uint32_t>(options.submit_timeout_ms, 1)) * 1000000;
+}
+
 Context::~Context() {
-  if (device_) {
-    vkDeviceWaitIdle(device_);
-    if (fence_) vkDestroyFence(device_, fence_, nullptr);
-  }
+  // Every submit was waited for, so only a timed-out one can still run; a borrowed device is never
+  // waited idle (that would stall the host application's own work).
+  if (fence_ && !submitted_work_may_be_running()) vkDestroyFence(device_, fence_, nullptr);
   if (!owns_device_) return;
+  if (device_) vkDeviceWaitIdle(device_);
   if (device_) vkDestroyDevice(device_, nullptr);
   if (messenger_) {
     auto destroy_messenger = reinterpret_cast<PFN_vkDestroyDebugUtilsMessengerEXT>(
@@ -289,10 +298,50 @@ Context::~Context() {
 
 void Context::submit_and_wait(VkCommandBuffer command_buffer) {
   std::lock_guard lock(submit_mutex_);
+  throw_if_lost();
   VkSubmitInfo submit{.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &command_buffer};
-  VKV_CHECK(vkResetFences(device_, 1, &fence_));
-  VKV_CHECK(vkQueueSubmit(queue_, 1, &submit, fence_));
-  VKV_CHECK(vkWaitForFences(device_, 1, &fence_, VK_TRUE, UINT64_MAX));
+  if (VkResult result = vkResetFences(device_, 1, &fence_); result != VK_SUCCESS) fail_submit(result, "vkResetFences");
+  if (VkResult result = vkQueueSubmit(queue_, 1, &submit, fence_); result != VK_SUCCESS)
+    fail_submit(result, "vkQueueSubmit");
+  VkResult waited = vkWaitForFences(device_, 1, &fence_, VK_TRUE, submit_timeout_ns_);
+  if (waited == VK_SUCCESS && injected_wait_result_ != VK_SUCCESS) waited = std::exchange(injected_wait_result_, VK_SUCCESS);
+  if (waited != VK_SUCCESS) fail_submit(waited, "vkWaitForFences");
+}
+
+void Context::fail_submit(VkResult result, const char* call) {
+  if (result == VK_TIMEOUT) {
+    submit_timed_out_ = true;
+    mark_lost("device hung: a submit did not finish within " + std::to_string(submit_timeout_ns_ / 1000000) +
+              " ms (" + call + " timed out; DeviceOptions::submit_timeout_ms)");
+  } else if (result == VK_ERROR_DEVICE_LOST) {
+    mark_lost("device lost: " + std::string(call) + " returned VK_ERROR_DEVICE_LOST");
+  } else {
+    throw_vk_error(result, call, __FILE__, __LINE__);
+  }
+  throw_if_lost();
+  throw Error("internal: a lost context did not throw");  // unreachable: mark_lost set the reason
+}
+
+void Context::mark_lost(const std::string& reason) {
+  std::lock_guard lock(lost_mutex_);
+  if (lost_) return;  // the first loss is the one to report
+  lost_reason_ = reason + "; this runtime cannot run anything more (create a new one)";
+  lost_ = true;
+}
+
+void Context::throw_if_lost() const {
+  if (!lost_) return;
+  std::lock_guard lock(lost_mutex_);
+  throw DeviceError(lost_reason_);
+}
+
+void Context::inject_wait_result_for_testing(VkResult result) {
+  std::lock_guard lock(submit_mutex_);
+  injected_wait_result_ = result;
+}
+
+bool Context::submitted_work_may_be_running() const {
+  return submit_timed_out_ && vkGetFenceStatus(device_, fence_) == VK_NOT_READY;
 }
 
 }  // namespace vk

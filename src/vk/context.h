@@ -9,11 +9,19 @@
 #include <string>
 #include <vector>
 
+#include "vk/memory_budget.h"
 #include "vkvision/device.h"
 
 namespace vkvision::vk {
 
 DeviceInfo query_device_info(VkPhysicalDevice physical_device, uint32_t index);
+
+// What the validation layer checks: VKVISION_VALIDATION (see context.cpp) or DeviceOptions::validation.
+struct ValidationFeatures {
+  bool layer = false;
+  bool synchronization = false;  // hazards between commands (missing or wrong barriers)
+  bool gpu_assisted = false;     // out-of-bounds descriptor and buffer accesses inside shaders
+};
 
 class Context {
  public:
@@ -35,12 +43,31 @@ class Context {
   // Validation messages (warnings and errors) seen since creation; tests fail on any.
   size_t validation_message_count() const { return validation_messages_.load(); }
   std::vector<std::string> validation_messages() const;
+  const ValidationFeatures& validation() const { return validation_; }
 
-  // Submits and waits; serialised because a borrowed queue may not be used concurrently.
+  // Submits and waits, at most DeviceOptions::submit_timeout_ms; serialised because a queue may not
+  // be used from two threads at once. A lost or hung device throws DeviceError and marks the context
+  // lost: every later submit, allocation and session throws at once instead of waiting on a fence.
   void submit_and_wait(VkCommandBuffer command_buffer);
+
+  bool lost() const { return lost_.load(); }
+  // Throws the DeviceError that marked the context lost, if one did.
+  void throw_if_lost() const;
+  // Test hook: the next submit waits for its work as usual, then handles `result` (e.g.
+  // VK_ERROR_DEVICE_LOST, VK_TIMEOUT) as if vkWaitForFences had returned it.
+  void inject_wait_result_for_testing(VkResult result);
+  // True after a submit timed out while its fence is still unsignalled: the device may still read
+  // and write that submit's memory, so arenas must not free theirs.
+  bool submitted_work_may_be_running() const;
+
+  // Every arena's device memory, against DeviceOptions::device_memory_budget.
+  MemoryBudget& memory_budget() { return *memory_budget_; }
 
  private:
   Context() = default;
+  void apply_options(const DeviceOptions& options);
+  [[noreturn]] void fail_submit(VkResult result, const char* call);
+  void mark_lost(const std::string& reason);
   void record_validation_message(const char* message);
   static VKAPI_ATTR VkBool32 VKAPI_CALL on_debug_message(
       VkDebugUtilsMessageSeverityFlagBitsEXT severity, VkDebugUtilsMessageTypeFlagsEXT types,
@@ -61,6 +88,14 @@ class Context {
   mutable std::mutex messages_mutex_;
   std::vector<std::string> messages_;
   std::atomic<size_t> validation_messages_{0};
+  ValidationFeatures validation_;
+  std::unique_ptr<MemoryBudget> memory_budget_ = std::make_unique<MemoryBudget>();
+  uint64_t submit_timeout_ns_ = 0;
+  VkResult injected_wait_result_ = VK_SUCCESS;  // guarded by submit_mutex_
+  std::atomic<bool> submit_timed_out_{false};
+  std::atomic<bool> lost_{false};
+  mutable std::mutex lost_mutex_;
+  std::string lost_reason_;  // guarded by lost_mutex_; set once
 };
 
 }  // namespace vkvision::vk

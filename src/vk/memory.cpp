@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include <cstdio>
 #include <cstring>
 
 #include "vk/check.h"
@@ -10,7 +11,13 @@
 namespace vkvision::vk {
 namespace {
 
-std::string mib(VkDeviceSize bytes) { return std::to_string((bytes + (1 << 20) - 1) >> 20) + " MiB"; }
+// One decimal, so "needs 1.5 MiB, 1.2 MiB left" does not round to equal figures; bytes below 0.1 MiB.
+std::string mib(VkDeviceSize bytes) {
+  if (bytes < (1 << 20) / 10) return std::to_string(bytes) + " bytes";
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.1f MiB", double(bytes) / (1 << 20));
+  return text;
+}
 
 // Picks the memory type for a use: the first type allowed by the buffer with all required flags,
 // preferring one with the wanted extras (e.g. host-cached for readback).
@@ -57,34 +64,47 @@ Arena::Arena(std::shared_ptr<Context> context, VkDeviceSize size, MemoryUse use,
     : context_(std::move(context)), size_(size) {
   alignment_ = binding_alignment(context_->info());
   if (size == 0) return;
+  context_->throw_if_lost();
+  try {
+    create(use, purpose);
+  } catch (...) {
+    destroy();  // a half-built arena holds nothing, budget included
+    throw;
+  }
+}
+
+void Arena::create(MemoryUse use, const std::string& purpose) {
   VkDevice device = context_->device();
   VkBufferCreateInfo buffer_info{.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
-                                 .size = size,
+                                 .size = size_,
                                  .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT |
                                           VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
                                           VK_BUFFER_USAGE_TRANSFER_DST_BIT,
                                  .sharingMode = VK_SHARING_MODE_EXCLUSIVE};
-  VKV_CHECK(vkCreateBuffer(device, &buffer_info, nullptr, &buffer_));
+  if (VkResult result = vkCreateBuffer(device, &buffer_info, nullptr, &buffer_); result != VK_SUCCESS) {
+    buffer_ = VK_NULL_HANDLE;
+    throw_allocation_failure(result, "vkCreateBuffer", purpose, size_);
+  }
   VkMemoryRequirements requirements;
   vkGetBufferMemoryRequirements(device, buffer_, &requirements);
   const uint32_t type = choose_memory_type(*context_, requirements.memoryTypeBits, use);
   const auto& memory_properties = context_->memory_properties();
   const VkDeviceSize heap_size = memory_properties.memoryHeaps[memory_properties.memoryTypes[type].heapIndex].size;
-  if (requirements.size > heap_size) {
-    vkDestroyBuffer(device, buffer_, nullptr);
+  if (requirements.size > heap_size)
     throw DeviceError("out of device memory: " + purpose + " needs " + mib(requirements.size) +
-                      ", the device's memory heap has " + mib(heap_size));
-  }
+                      ", the device's memory heap has " + mib(heap_size) + " in all");
+  MemoryBudget& budget = context_->memory_budget();
+  if (!budget.try_reserve(requirements.size))
+    throw DeviceError("out of device memory: " + purpose + " needs " + mib(requirements.size) +
+                      ", the device-memory budget has " + mib(budget.left()) + " of " + mib(budget.limit()) +
+                      " left (DeviceOptions::device_memory_budget)");
+  reserved_ = requirements.size;
   VkMemoryAllocateInfo allocate_info{.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
                                      .allocationSize = requirements.size,
                                      .memoryTypeIndex = type};
-  VkResult result = vkAllocateMemory(device, &allocate_info, nullptr, &memory_);
-  if (result != VK_SUCCESS) {
-    vkDestroyBuffer(device, buffer_, nullptr);
-    buffer_ = VK_NULL_HANDLE;
-    if (result == VK_ERROR_OUT_OF_DEVICE_MEMORY || result == VK_ERROR_OUT_OF_HOST_MEMORY)
-      throw DeviceError("out of device memory: " + purpose + " needs " + mib(requirements.size));
-    VKV_CHECK(result);
+  if (VkResult result = vkAllocateMemory(device, &allocate_info, nullptr, &memory_); result != VK_SUCCESS) {
+    memory_ = VK_NULL_HANDLE;
+    throw_allocation_failure(result, "vkAllocateMemory", purpose, requirements.size);
   }
   VKV_CHECK(vkBindBufferMemory(device, buffer_, memory_, 0));
   const VkMemoryPropertyFlags flags = memory_properties.memoryTypes[type].propertyFlags;
@@ -98,11 +118,35 @@ Arena::Arena(std::shared_ptr<Context> context, VkDeviceSize size, MemoryUse use,
   }
 }
 
-Arena::~Arena() {
+// What vkCreateBuffer or vkAllocateMemory failing means for the caller: out of memory (device or
+// host) as the same one-line error the budget gives, anything else as the call's own error.
+void Arena::throw_allocation_failure(VkResult result, const char* call, const std::string& purpose,
+                                     VkDeviceSize bytes) const {
+  if (result == VK_ERROR_OUT_OF_DEVICE_MEMORY || result == VK_ERROR_OUT_OF_HOST_MEMORY) {
+    const char* memory = result == VK_ERROR_OUT_OF_DEVICE_MEMORY ? "device" : "host";
+    throw DeviceError(std::string("out of ") + memory + " memory: " + purpose + " needs " + mib(bytes) + ", " + call +
+                      " returned " + result_name(result) + " (vkvision holds " +
+                      mib(context_->memory_budget().held() - reserved_) + " of device memory)");
+  }
+  throw_vk_error(result, call, __FILE__, __LINE__);
+}
+
+void Arena::destroy() {
   VkDevice device = context_->device();
   if (mapped_) vkUnmapMemory(device, memory_);
   if (buffer_) vkDestroyBuffer(device, buffer_, nullptr);
   if (memory_) vkFreeMemory(device, memory_, nullptr);
+  if (reserved_) context_->memory_budget().release(reserved_);
+  mapped_ = nullptr;
+  buffer_ = VK_NULL_HANDLE;
+  memory_ = VK_NULL_HANDLE;
+  reserved_ = 0;
+}
+
+Arena::~Arena() {
+  // Freeing memory a hung submit may still read or write would be undefined; leaking it is not.
+  if (context_->submitted_work_may_be_running()) return;
+  destroy();
 }
 
 BufferSlice Arena::allocate(VkDeviceSize size, const std::string& what) {

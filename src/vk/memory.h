@@ -27,9 +27,11 @@ enum class MemoryUse {
 
 class Arena {
  public:
-  // size 0 is allowed and creates nothing. Throws DeviceError when memory runs out.
+  // size 0 is allowed and creates nothing. Throws DeviceError ("out of device memory: <purpose>
+  // needs ...") when the device or DeviceOptions::device_memory_budget has too little left, holding
+  // nothing afterwards; throws at once on a lost context.
   Arena(std::shared_ptr<Context> context, VkDeviceSize size, MemoryUse use, const std::string& purpose);
-  ~Arena();
+  ~Arena();  // gives the memory (and its budget) back, unless a hung submit may still use it
   Arena(const Arena&) = delete;
   Arena& operator=(const Arena&) = delete;
 
@@ -49,11 +51,17 @@ class Arena {
   void invalidate() const;
 
  private:
+  void create(MemoryUse use, const std::string& purpose);
+  [[noreturn]] void throw_allocation_failure(VkResult result, const char* call, const std::string& purpose,
+                                             VkDeviceSize bytes) const;
+  void destroy();
+
   std::shared_ptr<Context> context_;
   VkBuffer buffer_ = VK_NULL_HANDLE;
   VkDeviceMemory memory_ = VK_NULL_HANDLE;
   VkDeviceSize size_ = 0;
   VkDeviceSize used_ = 0;
+  VkDeviceSize reserved_ = 0;  // bytes counted against the context's memory budget
   VkDeviceSize alignment_ = 16;
   bool coherent_ = true;
   std::byte* mapped_ = nullptr;

@@ -1,5 +1,8 @@
 #include "vk/pipeline.h"
 
+#include <unistd.h>
+
+#include <atomic>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -36,6 +39,13 @@ void load_decisions(const std::filesystem::path& file, std::map<std::string, std
     if (space == std::string::npos || space == 0) continue;
     decisions[line.substr(0, space)] = line.substr(space + 1);
   }
+}
+
+// A temporary name beside `file` that no other writer uses at the same time (another runtime in
+// this process, or another process), so the rename that publishes it never publishes a mix.
+std::string temporary_beside(const std::filesystem::path& file) {
+  static std::atomic<uint64_t> counter{0};
+  return file.string() + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter.fetch_add(1));
 }
 
 }  // namespace
@@ -86,14 +96,15 @@ void PipelineCache::save() const {
   if (vkGetPipelineCacheData(context_->device(), cache_, &size, data.data()) != VK_SUCCESS) return;
   std::error_code error;
   std::filesystem::create_directories(file_.parent_path(), error);
-  const auto temporary = file_.string() + ".tmp";
+  const auto temporary = temporary_beside(file_);
+  bool written = false;
   {
     std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    if (!out) return;
     out.write(data.data(), static_cast<std::streamsize>(size));
-    if (!out) return;
+    written = static_cast<bool>(out);
   }
-  std::filesystem::rename(temporary, file_, error);
+  if (written) std::filesystem::rename(temporary, file_, error);
+  if (!written || error) std::filesystem::remove(temporary, error);
 }
 
 std::optional<std::string> PipelineCache::decision(const std::string& name) {
@@ -108,13 +119,15 @@ void PipelineCache::record_decision(const std::string& name, const std::string& 
   if (decisions_file_.empty()) return;
   std::error_code error;
   std::filesystem::create_directories(decisions_file_.parent_path(), error);
-  const auto temporary = decisions_file_.string() + ".tmp";
+  const auto temporary = temporary_beside(decisions_file_);
+  bool written = false;
   {
     std::ofstream out(temporary, std::ios::trunc);
     for (const auto& [key, text] : decisions_) out << key << ' ' << text << '\n';
-    if (!out) return;
+    written = static_cast<bool>(out);
   }
-  std::filesystem::rename(temporary, decisions_file_, error);
+  if (written) std::filesystem::rename(temporary, decisions_file_, error);
+  if (!written || error) std::filesystem::remove(temporary, error);
 }
 
 const Pipeline& PipelineCache::get(const PipelineKey& key) {

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <numeric>
+#include <thread>
 
 #include "ops/elementwise.h"
 #include "support/device_test.h"
@@ -160,6 +161,74 @@ TEST_F(MemoryTest, EmptyArenaCreatesNothing) {
   vk::Arena arena(context_ptr(), 0, vk::MemoryUse::DeviceLocal, "empty");
   EXPECT_EQ(arena.buffer(), VK_NULL_HANDLE);
   EXPECT_EQ(arena.size(), 0u);
+}
+
+std::shared_ptr<vk::Context> budgeted_context(uint64_t budget) {
+  DeviceOptions options;
+  options.validation = true;
+  options.device_memory_budget = budget;
+  return vk::Context::create(options);
+}
+
+// The bytes the device asks for behind an arena of `size` (its memory requirements, not `size`).
+uint64_t allocation_bytes(vk::Context& context, VkDeviceSize size, vk::MemoryUse use) {
+  auto counting = std::shared_ptr<vk::Context>(&context, [](vk::Context*) {});
+  const uint64_t before = context.memory_budget().held();
+  vk::Arena arena(counting, size, use, "measure");
+  return context.memory_budget().held() - before;
+}
+
+TEST_F(MemoryTest, BudgetRefusesWhatItCannotHoldAndFreedArenasGiveTheirBytesBack) {
+  const uint64_t half = allocation_bytes(context(), 1 << 19, vk::MemoryUse::DeviceLocal);
+  const uint64_t half_staging = allocation_bytes(context(), 1 << 19, vk::MemoryUse::Upload);
+  ASSERT_GE(half, uint64_t(1) << 19);
+  const uint64_t limit = half + half_staging;
+  auto budgeted = budgeted_context(limit);
+  {
+    vk::Arena first(budgeted, 1 << 19, vk::MemoryUse::DeviceLocal, "first");
+    EXPECT_EQ(budgeted->memory_budget().held(), half);
+    vk::Arena second(budgeted, 1 << 19, vk::MemoryUse::Upload, "second");  // staging memory counts too
+    EXPECT_EQ(budgeted->memory_budget().held(), limit);
+    try {
+      vk::Arena third(budgeted, 1 << 19, vk::MemoryUse::DeviceLocal, "stage 3 activations");
+      FAIL() << "an arena past the budget was created";
+    } catch (const DeviceError& error) {
+      const std::string message = error.what();
+      EXPECT_EQ(message.find("out of device memory: stage 3 activations needs "), 0u) << message;
+      EXPECT_NE(message.find("the device-memory budget has 0 bytes of"), std::string::npos) << message;
+    }
+    EXPECT_EQ(budgeted->memory_budget().held(), limit);  // the refused arena holds nothing
+  }
+  EXPECT_EQ(budgeted->memory_budget().held(), 0u);
+  EXPECT_EQ(budgeted->memory_budget().peak(), limit);
+  vk::Arena again(budgeted, 1 << 19, vk::MemoryUse::DeviceLocal, "stage 3 activations");  // fits once freed
+  vk::Arena beside(budgeted, 1 << 19, vk::MemoryUse::Upload, "beside it");
+  for (const auto& message : budgeted->validation_messages()) ADD_FAILURE() << "validation (budget): " << message;
+}
+
+TEST_F(MemoryTest, ThreadingBudgetAdmitsExactlyItsLimitUnderConcurrentReservations) {
+  constexpr uint64_t kLimit = 1000, kThreads = 4, kTriesPerThread = 400;  // 1600 tries for 1000 bytes
+  vk::MemoryBudget budget(kLimit);
+  std::vector<uint64_t> admitted(kThreads, 0);
+  std::vector<std::thread> threads;
+  for (uint64_t t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      for (uint64_t i = 0; i < kTriesPerThread; ++i) admitted[t] += budget.try_reserve(1);
+    });
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(std::accumulate(admitted.begin(), admitted.end(), uint64_t(0)), kLimit);
+  EXPECT_EQ(budget.held(), kLimit);
+  EXPECT_FALSE(budget.try_reserve(1));
+  budget.release(kLimit);
+  EXPECT_EQ(budget.held(), 0u);
+  EXPECT_EQ(budget.peak(), kLimit);
+}
+
+TEST_F(MemoryTest, UnlimitedBudgetOnlyCounts) {
+  vk::MemoryBudget budget;
+  EXPECT_TRUE(budget.try_reserve(uint64_t(1) << 40));
+  EXPECT_EQ(budget.held(), uint64_t(1) << 40);
+  EXPECT_EQ(budget.limit(), 0u);
 }
 
 }  // namespace

@@ -225,6 +225,14 @@ def main():
     write("npy", "scalar.npy", npy([]))
     write("npy", "logits.npy", (FIXTURES / "repvgg" / "logits.npy").read_bytes())
 
+    # image: two bytes choosing the eval transform (fuzz/image.cpp), then a fixture image.
+    rgb_224_bicubic, grey_32_bilinear = b"\xcf\xdf", b"\x1f\xff"
+    for name, transform in [("grey_28x28.png", grey_32_bilinear), ("rgb_37x23.png", rgb_224_bicubic),
+                            ("rgba_7x5.png", rgb_224_bicubic), ("la_7x5.png", grey_32_bilinear),
+                            ("palette_9x6.png", grey_32_bilinear), ("rgb_30x40.jpg", rgb_224_bicubic),
+                            ("grey_progressive_9x7.jpg", rgb_224_bicubic)]:
+        write("image", name, transform + (FIXTURES / "io" / name).read_bytes())
+
     # family detection: names and shapes of every fixture checkpoint and the bundled model.
     checkpoints = sorted(FIXTURES.rglob("*.pth")) + sorted(FIXTURES.rglob("*.safetensors"))
     checkpoints.append(ROOT / "models" / "convnext_fmnist.safetensors")

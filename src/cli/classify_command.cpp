@@ -4,7 +4,6 @@
 
 #include "cli/commands.h"
 #include "cli/input_batch.h"
-#include "io/image.h"
 
 namespace vkvision::cli {
 
@@ -27,20 +26,18 @@ void add_classify(CLI::App& app) {
     const Model model = load_model(options->model, true);
     Preprocessing preprocessing = model.info().preprocessing;
     if (options->size) preprocessing.input_size = options->size;
-    // Decode everything first: a bad file fails before anything is printed.
-    std::vector<io::Image> images;
-    for (const auto& path : options->images) images.push_back(io::decode_image(path));
-    const std::vector<float> batch = make_batch(images, preprocessing);
+    // Every image is read before the model runs: a bad file fails before anything is printed.
+    const std::vector<float> batch = load_batch(options->images, preprocessing);
 
     auto runtime = open_runtime(options->model);
     Session session(runtime, model,
-                    session_options(options->model, static_cast<uint32_t>(images.size()), preprocessing.input_size));
+                    session_options(options->model, static_cast<uint32_t>(options->images.size()), preprocessing.input_size));
     const std::vector<float> logits = session.run(batch);
     const auto predictions = top_k(logits, model.info().num_classes, options->top, model.info().labels);
 
     if (options->json) {
       nlohmann::json out = nlohmann::json::array();
-      for (size_t i = 0; i < images.size(); ++i) {
+      for (size_t i = 0; i < options->images.size(); ++i) {
         nlohmann::json top = nlohmann::json::array();
         for (const auto& p : predictions[i])
           top.push_back({{"index", p.index}, {"label", p.label}, {"probability", p.probability}});
@@ -49,7 +46,7 @@ void add_classify(CLI::App& app) {
       std::printf("%s\n", out.dump(2).c_str());
       return;
     }
-    for (size_t i = 0; i < images.size(); ++i) {
+    for (size_t i = 0; i < options->images.size(); ++i) {
       std::printf("%s\n", options->images[i].c_str());
       for (const auto& p : predictions[i]) std::printf("  %6.2f%%  %s\n", 100.0 * p.probability, p.label.c_str());
     }

@@ -54,12 +54,17 @@ struct ModelOptions {
   bool optimize = true;   // run the folding and fusion passes
 };
 
-// A model's layer list and metadata, independent of any device.
+// A model's layer list and metadata, independent of any device. Copies share one state.
 class Model {
  public:
   // Loads a safetensors or PyTorch checkpoint; the family and configuration come from its tensors.
+  // Tensors the file stores as aligned float32 are read in place from a read-only mapping of it that
+  // the model keeps (sessions read it when they upload; its pages then go back to the kernel), so
+  // host memory holds about one copy of the weights: the device's. The rest (other dtypes, tensors a
+  // family converts at load) are float32 copies. Replace the file by renaming a new one over it, not
+  // by rewriting it in place, while a model from it lives.
   static Model load(const std::filesystem::path& weights, const ModelOptions& options = {});
-  // A preset with seeded random weights (benchmarks and tests).
+  // A preset with seeded random weights (benchmarks and tests), held in host memory.
   static Model preset(const std::string& name, uint32_t seed = 0, bool optimize = true);
 
   const ModelInfo& info() const;
@@ -109,7 +114,11 @@ struct SessionOptions {
 };
 
 // A model compiled for one device, batch and input size; run() is one submit of a command buffer
-// recorded once. Not thread-safe; use one session per thread.
+// recorded once, or one per sub-batch where the batch's activations exceed what one binding can
+// address (maxStorageBufferRange): the session then runs sub_batch() images per submit, and only a
+// single image that does not fit is refused (DeviceError). Its weights are packed and streamed to
+// the device layer by layer; it keeps no host copy of them. Not thread-safe; use one session per
+// thread.
 class Session {
  public:
   Session(std::shared_ptr<Runtime> runtime, const Model& model, const SessionOptions& options = {});
@@ -123,6 +132,8 @@ class Session {
   std::vector<LayerTiming> profile(std::span<const float> input);
 
   uint32_t batch() const;
+  // Images per submit: batch(), or fewer where one batch's activations do not fit one binding.
+  uint32_t sub_batch() const;
   uint32_t input_size() const;
   uint32_t input_channels() const;
   size_t dispatch_count() const;

@@ -11,11 +11,11 @@ namespace {
 Model finish(models::BuiltModel built, bool optimize, const std::string& origin) {
   auto state = std::make_shared<detail::ModelState>();
   state->info = std::move(built.info);
+  state->optimize = optimize;
   try {
-    // Shape-check the whole list once at the model's own input size.
+    // Shape-check the whole list once at the model's own input size (the passes keep shapes).
     const uint32_t size = state->info.preprocessing.input_size;
     graph::infer_shapes(built.layers, 1, size, size);
-    state->optimized = optimize ? graph::optimize(built.layers) : built.layers;
   } catch (const InputError& error) {
     if (std::strncmp(error.what(), origin.c_str(), origin.size()) == 0) throw;
     throw InputError(origin + ": " + error.what());
@@ -29,8 +29,8 @@ Model finish(models::BuiltModel built, bool optimize, const std::string& origin)
 }  // namespace
 
 Model Model::load(const std::filesystem::path& weights, const ModelOptions& options) {
-  const io::Checkpoint checkpoint = io::Checkpoint::load(weights);
-  const models::WeightSource source = models::WeightSource::from_checkpoint(checkpoint);
+  const models::WeightSource source =
+      models::WeightSource::from_checkpoint(std::make_shared<const io::Checkpoint>(io::Checkpoint::load(weights)));
   const models::Family& family =
       options.preset.empty() ? models::detect_family(source) : models::family_of_preset(options.preset);
   if (!family.matches(source))
@@ -48,7 +48,7 @@ const ModelInfo& Model::info() const { return state->info; }
 
 std::string Model::describe_layers(bool optimized, uint32_t batch, uint32_t input_size) const {
   if (input_size == 0) input_size = state->info.preprocessing.input_size;
-  return graph::describe(optimized ? state->optimized : state->built, batch, input_size, input_size);
+  return graph::describe(optimized ? state->layers() : state->built, batch, input_size, input_size);
 }
 
 }  // namespace vkvision

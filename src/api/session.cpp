@@ -14,7 +14,7 @@ Session::Session(std::shared_ptr<Runtime> runtime, const Model& model, const Ses
   state_->batch = options.batch;
   state_->input_size = options.input_size ? options.input_size : model.info().preprocessing.input_size;
   auto& runtime_state = *state_->runtime->state;
-  state_->plan = std::make_unique<graph::Plan>(runtime_state.context, *runtime_state.pipelines, model.state->optimized,
+  state_->plan = std::make_unique<graph::Plan>(runtime_state.context, *runtime_state.pipelines, model.state->layers(),
                                                state_->batch, state_->input_size, state_->input_size, options.kernels,
                                                options.precision);
 }
@@ -33,7 +33,8 @@ std::vector<LayerTiming> Session::profile(std::span<const float> input) { return
 
 uint32_t Session::batch() const { return state_->batch; }
 uint32_t Session::input_size() const { return state_->input_size; }
-uint32_t Session::input_channels() const { return state_->model->optimized.input_channels; }
+uint32_t Session::sub_batch() const { return state_->plan->sub_batch(); }
+uint32_t Session::input_channels() const { return state_->model->built.input_channels; }
 size_t Session::dispatch_count() const { return state_->plan->dispatch_count(); }
 size_t Session::barrier_count() const { return state_->plan->barrier_count(); }
 std::string Session::kernel_family() const {

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "graph/layer_list.h"
+#include "graph/passes.h"
 #include "graph/plan.h"
 #include "vk/context.h"
 #include "vk/pipeline.h"
@@ -16,9 +17,22 @@ struct RuntimeState {
 };
 
 struct ModelState {
-  graph::LayerList built;      // as the family builder produced it
-  graph::LayerList optimized;  // after the passes (equal to built when optimisation is off)
+  // As the family builder produced it. Weights read from a file are views into its mapping where
+  // the file stores them as aligned float32, so the model costs little memory once sessions have
+  // uploaded them; the rest are copies.
+  graph::LayerList built;
+  bool optimize = true;
   ModelInfo info;
+
+  // What sessions compile: built after the folding and fusion passes (when optimize is set). Run per
+  // session rather than kept, so the tensors the passes rewrite live only until a plan uploads them.
+  // The passes' copies are what sessions upload, so the file pages the passes read can go.
+  graph::LayerList layers() const {
+    if (!optimize) return built;
+    graph::LayerList optimized = graph::optimize(built);
+    graph::release_file_pages(built);
+    return optimized;
+  }
 };
 
 struct SessionState {

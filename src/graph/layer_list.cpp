@@ -1,5 +1,9 @@
 #include "graph/layer_list.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstdint>
 #include <sstream>
 
 #include "vkvision/error.h"
@@ -7,7 +11,29 @@
 namespace vkvision::graph {
 
 HostTensor HostTensor::from(std::vector<int64_t> shape, std::vector<float> values) {
-  return HostTensor{std::move(shape), std::make_shared<const std::vector<float>>(std::move(values))};
+  auto owner = std::make_shared<const std::vector<float>>(std::move(values));
+  const float* first = owner->data();
+  return HostTensor{std::move(shape), std::shared_ptr<const float>(std::move(owner), first)};
+}
+
+HostTensor HostTensor::view(std::vector<int64_t> shape, std::shared_ptr<const void> owner, const float* values) {
+  return HostTensor{std::move(shape), std::shared_ptr<const float>(std::move(owner), values), true};
+}
+
+void HostTensor::release_file_pages() const {
+  if (!file_backed || !data) return;
+  // Only the pages wholly inside the tensor: its neighbours in the file may still be wanted.
+  // MADV_PAGEOUT never changes contents (unlike MADV_DONTNEED on memory that is not a file's), and a
+  // kernel without it (before Linux 5.4) answers EINVAL: the pages then simply stay.
+  const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto begin = reinterpret_cast<uintptr_t>(values()), end = begin + uintptr_t(numel()) * sizeof(float);
+  const uintptr_t first = (begin + page - 1) / page * page, last = end / page * page;
+  if (first < last) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_PAGEOUT);
+}
+
+void release_file_pages(const LayerList& list) {
+  for (const Layer& layer : list.layers)
+    for (const auto& [role, tensor] : layer.params) tensor.release_file_pages();
 }
 
 int64_t HostTensor::numel() const { return shape_numel(shape); }

@@ -11,14 +11,22 @@
 
 namespace vkvision::graph {
 
-// Weights in PyTorch's layout, float32, shared between a list and its rewritten copies.
+// Weights in PyTorch's layout, float32, shared between a list and its rewritten copies. `data` owns
+// its values, or points into a checkpoint's file mapping and keeps that mapping alive; null once a
+// plan has uploaded them and kept only the shape.
 struct HostTensor {
   std::vector<int64_t> shape;
-  std::shared_ptr<const std::vector<float>> data;
+  std::shared_ptr<const float> data;
+  bool file_backed = false;  // `data` lies in a read-only file mapping
 
   static HostTensor from(std::vector<int64_t> shape, std::vector<float> values);
+  // Values owned by `owner` (e.g. a mapped checkpoint), read in place.
+  static HostTensor view(std::vector<int64_t> shape, std::shared_ptr<const void> owner, const float* values);
   int64_t numel() const;
-  const float* values() const { return data->data(); }
+  const float* values() const { return data.get(); }
+  // Lets the kernel drop the resident pages of a file-backed view (they are re-read from the file on
+  // the next access), so values already copied to the device do not stay in this process's memory.
+  void release_file_pages() const;
 };
 
 enum class OpKind {
@@ -115,6 +123,10 @@ struct LayerList {
 
 // Activation shapes: NHWC [N, H, W, C] for feature maps, [N, C] after pooling.
 using Shape = std::vector<int64_t>;
+
+// HostTensor::release_file_pages for every parameter: once the values have been read (copied by a
+// pass, or uploaded).
+void release_file_pages(const LayerList& list);
 
 // Shapes of every tensor for a batch and input size. Throws InputError naming the layer when
 // parameters and shapes disagree (a checkpoint that does not fit the structure).

@@ -75,6 +75,7 @@ bool fold_input_affine(Layer& consumer, const float* scale, const float* shift, 
   if (outputs == 0 || per_group == 0 || channels % per_group != 0 || outputs % (channels / per_group) != 0) return false;
   const int64_t taps = weight.numel() / (outputs * per_group), outputs_per_group = outputs / (channels / per_group);
   std::vector<float> folded(weight.values(), weight.values() + weight.numel());
+  weight.release_file_pages();  // the copy replaces it
   std::vector<float> bias(outputs, 0.0f);
   if (consumer.has_param("bias")) bias.assign(consumer.param("bias").values(), consumer.param("bias").values() + outputs);
   for (int64_t o = 0; o < outputs; ++o) {
@@ -142,6 +143,7 @@ LayerList fold_affine_into_producer(const LayerList& list) {
     const int64_t outputs = weight.shape[0], per_output = weight.numel() / outputs;
     const float* scale = affine.param("scale").values();
     std::vector<float> folded(weight.values(), weight.values() + weight.numel());
+    weight.release_file_pages();  // the copy replaces it
     for (int64_t o = 0; o < outputs; ++o)
       for (int64_t k = 0; k < per_output; ++k) folded[o * per_output + k] *= scale[o];
     std::vector<float> bias(outputs, 0.0f);

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "graph/passes.h"
+#include "graph/sub_batch.h"
 #include "ops/attention.h"
 #include "ops/conv2d.h"
 #include "ops/elementwise.h"
@@ -192,76 +193,45 @@ double layer_gflop(const Layer& layer, const Shape& input, const Shape& output) 
 
 }  // namespace
 
-Plan::Plan(std::shared_ptr<vk::Context> context, vk::PipelineCache& pipelines, const LayerList& list, uint32_t batch,
-           uint32_t height, uint32_t width, KernelFamily kernels, Precision precision)
-    : context_(std::move(context)), list_(batchnorm_to_affine(list)) {
+Plan::Plan(std::shared_ptr<vk::Context> context, vk::PipelineCache& pipelines, LayerList list, uint32_t batch,
+           uint32_t height, uint32_t width, KernelFamily kernels, Precision precision, uint64_t max_binding_bytes)
+    : context_(std::move(context)), batch_(batch) {
+  if (batch == 0) throw InputError("batch size must be at least 1");
   const DeviceInfo& info = context_->info();
+  const uint64_t binding_limit = max_binding_bytes ? std::min<uint64_t>(max_binding_bytes, info.max_storage_buffer_range)
+                                                   : info.max_storage_buffer_range;
   kernel_choice_ = choose_kernel_family(context_, pipelines, kernels);
   const ops::GemmOperands gemm_operands =
       kernel_choice_.family == KernelFamily::SharedTiled ? ops::GemmOperands::Tiled : ops::GemmOperands::Auto;
-  shapes_ = infer_shapes(list_, batch, height, width);
+  if (precision == Precision::Fp16 && !info.storage_buffer_16bit && !info.texel_buffer_rgba16f)
+    throw DeviceError("fp16 weights need 16-bit storage buffers or RGBA16F uniform texel buffers, and " + info.name +
+                      " has neither; use fp32");
+  list = batchnorm_to_affine(list);
+  const uint64_t alignment = vk::binding_alignment(info);
+
   // Fusions that suit one kernel family. The register family (CPU-class devices, lavapipe) fuses a
   // depthwise conv with its LayerNorm: one invocation walks all channels of a pixel, which would starve
   // a GPU. The GPU-class family instead folds each LayerNorm into the GEMM that reads it and runs Swin's
   // attention with its projection: both add per-element arithmetic or shared memory that pay on a GPU
   // and lose on lavapipe (measured: docs/PERFORMANCE.md).
-  if (kernel_choice_.family == KernelFamily::SharedTiled) {
-    list_ = fold_layer_norm_into_linear(list_);
-    list_ = fuse_attention_projection(list_, [&](const Layer& attention) {
-      return ops::attention_projection_query_tile(info, uint32_t(shapes_.at(attention.output).back())) > 0;
-    });
-  } else {
-    list_ = fuse_depthwise_layer_norm(list_, [&](const Layer& layer) {
-      const Shape& in = shapes_.at(layer.inputs[0]);
-      ops::Conv2dShape shape{.n = uint32_t(in[0]), .ih = uint32_t(in[1]), .iw = uint32_t(in[2]), .ic = uint32_t(in[3]),
-                             .oc = uint32_t(in[3]), .kh = layer.kernel_h, .kw = layer.kernel_w};
-      return !layer.input_nchw && ops::depthwise_layer_norm_supported(info, shape);
-    });
-    list_ = defer_layer_norm_to_linear(list_);
-  }
-  shapes_ = infer_shapes(list_, batch, height, width);
-  input_shape_ = shapes_.at(list_.input);
-  output_shape_ = shapes_.at(list_.output);
-  const uint64_t alignment = vk::binding_alignment(info);
-  auto check_range = [&](const std::string& what, uint64_t bytes) {
-    if (bytes > info.max_storage_buffer_range)
-      throw DeviceError("tensor '" + what + "' needs " + std::to_string(bytes) +
-                        " bytes, more than the device's maxStorageBufferRange (" +
-                        std::to_string(info.max_storage_buffer_range) + "); use a smaller batch or input size");
-  };
-
-  if (precision == Precision::Fp16 && !info.storage_buffer_16bit && !info.texel_buffer_rgba16f)
-    throw DeviceError("fp16 weights need 16-bit storage buffers or RGBA16F uniform texel buffers, and " + info.name +
-                      " has neither; use fp32");
-
-  // Weights: packed into one host blob and uploaded once; with Fp16, each weight its kernel can read
-  // as half is rounded to half here (biases and norm affines stay fp32: few values, added once).
-  std::vector<std::vector<std::pair<uint64_t, uint64_t>>> param_ranges(list_.layers.size());
-  std::vector<bool> half_weights(list_.layers.size(), false);
-  std::vector<std::byte> blob;
-  for (size_t i = 0; i < list_.layers.size(); ++i) {
-    const Layer& layer = list_.layers[i];
-    const Shape& in = shapes_.at(layer.inputs[0]);
-    half_weights[i] = precision == Precision::Fp16 &&
-                      reads_half_weights(layer, in, shapes_.at(layer.output), info, gemm_operands);
-    const auto packed = pack_layer(layer, in);
-    for (size_t k = 0; k < packed.size(); ++k) {
-      std::vector<uint16_t> halves;
-      auto bytes = std::as_bytes(std::span(packed[k]));
-      if (k == 0 && half_weights[i]) {
-        halves = ops::to_half(packed[k]);
-        bytes = std::as_bytes(std::span(halves));
-      }
-      const uint64_t offset = vk::align_up(blob.size(), alignment);
-      check_range(layer.name + " parameters", bytes.size());
-      blob.resize(offset + bytes.size());
-      std::memcpy(blob.data() + offset, bytes.data(), bytes.size());
-      param_ranges[i].emplace_back(offset, bytes.size());
+  auto fuse_for_family = [&](uint32_t images) {
+    shapes_ = infer_shapes(list, images, height, width);
+    if (kernel_choice_.family == KernelFamily::SharedTiled) {
+      list_ = fold_layer_norm_into_linear(list);
+      list_ = fuse_attention_projection(list_, [&](const Layer& attention) {
+        return ops::attention_projection_query_tile(info, uint32_t(shapes_.at(attention.output).back())) > 0;
+      });
+    } else {
+      list_ = fuse_depthwise_layer_norm(list, [&](const Layer& layer) {
+        const Shape& in = shapes_.at(layer.inputs[0]);
+        ops::Conv2dShape shape{.n = uint32_t(in[0]), .ih = uint32_t(in[1]), .iw = uint32_t(in[2]), .ic = uint32_t(in[3]),
+                               .oc = uint32_t(in[3]), .kh = layer.kernel_h, .kw = layer.kernel_w};
+        return !layer.input_nchw && ops::depthwise_layer_norm_supported(info, shape);
+      });
+      list_ = defer_layer_norm_to_linear(list_);
     }
-  }
-  weights_ = std::make_unique<vk::Arena>(context_, std::max<uint64_t>(blob.size(), alignment), vk::MemoryUse::DeviceLocal, "weights");
-  vk::upload(*context_, weights_->slice(0, blob.size()), blob.data(), blob.size());
-  weights_->flush();
+    shapes_ = infer_shapes(list_, images, height, width);
+  };
 
   // Activations: every layer output, placed by liveness. The network output lives to the end.
   // A layer that emits row statistics keeps them right after its output: (mean, 1/std) per row.
@@ -272,17 +242,58 @@ Plan::Plan(std::shared_ptr<vk::Context> context, vk::PipelineCache& pipelines, c
     return uint64_t(shape_numel(shapes_.at(name)) / shapes_.at(name).back()) * 2 * sizeof(float);
   };
   std::vector<TensorLifetime> lifetimes;
-  for (size_t i = 0; i < list_.layers.size(); ++i) {
-    const std::string& name = list_.layers[i].output;
-    const uint64_t bytes = list_.layers[i].emits_statistics ? statistics_offset(name) + statistics_bytes(name)
-                                                            : shape_numel(shapes_.at(name)) * sizeof(float);
-    check_range(name, bytes);
-    int last = static_cast<int>(i);
-    for (size_t consumer : list_.consumers(name)) last = std::max(last, static_cast<int>(consumer));
-    if (name == list_.output) last = static_cast<int>(list_.layers.size());
-    lifetimes.push_back({name, bytes, static_cast<int>(i), last});
+  auto plan_lifetimes = [&] {
+    lifetimes.clear();
+    for (size_t i = 0; i < list_.layers.size(); ++i) {
+      const std::string& name = list_.layers[i].output;
+      const uint64_t bytes = list_.layers[i].emits_statistics ? statistics_offset(name) + statistics_bytes(name)
+                                                              : shape_numel(shapes_.at(name)) * sizeof(float);
+      int last = static_cast<int>(i);
+      for (size_t consumer : list_.consumers(name)) last = std::max(last, static_cast<int>(consumer));
+      if (name == list_.output) last = static_cast<int>(list_.layers.size());
+      lifetimes.push_back({name, bytes, static_cast<int>(i), last});
+    }
+  };
+
+  // The sub-batch: the whole batch where every tensor (the input included) fits one binding, else
+  // fewer images per submit; only one image that does not fit is refused.
+  sub_batch_ = batch;
+  for (;;) {
+    fuse_for_family(sub_batch_);
+    plan_lifetimes();
+    TensorLifetime largest{list_.input, uint64_t(shape_numel(shapes_.at(list_.input))) * sizeof(float)};
+    for (const TensorLifetime& tensor : lifetimes)
+      if (tensor.bytes > largest.bytes) largest = tensor;
+    largest_binding_bytes_ = largest.bytes;
+    if (largest.bytes <= binding_limit) break;
+    const uint32_t smaller = smaller_sub_batch(batch, sub_batch_, largest.bytes, binding_limit);
+    if (smaller == 0)
+      throw DeviceError("tensor '" + largest.name + "' needs " + std::to_string(largest.bytes) +
+                        " bytes for one image, more than the device's maxStorageBufferRange (" +
+                        std::to_string(binding_limit) + "); use a smaller input size");
+    sub_batch_ = smaller;
   }
+  // The plan's own list_ is all it keeps: the tensors the family's passes replaced may go, and so
+  // may the file pages those passes read.
+  release_file_pages(list);
+  list = LayerList{};
+  input_shape_ = shapes_.at(list_.input);
+  output_shape_ = shapes_.at(list_.output);
   memory_plan_ = plan_memory(lifetimes, alignment);
+
+  // Weights: packed layer by layer and streamed to the device; with Fp16, each weight its kernel can
+  // read as half is rounded to half (biases and norm affines stay fp32: few values, added once).
+  std::vector<bool> half_weights(list_.layers.size(), false);
+  for (size_t i = 0; i < list_.layers.size(); ++i) {
+    const Layer& layer = list_.layers[i];
+    half_weights[i] = precision == Precision::Fp16 &&
+                      reads_half_weights(layer, shapes_.at(layer.inputs[0]), shapes_.at(layer.output), info, gemm_operands);
+  }
+  weights_ = upload_weights(
+      context_, list_, half_weights,
+      [&](const Layer& layer, size_t) { return pack_layer(layer, shapes_.at(layer.inputs[0])); },
+      binding_limit);
+
   activations_ = std::make_unique<vk::Arena>(context_, memory_plan_.total_bytes, vk::MemoryUse::DeviceLocal, "activations");
   auto activation = [&](const std::string& name) {
     if (name == list_.input) return input_slice_;
@@ -293,8 +304,8 @@ Plan::Plan(std::shared_ptr<vk::Context> context, vk::PipelineCache& pipelines, c
   };
 
   // Input and output: mapped directly on unified memory, else staged by copies in the command buffer.
-  const uint64_t input_bytes = input_count() * sizeof(float), output_bytes = output_count() * sizeof(float);
-  check_range(list_.input, input_bytes);
+  const uint64_t input_bytes = shape_numel(input_shape_) * sizeof(float),
+                 output_bytes = shape_numel(output_shape_) * sizeof(float);
   input_ = std::make_unique<vk::Arena>(context_, input_bytes, vk::MemoryUse::DeviceLocal, "input");
   input_slice_ = input_->slice(0, input_bytes);
   if (!input_->host_visible())
@@ -309,7 +320,7 @@ Plan::Plan(std::shared_ptr<vk::Context> context, vk::PipelineCache& pipelines, c
     const Layer& layer = list_.layers[i];
     const Shape& in = shapes_.at(layer.inputs[0]);
     const Shape& out = shapes_.at(layer.output);
-    auto param = [&](size_t k) { return weights_->slice(param_ranges[i][k].first, param_ranges[i][k].second); };
+    auto param = [&](size_t k) { return weights_.slice(i, k); };
     const bool half = half_weights[i];
     const vk::BufferSlice x = activation(layer.inputs[0]), y = activation(layer.output);
     vk::Dispatch dispatch;
@@ -445,25 +456,37 @@ void Plan::record(vk::CommandBuffer& commands, VkQueryPool timestamps) const {
   commands.barrier_transfer_to_host();
 }
 
-void Plan::write_input(std::span<const float> input) {
+void Plan::check_input(std::span<const float> input) const {
   if (input.size() != input_count())
     throw InputError("input has " + std::to_string(input.size()) + " values, the plan expects " +
-                     shape_string(input_shape_) + " = " + std::to_string(input_count()));
+                     std::to_string(batch_) + " images of " + shape_string(Shape(input_shape_.begin() + 1, input_shape_.end())) +
+                     " = " + std::to_string(input_count()));
+}
+
+void Plan::write_input(std::span<const float> images) {
   vk::Arena& target = input_staging_ ? *input_staging_ : *input_;
-  std::memcpy(target.slice(0, input_slice_.size).mapped, input.data(), input_slice_.size);
+  std::byte* destination = target.slice(0, input_slice_.size).mapped;
+  std::memcpy(destination, images.data(), images.size_bytes());
+  // A last sub-batch with fewer images runs zeros in the rest (rows never mix; their logits are dropped).
+  std::memset(destination + images.size_bytes(), 0, input_slice_.size - images.size_bytes());
   target.flush();
 }
 
+void Plan::read_output(std::span<float> images) const {
+  const vk::BufferSlice& source = output_staging_ ? output_staging_->slice(0, output_slice_.size) : output_slice_;
+  (output_staging_ ? *output_staging_ : *activations_).invalidate();
+  std::memcpy(images.data(), source.mapped, images.size_bytes());
+}
+
 void Plan::run(std::span<const float> input, std::span<float> output) {
-  write_input(input);
-  context_->submit_and_wait(commands_->handle());
+  check_input(input);
   if (output.size() != output_count()) throw Error("internal: output span has the wrong size");
-  if (output_staging_) {
-    output_staging_->invalidate();
-    std::memcpy(output.data(), output_staging_->slice(0, output_slice_.size).mapped, output_slice_.size);
-  } else {
-    activations_->invalidate();
-    std::memcpy(output.data(), output_slice_.mapped, output_slice_.size);
+  const size_t in_image = input_count() / batch_, out_image = output_count() / batch_;
+  for (uint32_t first = 0; first < batch_; first += sub_batch_) {
+    const uint32_t images = std::min(sub_batch_, batch_ - first);
+    write_input(input.subspan(first * in_image, images * in_image));
+    context_->submit_and_wait(commands_->handle());
+    read_output(output.subspan(first * out_image, images * out_image));
   }
 }
 
@@ -480,12 +503,18 @@ std::vector<LayerTiming> Plan::profile(std::span<const float> input) {
     record(*profile_commands_, query_pool_);
     profile_commands_->end();
   }
-  write_input(input);
-  context_->submit_and_wait(profile_commands_->handle());
-  std::vector<uint64_t> ticks(layers.size() + 1);
-  VKV_CHECK(vkGetQueryPoolResults(context_->device(), query_pool_, 0, static_cast<uint32_t>(ticks.size()),
-                                  ticks.size() * sizeof(uint64_t), ticks.data(), sizeof(uint64_t),
-                                  VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT));
+  check_input(input);
+  // Per layer, the device time summed over the batch's submits.
+  std::vector<uint64_t> elapsed(layers.size(), 0), ticks(layers.size() + 1);
+  const size_t in_image = input_count() / batch_;
+  for (uint32_t first = 0; first < batch_; first += sub_batch_) {
+    write_input(input.subspan(first * in_image, std::min(sub_batch_, batch_ - first) * in_image));
+    context_->submit_and_wait(profile_commands_->handle());
+    VKV_CHECK(vkGetQueryPoolResults(context_->device(), query_pool_, 0, static_cast<uint32_t>(ticks.size()),
+                                    ticks.size() * sizeof(uint64_t), ticks.data(), sizeof(uint64_t),
+                                    VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT));
+    for (size_t k = 0; k < layers.size(); ++k) elapsed[k] += ticks[k + 1] - ticks[k];
+  }
   std::vector<LayerTiming> timings;
   const double period_ms = context_->info().timestamp_period_ns * 1e-6;
   for (size_t k = 0; k < layers.size(); ++k) {
@@ -502,12 +531,14 @@ std::vector<LayerTiming> Plan::profile(std::span<const float> input) {
     timing.output_shape = shape_string(shapes_.at(layer.output));
     timing.dispatches = 0;
     for (const auto& dispatch : program_->dispatches()) timing.dispatches += dispatch.layer == layers[k];
-    timing.milliseconds = static_cast<double>(ticks[k + 1] - ticks[k]) * period_ms;
-    timing.gflop = layer_gflop(layer, shapes_.at(layer.inputs[0]), shapes_.at(layer.output));
+    timing.milliseconds = static_cast<double>(elapsed[k]) * period_ms;
+    // Each submit runs the sub-batch's shapes (a padded last one too): work and bytes per submit, times submits.
+    const double submits = submit_count(batch_, sub_batch_);
+    timing.gflop = submits * layer_gflop(layer, shapes_.at(layer.inputs[0]), shapes_.at(layer.output));
     double bytes = double(shape_numel(shapes_.at(layer.output)));
     for (const auto& input : layer.inputs) bytes += double(shape_numel(shapes_.at(input)));
     for (const auto& [role, tensor] : layer.params) bytes += double(tensor.numel());
-    timing.megabytes = bytes * sizeof(float) * 1e-6;
+    timing.megabytes = submits * bytes * sizeof(float) * 1e-6;
     timings.push_back(timing);
   }
   return timings;

@@ -1,6 +1,7 @@
 // A layer list compiled for one device, batch size and input size: weights packed and uploaded
 // once, activations placed by the memory plan, every dispatch's descriptors written once, and one
-// command buffer recorded once and replayed by every run (one submit per inference).
+// command buffer recorded once and replayed by every run (one submit per inference, or per
+// sub-batch where the batch's activations exceed what one binding can address).
 #pragma once
 #include <memory>
 #include <span>
@@ -10,6 +11,7 @@
 #include "graph/kernel_trial.h"
 #include "graph/layer_list.h"
 #include "graph/memory_plan.h"
+#include "graph/weight_upload.h"
 #include "vkvision/vkvision.h"
 #include "vk/command.h"
 #include "vk/memory.h"
@@ -22,24 +24,33 @@ using LayerTiming = vkvision::LayerTiming;
 
 class Plan {
  public:
-  Plan(std::shared_ptr<vk::Context> context, vk::PipelineCache& pipelines, const LayerList& list, uint32_t batch,
+  // list: the layer list to compile (the plan keeps only what it needs: once uploaded, its weights'
+  // host values are let go). A batch whose activations exceed one binding's range (the device's
+  // maxStorageBufferRange, or max_binding_bytes where smaller and nonzero) runs as several submits of
+  // a smaller sub-batch; DeviceError names the tensor when one image does not fit.
+  Plan(std::shared_ptr<vk::Context> context, vk::PipelineCache& pipelines, LayerList list, uint32_t batch,
        uint32_t height, uint32_t width, KernelFamily kernels = KernelFamily::Auto,
-       Precision precision = Precision::Fp32);
+       Precision precision = Precision::Fp32, uint64_t max_binding_bytes = 0);
   ~Plan();
   Plan(const Plan&) = delete;
   Plan& operator=(const Plan&) = delete;
 
   // input: NCHW float32 of input_count() values; output: output_count() values.
   void run(std::span<const float> input, std::span<float> output);
-  // Runs once with a timestamp after every layer and returns the per-layer device times.
+  // Runs once with a timestamp after every layer and returns the per-layer device times (summed over
+  // the sub-batches).
   std::vector<LayerTiming> profile(std::span<const float> input);
 
-  size_t input_count() const { return static_cast<size_t>(shape_numel(input_shape_)); }
-  size_t output_count() const { return static_cast<size_t>(shape_numel(output_shape_)); }
-  const Shape& output_shape() const { return output_shape_; }
+  uint32_t batch() const { return batch_; }
+  // Images per submit: the batch, or fewer where its activations do not fit one binding.
+  uint32_t sub_batch() const { return sub_batch_; }
+  // The largest tensor one submit binds (input or activation), which the sub-batch keeps in range.
+  uint64_t largest_binding_bytes() const { return largest_binding_bytes_; }
+  size_t input_count() const { return static_cast<size_t>(shape_numel(input_shape_) / sub_batch_ * batch_); }
+  size_t output_count() const { return static_cast<size_t>(shape_numel(output_shape_) / sub_batch_ * batch_); }
   size_t dispatch_count() const { return program_->dispatch_count(); }
   size_t barrier_count() const { return program_->barrier_count(); }
-  uint64_t weight_bytes() const { return weights_->size(); }
+  uint64_t weight_bytes() const { return weights_.arena->size(); }
   uint64_t activation_bytes() const { return memory_plan_.total_bytes; }
   const MemoryPlan& memory_plan() const { return memory_plan_; }
   // The GEMM family this plan runs and why (requested, device properties, timed or cached trial).
@@ -47,15 +58,21 @@ class Plan {
 
  private:
   void record(vk::CommandBuffer& commands, VkQueryPool timestamps) const;
-  void write_input(std::span<const float> input);
+  void check_input(std::span<const float> input) const;
+  // One sub-batch's images in, zeros after them; its logits out.
+  void write_input(std::span<const float> images);
+  void read_output(std::span<float> images) const;
 
   std::shared_ptr<vk::Context> context_;
   KernelChoice kernel_choice_;
-  LayerList list_;
-  Shape input_shape_, output_shape_;
+  uint32_t batch_ = 1, sub_batch_ = 1;
+  uint64_t largest_binding_bytes_ = 0;
+  LayerList list_;  // as fused for the kernel family; parameters keep their shapes only
+  Shape input_shape_, output_shape_;  // at the sub-batch
   std::map<std::string, Shape> shapes_;
   MemoryPlan memory_plan_;
-  std::unique_ptr<vk::Arena> weights_, activations_, input_, input_staging_, output_staging_;
+  DeviceWeights weights_;
+  std::unique_ptr<vk::Arena> activations_, input_, input_staging_, output_staging_;
   vk::BufferSlice input_slice_, output_slice_;
   std::unique_ptr<vk::DispatchProgram> program_;
   std::unique_ptr<vk::CommandBuffer> commands_;

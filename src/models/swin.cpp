@@ -180,9 +180,12 @@ std::vector<float> log_spaced_coordinates(int64_t window, int64_t pretrained_win
 // 16 * sigmoid, gathered to [heads, T, T].
 HostTensor continuous_position_bias(const WeightSource& w, const std::string& attn, uint32_t window, int64_t heads) {
   const int64_t side = 2 * int64_t(window) - 1, rows = side * side;
-  const std::vector<float> coords = w.contains(attn + ".relative_coords_table")
-                                        ? *w.get(attn + ".relative_coords_table", {1, side, side, 2}).data
-                                        : log_spaced_coordinates(window, 0);
+  const auto stored_coordinates = [&] {
+    const HostTensor t = w.get(attn + ".relative_coords_table", {1, side, side, 2});
+    return std::vector<float>(t.values(), t.values() + t.numel());
+  };
+  const std::vector<float> coords =
+      w.contains(attn + ".relative_coords_table") ? stored_coordinates() : log_spaced_coordinates(window, 0);
   const HostTensor w0 = w.get(attn + ".cpb_mlp.0.weight");
   if (w0.shape.size() != 2 || w0.shape[1] != 2) w.fail("tensor '" + attn + ".cpb_mlp.0.weight' is not a [hidden, 2] linear weight");
   const int64_t hidden = w0.shape[0];

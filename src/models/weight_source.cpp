@@ -1,5 +1,8 @@
 #include "models/weight_source.h"
 
+#include <bit>
+#include <cstdint>
+
 #include "vkvision/error.h"
 
 namespace vkvision::models {
@@ -9,6 +12,12 @@ WeightSource WeightSource::from_checkpoint(const io::Checkpoint& checkpoint) {
   source.checkpoint_ = &checkpoint;
   source.metadata_ = checkpoint.metadata();
   source.origin_ = checkpoint.path().string();
+  return source;
+}
+
+WeightSource WeightSource::from_checkpoint(std::shared_ptr<const io::Checkpoint> checkpoint) {
+  WeightSource source = from_checkpoint(*checkpoint);
+  source.shared_checkpoint_ = std::move(checkpoint);
   return source;
 }
 
@@ -40,7 +49,11 @@ const std::vector<int64_t>& WeightSource::shape(const std::string& name) const {
 graph::HostTensor WeightSource::get(const std::string& name) const {
   if (!contains(name)) fail("missing tensor '" + name + "'");
   if (!checkpoint_) return tensors_.at(name);
-  return graph::HostTensor::from(checkpoint_->at(name).shape, checkpoint_->to_float(name));
+  const io::TensorRecord& record = checkpoint_->at(name);
+  const bool aligned = reinterpret_cast<uintptr_t>(record.data) % alignof(float) == 0;
+  if (shared_checkpoint_ && record.dtype == io::DType::F32 && aligned && std::endian::native == std::endian::little)
+    return graph::HostTensor::view(record.shape, shared_checkpoint_, reinterpret_cast<const float*>(record.data));
+  return graph::HostTensor::from(record.shape, checkpoint_->to_float(name));
 }
 
 graph::HostTensor WeightSource::get(const std::string& name, const graph::Shape& expected) const {

@@ -1,6 +1,7 @@
 // Named weights a family builder reads: from a checkpoint file, or generated for a preset.
 #pragma once
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -11,7 +12,11 @@ namespace vkvision::models {
 
 class WeightSource {
  public:
+  // Copies every tensor it returns to float32 (the checkpoint need only outlive the builder).
   static WeightSource from_checkpoint(const io::Checkpoint& checkpoint);
+  // Returns float32 tensors stored contiguously and aligned as views into the file's mapping, which
+  // they keep alive: no copy, and pages the kernel may drop and re-read (other dtypes are converted).
+  static WeightSource from_checkpoint(std::shared_ptr<const io::Checkpoint> checkpoint);
   static WeightSource from_tensors(std::map<std::string, graph::HostTensor> tensors, std::string origin);
 
   // Where the weights came from (the file path, or "preset NAME"): every error starts with it.
@@ -29,6 +34,7 @@ class WeightSource {
 
  private:
   const io::Checkpoint* checkpoint_ = nullptr;
+  std::shared_ptr<const io::Checkpoint> shared_checkpoint_;  // set when tensors may be views
   std::map<std::string, graph::HostTensor> tensors_;
   std::map<std::string, std::string> metadata_;
   std::string origin_;

@@ -1,0 +1,85 @@
+// A batch whose activations exceed what one binding can address runs as several submits of a
+// smaller plan; each image's logits equal those of running it alone.
+#include "graph/passes.h"
+#include "graph/plan.h"
+#include "graph/sub_batch.h"
+#include "random_layers.h"
+#include "support/device_test.h"
+#include "vkvision/error.h"
+
+namespace vkvision {
+namespace {
+
+TEST(SubBatchSize, TakesAsManyImagesAsFitThenEvensOutTheSubmits) {
+  // 32 images at 5 bytes each against a 128-byte limit: 25 fit, so 2 submits, of 16 each.
+  EXPECT_EQ(graph::smaller_sub_batch(32, 32, 160, 128), 16u);
+  // 10 images, 4 fit: 3 submits of 4 (the last padded by 2, fewer than one image per submit).
+  EXPECT_EQ(graph::smaller_sub_batch(10, 10, 100, 45), 4u);
+  EXPECT_EQ(graph::submit_count(10, 4), 3u);
+}
+
+TEST(SubBatchSize, AlwaysShrinksAndLeavesOneImageToBeMeasured) {
+  // Rounding made `current` look as if it fits: still one fewer, so the search ends.
+  EXPECT_EQ(graph::smaller_sub_batch(8, 4, 40, 1000), 3u);
+  // Not even one image at the estimated size: 1, for a plan of one image to decide.
+  EXPECT_EQ(graph::smaller_sub_batch(8, 8, 800, 50), 1u);
+  EXPECT_EQ(graph::smaller_sub_batch(8, 1, 800, 50), 0u);
+}
+
+class SubBatchTest : public testing::DeviceTest, public ::testing::WithParamInterface<KernelFamily> {
+ protected:
+  graph::LayerList network() const { return graph::optimize(testing::small_network(3, 16, 5, 3)); }
+  static constexpr uint32_t kSize = 10;
+};
+
+TEST_P(SubBatchTest, EveryImageOfASubBatchedRunMatchesItsRunAlone) {
+  graph::Plan single(context_ptr(), pipelines(), network(), 1, kSize, kSize, GetParam());
+  // Room for two images' largest tensor: 5 images run as 3 submits of 2, the last padded.
+  const uint64_t limit = 2 * single.largest_binding_bytes();
+  graph::Plan batched(context_ptr(), pipelines(), network(), 5, kSize, kSize, GetParam(), Precision::Fp32, limit);
+  EXPECT_EQ(batched.sub_batch(), 2u);
+  EXPECT_LE(batched.largest_binding_bytes(), limit);
+  EXPECT_EQ(batched.input_count(), 5 * single.input_count());
+
+  const auto input = random_values(batched.input_count(), 7);
+  std::vector<float> all(batched.output_count());
+  batched.run(input, all);
+  for (size_t image = 0; image < 5; ++image) {
+    std::vector<float> alone(single.output_count());
+    single.run(std::span<const float>(input).subspan(image * single.input_count(), single.input_count()), alone);
+    // Bit-exact: a row's arithmetic does not depend on how many rows share its submit.
+    for (size_t i = 0; i < alone.size(); ++i) EXPECT_EQ(all[image * alone.size() + i], alone[i]) << image << " " << i;
+  }
+}
+
+TEST_P(SubBatchTest, ProfileCoversEverySubmit) {
+  graph::Plan single(context_ptr(), pipelines(), network(), 1, kSize, kSize, GetParam());
+  graph::Plan batched(context_ptr(), pipelines(), network(), 4, kSize, kSize, GetParam(), Precision::Fp32,
+                      2 * single.largest_binding_bytes());
+  ASSERT_EQ(batched.sub_batch(), 2u);
+  const auto batched_timings = batched.profile(random_values(batched.input_count(), 1));
+  const auto single_timings = single.profile(random_values(single.input_count(), 1));
+  ASSERT_EQ(batched_timings.size(), single_timings.size());
+  // Two submits of two images: four images' work.
+  for (size_t k = 0; k < single_timings.size(); ++k)
+    EXPECT_NEAR(batched_timings[k].gflop, 4 * single_timings[k].gflop, 1e-9 * single_timings[k].gflop) << k;
+}
+
+TEST_P(SubBatchTest, OneImageOverTheLimitIsADeviceErrorNamingTheTensor) {
+  graph::Plan single(context_ptr(), pipelines(), network(), 1, kSize, kSize, GetParam());
+  try {
+    graph::Plan(context_ptr(), pipelines(), network(), 3, kSize, kSize, GetParam(), Precision::Fp32,
+                single.largest_binding_bytes() - 1);
+    FAIL() << "expected a DeviceError";
+  } catch (const DeviceError& error) {
+    EXPECT_NE(std::string(error.what()).find("for one image"), std::string::npos) << error.what();
+    EXPECT_NE(std::string(error.what()).find("tensor '"), std::string::npos) << error.what();
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Families, SubBatchTest,
+                         ::testing::Values(KernelFamily::RegisterBlocked, KernelFamily::SharedTiled),
+                         [](const auto& info) { return info.param == KernelFamily::SharedTiled ? "tiled" : "register"; });
+
+}  // namespace
+}  // namespace vkvision

@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libvulkan-dev glslc spirv-tools mesa-vulkan-drivers vulkan-validationlayers vulkan-tools
-  nlohmann-json3-dev libcli11-dev libstb-dev zlib1g-dev libgtest-dev
+  nlohmann-json3-dev libcli11-dev libstb-dev libjpeg62-turbo-dev zlib1g-dev libgtest-dev
   dataset-fashion-mnist
 )
 # --list prints the packages, one a line (for .ci/run), and installs nothing.

@@ -1,27 +1,18 @@
-// JPEG and PNG decoding with stb_image, compiled here with only those two decoders and with
-// internal linkage: the formats we do not support are not in the binary, the fuzzer instruments
-// the decoder it runs, and nothing is shared with an stb_image the host application may link
-// (stb keeps process-wide settings such as the vertical flip). Its failure messages are the
-// constant "user" strings: the short ones can embed bytes of the file (an unknown PNG chunk's type),
-// control characters included.
+// JPEG decoding with libjpeg-turbo (jpeg_decode.cpp), PNG decoding with stb_image compiled here
+// with only its PNG decoder and with internal linkage: the formats we do not support are not in
+// the binary, the fuzzer instruments the decoder it runs, and nothing is shared with an stb_image
+// the host application may link (stb keeps process-wide settings such as the vertical flip). Its
+// failure messages are the constant "user" strings: the short ones can embed bytes of the file (an
+// unknown PNG chunk's type), control characters included.
 #include "io/image.h"
-
-#include <cstdlib>
 
 #define STB_IMAGE_STATIC
 #define STB_IMAGE_IMPLEMENTATION
-#define STBI_ONLY_JPEG
 #define STBI_ONLY_PNG
 #define STBI_NO_STDIO
 #define STBI_NO_LINEAR
 #define STBI_NO_HDR
 #define STBI_FAILURE_USERMSG
-// stb_image 2.27 decodes a scan with the Huffman tables it names even when the file never defined
-// them, reading them from uninitialised memory (out-of-bounds symbol indices); zeroed allocations
-// make an undefined table one that decodes nothing.
-#define STBI_MALLOC(size) std::calloc(1, size)
-#define STBI_REALLOC(pointer, size) std::realloc(pointer, size)
-#define STBI_FREE(pointer) std::free(pointer)
 #include <stb/stb_image.h>
 
 #include <algorithm>
@@ -30,6 +21,7 @@
 #include <memory>
 #include <string_view>
 
+#include "io/jpeg_decode.h"
 #include "io/mapped_file.h"
 #include "io/stb_image_guards.h"
 #include "vkvision/error.h"
@@ -113,16 +105,15 @@ std::string decode_failure(const std::string& name) {
 
 Image decode_image(std::span<const std::byte> bytes, const std::string& name, const ImageLimits& limits) {
   check_format(bytes, name);
+  // The size first, so a bomb (a few bytes claiming billions of pixels) is refused unallocated.
+  if (starts_with(bytes, "\xFF\xD8"))
+    return decode_jpeg(bytes, name, [&](int64_t width, int64_t height) { check_limits(width, height, name, limits); });
   if (bytes.size() > size_t(INT_MAX))
-    throw InputError(name + ": " + std::to_string(bytes.size()) + " bytes; image files up to 2 GiB are read");
+    throw InputError(name + ": " + std::to_string(bytes.size()) + " bytes; PNG files up to 2 GiB are read");
   const auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());
   const int size = static_cast<int>(bytes.size());
-
-  // The header first, so a bomb (a few bytes claiming billions of pixels) is refused unallocated.
   check_png_header(bytes, name, limits);
-  // Before stb_image reads anything: inputs it mishandles.
-  if (starts_with(bytes, "\xFF\xD8")) check_jpeg_huffman_tables(bytes, name);
-  else check_png_first_idat(bytes, name);
+  check_png_idat_chunks(bytes, name);  // before stb_image reads the chunks
   int width = 0, height = 0, file_channels = 0;
   if (!stbi_info_from_memory(data, size, &width, &height, &file_channels)) throw InputError(decode_failure(name));
   check_limits(width, height, name, limits);

@@ -18,7 +18,7 @@ constexpr int64_t kMaxTensorElements = 1 << 20, kMaxTotalElements = 1 << 21;
 
 // Small positive values, so BatchNorm variances are valid and folds stay finite.
 std::vector<float> fill(int64_t count, size_t seed) {
-  std::vector<float> values(size_t(count));
+  std::vector<float> values(static_cast<size_t>(count));
   for (int64_t i = 0; i < count; ++i) values[size_t(i)] = 0.1f + 0.05f * float((i * 7 + int64_t(seed)) % 19);
   return values;
 }

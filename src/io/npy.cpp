@@ -146,7 +146,9 @@ NpyArray parse_npy(const std::filesystem::path& path, std::span<const std::byte>
   const size_t count = *needed / element;
   array.data.resize(count);
   const std::byte* data = bytes.data() + data_start;
-  if (element == 4) {
+  if (count == 0) {
+    // nothing to copy (and memcpy must not see the empty vector's null data())
+  } else if (element == 4) {
     std::memcpy(array.data.data(), data, count * 4);
   } else {
     for (size_t i = 0; i < count; ++i) {

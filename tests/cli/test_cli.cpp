@@ -170,4 +170,32 @@ TEST_F(CliTest, ClassifiesTheBundledSamplesWithTheDefaultModel) {
   EXPECT_EQ(std::count(result.output.begin(), result.output.end(), '%'), count) << result.output;
 }
 
+// Issue 11's hostile inputs through the real command: exit 2, one line naming the file, no output.
+TEST_F(CliTest, HostileFilesAreRefusedInOneLineWithoutOutput) {
+  const fs::path regressions = fs::path(VKVISION_TEST_SOURCE_DIR) / "fuzz" / "regressions";
+  const fs::path weights = fixtures() / "repmlpnet" / "official_deploy.pth", input = fixtures() / "repmlpnet" / "input.npy";
+  const fs::path output = dir / "logits.npy";
+  const std::vector<std::pair<fs::path, fs::path>> cases = {
+      {weights, regressions / "npy" / "issue11_count_wraps.npy"},
+      {weights, regressions / "npy" / "issue11_size_past_int64.npy"},
+      {weights, regressions / "npy" / "issue11_raw_bytes_descr.npy"},
+      {regressions / "torch_zip" / "issue11_extent_wraps.pth", input},
+      {regressions / "torch_zip" / "issue11_newline_name.pth", input}};
+  for (const auto& [checkpoint, batch] : cases) {
+    const fs::path& culprit = checkpoint == weights ? batch : checkpoint;
+    expect_one_line_error(run_cli("run --weights " + checkpoint.string() + " --input " + batch.string() + " --output " +
+                                  output.string()),
+                          "vkvision: error: " + culprit.string() + ": ");
+    EXPECT_FALSE(fs::exists(output)) << culprit;
+  }
+}
+
+TEST_F(CliTest, EmptySpatialMapNamesTheInputFile) {
+  const fs::path input = dir / "empty.npy";
+  vkvision::io::write_npy(input, {1, 3, 0, 0}, {});
+  expect_one_line_error(run_cli("run --weights " + (fixtures() / "repmlpnet" / "official_deploy.pth").string() +
+                                " --input " + input.string() + " --output " + (dir / "out.npy").string()),
+                        input.string() + ": expected a square NCHW batch");
+}
+
 }  // namespace

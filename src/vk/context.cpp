@@ -318,8 +318,7 @@ void Context::fail_submit(VkResult result, const char* call) {
   } else {
     throw_vk_error(result, call, __FILE__, __LINE__);
   }
-  throw_if_lost();
-  throw Error("internal: a lost context did not throw");  // unreachable: mark_lost set the reason
+  throw_lost();
 }
 
 void Context::mark_lost(const std::string& reason) {
@@ -329,8 +328,7 @@ void Context::mark_lost(const std::string& reason) {
   lost_ = true;
 }
 
-void Context::throw_if_lost() const {
-  if (!lost_) return;
+void Context::throw_lost() const {
   std::lock_guard lock(lost_mutex_);
   throw DeviceError(lost_reason_);
 }

@@ -52,7 +52,9 @@ class Context {
 
   bool lost() const { return lost_.load(); }
   // Throws the DeviceError that marked the context lost, if one did.
-  void throw_if_lost() const;
+  void throw_if_lost() const {
+    if (lost_.load()) throw_lost();
+  }
   // Test hook: the next submit waits for its work as usual, then handles `result` (e.g.
   // VK_ERROR_DEVICE_LOST, VK_TIMEOUT) as if vkWaitForFences had returned it.
   void inject_wait_result_for_testing(VkResult result);
@@ -68,6 +70,7 @@ class Context {
   void apply_options(const DeviceOptions& options);
   [[noreturn]] void fail_submit(VkResult result, const char* call);
   void mark_lost(const std::string& reason);
+  [[noreturn]] void throw_lost() const;
   void record_validation_message(const char* message);
   static VKAPI_ATTR VkBool32 VKAPI_CALL on_debug_message(
       VkDebugUtilsMessageSeverityFlagBitsEXT severity, VkDebugUtilsMessageTypeFlagsEXT types,

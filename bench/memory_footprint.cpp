@@ -1,7 +1,8 @@
 // Host memory of one session, as docs/RELIABILITY.md records it: the process's resident set (VmRSS)
 // and high-water mark (VmHWM) after loading the model, after building the session (weights
-// uploaded), and after one run; plus the device bytes the session holds.
-//   vkvision_memory CHECKPOINT [BATCH]
+// uploaded), and after one run; plus the device bytes the session holds. With SESSIONS > 1, further
+// sessions of the same model on the same runtime (sharing its device weights) are built after it.
+//   vkvision_memory CHECKPOINT [BATCH] [SESSIONS]
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -28,7 +29,7 @@ void report(const char* when) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s CHECKPOINT [BATCH]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s CHECKPOINT [BATCH] [SESSIONS]\n", argv[0]);
     return 2;
   }
   try {
@@ -45,6 +46,11 @@ int main(int argc, char** argv) {
     report("after one run");
     std::printf("device: weights %.1f MiB, activations %.1f MiB (batch %u, %u images per submit)\n",
                 session.weight_bytes() / 1048576.0, session.activation_bytes() / 1048576.0, batch, session.sub_batch());
+    std::vector<vkvision::Session> more;
+    for (int i = 1; i < (argc > 3 ? std::stoi(argv[3]) : 1); ++i) {
+      more.emplace_back(runtime, model, vkvision::SessionOptions{.batch = batch});
+      report(("session " + std::to_string(i + 1) + " built").c_str());
+    }
   } catch (const std::exception& error) {
     std::fprintf(stderr, "%s\n", error.what());
     return 1;

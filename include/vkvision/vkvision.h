@@ -117,8 +117,9 @@ struct SessionOptions {
 // recorded once, or one per sub-batch where the batch's activations exceed what one binding can
 // address (maxStorageBufferRange): the session then runs sub_batch() images per submit, and only a
 // single image that does not fit is refused (DeviceError). Its weights are packed and streamed to
-// the device layer by layer; it keeps no host copy of them. Not thread-safe; use one session per
-// thread.
+// the device layer by layer; it keeps no host copy of them, and sessions of one model on one
+// runtime with the same weight layout (kernel family, precision) share one device copy. Not
+// thread-safe; use one session per thread.
 class Session {
  public:
   Session(std::shared_ptr<Runtime> runtime, const Model& model, const SessionOptions& options = {});

@@ -16,7 +16,7 @@ Session::Session(std::shared_ptr<Runtime> runtime, const Model& model, const Ses
   auto& runtime_state = *state_->runtime->state;
   state_->plan = std::make_unique<graph::Plan>(runtime_state.context, *runtime_state.pipelines, model.state->layers(),
                                                state_->batch, state_->input_size, state_->input_size, options.kernels,
-                                               options.precision);
+                                               options.precision, 0, &model.state->device_weights);
 }
 
 Session::~Session() = default;

@@ -23,6 +23,10 @@ struct ModelState {
   graph::LayerList built;
   bool optimize = true;
   ModelInfo info;
+  // Device weights of this model's sessions: a session whose runtime and weight layout (kernel
+  // family, precision, fusions) match a live one's shares its upload. The one mutable part of the
+  // state, guarded inside.
+  mutable graph::WeightCache device_weights;
 
   // What sessions compile: built after the folding and fusion passes (when optimize is set). Run per
   // session rather than kept, so the tensors the passes rewrite live only until a plan uploads them.

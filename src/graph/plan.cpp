@@ -194,7 +194,8 @@ double layer_gflop(const Layer& layer, const Shape& input, const Shape& output) 
 }  // namespace
 
 Plan::Plan(std::shared_ptr<vk::Context> context, vk::PipelineCache& pipelines, LayerList list, uint32_t batch,
-           uint32_t height, uint32_t width, KernelFamily kernels, Precision precision, uint64_t max_binding_bytes)
+           uint32_t height, uint32_t width, KernelFamily kernels, Precision precision, uint64_t max_binding_bytes,
+           WeightCache* weight_cache)
     : context_(std::move(context)), batch_(batch) {
   if (batch == 0) throw InputError("batch size must be at least 1");
   const DeviceInfo& info = context_->info();
@@ -292,7 +293,7 @@ Plan::Plan(std::shared_ptr<vk::Context> context, vk::PipelineCache& pipelines, L
   weights_ = upload_weights(
       context_, list_, half_weights,
       [&](const Layer& layer, size_t) { return pack_layer(layer, shapes_.at(layer.inputs[0])); },
-      binding_limit);
+      binding_limit, weight_cache);
 
   activations_ = std::make_unique<vk::Arena>(context_, memory_plan_.total_bytes, vk::MemoryUse::DeviceLocal, "activations");
   auto activation = [&](const std::string& name) {
@@ -320,7 +321,7 @@ Plan::Plan(std::shared_ptr<vk::Context> context, vk::PipelineCache& pipelines, L
     const Layer& layer = list_.layers[i];
     const Shape& in = shapes_.at(layer.inputs[0]);
     const Shape& out = shapes_.at(layer.output);
-    auto param = [&](size_t k) { return weights_.slice(i, k); };
+    auto param = [&](size_t k) { return weights_->slice(i, k); };
     const bool half = half_weights[i];
     const vk::BufferSlice x = activation(layer.inputs[0]), y = activation(layer.output);
     vk::Dispatch dispatch;

@@ -27,10 +27,11 @@ class Plan {
   // list: the layer list to compile (the plan keeps only what it needs: once uploaded, its weights'
   // host values are let go). A batch whose activations exceed one binding's range (the device's
   // maxStorageBufferRange, or max_binding_bytes where smaller and nonzero) runs as several submits of
-  // a smaller sub-batch; DeviceError names the tensor when one image does not fit.
+  // a smaller sub-batch; DeviceError names the tensor when one image does not fit. With a
+  // weight_cache (one per model), plans of the same device and weight layout share one upload.
   Plan(std::shared_ptr<vk::Context> context, vk::PipelineCache& pipelines, LayerList list, uint32_t batch,
        uint32_t height, uint32_t width, KernelFamily kernels = KernelFamily::Auto,
-       Precision precision = Precision::Fp32, uint64_t max_binding_bytes = 0);
+       Precision precision = Precision::Fp32, uint64_t max_binding_bytes = 0, WeightCache* weight_cache = nullptr);
   ~Plan();
   Plan(const Plan&) = delete;
   Plan& operator=(const Plan&) = delete;
@@ -50,7 +51,9 @@ class Plan {
   size_t output_count() const { return static_cast<size_t>(shape_numel(output_shape_) / sub_batch_ * batch_); }
   size_t dispatch_count() const { return program_->dispatch_count(); }
   size_t barrier_count() const { return program_->barrier_count(); }
-  uint64_t weight_bytes() const { return weights_.arena->size(); }
+  uint64_t weight_bytes() const { return weights_->arena->size(); }
+  // The device weights this plan reads (shared with other plans through a WeightCache).
+  const DeviceWeights& weights() const { return *weights_; }
   uint64_t activation_bytes() const { return memory_plan_.total_bytes; }
   const MemoryPlan& memory_plan() const { return memory_plan_; }
   // The GEMM family this plan runs and why (requested, device properties, timed or cached trial).
@@ -71,7 +74,7 @@ class Plan {
   Shape input_shape_, output_shape_;  // at the sub-batch
   std::map<std::string, Shape> shapes_;
   MemoryPlan memory_plan_;
-  DeviceWeights weights_;
+  std::shared_ptr<const DeviceWeights> weights_;
   std::unique_ptr<vk::Arena> activations_, input_, input_staging_, output_staging_;
   vk::BufferSlice input_slice_, output_slice_;
   std::unique_ptr<vk::DispatchProgram> program_;

@@ -67,6 +67,21 @@ TEST_F(PlanTest, StreamsWeightsThroughStagingWhereMemoryIsNotMapped) {
   EXPECT_TRUE(staged_context->validation_messages().empty());
 }
 
+TEST_F(PlanTest, PlansOfOneWeightLayoutShareOneUpload) {
+  const auto list = graph::optimize(testing::small_network(3, 16, 5, 3));
+  graph::WeightCache cache;
+  graph::Plan first(context_ptr(), pipelines(), list, 2, 10, 10, KernelFamily::RegisterBlocked, Precision::Fp32, 0, &cache);
+  graph::Plan second(context_ptr(), pipelines(), list, 2, 10, 10, KernelFamily::RegisterBlocked, Precision::Fp32, 0, &cache);
+  graph::Plan tiled(context_ptr(), pipelines(), list, 2, 10, 10, KernelFamily::SharedTiled, Precision::Fp32, 0, &cache);
+  EXPECT_EQ(&first.weights(), &second.weights());
+  EXPECT_NE(&first.weights(), &tiled.weights());  // other fusions, other packed weights
+  const auto input = random_values(first.input_count(), 4);
+  std::vector<float> expected(first.output_count()), actual(second.output_count());
+  first.run(input, expected);
+  second.run(input, actual);
+  EXPECT_EQ(actual, expected);
+}
+
 TEST_F(PlanTest, ProfileReportsEveryLayer) {
   const auto list = graph::optimize(testing::small_network(3, 16, 5, 3));
   graph::Plan plan(context_ptr(), pipelines(), list, 1, 10, 10);

@@ -35,6 +35,26 @@ const char* device_type_name(VkPhysicalDeviceType type) {
   }
 }
 
+// VKVISION_VALIDATION: unset, empty or "0" is off; otherwise a comma-separated list of "1" (the
+// layer's core checks), "sync" and "gpu", each of which also turns the layer on.
+ValidationFeatures validation_request(bool requested_by_options) {
+  ValidationFeatures request{.layer = requested_by_options};
+  const char* value = std::getenv("VKVISION_VALIDATION");
+  if (!value || value[0] == '\0' || std::strcmp(value, "0") == 0) return request;
+  request.layer = true;
+  const std::string list = value;
+  for (size_t start = 0; start <= list.size();) {
+    const size_t end = std::min(list.find(',', start), list.size());
+    const std::string word = list.substr(start, end - start);
+    if (word == "sync") request.synchronization = true;
+    else if (word == "gpu") request.gpu_assisted = true;
+    else if (word != "1")
+      throw InputError("VKVISION_VALIDATION: unknown word '" + word + "' in '" + list + "' (expected 1, sync or gpu)");
+    start = end + 1;
+  }
+  return request;
+}
+
 bool layer_available(const char* layer) {
   uint32_t count = 0;
   vkEnumerateInstanceLayerProperties(&count, nullptr);
@@ -45,7 +65,17 @@ bool layer_available(const char* layer) {
   return false;
 }
 
-VkInstance create_instance(bool validation) {
+bool layer_has_extension(const char* layer, const char* extension) {
+  uint32_t count = 0;
+  vkEnumerateInstanceExtensionProperties(layer, &count, nullptr);
+  std::vector<VkExtensionProperties> extensions(count);
+  vkEnumerateInstanceExtensionProperties(layer, &count, extensions.data());
+  for (const auto& properties : extensions)
+    if (std::strcmp(properties.extensionName, extension) == 0) return true;
+  return false;
+}
+
+VkInstance create_instance(const ValidationFeatures& validation) {
   VkApplicationInfo app{.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
                         .pApplicationName = "vkvision",
                         .applicationVersion = 1,
@@ -54,15 +84,33 @@ VkInstance create_instance(bool validation) {
                         .apiVersion = VK_API_VERSION_1_2};
   std::vector<const char*> layers;
   std::vector<const char*> extensions;
-  if (validation) {
+  std::vector<VkValidationFeatureEnableEXT> enables;
+  if (validation.layer) {
     if (!layer_available(kValidationLayer))
       throw DeviceError(
           "validation requested but VK_LAYER_KHRONOS_validation is not installed: apt-get install "
           "vulkan-validationlayers");
     layers.push_back(kValidationLayer);
     extensions.push_back(VK_EXT_DEBUG_UTILS_EXTENSION_NAME);
+    if (validation.synchronization) enables.push_back(VK_VALIDATION_FEATURE_ENABLE_SYNCHRONIZATION_VALIDATION_EXT);
+    if (validation.gpu_assisted) {
+      enables.push_back(VK_VALIDATION_FEATURE_ENABLE_GPU_ASSISTED_EXT);
+      // The layer binds its error buffer in a descriptor set of its own; reserving that slot keeps
+      // it from clashing with ours.
+      enables.push_back(VK_VALIDATION_FEATURE_ENABLE_GPU_ASSISTED_RESERVE_BINDING_SLOT_EXT);
+    }
+    if (!enables.empty()) {
+      if (!layer_has_extension(kValidationLayer, VK_EXT_VALIDATION_FEATURES_EXTENSION_NAME))
+        throw DeviceError("VKVISION_VALIDATION asks for sync/gpu checks but the validation layer lacks " +
+                          std::string(VK_EXT_VALIDATION_FEATURES_EXTENSION_NAME));
+      extensions.push_back(VK_EXT_VALIDATION_FEATURES_EXTENSION_NAME);
+    }
   }
+  VkValidationFeaturesEXT features{.sType = VK_STRUCTURE_TYPE_VALIDATION_FEATURES_EXT,
+                                   .enabledValidationFeatureCount = static_cast<uint32_t>(enables.size()),
+                                   .pEnabledValidationFeatures = enables.data()};
   VkInstanceCreateInfo create_info{.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
+                                   .pNext = enables.empty() ? nullptr : &features,
                                    .pApplicationInfo = &app,
                                    .enabledLayerCount = static_cast<uint32_t>(layers.size()),
                                    .ppEnabledLayerNames = layers.data(),
@@ -161,7 +209,7 @@ DeviceInfo query_device_info(VkPhysicalDevice physical_device, uint32_t index) {
 }  // namespace vk
 
 std::vector<DeviceInfo> list_devices() {
-  VkInstance instance = vk::create_instance(false);
+  VkInstance instance = vk::create_instance(vk::ValidationFeatures{});
   std::vector<DeviceInfo> infos;
   try {
     auto devices = vk::physical_devices(instance);
@@ -198,12 +246,12 @@ std::vector<std::string> Context::validation_messages() const {
 
 std::shared_ptr<Context> Context::create(const DeviceOptions& options) {
   std::shared_ptr<Context> context(new Context());
-  const bool validation = options.validation || env_flag("VKVISION_VALIDATION");
+  context->validation_ = validation_request(options.validation);
   context->owns_device_ = true;
   context->force_staging_ = options.force_staging || env_flag("VKVISION_FORCE_STAGING");
   context->apply_options(options);
-  context->instance_ = create_instance(validation);
-  if (validation) {
+  context->instance_ = create_instance(context->validation_);
+  if (context->validation_.layer) {
     auto create_messenger = reinterpret_cast<PFN_vkCreateDebugUtilsMessengerEXT>(
         vkGetInstanceProcAddr(context->instance_, "vkCreateDebugUtilsMessengerEXT"));
     VkDebugUtilsMessengerCreateInfoEXT messenger_info{

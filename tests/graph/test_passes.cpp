@@ -2,6 +2,7 @@
 // the same logits, and the pass removed what it claims to.
 #include <algorithm>
 #include <random>
+#include <stdexcept>
 
 #include "graph/passes.h"
 #include "graph/plan.h"
@@ -100,8 +101,11 @@ TEST_F(PassTest, LayerNormFoldsIntoTheLinearAfterItWithSameResult) {
 TEST_F(PassTest, DepthwiseLeavesItsLayerNormToTheLinearThatReadsIt) {
   const LayerList fused = graph::fuse_depthwise_layer_norm(graph::optimize(network), [](const graph::Layer&) { return true; });
   const LayerList after = graph::defer_layer_norm_to_linear(fused);
-  auto find = [&](const std::string& name) {
-    return *std::find_if(after.layers.begin(), after.layers.end(), [&](const auto& l) { return l.name == name; });
+  // Returns a reference into `after`: a copy would leave `gamma` below pointing into a destroyed temporary.
+  auto find = [&](const std::string& name) -> const graph::Layer& {
+    auto it = std::find_if(after.layers.begin(), after.layers.end(), [&](const auto& l) { return l.name == name; });
+    if (it == after.layers.end()) throw std::runtime_error("no layer named " + name);
+    return *it;
   };
   EXPECT_TRUE(find("dw+norm").emits_statistics);
   EXPECT_TRUE(find("fc1").normalize_input && find("fc1").input_statistics);

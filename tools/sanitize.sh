@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Sanitizer builds, each in a tree of its own (docs/RELIABILITY.md, "Sanitizers and validation"):
+#   address  build-asan: ASan + UBSan + LeakSanitizer, the whole ctest suite.
+#   thread   build-tsan: ThreadSanitizer, the test programs holding concurrency tests, and every
+#            test whose name contains "Threading".
+# Any sanitizer report fails the test that raised it. Usage: tools/sanitize.sh [address] [thread]
+# (both when none is named).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+suppressions=$PWD/tools/sanitizers
+kinds=("$@")
+[ ${#kinds[@]} -eq 0 ] && kinds=(address thread)
+
+configure() {  # build-dir sanitizer
+  # -O1 -g1: line numbers in every report and assertions kept (no NDEBUG), at about Release's build time.
+  cmake -S . -B "$1" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" \
+    -DVKVISION_BUILD_TESTS=ON -DVKVISION_SANITIZE="$2"
+}
+
+timed() {  # label command...
+  local label=$1 start=$SECONDS
+  shift
+  "$@"
+  echo "sanitize.sh: $label took $((SECONDS - start)) s"
+}
+
+address() {
+  configure build-asan address
+  cmake --build build-asan -j"$jobs"
+  export ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:check_initialization_order=1
+  export UBSAN_OPTIONS=print_stacktrace=1
+  export LSAN_OPTIONS=suppressions=$suppressions/lsan.supp:print_suppressions=0
+  # The loader unloads the driver and the validation layer at vkDestroyInstance, before LeakSanitizer
+  # looks: preloaded, they stay mapped and their leaks carry module names lsan.supp can match (the
+  # ASan runtime must come first). GPU-assisted entries already run in the Release tree.
+  LD_PRELOAD="libasan.so.8 libvulkan_lvp.so libVkLayer_khronos_validation.so" \
+    ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 1200 -LE gpu_validation
+}
+
+thread() {
+  # The test programs (tests/<dir>/ builds test_<dir>) whose sources declare a *Threading* test.
+  local targets
+  mapfile -t targets < <(grep -l '^TEST.*Threading' tests/*/test_*.cpp | xargs -n1 dirname | sort -u |
+    sed 's|^tests/|test_|')
+  [ ${#targets[@]} -gt 0 ] || { echo "sanitize.sh: no *Threading* tests found" >&2; exit 1; }
+  configure build-tsan thread
+  cmake --build build-tsan -j"$jobs" --target "${targets[@]}"
+  export TSAN_OPTIONS="suppressions=$suppressions/tsan.supp:second_deadlock_stack=1:print_suppressions=0"
+  # GCC 12's TSan maps its shadow at fixed addresses that newer kernels' wider mmap randomisation
+  # can overlap ("unexpected memory mapping"); setarch -R turns randomisation off for the run.
+  setarch "$(uname -m)" -R ctest --test-dir build-tsan --output-on-failure -j"$jobs" --timeout 1200 -R Threading
+}
+
+for kind in "${kinds[@]}"; do
+  case "$kind" in
+    address | thread) timed "$kind" "$kind" ;;
+    *) echo "sanitize.sh: unknown sanitizer '$kind' (expected address or thread)" >&2; exit 2 ;;
+  esac
+done

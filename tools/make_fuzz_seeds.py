@@ -132,8 +132,9 @@ def tensor_pickle(shape, stride, offset=0, storage_numel=1, dtype="FloatStorage"
 def torch_zip(pickle_bytes, storage_bytes):
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
-        archive.writestr("archive/data.pkl", pickle_bytes)
-        archive.writestr("archive/data/0", storage_bytes)
+        # a fixed timestamp, so re-running the script rewrites the same bytes
+        for name, data in (("archive/data.pkl", pickle_bytes), ("archive/data/0", storage_bytes)):
+            archive.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data)
     return buffer.getvalue()
 
 

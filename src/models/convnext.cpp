@@ -117,7 +117,7 @@ Config infer_config(const WeightSource& w, const Naming& n) {
     int64_t depth = 0;
     while (w.contains(n.block(stage, static_cast<int>(depth)) + n.dwconv + ".weight")) ++depth;
     config.depths.push_back(depth);
-    config.dims.push_back(w.shape(n.block(stage, 0) + n.dwconv + ".weight")[0]);
+    config.dims.push_back(w.dim(n.block(stage, 0) + n.dwconv + ".weight", 0));
   }
   if (config.depths.empty()) w.fail("no ConvNeXt stages found");
   config.conv_mlp = w.shape(n.block(0, 0) + n.fc1 + ".weight").size() == 4;

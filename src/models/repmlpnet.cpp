@@ -81,16 +81,18 @@ Config infer_config(const WeightSource& w) {
   c.patch = embedding[3];
   c.in_channels = embedding[1];
   for (size_t stage = 0; w.contains(unit(stage, 0) + ".prebn1.weight"); ++stage) {
+    // Partition sides shift left by the stage (the map's lcm): real RepMLPNets have 4 stages.
+    if (stage == 8) w.fail("has more than 8 stages");
     int64_t count = 0;
     while (w.contains(unit(stage, count) + ".prebn1.weight")) ++count;
     const std::string block = unit(stage, 0) + ".repmlp_block";
-    const int64_t channels = w.shape(unit(stage, 0) + ".prebn1.weight")[0];
+    const int64_t channels = w.dim(unit(stage, 0) + ".prebn1.weight", 0);
     const auto& fc3 = w.shape(block + ".fc3.weight");
     // fc3 is Conv2d(S*h*w, S*h*w, 1, groups=S): weight [S*h*w, h*w, 1, 1].
     if (fc3.size() != 4 || fc3[1] == 0 || fc3[0] % fc3[1] != 0 || fc3[2] != 1 || fc3[3] != 1)
       w.fail("tensor '" + block + ".fc3.weight' has shape " + graph::shape_string(fc3) + ", expected [S*h*w, h*w, 1, 1]");
     const int64_t sharesets = fc3[0] / fc3[1], side = std::llround(std::sqrt(double(fc3[1])));
-    if (side * side != fc3[1])
+    if (side * side != fc3[1] || side > 4096)
       w.fail("tensor '" + block + ".fc3.weight' mixes " + std::to_string(fc3[1]) +
              " positions per partition, not a square h x w (every RepMLPNet variant has h = w)");
     if (channels % sharesets != 0)
@@ -107,7 +109,7 @@ Config infer_config(const WeightSource& w) {
     w.fail("tensor 'stages.0.0.repmlp_block.gp.fc1.weight' has shape " + graph::shape_string(fc1) + ", expected [C/reduce, C, 1, 1]");
   c.reduce = c.channels[0] / fc1[0];
   if (!c.deployed) c.kernels = branch_kernels(w.names(), "stages.0.0.repmlp_block");
-  c.classes = w.shape("head.weight")[0];
+  c.classes = w.dim("head.weight", 0);
   return c;
 }
 

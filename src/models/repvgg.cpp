@@ -84,7 +84,7 @@ Config infer_config(const WeightSource& w, const Naming& n) {
   c.deployed = w.contains(n.kernel(0, 0, true));
   c.se = w.contains(n.block(0, 0) + "." + n.se_down + ".weight");
   auto block_shape = [&](int stage, int index) { return w.shape(n.kernel(stage, index, c.deployed)); };
-  c.widths.push_back(block_shape(0, 0)[0]);
+  c.widths.push_back(w.dim(n.kernel(0, 0, c.deployed), 0));
   c.groups.push_back(1);
   int64_t in = c.widths[0];
   for (int stage = 1; stage <= 4; ++stage) {
@@ -102,13 +102,13 @@ Config infer_config(const WeightSource& w, const Naming& n) {
     c.depths.push_back(depth);
     c.widths.push_back(in);
   }
-  c.classes = w.shape(std::string(n.head) + ".weight")[0];
+  c.classes = w.dim(std::string(n.head) + ".weight", 0);
   return c;
 }
 
 graph::LayerList build_layers(const WeightSource& w, const Naming& n, const Config& c) {
   graph::LayerList list;
-  list.input_channels = static_cast<uint32_t>(w.shape(n.kernel(0, 0, c.deployed))[1]);
+  list.input_channels = static_cast<uint32_t>(w.dim(n.kernel(0, 0, c.deployed), 1));
   std::string current = list.input;
   int64_t in = list.input_channels;
   size_t block_index = 0;
@@ -140,7 +140,7 @@ graph::LayerList build_layers(const WeightSource& w, const Naming& n, const Conf
     const std::string down = block + "." + n.se_down, up = block + "." + n.se_up;
     if (!w.contains(down + ".weight") || w.shape(down + ".weight").size() != 4)
       w.fail("block " + block + " has no SE layer '" + down + "' although the first block has one");
-    const int64_t hidden = w.shape(down + ".weight")[0];
+    const int64_t hidden = w.dim(down + ".weight", 0);
     auto linear = [&](const std::string& prefix, const std::string& input, int64_t outputs, int64_t inputs,
                       ops::Activation activation) {
       Layer layer{.op = OpKind::Linear, .name = prefix, .inputs = {input}, .output = prefix};

@@ -76,7 +76,7 @@ struct Config {
 // index [W^2, W^2], or v2's coordinate table [1, 2W-1, 2W-1, 2].
 uint32_t infer_window(const WeightSource& w, const std::string& attn) {
   if (w.contains(attn + ".relative_position_bias_table")) {
-    const auto rows = w.shape(attn + ".relative_position_bias_table")[0];
+    const auto rows = w.dim(attn + ".relative_position_bias_table", 0);
     const auto side = static_cast<int64_t>(std::lround(std::sqrt(double(rows))));
     if (side * side != rows || side % 2 == 0)
       w.fail("tensor '" + attn + ".relative_position_bias_table' has " + std::to_string(rows) +
@@ -90,7 +90,7 @@ uint32_t infer_window(const WeightSource& w, const std::string& attn) {
   if (w.contains(attn + ".relative_position_index")) {
     // Official: [T, T]; torchvision flattens it to [T * T]. T = W^2.
     const auto& shape = w.shape(attn + ".relative_position_index");
-    const double tokens = shape.size() == 2 ? double(shape[0]) : std::sqrt(double(shape[0]));
+    const double tokens = shape.size() == 2 ? double(shape[0]) : shape.size() == 1 ? std::sqrt(double(shape[0])) : 0.0;
     const auto side = static_cast<int64_t>(std::lround(std::sqrt(tokens)));
     if (side > 0 && double(side * side) == tokens) return static_cast<uint32_t>(side);
   }
@@ -108,10 +108,15 @@ std::pair<int64_t, uint32_t> spatial_mlp_heads_window(const WeightSource& w, con
   return {shape[0] / tokens, static_cast<uint32_t>(side)};
 }
 
+// Stage widths double per stage (embed << stage): real Swins have 4 stages.
+constexpr int kMaxStages = 8;
+
 Config infer_config(const WeightSource& w, const Naming& n) {
   Config c;
   const auto& patch = w.shape(n.patch_conv + ".weight");
-  if (patch.size() != 4) w.fail("tensor '" + n.patch_conv + ".weight' is not a convolution weight");
+  // Widths double per stage from the embedding's: bounded so that stays far from overflow.
+  if (patch.size() != 4 || patch[0] < 1 || patch[0] > (int64_t(1) << 24))
+    w.fail("tensor '" + n.patch_conv + ".weight' has shape " + graph::shape_string(patch) + ", expected a convolution weight");
   c.embed = patch[0];
   c.in_chans = patch[1];
   c.patch = patch[2];
@@ -121,13 +126,14 @@ Config infer_config(const WeightSource& w, const Naming& n) {
   c.window = c.spatial_mlp ? spatial_mlp_heads_window(w, n.block(0, 0)).second : infer_window(w, attn0);
   const std::string mixer = c.spatial_mlp ? ".spatial_mlp.weight" : std::string(".") + n.qkv + ".weight";
   for (int stage = 0; w.contains(n.block(stage, 0) + mixer); ++stage) {
+    if (stage == kMaxStages) w.fail("has more than " + std::to_string(kMaxStages) + " stages");
     int64_t depth = 0;
     while (w.contains(n.block(stage, int(depth)) + mixer)) ++depth;
     c.depths.push_back(depth);
     const std::string attn = n.block(stage, 0) + ".attn";
     int64_t heads = c.spatial_mlp ? spatial_mlp_heads_window(w, n.block(stage, 0)).first
-                    : c.v2        ? w.shape(attn + ".logit_scale")[0]
-                                  : w.shape(attn + ".relative_position_bias_table")[1];
+                    : c.v2        ? w.dim(attn + ".logit_scale", 0)
+                                  : w.dim(attn + ".relative_position_bias_table", 1);
     const int64_t dim = c.embed << stage;
     if (heads <= 0 || dim % heads != 0)
       w.fail("stage " + std::to_string(stage) + " has " + std::to_string(heads) + " heads, which do not divide its width " +
@@ -135,8 +141,10 @@ Config infer_config(const WeightSource& w, const Naming& n) {
     c.heads.push_back(heads);
   }
   if (c.depths.empty()) w.fail("no Swin stages found");
-  c.mlp_hidden = w.shape(n.block(0, 0) + "." + n.fc1 + ".weight")[0];
-  c.classes = w.shape(n.head + ".weight")[0];
+  c.mlp_hidden = w.dim(n.block(0, 0) + "." + n.fc1 + ".weight", 0);
+  if (c.mlp_hidden < 1 || c.mlp_hidden > (int64_t(1) << 24))
+    w.fail("tensor '" + n.block(0, 0) + "." + n.fc1 + ".weight' has " + std::to_string(c.mlp_hidden) + " rows");
+  c.classes = w.dim(n.head + ".weight", 0);
   return c;
 }
 

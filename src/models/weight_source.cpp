@@ -46,6 +46,14 @@ const std::vector<int64_t>& WeightSource::shape(const std::string& name) const {
   return checkpoint_ ? checkpoint_->at(name).shape : tensors_.at(name).shape;
 }
 
+int64_t WeightSource::dim(const std::string& name, size_t axis) const {
+  const auto& dims = shape(name);
+  if (axis >= dims.size())
+    fail("tensor '" + name + "' has shape " + graph::shape_string(dims) + ", expected at least " + std::to_string(axis + 1) +
+         " dimensions");
+  return dims[axis];
+}
+
 graph::HostTensor WeightSource::get(const std::string& name) const {
   if (!contains(name)) fail("missing tensor '" + name + "'");
   if (!checkpoint_) return tensors_.at(name);

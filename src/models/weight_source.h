@@ -28,6 +28,9 @@ class WeightSource {
   // Throws InputError naming the tensor when its shape differs.
   graph::HostTensor get(const std::string& name, const graph::Shape& expected) const;
   const std::vector<int64_t>& shape(const std::string& name) const;
+  // shape(name)[axis], or InputError naming the tensor when it has too few dimensions (family
+  // detection reads sizes from tensors whose rank a stranger's file chose).
+  int64_t dim(const std::string& name, size_t axis) const;
   const std::map<std::string, std::string>& metadata() const { return metadata_; }
 
   [[noreturn]] void fail(const std::string& problem) const;

@@ -10,6 +10,21 @@
 
 namespace vkvision {
 
+// One memory heap as the device reports it.
+struct MemoryHeapInfo {
+  uint64_t size = 0;
+  bool device_local = false;
+  uint64_t budget = 0;  // VK_EXT_memory_budget's heapBudget when the device has it, else 0
+  uint64_t usage = 0;   // VK_EXT_memory_budget's heapUsage (every process's), else 0
+};
+
+// Where one kind of vkvision buffer goes: its memory type, that type's heap and flags.
+struct MemoryPath {
+  int type = -1;  // -1: the device has no suitable type
+  int heap = -1;
+  std::string flags;  // "device-local, host-visible, coherent"
+};
+
 struct DeviceInfo {
   uint32_t index = 0;
   std::string name;
@@ -19,12 +34,14 @@ struct DeviceInfo {
   uint32_t api_version = 0;
   uint32_t driver_version = 0;
   uint32_t vendor_id = 0;
+  uint32_t device_id = 0;
   std::array<uint8_t, VK_UUID_SIZE> pipeline_cache_uuid{};
   uint32_t subgroup_size = 0;
   bool shader_float16 = false;
   bool storage_buffer_16bit = false;
   bool timestamps = false;
   float timestamp_period_ns = 0;
+  uint32_t timestamp_valid_bits = 64;  // of the compute queue; tick differences are taken modulo 2^bits
   uint64_t max_storage_buffer_range = 0;
   uint32_t max_compute_shared_memory = 0;
   std::array<uint32_t, 3> max_workgroup_size{};
@@ -34,13 +51,27 @@ struct DeviceInfo {
   uint64_t min_storage_buffer_offset_alignment = 0;
   uint64_t min_texel_buffer_offset_alignment = 0;
   uint32_t max_texel_buffer_elements = 0;
+  uint64_t non_coherent_atom_size = 1;       // flush/invalidate granularity of non-coherent memory
+  uint64_t max_memory_allocation_size = 0;   // one VkDeviceMemory (Vulkan 1.1's maintenance3)
+  uint64_t max_buffer_size = 0;              // one VkBuffer (maintenance4; the allocation limit without it)
+  bool memory_budget = false;                // VK_EXT_memory_budget enabled: heap budgets are respected
+  bool portability_subset = false;           // a portability driver (MoltenVK): VK_KHR_portability_subset on
   // RGBA32F uniform texel buffers: the cheapest loads on lavapipe (LAVAPIPE.md); kernels use them
   // when this is set and the operand fits max_texel_buffer_elements.
   bool texel_buffer_rgba32f = false;
   // RGBA16F uniform texel buffers: fp16 weights (SessionOptions::precision) on the texel paths.
   bool texel_buffer_rgba16f = false;
-  uint64_t device_local_bytes = 0;
-  bool unified_memory = false;  // a device-local memory type is also host-visible
+  uint64_t device_local_bytes = 0;  // size of the device heap (below)
+  std::vector<MemoryHeapInfo> memory_heaps;
+  // Where weights and activations (the device heap: the largest device-local heap), upload staging
+  // and readback staging go (vk/memory_types.h).
+  MemoryPath device_memory, upload_memory, readback_memory;
+  // The device heap is host-visible (integrated GPUs, CPU drivers, discrete GPUs with resizable BAR):
+  // weights, activations and inputs are mapped and written in place; otherwise (a discrete GPU whose
+  // only host-visible device-local memory is the small BAR window) they are filled through staging.
+  bool unified_memory = false;
+  // Empty when vkvision can run on the device; else what it lacks ("Vulkan 1.1.0, vkvision needs 1.2").
+  std::string unsupported_reason;
 
   std::string api_version_string() const;
 };

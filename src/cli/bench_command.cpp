@@ -84,6 +84,12 @@ void add_bench(CLI::App& app) {
                 session.barrier_count(), session.weight_bytes() / 1048576.0,
                 options->model.precision == Precision::Fp16 ? "fp16" : "fp32", session.activation_bytes() / 1048576.0);
     std::printf("GEMM kernels: %s\n", session.kernel_family().c_str());
+    const bool mapped = device.unified_memory;
+    const std::string transfers = mapped ? "mapped in place"
+                                         : "filled through staging in type " + std::to_string(device.upload_memory.type) +
+                                               ", read back through type " + std::to_string(device.readback_memory.type);
+    std::printf("memory: weights and activations in type %d on heap %d (%s), %s\n", device.device_memory.type,
+                device.device_memory.heap, device.device_memory.flags.c_str(), transfers.c_str());
     std::printf("latency over %u iterations: min %.2f ms, median %.2f ms, max %.2f ms; %.2f images/s\n",
                 options->iterations, sorted.front(), median, sorted.back(), images_per_second);
 
@@ -94,6 +100,8 @@ void add_bench(CLI::App& app) {
         {"dispatches", session.dispatch_count()}, {"converted", !options->unconverted},
         {"precision", options->model.precision == Precision::Fp16 ? "fp16" : "fp32"},
         {"weight_bytes", session.weight_bytes()}, {"kernels", session.kernel_family()},
+        {"memory", {{"device_type", device.device_memory.type}, {"device_heap", device.device_memory.heap},
+                    {"mapped", mapped}}},
         {"ms", {{"min", sorted.front()}, {"median", median}, {"max", sorted.back()}}},
         {"images_per_second", images_per_second}};
     if (options->per_layer) {

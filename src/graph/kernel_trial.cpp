@@ -81,6 +81,10 @@ std::optional<KernelFamily> parse_decision(const std::string& value) {
 
 KernelChoice choose_kernel_family(const std::shared_ptr<vk::Context>& context, vk::PipelineCache& pipelines,
                                   KernelFamily requested) {
+  // A family the device cannot run is never chosen: the other one is, and the reason says why.
+  if (const std::string unsupported = ops::gemm_tiled_unsupported_reason(context->info()); !unsupported.empty())
+    return {KernelFamily::RegisterBlocked,
+            std::string(requested == KernelFamily::SharedTiled ? "tiled requested, but " : "") + unsupported};
   if (requested == KernelFamily::RegisterBlocked || requested == KernelFamily::SharedTiled) return {requested, "requested"};
   if (requested == KernelFamily::Auto) {
     if (auto rule = ops::preferred_gemm_operands(context->info()))

@@ -258,6 +258,7 @@ Plan::Plan(std::shared_ptr<vk::Context> context, vk::PipelineCache& pipelines, L
 
   // The sub-batch: the whole batch where every tensor (the input included) fits one binding, else
   // fewer images per submit; only one image that does not fit is refused.
+  const uint64_t arena_limit = std::min<uint64_t>(vk::max_arena_bytes(info), info.device_local_bytes ? info.device_local_bytes : ~uint64_t(0));
   sub_batch_ = batch;
   for (;;) {
     fuse_for_family(sub_batch_);
@@ -266,12 +267,23 @@ Plan::Plan(std::shared_ptr<vk::Context> context, vk::PipelineCache& pipelines, L
     for (const TensorLifetime& tensor : lifetimes)
       if (tensor.bytes > largest.bytes) largest = tensor;
     largest_binding_bytes_ = largest.bytes;
-    if (largest.bytes <= binding_limit) break;
-    const uint32_t smaller = smaller_sub_batch(batch, sub_batch_, largest.bytes, binding_limit);
+    if (largest.bytes > binding_limit) {
+      const uint32_t smaller = smaller_sub_batch(batch, sub_batch_, largest.bytes, binding_limit);
+      if (smaller == 0)
+        throw DeviceError("tensor '" + largest.name + "' needs " + std::to_string(largest.bytes) +
+                          " bytes for one image, more than the device's maxStorageBufferRange (" +
+                          std::to_string(binding_limit) + "); use a smaller input size");
+      sub_batch_ = smaller;
+      continue;
+    }
+    // All activations share one arena, which one allocation and one buffer must hold.
+    memory_plan_ = plan_memory(lifetimes, alignment);
+    if (memory_plan_.total_bytes <= arena_limit) break;
+    const uint32_t smaller = smaller_sub_batch(batch, sub_batch_, memory_plan_.total_bytes, arena_limit);
     if (smaller == 0)
-      throw DeviceError("tensor '" + largest.name + "' needs " + std::to_string(largest.bytes) +
-                        " bytes for one image, more than the device's maxStorageBufferRange (" +
-                        std::to_string(binding_limit) + "); use a smaller input size");
+      throw DeviceError("the activations of one image need " + std::to_string(memory_plan_.total_bytes) +
+                        " bytes, more than one allocation on this device may hold (" + std::to_string(arena_limit) +
+                        ": maxMemoryAllocationSize, maxBufferSize and the device heap); use a smaller input size");
     sub_batch_ = smaller;
   }
   // The plan's own list_ is all it keeps: the tensors the family's passes replaced may go, and so
@@ -280,7 +292,6 @@ Plan::Plan(std::shared_ptr<vk::Context> context, vk::PipelineCache& pipelines, L
   list = LayerList{};
   input_shape_ = shapes_.at(list_.input);
   output_shape_ = shapes_.at(list_.output);
-  memory_plan_ = plan_memory(lifetimes, alignment);
 
   // Weights: packed layer by layer and streamed to the device; with Fp16, each weight its kernel can
   // read as half is rounded to half (biases and norm affines stay fp32: few values, added once).
@@ -465,17 +476,16 @@ void Plan::check_input(std::span<const float> input) const {
 }
 
 void Plan::write_input(std::span<const float> images) {
-  vk::Arena& target = input_staging_ ? *input_staging_ : *input_;
-  std::byte* destination = target.slice(0, input_slice_.size).mapped;
-  std::memcpy(destination, images.data(), images.size_bytes());
+  const vk::BufferSlice target = (input_staging_ ? *input_staging_ : *input_).slice(0, input_slice_.size);
+  std::memcpy(target.mapped, images.data(), images.size_bytes());
   // A last sub-batch with fewer images runs zeros in the rest (rows never mix; their logits are dropped).
-  std::memset(destination + images.size_bytes(), 0, input_slice_.size - images.size_bytes());
+  std::memset(target.mapped + images.size_bytes(), 0, input_slice_.size - images.size_bytes());
   target.flush();
 }
 
 void Plan::read_output(std::span<float> images) const {
-  const vk::BufferSlice& source = output_staging_ ? output_staging_->slice(0, output_slice_.size) : output_slice_;
-  (output_staging_ ? *output_staging_ : *activations_).invalidate();
+  const vk::BufferSlice source = output_staging_ ? output_staging_->slice(0, output_slice_.size) : output_slice_;
+  source.invalidate();
   std::memcpy(images.data(), source.mapped, images.size_bytes());
 }
 
@@ -514,7 +524,10 @@ std::vector<LayerTiming> Plan::profile(std::span<const float> input) {
     VKV_CHECK(vkGetQueryPoolResults(context_->device(), query_pool_, 0, static_cast<uint32_t>(ticks.size()),
                                     ticks.size() * sizeof(uint64_t), ticks.data(), sizeof(uint64_t),
                                     VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT));
-    for (size_t k = 0; k < layers.size(); ++k) elapsed[k] += ticks[k + 1] - ticks[k];
+    // Only timestampValidBits of each value count: differences modulo 2^bits stay right across a wrap.
+    const uint32_t bits = context_->info().timestamp_valid_bits;
+    const uint64_t mask = bits >= 64 ? ~uint64_t(0) : (uint64_t(1) << bits) - 1;
+    for (size_t k = 0; k < layers.size(); ++k) elapsed[k] += (ticks[k + 1] - ticks[k]) & mask;
   }
   std::vector<LayerTiming> timings;
   const double period_ms = context_->info().timestamp_period_ns * 1e-6;

@@ -51,7 +51,7 @@ class Plan {
   size_t output_count() const { return static_cast<size_t>(shape_numel(output_shape_) / sub_batch_ * batch_); }
   size_t dispatch_count() const { return program_->dispatch_count(); }
   size_t barrier_count() const { return program_->barrier_count(); }
-  uint64_t weight_bytes() const { return weights_->arena->size(); }
+  uint64_t weight_bytes() const { return weights_->bytes(); }
   // The device weights this plan reads (shared with other plans through a WeightCache).
   const DeviceWeights& weights() const { return *weights_; }
   uint64_t activation_bytes() const { return memory_plan_.total_bytes; }

@@ -42,13 +42,15 @@ void release_host_values(Layer& layer) {
   }
 }
 
-// Offsets of every packed parameter; the arena is not allocated yet.
+// Offsets of every packed parameter; the arenas are not allocated yet. A parameter that would take
+// the current arena past max_arena_bytes starts the next one.
 DeviceWeights plan_layout(const LayerList& list, const std::vector<bool>& half_weights, const LayerPacker& pack,
-                          uint64_t max_binding_bytes, VkDeviceSize alignment) {
+                          uint64_t max_binding_bytes, uint64_t max_arena_bytes, VkDeviceSize alignment) {
   DeviceWeights layout;
   layout.ranges.resize(list.layers.size());
   const std::shared_ptr<const float> zeros = zero_values(list);
-  uint64_t total = 0;
+  size_t arena = 0;
+  uint64_t used = 0;
   for (size_t i = 0; i < list.layers.size(); ++i) {
     const Layer& layer = list.layers[i];
     const auto packed = pack(zeros_like(layer, zeros), i);
@@ -58,28 +60,48 @@ DeviceWeights plan_layout(const LayerList& list, const std::vector<bool>& half_w
         throw DeviceError(layer.name + " parameters need " + std::to_string(bytes) +
                           " bytes, more than the device's maxStorageBufferRange (" + std::to_string(max_binding_bytes) +
                           ")");
-      total = vk::align_up(total, alignment);
-      layout.ranges[i].emplace_back(total, bytes);
-      total += bytes;
+      uint64_t offset = vk::align_up(used, alignment);
+      if (offset + bytes > max_arena_bytes && used > 0) ++arena, offset = 0;
+      layout.ranges[i].push_back({arena, offset, bytes});
+      used = offset + bytes;
     }
   }
   return layout;
 }
 
-// Allocates the arena and writes every layer into it: mapped memory directly, else through one
+// Where each of a layer's parameters sits in the staging buffer (packed from 0, aligned), and the
+// bytes they take.
+std::pair<std::vector<uint64_t>, uint64_t> staged_offsets(const std::vector<WeightRange>& ranges, VkDeviceSize alignment) {
+  std::vector<uint64_t> offsets;
+  uint64_t end = 0;
+  for (const WeightRange& range : ranges) {
+    offsets.push_back(vk::align_up(end, alignment));
+    end = offsets.back() + range.bytes;
+  }
+  return {offsets, end};
+}
+
+// Allocates the arenas and writes every layer into them: mapped memory directly, else through one
 // staging buffer the size of the largest layer and one copy per layer.
 DeviceWeights write_layers(const std::shared_ptr<vk::Context>& context, LayerList& list,
                            const std::vector<bool>& half_weights, const LayerPacker& pack, DeviceWeights weights,
                            VkDeviceSize alignment) {
-  uint64_t total = alignment, largest_layer = 0;
+  std::vector<uint64_t> arena_bytes;
+  uint64_t largest_layer = 0;
   for (const auto& ranges : weights.ranges)
-    if (!ranges.empty()) {
-      total = std::max(total, ranges.back().first + ranges.back().second);
-      largest_layer = std::max(largest_layer, ranges.back().first + ranges.back().second - ranges.front().first);
+    for (const WeightRange& range : ranges) {
+      if (arena_bytes.size() <= range.arena) arena_bytes.resize(range.arena + 1, alignment);
+      arena_bytes[range.arena] = std::max(arena_bytes[range.arena], range.offset + range.bytes);
     }
-  weights.arena = std::make_unique<vk::Arena>(context, total, vk::MemoryUse::DeviceLocal, "weights");
+  for (const auto& ranges : weights.ranges) largest_layer = std::max(largest_layer, staged_offsets(ranges, alignment).second);
+  if (arena_bytes.empty()) arena_bytes.push_back(alignment);
+  for (size_t a = 0; a < arena_bytes.size(); ++a)
+    weights.arenas.push_back(std::make_unique<vk::Arena>(
+        context, arena_bytes[a], vk::MemoryUse::DeviceLocal,
+        arena_bytes.size() == 1 ? std::string("weights")
+                                : "weights (part " + std::to_string(a + 1) + " of " + std::to_string(arena_bytes.size()) + ")"));
   std::unique_ptr<vk::Arena> staging;
-  if (!weights.arena->host_visible() && largest_layer > 0)
+  if (!weights.arenas[0]->host_visible() && largest_layer > 0)
     staging = std::make_unique<vk::Arena>(context, largest_layer, vk::MemoryUse::Upload, "weight staging");
 
   for (size_t i = 0; i < list.layers.size(); ++i) {
@@ -87,25 +109,24 @@ DeviceWeights write_layers(const std::shared_ptr<vk::Context>& context, LayerLis
     const auto packed = pack(layer, i);
     if (packed.size() != weights.ranges[i].size()) throw Error("internal: " + layer.name + " packed differently twice");
     std::vector<std::pair<vk::BufferSlice, vk::BufferSlice>> copies;
+    const std::vector<uint64_t> staged = staged_offsets(weights.ranges[i], alignment).first;
     for (size_t k = 0; k < packed.size(); ++k) {
-      const auto [offset, bytes] = weights.ranges[i][k];
-      if (stored_bytes(half_weights, i, k, packed[k].size()) != bytes)
+      const WeightRange range = weights.ranges[i][k];
+      if (stored_bytes(half_weights, i, k, packed[k].size()) != range.bytes)
         throw Error("internal: " + layer.name + " packed differently twice");
-      if (bytes == 0) continue;
-      const vk::BufferSlice destination = weights.arena->slice(offset, bytes);
-      // Staged at the same offset relative to the layer's first parameter, so alignment carries over.
-      const vk::BufferSlice target =
-          staging ? staging->slice(offset - weights.ranges[i].front().first, bytes) : destination;
+      if (range.bytes == 0) continue;
+      const vk::BufferSlice destination = weights.slice(i, k);
+      const vk::BufferSlice target = staging ? staging->slice(staged[k], range.bytes) : destination;
       if (staging) copies.emplace_back(target, destination);
       if (k == 0 && half_weights[i]) {
         const std::vector<uint16_t> halves = ops::to_half(packed[k]);
-        std::memcpy(target.mapped, halves.data(), bytes);
+        std::memcpy(target.mapped, halves.data(), range.bytes);
       } else {
-        std::memcpy(target.mapped, packed[k].data(), bytes);
+        std::memcpy(target.mapped, packed[k].data(), range.bytes);
       }
+      target.flush();
     }
     if (!copies.empty()) {
-      staging->flush();
       vk::CommandBuffer commands(*context);
       commands.begin();
       for (const auto& [source, destination] : copies) commands.copy(source, destination);
@@ -114,7 +135,6 @@ DeviceWeights write_layers(const std::shared_ptr<vk::Context>& context, LayerLis
     }
     release_host_values(layer);
   }
-  weights.arena->flush();
   return weights;
 }
 
@@ -129,7 +149,7 @@ std::string layout_key(const vk::Context& context, const LayerList& list, const 
     key << '|' << layer.name << ' ' << int(layer.op) << ' ' << layer.fused_layer_norm << layer.emits_statistics
         << layer.normalize_input << layer.input_statistics << layer.fused_projection << layer.gather_patches
         << half_weights[i];
-    for (const auto& [offset, bytes] : layout.ranges[i]) key << ' ' << offset << ':' << bytes;
+    for (const WeightRange& range : layout.ranges[i]) key << ' ' << range.arena << '@' << range.offset << ':' << range.bytes;
   }
   return key.str();
 }
@@ -150,7 +170,8 @@ std::shared_ptr<const DeviceWeights> upload_weights(const std::shared_ptr<vk::Co
                                                     const std::vector<bool>& half_weights, const LayerPacker& pack,
                                                     uint64_t max_binding_bytes, WeightCache* cache) {
   const VkDeviceSize alignment = vk::binding_alignment(context->info());
-  DeviceWeights layout = plan_layout(list, half_weights, pack, max_binding_bytes, alignment);
+  DeviceWeights layout =
+      plan_layout(list, half_weights, pack, max_binding_bytes, vk::max_arena_bytes(context->info()), alignment);
   auto upload = [&] { return write_layers(context, list, half_weights, pack, std::move(layout), alignment); };
   if (!cache) return std::make_shared<const DeviceWeights>(upload());
   const std::string key = layout_key(*context, list, layout, half_weights);

@@ -1,5 +1,5 @@
 // A plan's weights on the device: every layer's parameters, packed in the layout its kernel reads, in
-// one arena. They are written layer by layer through one packing buffer, and each layer's host values
+// one arena (or several where one allocation cannot hold them all). They are written layer by layer through one packing buffer, and each layer's host values
 // are let go once written, so the host never holds a second copy of all weights.
 #pragma once
 #include <functional>
@@ -19,13 +19,28 @@ namespace vkvision::graph {
 // on the parameters' shapes: the layout is planned by packing zeros of the same shapes first.
 using LayerPacker = std::function<std::vector<std::vector<float>>(const Layer& layer, size_t index)>;
 
+// Where one packed parameter is: which arena, and its offset and size in bytes there.
+struct WeightRange {
+  size_t arena = 0;
+  uint64_t offset = 0;
+  uint64_t bytes = 0;
+};
+
 struct DeviceWeights {
-  std::unique_ptr<vk::Arena> arena;
-  // Per layer, per packed parameter: offset and size in bytes within the arena.
-  std::vector<std::vector<std::pair<uint64_t, uint64_t>>> ranges;
+  // One arena unless the weights exceed what one allocation or buffer may hold (vk::max_arena_bytes):
+  // then consecutive layers fill one arena after another, no parameter split across two.
+  std::vector<std::unique_ptr<vk::Arena>> arenas;
+  // Per layer, per packed parameter.
+  std::vector<std::vector<WeightRange>> ranges;
 
   vk::BufferSlice slice(size_t layer, size_t parameter) const {
-    return arena->slice(ranges[layer][parameter].first, ranges[layer][parameter].second);
+    const WeightRange& range = ranges[layer][parameter];
+    return arenas[range.arena]->slice(range.offset, range.bytes);
+  }
+  uint64_t bytes() const {
+    uint64_t total = 0;
+    for (const auto& arena : arenas) total += arena->size();
+    return total;
   }
 };
 

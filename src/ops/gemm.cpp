@@ -55,9 +55,25 @@ std::optional<GemmOperands> preferred_gemm_operands(const DeviceInfo& device) {
 }
 
 namespace {
+// As in gemm_tiled.comp: local_size_x, TILE and STEP, and its shared arrays a_tile, b_tile, row_shift.
+constexpr uint32_t kTiledWorkgroup = 256, kTiledTile = 64, kTiledStep = 16;
+constexpr uint32_t kTiledSharedBytes = 2 * kTiledStep * kTiledTile * sizeof(float) + kTiledTile * sizeof(float);
+}  // namespace
+
+std::string gemm_tiled_unsupported_reason(const DeviceInfo& device) {
+  if (device.max_workgroup_invocations < kTiledWorkgroup || device.max_workgroup_size[0] < kTiledWorkgroup)
+    return "the tiled GEMM needs workgroups of " + std::to_string(kTiledWorkgroup) + " invocations and the device allows " +
+           std::to_string(std::min(device.max_workgroup_invocations, device.max_workgroup_size[0]));
+  if (device.max_compute_shared_memory < kTiledSharedBytes)
+    return "the tiled GEMM needs " + std::to_string(kTiledSharedBytes) + " bytes of shared memory and the device has " +
+           std::to_string(device.max_compute_shared_memory);
+  return {};
+}
+
+namespace {
 vk::Dispatch gemm_tiled(const DeviceInfo& device, const GemmShape& shape, Activation activation,
                         const GemmBuffers& buffers, bool half_weights, std::optional<float> normalize_rows) {
-  constexpr uint32_t kTile = 64, kWorkgroup = 256;  // TILE and local_size_x in gemm_tiled.comp
+  constexpr uint32_t kTile = kTiledTile, kWorkgroup = kTiledWorkgroup;
   const uint32_t tiles_n = (shape.n + kTile - 1) / kTile, tiles = ((shape.m + kTile - 1) / kTile) * tiles_n;
   struct {
     uint32_t m, n, k, n4, tiles_n, tiles;
@@ -79,6 +95,8 @@ vk::Dispatch gemm_tiled(const DeviceInfo& device, const GemmShape& shape, Activa
 vk::Dispatch gemm(const DeviceInfo& device, const GemmShape& shape, Activation activation, const GemmBuffers& buffers,
                   GemmOperands operands, bool half_weights, std::optional<float> normalize_rows) {
   if (operands == GemmOperands::Tiled) {
+    if (const std::string reason = gemm_tiled_unsupported_reason(device); !reason.empty())
+      throw DeviceError("gemm: " + reason);
     if (buffers.row_statistics) throw Error("gemm: precomputed row statistics need the register family");
     return gemm_tiled(device, shape, activation, buffers, half_weights, normalize_rows);
   }

@@ -2,6 +2,7 @@
 // NHWC tensors. Kernel: shaders/gemm.comp.
 #pragma once
 #include <optional>
+#include <string>
 #include <span>
 #include <vector>
 
@@ -50,6 +51,11 @@ enum class GemmOperands {
 // 32 lanes or more. Anything between (16-lane GPUs, a GPU reporting 8 lanes, a CPU with wide
 // subgroups) is unclear: nullopt, and the plan times both once (graph/kernel_trial.h).
 std::optional<GemmOperands> preferred_gemm_operands(const DeviceInfo& device);
+
+// What keeps the tiled family (gemm_tiled.comp) off this device, or empty when it can run: its
+// 256-invocation workgroups against maxComputeWorkGroupInvocations and maxComputeWorkGroupSize[0],
+// its shared tiles against maxComputeSharedMemorySize.
+std::string gemm_tiled_unsupported_reason(const DeviceInfo& device);
 
 // Whether the texel-buffer path can run this shape on this device.
 bool gemm_texel_supported(const DeviceInfo& device, const GemmShape& shape);

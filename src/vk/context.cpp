@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <utility>
 
 #include "vk/check.h"
+#include "vk/memory_types.h"
 
 namespace vkvision {
 
@@ -19,6 +21,12 @@ namespace vk {
 namespace {
 
 constexpr const char* kValidationLayer = "VK_LAYER_KHRONOS_validation";
+// The test-only layer that makes the device report another device class (tests/support/device_profiles).
+constexpr const char* kDeviceProfileLayer = "VK_LAYER_VKVISION_device_profile";
+// Named by string: the extension's header is in vulkan_beta.h.
+constexpr const char* kPortabilitySubset = "VK_KHR_portability_subset";
+// Every shader is SPIR-V 1.5 (glslc --target-env=vulkan1.2) and the feature queries are 1.2's.
+constexpr uint32_t kRequiredApiVersion = VK_API_VERSION_1_2;
 
 bool env_flag(const char* name) {
   const char* value = std::getenv(name);
@@ -65,6 +73,7 @@ bool layer_available(const char* layer) {
   return false;
 }
 
+// layer nullptr: the loader's and drivers' own instance extensions.
 bool layer_has_extension(const char* layer, const char* extension) {
   uint32_t count = 0;
   vkEnumerateInstanceExtensionProperties(layer, &count, nullptr);
@@ -75,7 +84,24 @@ bool layer_has_extension(const char* layer, const char* extension) {
   return false;
 }
 
+std::string version_string(uint32_t version) {
+  return std::to_string(VK_API_VERSION_MAJOR(version)) + "." + std::to_string(VK_API_VERSION_MINOR(version)) + "." +
+         std::to_string(VK_API_VERSION_PATCH(version));
+}
+
+const char* device_profile_request() {
+  const char* profile = std::getenv("VKVISION_DEVICE_PROFILE");
+  return profile && profile[0] != '\0' ? profile : nullptr;
+}
+
 VkInstance create_instance(const ValidationFeatures& validation) {
+  uint32_t loader_version = VK_API_VERSION_1_0;
+  if (auto enumerate_version = reinterpret_cast<PFN_vkEnumerateInstanceVersion>(
+          vkGetInstanceProcAddr(VK_NULL_HANDLE, "vkEnumerateInstanceVersion")))
+    enumerate_version(&loader_version);
+  if (loader_version < kRequiredApiVersion)
+    throw DeviceError("the Vulkan loader supports Vulkan " + version_string(loader_version) +
+                      "; vkvision needs 1.2 (apt-get install libvulkan1 from Debian 12 or later)");
   VkApplicationInfo app{.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
                         .pApplicationName = "vkvision",
                         .applicationVersion = 1,
@@ -106,11 +132,25 @@ VkInstance create_instance(const ValidationFeatures& validation) {
       extensions.push_back(VK_EXT_VALIDATION_FEATURES_EXTENSION_NAME);
     }
   }
+  // Below the validation layer, so that it checks vkvision's use against the simulated device.
+  if (const char* profile = device_profile_request()) {
+    if (!layer_available(kDeviceProfileLayer))
+      throw DeviceError(std::string("VKVISION_DEVICE_PROFILE=") + profile + " needs the test-only layer " +
+                        kDeviceProfileLayer + ": set VK_ADD_LAYER_PATH=<build>/device_profile_layer");
+    layers.push_back(kDeviceProfileLayer);
+  }
+  // Portability drivers (MoltenVK) are listed only to instances that opt in.
+  VkInstanceCreateFlags flags = 0;
+  if (layer_has_extension(nullptr, VK_KHR_PORTABILITY_ENUMERATION_EXTENSION_NAME)) {
+    extensions.push_back(VK_KHR_PORTABILITY_ENUMERATION_EXTENSION_NAME);
+    flags |= VK_INSTANCE_CREATE_ENUMERATE_PORTABILITY_BIT_KHR;
+  }
   VkValidationFeaturesEXT features{.sType = VK_STRUCTURE_TYPE_VALIDATION_FEATURES_EXT,
                                    .enabledValidationFeatureCount = static_cast<uint32_t>(enables.size()),
                                    .pEnabledValidationFeatures = enables.data()};
   VkInstanceCreateInfo create_info{.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
                                    .pNext = enables.empty() ? nullptr : &features,
+                                   .flags = flags,
                                    .pApplicationInfo = &app,
                                    .enabledLayerCount = static_cast<uint32_t>(layers.size()),
                                    .ppEnabledLayerNames = layers.data(),
@@ -120,6 +160,9 @@ VkInstance create_instance(const ValidationFeatures& validation) {
   VkResult result = vkCreateInstance(&create_info, nullptr, &instance);
   if (result == VK_ERROR_INCOMPATIBLE_DRIVER)
     throw DeviceError("no Vulkan driver found: apt-get install mesa-vulkan-drivers (or your GPU's driver)");
+  if (result == VK_ERROR_INITIALIZATION_FAILED && device_profile_request())
+    throw DeviceError(std::string("the device profile '") + device_profile_request() +
+                      "' could not be loaded (the layer printed why)");
   VKV_CHECK(result);
   return instance;
 }
@@ -132,53 +175,121 @@ std::vector<VkPhysicalDevice> physical_devices(VkInstance instance) {
   return devices;
 }
 
-uint32_t find_compute_queue_family(VkPhysicalDevice physical_device) {
+std::vector<VkQueueFamilyProperties> queue_families(VkPhysicalDevice physical_device) {
   uint32_t count = 0;
   vkGetPhysicalDeviceQueueFamilyProperties(physical_device, &count, nullptr);
   std::vector<VkQueueFamilyProperties> families(count);
   vkGetPhysicalDeviceQueueFamilyProperties(physical_device, &count, families.data());
-  // Prefer a compute-only family (async compute on GPUs), else any family with compute.
-  for (uint32_t i = 0; i < count; ++i)
+  return families;
+}
+
+// Prefers a compute-only family (async compute on GPUs), else any family with compute.
+std::optional<uint32_t> find_compute_queue_family(VkPhysicalDevice physical_device) {
+  const auto families = queue_families(physical_device);
+  for (uint32_t i = 0; i < families.size(); ++i)
     if ((families[i].queueFlags & VK_QUEUE_COMPUTE_BIT) && !(families[i].queueFlags & VK_QUEUE_GRAPHICS_BIT))
       return i;
-  for (uint32_t i = 0; i < count; ++i)
+  for (uint32_t i = 0; i < families.size(); ++i)
     if (families[i].queueFlags & VK_QUEUE_COMPUTE_BIT) return i;
-  throw DeviceError("the Vulkan device has no compute queue");
+  return std::nullopt;
+}
+
+std::vector<std::string> device_extensions(VkPhysicalDevice physical_device) {
+  uint32_t count = 0;
+  vkEnumerateDeviceExtensionProperties(physical_device, nullptr, &count, nullptr);
+  std::vector<VkExtensionProperties> properties(count);
+  vkEnumerateDeviceExtensionProperties(physical_device, nullptr, &count, properties.data());
+  std::vector<std::string> names;
+  for (const auto& extension : properties) names.emplace_back(extension.extensionName);
+  return names;
+}
+
+bool contains(const std::vector<std::string>& names, const char* name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+VkPhysicalDeviceMemoryProperties query_memory_properties(VkPhysicalDevice physical_device) {
+  VkPhysicalDeviceMemoryProperties memory{};
+  vkGetPhysicalDeviceMemoryProperties(physical_device, &memory);
+  return memory;
+}
+
+MemoryPath memory_path(const VkPhysicalDeviceMemoryProperties& memory, MemoryUse use, bool map_device_memory) {
+  MemoryPath path;
+  if (auto type = choose_memory_type(memory, ~0u, use, map_device_memory)) {
+    path.type = static_cast<int>(*type);
+    path.heap = static_cast<int>(memory.memoryTypes[*type].heapIndex);
+    path.flags = memory_flag_words(memory.memoryTypes[*type].propertyFlags);
+  }
+  return path;
 }
 
 }  // namespace
 
 DeviceInfo query_device_info(VkPhysicalDevice physical_device, uint32_t index) {
-  VkPhysicalDeviceDriverProperties driver{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES};
+  VkPhysicalDeviceProperties base{};
+  vkGetPhysicalDeviceProperties(physical_device, &base);
+  const std::vector<std::string> extensions = device_extensions(physical_device);
+  DeviceInfo info;
+  info.index = index;
+  info.name = base.deviceName;
+  info.type = device_type_name(base.deviceType);
+  info.api_version = base.apiVersion;
+  info.driver_version = base.driverVersion;
+  info.vendor_id = base.vendorID;
+  info.device_id = base.deviceID;
+  std::memcpy(info.pipeline_cache_uuid.data(), base.pipelineCacheUUID, VK_UUID_SIZE);
+  const std::optional<uint32_t> compute_family = find_compute_queue_family(physical_device);
+  if (base.apiVersion < kRequiredApiVersion)
+    info.unsupported_reason = "supports Vulkan " + version_string(base.apiVersion) +
+                              "; vkvision needs 1.2 (its shaders are SPIR-V 1.5)";
+  else if (!compute_family)
+    info.unsupported_reason = "has no compute queue";
+  // Below 1.1 not even the property queries below exist.
+  if (base.apiVersion < VK_API_VERSION_1_1) return info;
+
+  // The 1.1 and 1.2 structures are chained only where the device has them: an older driver would
+  // take them as invalid usage.
+  const bool vulkan_1_2 = base.apiVersion >= VK_API_VERSION_1_2;
+  const bool maintenance4 = base.apiVersion >= VK_API_VERSION_1_3 || contains(extensions, "VK_KHR_maintenance4");
+  VkPhysicalDeviceMaintenance4Properties maintenance4_properties{
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_4_PROPERTIES};
+  VkPhysicalDeviceMaintenance3Properties maintenance3{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES,
+                                                      .pNext = maintenance4 ? &maintenance4_properties : nullptr};
+  VkPhysicalDeviceDriverProperties driver{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES,
+                                          .pNext = &maintenance3};
   VkPhysicalDeviceSubgroupProperties subgroup{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES,
-                                              .pNext = &driver};
+                                              .pNext = vulkan_1_2 ? static_cast<void*>(&driver) : &maintenance3};
   VkPhysicalDeviceProperties2 properties{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
                                          .pNext = &subgroup};
   vkGetPhysicalDeviceProperties2(physical_device, &properties);
   VkPhysicalDeviceVulkan12Features features12{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES};
-  VkPhysicalDeviceVulkan11Features features11{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES,
-                                              .pNext = &features12};
-  VkPhysicalDeviceFeatures2 features{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &features11};
+  VkPhysicalDevice16BitStorageFeatures storage16{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES,
+                                                 .pNext = vulkan_1_2 ? &features12 : nullptr};
+  VkPhysicalDeviceFeatures2 features{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &storage16};
   vkGetPhysicalDeviceFeatures2(physical_device, &features);
-  VkPhysicalDeviceMemoryProperties memory{};
-  vkGetPhysicalDeviceMemoryProperties(physical_device, &memory);
+  info.memory_budget = contains(extensions, VK_EXT_MEMORY_BUDGET_EXTENSION_NAME);
+  info.portability_subset = contains(extensions, kPortabilitySubset);
+  VkPhysicalDeviceMemoryBudgetPropertiesEXT budget{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_BUDGET_PROPERTIES_EXT};
+  VkPhysicalDeviceMemoryProperties2 memory2{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_PROPERTIES_2,
+                                            .pNext = info.memory_budget ? &budget : nullptr};
+  vkGetPhysicalDeviceMemoryProperties2(physical_device, &memory2);
+  const VkPhysicalDeviceMemoryProperties& memory = memory2.memoryProperties;
 
   const VkPhysicalDeviceLimits& limits = properties.properties.limits;
-  DeviceInfo info;
-  info.index = index;
-  info.name = properties.properties.deviceName;
-  info.type = device_type_name(properties.properties.deviceType);
-  info.driver_name = driver.driverName;
-  info.driver_info = driver.driverInfo;
-  info.api_version = properties.properties.apiVersion;
-  info.driver_version = properties.properties.driverVersion;
-  info.vendor_id = properties.properties.vendorID;
-  std::memcpy(info.pipeline_cache_uuid.data(), properties.properties.pipelineCacheUUID, VK_UUID_SIZE);
+  if (vulkan_1_2) {
+    info.driver_name = driver.driverName;
+    info.driver_info = driver.driverInfo;
+  }
   info.subgroup_size = subgroup.subgroupSize;
-  info.shader_float16 = features12.shaderFloat16;
-  info.storage_buffer_16bit = features11.storageBuffer16BitAccess;
+  info.shader_float16 = vulkan_1_2 && features12.shaderFloat16;
+  info.storage_buffer_16bit = storage16.storageBuffer16BitAccess;
   info.timestamps = limits.timestampComputeAndGraphics;
   info.timestamp_period_ns = limits.timestampPeriod;
+  if (compute_family) {
+    info.timestamp_valid_bits = queue_families(physical_device)[*compute_family].timestampValidBits;
+    info.timestamps = info.timestamps && info.timestamp_valid_bits > 0;
+  }
   info.max_storage_buffer_range = limits.maxStorageBufferRange;
   info.max_compute_shared_memory = limits.maxComputeSharedMemorySize;
   for (int i = 0; i < 3; ++i) {
@@ -190,20 +301,30 @@ DeviceInfo query_device_info(VkPhysicalDevice physical_device, uint32_t index) {
   info.min_storage_buffer_offset_alignment = limits.minStorageBufferOffsetAlignment;
   info.min_texel_buffer_offset_alignment = limits.minTexelBufferOffsetAlignment;
   info.max_texel_buffer_elements = limits.maxTexelBufferElements;
+  info.non_coherent_atom_size = std::max<uint64_t>(limits.nonCoherentAtomSize, 1);
+  info.max_memory_allocation_size = maintenance3.maxMemoryAllocationSize;
+  info.max_buffer_size = maintenance4 ? maintenance4_properties.maxBufferSize : maintenance3.maxMemoryAllocationSize;
   VkFormatProperties format{};
   vkGetPhysicalDeviceFormatProperties(physical_device, VK_FORMAT_R32G32B32A32_SFLOAT, &format);
   info.texel_buffer_rgba32f = format.bufferFeatures & VK_FORMAT_FEATURE_UNIFORM_TEXEL_BUFFER_BIT;
   vkGetPhysicalDeviceFormatProperties(physical_device, VK_FORMAT_R16G16B16A16_SFLOAT, &format);
   info.texel_buffer_rgba16f = format.bufferFeatures & VK_FORMAT_FEATURE_UNIFORM_TEXEL_BUFFER_BIT;
+
   for (uint32_t i = 0; i < memory.memoryHeapCount; ++i)
-    if (memory.memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT)
-      info.device_local_bytes = std::max<uint64_t>(info.device_local_bytes, memory.memoryHeaps[i].size);
-  for (uint32_t i = 0; i < memory.memoryTypeCount; ++i) {
-    VkMemoryPropertyFlags flags = memory.memoryTypes[i].propertyFlags;
-    if ((flags & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT) && (flags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT))
-      info.unified_memory = true;
-  }
+    info.memory_heaps.push_back({.size = memory.memoryHeaps[i].size,
+                                 .device_local = bool(memory.memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT),
+                                 .budget = info.memory_budget ? budget.heapBudget[i] : 0,
+                                 .usage = info.memory_budget ? budget.heapUsage[i] : 0});
+  info.device_local_bytes = memory.memoryHeapCount ? memory.memoryHeaps[device_heap(memory)].size : 0;
+  info.unified_memory = device_heap_mappable(memory);
+  describe_memory_paths(info, memory, info.unified_memory);
   return info;
+}
+
+void describe_memory_paths(DeviceInfo& info, const VkPhysicalDeviceMemoryProperties& memory, bool map_device_memory) {
+  info.device_memory = memory_path(memory, MemoryUse::DeviceLocal, map_device_memory);
+  info.upload_memory = memory_path(memory, MemoryUse::Upload, map_device_memory);
+  info.readback_memory = memory_path(memory, MemoryUse::Readback, map_device_memory);
 }
 
 }  // namespace vk
@@ -276,7 +397,11 @@ std::shared_ptr<Context> Context::create(const DeviceOptions& options) {
                      " Vulkan device(s) found (see `vkvision devices`)");
   context->physical_device_ = devices[index];
   context->info_ = query_device_info(context->physical_device_, index);
-  context->queue_family_ = find_compute_queue_family(context->physical_device_);
+  if (!context->info_.unsupported_reason.empty())
+    throw DeviceError("device " + std::to_string(index) + " (" + context->info_.name + ") " +
+                      context->info_.unsupported_reason);
+  context->queue_family_ = *find_compute_queue_family(context->physical_device_);
+  if (context->force_staging_) context->stage_device_memory();
 
   // Ask only for the optional features the device has; kernels choose their path from info_.
   VkPhysicalDeviceVulkan12Features features12{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES,
@@ -285,6 +410,12 @@ std::shared_ptr<Context> Context::create(const DeviceOptions& options) {
                                               .pNext = &features12,
                                               .storageBuffer16BitAccess = context->info_.storage_buffer_16bit};
   VkPhysicalDeviceFeatures2 features{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &features11};
+  // A portability driver must have its subset enabled (its feature bits list what it cannot do;
+  // vkvision's compute kernels need none of them: docs/PORTABILITY.md). The memory budget makes
+  // allocations respect what other applications leave free.
+  std::vector<const char*> extensions;
+  if (context->info_.portability_subset) extensions.push_back(kPortabilitySubset);
+  if (context->info_.memory_budget) extensions.push_back(VK_EXT_MEMORY_BUDGET_EXTENSION_NAME);
   const float priority = 1.0f;
   VkDeviceQueueCreateInfo queue_info{.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
                                      .queueFamilyIndex = context->queue_family_,
@@ -293,7 +424,9 @@ std::shared_ptr<Context> Context::create(const DeviceOptions& options) {
   VkDeviceCreateInfo device_info{.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
                                  .pNext = &features,
                                  .queueCreateInfoCount = 1,
-                                 .pQueueCreateInfos = &queue_info};
+                                 .pQueueCreateInfos = &queue_info,
+                                 .enabledExtensionCount = static_cast<uint32_t>(extensions.size()),
+                                 .ppEnabledExtensionNames = extensions.data()};
   VKV_CHECK(vkCreateDevice(context->physical_device_, &device_info, nullptr, &context->device_));
   vkGetDeviceQueue(context->device_, context->queue_family_, 0, &context->queue_);
   vkGetPhysicalDeviceMemoryProperties(context->physical_device_, &context->memory_properties_);
@@ -315,6 +448,17 @@ std::shared_ptr<Context> Context::wrap(const ExternalDevice& external, const Dev
   context->queue_ = external.queue;
   context->queue_family_ = external.queue_family_index;
   context->info_ = query_device_info(external.physical_device, 0);
+  if (!context->info_.unsupported_reason.empty())
+    throw DeviceError("the host's device (" + context->info_.name + ") " + context->info_.unsupported_reason);
+  const auto families = queue_families(external.physical_device);
+  if (external.queue_family_index >= families.size() ||
+      !(families[external.queue_family_index].queueFlags & VK_QUEUE_COMPUTE_BIT))
+    throw InputError("ExternalDevice: queue family " + std::to_string(external.queue_family_index) +
+                     " does not exist or has no compute support");
+  context->info_.timestamp_valid_bits = families[external.queue_family_index].timestampValidBits;
+  // Which extensions the host enabled is not known: only what needs none is assumed.
+  context->info_.memory_budget = false;
+  if (context->force_staging_) context->stage_device_memory();
   vkGetPhysicalDeviceMemoryProperties(context->physical_device_, &context->memory_properties_);
   // The host enabled the device's features; assume only what it could have enabled for us is core.
   context->info_.shader_float16 = false;
@@ -322,6 +466,11 @@ std::shared_ptr<Context> Context::wrap(const ExternalDevice& external, const Dev
   VkFenceCreateInfo fence_info{.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
   VKV_CHECK(vkCreateFence(context->device_, &fence_info, nullptr, &context->fence_));
   return context;
+}
+
+void Context::stage_device_memory() {
+  info_.unified_memory = false;
+  describe_memory_paths(info_, query_memory_properties(physical_device_), false);
 }
 
 void Context::apply_options(const DeviceOptions& options) {

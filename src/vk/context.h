@@ -14,7 +14,10 @@
 
 namespace vkvision::vk {
 
+// Properties, limits, memory heaps and paths, and unsupported_reason when vkvision cannot run there.
 DeviceInfo query_device_info(VkPhysicalDevice physical_device, uint32_t index);
+// Sets info's device/upload/readback memory paths as vk/memory_types.h chooses them.
+void describe_memory_paths(DeviceInfo& info, const VkPhysicalDeviceMemoryProperties& memory, bool map_device_memory);
 
 // What the validation layer checks: VKVISION_VALIDATION (see context.cpp) or DeviceOptions::validation.
 struct ValidationFeatures {
@@ -68,6 +71,8 @@ class Context {
  private:
   Context() = default;
   void apply_options(const DeviceOptions& options);
+  // DeviceOptions::force_staging: device memory is treated as not host-visible.
+  void stage_device_memory();
   [[noreturn]] void fail_submit(VkResult result, const char* call);
   void mark_lost(const std::string& reason);
   [[noreturn]] void throw_lost() const;

@@ -1,9 +1,10 @@
 #include "vk/memory.h"
 
 #include <algorithm>
-
 #include <cstdio>
 #include <cstring>
+#include <optional>
+#include <utility>
 
 #include "vk/check.h"
 #include "vk/command.h"
@@ -19,35 +20,20 @@ std::string mib(VkDeviceSize bytes) {
   return text;
 }
 
-// Picks the memory type for a use: the first type allowed by the buffer with all required flags,
-// preferring one with the wanted extras (e.g. host-cached for readback).
-uint32_t choose_memory_type(const Context& context, uint32_t allowed_types, MemoryUse use) {
-  const auto& properties = context.memory_properties();
-  VkMemoryPropertyFlags required = 0, preferred = 0;
-  switch (use) {
-    case MemoryUse::DeviceLocal:
-      required = VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT;
-      if (device_memory_mappable(context)) preferred = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT;
-      break;
-    case MemoryUse::Upload:
-      required = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT;
-      preferred = VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
-      break;
-    case MemoryUse::Readback:
-      required = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT;
-      preferred = VK_MEMORY_PROPERTY_HOST_CACHED_BIT;
-      break;
-  }
-  int fallback = -1;
-  for (uint32_t i = 0; i < properties.memoryTypeCount; ++i) {
-    if (!(allowed_types & (1u << i))) continue;
-    VkMemoryPropertyFlags flags = properties.memoryTypes[i].propertyFlags;
-    if ((flags & required) != required) continue;
-    if ((flags & preferred) == preferred) return i;
-    if (fallback < 0) fallback = static_cast<int>(i);
-  }
-  if (fallback < 0) throw DeviceError("the Vulkan device has no memory type suitable for this buffer");
-  return static_cast<uint32_t>(fallback);
+std::string heap_words(const Context& context, uint32_t heap) {
+  const auto& memory = context.memory_properties();
+  const bool device_local = memory.memoryHeaps[heap].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT;
+  return "heap " + std::to_string(heap) + " (" + (device_local ? "device-local, " : "host, ") +
+         mib(memory.memoryHeaps[heap].size) + ")";
+}
+
+// VK_EXT_memory_budget's budget and usage of one heap (every process's usage), when enabled.
+std::optional<std::pair<VkDeviceSize, VkDeviceSize>> heap_budget(const Context& context, uint32_t heap) {
+  if (!context.info().memory_budget) return std::nullopt;
+  VkPhysicalDeviceMemoryBudgetPropertiesEXT budget{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_BUDGET_PROPERTIES_EXT};
+  VkPhysicalDeviceMemoryProperties2 memory{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_PROPERTIES_2, .pNext = &budget};
+  vkGetPhysicalDeviceMemoryProperties2(context.physical_device(), &memory);
+  return std::make_pair(budget.heapBudget[heap], budget.heapUsage[heap]);
 }
 
 }  // namespace
@@ -56,8 +42,15 @@ VkDeviceSize binding_alignment(const DeviceInfo& info) {
   return std::max<VkDeviceSize>({16, info.min_storage_buffer_offset_alignment, info.min_texel_buffer_offset_alignment});
 }
 
+VkDeviceSize max_arena_bytes(const DeviceInfo& info) {
+  VkDeviceSize limit = ~VkDeviceSize(0);
+  if (info.max_memory_allocation_size) limit = std::min<VkDeviceSize>(limit, info.max_memory_allocation_size);
+  if (info.max_buffer_size) limit = std::min<VkDeviceSize>(limit, info.max_buffer_size);
+  return limit;
+}
+
 bool device_memory_mappable(const Context& context) {
-  return context.info().unified_memory && !context.force_staging();
+  return context.info().unified_memory;  // false under force_staging (Context::stage_device_memory)
 }
 
 Arena::Arena(std::shared_ptr<Context> context, VkDeviceSize size, MemoryUse use, const std::string& purpose)
@@ -75,6 +68,9 @@ Arena::Arena(std::shared_ptr<Context> context, VkDeviceSize size, MemoryUse use,
 
 void Arena::create(MemoryUse use, const std::string& purpose) {
   VkDevice device = context_->device();
+  if (size_ > max_arena_bytes(context_->info()))
+    throw DeviceError("internal: " + purpose + " needs " + mib(size_) + " in one buffer, more than the device allows (" +
+                      mib(max_arena_bytes(context_->info())) + ": maxMemoryAllocationSize/maxBufferSize)");
   VkBufferCreateInfo buffer_info{.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
                                  .size = size_,
                                  .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT |
@@ -87,12 +83,21 @@ void Arena::create(MemoryUse use, const std::string& purpose) {
   }
   VkMemoryRequirements requirements;
   vkGetBufferMemoryRequirements(device, buffer_, &requirements);
-  const uint32_t type = choose_memory_type(*context_, requirements.memoryTypeBits, use);
+  const bool map_device_memory = device_memory_mappable(*context_);
   const auto& memory_properties = context_->memory_properties();
-  const VkDeviceSize heap_size = memory_properties.memoryHeaps[memory_properties.memoryTypes[type].heapIndex].size;
+  const std::optional<uint32_t> type = choose_memory_type(memory_properties, requirements.memoryTypeBits, use, map_device_memory);
+  if (!type) throw DeviceError("the Vulkan device has no memory type suitable for " + purpose);
+  memory_type_ = *type;
+  heap_ = memory_properties.memoryTypes[memory_type_].heapIndex;
+  const VkDeviceSize heap_size = memory_properties.memoryHeaps[heap_].size;
   if (requirements.size > heap_size)
-    throw DeviceError("out of device memory: " + purpose + " needs " + mib(requirements.size) +
-                      ", the device's memory heap has " + mib(heap_size) + " in all");
+    throw DeviceError("out of device memory: " + purpose + " needs " + mib(requirements.size) + ", " +
+                      heap_words(*context_, heap_) + " has " + mib(heap_size) + " in all");
+  if (auto budget = heap_budget(*context_, heap_); budget && budget->second + requirements.size > budget->first)
+    throw DeviceError("out of device memory: " + purpose + " needs " + mib(requirements.size) + ", " +
+                      heap_words(*context_, heap_) + " has " +
+                      mib(budget->first > budget->second ? budget->first - budget->second : 0) +
+                      " of its budget left (VK_EXT_memory_budget: the device's other users hold the rest)");
   MemoryBudget& budget = context_->memory_budget();
   if (!budget.try_reserve(requirements.size))
     throw DeviceError("out of device memory: " + purpose + " needs " + mib(requirements.size) +
@@ -101,16 +106,16 @@ void Arena::create(MemoryUse use, const std::string& purpose) {
   reserved_ = requirements.size;
   VkMemoryAllocateInfo allocate_info{.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
                                      .allocationSize = requirements.size,
-                                     .memoryTypeIndex = type};
+                                     .memoryTypeIndex = memory_type_};
   if (VkResult result = vkAllocateMemory(device, &allocate_info, nullptr, &memory_); result != VK_SUCCESS) {
     memory_ = VK_NULL_HANDLE;
     throw_allocation_failure(result, "vkAllocateMemory", purpose, requirements.size);
   }
+  allocation_size_ = requirements.size;
   VKV_CHECK(vkBindBufferMemory(device, buffer_, memory_, 0));
-  const VkMemoryPropertyFlags flags = memory_properties.memoryTypes[type].propertyFlags;
+  const VkMemoryPropertyFlags flags = memory_properties.memoryTypes[memory_type_].propertyFlags;
   coherent_ = flags & VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
-  const bool map = (flags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) &&
-                   (use != MemoryUse::DeviceLocal || device_memory_mappable(*context_));
+  const bool map = (flags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) && (use != MemoryUse::DeviceLocal || map_device_memory);
   if (map) {
     void* pointer = nullptr;
     VKV_CHECK(vkMapMemory(device, memory_, 0, VK_WHOLE_SIZE, 0, &pointer));
@@ -161,25 +166,47 @@ BufferSlice Arena::allocate(VkDeviceSize size, const std::string& what) {
 }
 
 BufferSlice Arena::slice(VkDeviceSize offset, VkDeviceSize size) const {
-  return BufferSlice{buffer_, offset, size, mapped_ ? mapped_ + offset : nullptr};
+  return BufferSlice{buffer_, offset, size, mapped_ ? mapped_ + offset : nullptr, this};
 }
 
-void Arena::flush() const {
+// The range widened to whole nonCoherentAtomSize atoms, ending at most at the allocation's end (the
+// spec allows a size that reaches it).
+VkMappedMemoryRange Arena::atom_range(VkDeviceSize offset, VkDeviceSize size) const {
+  const VkDeviceSize atom = context_->info().non_coherent_atom_size;
+  const VkDeviceSize end = size == VK_WHOLE_SIZE ? allocation_size_ : std::min(allocation_size_, offset + size);
+  const VkDeviceSize start = offset / atom * atom;
+  const VkDeviceSize rounded_end = std::min(align_up(end, atom), allocation_size_);
+  return VkMappedMemoryRange{.sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE,
+                             .memory = memory_,
+                             .offset = start,
+                             .size = rounded_end - start};
+}
+
+void Arena::flush(VkDeviceSize offset, VkDeviceSize size) const {
   if (!mapped_ || coherent_) return;
-  VkMappedMemoryRange range{.sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, .memory = memory_, .offset = 0, .size = VK_WHOLE_SIZE};
+  const VkMappedMemoryRange range = atom_range(offset, size);
   VKV_CHECK(vkFlushMappedMemoryRanges(context_->device(), 1, &range));
 }
 
-void Arena::invalidate() const {
+void Arena::invalidate(VkDeviceSize offset, VkDeviceSize size) const {
   if (!mapped_ || coherent_) return;
-  VkMappedMemoryRange range{.sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, .memory = memory_, .offset = 0, .size = VK_WHOLE_SIZE};
+  const VkMappedMemoryRange range = atom_range(offset, size);
   VKV_CHECK(vkInvalidateMappedMemoryRanges(context_->device(), 1, &range));
+}
+
+void BufferSlice::flush() const {
+  if (arena && mapped) arena->flush(offset, size);
+}
+
+void BufferSlice::invalidate() const {
+  if (arena && mapped) arena->invalidate(offset, size);
 }
 
 void upload(Context& context, const BufferSlice& destination, const void* data, size_t bytes) {
   if (bytes == 0) return;
   if (destination.mapped) {
     std::memcpy(destination.mapped, data, bytes);
+    destination.flush();
     return;
   }
   auto shared = std::shared_ptr<Context>(&context, [](Context*) {});
@@ -196,6 +223,7 @@ void upload(Context& context, const BufferSlice& destination, const void* data, 
 void download(Context& context, const BufferSlice& source, void* data, size_t bytes) {
   if (bytes == 0) return;
   if (source.mapped) {
+    source.invalidate();
     std::memcpy(data, source.mapped, bytes);
     return;
   }

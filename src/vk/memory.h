@@ -8,21 +8,23 @@
 #include <string>
 
 #include "vk/context.h"
+#include "vk/memory_types.h"
 
 namespace vkvision::vk {
+
+class Arena;
 
 // A range of an arena's buffer: what a descriptor binds and a copy reads or writes.
 struct BufferSlice {
   VkBuffer buffer = VK_NULL_HANDLE;
   VkDeviceSize offset = 0;
   VkDeviceSize size = 0;
-  std::byte* mapped = nullptr;  // host pointer to offset, when the arena is host-visible
-};
+  std::byte* mapped = nullptr;     // host pointer to offset, when the arena is host-visible
+  const Arena* arena = nullptr;    // the arena it is part of (to flush or invalidate a mapped range)
 
-enum class MemoryUse {
-  DeviceLocal,  // weights and activations: fastest for the device, host-visible only on unified memory
-  Upload,       // host writes, device reads (staging for inputs and weights)
-  Readback,     // device writes, host reads (staging for outputs); host-cached where available
+  // After host writes through `mapped` / before host reads of it: no-ops on coherent memory.
+  void flush() const;
+  void invalidate() const;
 };
 
 class Arena {
@@ -45,16 +47,21 @@ class Arena {
   VkDeviceSize size() const { return size_; }
   bool host_visible() const { return mapped_ != nullptr; }
   VkDeviceSize alignment() const { return alignment_; }
-  // Makes host writes visible to the device when the memory is not coherent.
-  void flush() const;
-  // Makes device writes visible to the host when the memory is not coherent.
-  void invalidate() const;
+  // Makes host writes to [offset, offset + size) visible to the device when the memory is not
+  // coherent (the range widened to nonCoherentAtomSize); the whole arena by default.
+  void flush(VkDeviceSize offset = 0, VkDeviceSize size = VK_WHOLE_SIZE) const;
+  // Makes device writes to the range visible to the host when the memory is not coherent.
+  void invalidate(VkDeviceSize offset = 0, VkDeviceSize size = VK_WHOLE_SIZE) const;
+  bool coherent() const { return coherent_; }
+  uint32_t memory_type() const { return memory_type_; }
+  uint32_t heap() const { return heap_; }
 
  private:
   void create(MemoryUse use, const std::string& purpose);
   [[noreturn]] void throw_allocation_failure(VkResult result, const char* call, const std::string& purpose,
                                              VkDeviceSize bytes) const;
   void destroy();
+  VkMappedMemoryRange atom_range(VkDeviceSize offset, VkDeviceSize size) const;
 
   std::shared_ptr<Context> context_;
   VkBuffer buffer_ = VK_NULL_HANDLE;
@@ -63,12 +70,18 @@ class Arena {
   VkDeviceSize used_ = 0;
   VkDeviceSize reserved_ = 0;  // bytes counted against the context's memory budget
   VkDeviceSize alignment_ = 16;
+  VkDeviceSize allocation_size_ = 0;
+  uint32_t memory_type_ = 0, heap_ = 0;
   bool coherent_ = true;
   std::byte* mapped_ = nullptr;
 };
 
 // The offset alignment every tensor slice gets: valid for storage and texel-buffer bindings alike.
 VkDeviceSize binding_alignment(const DeviceInfo& info);
+
+// The most bytes one arena may hold: maxMemoryAllocationSize and maxBufferSize (larger data is split
+// over several arenas, or run in sub-batches).
+VkDeviceSize max_arena_bytes(const DeviceInfo& info);
 
 // Rounds up to a multiple of alignment (a power of two or any positive value).
 inline VkDeviceSize align_up(VkDeviceSize value, VkDeviceSize alignment) {

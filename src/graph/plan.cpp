@@ -13,6 +13,7 @@
 #include "ops/partition_mlp.h"
 #include "ops/pooling.h"
 #include "vk/check.h"
+#include "vk/timestamps.h"
 #include "vkvision/error.h"
 
 namespace vkvision::graph {
@@ -524,10 +525,8 @@ std::vector<LayerTiming> Plan::profile(std::span<const float> input) {
     VKV_CHECK(vkGetQueryPoolResults(context_->device(), query_pool_, 0, static_cast<uint32_t>(ticks.size()),
                                     ticks.size() * sizeof(uint64_t), ticks.data(), sizeof(uint64_t),
                                     VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT));
-    // Only timestampValidBits of each value count: differences modulo 2^bits stay right across a wrap.
-    const uint32_t bits = context_->info().timestamp_valid_bits;
-    const uint64_t mask = bits >= 64 ? ~uint64_t(0) : (uint64_t(1) << bits) - 1;
-    for (size_t k = 0; k < layers.size(); ++k) elapsed[k] += (ticks[k + 1] - ticks[k]) & mask;
+    for (size_t k = 0; k < layers.size(); ++k)
+      elapsed[k] += vk::elapsed_ticks(ticks[k], ticks[k + 1], context_->info().timestamp_valid_bits);
   }
   std::vector<LayerTiming> timings;
   const double period_ms = context_->info().timestamp_period_ns * 1e-6;

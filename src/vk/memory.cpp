@@ -91,8 +91,8 @@ void Arena::create(MemoryUse use, const std::string& purpose) {
   heap_ = memory_properties.memoryTypes[memory_type_].heapIndex;
   const VkDeviceSize heap_size = memory_properties.memoryHeaps[heap_].size;
   if (requirements.size > heap_size)
-    throw DeviceError("out of device memory: " + purpose + " needs " + mib(requirements.size) + ", " +
-                      heap_words(*context_, heap_) + " has " + mib(heap_size) + " in all");
+    throw DeviceError("out of device memory: " + purpose + " needs " + mib(requirements.size) + ", more than all of " +
+                      heap_words(*context_, heap_));
   if (auto budget = heap_budget(*context_, heap_); budget && budget->second + requirements.size > budget->first)
     throw DeviceError("out of device memory: " + purpose + " needs " + mib(requirements.size) + ", " +
                       heap_words(*context_, heap_) + " has " +

@@ -39,9 +39,14 @@ summary=()
 for profile in "${profiles[@]}"; do
   log=$logs/$(basename "$profile" .json).log
   start=$SECONDS
+  # GPU-assisted validation allocates its own output buffers in host-visible *coherent* memory, which
+  # the non-coherent profile deliberately has none of: the layer cannot run there (its "Unable to
+  # allocate device memory" setup error), whatever vkvision does, so those entries are left out.
+  profile_args=()
+  case $(basename "$profile" .json) in integrated_noncoherent) profile_args=(-LE gpu_validation) ;; esac
   # ctest's own exit status is the failure signal; its summary line gives the counts.
   if VKVISION_DEVICE_PROFILE=$profile ctest --test-dir "$build" --output-on-failure -j"$(nproc)" --timeout 600 \
-      "${ctest_args[@]}" >"$log" 2>&1; then
+      "${profile_args[@]}" "${ctest_args[@]}" >"$log" 2>&1; then
     result=ok
   else
     result=FAILED

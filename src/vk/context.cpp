@@ -8,6 +8,7 @@
 
 #include "vk/check.h"
 #include "vk/memory_types.h"
+#include "vk/pipeline.h"
 
 namespace vkvision {
 
@@ -290,6 +291,10 @@ DeviceInfo query_device_info(VkPhysicalDevice physical_device, uint32_t index) {
     info.timestamp_valid_bits = queue_families(physical_device)[*compute_family].timestampValidBits;
     info.timestamps = info.timestamps && info.timestamp_valid_bits > 0;
   }
+  if (info.unsupported_reason.empty() && limits.maxPerStageDescriptorStorageBuffers < kMaxKernelBuffers)
+    info.unsupported_reason = "allows " + std::to_string(limits.maxPerStageDescriptorStorageBuffers) +
+                              " storage buffers per shader stage; vkvision's kernels bind up to " +
+                              std::to_string(kMaxKernelBuffers);
   info.max_storage_buffer_range = limits.maxStorageBufferRange;
   info.max_compute_shared_memory = limits.maxComputeSharedMemorySize;
   for (int i = 0; i < 3; ++i) {

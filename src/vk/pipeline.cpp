@@ -136,6 +136,9 @@ const Pipeline& PipelineCache::get(const PipelineKey& key) {
 
   std::span<const uint32_t> code = find_shader(key.shader);
   if (code.empty()) throw Error("internal: no embedded shader named '" + key.shader + "'");
+  if (key.buffer_count > kMaxKernelBuffers)
+    throw Error("internal: " + key.shader + " binds " + std::to_string(key.buffer_count) +
+                " buffers, more than kMaxKernelBuffers, which devices are checked against");
   VkDevice device = context_->device();
   auto pipeline = std::make_unique<Pipeline>();
   pipeline->buffer_count = key.buffer_count;

@@ -18,6 +18,11 @@ namespace vkvision::vk {
 
 // Every pipeline layout reserves this much push-constant space (the Vulkan guaranteed minimum).
 constexpr uint32_t kPushConstantBytes = 128;
+// The most buffers one kernel binds (window_attention_projection.comp: 8 storage buffers); devices
+// allowing fewer storage buffers per stage (maxPerStageDescriptorStorageBuffers, spec minimum 4)
+// are refused when the runtime is created. Uniform texel buffers count against
+// maxPerStageDescriptorSampledImages (spec minimum 16), which this stays under too.
+constexpr uint32_t kMaxKernelBuffers = 8;
 
 struct PipelineKey {
   std::string shader;                   // name of shaders/<shader>.comp

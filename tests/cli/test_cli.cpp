@@ -10,6 +10,7 @@
 #include <random>
 
 #include "io/npy.h"
+#include "vkvision/device.h"
 #include "support/paths.h"
 
 namespace {
@@ -75,8 +76,25 @@ TEST_F(CliTest, RunWritesPyTorchLogits) {
     EXPECT_NEAR(logits.data[i], expected.data[i], 2e-4 + 2e-4 * std::abs(expected.data[i]));
 }
 
+// Whether the device the CLI runs on (device 0 unless VKVISION_DEVICE says otherwise) reads fp16 weights.
+bool device_reads_half_weights() {
+  const auto devices = vkvision::list_devices();
+  const char* index = std::getenv("VKVISION_DEVICE");
+  const size_t i = index ? size_t(std::atoi(index)) : 0;
+  return i < devices.size() && (devices[i].storage_buffer_16bit || devices[i].texel_buffer_rgba16f);
+}
+
 TEST_F(CliTest, RunWithHalfWeightsStaysWithinTheFp16Budget) {
   const fs::path output = dir / "logits.npy";
+  if (!device_reads_half_weights()) {
+    // Refused as a device error, in one line naming what is missing.
+    auto result = run_cli("run --precision fp16 --weights " + (fixtures() / "convnext/timm.safetensors").string() +
+                          " --input " + (fixtures() / "convnext/input.npy").string() + " --output " + output.string());
+    EXPECT_EQ(result.exit_code, 3) << result.output;
+    EXPECT_NE(result.output.find("use fp32"), std::string::npos) << result.output;
+    EXPECT_FALSE(fs::exists(output));
+    GTEST_SKIP() << "the device reads no fp16 weights (refusal checked)";
+  }
   auto result = run_cli("run --precision fp16 --weights " + (fixtures() / "convnext/timm.safetensors").string() +
                         " --input " + (fixtures() / "convnext/input.npy").string() + " --output " + output.string());
   ASSERT_EQ(result.exit_code, 0) << result.output;
@@ -90,10 +108,12 @@ TEST_F(CliTest, RunWithHalfWeightsStaysWithinTheFp16Budget) {
 
 TEST_F(CliTest, BenchReportsThePrecisionAndAnUnknownOneIsAUsageError) {
   const fs::path report = dir / "bench.json";
-  auto result = run_cli("bench --model convnext_atto --size 32 --iters 1 --warmup 0 --precision fp16 --json " +
-                        report.string());
+  const char* precision = device_reads_half_weights() ? "fp16" : "fp32";
+  auto result = run_cli("bench --model convnext_atto --size 32 --iters 1 --warmup 0 --precision " +
+                        std::string(precision) + " --json " + report.string());
   ASSERT_EQ(result.exit_code, 0) << result.output;
-  EXPECT_NE(read_file(report).find("\"precision\": \"fp16\""), std::string::npos) << read_file(report);
+  EXPECT_NE(read_file(report).find("\"precision\": \"" + std::string(precision) + "\""), std::string::npos)
+      << read_file(report);
   EXPECT_EQ(run_cli("bench --model convnext_atto --precision fp8").exit_code, 2);
 }
 

@@ -18,10 +18,18 @@ class KernelTrialTest : public testing::DeviceTest {
 
 TEST_F(KernelTrialTest, ForcedFamiliesAreTakenAsRequested) {
   vk::PipelineCache cache(context_ptr(), directory_);
+  const std::string tiled_unsupported = tiled_family_unsupported();
   for (auto family : {KernelFamily::RegisterBlocked, KernelFamily::SharedTiled}) {
     const auto choice = graph::choose_kernel_family(context_ptr(), cache, family);
-    EXPECT_EQ(choice.family, family);
-    EXPECT_EQ(choice.reason, "requested");
+    if (tiled_unsupported.empty()) {
+      EXPECT_EQ(choice.family, family);
+      EXPECT_EQ(choice.reason, "requested");
+    } else {
+      // A device that cannot run the tiled family gets the register one, and the reason says why.
+      EXPECT_EQ(choice.family, KernelFamily::RegisterBlocked);
+      EXPECT_EQ(choice.reason,
+                (family == KernelFamily::SharedTiled ? "tiled requested, but " : "") + tiled_unsupported);
+    }
   }
   EXPECT_FALSE(std::filesystem::exists(cache.decisions_file()));
 }
@@ -32,7 +40,11 @@ TEST_F(KernelTrialTest, AutoFollowsTheDevicePropertiesOrRunsTheTrial) {
   const auto rule = ops::preferred_gemm_operands(device());
   vk::PipelineCache cache(context_ptr(), directory_);
   const auto choice = graph::choose_kernel_family(context_ptr(), cache, KernelFamily::Auto);
-  if (rule) {
+  if (const std::string reason = tiled_family_unsupported(); !reason.empty()) {
+    EXPECT_EQ(choice.family, KernelFamily::RegisterBlocked);
+    EXPECT_EQ(choice.reason, reason);  // no trial: only one family can run
+    EXPECT_FALSE(std::filesystem::exists(cache.decisions_file()));
+  } else if (rule) {
     EXPECT_EQ(choice.reason, "device properties");
     EXPECT_EQ(choice.family, *rule == ops::GemmOperands::Tiled ? KernelFamily::SharedTiled : KernelFamily::RegisterBlocked);
     EXPECT_FALSE(std::filesystem::exists(cache.decisions_file()));
@@ -43,6 +55,7 @@ TEST_F(KernelTrialTest, AutoFollowsTheDevicePropertiesOrRunsTheTrial) {
 }
 
 TEST_F(KernelTrialTest, TrialRunsOnceAndIsCachedBesideThePipelineCache) {
+  if (const std::string reason = tiled_family_unsupported(); !reason.empty()) GTEST_SKIP() << "no trial: " << reason;
   KernelFamily first_family;
   std::filesystem::path file;
   {
@@ -76,6 +89,7 @@ TEST_F(KernelTrialTest, TrialRunsOnceAndIsCachedBesideThePipelineCache) {
 }
 
 TEST_F(KernelTrialTest, CachedDecisionIsHonouredAndAGarbledOneIsRetimed) {
+  if (const std::string reason = tiled_family_unsupported(); !reason.empty()) GTEST_SKIP() << "no trial: " << reason;
   {
     vk::PipelineCache cache(context_ptr(), directory_);
     cache.record_decision(graph::kGemmFamilyDecision, "tiled 9 1");

@@ -11,12 +11,14 @@
 #include <string>
 #include <vector>
 
+#include "ops/gemm.h"
 #include "ops/half_weights.h"
 #include "vk/command.h"
 #include "vk/context.h"
 #include "vk/memory.h"
 #include "vk/pipeline.h"
 #include "vk/program.h"
+#include "vkvision/vkvision.h"
 
 namespace vkvision::testing {
 
@@ -54,6 +56,24 @@ class DeviceTest : public ::testing::Test {
   static std::shared_ptr<vk::Context> context_ptr() { return shared_context(); }
   static vk::PipelineCache& pipelines() { return *shared_pipelines(); }
   static const DeviceInfo& device() { return shared_context()->info(); }
+
+  // What the device cannot run, for tests to skip by name (GTEST_SKIP() << reason) instead of
+  // passing without running: empty when it can.
+  static std::string tiled_family_unsupported() { return ops::gemm_tiled_unsupported_reason(device()); }
+  static std::string half_weights_unsupported() {
+    return device().storage_buffer_16bit || device().texel_buffer_rgba16f
+               ? std::string()
+               : "fp16 weights need 16-bit storage buffers or RGBA16F uniform texel buffers, and " + device().name +
+                     " has neither";
+  }
+  // The GEMM kernel families this device runs; one it cannot is named on stdout as not run.
+  static std::vector<KernelFamily> runnable_kernel_families() {
+    if (const std::string reason = tiled_family_unsupported(); !reason.empty()) {
+      std::printf("[ NOT RUN  ] tiled kernel family: %s\n", reason.c_str());
+      return {KernelFamily::RegisterBlocked};
+    }
+    return {KernelFamily::RegisterBlocked, KernelFamily::SharedTiled};
+  }
 
   // A device-local buffer holding `values` (or zeros of `count` floats), kept alive by the test.
   vk::BufferSlice make_buffer(const std::vector<float>& values) { return make_buffer(values.size(), values.data()); }

@@ -1,5 +1,6 @@
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <numeric>
 #include <thread>
@@ -112,11 +113,13 @@ TEST_F(MemoryTest, AllocationBeyondMaxStorageBufferRangeThrowsNamingTheTensor) {
 }
 
 TEST_F(MemoryTest, FullArenaThrowsNamingTheTensor) {
-  vk::Arena arena(context_ptr(), 256, vk::MemoryUse::DeviceLocal, "small");
-  ASSERT_LE(arena.alignment(), 64u);  // the arithmetic below assumes 200 aligns up to at most 256 - 48
+  // 200 bytes, then the rest up to the end, whatever the binding alignment (16 to 256 bytes).
+  const VkDeviceSize size = std::max<VkDeviceSize>(256, 4 * vk::binding_alignment(device()));
+  vk::Arena arena(context_ptr(), size, vk::MemoryUse::DeviceLocal, "small");
   const VkDeviceSize second = vk::align_up(200, arena.alignment());
+  ASSERT_LT(second, size);
   arena.allocate(200, "fits");
-  arena.allocate(256 - second, "fills.the.rest");  // ends exactly at the arena's end
+  arena.allocate(size - second, "fills.the.rest");  // ends exactly at the arena's end
   try {
     arena.allocate(1, "does.not.fit");
     FAIL() << "allocation past the end of the arena did not throw";

@@ -148,6 +148,24 @@ TEST(PortabilityTest, Vulkan11DeviceIsRefusedWithOneLine) {
   EXPECT_FALSE(devices[0].unsupported_reason.empty());  // `vkvision devices` still lists it, saying why
 }
 
+TEST(PortabilityTest, DeviceWithFewerStorageBuffersPerStageThanAKernelBindsIsRefused) {
+  // The spec allows 4; window_attention_projection binds 8.
+  testing::TestDirectory directory("portability");
+  std::filesystem::create_directories(directory.path());
+  const std::filesystem::path path = directory.path() / "four_storage_buffers.json";
+  std::ofstream(path) << R"({"description": "4 storage buffers per stage", "modelled_on": "test only",
+                             "limits": {"maxPerStageDescriptorStorageBuffers": 4}})";
+  ScopedProfile profile(path.string());
+  try {
+    create_context();
+    ADD_FAILURE() << "a device with 4 storage buffers per stage was accepted";
+  } catch (const DeviceError& error) {
+    EXPECT_NE(std::string(error.what()).find("allows 4 storage buffers per shader stage; vkvision's kernels bind up to 8"),
+              std::string::npos)
+        << error.what();
+  }
+}
+
 TEST(PortabilityTest, SpecMinimumLimitsAreWhatTheContextReports) {
   ScopedProfile profile("spec_minimum");
   auto context = create_context();

@@ -61,21 +61,25 @@ TEST_F(DispatchProgramTest, BarrierBetweenTwoWritesOfTheSameBuffer) {
 }
 
 TEST_F(DispatchProgramTest, HazardsAreTrackedPerRangeOfASharedBuffer) {
-  // Slices of one arena: disjoint ranges are independent, overlapping ranges are not.
-  vk::Arena arena(context_ptr(), 4096, vk::MemoryUse::DeviceLocal, "ranges");
-  auto a = arena.allocate(kCount * 4, "a"), b = arena.allocate(kCount * 4, "b"), y1 = arena.allocate(kCount * 4, "y1"),
-       y2 = arena.allocate(kCount * 4, "y2");
-  EXPECT_EQ(barriers({add(a, b, y1, kCount), add(a, b, y2, kCount)}), 0u);
-  // Reading 16 bytes into y1 overlaps what the first dispatch wrote there.
-  auto overlap = arena.slice(y1.offset + 16, kCount * 4);
-  EXPECT_EQ(barriers({add(a, b, y1, kCount), add(overlap, b, y2, kCount)}), 1u);
-  // Ranges that only touch do not overlap: the first writes 96 floats [y1, y1 + 384), the second
-  // reads [y1 + 384, y1 + 400).
-  auto head = arena.slice(y1.offset, 96 * 4), after_head = arena.slice(y1.offset + 96 * 4, 16);
-  EXPECT_EQ(barriers({add(a, b, head, 96), add(after_head, after_head, y2, 4)}), 0u);
+  // Slices of one arena: disjoint ranges are independent, overlapping ranges are not. Every slice
+  // starts at a multiple of the binding alignment (up to 256 bytes on some devices), as descriptors
+  // require; each tensor spans two alignment units.
+  vk::Arena arena(context_ptr(), 16384, vk::MemoryUse::DeviceLocal, "ranges");
+  const VkDeviceSize unit = arena.alignment();
+  const uint32_t count = uint32_t(2 * unit / 4);
+  auto a = arena.allocate(count * 4, "a"), b = arena.allocate(count * 4, "b"), y1 = arena.allocate(count * 4, "y1"),
+       y2 = arena.allocate(count * 4, "y2");
+  EXPECT_EQ(barriers({add(a, b, y1, count), add(a, b, y2, count)}), 0u);
+  // Reading from one unit into y1 overlaps what the first dispatch wrote there.
+  auto overlap = arena.slice(y1.offset + unit, count * 4);
+  EXPECT_EQ(barriers({add(a, b, y1, count), add(overlap, b, y2, count)}), 1u);
+  // Ranges that only touch do not overlap: the first writes y1's first unit, the second reads the
+  // 16 bytes right after it.
+  auto head = arena.slice(y1.offset, unit), after_head = arena.slice(y1.offset + unit, 16);
+  EXPECT_EQ(barriers({add(a, b, head, uint32_t(unit / 4)), add(after_head, after_head, y2, 4)}), 0u);
   // ... and one more byte would overlap.
-  auto head_plus = arena.slice(y1.offset, 96 * 4 + 1);
-  EXPECT_EQ(barriers({add(a, b, head_plus, 96), add(after_head, after_head, y2, 4)}), 1u);
+  auto head_plus = arena.slice(y1.offset, unit + 1);
+  EXPECT_EQ(barriers({add(a, b, head_plus, uint32_t(unit / 4)), add(after_head, after_head, y2, 4)}), 1u);
 }
 
 TEST_F(DispatchProgramTest, OneBarrierCoversEveryEarlierWrite) {

@@ -60,6 +60,10 @@ DeviceWeights plan_layout(const LayerList& list, const std::vector<bool>& half_w
         throw DeviceError(layer.name + " parameters need " + std::to_string(bytes) +
                           " bytes, more than the device's maxStorageBufferRange (" + std::to_string(max_binding_bytes) +
                           ")");
+      if (bytes > max_arena_bytes)
+        throw DeviceError(layer.name + " parameters need " + std::to_string(bytes) +
+                          " bytes, more than one allocation on this device may hold (" + std::to_string(max_arena_bytes) +
+                          ": maxMemoryAllocationSize/maxBufferSize)");
       uint64_t offset = vk::align_up(used, alignment);
       if (offset + bytes > max_arena_bytes && used > 0) ++arena, offset = 0;
       layout.ranges[i].push_back({arena, offset, bytes});

@@ -1,7 +1,13 @@
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
 #include "graph/passes.h"
 #include "graph/plan.h"
 #include "random_layers.h"
 #include "support/device_test.h"
+#include "support/scoped_profile.h"
+#include "support/test_directory.h"
 #include "vkvision/error.h"
 
 namespace vkvision {
@@ -67,6 +73,66 @@ TEST_F(PlanTest, StreamsWeightsThroughStagingWhereMemoryIsNotMapped) {
   staged.run(input, actual);
   EXPECT_EQ(actual, expected);  // the same bytes reach the device either way
   EXPECT_TRUE(staged_context->validation_messages().empty());
+}
+
+// A device whose allocations and buffers hold at most 512 KiB (the spec allows 1 GiB; real drivers
+// report 1-4 GiB): weights spread over several arenas, activations run in sub-batches that fit one,
+// and the logits are the bytes one arena gives.
+TEST_F(PlanTest, WeightsAndActivationsOverTheAllocationLimitAreSplitWithSameResult) {
+  const auto list = graph::optimize(testing::small_network(3, 128, 5, 3));  // fc1, fc2: 256 KiB each
+  testing::TestDirectory directory("plan");
+  std::filesystem::create_directories(directory.path());
+  const std::filesystem::path path = directory.path() / "small_allocations.json";
+  std::ofstream(path) << R"({"description": "512 KiB allocations and buffers", "modelled_on": "test only",
+                             "properties": {"maxMemoryAllocationSize": "512 KiB", "maxBufferSize": "512 KiB"}})";
+  DeviceOptions options;
+  options.validation = true;
+  // Both plans on the real device, whatever profile the suite runs under: only the limit differs.
+  std::shared_ptr<vk::Context> real_context, limited_context;
+  {
+    testing::ScopedProfile no_profile("");
+    real_context = vk::Context::create(options);
+  }
+  {
+    testing::ScopedProfile profile(path.string());
+    limited_context = vk::Context::create(options);
+  }
+  vk::PipelineCache real_pipelines(real_context), limited_pipelines(limited_context);
+  ASSERT_EQ(vk::max_arena_bytes(limited_context->info()), 512u << 10);
+  // One image: only the weights are split, and the logits are the same bytes.
+  {
+    graph::Plan whole(real_context, real_pipelines, list, 1, 14, 14, KernelFamily::RegisterBlocked);
+    graph::Plan split(limited_context, limited_pipelines, list, 1, 14, 14, KernelFamily::RegisterBlocked);
+    EXPECT_EQ(whole.weights().arenas.size(), 1u);
+    EXPECT_GE(split.weights().arenas.size(), 2u);
+    for (const auto& arena : split.weights().arenas) EXPECT_LE(arena->size(), 512u << 10);
+    EXPECT_EQ(split.sub_batch(), 1u);
+    const auto input = random_values(whole.input_count(), 5);
+    std::vector<float> expected(whole.output_count()), actual(split.output_count());
+    whole.run(input, expected);
+    split.run(input, actual);
+    EXPECT_EQ(actual, expected);
+  }
+  // Eight images: the activations need sub-batches. The depthwise + LayerNorm kernel splits its
+  // channel sums by how many tiles the dispatch has (ops::depthwise_layer_norm_tiling), which the
+  // sub-batch changes, so the statistics are summed in another order: each such reordered sum of
+  // 128 terms moves by at most 127 * 2^-24 of its magnitude (7.6e-6), and LayerNorm and the two
+  // GEMMs carry that relative change to the logits; 2e-5 relative (plus 2e-5 absolute for logits
+  // near zero) leaves a 2.5x margin and is far below any real error (a lost or doubled image).
+  constexpr uint32_t kBatch = 8;
+  graph::Plan whole(real_context, real_pipelines, list, kBatch, 14, 14, KernelFamily::RegisterBlocked);
+  graph::Plan split(limited_context, limited_pipelines, list, kBatch, 14, 14, KernelFamily::RegisterBlocked);
+  EXPECT_EQ(whole.sub_batch(), kBatch);
+  EXPECT_LT(split.sub_batch(), kBatch);
+  EXPECT_LE(split.activation_bytes(), 512u << 10);
+  const auto input = random_values(whole.input_count(), 6);
+  std::vector<float> expected(whole.output_count()), actual(split.output_count());
+  whole.run(input, expected);
+  split.run(input, actual);
+  for (size_t i = 0; i < actual.size(); ++i)
+    ASSERT_NEAR(actual[i], expected[i], 2e-5 + 2e-5 * std::abs(expected[i])) << "logit " << i;
+  for (const auto& context : {real_context, limited_context})
+    for (const std::string& message : context->validation_messages()) ADD_FAILURE() << "validation: " << message;
 }
 
 TEST_F(PlanTest, PlansOfOneWeightLayoutShareOneUpload) {

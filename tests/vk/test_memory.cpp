@@ -114,7 +114,8 @@ TEST_F(MemoryTest, AllocationBeyondMaxStorageBufferRangeThrowsNamingTheTensor) {
 
 TEST_F(MemoryTest, FullArenaThrowsNamingTheTensor) {
   // 200 bytes, then the rest up to the end, whatever the binding alignment (16 to 256 bytes).
-  const VkDeviceSize size = std::max<VkDeviceSize>(256, 4 * vk::binding_alignment(device()));
+  const VkDeviceSize alignment = vk::binding_alignment(device());
+  const VkDeviceSize size = vk::align_up(200, alignment) + alignment;
   vk::Arena arena(context_ptr(), size, vk::MemoryUse::DeviceLocal, "small");
   const VkDeviceSize second = vk::align_up(200, arena.alignment());
   ASSERT_LT(second, size);

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "support/scoped_profile.h"
 #include "support/test_directory.h"
 #include "vk/context.h"
 #include "vk/memory.h"
@@ -18,21 +19,7 @@
 namespace vkvision {
 namespace {
 
-// Sets VKVISION_DEVICE_PROFILE for the test's lifetime, then restores the suite's own value.
-class ScopedProfile {
- public:
-  explicit ScopedProfile(const std::string& profile) {
-    if (const char* value = std::getenv("VKVISION_DEVICE_PROFILE")) previous_ = value;
-    setenv("VKVISION_DEVICE_PROFILE", profile.c_str(), 1);
-  }
-  ~ScopedProfile() {
-    if (previous_) setenv("VKVISION_DEVICE_PROFILE", previous_->c_str(), 1);
-    else unsetenv("VKVISION_DEVICE_PROFILE");
-  }
-
- private:
-  std::optional<std::string> previous_;
-};
+using testing::ScopedProfile;
 
 std::shared_ptr<vk::Context> create_context() {
   DeviceOptions options;

@@ -31,10 +31,12 @@ address() {
   export ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:check_initialization_order=1
   export UBSAN_OPTIONS=print_stacktrace=1
   export LSAN_OPTIONS=suppressions=$suppressions/lsan.supp:print_suppressions=0
-  # The loader unloads the driver and the validation layer at vkDestroyInstance, before LeakSanitizer
-  # looks: preloaded, they stay mapped and their leaks carry module names lsan.supp can match (the
-  # ASan runtime must come first). GPU-assisted entries already run in the Release tree.
-  LD_PRELOAD="libasan.so.8 libvulkan_lvp.so libVkLayer_khronos_validation.so" \
+  # The loader unloads the driver and the layers at vkDestroyInstance, before LeakSanitizer looks:
+  # keep_loaded.c holds them mapped, so their leaks carry module names lsan.supp can match (the ASan
+  # runtime must come first). GPU-assisted entries already run in the Release tree.
+  cc -shared -fPIC -O1 -o build-asan/keep_loaded.so "$suppressions/keep_loaded.c" -ldl
+  KEEP_LOADED="libvulkan_lvp.so:libVkLayer_khronos_validation.so:$PWD/build-asan/device_profile_layer/libVkLayer_vkvision_device_profile.so" \
+  LD_PRELOAD="libasan.so.8 $PWD/build-asan/keep_loaded.so" \
     ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 1200 -LE gpu_validation
 }
 

@@ -205,9 +205,8 @@ Plan::Plan(std::shared_ptr<vk::Context> context, vk::PipelineCache& pipelines, L
   kernel_choice_ = choose_kernel_family(context_, pipelines, kernels);
   const ops::GemmOperands gemm_operands =
       kernel_choice_.family == KernelFamily::SharedTiled ? ops::GemmOperands::Tiled : ops::GemmOperands::Auto;
-  if (precision == Precision::Fp16 && !info.storage_buffer_16bit && !info.texel_buffer_rgba16f)
-    throw DeviceError("fp16 weights need 16-bit storage buffers or RGBA16F uniform texel buffers, and " + info.name +
-                      " has neither; use fp32");
+  if (const std::string reason = ops::half_weights_unsupported_reason(info); precision == Precision::Fp16 && !reason.empty())
+    throw DeviceError(reason + "; use fp32");
   list = batchnorm_to_affine(list);
   const uint64_t alignment = vk::binding_alignment(info);
 

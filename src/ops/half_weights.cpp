@@ -47,6 +47,12 @@ bool half_weights_supported(const DeviceInfo& device, bool texel_path) {
   return texel_path ? device.texel_buffer_rgba16f : device.storage_buffer_16bit;
 }
 
+std::string half_weights_unsupported_reason(const DeviceInfo& device) {
+  if (device.storage_buffer_16bit || device.texel_buffer_rgba16f) return {};
+  return "fp16 weights need 16-bit storage buffers or RGBA16F uniform texel buffers, and " + device.name +
+         " has neither";
+}
+
 void use_half_weights(vk::Dispatch& dispatch, uint32_t binding, const DeviceInfo& device) {
   const bool texel = (dispatch.texel >> binding) & 1;
   if (!half_weights_supported(device, texel))

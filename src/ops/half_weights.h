@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "vk/program.h"
@@ -12,6 +13,8 @@ namespace vkvision::ops {
 // Whether a kernel can read fp16 weights on its operand path: through an RGBA16F texel view (texel
 // paths), or through 16-bit storage (the *_half_weights shader variants).
 bool half_weights_supported(const DeviceInfo& device, bool texel_path);
+// Why no kernel on this device can read fp16 weights (neither path), or empty when some can.
+std::string half_weights_unsupported_reason(const DeviceInfo& device);
 
 // Makes `dispatch` read binding `binding` as fp16 weights: an RGBA16F view where that binding is a
 // texel buffer, else the shader's `<shader>_half_weights` variant. Throws Error where the device

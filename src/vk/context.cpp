@@ -12,12 +12,6 @@
 
 namespace vkvision {
 
-std::string DeviceInfo::api_version_string() const {
-  return std::to_string(VK_API_VERSION_MAJOR(api_version)) + "." +
-         std::to_string(VK_API_VERSION_MINOR(api_version)) + "." +
-         std::to_string(VK_API_VERSION_PATCH(api_version));
-}
-
 namespace vk {
 namespace {
 
@@ -333,6 +327,8 @@ void describe_memory_paths(DeviceInfo& info, const VkPhysicalDeviceMemoryPropert
 }
 
 }  // namespace vk
+
+std::string DeviceInfo::api_version_string() const { return vk::version_string(api_version); }
 
 std::vector<DeviceInfo> list_devices() {
   VkInstance instance = vk::create_instance(vk::ValidationFeatures{});

@@ -10,6 +10,7 @@
 #include <random>
 
 #include "io/npy.h"
+#include "ops/half_weights.h"
 #include "vkvision/device.h"
 #include "support/paths.h"
 
@@ -81,7 +82,7 @@ bool device_reads_half_weights() {
   const auto devices = vkvision::list_devices();
   const char* index = std::getenv("VKVISION_DEVICE");
   const size_t i = index ? size_t(std::atoi(index)) : 0;
-  return i < devices.size() && (devices[i].storage_buffer_16bit || devices[i].texel_buffer_rgba16f);
+  return i < devices.size() && vkvision::ops::half_weights_unsupported_reason(devices[i]).empty();
 }
 
 TEST_F(CliTest, RunWithHalfWeightsStaysWithinTheFp16Budget) {

@@ -187,7 +187,17 @@ TEST_F(DepthwiseLayerNormTest, MatchesDepthwiseThenLayerNormIncludingRaggedWidth
 }
 
 TEST_F(DepthwiseLayerNormTest, HalfWeightsMatchDepthwiseThenLayerNormOnTheSameHalfWeights) {
-  if (!device().texel_buffer_rgba16f) GTEST_SKIP() << "no RGBA16F texel buffers";
+  // The fused kernel reads its weights through a texel view only: without RGBA16F it must refuse
+  // fp16 weights rather than read halves as floats (checked on a copy of this device's properties).
+  DeviceInfo no_half_texels = device();
+  no_half_texels.texel_buffer_rgba32f = true;
+  no_half_texels.texel_buffer_rgba16f = false;
+  const ops::Conv2dShape shape{.n = 1, .ih = 4, .iw = 4, .ic = 8, .oc = 8, .kh = 3, .kw = 3, .ph = 1, .pw = 1, .groups = 8};
+  EXPECT_THROW(ops::depthwise_conv2d_layer_norm(no_half_texels, shape, 1e-6f, {}, {}, {}, {}, {}, true), Error);
+  DeviceInfo half_texels = no_half_texels;  // the same with RGBA16F: the refusal was for that alone
+  half_texels.texel_buffer_rgba16f = true;
+  EXPECT_NO_THROW(ops::depthwise_conv2d_layer_norm(half_texels, shape, 1e-6f, {}, {}, {}, {}, {}, true));
+  if (!device().texel_buffer_rgba16f) GTEST_SKIP() << "no RGBA16F texel buffers (the refusal above is checked)";
   check_against_separate_kernels(true);
 }
 

@@ -228,6 +228,31 @@ TEST_F(GemmTest, DispatchSpillsIntoYWhenXWorkgroupLimitIsSmall) {
   }
 }
 
+// On a device whose limits the tiled family exceeds, it is refused before any pipeline is created,
+// naming the limit (the plan then takes the register family: graph::choose_kernel_family). Runs on
+// every device: the limits are lowered in a copy of this device's properties.
+TEST_F(GemmTest, TiledFamilyIsRefusedWhereItsWorkgroupOrSharedMemoryDoesNotFit) {
+  auto x = make_buffer(4 * 8), w = make_buffer(8 * 8), b = make_buffer(16), y = make_buffer(4 * 8);
+  const ops::GemmShape shape{.m = 4, .n = 8, .k = 8};
+  DeviceInfo small_workgroups = device();
+  small_workgroups.max_workgroup_invocations = 128;
+  DeviceInfo small_shared = device();
+  small_shared.max_compute_shared_memory = 8192;
+  small_shared.max_workgroup_invocations = small_shared.max_workgroup_size[0] = 256;
+  for (const auto& [limited, words] : {std::pair{small_workgroups, "workgroups of 256 invocations and the device allows 128"},
+                                       std::pair{small_shared, "8448 bytes of shared memory and the device has 8192"}}) {
+    EXPECT_NE(ops::gemm_tiled_unsupported_reason(limited).find(words), std::string::npos)
+        << ops::gemm_tiled_unsupported_reason(limited);
+    try {
+      ops::gemm(limited, shape, ops::Activation::None, {x, w, b, y}, ops::GemmOperands::Tiled);
+      ADD_FAILURE() << "the tiled GEMM was built for a device that cannot run it";
+    } catch (const DeviceError& error) {
+      EXPECT_NE(std::string(error.what()).find(words), std::string::npos) << error.what();
+    }
+    EXPECT_NO_THROW(ops::gemm(limited, shape, ops::Activation::None, {x, w, b, y}, ops::GemmOperands::Storage));
+  }
+}
+
 // The GPU family runs on every device that allows its 256-invocation workgroups (lavapipe included),
 // so it is tested here whatever the plan picks.
 TEST_F(GemmTest, SharedMemoryTiledFamilyMatchesReferenceOnOddShapes) {

@@ -112,7 +112,19 @@ TEST_F(InceptionDepthwiseTest, FourChannelKernelOnTinyLikeShapes) {
 }
 
 TEST_F(InceptionDepthwiseTest, HalfWeightsMatchReferenceOnRoundedWeights) {
-  if (!device().storage_buffer_16bit) GTEST_SKIP() << "no 16-bit storage";
+  // Without 16-bit storage the storage-path kernel must refuse fp16 weights rather than read halves
+  // as floats (checked on a copy of this device's properties, texel buffers off to force that path).
+  DeviceInfo no_half_storage = device();
+  no_half_storage.texel_buffer_rgba32f = false;
+  no_half_storage.storage_buffer_16bit = false;
+  EXPECT_THROW(ops::inception_depthwise_conv2d(no_half_storage, {.n = 1, .h = 4, .w = 4, .c = 20, .branch = 4}, {}, {},
+                                               {}, {}, true),
+               Error);
+  DeviceInfo half_storage = no_half_storage;  // the same with 16-bit storage: the refusal was for that alone
+  half_storage.storage_buffer_16bit = true;
+  EXPECT_NO_THROW(ops::inception_depthwise_conv2d(half_storage, {.n = 1, .h = 4, .w = 4, .c = 20, .branch = 4}, {}, {}, {},
+                                                  {}, true));
+  if (!device().storage_buffer_16bit) GTEST_SKIP() << "no 16-bit storage (the refusal above is checked)";
   // An odd number of weights (3 * 3 * 5 + 2 * 11 * 5 = 155 halves, padded by to_half to 156).
   check({.n = 2, .h = 9, .w = 13, .c = 40, .branch = 5, .square = 3, .band = 11}, 50, true);
   check({.n = 3, .h = 1, .w = 1, .c = 33, .branch = 11, .square = 5, .band = 7}, 55, true);

@@ -60,12 +60,7 @@ class DeviceTest : public ::testing::Test {
   // What the device cannot run, for tests to skip by name (GTEST_SKIP() << reason) instead of
   // passing without running: empty when it can.
   static std::string tiled_family_unsupported() { return ops::gemm_tiled_unsupported_reason(device()); }
-  static std::string half_weights_unsupported() {
-    return device().storage_buffer_16bit || device().texel_buffer_rgba16f
-               ? std::string()
-               : "fp16 weights need 16-bit storage buffers or RGBA16F uniform texel buffers, and " + device().name +
-                     " has neither";
-  }
+  static std::string half_weights_unsupported() { return ops::half_weights_unsupported_reason(device()); }
   // The GEMM kernel families this device runs; one it cannot is named on stdout as not run.
   static std::vector<KernelFamily> runnable_kernel_families() {
     if (const std::string reason = tiled_family_unsupported(); !reason.empty()) {

@@ -15,7 +15,7 @@ Session::Session(std::shared_ptr<Runtime> runtime, const Model& model, const Ses
   state_->input_size = options.input_size ? options.input_size : model.info().preprocessing.input_size;
   auto& runtime_state = *state_->runtime->state;
   runtime_state.context->throw_if_lost();  // before the plan's host work, not at its first allocation
-  state_->plan = std::make_unique<graph::Plan>(runtime_state.context, *runtime_state.pipelines, model.state->layers(),
+  state_->plan = std::make_unique<exec::Plan>(runtime_state.context, *runtime_state.pipelines, model.state->layers(),
                                                state_->batch, state_->input_size, state_->input_size, options.kernels,
                                                options.precision, 0, &model.state->device_weights);
 }

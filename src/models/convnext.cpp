@@ -11,9 +11,9 @@
 namespace vkvision::models {
 namespace {
 
-using graph::HostTensor;
-using graph::Layer;
-using graph::OpKind;
+using ir::HostTensor;
+using ir::Layer;
+using ir::OpKind;
 
 constexpr float kEps = 1e-6f;
 
@@ -110,7 +110,7 @@ const Naming* detect_naming(const WeightSource& w) {
 Config infer_config(const WeightSource& w, const Naming& n) {
   Config config;
   const auto& stem = w.shape(n.stem_conv + ".weight");
-  if (stem.size() != 4 || stem[2] != stem[3]) w.fail("tensor '" + n.stem_conv + ".weight' has shape " + graph::shape_string(stem) + ", expected a square patch kernel [C, in, p, p]");
+  if (stem.size() != 4 || stem[2] != stem[3]) w.fail("tensor '" + n.stem_conv + ".weight' has shape " + ir::shape_string(stem) + ", expected a square patch kernel [C, in, p, p]");
   config.in_chans = stem[1];
   config.patch = stem[2];
   for (int stage = 0; w.contains(n.block(stage, 0) + n.dwconv + ".weight"); ++stage) {
@@ -123,15 +123,15 @@ Config infer_config(const WeightSource& w, const Naming& n) {
   config.conv_mlp = w.shape(n.block(0, 0) + n.fc1 + ".weight").size() == 4;
   config.layer_scale = w.contains(n.gamma(0, 0));
   const auto& head = w.shape(n.head_fc + ".weight");
-  if (head.size() != 2) w.fail("tensor '" + n.head_fc + ".weight' has shape " + graph::shape_string(head) + ", expected [classes, features]");
+  if (head.size() != 2) w.fail("tensor '" + n.head_fc + ".weight' has shape " + ir::shape_string(head) + ", expected [classes, features]");
   config.classes = head[0];
   return config;
 }
 
 // Builds the layer list, reading each tensor with the shape the configuration implies so that a
 // checkpoint that does not fit fails naming the tensor.
-graph::LayerList build_layers(const WeightSource& w, const Naming& n, const Config& c) {
-  graph::LayerList list;
+ir::LayerList build_layers(const WeightSource& w, const Naming& n, const Config& c) {
+  ir::LayerList list;
   list.input_channels = static_cast<uint32_t>(c.in_chans);
   std::string current = list.input;
   int counter = 0;
@@ -159,7 +159,7 @@ graph::LayerList build_layers(const WeightSource& w, const Naming& n, const Conf
   };
   auto linear = [&](const std::string& prefix, int64_t in, int64_t out, bool conv_form) {
     Layer layer{.op = OpKind::Linear, .name = prefix};
-    graph::Shape shape = conv_form ? graph::Shape{out, in, 1, 1} : graph::Shape{out, in};
+    ir::Shape shape = conv_form ? ir::Shape{out, in, 1, 1} : ir::Shape{out, in};
     HostTensor weight = w.get(prefix + ".weight", shape);
     weight.shape = {out, in};
     layer.params["weight"] = weight;
@@ -192,7 +192,7 @@ graph::LayerList build_layers(const WeightSource& w, const Naming& n, const Conf
       if (c.layer_scale) {
         Layer scale{.op = OpKind::ChannelAffine, .name = n.gamma(stage, b)};
         const auto& gamma_shape = w.shape(n.gamma(stage, b));
-        HostTensor gamma = w.get(n.gamma(stage, b), gamma_shape.size() == 3 ? graph::Shape{dim, 1, 1} : graph::Shape{dim});
+        HostTensor gamma = w.get(n.gamma(stage, b), gamma_shape.size() == 3 ? ir::Shape{dim, 1, 1} : ir::Shape{dim});
         gamma.shape = {dim};
         scale.params["scale"] = gamma;
         add(std::move(scale));
@@ -248,7 +248,7 @@ class ConvNext final : public Family {
   WeightSource random_weights(const std::string& preset_name, uint32_t seed) const override {
     const Preset& p = find_preset(preset_name);
     RandomTensors r(seed);
-    auto random = [&](const std::string& name, graph::Shape shape) { r.normal(name, std::move(shape), 0.02f); };
+    auto random = [&](const std::string& name, ir::Shape shape) { r.normal(name, std::move(shape), 0.02f); };
     auto constant = [&](const std::string& name, int64_t count, float value) { r.constant(name, {count}, value); };
     auto norm = [&](const std::string& prefix, int64_t c) { r.layer_norm(prefix, c); };
     const Naming& n = kTimm;
@@ -267,9 +267,9 @@ class ConvNext final : public Family {
         random(prefix + n.dwconv + ".weight", {dim, 1, 7, 7});
         constant(prefix + n.dwconv + ".bias", dim, 0.0f);
         norm(prefix + n.norm, dim);
-        random(prefix + n.fc1 + ".weight", p.conv_mlp ? graph::Shape{4 * dim, dim, 1, 1} : graph::Shape{4 * dim, dim});
+        random(prefix + n.fc1 + ".weight", p.conv_mlp ? ir::Shape{4 * dim, dim, 1, 1} : ir::Shape{4 * dim, dim});
         constant(prefix + n.fc1 + ".bias", 4 * dim, 0.0f);
-        random(prefix + n.fc2 + ".weight", p.conv_mlp ? graph::Shape{dim, 4 * dim, 1, 1} : graph::Shape{dim, 4 * dim});
+        random(prefix + n.fc2 + ".weight", p.conv_mlp ? ir::Shape{dim, 4 * dim, 1, 1} : ir::Shape{dim, 4 * dim});
         constant(prefix + n.fc2 + ".bias", dim, 0.0f);
         constant(n.gamma(st, b), dim, 1e-6f);
       }

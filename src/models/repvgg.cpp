@@ -14,9 +14,9 @@
 namespace vkvision::models {
 namespace {
 
-using graph::HostTensor;
-using graph::Layer;
-using graph::OpKind;
+using ir::HostTensor;
+using ir::Layer;
+using ir::OpKind;
 
 struct Config {
   std::vector<int64_t> depths;  // blocks in stage1..stage4
@@ -92,7 +92,7 @@ Config infer_config(const WeightSource& w, const Naming& n) {
     while (w.contains(n.kernel(stage, int(depth), c.deployed))) {
       const auto& shape = block_shape(stage, int(depth));
       if (shape.size() != 4 || shape[1] == 0 || in % shape[1] != 0)
-        w.fail("tensor '" + n.kernel(stage, int(depth), c.deployed) + "' has shape " + graph::shape_string(shape) +
+        w.fail("tensor '" + n.kernel(stage, int(depth), c.deployed) + "' has shape " + ir::shape_string(shape) +
                ", which does not take " + std::to_string(in) + " input channels");
       c.groups.push_back(static_cast<uint32_t>(in / shape[1]));
       in = shape[0];
@@ -106,8 +106,8 @@ Config infer_config(const WeightSource& w, const Naming& n) {
   return c;
 }
 
-graph::LayerList build_layers(const WeightSource& w, const Naming& n, const Config& c) {
-  graph::LayerList list;
+ir::LayerList build_layers(const WeightSource& w, const Naming& n, const Config& c) {
+  ir::LayerList list;
   list.input_channels = static_cast<uint32_t>(w.dim(n.kernel(0, 0, c.deployed), 1));
   std::string current = list.input;
   int64_t in = list.input_channels;
@@ -144,7 +144,7 @@ graph::LayerList build_layers(const WeightSource& w, const Naming& n, const Conf
     auto linear = [&](const std::string& prefix, const std::string& input, int64_t outputs, int64_t inputs,
                       ops::Activation activation) {
       Layer layer{.op = OpKind::Linear, .name = prefix, .inputs = {input}, .output = prefix};
-      const graph::HostTensor weight = w.get(prefix + ".weight", {outputs, inputs, 1, 1});
+      const ir::HostTensor weight = w.get(prefix + ".weight", {outputs, inputs, 1, 1});
       layer.params["weight"] = HostTensor{{outputs, inputs}, weight.data};
       layer.params["bias"] = w.get(prefix + ".bias", {outputs});
       layer.activation = activation;
@@ -269,7 +269,7 @@ class RepVgg final : public Family {
     if (!preset) throw InputError("unknown RepVGG preset '" + preset_name + "'");
     const Config c = preset_config(*preset);
     RandomTensors r(seed);
-    auto random = [&](const std::string& name, graph::Shape shape) { r.normal(name, std::move(shape)); };
+    auto random = [&](const std::string& name, ir::Shape shape) { r.normal(name, std::move(shape)); };
     auto batch_norm = [&](const std::string& prefix, int64_t ch) { r.batch_norm(prefix, ch); };
     int64_t in = 3;
     size_t index = 0;

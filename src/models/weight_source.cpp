@@ -21,7 +21,7 @@ WeightSource WeightSource::from_checkpoint(std::shared_ptr<const io::Checkpoint>
   return source;
 }
 
-WeightSource WeightSource::from_tensors(std::map<std::string, graph::HostTensor> tensors, std::string origin) {
+WeightSource WeightSource::from_tensors(std::map<std::string, ir::HostTensor> tensors, std::string origin) {
   WeightSource source;
   source.tensors_ = std::move(tensors);
   source.origin_ = std::move(origin);
@@ -49,24 +49,24 @@ const std::vector<int64_t>& WeightSource::shape(const std::string& name) const {
 int64_t WeightSource::dim(const std::string& name, size_t axis) const {
   const auto& dims = shape(name);
   if (axis >= dims.size())
-    fail("tensor '" + name + "' has shape " + graph::shape_string(dims) + ", expected at least " + std::to_string(axis + 1) +
+    fail("tensor '" + name + "' has shape " + ir::shape_string(dims) + ", expected at least " + std::to_string(axis + 1) +
          " dimensions");
   return dims[axis];
 }
 
-graph::HostTensor WeightSource::get(const std::string& name) const {
+ir::HostTensor WeightSource::get(const std::string& name) const {
   if (!contains(name)) fail("missing tensor '" + name + "'");
   if (!checkpoint_) return tensors_.at(name);
   const io::TensorRecord& record = checkpoint_->at(name);
   const bool aligned = reinterpret_cast<uintptr_t>(record.data) % alignof(float) == 0;
   if (shared_checkpoint_ && record.dtype == io::DType::F32 && aligned && std::endian::native == std::endian::little)
-    return graph::HostTensor::view(record.shape, shared_checkpoint_, reinterpret_cast<const float*>(record.data));
-  return graph::HostTensor::from(record.shape, checkpoint_->to_float(name));
+    return ir::HostTensor::view(record.shape, shared_checkpoint_, reinterpret_cast<const float*>(record.data));
+  return ir::HostTensor::from(record.shape, checkpoint_->to_float(name));
 }
 
-graph::HostTensor WeightSource::get(const std::string& name, const graph::Shape& expected) const {
+ir::HostTensor WeightSource::get(const std::string& name, const ir::Shape& expected) const {
   if (shape(name) != expected)
-    fail("tensor '" + name + "' has shape " + graph::shape_string(shape(name)) + ", expected " + graph::shape_string(expected));
+    fail("tensor '" + name + "' has shape " + ir::shape_string(shape(name)) + ", expected " + ir::shape_string(expected));
   return get(name);
 }
 

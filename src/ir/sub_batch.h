@@ -4,7 +4,7 @@
 #pragma once
 #include <cstdint>
 
-namespace vkvision::graph {
+namespace vkvision::ir {
 
 // The sub-batch to try after a plan of `current` images (of a `batch` to run) needed `bytes` for its
 // largest tensor, over `limit`: as many images as fit at that tensor's bytes per image (always fewer
@@ -15,4 +15,4 @@ uint32_t smaller_sub_batch(uint32_t batch, uint32_t current, uint64_t bytes, uin
 // Submits of `sub_batch` images each that run `batch` images.
 inline uint32_t submit_count(uint32_t batch, uint32_t sub_batch) { return (batch + sub_batch - 1) / sub_batch; }
 
-}  // namespace vkvision::graph
+}  // namespace vkvision::ir

@@ -9,7 +9,7 @@
 #include "vk/pipeline.h"
 #include "vkvision/vkvision.h"
 
-namespace vkvision::graph {
+namespace vkvision::exec {
 
 struct KernelChoice {
   KernelFamily family = KernelFamily::RegisterBlocked;  // RegisterBlocked or SharedTiled
@@ -23,4 +23,4 @@ KernelChoice choose_kernel_family(const std::shared_ptr<vk::Context>& context, v
 // The decision name under which the trial's result is cached (PipelineCache::decision).
 inline constexpr const char* kGemmFamilyDecision = "gemm_family";
 
-}  // namespace vkvision::graph
+}  // namespace vkvision::exec

@@ -1,9 +1,9 @@
-#include "graph/plan.h"
+#include "exec/plan.h"
 
 #include <cstring>
 
-#include "graph/passes.h"
-#include "graph/sub_batch.h"
+#include "ir/passes.h"
+#include "ir/sub_batch.h"
 #include "ops/attention.h"
 #include "ops/conv2d.h"
 #include "ops/elementwise.h"
@@ -16,7 +16,9 @@
 #include "vk/timestamps.h"
 #include "vkvision/error.h"
 
-namespace vkvision::graph {
+namespace vkvision::exec {
+
+using namespace ir;
 namespace {
 
 ops::PartitionShape partition_shape(const Layer& layer, const Shape& in) {
@@ -556,4 +558,4 @@ std::vector<LayerTiming> Plan::profile(std::span<const float> input) {
   return timings;
 }
 
-}  // namespace vkvision::graph
+}  // namespace vkvision::exec

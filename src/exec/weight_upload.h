@@ -10,10 +10,18 @@
 #include <utility>
 #include <vector>
 
-#include "graph/layer_list.h"
+#include "ir/layer_list.h"
 #include "vk/memory.h"
 
-namespace vkvision::graph {
+namespace vkvision::exec {
+
+using ir::HostTensor;
+using ir::Layer;
+using ir::LayerList;
+using ir::OpKind;
+using ir::Shape;
+using ir::shape_numel;
+using ir::shape_string;
 
 // A layer's parameters in the layout its kernel reads, in binding order. Their sizes must depend only
 // on the parameters' shapes: the layout is planned by packing zeros of the same shapes first.
@@ -66,4 +74,4 @@ std::shared_ptr<const DeviceWeights> upload_weights(const std::shared_ptr<vk::Co
                                                     const std::vector<bool>& half_weights, const LayerPacker& pack,
                                                     uint64_t max_binding_bytes, WeightCache* cache = nullptr);
 
-}  // namespace vkvision::graph
+}  // namespace vkvision::exec

@@ -1,8 +1,8 @@
-#include "graph/sub_batch.h"
+#include "ir/sub_batch.h"
 
 #include <algorithm>
 
-namespace vkvision::graph {
+namespace vkvision::ir {
 
 uint32_t smaller_sub_batch(uint32_t batch, uint32_t current, uint64_t bytes, uint64_t limit) {
   if (current <= 1) return 0;
@@ -14,4 +14,4 @@ uint32_t smaller_sub_batch(uint32_t batch, uint32_t current, uint64_t bytes, uin
   return (batch + submit_count(batch, fitting) - 1) / submit_count(batch, fitting);
 }
 
-}  // namespace vkvision::graph
+}  // namespace vkvision::ir

@@ -1,9 +1,9 @@
-#include "graph/passes.h"
+#include "ir/passes.h"
 
 #include <algorithm>
 #include <cmath>
 
-namespace vkvision::graph {
+namespace vkvision::ir {
 namespace {
 
 // Removes layer `index`, whose single input is produced by layer `into`: `into` takes over the
@@ -568,4 +568,4 @@ LayerList optimize(const LayerList& list) {
   return fold_patch_gather_into_linear(absorb_patch_gather_into_layer_norm(result));
 }
 
-}  // namespace vkvision::graph
+}  // namespace vkvision::ir

@@ -1,4 +1,4 @@
-#include "graph/weight_upload.h"
+#include "exec/weight_upload.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -10,7 +10,9 @@
 #include "vk/command.h"
 #include "vkvision/error.h"
 
-namespace vkvision::graph {
+namespace vkvision::exec {
+
+using namespace ir;
 namespace {
 
 // The layer with every parameter's values replaced by zeros of the same shape: packing it gives the
@@ -184,4 +186,4 @@ std::shared_ptr<const DeviceWeights> upload_weights(const std::shared_ptr<vk::Co
   return weights;
 }
 
-}  // namespace vkvision::graph
+}  // namespace vkvision::exec

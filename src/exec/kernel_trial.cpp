@@ -1,14 +1,14 @@
-#include "graph/kernel_trial.h"
+#include "exec/kernel_trial.h"
 
 #include <algorithm>
 #include <chrono>
 #include <random>
 #include <sstream>
 
-#include "graph/plan.h"
+#include "exec/plan.h"
 #include "ops/gemm.h"
 
-namespace vkvision::graph {
+namespace vkvision::exec {
 namespace {
 
 // The trial network: a ConvNeXt-tiny stage-1 MLP at batch 1 (28x28 tokens, 192 -> 768 with GELU ->
@@ -105,4 +105,4 @@ KernelChoice choose_kernel_family(const std::shared_ptr<vk::Context>& context, v
   return {winner, "timed trial"};
 }
 
-}  // namespace vkvision::graph
+}  // namespace vkvision::exec

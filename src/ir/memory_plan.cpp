@@ -1,8 +1,8 @@
-#include "graph/memory_plan.h"
+#include "ir/memory_plan.h"
 
 #include <algorithm>
 
-namespace vkvision::graph {
+namespace vkvision::ir {
 
 MemoryPlan plan_memory(const std::vector<TensorLifetime>& tensors, uint64_t alignment) {
   auto align = [alignment](uint64_t value) { return (value + alignment - 1) / alignment * alignment; };
@@ -37,4 +37,4 @@ MemoryPlan plan_memory(const std::vector<TensorLifetime>& tensors, uint64_t alig
   return plan;
 }
 
-}  // namespace vkvision::graph
+}  // namespace vkvision::ir

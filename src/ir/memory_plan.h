@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-namespace vkvision::graph {
+namespace vkvision::ir {
 
 struct TensorLifetime {
   std::string name;
@@ -23,4 +23,4 @@ struct MemoryPlan {
 
 MemoryPlan plan_memory(const std::vector<TensorLifetime>& tensors, uint64_t alignment);
 
-}  // namespace vkvision::graph
+}  // namespace vkvision::ir

@@ -1,4 +1,4 @@
-#include "graph/layer_list.h"
+#include "ir/layer_list.h"
 
 #include <sys/mman.h>
 #include <unistd.h>
@@ -8,7 +8,7 @@
 
 #include "vkvision/error.h"
 
-namespace vkvision::graph {
+namespace vkvision::ir {
 
 HostTensor HostTensor::from(std::vector<int64_t> shape, std::vector<float> values) {
   auto owner = std::make_shared<const std::vector<float>>(std::move(values));
@@ -322,4 +322,4 @@ std::string describe(const LayerList& list, uint32_t batch, uint32_t height, uin
   return out.str();
 }
 
-}  // namespace vkvision::graph
+}  // namespace vkvision::ir

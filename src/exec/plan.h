@@ -8,17 +8,19 @@
 #include <string>
 #include <vector>
 
-#include "graph/kernel_trial.h"
-#include "graph/layer_list.h"
-#include "graph/memory_plan.h"
-#include "graph/weight_upload.h"
+#include "exec/kernel_trial.h"
+#include "ir/layer_list.h"
+#include "ir/memory_plan.h"
+#include "exec/weight_upload.h"
 #include "vkvision/vkvision.h"
 #include "vk/command.h"
 #include "vk/memory.h"
 #include "vk/pipeline.h"
 #include "vk/program.h"
 
-namespace vkvision::graph {
+namespace vkvision::exec {
+
+using ir::MemoryPlan;
 
 using LayerTiming = vkvision::LayerTiming;
 
@@ -83,4 +85,4 @@ class Plan {
   VkQueryPool query_pool_ = VK_NULL_HANDLE;
 };
 
-}  // namespace vkvision::graph
+}  // namespace vkvision::exec

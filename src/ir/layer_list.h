@@ -9,7 +9,7 @@
 
 #include "ops/activation.h"
 
-namespace vkvision::graph {
+namespace vkvision::ir {
 
 // Weights in PyTorch's layout, float32, shared between a list and its rewritten copies. `data` owns
 // its values, or points into a checkpoint's file mapping and keeps that mapping alive; null once a
@@ -138,4 +138,4 @@ std::string shape_string(const Shape& shape);
 // One line per layer: op, name, inputs -> output, shapes, parameter shapes and fused epilogues.
 std::string describe(const LayerList& list, uint32_t batch, uint32_t height, uint32_t width);
 
-}  // namespace vkvision::graph
+}  // namespace vkvision::ir

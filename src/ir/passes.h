@@ -3,9 +3,9 @@
 #pragma once
 #include <functional>
 
-#include "graph/layer_list.h"
+#include "ir/layer_list.h"
 
-namespace vkvision::graph {
+namespace vkvision::ir {
 
 // Inference BatchNorm -> ChannelAffine with scale = weight / sqrt(var + eps), shift = bias - mean * scale.
 LayerList batchnorm_to_affine(const LayerList& list);
@@ -89,4 +89,4 @@ LayerList fold_patch_gather_into_linear(const LayerList& list);
 // All of the above, in an order where each enables the next.
 LayerList optimize(const LayerList& list);
 
-}  // namespace vkvision::graph
+}  // namespace vkvision::ir

@@ -1,7 +1,9 @@
-// A layer list compiled for one device, batch size and input size: weights packed and uploaded
-// once, activations placed by the memory plan, every dispatch's descriptors written once, and one
-// command buffer recorded once and replayed by every run (one submit per inference, or per
-// sub-batch where the batch's activations exceed what one binding can address).
+// A layer list compiled for one device, batch size and input size: the kernel family's passes run,
+// weights packed and uploaded once, activations placed by the memory plan, every layer lowered to its
+// dispatch by its op's traits (ops/op_traits.h) with descriptors written once. Compiling is apart
+// from recording: record() writes the plan into any command buffer; run() replays one the plan
+// recorded itself (one submit per inference, or per sub-batch where the batch's activations exceed
+// what one binding can address).
 #pragma once
 #include <memory>
 #include <span>
@@ -12,6 +14,7 @@
 #include "ir/layer_list.h"
 #include "ir/memory_plan.h"
 #include "exec/weight_upload.h"
+#include "ops/gemm.h"
 #include "vkvision/vkvision.h"
 #include "vk/command.h"
 #include "vk/memory.h"
@@ -51,6 +54,12 @@ class Plan {
   uint64_t largest_binding_bytes() const { return largest_binding_bytes_; }
   size_t input_count() const { return static_cast<size_t>(shape_numel(input_shape_) / sub_batch_ * batch_); }
   size_t output_count() const { return static_cast<size_t>(shape_numel(output_shape_) / sub_batch_ * batch_); }
+  // Records one sub-batch's inference into `commands` (between its begin and end): the input copied
+  // from its staging buffer where it has one, the dispatches with their barriers, the output copied
+  // to its readback buffer, and a barrier that makes it visible to the host. With `timestamps` (a
+  // pool of layers + 1 queries), a timestamp before the first dispatch and after each layer.
+  void record(vk::CommandBuffer& commands, VkQueryPool timestamps = VK_NULL_HANDLE) const;
+
   size_t dispatch_count() const { return program_->dispatch_count(); }
   size_t barrier_count() const { return program_->barrier_count(); }
   uint64_t weight_bytes() const { return weights_->bytes(); }
@@ -62,7 +71,13 @@ class Plan {
   const KernelChoice& kernel_choice() const { return kernel_choice_; }
 
  private:
-  void record(vk::CommandBuffer& commands, VkQueryPool timestamps) const;
+  // The steps of compiling, in order.
+  void choose_sub_batch(const LayerList& list, uint32_t height, uint32_t width, uint64_t binding_limit);
+  void upload_parameters(Precision precision, uint64_t binding_limit, WeightCache* weight_cache);
+  void allocate_input_output();
+  void lower(vk::PipelineCache& pipelines);
+  vk::BufferSlice tensor_slice(const std::string& name) const;
+  vk::BufferSlice statistics_slice(const std::string& name) const;
   void check_input(std::span<const float> input) const;
   // One sub-batch's images in, zeros after them; its logits out.
   void write_input(std::span<const float> images);
@@ -70,6 +85,8 @@ class Plan {
 
   std::shared_ptr<vk::Context> context_;
   KernelChoice kernel_choice_;
+  ops::GemmOperands gemm_operands_ = ops::GemmOperands::Auto;
+  std::vector<bool> half_weights_;  // per layer: its first parameter is fp16
   uint32_t batch_ = 1, sub_batch_ = 1;
   uint64_t largest_binding_bytes_ = 0;
   LayerList list_;  // as fused for the kernel family; parameters keep their shapes only

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "ir/op_kind.h"
 #include "ops/activation.h"
 
 namespace vkvision::ir {
@@ -29,34 +30,6 @@ struct HostTensor {
   void release_file_pages() const;
 };
 
-enum class OpKind {
-  Conv2d,           // weight [OC, IC/g, KH, KW], bias [OC]
-  DepthwiseConv2d,  // weight [C, 1, KH, KW], bias [C]
-  Linear,           // weight [N, K], bias [N]; on the last axis
-  LayerNorm,        // weight, bias [C]; over the last axis (of the gathered rows, with gather_patches)
-  BatchNorm,        // weight, bias, running_mean, running_var [C]; inference form, last axis
-  ChannelAffine,    // scale [C], shift [C] (optional): y = x * scale + shift on the last axis
-  MeanPool,         // [N, H, W, C] -> [N, C]
-  Gelu,
-  Relu,
-  Add,              // inputs[0] + inputs[1]
-  WindowAttention,  // Swin: qkv [N,H,W,3C] -> [N,H,W,C]; qkv_bias [3C], position_bias [heads,T,T],
-                    // head_scale [heads]
-  PatchMergeGather, // Swin PatchMerging's 2x2 gather: [N,H,W,C] -> [N,ceil(H/2),ceil(W/2),4C]
-  SpatialMlp,       // Swin-MLP window token mixing: weight [heads,T,T], bias [heads,T]
-  InceptionDepthwise,  // InceptionNeXt token mixer: the first C - 3G channels pass through, then G
-                       // channels each of depthwise KxK, 1xB, Bx1 (stride 1, padding kernel / 2):
-                       // weight_hw [G,1,K,K], weight_w [G,1,1,B], weight_h [G,1,B,1], bias_* [G]
-  PartitionLinear,  // RepMLP's partition FC over h x w patches (see partition_* below): weight
-                    // [S*h*w, h*w], bias [S*h*w] (optional), input affine input_scale, input_shift [C]
-                    // (optional); inputs {x, gate [N,C] when `gate`, residual when `residual`}; output
-                    // placed as the reference's un-partition places it (shaders/include/partition.glsl)
-  PartitionConv,    // RepMLP's local perceptron: a KxK conv within each patch (zero padding at patch
-                    // borders), weight [S,1,KH,KW], bias [S]; output placed as PartitionLinear's
-  ChannelGate,      // inputs[0] [N,H,W,C] * inputs[1] [N,C] (RepMLP's global perceptron)
-};
-
-const char* op_name(OpKind op);
 
 struct Layer {
   OpKind op = OpKind::Linear;
@@ -134,6 +107,9 @@ std::map<std::string, Shape> infer_shapes(const LayerList& list, uint32_t batch,
 
 int64_t shape_numel(const Shape& shape);
 std::string shape_string(const Shape& shape);
+
+// The op with what passes fused into it, e.g. "layer_norm+linear+gelu+residual" (profiles' op column).
+std::string fused_op_name(const Layer& layer);
 
 // One line per layer: op, name, inputs -> output, shapes, parameter shapes and fused epilogues.
 std::string describe(const LayerList& list, uint32_t batch, uint32_t height, uint32_t width);

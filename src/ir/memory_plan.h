@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "ir/layer_list.h"
+
 namespace vkvision::ir {
 
 struct TensorLifetime {
@@ -22,5 +24,15 @@ struct MemoryPlan {
 };
 
 MemoryPlan plan_memory(const std::vector<TensorLifetime>& tensors, uint64_t alignment);
+
+// A layer that emits row statistics (Layer::emits_statistics) keeps them right after its output:
+// (mean, 1/std) per row, at this offset from the tensor's start and of these many bytes.
+uint64_t statistics_offset(const Shape& shape, uint64_t alignment);
+uint64_t statistics_bytes(const Shape& shape);
+
+// Every layer output of `list`, from its producer to its last reader (the network output to the
+// end), with its statistics where it has them.
+std::vector<TensorLifetime> tensor_lifetimes(const LayerList& list, const std::map<std::string, Shape>& shapes,
+                                             uint64_t alignment);
 
 }  // namespace vkvision::ir

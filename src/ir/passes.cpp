@@ -558,14 +558,34 @@ LayerList fold_patch_gather_into_linear(const LayerList& list) {
   return result;
 }
 
-LayerList optimize(const LayerList& list) {
-  LayerList result = fold_affine_into_producer(batchnorm_to_affine(list));
-  // RepMLP: the conv branches join the partition FC, then the BatchNorm before the block moves into
-  // the global perceptron's first linear (through its pool) and into the FC.
-  result = fold_affine_into_partition_linear(sink_affine_below_mean_pool(inject_locality(result)));
-  result = merge_parallel_branches(fold_affine_into_consumer(result));
-  result = fuse_residual_add(fuse_channel_gate(fuse_activation(result)));
-  return fold_patch_gather_into_linear(absorb_patch_gather_into_layer_norm(result));
+PassPipeline optimization_passes() {
+  return {
+      {"batchnorm_to_affine", batchnorm_to_affine},
+      {"fold_affine_into_producer", fold_affine_into_producer},
+      // RepMLP: the conv branches join the partition FC, then the BatchNorm before the block moves
+      // into the global perceptron's first linear (through its pool) and into the FC.
+      {"inject_locality", inject_locality},
+      {"sink_affine_below_mean_pool", sink_affine_below_mean_pool},
+      {"fold_affine_into_partition_linear", fold_affine_into_partition_linear},
+      {"fold_affine_into_consumer", fold_affine_into_consumer},
+      {"merge_parallel_branches", merge_parallel_branches},
+      {"fuse_activation", fuse_activation},
+      {"fuse_channel_gate", fuse_channel_gate},
+      {"fuse_residual_add", fuse_residual_add},
+      {"absorb_patch_gather_into_layer_norm", absorb_patch_gather_into_layer_norm},
+      {"fold_patch_gather_into_linear", fold_patch_gather_into_linear},
+  };
 }
+
+LayerList run_passes(LayerList list, const PassPipeline& passes,
+                     const std::function<void(const Pass&, const LayerList&)>& after_each) {
+  for (const Pass& pass : passes) {
+    list = pass.run(list);
+    if (after_each) after_each(pass, list);
+  }
+  return list;
+}
+
+LayerList optimize(const LayerList& list) { return run_passes(list, optimization_passes()); }
 
 }  // namespace vkvision::ir

@@ -2,6 +2,8 @@
 // list; weights are shared with the input list where a pass does not change them.
 #pragma once
 #include <functional>
+#include <string>
+#include <vector>
 
 #include "ir/layer_list.h"
 
@@ -86,7 +88,22 @@ LayerList absorb_patch_gather_into_layer_norm(const LayerList& list);
 // ceil mode so that odd maps read the zeros the gather pads with. No pass that only rearranges memory.
 LayerList fold_patch_gather_into_linear(const LayerList& list);
 
-// All of the above, in an order where each enables the next.
+// A named rewrite, one step of a pipeline that `vkvision inspect` shows pass by pass.
+struct Pass {
+  std::string name;
+  std::function<LayerList(const LayerList&)> run;
+};
+using PassPipeline = std::vector<Pass>;
+
+// The device-independent passes above, in an order where each enables the next. The executor adds
+// the device-dependent ones of its kernel family (exec/kernel_passes.h).
+PassPipeline optimization_passes();
+
+// Runs the passes in order; `after_each`, where given, sees each one's result.
+LayerList run_passes(LayerList list, const PassPipeline& passes,
+                     const std::function<void(const Pass&, const LayerList&)>& after_each = {});
+
+// run_passes(list, optimization_passes()).
 LayerList optimize(const LayerList& list);
 
 }  // namespace vkvision::ir

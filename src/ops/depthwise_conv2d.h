@@ -19,9 +19,10 @@ namespace vkvision::ops {
 std::vector<float> pack_depthwise_weight(std::span<const float> weight, const Conv2dShape& shape);
 
 bool depthwise_conv2d_uses_texel_path(const DeviceInfo& device, const Conv2dShape& shape);
-vk::Dispatch depthwise_conv2d(const DeviceInfo& device, const Conv2dShape& shape, const vk::BufferSlice& input,
-                              const vk::BufferSlice& weight, const vk::BufferSlice& bias,
-                              const vk::BufferSlice& output, bool half_weights = false);
+vk::Dispatch depthwise_conv2d(const DeviceInfo& device, const Conv2dShape& shape,
+                              const vk::BufferSlice& input, const vk::BufferSlice& weight,
+                              const vk::BufferSlice& bias, const vk::BufferSlice& output,
+                              bool half_weights = false);
 
 // Depthwise convolution + LayerNorm over channels in one dispatch (shaders/depthwise_conv2d_layer_norm.comp):
 // for devices with RGBA32F texel buffers and C % 4 == 0. Weights always through a texel buffer.

@@ -18,10 +18,11 @@ struct PartitionShape {
 
 // Throws Error unless the patches tile the map and the sharesets divide the channels.
 inline void check_partition_shape(const PartitionShape& s) {
-  if (s.ph == 0 || s.pw == 0 || s.h % s.ph != 0 || s.w % s.pw != 0 || s.sharesets == 0 || s.c % s.sharesets != 0)
-    throw Error("partition kernels need patches " + std::to_string(s.ph) + "x" + std::to_string(s.pw) + " tiling the map " +
-                std::to_string(s.h) + "x" + std::to_string(s.w) + " and sharesets " + std::to_string(s.sharesets) +
-                " dividing channels " + std::to_string(s.c));
+  if (s.ph == 0 || s.pw == 0 || s.h % s.ph != 0 || s.w % s.pw != 0 || s.sharesets == 0 ||
+      s.c % s.sharesets != 0)
+    throw Error("partition kernels need patches " + std::to_string(s.ph) + "x" + std::to_string(s.pw) +
+                " tiling the map " + std::to_string(s.h) + "x" + std::to_string(s.w) + " and sharesets " +
+                std::to_string(s.sharesets) + " dividing channels " + std::to_string(s.c));
 }
 
 }  // namespace vkvision::ops

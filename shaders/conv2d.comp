@@ -13,9 +13,10 @@
 // @variant conv2d_texel -DTEXEL_OPERANDS=1
 // fp16 weights (weight_types.glsl): the storage path as conv2d_half_weights; conv2d_texel reads them
 // unchanged through an RGBA16F view.
-// @variant conv2d_half_weights -DHALF_WEIGHTS=1
+// @half_weights
 #extension GL_GOOGLE_include_directive : require
-layout(local_size_x = 64) in;
+#include "conv2d_abi.h"
+layout(local_size_x = CONV2D_LOCAL_SIZE_X) in;
 #include "common.glsl"
 #include "activation.glsl"
 #include "weight_types.glsl"
@@ -25,7 +26,7 @@ layout(constant_id = 1) const int ACTIVATION = ACTIVATION_NONE;
 layout(constant_id = 2) const uint QUADS = 4;
 // Measured on lavapipe, batch 1: convnext_tiny's stem and three downsampling convs 28 ms with 4
 // pixels x 4 channels, 12.6 ms with 12 x 16; repvgg_a0 215 -> 87 ms.
-const uint PIXELS = 12;
+const uint PIXELS = CONV2D_PIXELS;
 
 #if TEXEL_OPERANDS
 layout(binding = 0) uniform samplerBuffer x4;
@@ -38,13 +39,6 @@ layout(binding = 1) readonly buffer Weight { WEIGHT_VEC4 w_data[]; };
 #endif
 layout(binding = 2) readonly buffer Bias { vec4 bias[]; };
 layout(binding = 3) writeonly buffer Output { float y[]; };
-
-layout(push_constant) uniform Params {
-  uint N, IH, IW, IC;
-  uint OH, OW, OC, OC4;
-  uint KH, KW, SH, SW;
-  uint PH, PW, groups;
-} p;
 
 uint input_index(uint n, uint ih, uint iw, uint c) {
   if (INPUT_NCHW) return ((n * p.IC + c) * p.IH + ih) * p.IW + iw;

@@ -10,9 +10,10 @@
 // @variant depthwise_conv2d_texel -DTEXEL_OPERANDS=1
 // fp16 weights (weight_types.glsl): the storage path as depthwise_conv2d_half_weights; the texel
 // variant reads them unchanged through an RGBA16F view.
-// @variant depthwise_conv2d_half_weights -DHALF_WEIGHTS=1
+// @half_weights
 #extension GL_GOOGLE_include_directive : require
-layout(local_size_x = 64) in;
+#include "depthwise_conv2d_abi.h"
+layout(local_size_x = DEPTHWISE_CONV2D_LOCAL_SIZE_X) in;
 #include "common.glsl"
 #include "weight_types.glsl"
 
@@ -34,13 +35,6 @@ layout(binding = 3) writeonly buffer Output { float y[]; };
 layout(constant_id = 0) const uint SPEC_KH = 0;
 layout(constant_id = 1) const uint SPEC_KW = 0;
 layout(constant_id = 2) const uint SPEC_SW = 0;
-
-layout(push_constant) uniform Params {
-  uint N, H, W, C;
-  uint OH, OW, C4, KH;
-  uint KW, SH, SW, PH;
-  uint PW;
-} p;
 
 vec4 load_input(uint base, uint c0) {
 #if TEXEL_OPERANDS

@@ -9,7 +9,8 @@
 // Parallelism is one invocation per PIXELS pixels: right for lavapipe's few wide cores; the plan
 // keeps the unfused pair where this does not apply.
 #extension GL_GOOGLE_include_directive : require
-layout(local_size_x = 8) in;  // WORKGROUP below
+#include "depthwise_conv2d_layer_norm_abi.h"
+layout(local_size_x = DEPTHWISE_LAYER_NORM_LOCAL_SIZE_X) in;
 #include "common.glsl"
 
 layout(binding = 0) uniform samplerBuffer x4;
@@ -31,17 +32,8 @@ layout(constant_id = 2) const uint SW = 1;
 // Output pixels per invocation: each input column and each weight is loaded once and used for all
 // of them (per row of taps: (PIXELS - 1) * SW + KW column loads and KW weight loads). Measured on
 // lavapipe, convnext_tiny's 18 layers: 4 pixels 34 ms, 8 pixels 30 ms, 16 pixels 33 ms.
-const uint PIXELS = 8;
+const uint PIXELS = DEPTHWISE_LAYER_NORM_PIXELS;
 const uint COLUMNS = (PIXELS - 1) * SW + KW;
-
-layout(push_constant) uniform Params {
-  uint N, H, W, C;
-  uint OH, OW, C4, KH;
-  uint KW, SH, SW, PH;
-  uint PW;
-  float eps;
-  uint GROUPS;  // see below
-} p;
 
 // Channel groups per tile (a power of two up to the workgroup size): the invocations of a tile split
 // its channels, so a late-stage map (7x7x768: 7 tiles) still spreads over several threads; each group
@@ -56,7 +48,7 @@ layout(push_constant) uniform Params {
 // 21.3 ms, 2 rows 18.8-19.2 ms, 4 rows 18.9-19.7 ms (37.5 ms once the weights are carried below).
 layout(constant_id = 3) const uint ROWS = 1;
 layout(constant_id = 4) const bool STATISTICS_ONLY = false;
-const uint WORKGROUP = 8, OUTPUTS = ROWS * PIXELS;
+const uint WORKGROUP = DEPTHWISE_LAYER_NORM_LOCAL_SIZE_X, OUTPUTS = ROWS * PIXELS;
 shared float group_mean[WORKGROUP * OUTPUTS], group_m2[WORKGROUP * OUTPUTS];
 
 uint quads_of_group(uint group) { return group < p.C4 ? (p.C4 - group + GROUPS - 1) / GROUPS : 0; }

@@ -6,26 +6,21 @@
 //   MODE_CHANNEL_AFFINE: y = a * b[c] + b[C + c]  (layer scale, inference BatchNorm), c = i % C
 //   MODE_CHANNEL_GATE:   y = a * b[n * C + c], n = i / image  (a per-image channel gate, b [N, C])
 #extension GL_GOOGLE_include_directive : require
-layout(local_size_x = 64) in;
+#include "elementwise_abi.h"
+layout(local_size_x = ELEMENTWISE_LOCAL_SIZE_X) in;
 #include "common.glsl"
 #include "activation.glsl"
 
-const int MODE_GELU = 0;
-const int MODE_ADD = 1;
-const int MODE_CHANNEL_AFFINE = 2;
-const int MODE_RELU = 3;
-const int MODE_CHANNEL_GATE = 4;
+const int MODE_GELU = ELEMENTWISE_MODE_GELU;
+const int MODE_ADD = ELEMENTWISE_MODE_ADD;
+const int MODE_CHANNEL_AFFINE = ELEMENTWISE_MODE_CHANNEL_AFFINE;
+const int MODE_RELU = ELEMENTWISE_MODE_RELU;
+const int MODE_CHANNEL_GATE = ELEMENTWISE_MODE_CHANNEL_GATE;
 layout(constant_id = 0) const int MODE = MODE_GELU;
 
 layout(binding = 0) readonly buffer A { float a[]; };
 layout(binding = 1) readonly buffer B { float b[]; };
 layout(binding = 2) writeonly buffer Output { float y[]; };
-
-layout(push_constant) uniform Params {
-  uint count;
-  uint C;
-  uint image;  // elements per image (MODE_CHANNEL_GATE)
-} p;
 
 void main() {
   const uint i = LINEAR_INVOCATION_ID;

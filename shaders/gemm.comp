@@ -14,9 +14,10 @@
 // @variant gemm_texel -DTEXEL_OPERANDS=1
 // fp16 weights (weight_types.glsl): the storage path as gemm_half_weights; gemm_texel reads them
 // unchanged through an RGBA16F view.
-// @variant gemm_half_weights -DHALF_WEIGHTS=1
+// @half_weights
 #extension GL_GOOGLE_include_directive : require
-layout(local_size_x = 64) in;
+#include "gemm_abi.h"
+layout(local_size_x = GEMM_LOCAL_SIZE_X) in;
 #include "common.glsl"
 #include "activation.glsl"
 #include "weight_types.glsl"
@@ -42,20 +43,13 @@ layout(binding = 3) writeonly buffer Output { float y[]; };
 layout(binding = 4) readonly buffer Residual { float residual[]; };
 layout(binding = 5) readonly buffer RowStatistics { vec2 row_statistics[]; };  // ROW_STATISTICS: [M]
 
-layout(push_constant) uniform Params {
-  uint M;
-  uint N;
-  uint K;
-  uint N4;  // N rounded up to 4, divided by 4: the number of column tiles
-} p;
-
 // Each invocation owns a tile of ROWS x (4 * QUADS) outputs. Per step of 4 along K it loads the
 // 4 x QUADS weight vec4s once and reuses them for all ROWS rows, then loads one vec4 of X per row
 // and reuses it for all QUADS column quads. On lavapipe every load is a gather across the SIMD
 // lanes and costs far more than an FMA, so the tile is sized to amortise loads, not to fit the
 // accumulators in registers (they spill to L1, which is cheap by comparison). Measured on lavapipe
 // (convnext_tiny's linears, batch 1): 4x4 outputs 16-18 GFLOP/s, 16x8 30, 16x12 35, 12x16 37.
-const uint ROWS = 12, QUADS = 4;
+const uint ROWS = GEMM_ROWS, QUADS = GEMM_QUADS;
 
 void main() {
   const uint id = LINEAR_INVOCATION_ID;

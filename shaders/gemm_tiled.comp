@@ -13,9 +13,10 @@
 // |mean| >> std), and the epilogue applies
 //   LN(x) W = rstd * (sum_k (x_k - s) W_k - (mean - s) * colsum(W)) + bias.
 // bias holds N4 vec4s of bias, then N4 of colsum(W).
-// @variant gemm_tiled_half_weights -DHALF_WEIGHTS=1
+// @half_weights
 #extension GL_GOOGLE_include_directive : require
-layout(local_size_x = 256) in;
+#include "gemm_tiled_abi.h"
+layout(local_size_x = GEMM_TILED_LOCAL_SIZE_X) in;
 #include "common.glsl"
 #include "activation.glsl"
 #include "weight_types.glsl"
@@ -30,17 +31,7 @@ layout(binding = 2) readonly buffer Bias { vec4 bias[]; };
 layout(binding = 3) writeonly buffer Output { float y[]; };
 layout(binding = 4) readonly buffer Residual { float residual[]; };
 
-layout(push_constant) uniform Params {
-  uint M;
-  uint N;
-  uint K;
-  uint N4;
-  uint tiles_n;  // column tiles of 64
-  uint tiles;    // all tiles
-  float eps;     // NORMALIZE_ROWS
-} p;
-
-const uint TILE = 64, STEP = 16;
+const uint TILE = GEMM_TILED_TILE, STEP = GEMM_TILED_STEP;
 // Column-major slices: a_tile[k][m / 4] holds X[m .. m+3][k], b_tile[k][n / 4] holds W[k][n .. n+3],
 // so the inner loop reads one vec4 of each per k.
 shared vec4 a_tile[STEP][TILE / 4];

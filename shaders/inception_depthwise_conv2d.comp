@@ -12,9 +12,10 @@
 // at arbitrary channel offsets (I = C - 3 * int(C / 8)).
 // Weights: [KS*KS][G] (square), then [KB][G] (1 x KB), then [KB][G] (KB x 1); bias [3G].
 // fp16 weights (weight_types.glsl):
-// @variant inception_depthwise_conv2d_half_weights -DHALF_WEIGHTS=1
+// @half_weights
 #extension GL_GOOGLE_include_directive : require
-layout(local_size_x = 64) in;
+#include "inception_depthwise_conv2d_abi.h"
+layout(local_size_x = INCEPTION_DEPTHWISE_LOCAL_SIZE_X) in;
 #include "common.glsl"
 #include "weight_types.glsl"
 
@@ -22,11 +23,6 @@ layout(binding = 0) readonly buffer Input { float x[]; };
 layout(binding = 1) readonly buffer Weight { WEIGHT_SCALAR w[]; };
 layout(binding = 2) readonly buffer Bias { float bias[]; };
 layout(binding = 3) writeonly buffer Output { float y[]; };
-
-layout(push_constant) uniform Params {
-  uint N, H, W, C;
-  uint I, G, KS, KB;  // identity channels, channels per branch, square and band kernel sizes
-} p;
 
 void main() {
   const uint id = LINEAR_INVOCATION_ID;

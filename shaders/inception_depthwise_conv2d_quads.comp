@@ -7,9 +7,10 @@
 // channel quad. Neighbouring invocations take neighbouring pixel tiles of the same quad, so the
 // branch an invocation takes is the same across a SIMD bundle except at a branch boundary.
 // Weights: [KS*KS][G] (square), then [KB][G] (1 x KB), then [KB][G] (KB x 1); bias [3G].
-// @variant inception_depthwise_conv2d_quads_half_weights -DHALF_WEIGHTS=1
+// @half_weights
 #extension GL_GOOGLE_include_directive : require
-layout(local_size_x = 64) in;
+#include "inception_depthwise_conv2d_abi.h"
+layout(local_size_x = INCEPTION_DEPTHWISE_LOCAL_SIZE_X) in;
 #include "common.glsl"
 #include "weight_types.glsl"
 
@@ -20,11 +21,6 @@ layout(binding = 0) uniform samplerBuffer x4;                     // [N, H, W, C
 layout(binding = 1) readonly buffer Weight { WEIGHT_VEC4 w[]; };  // as above, 4 channels per element
 layout(binding = 2) readonly buffer Bias { vec4 bias[]; };         // [3G] as vec4
 layout(binding = 3) writeonly buffer Output { vec4 y[]; };         // [N, H, W, C] as vec4
-
-layout(push_constant) uniform Params {
-  uint N, H, W, C;
-  uint I, G, KS, KB;  // identity channels, channels per branch (KS, KB: the constants above)
-} p;
 
 const uint PIXELS = 4;
 

@@ -13,7 +13,8 @@
 //                      four channels per load (loads dominate on lavapipe: LAVAPIPE.md).
 // @variant layer_norm_texel -DTEXEL_OPERANDS=1
 #extension GL_GOOGLE_include_directive : require
-layout(local_size_x = 64) in;
+#include "layer_norm_abi.h"
+layout(local_size_x = LAYER_NORM_LOCAL_SIZE_X) in;
 #include "common.glsl"
 #include "patch_gather.glsl"
 
@@ -37,13 +38,6 @@ layout(binding = 3) readonly buffer Residual { float residual_data[]; };
 #define VALUE float
 const uint LANES = 1;
 #endif
-
-layout(push_constant) uniform Params {
-  uint rows;
-  uint C;
-  float eps;
-  uint H, W;  // GATHER_PATCHES: the input map's size
-} p;
 
 float total(float v) { return v; }
 float total(vec4 v) { return v.x + v.y + v.z + v.w; }

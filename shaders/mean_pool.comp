@@ -2,17 +2,12 @@
 // Global average pool: [N, HW, C] (NHWC) -> [N, C]. One invocation per (n, c): neighbouring
 // invocations read neighbouring channels.
 #extension GL_GOOGLE_include_directive : require
-layout(local_size_x = 64) in;
+#include "mean_pool_abi.h"
+layout(local_size_x = MEAN_POOL_LOCAL_SIZE_X) in;
 #include "common.glsl"
 
 layout(binding = 0) readonly buffer Input { float x[]; };
 layout(binding = 1) writeonly buffer Output { float y[]; };
-
-layout(push_constant) uniform Params {
-  uint N;
-  uint HW;
-  uint C;
-} p;
 
 void main() {
   const uint id = LINEAR_INVOCATION_ID;

@@ -5,7 +5,8 @@
 // in the reference. Only unconverted layer lists run this: locality injection folds it into the FC.
 // One invocation per input element, neighbouring channels next to each other.
 #extension GL_GOOGLE_include_directive : require
-layout(local_size_x = 64) in;
+#include "partition_conv_abi.h"
+layout(local_size_x = PARTITION_CONV_LOCAL_SIZE_X) in;
 #include "common.glsl"
 #include "partition.glsl"
 
@@ -13,12 +14,6 @@ layout(binding = 0) readonly buffer Input { float x[]; };
 layout(binding = 1) readonly buffer Weight { float weight[]; };  // [S, KH, KW]
 layout(binding = 2) readonly buffer Bias { float bias[]; };      // [S]
 layout(binding = 3) writeonly buffer Output { float y[]; };
-
-layout(push_constant) uniform Params {
-  uint N, H, W, C;
-  uint ph, pw, S;
-  uint kh, kw;
-} p;
 
 void main() {
   const uint id = LINEAR_INVOCATION_ID;

@@ -14,9 +14,10 @@
 // so 4 positions are one vec4 load. Measured on lavapipe (repmlpnet_t224's 12 partition FCs,
 // batch 1): 1 position quad, positions fastest 604 ms; 4 quads 444 ms; 4 quads, columns fastest 273 ms.
 // fp16 weights (weight_types.glsl):
-// @variant partition_linear_half_weights -DHALF_WEIGHTS=1
+// @half_weights
 #extension GL_GOOGLE_include_directive : require
-layout(local_size_x = 64) in;
+#include "partition_linear_abi.h"
+layout(local_size_x = PARTITION_LINEAR_LOCAL_SIZE_X) in;
 #include "common.glsl"
 #include "partition.glsl"
 #include "weight_types.glsl"
@@ -32,15 +33,7 @@ layout(binding = 4) readonly buffer Gate { float gate[]; };        // [N, C]
 layout(binding = 5) readonly buffer Residual { float residual[]; };
 layout(binding = 6) writeonly buffer Output { float y[]; };
 
-layout(push_constant) uniform Params {
-  uint N, H, W, C;
-  uint ph, pw, S;
-  uint hw4;      // ceil(ph * pw / 4)
-  uint columns;  // per shareset: N * parts * groups
-  uint column4;  // ceil(columns / 4)
-} p;
-
-const uint QUADS = 4;
+const uint QUADS = PARTITION_LINEAR_QUADS;
 
 void main() {
   const uint id = LINEAR_INVOCATION_ID;

@@ -2,16 +2,13 @@
 // Swin PatchMerging's gather as a pass of its own (order and padding: include/patch_gather.glsl),
 // for a gather the graph passes could not move into the kernel that reads it.
 #extension GL_GOOGLE_include_directive : require
-layout(local_size_x = 64) in;
+#include "patch_merge_gather_abi.h"
+layout(local_size_x = PATCH_MERGE_GATHER_LOCAL_SIZE_X) in;
 #include "common.glsl"
 #include "patch_gather.glsl"
 
 layout(binding = 0) readonly buffer Input { float x[]; };
 layout(binding = 1) writeonly buffer Output { float y[]; };
-
-layout(push_constant) uniform Params {
-  uint N, H, W, C;
-} p;
 
 void main() {
   const uint OH = (p.H + 1) / 2, OW = (p.W + 1) / 2, OC = 4 * p.C;

@@ -6,19 +6,14 @@
 // maps that are not window multiples are padded at the bottom/right as well. Tokens are read and
 // written in their natural [N, H, W, C] order. One invocation per (window token, head, 4 channels).
 #extension GL_GOOGLE_include_directive : require
-layout(local_size_x = 64) in;
+#include "spatial_mlp_abi.h"
+layout(local_size_x = SPATIAL_MLP_LOCAL_SIZE_X) in;
 #include "common.glsl"
 
 layout(binding = 0) readonly buffer Input { vec4 x[]; };        // [N, H, W, C] as vec4
 layout(binding = 1) readonly buffer Weight { float weight[]; };  // [heads, T, T]
 layout(binding = 2) readonly buffer Bias { float bias[]; };      // [heads, T]
 layout(binding = 3) writeonly buffer Output { vec4 y[]; };      // [N, H, W, C] as vec4
-
-layout(push_constant) uniform Params {
-  uint N, H, W, C;
-  uint heads, window, pad_top, pad_left;
-  uint padded_h, padded_w;
-} p;
 
 // Natural token index behind padded-frame position (r, c), or -1 for padding.
 int source_token(uint n, uint r, uint c) {

@@ -18,7 +18,8 @@
 // COSINE (Swin v2): q and k are L2-normalised and the logit scale is per head; v1 scales by
 // head_dim^-0.5. Either way the per-head scale arrives precomputed in head_scale[].
 #extension GL_GOOGLE_include_directive : require
-layout(local_size_x = 64) in;
+#include "window_attention_abi.h"
+layout(local_size_x = WINDOW_ATTENTION_LOCAL_SIZE_X) in;
 #include "common.glsl"
 
 layout(constant_id = 0) const int HEAD_DIM4 = 8;  // head_dim / 4
@@ -36,18 +37,12 @@ layout(binding = 2) readonly buffer Bias { float position_bias[]; }; // [heads, 
 layout(binding = 3) readonly buffer HeadScale { float head_scale[]; };  // [heads]
 layout(binding = 4) writeonly buffer Output { vec4 y[]; };       // [N, H, W, C] as vec4
 
-layout(push_constant) uniform Params {
-  uint N, H, W, C;
-  uint heads, window, shift_h, shift_w;
-  uint padded_h, padded_w;
-} p;
-
 #include "window.glsl"
 
 // Queries per invocation: more amortise the k/v loads but hold more accumulators. Measured on
 // lavapipe (swin_t's 12 attention layers, batch 1, texel path): 1 query 87 ms (storage path),
 // 2 queries 35 ms, 4 queries 23-25 ms, 8 queries 21-22 ms.
-const uint QUERIES = 8;
+const uint QUERIES = WINDOW_ATTENTION_QUERIES;
 
 void main() {
   const uint T = p.window * p.window, query_groups = (T + QUERIES - 1) / QUERIES;

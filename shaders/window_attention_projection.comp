@@ -11,7 +11,8 @@
 // The attention output never goes through global memory. On lavapipe shared memory is emulated and
 // the separate kernels are faster (LAVAPIPE.md), so only GPU-class plans fuse (graph/plan.cpp).
 #extension GL_GOOGLE_include_directive : require
-layout(local_size_x = 64) in;
+#include "window_attention_projection_abi.h"
+layout(local_size_x = WINDOW_ATTENTION_PROJECTION_LOCAL_SIZE_X) in;
 #include "common.glsl"
 
 layout(constant_id = 0) const int HEAD_DIM4 = 8;     // head_dim / 4
@@ -28,14 +29,6 @@ layout(binding = 4) readonly buffer ProjWeight { vec4 proj_weight[]; };  // [C, 
 layout(binding = 5) readonly buffer ProjBias { vec4 proj_bias[]; };      // [C4]
 layout(binding = 6) readonly buffer Residual { vec4 residual[]; };       // [N, H, W, C] as vec4
 layout(binding = 7) writeonly buffer Output { vec4 y[]; };               // [N, H, W, C] as vec4
-
-layout(push_constant) uniform Params {
-  uint N, H, W, C;
-  uint heads, window, shift_h, shift_w;
-  uint padded_h, padded_w;
-  uint query_tiles;  // per window: ceil(T / QUERY_TILE)
-  uint tiles;        // N * windows * query_tiles
-} p;
 
 shared vec4 attended[QUERY_TILE * CHANNELS4];  // row r, channel quad c at r * CHANNELS4 + c
 

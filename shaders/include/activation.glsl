@@ -12,10 +12,11 @@ float gelu(float x) { return 0.5 * x * (1.0 + erf_approx(x * 0.70710678118654752
 
 vec4 gelu(vec4 v) { return vec4(gelu(v.x), gelu(v.y), gelu(v.z), gelu(v.w)); }
 
-const int ACTIVATION_NONE = 0;
-const int ACTIVATION_GELU = 1;
-const int ACTIVATION_RELU = 2;
-const int ACTIVATION_SIGMOID = 3;
+#include "activation_abi.h"
+const int ACTIVATION_NONE = ACTIVATION_ID_NONE;
+const int ACTIVATION_GELU = ACTIVATION_ID_GELU;
+const int ACTIVATION_RELU = ACTIVATION_ID_RELU;
+const int ACTIVATION_SIGMOID = ACTIVATION_ID_SIGMOID;
 
 vec4 activate(vec4 v, int activation) {
   if (activation == ACTIVATION_GELU) return gelu(v);

@@ -1,7 +1,7 @@
 #include "exec/kernel_passes.h"
 
-#include "ops/attention.h"
-#include "ops/conv2d.h"
+#include "ops/window_attention.h"
+#include "ops/depthwise_conv2d.h"
 
 namespace vkvision::exec {
 

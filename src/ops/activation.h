@@ -1,10 +1,17 @@
-// Activations a kernel epilogue can apply; values match ACTIVATION_* in shaders/include/activation.glsl.
+// Activations a kernel epilogue can apply (shaders/include/activation.glsl).
 #pragma once
 #include <cstdint>
 
+#include "activation_abi.h"
+
 namespace vkvision::ops {
 
-enum class Activation : int32_t { None = 0, Gelu = 1, Relu = 2, Sigmoid = 3 };
+enum class Activation : int32_t {
+  None = ACTIVATION_ID_NONE,
+  Gelu = ACTIVATION_ID_GELU,
+  Relu = ACTIVATION_ID_RELU,
+  Sigmoid = ACTIVATION_ID_SIGMOID,
+};
 
 inline const char* activation_name(Activation activation) {
   switch (activation) {

@@ -1,14 +1,14 @@
 // DepthwiseConv2d: weight [C, 1, KH, KW], bias [C] (optional). A pass may give it the LayerNorm that
 // follows it (fused_layer_norm: params norm_weight, norm_bias [C], eps) and leave applying that norm
-// to the Linear reading it (emits_statistics). Kernels: ops/conv2d.h (depthwise_conv2d,
+// to the Linear reading it (emits_statistics). Kernels: ops/depthwise_conv2d.h (depthwise_conv2d,
 // depthwise_conv2d_layer_norm).
 #include <optional>
 
-#include "ops/conv2d.h"
+#include "ops/depthwise_conv2d.h"
 #include "ops/half_weights.h"
 #include "ops/layer_shapes.h"
 #include "ops/lowering.h"
-#include "ops/normalization.h"
+#include "ops/layer_norm.h"
 #include "ops/op_traits.h"
 #include "vkvision/error.h"
 

@@ -1,10 +1,17 @@
 // Element-wise ops that fusion normally removes (see shaders/elementwise.comp).
 #pragma once
+#include "elementwise_abi.h"
 #include "vk/program.h"
 
 namespace vkvision::ops {
 
-enum class ElementwiseMode : int32_t { Gelu = 0, Add = 1, ChannelAffine = 2, Relu = 3, ChannelGate = 4 };
+enum class ElementwiseMode : int32_t {
+  Gelu = ELEMENTWISE_MODE_GELU,
+  Add = ELEMENTWISE_MODE_ADD,
+  ChannelAffine = ELEMENTWISE_MODE_CHANNEL_AFFINE,
+  Relu = ELEMENTWISE_MODE_RELU,
+  ChannelGate = ELEMENTWISE_MODE_CHANNEL_GATE,
+};
 
 // Gelu/Relu: y = f(a) (b unused). Add: y = a + b. ChannelAffine: y = a * b[c] + b[C + c] over the
 // last axis of size `channels`. ChannelGate: y = a * b[n, c] for b [N, C], n = index / image where

@@ -1,12 +1,14 @@
 #include "ops/gemm.h"
 
+#include "gemm_abi.h"
+#include "gemm_tiled_abi.h"
 #include "ops/half_weights.h"
 #include "vkvision/error.h"
 
 namespace vkvision::ops {
 namespace {
-constexpr uint32_t kLocalSize = 64;            // local_size_x in gemm.comp
-constexpr uint32_t kRows = 12, kQuads = 4;      // ROWS, QUADS: gemm.comp's tile of 12 x 16 outputs
+constexpr uint32_t kLocalSize = GEMM_LOCAL_SIZE_X;
+constexpr uint32_t kRows = GEMM_ROWS, kQuads = GEMM_QUADS;  // each invocation's tile of 12 x 16 outputs
 uint32_t quads(uint32_t n) { return (n + 3) / 4; }
 }  // namespace
 
@@ -55,8 +57,9 @@ std::optional<GemmOperands> preferred_gemm_operands(const DeviceInfo& device) {
 }
 
 namespace {
-// As in gemm_tiled.comp: local_size_x, TILE and STEP, and its shared arrays a_tile, b_tile, row_shift.
-constexpr uint32_t kTiledWorkgroup = 256, kTiledTile = 64, kTiledStep = 16;
+constexpr uint32_t kTiledWorkgroup = GEMM_TILED_LOCAL_SIZE_X, kTiledTile = GEMM_TILED_TILE,
+                   kTiledStep = GEMM_TILED_STEP;
+// As gemm_tiled.comp declares its shared arrays a_tile, b_tile and row_shift.
 constexpr uint32_t kTiledSharedBytes = 2 * kTiledStep * kTiledTile * sizeof(float) + kTiledTile * sizeof(float);
 }  // namespace
 
@@ -75,12 +78,10 @@ vk::Dispatch gemm_tiled(const DeviceInfo& device, const GemmShape& shape, Activa
                         const GemmBuffers& buffers, bool half_weights, std::optional<float> normalize_rows) {
   constexpr uint32_t kTile = kTiledTile, kWorkgroup = kTiledWorkgroup;
   const uint32_t tiles_n = (shape.n + kTile - 1) / kTile, tiles = ((shape.m + kTile - 1) / kTile) * tiles_n;
-  struct {
-    uint32_t m, n, k, n4, tiles_n, tiles;
-    float eps;
-  } push{shape.m, shape.n, shape.k, quads(shape.n), tiles_n, tiles, normalize_rows.value_or(0.0f)};
+  const abi::GemmTiledPush push{shape.m, shape.n, shape.k, quads(shape.n), tiles_n, tiles,
+                                normalize_rows.value_or(0.0f)};
   vk::Dispatch dispatch;
-  dispatch.shader = "gemm_tiled";
+  dispatch.shader = vk::ShaderId::gemm_tiled;
   dispatch.specialization = {static_cast<int32_t>(activation), buffers.residual ? 1 : 0, normalize_rows ? 1 : 0};
   dispatch.buffers = {buffers.input, buffers.weight, buffers.bias, buffers.output,
                       buffers.residual.value_or(buffers.input)};
@@ -107,11 +108,9 @@ vk::Dispatch gemm(const DeviceInfo& device, const GemmShape& shape, Activation a
   if (texel && !gemm_texel_supported(device, shape))
     throw Error("gemm: the texel-buffer path needs K % 4 == 0 and RGBA32F texel buffers (K = " +
                 std::to_string(shape.k) + ")");
-  struct {
-    uint32_t m, n, k, n4;
-  } push{shape.m, shape.n, shape.k, quads(shape.n)};
+  const abi::GemmPush push{shape.m, shape.n, shape.k, quads(shape.n)};
   vk::Dispatch dispatch;
-  dispatch.shader = texel ? "gemm_texel" : "gemm";
+  dispatch.shader = texel ? vk::ShaderId::gemm_texel : vk::ShaderId::gemm;
   dispatch.texel = texel ? 0b11u : 0u;
   dispatch.specialization = {static_cast<int32_t>(activation), buffers.residual ? 1 : 0,
                              buffers.row_statistics ? 1 : 0};
@@ -120,7 +119,7 @@ vk::Dispatch gemm(const DeviceInfo& device, const GemmShape& shape, Activation a
                       buffers.residual.value_or(buffers.input), buffers.row_statistics.value_or(buffers.bias)};
   dispatch.written = 1u << 3;
   dispatch.set_push(push);
-  const uint64_t row_tiles = (shape.m + kRows - 1) / kRows, column_groups = (push.n4 + kQuads - 1) / kQuads;
+  const uint64_t row_tiles = (shape.m + kRows - 1) / kRows, column_groups = (push.N4 + kQuads - 1) / kQuads;
   dispatch.groups = vk::groups_for(row_tiles * column_groups, kLocalSize, device);
   if (half_weights) use_half_weights(dispatch, 1, device);
   return dispatch;

@@ -1,6 +1,7 @@
 #include "ops/half_weights.h"
 
 #include <bit>
+#include <optional>
 
 #include "vkvision/error.h"
 
@@ -56,12 +57,18 @@ std::string half_weights_unsupported_reason(const DeviceInfo& device) {
 void use_half_weights(vk::Dispatch& dispatch, uint32_t binding, const DeviceInfo& device) {
   const bool texel = (dispatch.texel >> binding) & 1;
   if (!half_weights_supported(device, texel))
-    throw Error(std::string("internal: ") + dispatch.shader + " cannot read fp16 weights on this device (" +
+    throw Error(std::string("internal: ") + vk::shader_name(dispatch.shader) +
+                " cannot read fp16 weights on this device (" +
                 (texel ? "no RGBA16F texel buffers" : "no 16-bit storage") + ")");
-  if (texel)
+  if (texel) {
     dispatch.half_texel |= 1u << binding;
-  else
-    dispatch.shader += "_half_weights";
+    return;
+  }
+  const std::optional<vk::ShaderId> variant = vk::half_weights_variant(dispatch.shader);
+  if (!variant)
+    throw Error(std::string("internal: ") + vk::shader_name(dispatch.shader) +
+                " has no fp16-weight variant (no // @half_weights line in its shader)");
+  dispatch.shader = *variant;
 }
 
 std::vector<uint16_t> to_half(std::span<const float> values) {

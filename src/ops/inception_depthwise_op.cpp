@@ -1,9 +1,9 @@
 // InceptionDepthwise (InceptionNeXt's token mixer): the first C - 3G channels pass through, then G
 // channels each of depthwise KxK, 1xB and Bx1 convolutions (stride 1, padding kernel / 2):
 // weight_hw [G,1,K,K], weight_w [G,1,1,B], weight_h [G,1,B,1], bias_hw, bias_w, bias_h [G].
-// Kernel: ops/conv2d.h (inception_depthwise_conv2d).
+// Kernel: ops/inception_depthwise_conv2d.h.
 #include "ir/shape_checks.h"
-#include "ops/conv2d.h"
+#include "ops/inception_depthwise_conv2d.h"
 #include "ops/half_weights.h"
 #include "ops/lowering.h"
 #include "ops/op_traits.h"

@@ -1,11 +1,11 @@
 // LayerNorm over the last axis: weight, bias [C], eps. Epilogue: a residual (post-norm blocks). A pass
 // may let it read Swin PatchMerging's 2x2 gather of an [N, H, W, C/4] map in place (gather_patches).
-// Kernel: ops/normalization.h.
+// Kernel: ops/layer_norm.h.
 #include <optional>
 
 #include "ir/shape_checks.h"
 #include "ops/lowering.h"
-#include "ops/normalization.h"
+#include "ops/layer_norm.h"
 #include "ops/op_traits.h"
 
 namespace vkvision::ops {

@@ -6,7 +6,7 @@
 #include "ir/layer_list.h"
 #include "ops/conv2d.h"
 #include "ops/gemm.h"
-#include "ops/partition_mlp.h"
+#include "ops/partition.h"
 
 namespace vkvision::ops {
 

@@ -1,8 +1,8 @@
-// MeanPool: [N, H, W, C] -> [N, C], the mean over the pixels. Kernel: ops/pooling.h.
+// MeanPool: [N, H, W, C] -> [N, C], the mean over the pixels. Kernel: ops/mean_pool.h.
 #include "ir/shape_checks.h"
 #include "ops/lowering.h"
 #include "ops/op_traits.h"
-#include "ops/pooling.h"
+#include "ops/mean_pool.h"
 
 namespace vkvision::ops {
 

@@ -1,11 +1,11 @@
 // PartitionConv (RepMLP's local perceptron): a KxK convolution within each patch (zero padding at
 // patch borders), weight [S, 1, KH, KW], bias [S] (optional); output placed as PartitionLinear's.
-// Usually ir::inject_locality merges it into the PartitionLinear beside it. Kernel: ops/partition_mlp.h.
+// Usually ir::inject_locality merges it into the PartitionLinear beside it. Kernel: ops/partition_conv.h.
 #include "ir/shape_checks.h"
 #include "ops/layer_shapes.h"
 #include "ops/lowering.h"
 #include "ops/op_traits.h"
-#include "ops/partition_mlp.h"
+#include "ops/partition_conv.h"
 
 namespace vkvision::ops {
 

@@ -2,13 +2,13 @@
 // shareset c % groups: weight [S*h*w, h*w], bias [S*h*w] (optional), an input affine input_scale,
 // input_shift [C] (optional). Inputs {x, gate [N, C] when `gate`, residual when `residual`}; the
 // output placed as the reference's un-partition places it (shaders/include/partition.glsl).
-// Epilogues: a residual (and the gate, set by ir::fuse_channel_gate). Kernel: ops/partition_mlp.h.
+// Epilogues: a residual (and the gate, set by ir::fuse_channel_gate). Kernel: ops/partition_linear.h.
 #include "ir/shape_checks.h"
 #include "ops/half_weights.h"
 #include "ops/layer_shapes.h"
 #include "ops/lowering.h"
 #include "ops/op_traits.h"
-#include "ops/partition_mlp.h"
+#include "ops/partition_linear.h"
 
 namespace vkvision::ops {
 

@@ -1,8 +1,8 @@
 // PatchMergeGather (Swin PatchMerging's 2x2 gather): [N, H, W, C] -> [N, ceil(H/2), ceil(W/2), 4C],
 // odd maps padded with zeros. Usually a pass moves it into the LayerNorm or Linear reading it.
-// Kernel: ops/attention.h (patch_merge_gather).
+// Kernel: ops/patch_merge_gather.h.
 #include "ir/shape_checks.h"
-#include "ops/attention.h"
+#include "ops/patch_merge_gather.h"
 #include "ops/lowering.h"
 #include "ops/op_traits.h"
 

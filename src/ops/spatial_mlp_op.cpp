@@ -1,7 +1,7 @@
 // SpatialMlp (Swin-MLP): token mixing within each (shifted) window, per head: weight [heads, T, T],
-// bias [heads, T], T = window^2. Kernel: ops/attention.h (spatial_mlp).
+// bias [heads, T], T = window^2. Kernel: ops/spatial_mlp.h.
 #include "ir/shape_checks.h"
-#include "ops/attention.h"
+#include "ops/spatial_mlp.h"
 #include "ops/lowering.h"
 #include "ops/op_traits.h"
 

@@ -2,9 +2,9 @@
 // cyclically shifted by `shift`; params qkv_bias [3C], position_bias [heads, T, T], head_scale
 // [heads] (v2's cosine attention: logit scale; v1: 1/sqrt(head_dim)). A pass may move the output
 // projection into it (fused_projection: proj_weight [C, C], proj_bias [C]), and with it that Linear's
-// residual epilogue. Kernels: ops/attention.h (window_attention, window_attention_projection).
+// residual epilogue. Kernels: ops/window_attention.h.
 #include "ir/shape_checks.h"
-#include "ops/attention.h"
+#include "ops/window_attention.h"
 #include "ops/gemm.h"
 #include "ops/lowering.h"
 #include "ops/op_traits.h"

@@ -8,7 +8,6 @@
 #include <iterator>
 
 #include "vk/check.h"
-#include "vk/shader_registry.h"
 
 namespace vkvision::vk {
 namespace {
@@ -134,10 +133,11 @@ const Pipeline& PipelineCache::get(const PipelineKey& key) {
   std::lock_guard lock(mutex_);
   if (auto it = pipelines_.find(key); it != pipelines_.end()) return *it->second;
 
-  std::span<const uint32_t> code = find_shader(key.shader);
-  if (code.empty()) throw Error("internal: no embedded shader named '" + key.shader + "'");
+  std::span<const uint32_t> code = shader_words(key.shader);
+  if (code.empty()) throw Error("internal: no embedded shader " + std::to_string(uint32_t(key.shader)));
   if (key.buffer_count > kMaxKernelBuffers)
-    throw Error("internal: " + key.shader + " binds " + std::to_string(key.buffer_count) +
+    throw Error(std::string("internal: ") + shader_name(key.shader) + " binds " +
+                std::to_string(key.buffer_count) +
                 " buffers, more than kMaxKernelBuffers, which devices are checked against");
   VkDevice device = context_->device();
   auto pipeline = std::make_unique<Pipeline>();

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "vk/context.h"
+#include "vk/shader_ids.h"
 
 namespace vkvision::vk {
 
@@ -25,7 +26,7 @@ constexpr uint32_t kPushConstantBytes = 128;
 constexpr uint32_t kMaxKernelBuffers = 8;
 
 struct PipelineKey {
-  std::string shader;                   // name of shaders/<shader>.comp
+  ShaderId shader = ShaderId::count;    // an embedded shader variant (vk/shader_ids.h)
   std::vector<int32_t> specialization;  // constant_id 0, 1, ... in order
   uint32_t buffer_count = 0;            // buffers at bindings 0..buffer_count-1
   uint32_t texel_bindings = 0;          // bit i: binding i is an RGBA32F uniform texel buffer, else storage

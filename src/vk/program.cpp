@@ -36,7 +36,8 @@ DispatchProgram::DispatchProgram(Context& context, PipelineCache& pipelines, std
   if (dispatches_.empty()) return;
   uint32_t descriptor_count = 0;
   for (const auto& dispatch : dispatches_) {
-    if (dispatch.push.size() > kPushConstantBytes) throw Error("internal: push constants too large for " + dispatch.shader);
+    if (dispatch.push.size() > kPushConstantBytes)
+      throw Error(std::string("internal: push constants too large for ") + shader_name(dispatch.shader));
     descriptor_count += static_cast<uint32_t>(dispatch.buffers.size());
     pipelines_.push_back(&pipelines.get(
         {dispatch.shader, dispatch.specialization, static_cast<uint32_t>(dispatch.buffers.size()), dispatch.texel}));
@@ -63,7 +64,8 @@ DispatchProgram::DispatchProgram(Context& context, PipelineCache& pipelines, std
     std::vector<VkWriteDescriptorSet> writes(buffers.size());
     for (uint32_t b = 0; b < buffers.size(); ++b) {
       if (!buffers[b].buffer || buffers[b].size == 0)
-        throw Error("internal: " + dispatches_[i].shader + " binding " + std::to_string(b) + " is empty");
+        throw Error(std::string("internal: ") + shader_name(dispatches_[i].shader) + " binding " +
+                    std::to_string(b) + " is empty");
       writes[b] = {.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, .dstSet = sets_[i], .dstBinding = b,
                    .descriptorCount = 1};
       if ((dispatches_[i].texel >> b) & 1) {

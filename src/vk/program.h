@@ -10,11 +10,12 @@
 #include "vk/command.h"
 #include "vk/memory.h"
 #include "vk/pipeline.h"
+#include "vk/shader_ids.h"
 
 namespace vkvision::vk {
 
 struct Dispatch {
-  std::string shader;
+  ShaderId shader = ShaderId::count;  // ShaderId::count: none (building the program throws)
   std::vector<int32_t> specialization;
   std::vector<BufferSlice> buffers;  // bindings 0..n-1
   uint32_t written = 0;              // bit i set: the shader writes binding i

@@ -71,10 +71,10 @@ class Conv2dTest : public DeviceTest {
     auto input = make_buffer(x), weight = half_weights ? make_half_buffer(packed) : make_buffer(packed),
          bias = make_buffer(ops::pack_vec4_padded(b, s.oc)), output = make_buffer(out_count);
     auto dispatch = ops::conv2d(info ? *info : device(), s, activation, input, weight, bias, output, half_weights);
-    SCOPED_TRACE(describe(s) + " via " + dispatch.shader);
+    SCOPED_TRACE(describe(s) + " via " + vk::shader_name(dispatch.shader));
     run({dispatch});
     EXPECT_TRUE(testing::within_bounds(read(output, out_count), conv2d_reference(s, activation, x, w, b)));
-    return dispatch.shader;
+    return vk::shader_name(dispatch.shader);
   }
   // Both operand variants where the device has texel buffers; the storage one alone otherwise.
   void check_both_paths(const ops::Conv2dShape& s, ops::Activation activation, uint32_t seed) {

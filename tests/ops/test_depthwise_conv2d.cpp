@@ -1,10 +1,10 @@
 #include <cmath>
 #include <sstream>
 
-#include "ops/conv2d.h"
+#include "ops/depthwise_conv2d.h"
 #include "ops/error_bounds.h"
 #include "ops/gemm.h"  // pack_vec4_padded: the bias layout every kernel reads
-#include "ops/normalization.h"
+#include "ops/layer_norm.h"
 #include "vkvision/error.h"
 #include "support/device_test.h"
 
@@ -58,11 +58,11 @@ class DepthwiseConv2dTest : public DeviceTest {
     auto dispatch = ops::depthwise_conv2d(info ? *info : device(), s, input, weight, bias, output, half_weights);
     std::ostringstream trace;
     trace << "N" << s.n << " " << s.ih << "x" << s.iw << " C" << s.ic << " k" << s.kh << "x" << s.kw << " s" << s.sh
-          << "x" << s.sw << " p" << s.ph << "," << s.pw << " via " << dispatch.shader;
+          << "x" << s.sw << " p" << s.ph << "," << s.pw << " via " << vk::shader_name(dispatch.shader);
     SCOPED_TRACE(trace.str());
     run({dispatch});
     EXPECT_TRUE(testing::within_bounds(read(output, out_count), depthwise_reference(s, x, w, b)));
-    return dispatch.shader;
+    return vk::shader_name(dispatch.shader);
   }
   // C % 4 == 0: the storage variant (forced) and, where the device has texel buffers, the texel one.
   void check_both_paths(const ops::Conv2dShape& s, uint32_t seed) {

@@ -200,7 +200,8 @@ TEST_F(GemmTest, StorageAndTexelOperandPathsBothMatchReference) {
     if (operands == ops::GemmOperands::Texel && !ops::gemm_texel_supported(device(), shape)) continue;
     SCOPED_TRACE(operands == ops::GemmOperands::Texel ? "texel operands" : "storage operands");
     auto r = run_case({.shape = shape, .activation = ops::Activation::Gelu, .residual = true, .operands = operands});
-    EXPECT_EQ(r.dispatch.shader, operands == ops::GemmOperands::Texel ? "gemm_texel" : "gemm");
+    EXPECT_EQ(r.dispatch.shader,
+              operands == ops::GemmOperands::Texel ? vk::ShaderId::gemm_texel : vk::ShaderId::gemm);
     EXPECT_TRUE(testing::within_bounds(r.actual, r.expected));
   }
 }
@@ -270,7 +271,7 @@ TEST_F(GemmTest, SharedMemoryTiledFamilyMatchesReferenceOnOddShapes) {
     c.seed = seed += 4;
     SCOPED_TRACE(std::to_string(c.shape.m) + "x" + std::to_string(c.shape.n) + "x" + std::to_string(c.shape.k));
     auto r = run_case(c);
-    EXPECT_EQ(r.dispatch.shader, "gemm_tiled");
+    EXPECT_EQ(r.dispatch.shader, vk::ShaderId::gemm_tiled);
     EXPECT_TRUE(testing::within_bounds(r.actual, r.expected));
   }
 }
@@ -299,16 +300,16 @@ TEST_F(GemmTest, HalfWeightsOnEveryPathMatchReferenceOnRoundedWeights) {
   };
   struct Path {
     ops::GemmOperands operands;
-    const char* shader;
+    vk::ShaderId shader;
     bool texel;
   };
   uint32_t seed = 90;
-  for (const Path& path : {Path{ops::GemmOperands::Storage, "gemm_half_weights", false},
-                           Path{ops::GemmOperands::Texel, "gemm_texel", true},
-                           Path{ops::GemmOperands::Tiled, "gemm_tiled_half_weights", false}}) {
+  for (const Path& path : {Path{ops::GemmOperands::Storage, vk::ShaderId::gemm_half_weights, false},
+                           Path{ops::GemmOperands::Texel, vk::ShaderId::gemm_texel, true},
+                           Path{ops::GemmOperands::Tiled, vk::ShaderId::gemm_tiled_half_weights, false}}) {
     const std::string unsupported = path.operands == ops::GemmOperands::Tiled ? tiled_family_unsupported() : "";
     if (!unsupported.empty() || !ops::half_weights_supported(device(), path.texel)) {
-      std::printf("[ NOT RUN  ] %s: %s\n", path.shader,
+      std::printf("[ NOT RUN  ] %s: %s\n", vk::shader_name(path.shader),
                   unsupported.empty() ? "the device cannot read fp16 weights on this path" : unsupported.c_str());
       continue;
     }
@@ -317,8 +318,8 @@ TEST_F(GemmTest, HalfWeightsOnEveryPathMatchReferenceOnRoundedWeights) {
       c.operands = path.operands;
       c.half_weights = true;
       c.seed = seed += 4;
-      SCOPED_TRACE(std::string(path.shader) + " " + std::to_string(c.shape.m) + "x" + std::to_string(c.shape.n) + "x" +
-                   std::to_string(c.shape.k));
+      SCOPED_TRACE(std::string(vk::shader_name(path.shader)) + " " + std::to_string(c.shape.m) + "x" +
+                   std::to_string(c.shape.n) + "x" + std::to_string(c.shape.k));
       auto r = run_case(c);
       EXPECT_EQ(r.dispatch.shader, path.shader);
       EXPECT_EQ(r.dispatch.half_texel, path.texel ? 0b10u : 0u);
@@ -342,7 +343,7 @@ TEST_F(GemmTest, NormalizedRowsMatchLayerNormThenProduct) {
       auto r = run_case({.shape = shape, .activation = ops::Activation::Gelu, .residual = shape.m == 37,
                          .operands = ops::GemmOperands::Tiled, .seed = seed += 4, .normalize_rows = 1e-5f,
                          .input_offset = offset});
-      EXPECT_EQ(r.dispatch.shader, "gemm_tiled");
+      EXPECT_EQ(r.dispatch.shader, vk::ShaderId::gemm_tiled);
       EXPECT_TRUE(testing::within_bounds(r.actual, r.expected));
     }
 }

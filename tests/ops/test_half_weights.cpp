@@ -99,24 +99,24 @@ TEST(UseHalfWeightsTest, TexelBindingsGetAnRgba16fViewAndStorageBindingsTheHalfV
   DeviceInfo device;
   device.texel_buffer_rgba16f = true;
   device.storage_buffer_16bit = true;
-  vk::Dispatch texel{.shader = "gemm_texel", .texel = 0b11};
+  vk::Dispatch texel{.shader = vk::ShaderId::gemm_texel, .texel = 0b11};
   ops::use_half_weights(texel, 1, device);
-  EXPECT_EQ(texel.shader, "gemm_texel");
+  EXPECT_EQ(texel.shader, vk::ShaderId::gemm_texel);
   EXPECT_EQ(texel.half_texel, 0b10u);
-  vk::Dispatch storage{.shader = "gemm"};
+  vk::Dispatch storage{.shader = vk::ShaderId::gemm};
   ops::use_half_weights(storage, 1, device);
-  EXPECT_EQ(storage.shader, "gemm_half_weights");
+  EXPECT_EQ(storage.shader, vk::ShaderId::gemm_half_weights);
   EXPECT_EQ(storage.half_texel, 0u);
 }
 
 TEST(UseHalfWeightsTest, PathTheDeviceCannotReadHalfOnIsAnError) {
   DeviceInfo texel_only;
   texel_only.texel_buffer_rgba16f = true;
-  vk::Dispatch storage{.shader = "gemm"};
+  vk::Dispatch storage{.shader = vk::ShaderId::gemm};
   EXPECT_THROW(ops::use_half_weights(storage, 1, texel_only), Error);
   DeviceInfo storage_only;
   storage_only.storage_buffer_16bit = true;
-  vk::Dispatch texel{.shader = "gemm_texel", .texel = 0b11};
+  vk::Dispatch texel{.shader = vk::ShaderId::gemm_texel, .texel = 0b11};
   EXPECT_THROW(ops::use_half_weights(texel, 1, storage_only), Error);
 }
 

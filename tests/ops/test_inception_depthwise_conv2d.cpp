@@ -2,7 +2,7 @@
 // convolutions -> concat, computed in double on NHWC.
 #include <sstream>
 
-#include "ops/conv2d.h"
+#include "ops/inception_depthwise_conv2d.h"
 #include "ops/error_bounds.h"
 #include "support/device_test.h"
 #include "vkvision/error.h"
@@ -67,11 +67,13 @@ class InceptionDepthwiseTest : public testing::DeviceTest {
          bias_buffer = make_buffer(bias), output = make_buffer(x.size());
     const auto dispatch = ops::inception_depthwise_conv2d(device(), s, input, weight, bias_buffer, output, half_weights);
     // The four-channel kernel wherever every branch boundary is a multiple of 4, else the scalar one.
-    EXPECT_EQ(dispatch.shader.rfind(ops::inception_depthwise_quads_supported(device(), s)
-                                        ? "inception_depthwise_conv2d_quads"
-                                        : "inception_depthwise_conv2d",
-                                    0),
-              0u);
+    using vk::ShaderId;
+    const bool quads = ops::inception_depthwise_quads_supported(device(), s);
+    EXPECT_EQ(dispatch.shader,
+              quads ? (half_weights ? ShaderId::inception_depthwise_conv2d_quads_half_weights
+                                    : ShaderId::inception_depthwise_conv2d_quads)
+                    : (half_weights ? ShaderId::inception_depthwise_conv2d_half_weights
+                                    : ShaderId::inception_depthwise_conv2d));
     EXPECT_EQ(ops::inception_depthwise_quads_supported(device(), s),
               device().texel_buffer_rgba32f && s.c % 4 == 0 && s.branch % 4 == 0);
     run({dispatch});

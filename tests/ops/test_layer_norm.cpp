@@ -3,7 +3,7 @@
 #include <sstream>
 
 #include "ops/error_bounds.h"
-#include "ops/normalization.h"
+#include "ops/layer_norm.h"
 #include "patch_gather_reference.h"
 #include "support/device_test.h"
 #include "vkvision/error.h"

@@ -7,7 +7,8 @@
 #include <sstream>
 
 #include "ops/error_bounds.h"
-#include "ops/partition_mlp.h"
+#include "ops/partition_conv.h"
+#include "ops/partition_linear.h"
 #include "support/device_test.h"
 
 namespace vkvision {

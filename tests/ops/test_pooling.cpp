@@ -2,7 +2,7 @@
 #include <sstream>
 
 #include "ops/error_bounds.h"
-#include "ops/pooling.h"
+#include "ops/mean_pool.h"
 #include "support/device_test.h"
 
 namespace vkvision {

@@ -1,6 +1,7 @@
 // The Swin kernels' dispatch geometry: PatchMerging's gather against an exact reference, and both
 // kernels on a workgroup grid spilled into y (numerics of window attention: test_window_attention.cpp).
-#include "ops/attention.h"
+#include "ops/patch_merge_gather.h"
+#include "ops/window_attention.h"
 #include "patch_gather_reference.h"
 #include "support/device_test.h"
 

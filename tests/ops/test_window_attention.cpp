@@ -3,7 +3,7 @@
 #include <cmath>
 #include <ostream>
 
-#include "ops/attention.h"
+#include "ops/window_attention.h"
 #include "ops/error_bounds.h"
 #include "ops/gemm.h"
 #include "support/device_test.h"
@@ -118,7 +118,7 @@ TEST_P(WindowAttentionTest, MatchesTorchvisionStyleReference) {
     auto output = make_buffer(size_t(k.n) * k.h * k.w * C);
     const auto dispatch = ops::window_attention(*info, shape, make_buffer(qkv), make_buffer(qkv_bias),
                                                 make_buffer(position_bias), make_buffer(head_scale), output);
-    SCOPED_TRACE(dispatch.shader);
+    SCOPED_TRACE(vk::shader_name(dispatch.shader));
     run({dispatch});
     const auto actual = read(output, size_t(k.n) * k.h * k.w * C);
     // Scores are sums of head_dim products of O(1) values plus bias; softmax outputs are convex

@@ -13,7 +13,7 @@ using testing::DeviceTest;
 class PipelineCacheTest : public DeviceTest {
  protected:
   // elementwise.comp: constant 0 is the mode, three storage buffers.
-  static vk::PipelineKey elementwise_key(int32_t mode) { return {"elementwise", {mode}, 3, 0}; }
+  static vk::PipelineKey elementwise_key(int32_t mode) { return {vk::ShaderId::elementwise, {mode}, 3, 0}; }
 
   testing::TestDirectory directory_storage_{"vkvision-test"};
   const std::filesystem::path& directory_ = directory_storage_.path();
@@ -34,7 +34,7 @@ TEST_F(PipelineCacheTest, DifferentSpecialisationGivesADifferentPipeline) {
   EXPECT_NE(&add, &relu);
   EXPECT_NE(add.pipeline, relu.pipeline);
   // A different binding count is a different layout, hence a different pipeline too.
-  const vk::Pipeline& four = pipelines().get({"elementwise", {1}, 4, 0});
+  const vk::Pipeline& four = pipelines().get({vk::ShaderId::elementwise, {1}, 4, 0});
   EXPECT_NE(four.pipeline, add.pipeline);
   EXPECT_NE(four.set_layout, add.set_layout);
 }
@@ -90,12 +90,13 @@ TEST_F(PipelineCacheTest, CorruptCacheFileIsIgnored) {
   EXPECT_NE(cache.get(elementwise_key(0)).pipeline, VK_NULL_HANDLE);
 }
 
-TEST_F(PipelineCacheTest, UnknownShaderNameThrows) {
+// A shader that is not embedded is a compile error (vk::ShaderId); an id past the last one throws.
+TEST_F(PipelineCacheTest, UnknownShaderIdThrows) {
   try {
-    pipelines().get({"no_such_shader", {}, 1, 0});
-    FAIL() << "an unknown shader name did not throw";
+    pipelines().get({vk::ShaderId::count, {}, 1, 0});
+    FAIL() << "an unknown shader id did not throw";
   } catch (const Error& error) {
-    EXPECT_NE(std::string(error.what()).find("no_such_shader"), std::string::npos) << error.what();
+    EXPECT_NE(std::string(error.what()).find("no embedded shader"), std::string::npos) << error.what();
   }
 }
 

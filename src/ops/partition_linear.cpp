@@ -1,21 +1,12 @@
-#include "ops/partition_mlp.h"
+#include "ops/partition_linear.h"
 
 #include "ops/half_weights.h"
+#include "partition_linear_abi.h"
 #include "vkvision/error.h"
 
 namespace vkvision::ops {
 namespace {
-
-constexpr uint32_t kLocalSize = 64;  // local_size_x in both shaders
 uint32_t quads(uint32_t n) { return (n + 3) / 4; }
-
-void check_shape(const PartitionShape& s) {
-  if (s.ph == 0 || s.pw == 0 || s.h % s.ph != 0 || s.w % s.pw != 0 || s.sharesets == 0 || s.c % s.sharesets != 0)
-    throw Error("partition kernels need patches " + std::to_string(s.ph) + "x" + std::to_string(s.pw) + " tiling the map " +
-                std::to_string(s.h) + "x" + std::to_string(s.w) + " and sharesets " + std::to_string(s.sharesets) +
-                " dividing channels " + std::to_string(s.c));
-}
-
 }  // namespace
 
 std::vector<float> pack_partition_weight(std::span<const float> weight, const PartitionShape& shape) {
@@ -54,40 +45,22 @@ std::vector<float> pack_partition_affine(std::span<const float> scale, std::span
 
 vk::Dispatch partition_linear(const DeviceInfo& device, const PartitionShape& s, const PartitionLinearBuffers& buffers,
                               bool half_weights) {
-  check_shape(s);
+  check_partition_shape(s);
   const uint32_t columns = s.n * (s.h / s.ph) * (s.w / s.pw) * (s.c / s.sharesets);
-  struct {
-    uint32_t n, h, w, c, ph, pw, sharesets, hw4, columns, column4;
-  } push{s.n, s.h, s.w, s.c, s.ph, s.pw, s.sharesets, quads(s.positions()), columns, quads(columns)};
+  const abi::PartitionLinearPush push{s.n, s.h, s.w, s.c, s.ph, s.pw, s.sharesets, quads(s.positions()),
+                                      columns, quads(columns)};
   vk::Dispatch dispatch;
-  dispatch.shader = "partition_linear";
+  dispatch.shader = vk::ShaderId::partition_linear;
   dispatch.specialization = {buffers.gate ? 1 : 0, buffers.residual ? 1 : 0};
   // Unused gate and residual bindings still need a valid buffer; the shader never reads them.
   dispatch.buffers = {buffers.input,  buffers.weight, buffers.bias_rowsum, buffers.affine, buffers.gate.value_or(buffers.input),
                       buffers.residual.value_or(buffers.input), buffers.output};
   dispatch.written = 1u << 6;
   dispatch.set_push(push);
-  constexpr uint32_t kQuads = 4;  // QUADS in partition_linear.comp
-  dispatch.groups =
-      vk::groups_for(uint64_t(s.sharesets) * ((push.hw4 + kQuads - 1) / kQuads) * push.column4, kLocalSize, device);
+  constexpr uint32_t kQuads = PARTITION_LINEAR_QUADS;
+  const uint64_t invocations = uint64_t(s.sharesets) * ((push.hw4 + kQuads - 1) / kQuads) * push.column4;
+  dispatch.groups = vk::groups_for(invocations, PARTITION_LINEAR_LOCAL_SIZE_X, device);
   if (half_weights) use_half_weights(dispatch, 1, device);
-  return dispatch;
-}
-
-vk::Dispatch partition_conv(const DeviceInfo& device, const PartitionShape& s, uint32_t kh, uint32_t kw,
-                            const vk::BufferSlice& input, const vk::BufferSlice& weight, const vk::BufferSlice& bias,
-                            const vk::BufferSlice& output) {
-  check_shape(s);
-  if (kh % 2 == 0 || kw % 2 == 0) throw Error("partition conv needs odd kernels, got " + std::to_string(kh) + "x" + std::to_string(kw));
-  struct {
-    uint32_t n, h, w, c, ph, pw, sharesets, kh, kw;
-  } push{s.n, s.h, s.w, s.c, s.ph, s.pw, s.sharesets, kh, kw};
-  vk::Dispatch dispatch;
-  dispatch.shader = "partition_conv";
-  dispatch.buffers = {input, weight, bias, output};
-  dispatch.written = 1u << 3;
-  dispatch.set_push(push);
-  dispatch.groups = vk::groups_for(uint64_t(s.n) * s.h * s.w * s.c, kLocalSize, device);
   return dispatch;
 }
 

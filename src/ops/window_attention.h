@@ -1,7 +1,6 @@
-// Swin's shifted-window attention as one kernel (shaders/window_attention.comp), and the
-// PatchMerging gather (shaders/patch_merge_gather.comp).
+// Swin's shifted-window attention as one kernel (shaders/window_attention.comp), and with the
+// output projection fused (shaders/window_attention_projection.comp).
 #pragma once
-#include <algorithm>
 #include <optional>
 
 #include "vk/program.h"
@@ -46,25 +45,5 @@ struct AttentionProjectionBuffers {
 // the attention tile kept in shared memory. Throws Error where the query tile is 0 for this C.
 vk::Dispatch window_attention_projection(const DeviceInfo& device, const WindowAttentionShape& shape,
                                          const AttentionProjectionBuffers& buffers);
-
-struct SpatialMlpShape {
-  uint32_t n = 1, h = 0, w = 0, c = 0;
-  uint32_t heads = 1;
-  uint32_t window = 7;
-  uint32_t shift = 0;  // requested; the official code drops it when min(H, W) <= window
-
-  uint32_t effective_shift() const { return std::min(h, w) <= window ? 0 : shift; }
-  uint32_t pad_top() const { return effective_shift() ? window - effective_shift() : 0; }
-  uint32_t padded_h() const { return (h + pad_top() + effective_shift() + window - 1) / window * window; }
-  uint32_t padded_w() const { return (w + pad_top() + effective_shift() + window - 1) / window * window; }
-};
-
-// Swin-MLP token mixing: x, y [N, H, W, C]; weight [heads, T, T]; bias [heads, T]. C/heads % 4 == 0.
-vk::Dispatch spatial_mlp(const DeviceInfo& device, const SpatialMlpShape& shape, const vk::BufferSlice& input,
-                         const vk::BufferSlice& weight, const vk::BufferSlice& bias, const vk::BufferSlice& output);
-
-// [N, H, W, C] -> [N, ceil(H/2), ceil(W/2), 4C].
-vk::Dispatch patch_merge_gather(const DeviceInfo& device, uint32_t n, uint32_t h, uint32_t w, uint32_t c,
-                                const vk::BufferSlice& input, const vk::BufferSlice& output);
 
 }  // namespace vkvision::ops

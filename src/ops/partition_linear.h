@@ -1,22 +1,14 @@
-// RepMLP's partition kernels on NHWC maps (shaders/partition_linear.comp, shaders/partition_conv.comp):
-// the partition FC with its fused input BatchNorm, global-perceptron gate and residual, and the
-// local-perceptron conv that unconverted (training-time) layer lists run.
+// RepMLP's partition FC on NHWC maps (shaders/partition_linear.comp) with its fused input
+// BatchNorm, global-perceptron gate and residual.
 #pragma once
 #include <optional>
 #include <span>
 #include <vector>
 
+#include "ops/partition.h"
 #include "vk/program.h"
 
 namespace vkvision::ops {
-
-struct PartitionShape {
-  uint32_t n = 1, h = 0, w = 0, c = 0;  // the map [N, H, W, C]
-  uint32_t ph = 1, pw = 1;              // patch size; must tile H x W
-  uint32_t sharesets = 1;               // S; channel c uses shareset c % S, S divides C
-
-  uint32_t positions() const { return ph * pw; }
-};
 
 // fc3's weight [S*hw, hw] (PyTorch [S*hw, hw, 1, 1]) -> [S][j][round_up(hw, 4)] (transposed per shareset).
 std::vector<float> pack_partition_weight(std::span<const float> weight, const PartitionShape& shape);
@@ -36,10 +28,5 @@ struct PartitionLinearBuffers {
 // read through 16-bit storage.
 vk::Dispatch partition_linear(const DeviceInfo& device, const PartitionShape& shape, const PartitionLinearBuffers& buffers,
                               bool half_weights = false);
-
-// weight [S, 1, KH, KW] as is; bias [S]. Odd kernels, padding K / 2 (the reference's repconv{k}).
-vk::Dispatch partition_conv(const DeviceInfo& device, const PartitionShape& shape, uint32_t kh, uint32_t kw,
-                            const vk::BufferSlice& input, const vk::BufferSlice& weight, const vk::BufferSlice& bias,
-                            const vk::BufferSlice& output);
 
 }  // namespace vkvision::ops

@@ -1,6 +1,8 @@
-#include "ops/attention.h"
+#include "ops/window_attention.h"
 
 #include "vkvision/error.h"
+#include "window_attention_abi.h"
+#include "window_attention_projection_abi.h"
 
 namespace vkvision::ops {
 
@@ -10,22 +12,21 @@ vk::Dispatch window_attention(const DeviceInfo& device, const WindowAttentionSha
   if (s.heads == 0 || s.c % s.heads != 0 || (s.c / s.heads) % 4 != 0)
     throw Error("window attention needs head_dim = C / heads to be a multiple of 4 (C " + std::to_string(s.c) +
                 ", heads " + std::to_string(s.heads) + ")");
-  struct {
-    uint32_t n, h, w, c, heads, window, shift_h, shift_w, padded_h, padded_w;
-  } push{s.n, s.h, s.w, s.c, s.heads, s.window, s.shift_h(), s.shift_w(), s.padded_h(), s.padded_w()};
+  const abi::WindowAttentionPush push{s.n, s.h, s.w, s.c, s.heads, s.window, s.shift_h(), s.shift_w(),
+                                      s.padded_h(), s.padded_w()};
   // Texel path: the whole qkv tensor within the device's texel-buffer limit.
   const bool texel = device.texel_buffer_rgba32f && uint64_t(s.n) * s.h * s.w * 3 * s.c / 4 <= device.max_texel_buffer_elements;
   vk::Dispatch dispatch;
-  dispatch.shader = texel ? "window_attention_texel" : "window_attention";
+  dispatch.shader = texel ? vk::ShaderId::window_attention_texel : vk::ShaderId::window_attention;
   dispatch.texel = texel ? 0b1u : 0u;
   dispatch.specialization = {static_cast<int32_t>(s.c / s.heads / 4), s.cosine ? 1 : 0};
   dispatch.buffers = {qkv, qkv_bias, position_bias, head_scale, output};
   dispatch.written = 1u << 4;
   dispatch.set_push(push);
-  constexpr uint32_t kQueries = 8;  // QUERIES in window_attention.comp
+  constexpr uint32_t kQueries = WINDOW_ATTENTION_QUERIES;
   const uint32_t tokens = s.window * s.window, windows = (push.padded_h / s.window) * (push.padded_w / s.window);
   const uint64_t invocations = uint64_t(s.n) * windows * s.heads * ((tokens + kQueries - 1) / kQueries);
-  dispatch.groups = vk::groups_for(invocations, 64, device);
+  dispatch.groups = vk::groups_for(invocations, WINDOW_ATTENTION_LOCAL_SIZE_X, device);
   return dispatch;
 }
 
@@ -46,13 +47,12 @@ vk::Dispatch window_attention_projection(const DeviceInfo& device, const WindowA
                 " channels exceed the device's shared memory");
   const uint32_t tokens = s.window * s.window, windows = (s.padded_h() / s.window) * (s.padded_w() / s.window);
   const uint32_t query_tiles = (tokens + query_tile - 1) / query_tile;
-  struct {
-    uint32_t n, h, w, c, heads, window, shift_h, shift_w, padded_h, padded_w, query_tiles, tiles;
-  } push{s.n, s.h, s.w, s.c, s.heads, s.window, s.shift_h(), s.shift_w(), s.padded_h(), s.padded_w(),
-         query_tiles, s.n * windows * query_tiles};
-  constexpr uint32_t kWorkgroup = 64;  // local_size_x in window_attention_projection.comp
+  const abi::WindowAttentionProjectionPush push{s.n, s.h, s.w, s.c, s.heads, s.window, s.shift_h(),
+                                                s.shift_w(), s.padded_h(), s.padded_w(), query_tiles,
+                                                s.n * windows * query_tiles};
+  constexpr uint32_t kWorkgroup = WINDOW_ATTENTION_PROJECTION_LOCAL_SIZE_X;
   vk::Dispatch dispatch;
-  dispatch.shader = "window_attention_projection";
+  dispatch.shader = vk::ShaderId::window_attention_projection;
   dispatch.specialization = {static_cast<int32_t>(s.c / s.heads / 4), s.cosine ? 1 : 0, static_cast<int32_t>(query_tile),
                              static_cast<int32_t>(s.c / 4), b.residual ? 1 : 0};
   // Without a residual the binding still needs a valid buffer; the shader never reads it.
@@ -61,37 +61,6 @@ vk::Dispatch window_attention_projection(const DeviceInfo& device, const WindowA
   dispatch.written = 1u << 7;
   dispatch.set_push(push);
   dispatch.groups = vk::groups_for(uint64_t(push.tiles) * kWorkgroup, kWorkgroup, device);
-  return dispatch;
-}
-
-vk::Dispatch spatial_mlp(const DeviceInfo& device, const SpatialMlpShape& s, const vk::BufferSlice& input,
-                         const vk::BufferSlice& weight, const vk::BufferSlice& bias, const vk::BufferSlice& output) {
-  if (s.heads == 0 || s.c % s.heads != 0 || (s.c / s.heads) % 4 != 0)
-    throw Error("spatial MLP needs C / heads to be a multiple of 4 (C " + std::to_string(s.c) + ", heads " +
-                std::to_string(s.heads) + ")");
-  struct {
-    uint32_t n, h, w, c, heads, window, pad_top, pad_left, padded_h, padded_w;
-  } push{s.n, s.h, s.w, s.c, s.heads, s.window, s.pad_top(), s.pad_top(), s.padded_h(), s.padded_w()};
-  vk::Dispatch dispatch;
-  dispatch.shader = "spatial_mlp";
-  dispatch.buffers = {input, weight, bias, output};
-  dispatch.written = 1u << 3;
-  dispatch.set_push(push);
-  dispatch.groups = vk::groups_for(uint64_t(s.n) * push.padded_h * push.padded_w * (s.c / 4), 64, device);
-  return dispatch;
-}
-
-vk::Dispatch patch_merge_gather(const DeviceInfo& device, uint32_t n, uint32_t h, uint32_t w, uint32_t c,
-                                const vk::BufferSlice& input, const vk::BufferSlice& output) {
-  struct {
-    uint32_t n, h, w, c;
-  } push{n, h, w, c};
-  vk::Dispatch dispatch;
-  dispatch.shader = "patch_merge_gather";
-  dispatch.buffers = {input, output};
-  dispatch.written = 1u << 1;
-  dispatch.set_push(push);
-  dispatch.groups = vk::groups_for(uint64_t(n) * ((h + 1) / 2) * ((w + 1) / 2) * 4 * c, 64, device);
   return dispatch;
 }
 

@@ -39,9 +39,7 @@ Model Model::load(const std::filesystem::path& weights, const ModelOptions& opti
 }
 
 Model Model::preset(const std::string& name, uint32_t seed, bool optimize) {
-  const models::Family& family = models::family_of_preset(name);
-  const models::WeightSource source = family.random_weights(name, seed);
-  return finish(family.build(source, name), optimize, "preset " + name);
+  return finish(models::random_preset(name, seed), optimize, "preset " + name);
 }
 
 const ModelInfo& Model::info() const { return state->info; }

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "fuzz_support.h"
-#include "graph/passes.h"
+#include "ir/passes.h"
 #include "io/untrusted.h"
 #include "models/family.h"
 
@@ -28,7 +28,7 @@ std::vector<float> fill(int64_t count, size_t seed) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace vkvision;
-  std::map<std::string, graph::HostTensor> tensors;
+  std::map<std::string, ir::HostTensor> tensors;
   std::istringstream lines(std::string(reinterpret_cast<const char*>(data), size));
   int64_t total = 0;
   for (std::string line; std::getline(lines, line);) {
@@ -46,7 +46,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     total += count;
     if (total > kMaxTotalElements) return 0;
-    tensors[name] = graph::HostTensor::from(shape, fill(count, tensors.size()));
+    tensors[name] = ir::HostTensor::from(shape, fill(count, tensors.size()));
   }
   const std::string origin = "fuzz.safetensors";
   fuzz::expect_clean_outcome(origin, [&] {
@@ -55,8 +55,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     models::BuiltModel built = family.build(source, "");
     try {
       const uint32_t input = built.info.preprocessing.input_size;
-      graph::infer_shapes(built.layers, 1, input, input);
-      graph::optimize(built.layers);
+      ir::infer_shapes(built.layers, 1, input, input);
+      ir::optimize(built.layers);
     } catch (const InputError& error) {  // Model::load prefixes these with the file, as here
       if (std::strncmp(error.what(), origin.c_str(), origin.size()) == 0) throw;
       throw InputError(origin + ": " + error.what());

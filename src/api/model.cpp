@@ -1,7 +1,7 @@
 #include <cstring>
 
 #include "api/state.h"
-#include "graph/passes.h"
+#include "ir/passes.h"
 #include "io/checkpoint.h"
 #include "models/family.h"
 
@@ -15,7 +15,7 @@ Model finish(models::BuiltModel built, bool optimize, const std::string& origin)
   try {
     // Shape-check the whole list once at the model's own input size (the passes keep shapes).
     const uint32_t size = state->info.preprocessing.input_size;
-    graph::infer_shapes(built.layers, 1, size, size);
+    ir::infer_shapes(built.layers, 1, size, size);
   } catch (const InputError& error) {
     if (std::strncmp(error.what(), origin.c_str(), origin.size()) == 0) throw;
     throw InputError(origin + ": " + error.what());
@@ -46,7 +46,7 @@ const ModelInfo& Model::info() const { return state_->info; }
 
 std::string Model::describe_layers(bool optimized, uint32_t batch, uint32_t input_size) const {
   if (input_size == 0) input_size = state_->info.preprocessing.input_size;
-  return graph::describe(optimized ? state_->layers() : state_->built, batch, input_size, input_size);
+  return ir::describe(optimized ? state_->layers() : state_->built, batch, input_size, input_size);
 }
 
 }  // namespace vkvision

@@ -16,7 +16,7 @@ Session::Session(std::shared_ptr<Runtime> runtime, const Model& model, const Ses
   auto& runtime_state = detail::Access::state(*state_->runtime);
   runtime_state.context->throw_if_lost();  // before the plan's host work, not at its first allocation
   const detail::ModelState& model_state = *state_->model;
-  state_->plan = std::make_unique<graph::Plan>(runtime_state.context, *runtime_state.pipelines,
+  state_->plan = std::make_unique<exec::Plan>(runtime_state.context, *runtime_state.pipelines,
                                                model_state.layers(), state_->batch, state_->input_size,
                                                state_->input_size, options.kernels, options.precision, 0,
                                                &model_state.device_weights);

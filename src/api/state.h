@@ -4,9 +4,9 @@
 #pragma once
 #include <memory>
 
-#include "graph/layer_list.h"
-#include "graph/passes.h"
-#include "graph/plan.h"
+#include "ir/layer_list.h"
+#include "ir/passes.h"
+#include "exec/plan.h"
 #include "vk/context.h"
 #include "vk/pipeline.h"
 #include "vkvision/vkvision.h"
@@ -22,21 +22,21 @@ struct ModelState {
   // As the family builder produced it. Weights read from a file are views into its mapping where
   // the file stores them as aligned float32, so the model costs little memory once sessions have
   // uploaded them; the rest are copies.
-  graph::LayerList built;
+  ir::LayerList built;
   bool optimize = true;
   ModelInfo info;
   // Device weights of this model's sessions: a session whose runtime and weight layout (kernel
   // family, precision, fusions) match a live one's shares its upload. The one mutable part of the
   // state, guarded inside.
-  mutable graph::WeightCache device_weights;
+  mutable exec::WeightCache device_weights;
 
   // What sessions compile: built after the folding and fusion passes (when optimize is set). Run per
   // session rather than kept, so the tensors the passes rewrite live only until a plan uploads them.
   // The passes' copies are what sessions upload, so the file pages the passes read can go.
-  graph::LayerList layers() const {
+  ir::LayerList layers() const {
     if (!optimize) return built;
-    graph::LayerList optimized = graph::optimize(built);
-    graph::release_file_pages(built);
+    ir::LayerList optimized = ir::optimize(built);
+    ir::release_file_pages(built);
     return optimized;
   }
 };
@@ -44,7 +44,7 @@ struct ModelState {
 struct SessionState {
   std::shared_ptr<Runtime> runtime;
   std::shared_ptr<const ModelState> model;
-  std::unique_ptr<graph::Plan> plan;
+  std::unique_ptr<exec::Plan> plan;
   uint32_t batch = 1, input_size = 0;
 };
 

@@ -9,9 +9,9 @@
 namespace vkvision::models {
 namespace {
 
-using graph::HostTensor;
-using graph::Layer;
-using graph::OpKind;
+using ir::HostTensor;
+using ir::Layer;
+using ir::OpKind;
 
 constexpr float kEps = 1e-6f;
 
@@ -109,7 +109,7 @@ const Naming* detect_naming(const WeightSource& w) {
 Config infer_config(const WeightSource& w, const Naming& n) {
   Config config;
   const auto& stem = w.shape(n.stem_conv + ".weight");
-  if (stem.size() != 4 || stem[2] != stem[3]) w.fail("tensor '" + n.stem_conv + ".weight' has shape " + graph::shape_string(stem) + ", expected a square patch kernel [C, in, p, p]");
+  if (stem.size() != 4 || stem[2] != stem[3]) w.fail("tensor '" + n.stem_conv + ".weight' has shape " + ir::shape_string(stem) + ", expected a square patch kernel [C, in, p, p]");
   config.in_chans = stem[1];
   config.patch = stem[2];
   for (int stage = 0; w.contains(n.block(stage, 0) + n.dwconv + ".weight"); ++stage) {
@@ -123,7 +123,7 @@ Config infer_config(const WeightSource& w, const Naming& n) {
   config.layer_scale = w.contains(n.gamma(0, 0));
   config.gamma_3d = config.layer_scale && w.shape(n.gamma(0, 0)).size() == 3;
   const auto& head = w.shape(n.head_fc + ".weight");
-  if (head.size() != 2) w.fail("tensor '" + n.head_fc + ".weight' has shape " + graph::shape_string(head) + ", expected [classes, features]");
+  if (head.size() != 2) w.fail("tensor '" + n.head_fc + ".weight' has shape " + ir::shape_string(head) + ", expected [classes, features]");
   config.classes = head[0];
   return config;
 }
@@ -131,8 +131,8 @@ Config infer_config(const WeightSource& w, const Naming& n) {
 // Builds the layer list, reading each tensor with the shape the configuration implies so that a
 // checkpoint that does not fit fails naming the tensor. The Inits are a preset's random weights:
 // weights N(0, 0.02), biases 0, LayerNorms at 1 and 0, layer scales 1e-6 (the reference's init).
-graph::LayerList build_layers(const WeightSource& w, const Naming& n, const Config& c) {
-  graph::LayerList list;
+ir::LayerList build_layers(const WeightSource& w, const Naming& n, const Config& c) {
+  ir::LayerList list;
   list.input_channels = static_cast<uint32_t>(c.in_chans);
   std::string current = list.input;
   int counter = 0;
@@ -160,7 +160,7 @@ graph::LayerList build_layers(const WeightSource& w, const Naming& n, const Conf
   };
   auto linear = [&](const std::string& prefix, int64_t in, int64_t out, bool conv_form) {
     Layer layer{.op = OpKind::Linear, .name = prefix};
-    graph::Shape shape = conv_form ? graph::Shape{out, in, 1, 1} : graph::Shape{out, in};
+    ir::Shape shape = conv_form ? ir::Shape{out, in, 1, 1} : ir::Shape{out, in};
     HostTensor weight = w.get(prefix + ".weight", shape, Init::normal(0.02f));
     weight.shape = {out, in};
     layer.params["weight"] = weight;
@@ -192,7 +192,7 @@ graph::LayerList build_layers(const WeightSource& w, const Naming& n, const Conf
       linear(prefix + n.fc2, 4 * dim, dim, c.conv_mlp);
       if (c.layer_scale) {
         Layer scale{.op = OpKind::ChannelAffine, .name = n.gamma(stage, b)};
-        const graph::Shape gamma_shape = c.gamma_3d ? graph::Shape{dim, 1, 1} : graph::Shape{dim};
+        const ir::Shape gamma_shape = c.gamma_3d ? ir::Shape{dim, 1, 1} : ir::Shape{dim};
         HostTensor gamma = w.get(n.gamma(stage, b), gamma_shape, Init::constant(1e-6f));
         gamma.shape = {dim};
         scale.params["scale"] = gamma;

@@ -5,14 +5,14 @@
 #include <string>
 #include <vector>
 
-#include "graph/layer_list.h"
+#include "ir/layer_list.h"
 #include "models/weight_source.h"
 #include "vkvision/model.h"
 
 namespace vkvision::models {
 
 struct BuiltModel {
-  graph::LayerList layers;
+  ir::LayerList layers;
   ModelInfo info;
 };
 

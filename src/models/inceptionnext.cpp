@@ -14,9 +14,9 @@
 namespace vkvision::models {
 namespace {
 
-using graph::HostTensor;
-using graph::Layer;
-using graph::OpKind;
+using ir::HostTensor;
+using ir::Layer;
+using ir::OpKind;
 
 constexpr float kBatchNormEps = 1e-5f;  // nn.BatchNorm2d's default
 constexpr float kHeadNormEps = 1e-6f;   // MlpHead's LayerNorm
@@ -94,7 +94,7 @@ bool is_inceptionnext(const WeightSource& w) {
 
 const std::vector<int64_t>& shape_of(const WeightSource& w, const std::string& name, size_t rank, const char* expected) {
   const auto& shape = w.shape(name);
-  if (shape.size() != rank) w.fail("tensor '" + name + "' has shape " + graph::shape_string(shape) + ", expected " + expected);
+  if (shape.size() != rank) w.fail("tensor '" + name + "' has shape " + ir::shape_string(shape) + ", expected " + expected);
   return shape;
 }
 
@@ -103,7 +103,7 @@ const std::vector<int64_t>& shape_of(const WeightSource& w, const std::string& n
 Config infer_config(const WeightSource& w) {
   Config c;
   const auto& stem = shape_of(w, "stem.0.weight", 4, "[C, in, p, p]");
-  if (stem[2] != stem[3]) w.fail("tensor 'stem.0.weight' has shape " + graph::shape_string(stem) + ", expected a square patch kernel");
+  if (stem[2] != stem[3]) w.fail("tensor 'stem.0.weight' has shape " + ir::shape_string(stem) + ", expected a square patch kernel");
   c.in_chans = stem[1];
   c.patch = stem[2];
   for (int stage = 0; w.contains(block_name(stage, 0) + "token_mixer.dwconv_hw.weight"); ++stage) {
@@ -136,8 +136,8 @@ Config infer_config(const WeightSource& w) {
 
 // The Inits are a preset's random weights: weights and biases N(0, 0.02), BatchNorms with non-trivial
 // statistics (Init::batch_norm), the head's LayerNorm at 1 and 0.
-graph::LayerList build_layers(const WeightSource& w, const Config& c) {
-  graph::LayerList list;
+ir::LayerList build_layers(const WeightSource& w, const Config& c) {
+  ir::LayerList list;
   list.input_channels = static_cast<uint32_t>(c.in_chans);
   std::string current = list.input;
   int counter = 0;
@@ -165,7 +165,7 @@ graph::LayerList build_layers(const WeightSource& w, const Config& c) {
   // The reference's ConvMlp uses 1x1 convolutions ([out, in, 1, 1]); on NHWC they are linears.
   auto linear = [&](const std::string& prefix, int64_t in, int64_t out, bool conv_form) {
     Layer layer{.op = OpKind::Linear, .name = prefix};
-    const graph::Shape shape = conv_form ? graph::Shape{out, in, 1, 1} : graph::Shape{out, in};
+    const ir::Shape shape = conv_form ? ir::Shape{out, in, 1, 1} : ir::Shape{out, in};
     HostTensor weight = w.get(prefix + ".weight", shape, Init::normal(0.02f));
     weight.shape = {out, in};
     layer.params["weight"] = weight;
@@ -185,7 +185,7 @@ graph::LayerList build_layers(const WeightSource& w, const Config& c) {
       const std::string prefix = block_name(stage, b), mixer = prefix + "token_mixer.";
       const std::string block_input = current;
       Layer mix{.op = OpKind::InceptionDepthwise, .name = prefix + "token_mixer"};
-      const std::pair<const char*, graph::Shape> branches[] = {
+      const std::pair<const char*, ir::Shape> branches[] = {
           {"hw", {g, 1, c.square, c.square}}, {"w", {g, 1, 1, c.band}}, {"h", {g, 1, c.band, 1}}};
       for (const auto& [branch, shape] : branches) {
         mix.params[std::string("weight_") + branch] =

@@ -21,9 +21,9 @@
 namespace vkvision::models {
 namespace {
 
-using graph::HostTensor;
-using graph::Layer;
-using graph::OpKind;
+using ir::HostTensor;
+using ir::Layer;
+using ir::OpKind;
 
 std::string join(const std::vector<int64_t>& values) {
   std::string text;
@@ -77,7 +77,7 @@ Config infer_config(const WeightSource& w) {
   c.deployed = !w.contains("stages.0.0.repmlp_block.fc3_bn.weight");
   const auto& embedding = w.shape("conv_embedding.conv.weight");
   if (embedding.size() != 4 || embedding[2] != embedding[3])
-    w.fail("tensor 'conv_embedding.conv.weight' has shape " + graph::shape_string(embedding) + ", expected a square kernel");
+    w.fail("tensor 'conv_embedding.conv.weight' has shape " + ir::shape_string(embedding) + ", expected a square kernel");
   c.patch = embedding[3];
   c.in_channels = embedding[1];
   for (size_t stage = 0; w.contains(unit(stage, 0) + ".prebn1.weight"); ++stage) {
@@ -90,7 +90,7 @@ Config infer_config(const WeightSource& w) {
     const auto& fc3 = w.shape(block + ".fc3.weight");
     // fc3 is Conv2d(S*h*w, S*h*w, 1, groups=S): weight [S*h*w, h*w, 1, 1].
     if (fc3.size() != 4 || fc3[1] == 0 || fc3[0] % fc3[1] != 0 || fc3[2] != 1 || fc3[3] != 1)
-      w.fail("tensor '" + block + ".fc3.weight' has shape " + graph::shape_string(fc3) + ", expected [S*h*w, h*w, 1, 1]");
+      w.fail("tensor '" + block + ".fc3.weight' has shape " + ir::shape_string(fc3) + ", expected [S*h*w, h*w, 1, 1]");
     const int64_t sharesets = fc3[0] / fc3[1], side = std::llround(std::sqrt(double(fc3[1])));
     if (side * side != fc3[1] || side > 4096)
       w.fail("tensor '" + block + ".fc3.weight' mixes " + std::to_string(fc3[1]) +
@@ -106,7 +106,7 @@ Config infer_config(const WeightSource& w) {
   if (c.channels.empty()) w.fail("RepMLPNet checkpoint without stages.0.0.prebn1");
   const auto& fc1 = w.shape("stages.0.0.repmlp_block.gp.fc1.weight");
   if (fc1.empty() || fc1[0] == 0 || c.channels[0] % fc1[0] != 0)
-    w.fail("tensor 'stages.0.0.repmlp_block.gp.fc1.weight' has shape " + graph::shape_string(fc1) + ", expected [C/reduce, C, 1, 1]");
+    w.fail("tensor 'stages.0.0.repmlp_block.gp.fc1.weight' has shape " + ir::shape_string(fc1) + ", expected [C/reduce, C, 1, 1]");
   c.reduce = c.channels[0] / fc1[0];
   if (!c.deployed) c.kernels = branch_kernels(w.names(), "stages.0.0.repmlp_block");
   c.classes = w.dim("head.weight", 0);
@@ -125,8 +125,8 @@ Config infer_config(const WeightSource& w) {
 
 // The Inits are a preset's random weights: weights N(0, 1/fan_in), biases N(0, 0.1), BatchNorms with
 // non-trivial statistics (Init::batch_norm).
-graph::LayerList build_layers(const WeightSource& w, const Config& c) {
-  graph::LayerList list;
+ir::LayerList build_layers(const WeightSource& w, const Config& c) {
+  ir::LayerList list;
   list.input_channels = static_cast<uint32_t>(c.in_channels);
   size_t block_index = 0;
   auto push = [&](Layer layer) {

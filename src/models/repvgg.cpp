@@ -12,9 +12,9 @@
 namespace vkvision::models {
 namespace {
 
-using graph::HostTensor;
-using graph::Layer;
-using graph::OpKind;
+using ir::HostTensor;
+using ir::Layer;
+using ir::OpKind;
 
 struct Config {
   std::vector<int64_t> depths;  // blocks in stage1..stage4
@@ -93,7 +93,7 @@ Config infer_config(const WeightSource& w, const Naming& n) {
     while (w.contains(n.kernel(stage, int(depth), c.deployed))) {
       const auto& shape = block_shape(stage, int(depth));
       if (shape.size() != 4 || shape[1] == 0 || in % shape[1] != 0)
-        w.fail("tensor '" + n.kernel(stage, int(depth), c.deployed) + "' has shape " + graph::shape_string(shape) +
+        w.fail("tensor '" + n.kernel(stage, int(depth), c.deployed) + "' has shape " + ir::shape_string(shape) +
                ", which does not take " + std::to_string(in) + " input channels");
       c.groups.push_back(static_cast<uint32_t>(in / shape[1]));
       in = shape[0];
@@ -120,8 +120,8 @@ Config infer_config(const WeightSource& w, const Naming& n) {
 
 // The Inits are a preset's random weights: convolutions and linears N(0, 1/fan_in), their biases
 // N(0, 0.1), BatchNorms with non-trivial statistics (Init::batch_norm).
-graph::LayerList build_layers(const WeightSource& w, const Naming& n, const Config& c) {
-  graph::LayerList list;
+ir::LayerList build_layers(const WeightSource& w, const Naming& n, const Config& c) {
+  ir::LayerList list;
   list.input_channels = static_cast<uint32_t>(c.in_chans);
   std::string current = list.input;
   int64_t in = list.input_channels;
@@ -156,7 +156,7 @@ graph::LayerList build_layers(const WeightSource& w, const Naming& n, const Conf
     auto linear = [&](const std::string& prefix, const std::string& input, int64_t outputs, int64_t inputs,
                       ops::Activation activation) {
       Layer layer{.op = OpKind::Linear, .name = prefix, .inputs = {input}, .output = prefix};
-      const graph::HostTensor weight = w.get(prefix + ".weight", {outputs, inputs, 1, 1}, Init::normal());
+      const ir::HostTensor weight = w.get(prefix + ".weight", {outputs, inputs, 1, 1}, Init::normal());
       layer.params["weight"] = HostTensor{{outputs, inputs}, weight.data};
       layer.params["bias"] = w.get(prefix + ".bias", {outputs}, Init::normal(0.1f));
       layer.activation = activation;

@@ -12,10 +12,10 @@
 namespace vkvision::models {
 namespace {
 
-using graph::HostTensor;
-using graph::Layer;
-using graph::OpKind;
-using graph::Shape;
+using ir::HostTensor;
+using ir::Layer;
+using ir::OpKind;
+using ir::Shape;
 
 std::string s(int v) { return std::to_string(v); }
 
@@ -111,7 +111,7 @@ std::pair<int64_t, uint32_t> spatial_mlp_heads_window(const WeightSource& w, con
   const int64_t tokens = shape.size() == 3 ? shape[1] : 0;
   const auto side = static_cast<int64_t>(std::lround(std::sqrt(double(std::max<int64_t>(tokens, 0)))));
   if (shape.size() != 3 || shape[2] != 1 || tokens == 0 || side * side != tokens || shape[0] % tokens != 0)
-    w.fail("tensor '" + name + "' has shape " + graph::shape_string(shape) + ", expected [heads * W^2, W^2, 1]");
+    w.fail("tensor '" + name + "' has shape " + ir::shape_string(shape) + ", expected [heads * W^2, W^2, 1]");
   return {shape[0] / tokens, static_cast<uint32_t>(side)};
 }
 
@@ -123,7 +123,7 @@ Config infer_config(const WeightSource& w, const Naming& n) {
   const auto& patch = w.shape(n.patch_conv + ".weight");
   // Widths double per stage from the embedding's: bounded so that stays far from overflow.
   if (patch.size() != 4 || patch[0] < 1 || patch[0] > (int64_t(1) << 24))
-    w.fail("tensor '" + n.patch_conv + ".weight' has shape " + graph::shape_string(patch) + ", expected a convolution weight");
+    w.fail("tensor '" + n.patch_conv + ".weight' has shape " + ir::shape_string(patch) + ", expected a convolution weight");
   c.embed = patch[0];
   c.in_chans = patch[1];
   c.patch = patch[2];
@@ -263,7 +263,7 @@ class ListBuilder {
   }
 
   const WeightSource& w;
-  graph::LayerList list;
+  ir::LayerList list;
   std::string current = "input";
 
  private:
@@ -333,7 +333,7 @@ void add_spatial_mlp(ListBuilder& b, const std::string& block, int64_t heads, ui
   b.add(std::move(mix));
 }
 
-graph::LayerList build_layers(const WeightSource& w, const Naming& n, const Config& c) {
+ir::LayerList build_layers(const WeightSource& w, const Naming& n, const Config& c) {
   if (w.contains("absolute_pos_embed")) w.fail("absolute position embeddings (ape=True) are not supported");
   ListBuilder b(w);
   b.list.input_channels = static_cast<uint32_t>(c.in_chans);

@@ -23,7 +23,7 @@ WeightSource WeightSource::from_checkpoint(std::shared_ptr<const io::Checkpoint>
   return source;
 }
 
-WeightSource WeightSource::from_tensors(std::map<std::string, graph::HostTensor> tensors, std::string origin) {
+WeightSource WeightSource::from_tensors(std::map<std::string, ir::HostTensor> tensors, std::string origin) {
   WeightSource source;
   source.tensors_ = std::move(tensors);
   source.origin_ = std::move(origin);
@@ -51,25 +51,25 @@ const std::vector<int64_t>& WeightSource::shape(const std::string& name) const {
 int64_t WeightSource::dim(const std::string& name, size_t axis) const {
   const auto& dims = shape(name);
   if (axis >= dims.size())
-    fail("tensor '" + name + "' has shape " + graph::shape_string(dims) + ", expected at least " + std::to_string(axis + 1) +
+    fail("tensor '" + name + "' has shape " + ir::shape_string(dims) + ", expected at least " + std::to_string(axis + 1) +
          " dimensions");
   return dims[axis];
 }
 
-graph::HostTensor WeightSource::get(const std::string& name) const {
+ir::HostTensor WeightSource::get(const std::string& name) const {
   if (!contains(name)) fail("missing tensor '" + name + "'");
   if (!checkpoint_) return tensors_.at(name);
   const io::TensorRecord& record = checkpoint_->at(name);
   const bool aligned = reinterpret_cast<uintptr_t>(record.data) % alignof(float) == 0;
   if (shared_checkpoint_ && record.dtype == io::DType::F32 && aligned && std::endian::native == std::endian::little)
-    return graph::HostTensor::view(record.shape, shared_checkpoint_, reinterpret_cast<const float*>(record.data));
-  return graph::HostTensor::from(record.shape, checkpoint_->to_float(name));
+    return ir::HostTensor::view(record.shape, shared_checkpoint_, reinterpret_cast<const float*>(record.data));
+  return ir::HostTensor::from(record.shape, checkpoint_->to_float(name));
 }
 
-graph::HostTensor WeightSource::get(const std::string& name, const graph::Shape& expected,
+ir::HostTensor WeightSource::get(const std::string& name, const ir::Shape& expected,
                                     const Init&) const {
   if (shape(name) != expected)
-    fail("tensor '" + name + "' has shape " + graph::shape_string(shape(name)) + ", expected " + graph::shape_string(expected));
+    fail("tensor '" + name + "' has shape " + ir::shape_string(shape(name)) + ", expected " + ir::shape_string(expected));
   return get(name);
 }
 
@@ -84,7 +84,7 @@ std::vector<std::string> RandomWeightSource::names() const {
   return names;
 }
 
-graph::HostTensor RandomWeightSource::get(const std::string& name) const {
+ir::HostTensor RandomWeightSource::get(const std::string& name) const {
   auto it = made_.find(name);
   if (it == made_.end()) fail("missing tensor '" + name + "'");
   return it->second;
@@ -96,12 +96,12 @@ const std::vector<int64_t>& RandomWeightSource::shape(const std::string& name) c
   return it->second.shape;
 }
 
-graph::HostTensor RandomWeightSource::get(const std::string& name, const graph::Shape& expected,
+ir::HostTensor RandomWeightSource::get(const std::string& name, const ir::Shape& expected,
                                           const Init& init) const {
   if (auto it = made_.find(name); it != made_.end()) {
     if (it->second.shape != expected)
-      fail("tensor '" + name + "' asked for as " + graph::shape_string(expected) + " after " +
-           graph::shape_string(it->second.shape));
+      fail("tensor '" + name + "' asked for as " + ir::shape_string(expected) + " after " +
+           ir::shape_string(it->second.shape));
     return it->second;
   }
   // FNV-1a of the name, with the seed, seeds this tensor's own generator.
@@ -109,7 +109,7 @@ graph::HostTensor RandomWeightSource::get(const std::string& name, const graph::
   for (const unsigned char c : name) hash = (hash ^ c) * 1099511628211ull;
   std::seed_seq sequence{seed_, uint32_t(hash), uint32_t(hash >> 32)};
   std::mt19937 generator(sequence);
-  const int64_t count = graph::shape_numel(expected);
+  const int64_t count = ir::shape_numel(expected);
   std::vector<float> values(count);
   switch (init.kind) {
     case Init::Kind::Normal: {
@@ -129,11 +129,11 @@ graph::HostTensor RandomWeightSource::get(const std::string& name, const graph::
     case Init::Kind::Values:
       if (int64_t(init.values.size()) != count)
         fail("tensor '" + name + "' is given " + std::to_string(init.values.size()) + " values for shape " +
-             graph::shape_string(expected));
+             ir::shape_string(expected));
       values = init.values;
       break;
   }
-  return made_[name] = graph::HostTensor::from(expected, std::move(values));
+  return made_[name] = ir::HostTensor::from(expected, std::move(values));
 }
 
 }  // namespace vkvision::models

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "graph/layer_list.h"
+#include "ir/layer_list.h"
 #include "io/checkpoint.h"
 
 namespace vkvision::models {
@@ -43,19 +43,19 @@ class WeightSource {
   // Returns float32 tensors stored contiguously and aligned as views into the file's mapping, which
   // they keep alive: no copy, and pages the kernel may drop and re-read (other dtypes are converted).
   static WeightSource from_checkpoint(std::shared_ptr<const io::Checkpoint> checkpoint);
-  static WeightSource from_tensors(std::map<std::string, graph::HostTensor> tensors, std::string origin);
+  static WeightSource from_tensors(std::map<std::string, ir::HostTensor> tensors, std::string origin);
 
   // Where the weights came from (the file path, or "preset NAME"): every error starts with it.
   const std::string& origin() const { return origin_; }
   virtual bool contains(const std::string& name) const;
   virtual std::vector<std::string> names() const;
   // Throws InputError("<origin>: missing tensor '<name>'").
-  virtual graph::HostTensor get(const std::string& name) const;
+  virtual ir::HostTensor get(const std::string& name) const;
   // Throws InputError naming the tensor when its shape differs. `init` says how a RandomWeightSource
   // creates it; a checkpoint's tensor must exist.
-  virtual graph::HostTensor get(const std::string& name, const graph::Shape& expected,
+  virtual ir::HostTensor get(const std::string& name, const ir::Shape& expected,
                                 const Init& init) const;
-  graph::HostTensor get(const std::string& name, const graph::Shape& expected) const {
+  ir::HostTensor get(const std::string& name, const ir::Shape& expected) const {
     return get(name, expected, Init::normal());
   }
   virtual const std::vector<int64_t>& shape(const std::string& name) const;
@@ -73,7 +73,7 @@ class WeightSource {
  private:
   const io::Checkpoint* checkpoint_ = nullptr;
   std::shared_ptr<const io::Checkpoint> shared_checkpoint_;  // set when tensors may be views
-  std::map<std::string, graph::HostTensor> tensors_;
+  std::map<std::string, ir::HostTensor> tensors_;
   std::map<std::string, std::string> metadata_;
   std::string origin_;
 };
@@ -88,17 +88,17 @@ class RandomWeightSource final : public WeightSource {
   using WeightSource::get;
   bool contains(const std::string& name) const override { return made_.count(name) != 0; }
   std::vector<std::string> names() const override;
-  graph::HostTensor get(const std::string& name) const override;
+  ir::HostTensor get(const std::string& name) const override;
   // Makes the tensor at the first request; a later one must ask for the same shape.
-  graph::HostTensor get(const std::string& name, const graph::Shape& expected,
+  ir::HostTensor get(const std::string& name, const ir::Shape& expected,
                         const Init& init) const override;
   const std::vector<int64_t>& shape(const std::string& name) const override;
   // Everything made so far, by name.
-  const std::map<std::string, graph::HostTensor>& tensors() const { return made_; }
+  const std::map<std::string, ir::HostTensor>& tensors() const { return made_; }
 
  private:
   uint32_t seed_;
-  mutable std::map<std::string, graph::HostTensor> made_;  // grows as the builder asks
+  mutable std::map<std::string, ir::HostTensor> made_;  // grows as the builder asks
 };
 
 }  // namespace vkvision::models

@@ -110,7 +110,7 @@ TEST(ThreadingTest, SessionsSharingOneModelMatchOneThread) {
 }
 
 // Equal layer lists: the same layers and attributes (as described) and the same weight values.
-void expect_same_layers(const graph::LayerList& actual, const graph::LayerList& expected, const std::string& what) {
+void expect_same_layers(const ir::LayerList& actual, const ir::LayerList& expected, const std::string& what) {
   ASSERT_EQ(actual.layers.size(), expected.layers.size()) << what;
   for (size_t i = 0; i < actual.layers.size(); ++i) {
     const auto& a = actual.layers[i].params;

@@ -2,24 +2,24 @@
 #pragma once
 #include <random>
 
-#include "graph/layer_list.h"
+#include "ir/layer_list.h"
 
 namespace vkvision::testing {
 
-inline graph::HostTensor random_tensor(graph::Shape shape, std::mt19937& generator, float low = -0.5f, float high = 0.5f) {
+inline ir::HostTensor random_tensor(ir::Shape shape, std::mt19937& generator, float low = -0.5f, float high = 0.5f) {
   std::uniform_real_distribution<float> distribution(low, high);
-  std::vector<float> values(graph::shape_numel(shape));
+  std::vector<float> values(ir::shape_numel(shape));
   for (auto& v : values) v = distribution(generator);
-  return graph::HostTensor::from(std::move(shape), std::move(values));
+  return ir::HostTensor::from(std::move(shape), std::move(values));
 }
 
 // stem conv (NCHW input) -> BatchNorm -> ReLU -> one ConvNeXt-style block (dw 7x7, LN, fc1, GELU, fc2,
 // layer scale, residual add) -> mean pool -> LN -> head. Every parameter is non-trivial.
-inline graph::LayerList small_network(uint32_t in_channels, int64_t dim, int64_t classes, uint32_t seed) {
+inline ir::LayerList small_network(uint32_t in_channels, int64_t dim, int64_t classes, uint32_t seed) {
   std::mt19937 g(seed);
-  using graph::Layer;
-  using graph::OpKind;
-  graph::LayerList list;
+  using ir::Layer;
+  using ir::OpKind;
+  ir::LayerList list;
   list.input_channels = in_channels;
   auto conv = Layer{.op = OpKind::Conv2d, .name = "stem", .inputs = {"input"}, .output = "a"};
   conv.params = {{"weight", random_tensor({dim, in_channels, 2, 2}, g)}, {"bias", random_tensor({dim}, g)}};
@@ -61,10 +61,10 @@ namespace vkvision::testing {
 
 // One RepVGG training-time block on `input`: 3x3 conv + BN, 1x1 conv + BN and (when `identity`)
 // a BN of the input, summed, then ReLU. BatchNorm statistics are random so every fold matters.
-inline void add_repvgg_block(graph::LayerList& list, const std::string& input, const std::string& prefix, int64_t in,
+inline void add_repvgg_block(ir::LayerList& list, const std::string& input, const std::string& prefix, int64_t in,
                              int64_t out, uint32_t stride, uint32_t groups, bool identity, std::mt19937& g) {
-  using graph::Layer;
-  using graph::OpKind;
+  using ir::Layer;
+  using ir::OpKind;
   auto batch_norm = [&](const std::string& name, const std::string& from, int64_t c) {
     Layer bn{.op = OpKind::BatchNorm, .name = name, .inputs = {from}, .output = name};
     bn.params = {{"weight", random_tensor({c}, g, 0.5f, 1.5f)}, {"bias", random_tensor({c}, g)},
@@ -95,19 +95,19 @@ inline void add_repvgg_block(graph::LayerList& list, const std::string& input, c
 }
 
 // stem block (stride 2, no identity) -> identity block -> grouped identity block -> pool -> head.
-inline graph::LayerList small_repvgg(uint32_t seed) {
+inline ir::LayerList small_repvgg(uint32_t seed) {
   std::mt19937 g(seed);
-  graph::LayerList list;
+  ir::LayerList list;
   list.input_channels = 8;  // blocks read NHWC, so the first conv here takes an NHWC-shaped input via a 1x1 stem
-  graph::Layer stem{.op = graph::OpKind::Conv2d, .name = "stem", .inputs = {"input"}, .output = "stem"};
+  ir::Layer stem{.op = ir::OpKind::Conv2d, .name = "stem", .inputs = {"input"}, .output = "stem"};
   stem.params = {{"weight", random_tensor({8, 8, 1, 1}, g)}, {"bias", random_tensor({8}, g)}};
   stem.input_nchw = true;
   list.layers.push_back(stem);
   add_repvgg_block(list, "stem", "b0", 8, 16, 2, 1, false, g);
   add_repvgg_block(list, "b0.out", "b1", 16, 16, 1, 1, true, g);
   add_repvgg_block(list, "b1.out", "b2", 16, 16, 1, 2, true, g);
-  list.layers.push_back(graph::Layer{.op = graph::OpKind::MeanPool, .name = "pool", .inputs = {"b2.out"}, .output = "pool"});
-  graph::Layer head{.op = graph::OpKind::Linear, .name = "head", .inputs = {"pool"}, .output = "logits"};
+  list.layers.push_back(ir::Layer{.op = ir::OpKind::MeanPool, .name = "pool", .inputs = {"b2.out"}, .output = "pool"});
+  ir::Layer head{.op = ir::OpKind::Linear, .name = "head", .inputs = {"pool"}, .output = "logits"};
   head.params = {{"weight", random_tensor({5, 16}, g)}, {"bias", random_tensor({5}, g)}};
   list.layers.push_back(head);
   list.output = "logits";

@@ -2,7 +2,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "graph/kernel_trial.h"
+#include "exec/kernel_trial.h"
 #include "ops/gemm.h"
 #include "support/device_test.h"
 #include "support/test_directory.h"
@@ -20,7 +20,7 @@ TEST_F(KernelTrialTest, ForcedFamiliesAreTakenAsRequested) {
   vk::PipelineCache cache(context_ptr(), directory_);
   const std::string tiled_unsupported = tiled_family_unsupported();
   for (auto family : {KernelFamily::RegisterBlocked, KernelFamily::SharedTiled}) {
-    const auto choice = graph::choose_kernel_family(context_ptr(), cache, family);
+    const auto choice = exec::choose_kernel_family(context_ptr(), cache, family);
     if (tiled_unsupported.empty()) {
       EXPECT_EQ(choice.family, family);
       EXPECT_EQ(choice.reason, "requested");
@@ -39,7 +39,7 @@ TEST_F(KernelTrialTest, ForcedFamiliesAreTakenAsRequested) {
 TEST_F(KernelTrialTest, AutoFollowsTheDevicePropertiesOrRunsTheTrial) {
   const auto rule = ops::preferred_gemm_operands(device());
   vk::PipelineCache cache(context_ptr(), directory_);
-  const auto choice = graph::choose_kernel_family(context_ptr(), cache, KernelFamily::Auto);
+  const auto choice = exec::choose_kernel_family(context_ptr(), cache, KernelFamily::Auto);
   if (const std::string reason = tiled_family_unsupported(); !reason.empty()) {
     EXPECT_EQ(choice.family, KernelFamily::RegisterBlocked);
     EXPECT_EQ(choice.reason, reason);  // no trial: only one family can run
@@ -60,19 +60,19 @@ TEST_F(KernelTrialTest, TrialRunsOnceAndIsCachedBesideThePipelineCache) {
   std::filesystem::path file;
   {
     vk::PipelineCache cache(context_ptr(), directory_);
-    const auto first = graph::choose_kernel_family(context_ptr(), cache, KernelFamily::Timed);
+    const auto first = exec::choose_kernel_family(context_ptr(), cache, KernelFamily::Timed);
     EXPECT_EQ(first.reason, "timed trial");
     first_family = first.family;
     file = cache.decisions_file();
     // The same cache object answers from memory.
-    EXPECT_EQ(graph::choose_kernel_family(context_ptr(), cache, KernelFamily::Timed).reason, "cached trial");
+    EXPECT_EQ(exec::choose_kernel_family(context_ptr(), cache, KernelFamily::Timed).reason, "cached trial");
   }
   EXPECT_EQ(file.parent_path(), directory_);
   std::ifstream in(file);
   std::string name, word;
   double register_ms = 0, tiled_ms = 0;
   in >> name >> word >> register_ms >> tiled_ms;
-  EXPECT_EQ(name, graph::kGemmFamilyDecision);
+  EXPECT_EQ(name, exec::kGemmFamilyDecision);
   EXPECT_EQ(word, first_family == KernelFamily::SharedTiled ? "tiled" : "register");
   EXPECT_GT(register_ms, 0.0);
   EXPECT_GT(tiled_ms, 0.0);
@@ -83,7 +83,7 @@ TEST_F(KernelTrialTest, TrialRunsOnceAndIsCachedBesideThePipelineCache) {
 
   // A new cache object (a new process) reads the file instead of timing again.
   vk::PipelineCache reloaded(context_ptr(), directory_);
-  const auto again = graph::choose_kernel_family(context_ptr(), reloaded, KernelFamily::Timed);
+  const auto again = exec::choose_kernel_family(context_ptr(), reloaded, KernelFamily::Timed);
   EXPECT_EQ(again.reason, "cached trial");
   EXPECT_EQ(again.family, first_family);
 }
@@ -92,17 +92,17 @@ TEST_F(KernelTrialTest, CachedDecisionIsHonouredAndAGarbledOneIsRetimed) {
   if (const std::string reason = tiled_family_unsupported(); !reason.empty()) GTEST_SKIP() << "no trial: " << reason;
   {
     vk::PipelineCache cache(context_ptr(), directory_);
-    cache.record_decision(graph::kGemmFamilyDecision, "tiled 9 1");
+    cache.record_decision(exec::kGemmFamilyDecision, "tiled 9 1");
   }
   {
     vk::PipelineCache cache(context_ptr(), directory_);
-    const auto choice = graph::choose_kernel_family(context_ptr(), cache, KernelFamily::Timed);
+    const auto choice = exec::choose_kernel_family(context_ptr(), cache, KernelFamily::Timed);
     EXPECT_EQ(choice.family, KernelFamily::SharedTiled);
     EXPECT_EQ(choice.reason, "cached trial");
-    cache.record_decision(graph::kGemmFamilyDecision, "fastest");
+    cache.record_decision(exec::kGemmFamilyDecision, "fastest");
   }
   vk::PipelineCache cache(context_ptr(), directory_);
-  EXPECT_EQ(graph::choose_kernel_family(context_ptr(), cache, KernelFamily::Timed).reason, "timed trial");
+  EXPECT_EQ(exec::choose_kernel_family(context_ptr(), cache, KernelFamily::Timed).reason, "timed trial");
 }
 
 }  // namespace

@@ -1,14 +1,14 @@
 #include <gtest/gtest.h>
 
-#include "graph/memory_plan.h"
+#include "ir/memory_plan.h"
 
 namespace vkvision {
 namespace {
 
 TEST(MemoryPlanTest, TensorsAliveTogetherNeverOverlap) {
-  std::vector<graph::TensorLifetime> tensors = {
+  std::vector<ir::TensorLifetime> tensors = {
       {"a", 100, 0, 2}, {"b", 300, 1, 3}, {"c", 50, 2, 4}, {"d", 300, 3, 5}, {"e", 120, 4, 6}, {"f", 64, 5, 6}};
-  const auto plan = graph::plan_memory(tensors, 16);
+  const auto plan = ir::plan_memory(tensors, 16);
   for (const auto& x : tensors)
     for (const auto& y : tensors) {
       if (x.name >= y.name || x.last < y.first || y.last < x.first) continue;
@@ -20,9 +20,9 @@ TEST(MemoryPlanTest, TensorsAliveTogetherNeverOverlap) {
 }
 
 TEST(MemoryPlanTest, AChainNeedsOnlyTwoBuffers) {
-  std::vector<graph::TensorLifetime> chain;
+  std::vector<ir::TensorLifetime> chain;
   for (int i = 0; i < 10; ++i) chain.push_back({"t" + std::to_string(i), 256, i, i + 1});
-  const auto plan = graph::plan_memory(chain, 256);
+  const auto plan = ir::plan_memory(chain, 256);
   EXPECT_EQ(plan.total_bytes, 512u);
 }
 

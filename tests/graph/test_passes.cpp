@@ -4,22 +4,22 @@
 #include <random>
 #include <stdexcept>
 
-#include "graph/passes.h"
-#include "graph/plan.h"
+#include "ir/passes.h"
+#include "exec/plan.h"
 #include "random_layers.h"
 #include "support/device_test.h"
 
 namespace vkvision {
 namespace {
 
-using graph::LayerList;
-using graph::OpKind;
+using ir::LayerList;
+using ir::OpKind;
 
 class PassTestBase : public testing::DeviceTest {
  protected:
   std::vector<float> run_list(const LayerList& list, uint32_t batch, uint32_t size, const std::vector<float>& input,
                               KernelFamily kernels = KernelFamily::Auto) {
-    graph::Plan plan(context_ptr(), pipelines(), list, batch, size, size, kernels);
+    exec::Plan plan(context_ptr(), pipelines(), list, batch, size, size, kernels);
     std::vector<float> output(plan.output_count());
     plan.run(input, output);
     return output;
@@ -46,22 +46,22 @@ class PassTest : public PassTestBase {
 };
 
 TEST_F(PassTest, BatchNormBecomesChannelAffineWithSameResult) {
-  const LayerList after = graph::batchnorm_to_affine(network);
+  const LayerList after = ir::batchnorm_to_affine(network);
   EXPECT_EQ(count(after, OpKind::BatchNorm), 0u);
   EXPECT_EQ(count(after, OpKind::ChannelAffine), 2u);
   expect_same_result(network, after);
 }
 
 TEST_F(PassTest, AffineFoldsIntoConvAndLinearWithSameResult) {
-  const LayerList converted = graph::batchnorm_to_affine(network);
-  const LayerList after = graph::fold_affine_into_producer(converted);
+  const LayerList converted = ir::batchnorm_to_affine(network);
+  const LayerList after = ir::fold_affine_into_producer(converted);
   EXPECT_EQ(count(after, OpKind::ChannelAffine), 0u);
   EXPECT_EQ(after.layers.size(), converted.layers.size() - 2);
   expect_same_result(network, after);
 }
 
 TEST_F(PassTest, ActivationFusesIntoProducerWithSameResult) {
-  const LayerList after = graph::fuse_activation(graph::batchnorm_to_affine(network));
+  const LayerList after = ir::fuse_activation(ir::batchnorm_to_affine(network));
   // The ReLU follows the BatchNorm (not a conv) until that is folded, so only the GELU fuses here.
   EXPECT_EQ(count(after, OpKind::Gelu), 0u);
   EXPECT_EQ(count(after, OpKind::Relu), 1u);
@@ -69,8 +69,8 @@ TEST_F(PassTest, ActivationFusesIntoProducerWithSameResult) {
 }
 
 TEST_F(PassTest, ResidualAddFusesIntoLinearWithSameResult) {
-  const LayerList folded = graph::fold_affine_into_producer(graph::batchnorm_to_affine(network));
-  const LayerList after = graph::fuse_residual_add(folded);
+  const LayerList folded = ir::fold_affine_into_producer(ir::batchnorm_to_affine(network));
+  const LayerList after = ir::fuse_residual_add(folded);
   EXPECT_EQ(count(after, OpKind::Add), 0u);
   auto fc2 = std::find_if(after.layers.begin(), after.layers.end(), [](const auto& l) { return l.name == "fc2"; });
   ASSERT_NE(fc2, after.layers.end());
@@ -79,7 +79,7 @@ TEST_F(PassTest, ResidualAddFusesIntoLinearWithSameResult) {
 }
 
 TEST_F(PassTest, OptimizeLeavesOnlyEssentialLayers) {
-  const LayerList after = graph::optimize(network);
+  const LayerList after = ir::optimize(network);
   // conv+bn+relu, dw, LN, fc1+gelu, fc2+gamma+residual, pool, LN, head.
   EXPECT_EQ(after.layers.size(), 8u);
   EXPECT_EQ(count(after, OpKind::BatchNorm) + count(after, OpKind::ChannelAffine) + count(after, OpKind::Gelu) +
@@ -92,18 +92,18 @@ TEST_F(PassTest, OptimizeLeavesOnlyEssentialLayers) {
 // never apply this pass); the reference keeps both LayerNorms.
 TEST_F(PassTest, LayerNormFoldsIntoTheLinearAfterItWithSameResult) {
   if (const std::string reason = tiled_family_unsupported(); !reason.empty()) GTEST_SKIP() << reason;
-  const LayerList optimized = graph::optimize(network);
-  const LayerList after = graph::fold_layer_norm_into_linear(optimized);
+  const LayerList optimized = ir::optimize(network);
+  const LayerList after = ir::fold_layer_norm_into_linear(optimized);
   EXPECT_EQ(count(after, OpKind::LayerNorm), 0u);  // norm -> fc1 and head.norm -> head.fc
   EXPECT_EQ(std::count_if(after.layers.begin(), after.layers.end(), [](const auto& l) { return l.normalize_input; }), 2);
   expect_same_result(optimized, after, 2, 14, KernelFamily::SharedTiled);
 }
 
 TEST_F(PassTest, DepthwiseLeavesItsLayerNormToTheLinearThatReadsIt) {
-  const LayerList fused = graph::fuse_depthwise_layer_norm(graph::optimize(network), [](const graph::Layer&) { return true; });
-  const LayerList after = graph::defer_layer_norm_to_linear(fused);
+  const LayerList fused = ir::fuse_depthwise_layer_norm(ir::optimize(network), [](const ir::Layer&) { return true; });
+  const LayerList after = ir::defer_layer_norm_to_linear(fused);
   // Returns a reference into `after`: a copy would leave `gamma` below pointing into a destroyed temporary.
-  auto find = [&](const std::string& name) -> const graph::Layer& {
+  auto find = [&](const std::string& name) -> const ir::Layer& {
     auto it = std::find_if(after.layers.begin(), after.layers.end(), [&](const auto& l) { return l.name == name; });
     if (it == after.layers.end()) throw std::runtime_error("no layer named " + name);
     return *it;
@@ -117,22 +117,22 @@ TEST_F(PassTest, DepthwiseLeavesItsLayerNormToTheLinearThatReadsIt) {
   EXPECT_FLOAT_EQ(find("fc1").param("weight").values()[5], original.param("weight").values()[5] * gamma.values()[5]);
   // The register-family plan does this itself: the same list through it gives the same logits as
   // the reference list run with the GPU-class family (which keeps the norm in the GEMM's own pass).
-  expect_same_result(graph::optimize(network), graph::optimize(network), 2, 14, KernelFamily::SharedTiled);
+  expect_same_result(ir::optimize(network), ir::optimize(network), 2, 14, KernelFamily::SharedTiled);
 }
 
 TEST_F(PassTest, LayerNormWithASecondReaderStays) {
-  LayerList list = graph::optimize(network);
+  LayerList list = ir::optimize(network);
   auto norm = std::find_if(list.layers.begin(), list.layers.end(), [](const auto& l) { return l.name == "norm"; });
   ASSERT_NE(norm, list.layers.end());
-  list.layers.push_back(graph::Layer{.op = OpKind::Add, .name = "extra", .inputs = {norm->output, norm->output}, .output = "extra"});
-  const LayerList after = graph::fold_layer_norm_into_linear(list);
+  list.layers.push_back(ir::Layer{.op = OpKind::Add, .name = "extra", .inputs = {norm->output, norm->output}, .output = "extra"});
+  const LayerList after = ir::fold_layer_norm_into_linear(list);
   EXPECT_EQ(count(after, OpKind::LayerNorm), 1u);  // only the head's
 }
 
 // stem conv 1x1 -> Swin PatchMerging (2x2 gather, LayerNorm over 4C, reduction) -> pool -> head.
 LayerList patch_merging_network(int64_t dim, uint32_t seed) {
   std::mt19937 g(seed);
-  using graph::Layer;
+  using ir::Layer;
   LayerList list;
   Layer stem{.op = OpKind::Conv2d, .name = "stem", .inputs = {"input"}, .output = "a"};
   stem.params = {{"weight", testing::random_tensor({dim, 3, 1, 1}, g)}, {"bias", testing::random_tensor({dim}, g)}};
@@ -152,14 +152,14 @@ LayerList patch_merging_network(int64_t dim, uint32_t seed) {
 
 TEST_F(PassTest, PatchGatherMovesIntoItsLayerNormWithSameResult) {
   const LayerList network = patch_merging_network(12, 44);
-  const LayerList after = graph::absorb_patch_gather_into_layer_norm(network);
+  const LayerList after = ir::absorb_patch_gather_into_layer_norm(network);
   EXPECT_EQ(count(after, OpKind::PatchMergeGather), 0u);
   ASSERT_EQ(after.layers.size(), network.layers.size() - 1);
   EXPECT_TRUE(after.layers[1].gather_patches);
   EXPECT_EQ(after.layers[1].inputs[0], "a");
   // optimize() applies it; 13x13 is odd, so the norm reads padding zeros. Both families run the
   // gathering norm (the tiled one must not fold it into its GEMM).
-  EXPECT_EQ(count(graph::optimize(network), OpKind::PatchMergeGather), 0u);
+  EXPECT_EQ(count(ir::optimize(network), OpKind::PatchMergeGather), 0u);
   expect_same_result(network, after, 2, 13);
   expect_same_result(network, after, 2, 13, KernelFamily::SharedTiled);
 }
@@ -169,12 +169,12 @@ TEST_F(PassTest, PatchGatherAndTheLinearReadingItBecomeOneConvolutionWithSameRes
   LayerList network = patch_merging_network(12, 46);
   network.layers.erase(network.layers.begin() + 2);  // the norm
   network.layers[2].inputs[0] = "b";
-  const LayerList after = graph::fold_patch_gather_into_linear(network);
+  const LayerList after = ir::fold_patch_gather_into_linear(network);
   EXPECT_EQ(count(after, OpKind::PatchMergeGather), 0u);
   ASSERT_EQ(after.layers.size(), network.layers.size() - 1);
   EXPECT_EQ(after.layers[1].op, OpKind::Conv2d);
   EXPECT_TRUE(after.layers[1].ceil_mode);
-  EXPECT_EQ(count(graph::optimize(network), OpKind::PatchMergeGather), 0u);
+  EXPECT_EQ(count(ir::optimize(network), OpKind::PatchMergeGather), 0u);
   // 13x13: the last row and column of 2x2 windows read padding zeros.
   expect_same_result(network, after, 2, 13);
   expect_same_result(network, after, 2, 13, KernelFamily::SharedTiled);
@@ -182,17 +182,17 @@ TEST_F(PassTest, PatchGatherAndTheLinearReadingItBecomeOneConvolutionWithSameRes
 
 TEST_F(PassTest, PatchGatherWithASecondReaderStays) {
   LayerList network = patch_merging_network(8, 45);
-  network.layers.push_back(graph::Layer{.op = OpKind::Add, .name = "extra", .inputs = {"b", "b"}, .output = "extra"});
-  EXPECT_EQ(count(graph::absorb_patch_gather_into_layer_norm(network), OpKind::PatchMergeGather), 1u);
-  EXPECT_EQ(count(graph::optimize(network), OpKind::PatchMergeGather), 1u);
+  network.layers.push_back(ir::Layer{.op = OpKind::Add, .name = "extra", .inputs = {"b", "b"}, .output = "extra"});
+  EXPECT_EQ(count(ir::absorb_patch_gather_into_layer_norm(network), OpKind::PatchMergeGather), 1u);
+  EXPECT_EQ(count(ir::optimize(network), OpKind::PatchMergeGather), 1u);
 }
 
 TEST_F(PassTest, ResidualIsNotFusedWhenTheLinearOutputHasOtherReaders) {
-  LayerList list = graph::fold_affine_into_producer(graph::batchnorm_to_affine(network));
+  LayerList list = ir::fold_affine_into_producer(ir::batchnorm_to_affine(network));
   // A second reader of fc2's output: fusing the add would hide the pre-add value from it.
   auto fc2 = std::find_if(list.layers.begin(), list.layers.end(), [](const auto& l) { return l.name == "fc2"; });
-  list.layers.push_back(graph::Layer{.op = OpKind::Add, .name = "extra", .inputs = {fc2->output, fc2->output}, .output = "extra"});
-  const LayerList after = graph::fuse_residual_add(list);
+  list.layers.push_back(ir::Layer{.op = OpKind::Add, .name = "extra", .inputs = {fc2->output, fc2->output}, .output = "extra"});
+  const LayerList after = ir::fuse_residual_add(list);
   EXPECT_EQ(count(after, OpKind::Add), 2u);
 }
 
@@ -205,12 +205,12 @@ namespace {
 class RepvggPassTest : public PassTestBase {};
 
 TEST_F(RepvggPassTest, BranchesMergeIntoOneConvolutionPerBlockWithSameResult) {
-  const graph::LayerList training = testing::small_repvgg(11);
-  const graph::LayerList deployed = graph::optimize(training);
+  const ir::LayerList training = testing::small_repvgg(11);
+  const ir::LayerList deployed = ir::optimize(training);
   // stem, then one 3x3 conv (+ReLU) per block, pool, head: no BatchNorm, Add or branch left.
   ASSERT_EQ(deployed.layers.size(), 6u);
   for (size_t i = 1; i <= 3; ++i) {
-    EXPECT_EQ(deployed.layers[i].op, graph::OpKind::Conv2d);
+    EXPECT_EQ(deployed.layers[i].op, ir::OpKind::Conv2d);
     EXPECT_EQ(deployed.layers[i].kernel_h, 3u);
     EXPECT_EQ(deployed.layers[i].activation, ops::Activation::Relu);
   }
@@ -227,10 +227,10 @@ namespace {
 // BatchNorms whose producer has no weights (after a ReLU), each before a different kind of reader:
 // a Linear, an unpadded 2x2/s2 conv, a grouped 1x1 conv (all foldable), and a padded 3x3 conv
 // (not: its padded taps read 0, which the BatchNorm would have mapped to its shift).
-graph::LayerList batchnorms_before_readers(uint32_t seed) {
-  using graph::Layer;
+ir::LayerList batchnorms_before_readers(uint32_t seed) {
+  using ir::Layer;
   std::mt19937 g(seed);
-  graph::LayerList list;
+  ir::LayerList list;
   list.input_channels = 3;
   auto conv = [&](const std::string& name, const std::string& input, int64_t in, int64_t out, uint32_t kernel,
                   uint32_t stride, uint32_t pad, uint32_t groups) {
@@ -275,10 +275,10 @@ class FoldIntoConsumerTest : public PassTestBase {};
 
 TEST_F(FoldIntoConsumerTest, BatchNormFoldsIntoTheUnpaddedLayerAfterItWithSameResult) {
   const LayerList network = batchnorms_before_readers(5);
-  const LayerList converted = graph::batchnorm_to_affine(network);
+  const LayerList converted = ir::batchnorm_to_affine(network);
   // A ReLU has no weights to take the BatchNorm: the producer fold leaves all four.
-  ASSERT_EQ(count(graph::fold_affine_into_producer(converted), OpKind::ChannelAffine), 4u);
-  const LayerList after = graph::fold_affine_into_consumer(converted);
+  ASSERT_EQ(count(ir::fold_affine_into_producer(converted), OpKind::ChannelAffine), 4u);
+  const LayerList after = ir::fold_affine_into_consumer(converted);
   ASSERT_EQ(count(after, OpKind::ChannelAffine), 1u);
   auto padded = std::find_if(after.layers.begin(), after.layers.end(), [](const auto& l) { return l.name == "padded"; });
   ASSERT_NE(padded, after.layers.end());
@@ -287,10 +287,10 @@ TEST_F(FoldIntoConsumerTest, BatchNormFoldsIntoTheUnpaddedLayerAfterItWithSameRe
 }
 
 TEST_F(FoldIntoConsumerTest, AffineWithASecondReaderStays) {
-  LayerList list = graph::batchnorm_to_affine(batchnorms_before_readers(6));
+  LayerList list = ir::batchnorm_to_affine(batchnorms_before_readers(6));
   // bn_down's output also read by an Add: folding it into `down` would change what the Add sees.
-  list.layers.push_back(graph::Layer{.op = OpKind::Add, .name = "extra", .inputs = {"bn_down", "bn_down"}, .output = "extra"});
-  const LayerList after = graph::fold_affine_into_consumer(list);
+  list.layers.push_back(ir::Layer{.op = OpKind::Add, .name = "extra", .inputs = {"bn_down", "bn_down"}, .output = "extra"});
+  const LayerList after = ir::fold_affine_into_consumer(list);
   EXPECT_EQ(count(after, OpKind::ChannelAffine), 2u);
 }
 

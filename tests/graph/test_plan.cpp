@@ -2,8 +2,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "graph/passes.h"
-#include "graph/plan.h"
+#include "ir/passes.h"
+#include "exec/plan.h"
 #include "random_layers.h"
 #include "support/device_test.h"
 #include "support/scoped_profile.h"
@@ -16,14 +16,14 @@ namespace {
 class PlanTest : public testing::DeviceTest {};
 
 TEST_F(PlanTest, ReplaysTheRecordedCommandBufferWithNewInputs) {
-  const auto list = graph::optimize(testing::small_network(3, 16, 5, 3));
-  graph::Plan plan(context_ptr(), pipelines(), list, 1, 10, 10, KernelFamily::RegisterBlocked);
+  const auto list = ir::optimize(testing::small_network(3, 16, 5, 3));
+  exec::Plan plan(context_ptr(), pipelines(), list, 1, 10, 10, KernelFamily::RegisterBlocked);
   // One dispatch per layer, except that the depthwise conv and its LayerNorm share one where the
   // device has the fused kernel (register family). The GPU-class family folds both LayerNorms into
   // the GEMMs after them instead.
   EXPECT_EQ(plan.dispatch_count(), list.layers.size() - (device().texel_buffer_rgba32f ? 1 : 0));
   if (tiled_family_unsupported().empty()) {
-    EXPECT_EQ(graph::Plan(context_ptr(), pipelines(), list, 1, 10, 10, KernelFamily::SharedTiled).dispatch_count(),
+    EXPECT_EQ(exec::Plan(context_ptr(), pipelines(), list, 1, 10, 10, KernelFamily::SharedTiled).dispatch_count(),
               list.layers.size() - 2);
   }
   std::vector<float> first(plan.output_count()), second(plan.output_count()), again(plan.output_count());
@@ -36,9 +36,9 @@ TEST_F(PlanTest, ReplaysTheRecordedCommandBufferWithNewInputs) {
 }
 
 TEST_F(PlanTest, BatchRowsAreIndependent) {
-  const auto list = graph::optimize(testing::small_network(3, 16, 5, 3));
-  graph::Plan single(context_ptr(), pipelines(), list, 1, 10, 10);
-  graph::Plan batched(context_ptr(), pipelines(), list, 3, 10, 10);
+  const auto list = ir::optimize(testing::small_network(3, 16, 5, 3));
+  exec::Plan single(context_ptr(), pipelines(), list, 1, 10, 10);
+  exec::Plan batched(context_ptr(), pipelines(), list, 3, 10, 10);
   const auto input = random_values(batched.input_count(), 5);
   std::vector<float> all(batched.output_count());
   batched.run(input, all);
@@ -50,11 +50,11 @@ TEST_F(PlanTest, BatchRowsAreIndependent) {
 }
 
 TEST_F(PlanTest, LetsGoOfTheHostWeightsOnceUploaded) {
-  auto list = graph::optimize(testing::small_network(3, 16, 5, 3));
+  auto list = ir::optimize(testing::small_network(3, 16, 5, 3));
   std::vector<std::weak_ptr<const float>> host_values;
   for (const auto& layer : list.layers)
     for (const auto& [role, tensor] : layer.params) host_values.push_back(tensor.data);
-  graph::Plan plan(context_ptr(), pipelines(), std::move(list), 1, 10, 10);
+  exec::Plan plan(context_ptr(), pipelines(), std::move(list), 1, 10, 10);
   for (const auto& values : host_values) EXPECT_TRUE(values.expired());
 }
 
@@ -64,9 +64,9 @@ TEST_F(PlanTest, StreamsWeightsThroughStagingWhereMemoryIsNotMapped) {
   options.force_staging = true;
   auto staged_context = vk::Context::create(options);
   vk::PipelineCache staged_pipelines(staged_context);
-  const auto list = graph::optimize(testing::small_network(3, 16, 5, 3));
-  graph::Plan mapped(context_ptr(), pipelines(), list, 2, 10, 10);
-  graph::Plan staged(staged_context, staged_pipelines, list, 2, 10, 10, mapped.kernel_choice().family);
+  const auto list = ir::optimize(testing::small_network(3, 16, 5, 3));
+  exec::Plan mapped(context_ptr(), pipelines(), list, 2, 10, 10);
+  exec::Plan staged(staged_context, staged_pipelines, list, 2, 10, 10, mapped.kernel_choice().family);
   const auto input = random_values(mapped.input_count(), 3);
   std::vector<float> expected(mapped.output_count()), actual(staged.output_count());
   mapped.run(input, expected);
@@ -79,7 +79,7 @@ TEST_F(PlanTest, StreamsWeightsThroughStagingWhereMemoryIsNotMapped) {
 // report 1-4 GiB): weights spread over several arenas, activations run in sub-batches that fit one,
 // and the logits are the bytes one arena gives.
 TEST_F(PlanTest, WeightsAndActivationsOverTheAllocationLimitAreSplitWithSameResult) {
-  const auto list = graph::optimize(testing::small_network(3, 128, 5, 3));  // fc1, fc2: 256 KiB each
+  const auto list = ir::optimize(testing::small_network(3, 128, 5, 3));  // fc1, fc2: 256 KiB each
   testing::TestDirectory directory("plan");
   std::filesystem::create_directories(directory.path());
   const std::filesystem::path path = directory.path() / "small_allocations.json";
@@ -101,8 +101,8 @@ TEST_F(PlanTest, WeightsAndActivationsOverTheAllocationLimitAreSplitWithSameResu
   ASSERT_EQ(vk::max_arena_bytes(limited_context->info()), 512u << 10);
   // One image: only the weights are split, and the logits are the same bytes.
   {
-    graph::Plan whole(real_context, real_pipelines, list, 1, 14, 14, KernelFamily::RegisterBlocked);
-    graph::Plan split(limited_context, limited_pipelines, list, 1, 14, 14, KernelFamily::RegisterBlocked);
+    exec::Plan whole(real_context, real_pipelines, list, 1, 14, 14, KernelFamily::RegisterBlocked);
+    exec::Plan split(limited_context, limited_pipelines, list, 1, 14, 14, KernelFamily::RegisterBlocked);
     EXPECT_EQ(whole.weights().arenas.size(), 1u);
     EXPECT_GE(split.weights().arenas.size(), 2u);
     for (const auto& arena : split.weights().arenas) EXPECT_LE(arena->size(), 512u << 10);
@@ -121,8 +121,8 @@ TEST_F(PlanTest, WeightsAndActivationsOverTheAllocationLimitAreSplitWithSameResu
   // near zero) is 2.6x that change (the largest difference measured was 1.9e-6 on logits of about 3)
   // and far below any real error (a lost or doubled image).
   constexpr uint32_t kBatch = 8;
-  graph::Plan whole(real_context, real_pipelines, list, kBatch, 14, 14, KernelFamily::RegisterBlocked);
-  graph::Plan split(limited_context, limited_pipelines, list, kBatch, 14, 14, KernelFamily::RegisterBlocked);
+  exec::Plan whole(real_context, real_pipelines, list, kBatch, 14, 14, KernelFamily::RegisterBlocked);
+  exec::Plan split(limited_context, limited_pipelines, list, kBatch, 14, 14, KernelFamily::RegisterBlocked);
   EXPECT_EQ(whole.sub_batch(), kBatch);
   EXPECT_LT(split.sub_batch(), kBatch);
   EXPECT_LE(split.activation_bytes(), 512u << 10);
@@ -137,11 +137,11 @@ TEST_F(PlanTest, WeightsAndActivationsOverTheAllocationLimitAreSplitWithSameResu
 }
 
 TEST_F(PlanTest, PlansOfOneWeightLayoutShareOneUpload) {
-  const auto list = graph::optimize(testing::small_network(3, 16, 5, 3));
-  graph::WeightCache cache;
-  graph::Plan first(context_ptr(), pipelines(), list, 2, 10, 10, KernelFamily::RegisterBlocked, Precision::Fp32, 0, &cache);
-  graph::Plan second(context_ptr(), pipelines(), list, 2, 10, 10, KernelFamily::RegisterBlocked, Precision::Fp32, 0, &cache);
-  graph::Plan tiled(context_ptr(), pipelines(), list, 2, 10, 10, KernelFamily::SharedTiled, Precision::Fp32, 0, &cache);
+  const auto list = ir::optimize(testing::small_network(3, 16, 5, 3));
+  exec::WeightCache cache;
+  exec::Plan first(context_ptr(), pipelines(), list, 2, 10, 10, KernelFamily::RegisterBlocked, Precision::Fp32, 0, &cache);
+  exec::Plan second(context_ptr(), pipelines(), list, 2, 10, 10, KernelFamily::RegisterBlocked, Precision::Fp32, 0, &cache);
+  exec::Plan tiled(context_ptr(), pipelines(), list, 2, 10, 10, KernelFamily::SharedTiled, Precision::Fp32, 0, &cache);
   EXPECT_EQ(&first.weights(), &second.weights());
   if (tiled_family_unsupported().empty()) {
     EXPECT_NE(&first.weights(), &tiled.weights());  // other fusions, other packed weights
@@ -156,16 +156,16 @@ TEST_F(PlanTest, PlansOfOneWeightLayoutShareOneUpload) {
 }
 
 TEST_F(PlanTest, ProfileReportsEveryLayer) {
-  const auto list = graph::optimize(testing::small_network(3, 16, 5, 3));
-  graph::Plan plan(context_ptr(), pipelines(), list, 1, 10, 10);
+  const auto list = ir::optimize(testing::small_network(3, 16, 5, 3));
+  exec::Plan plan(context_ptr(), pipelines(), list, 1, 10, 10);
   const auto timings = plan.profile(random_values(plan.input_count(), 1));
   ASSERT_EQ(timings.size(), plan.dispatch_count());
   for (const auto& t : timings) EXPECT_GE(t.milliseconds, 0.0) << t.name;
 }
 
 TEST_F(PlanTest, MismatchedInputSizeIsAnInputError) {
-  const auto list = graph::optimize(testing::small_network(3, 16, 5, 3));
-  graph::Plan plan(context_ptr(), pipelines(), list, 1, 10, 10);
+  const auto list = ir::optimize(testing::small_network(3, 16, 5, 3));
+  exec::Plan plan(context_ptr(), pipelines(), list, 1, 10, 10);
   std::vector<float> wrong(plan.input_count() + 1), output(plan.output_count());
   EXPECT_THROW(plan.run(wrong, output), InputError);
 }

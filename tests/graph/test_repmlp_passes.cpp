@@ -3,17 +3,17 @@
 // several patches with more than one channel per shareset.
 #include <algorithm>
 
-#include "graph/passes.h"
-#include "graph/plan.h"
+#include "ir/passes.h"
+#include "exec/plan.h"
 #include "random_layers.h"
 #include "support/device_test.h"
 
 namespace vkvision {
 namespace {
 
-using graph::Layer;
-using graph::LayerList;
-using graph::OpKind;
+using ir::Layer;
+using ir::LayerList;
+using ir::OpKind;
 
 constexpr int64_t kChannels = 12, kSharesets = 4, kPatch = 3;  // 3 channel groups of 4 sharesets
 constexpr uint32_t kSize = 12;                                  // input 12x12 -> 6x6 map, 2x2 patches of 3x3
@@ -35,11 +35,11 @@ LayerList repmlp_unit(uint32_t seed) {
     Layer bn{.op = OpKind::BatchNorm, .name = name, .inputs = {input}, .output = name};
     for (const char* role : {"weight", "bias", "running_mean", "running_var"}) {
       const float low = role == std::string("running_var") ? 0.5f : role == std::string("weight") ? 0.5f : -0.5f;
-      graph::HostTensor t = random_tensor({channels}, g, low, low + 1.5f);
+      ir::HostTensor t = random_tensor({channels}, g, low, low + 1.5f);
       if (tiled) {
         std::vector<float> values(tiled);
         for (int64_t c = 0; c < tiled; ++c) values[c] = t.values()[c % channels];
-        t = graph::HostTensor::from({tiled}, std::move(values));
+        t = ir::HostTensor::from({tiled}, std::move(values));
       }
       bn.params[role] = t;
     }
@@ -98,7 +98,7 @@ class RepmlpPassTest : public testing::DeviceTest {
   LayerList unit = repmlp_unit(77);
 
   std::vector<float> run_list(const LayerList& list, const std::vector<float>& input) {
-    graph::Plan plan(context_ptr(), pipelines(), list, 2, kSize, kSize);
+    exec::Plan plan(context_ptr(), pipelines(), list, 2, kSize, kSize);
     std::vector<float> output(plan.output_count());
     plan.run(input, output);
     return output;
@@ -123,8 +123,8 @@ class RepmlpPassTest : public testing::DeviceTest {
 };
 
 TEST_F(RepmlpPassTest, PerSharesetBatchNormsFoldIntoThePartitionLayersWithSameResult) {
-  const LayerList converted = graph::batchnorm_to_affine(unit);
-  const LayerList after = graph::fold_affine_into_producer(converted);
+  const LayerList converted = ir::batchnorm_to_affine(unit);
+  const LayerList after = ir::fold_affine_into_producer(converted);
   // fc3_bn, both repconv BNs and the two FFN BNs fold; prebn1, prebn2 and head_norm stay.
   EXPECT_EQ(count(after, OpKind::ChannelAffine), 3u);
   EXPECT_TRUE(find(after, OpKind::PartitionLinear).has_param("bias"));
@@ -132,20 +132,20 @@ TEST_F(RepmlpPassTest, PerSharesetBatchNormsFoldIntoThePartitionLayersWithSameRe
 }
 
 TEST_F(RepmlpPassTest, AffineThatDiffersWithinAsharesetDoesNotFoldIntoThePartitionFc) {
-  LayerList list = graph::batchnorm_to_affine(unit);
+  LayerList list = ir::batchnorm_to_affine(unit);
   auto bn = std::find_if(list.layers.begin(), list.layers.end(), [](const auto& l) { return l.name == "fc3_bn"; });
   ASSERT_NE(bn, list.layers.end());
   std::vector<float> scale(bn->param("scale").values(), bn->param("scale").values() + kChannels);
   scale[kSharesets + 1] += 0.25f;  // channel 5 no longer matches channel 1 of its shareset
-  bn->params["scale"] = graph::HostTensor::from({kChannels}, std::move(scale));
-  const LayerList after = graph::fold_affine_into_producer(list);
+  bn->params["scale"] = ir::HostTensor::from({kChannels}, std::move(scale));
+  const LayerList after = ir::fold_affine_into_producer(list);
   EXPECT_EQ(count(after, OpKind::ChannelAffine), 4u);
   expect_same_result(list, after);
 }
 
 TEST_F(RepmlpPassTest, LocalityInjectionLeavesOnePartitionFcWithSameResult) {
-  const LayerList folded = graph::fold_affine_into_producer(graph::batchnorm_to_affine(unit));
-  const LayerList after = graph::inject_locality(folded);
+  const LayerList folded = ir::fold_affine_into_producer(ir::batchnorm_to_affine(unit));
+  const LayerList after = ir::inject_locality(folded);
   EXPECT_EQ(count(after, OpKind::PartitionConv), 0u);
   EXPECT_EQ(count(after, OpKind::PartitionLinear), 1u);
   EXPECT_EQ(count(after, OpKind::Add), count(folded, OpKind::Add) - 2);
@@ -153,12 +153,12 @@ TEST_F(RepmlpPassTest, LocalityInjectionLeavesOnePartitionFcWithSameResult) {
 }
 
 TEST_F(RepmlpPassTest, PreBatchNormMovesIntoTheGlobalPerceptronAndThePartitionFcWithSameResult) {
-  const LayerList injected = graph::inject_locality(graph::fold_affine_into_producer(graph::batchnorm_to_affine(unit)));
-  const LayerList sunk = graph::sink_affine_below_mean_pool(injected);
-  const LayerList after = graph::fold_affine_into_partition_linear(sunk);
+  const LayerList injected = ir::inject_locality(ir::fold_affine_into_producer(ir::batchnorm_to_affine(unit)));
+  const LayerList sunk = ir::sink_affine_below_mean_pool(injected);
+  const LayerList after = ir::fold_affine_into_partition_linear(sunk);
   EXPECT_TRUE(find(after, OpKind::PartitionLinear).has_param("input_scale"));
   // prebn1 and head_norm now act on pooled vectors, where fold_affine_into_consumer takes them.
-  const LayerList folded = graph::fold_affine_into_consumer(after);
+  const LayerList folded = ir::fold_affine_into_consumer(after);
   EXPECT_EQ(count(folded, OpKind::ChannelAffine), 0u);
   expect_same_result(unit, sunk);
   expect_same_result(unit, after);
@@ -166,10 +166,10 @@ TEST_F(RepmlpPassTest, PreBatchNormMovesIntoTheGlobalPerceptronAndThePartitionFc
 }
 
 TEST_F(RepmlpPassTest, OptimizeLeavesOneFcWithGateAndResidualPerBlockAndSameResult) {
-  const LayerList after = graph::optimize(unit);
+  const LayerList after = ir::optimize(unit);
   for (OpKind op : {OpKind::BatchNorm, OpKind::ChannelAffine, OpKind::PartitionConv, OpKind::ChannelGate, OpKind::Add,
                     OpKind::Gelu, OpKind::Relu})
-    EXPECT_EQ(count(after, op), 0u) << graph::op_name(op);
+    EXPECT_EQ(count(after, op), 0u) << ir::op_name(op);
   const Layer& fc = find(after, OpKind::PartitionLinear);
   EXPECT_TRUE(fc.gate);
   EXPECT_TRUE(fc.residual);

@@ -1,8 +1,8 @@
 // A batch whose activations exceed what one binding can address runs as several submits of a
 // smaller plan; each image's logits equal those of running it alone.
-#include "graph/passes.h"
-#include "graph/plan.h"
-#include "graph/sub_batch.h"
+#include "ir/passes.h"
+#include "exec/plan.h"
+#include "ir/sub_batch.h"
 #include "random_layers.h"
 #include "support/device_test.h"
 #include "vkvision/error.h"
@@ -12,31 +12,31 @@ namespace {
 
 TEST(SubBatchSize, TakesAsManyImagesAsFitThenEvensOutTheSubmits) {
   // 32 images at 5 bytes each against a 128-byte limit: 25 fit, so 2 submits, of 16 each.
-  EXPECT_EQ(graph::smaller_sub_batch(32, 32, 160, 128), 16u);
+  EXPECT_EQ(ir::smaller_sub_batch(32, 32, 160, 128), 16u);
   // 10 images, 4 fit: 3 submits of 4 (the last padded by 2, fewer than one image per submit).
-  EXPECT_EQ(graph::smaller_sub_batch(10, 10, 100, 45), 4u);
-  EXPECT_EQ(graph::submit_count(10, 4), 3u);
+  EXPECT_EQ(ir::smaller_sub_batch(10, 10, 100, 45), 4u);
+  EXPECT_EQ(ir::submit_count(10, 4), 3u);
 }
 
 TEST(SubBatchSize, AlwaysShrinksAndLeavesOneImageToBeMeasured) {
   // Rounding made `current` look as if it fits: still one fewer, so the search ends.
-  EXPECT_EQ(graph::smaller_sub_batch(8, 4, 40, 1000), 3u);
+  EXPECT_EQ(ir::smaller_sub_batch(8, 4, 40, 1000), 3u);
   // Not even one image at the estimated size: 1, for a plan of one image to decide.
-  EXPECT_EQ(graph::smaller_sub_batch(8, 8, 800, 50), 1u);
-  EXPECT_EQ(graph::smaller_sub_batch(8, 1, 800, 50), 0u);
+  EXPECT_EQ(ir::smaller_sub_batch(8, 8, 800, 50), 1u);
+  EXPECT_EQ(ir::smaller_sub_batch(8, 1, 800, 50), 0u);
 }
 
 class SubBatchTest : public testing::DeviceTest, public ::testing::WithParamInterface<KernelFamily> {
  protected:
-  graph::LayerList network() const { return graph::optimize(testing::small_network(3, 16, 5, 3)); }
+  ir::LayerList network() const { return ir::optimize(testing::small_network(3, 16, 5, 3)); }
   static constexpr uint32_t kSize = 10;
 };
 
 TEST_P(SubBatchTest, EveryImageOfASubBatchedRunMatchesItsRunAlone) {
-  graph::Plan single(context_ptr(), pipelines(), network(), 1, kSize, kSize, GetParam());
+  exec::Plan single(context_ptr(), pipelines(), network(), 1, kSize, kSize, GetParam());
   // Room for two images' largest tensor: 5 images run as 3 submits of 2, the last padded.
   const uint64_t limit = 2 * single.largest_binding_bytes();
-  graph::Plan batched(context_ptr(), pipelines(), network(), 5, kSize, kSize, GetParam(), Precision::Fp32, limit);
+  exec::Plan batched(context_ptr(), pipelines(), network(), 5, kSize, kSize, GetParam(), Precision::Fp32, limit);
   EXPECT_EQ(batched.sub_batch(), 2u);
   EXPECT_LE(batched.largest_binding_bytes(), limit);
   EXPECT_EQ(batched.input_count(), 5 * single.input_count());
@@ -53,8 +53,8 @@ TEST_P(SubBatchTest, EveryImageOfASubBatchedRunMatchesItsRunAlone) {
 }
 
 TEST_P(SubBatchTest, ProfileCoversEverySubmit) {
-  graph::Plan single(context_ptr(), pipelines(), network(), 1, kSize, kSize, GetParam());
-  graph::Plan batched(context_ptr(), pipelines(), network(), 4, kSize, kSize, GetParam(), Precision::Fp32,
+  exec::Plan single(context_ptr(), pipelines(), network(), 1, kSize, kSize, GetParam());
+  exec::Plan batched(context_ptr(), pipelines(), network(), 4, kSize, kSize, GetParam(), Precision::Fp32,
                       2 * single.largest_binding_bytes());
   ASSERT_EQ(batched.sub_batch(), 2u);
   const auto batched_timings = batched.profile(random_values(batched.input_count(), 1));
@@ -66,9 +66,9 @@ TEST_P(SubBatchTest, ProfileCoversEverySubmit) {
 }
 
 TEST_P(SubBatchTest, OneImageOverTheLimitIsADeviceErrorNamingTheTensor) {
-  graph::Plan single(context_ptr(), pipelines(), network(), 1, kSize, kSize, GetParam());
+  exec::Plan single(context_ptr(), pipelines(), network(), 1, kSize, kSize, GetParam());
   try {
-    graph::Plan(context_ptr(), pipelines(), network(), 3, kSize, kSize, GetParam(), Precision::Fp32,
+    exec::Plan(context_ptr(), pipelines(), network(), 3, kSize, kSize, GetParam(), Precision::Fp32,
                 single.largest_binding_bytes() - 1);
     FAIL() << "expected a DeviceError";
   } catch (const DeviceError& error) {

@@ -44,9 +44,9 @@ class InceptionNextTest : public testing::ModelTest {
   }
 
   // The atto preset's tensors with `edit` applied, as if read from broken.safetensors.
-  static models::WeightSource edited_atto(const std::function<void(std::map<std::string, graph::HostTensor>&)>& edit) {
+  static models::WeightSource edited_atto(const std::function<void(std::map<std::string, ir::HostTensor>&)>& edit) {
     const auto source = models::preset_weights("inception_next_atto", 1);
-    std::map<std::string, graph::HostTensor> tensors;
+    std::map<std::string, ir::HostTensor> tensors;
     for (const auto& name : source.names()) tensors[name] = source.get(name);
     edit(tensors);
     return models::WeightSource::from_tensors(std::move(tensors), "broken.safetensors");
@@ -140,7 +140,7 @@ TEST_F(InceptionNextTest, MissingBatchNormTensorIsNamed) {
 
 TEST_F(InceptionNextTest, BranchKernelOfTheWrongShapeIsNamed) {
   const auto source = edited_atto([](auto& t) {
-    t["stages.2.blocks.1.token_mixer.dwconv_w.weight"] = graph::HostTensor::from({40, 1, 1, 7}, std::vector<float>(280));
+    t["stages.2.blocks.1.token_mixer.dwconv_w.weight"] = ir::HostTensor::from({40, 1, 1, 7}, std::vector<float>(280));
   });
   EXPECT_EQ(build_error(source),
             "broken.safetensors: tensor 'stages.2.blocks.1.token_mixer.dwconv_w.weight' has shape [40,1,1,7], expected [40,1,1,9]");
@@ -150,7 +150,7 @@ TEST_F(InceptionNextTest, BranchesThatDoNotFitTheWidthAreAnInputError) {
   // Stage 1 is 80 wide: three branches of 30 channels need 90.
   const auto source = edited_atto([](auto& t) {
     const std::string mixer = "stages.1.blocks.0.token_mixer.";
-    t[mixer + "dwconv_hw.weight"] = graph::HostTensor::from({30, 1, 3, 3}, std::vector<float>(270));
+    t[mixer + "dwconv_hw.weight"] = ir::HostTensor::from({30, 1, 3, 3}, std::vector<float>(270));
   });
   EXPECT_EQ(build_error(source),
             "broken.safetensors: tensor 'stages.1.blocks.0.token_mixer.dwconv_hw.weight' has 30 channels: three "
@@ -159,7 +159,7 @@ TEST_F(InceptionNextTest, BranchesThatDoNotFitTheWidthAreAnInputError) {
 
 TEST_F(InceptionNextTest, EvenMixerKernelIsAnInputError) {
   const auto source = edited_atto([](auto& t) {
-    t["stages.0.blocks.0.token_mixer.dwconv_w.weight"] = graph::HostTensor::from({10, 1, 1, 8}, std::vector<float>(80));
+    t["stages.0.blocks.0.token_mixer.dwconv_w.weight"] = ir::HostTensor::from({10, 1, 1, 8}, std::vector<float>(80));
   });
   EXPECT_NE(build_error(source).find("must be odd"), std::string::npos) << build_error(source);
 }

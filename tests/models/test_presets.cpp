@@ -6,7 +6,7 @@
 #include <cstring>
 #include <string>
 
-#include "graph/layer_list.h"
+#include "ir/layer_list.h"
 #include "models/family.h"
 
 namespace vkvision {
@@ -23,10 +23,10 @@ TEST_P(PresetTest, ItsTensorsReadAsACheckpointBuildTheSameModel) {
   EXPECT_EQ(loaded.info.config, preset.info.config);
   EXPECT_EQ(loaded.info.naming, preset.info.naming);
   const uint32_t size = preset.info.preprocessing.input_size;
-  EXPECT_EQ(graph::describe(loaded.layers, 1, size, size), graph::describe(preset.layers, 1, size, size));
+  EXPECT_EQ(ir::describe(loaded.layers, 1, size, size), ir::describe(preset.layers, 1, size, size));
   // Every value a builder asked for is finite.
   for (const std::string& tensor : tensors.names()) {
-    const graph::HostTensor t = tensors.get(tensor);
+    const ir::HostTensor t = tensors.get(tensor);
     for (int64_t i = 0; i < t.numel(); ++i) ASSERT_TRUE(std::isfinite(t.values()[i])) << tensor;
   }
 }
@@ -38,7 +38,7 @@ TEST_P(PresetTest, WeightsDependOnTheSeedOnly) {
   ASSERT_EQ(a.names(), b.names());
   size_t differing = 0, random = 0;
   for (const std::string& tensor : a.names()) {
-    const graph::HostTensor x = a.get(tensor), y = b.get(tensor), z = other.get(tensor);
+    const ir::HostTensor x = a.get(tensor), y = b.get(tensor), z = other.get(tensor);
     ASSERT_EQ(x.shape, y.shape) << tensor;
     EXPECT_EQ(std::memcmp(x.values(), y.values(), sizeof(float) * x.numel()), 0) << tensor;
     bool constant = true;
@@ -57,10 +57,10 @@ TEST(PresetWeightsTest, NormalisationsAreHealthy) {
   const models::WeightSource repvgg = models::preset_weights("repvgg_a0", 1);
   for (const std::string& tensor : repvgg.names())
     if (tensor.ends_with("running_var")) {
-      const graph::HostTensor t = repvgg.get(tensor);
+      const ir::HostTensor t = repvgg.get(tensor);
       for (int64_t i = 0; i < t.numel(); ++i) ASSERT_GE(t.values()[i], 0.5f) << tensor;
     }
-  const graph::HostTensor norm =
+  const ir::HostTensor norm =
       models::preset_weights("convnext_atto", 1).get("stages.1.blocks.0.norm.weight");
   for (int64_t i = 0; i < norm.numel(); ++i) ASSERT_EQ(norm.values()[i], 1.0f);
 }

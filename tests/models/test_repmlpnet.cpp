@@ -40,15 +40,15 @@ class RepMlpNetTest : public testing::ModelTest {
   }
 
   // The fixture's tensors, to break one of them.
-  static std::map<std::string, graph::HostTensor> fixture_tensors(const std::string& name) {
+  static std::map<std::string, ir::HostTensor> fixture_tensors(const std::string& name) {
     const io::Checkpoint checkpoint = io::Checkpoint::load(fixture(name));
     const auto source = models::WeightSource::from_checkpoint(checkpoint);
-    std::map<std::string, graph::HostTensor> tensors;
+    std::map<std::string, ir::HostTensor> tensors;
     for (const auto& tensor : source.names()) tensors[tensor] = source.get(tensor);
     return tensors;
   }
 
-  static std::string build_error(std::map<std::string, graph::HostTensor> tensors) {
+  static std::string build_error(std::map<std::string, ir::HostTensor> tensors) {
     try {
       models::repmlpnet_family().build(models::WeightSource::from_tensors(std::move(tensors), "broken.pth"), "");
     } catch (const InputError& error) {
@@ -58,8 +58,8 @@ class RepMlpNetTest : public testing::ModelTest {
   }
 };
 
-graph::HostTensor filled(graph::Shape shape, float value = 0.1f) {
-  return graph::HostTensor::from(shape, std::vector<float>(graph::shape_numel(shape), value));
+ir::HostTensor filled(ir::Shape shape, float value = 0.1f) {
+  return ir::HostTensor::from(shape, std::vector<float>(ir::shape_numel(shape), value));
 }
 
 TEST_F(RepMlpNetTest, TrainingCheckpointMatchesPyTorch) { expect_pytorch_logits("official_train.pth"); }

@@ -99,9 +99,9 @@ TEST_F(RepVggTest, EveryPresetBuildsAndRuns) {
 }
 
 models::WeightSource without(const std::string& removed, const std::string& replaced = "",
-                             graph::HostTensor replacement = {}) {
+                             ir::HostTensor replacement = {}) {
   const auto source = models::preset_weights("repvgg_a0", 3);
-  std::map<std::string, graph::HostTensor> tensors;
+  std::map<std::string, ir::HostTensor> tensors;
   for (const auto& name : source.names())
     if (name != removed) tensors[name] = source.get(name);
   if (!replaced.empty()) tensors[replaced] = replacement;
@@ -124,13 +124,13 @@ TEST_F(RepVggTest, BranchMissingItsBatchNormIsNamed) {
 
 TEST_F(RepVggTest, KernelThatDoesNotTakeTheInputChannelsIsNamed) {
   EXPECT_EQ(build_error(without("", "stage1.1.rbr_dense.conv.weight",
-                                graph::HostTensor::from({48, 5, 3, 3}, std::vector<float>(48 * 5 * 9)))),
+                                ir::HostTensor::from({48, 5, 3, 3}, std::vector<float>(48 * 5 * 9)))),
             "broken.pth: tensor 'stage1.1.rbr_dense.conv.weight' has shape [48,5,3,3], which does not take 48 input "
             "channels");
 }
 
 TEST_F(RepVggTest, IdentityBranchOnAStridedBlockIsRejected) {
-  EXPECT_EQ(build_error(without("", "stage2.0.rbr_identity.weight", graph::HostTensor::from({96}, std::vector<float>(96)))),
+  EXPECT_EQ(build_error(without("", "stage2.0.rbr_identity.weight", ir::HostTensor::from({96}, std::vector<float>(96)))),
             "broken.pth: block stage2.0 has an identity branch but changes shape");
 }
 

@@ -118,10 +118,10 @@ TEST_F(SwinPlanTest, BlockDispatchesPerKernelFamily) {
 
 TEST(SwinCheckpointTest, BiasTableOfNoWindowSizeIsRejected) {
   auto source = models::preset_weights("swin_tiny_patch4_window7_224", 1);
-  std::map<std::string, graph::HostTensor> tensors;
+  std::map<std::string, ir::HostTensor> tensors;
   for (const auto& name : source.names()) tensors[name] = source.get(name);
   tensors["layers.0.blocks.0.attn.relative_position_bias_table"] =
-      graph::HostTensor::from({170, 3}, std::vector<float>(510, 0.0f));
+      ir::HostTensor::from({170, 3}, std::vector<float>(510, 0.0f));
   auto broken = models::WeightSource::from_tensors(std::move(tensors), "swin.pth");
   try {
     models::swin_family().build(broken, "");
@@ -135,10 +135,10 @@ TEST(SwinCheckpointTest, BiasTableOfNoWindowSizeIsRejected) {
 
 TEST(SwinCheckpointTest, HeadsThatDoNotDivideTheWidthAreRejected) {
   auto source = models::preset_weights("swin_tiny_patch4_window7_224", 1);
-  std::map<std::string, graph::HostTensor> tensors;
+  std::map<std::string, ir::HostTensor> tensors;
   for (const auto& name : source.names()) tensors[name] = source.get(name);
   tensors["layers.1.blocks.0.attn.relative_position_bias_table"] =
-      graph::HostTensor::from({169, 5}, std::vector<float>(169 * 5, 0.0f));
+      ir::HostTensor::from({169, 5}, std::vector<float>(169 * 5, 0.0f));
   auto broken = models::WeightSource::from_tensors(std::move(tensors), "swin.pth");
   try {
     models::swin_family().build(broken, "");
@@ -150,7 +150,7 @@ TEST(SwinCheckpointTest, HeadsThatDoNotDivideTheWidthAreRejected) {
 
 TEST(SwinCheckpointTest, MissingContinuousPositionBiasLayerIsNamed) {
   auto source = models::preset_weights("swinv2_tiny_window8_256", 1);
-  std::map<std::string, graph::HostTensor> tensors;
+  std::map<std::string, ir::HostTensor> tensors;
   for (const auto& name : source.names())
     if (name != "layers.2.blocks.3.attn.cpb_mlp.2.weight") tensors[name] = source.get(name);
   auto broken = models::WeightSource::from_tensors(std::move(tensors), "swinv2.pth");

@@ -229,7 +229,7 @@ TEST_F(GemmTest, DispatchSpillsIntoYWhenXWorkgroupLimitIsSmall) {
 }
 
 // On a device whose limits the tiled family exceeds, it is refused before any pipeline is created,
-// naming the limit (the plan then takes the register family: graph::choose_kernel_family). Runs on
+// naming the limit (the plan then takes the register family: exec::choose_kernel_family). Runs on
 // every device: the limits are lowered in a copy of this device's properties.
 TEST_F(GemmTest, TiledFamilyIsRefusedWhereItsWorkgroupOrSharedMemoryDoesNotFit) {
   auto x = make_buffer(4 * 8), w = make_buffer(8 * 8), b = make_buffer(16), y = make_buffer(4 * 8);

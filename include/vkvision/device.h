@@ -1,4 +1,6 @@
-// Vulkan device selection and the properties that decide which kernels a device gets.
+// Vulkan device selection and the properties that decide which kernels a device gets. Plain values
+// (copy and read them from any thread); Vulkan types only where a host application hands vkvision
+// its own device (ExternalDevice, Runtime::wrap).
 #pragma once
 #include <vulkan/vulkan.h>
 
@@ -73,6 +75,7 @@ struct DeviceInfo {
   // Empty when vkvision can run on the device; else what it lacks ("Vulkan 1.1.0, vkvision needs 1.2").
   std::string unsupported_reason;
 
+  // api_version as "1.3.275". Throws nothing but std::bad_alloc; thread-safe.
   std::string api_version_string() const;
 };
 
@@ -104,7 +107,9 @@ struct ExternalDevice {
   uint32_t queue_family_index = 0;
 };
 
-// Lists every Vulkan device the loader reports (creates and destroys a temporary instance).
+// Lists every Vulkan device the loader reports (creates and destroys a temporary instance), those
+// vkvision cannot use with their DeviceInfo::unsupported_reason. Throws DeviceError when there is no
+// Vulkan loader or driver, or the instance cannot be created. Thread-safe.
 std::vector<DeviceInfo> list_devices();
 
 }  // namespace vkvision

@@ -1,5 +1,6 @@
 // Error types. Every failure carries a one-line message that names the file or tensor and the
-// problem; the CLI prints it and exits with the code of the category.
+// problem; the CLI prints it and exits with the code of the category. Every public function says
+// which of these it throws; anything else it lets through is std::bad_alloc.
 #pragma once
 #include <stdexcept>
 #include <string>

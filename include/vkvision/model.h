@@ -1,4 +1,5 @@
-// What a loaded model is: family, variant, classes, labels and the preprocessing it expects.
+// What a loaded model is: family, variant, classes, labels and the preprocessing it expects. Plain
+// values: copy and read them from any thread.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -18,7 +19,7 @@ struct Preprocessing {
 struct ModelInfo {
   std::string family;   // "convnext"
   std::string variant;  // preset name when the configuration matches one, else "custom"
-  std::string naming;   // "official", "timm" or "torchvision"; "preset" for generated weights
+  std::string naming;   // "official", "timm" or "torchvision": the tensor names read (presets: the family's)
   std::string origin;   // file path, or "preset NAME"
   std::string config;   // human-readable configuration, e.g. "depths 3,3,9,3 dims 96,192,384,768"
   uint32_t num_classes = 0;
@@ -33,7 +34,8 @@ struct PresetInfo {
   std::string description;
 };
 
-// Every family and preset vkvision can build.
+// Every family and preset vkvision can build (what Model::preset and ModelOptions::preset take).
+// Throws nothing but std::bad_alloc; thread-safe.
 std::vector<PresetInfo> list_presets();
 
 }  // namespace vkvision

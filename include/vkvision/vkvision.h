@@ -29,24 +29,36 @@
 
 namespace vkvision {
 
+// The library's insides: declared here, defined in the library's sources only.
 namespace detail {
 struct RuntimeState;
 struct ModelState;
 struct SessionState;
+struct Access;
 }  // namespace detail
 
 // A Vulkan device with its pipeline cache. Create one per device and share it between sessions and
-// threads.
+// threads: every member function is thread-safe. Only create() and wrap() make one.
 class Runtime {
  public:
+  // Opens the device DeviceOptions::device_index picks (or VKVISION_DEVICE). Throws DeviceError when
+  // there is no such device, it lacks what vkvision needs (DeviceInfo::unsupported_reason), or
+  // instance or device creation fails. Thread-safe.
   static std::shared_ptr<Runtime> create(const DeviceOptions& options = {});
-  // Runs on a host application's device and queue; vkvision never destroys those handles.
+  // Runs on a host application's device and queue; vkvision never destroys those handles. Throws
+  // DeviceError when the device lacks what vkvision needs. Thread-safe (the queue's rule: see
+  // ExternalDevice).
   static std::shared_ptr<Runtime> wrap(const ExternalDevice& device, const DeviceOptions& options = {});
+  // The device's properties, as queried at creation. Throws nothing; thread-safe.
   const DeviceInfo& device() const;
-  // Validation messages seen so far (with validation enabled).
+  // Validation messages seen so far (with validation enabled; else empty). Throws nothing but
+  // std::bad_alloc; thread-safe.
   std::vector<std::string> validation_messages() const;
 
-  std::shared_ptr<detail::RuntimeState> state;
+ private:
+  friend struct detail::Access;
+  explicit Runtime(std::shared_ptr<detail::RuntimeState> state);
+  std::shared_ptr<detail::RuntimeState> state_;
 };
 
 struct ModelOptions {
@@ -54,7 +66,8 @@ struct ModelOptions {
   bool optimize = true;   // run the folding and fusion passes
 };
 
-// A model's layer list and metadata, independent of any device. Copies share one state.
+// A model's layer list and metadata, independent of any device. Copies share one state; a model is
+// immutable, so every member function is thread-safe. Only load() and preset() make one.
 class Model {
  public:
   // Loads a safetensors or PyTorch checkpoint; the family and configuration come from its tensors.
@@ -62,16 +75,26 @@ class Model {
   // the model keeps (sessions read it when they upload; its pages then go back to the kernel), so
   // host memory holds about one copy of the weights: the device's. The rest (other dtypes, tensors a
   // family converts at load) are float32 copies. Replace the file by renaming a new one over it, not
-  // by rewriting it in place, while a model from it lives.
+  // by rewriting it in place, while a model from it lives. Throws InputError, naming the file and
+  // what is wrong, for an unreadable, truncated or malformed file, one that matches no family, or
+  // one that is not options.preset. Thread-safe (several loads may run at once, of one file too).
   static Model load(const std::filesystem::path& weights, const ModelOptions& options = {});
-  // A preset with seeded random weights (benchmarks and tests), held in host memory.
+  // A preset with seeded random weights (benchmarks and tests), held in host memory; the same name
+  // and seed give the same weights. Throws InputError for a name `vkvision models` does not list.
+  // Thread-safe.
   static Model preset(const std::string& name, uint32_t seed = 0, bool optimize = true);
 
+  // Family, variant, classes, labels and preprocessing. Throws nothing; thread-safe.
   const ModelInfo& info() const;
-  // The layer list as executed (after passes) and as built (before), one line per layer.
+  // The layer list as executed (after passes) and as built (before), one line per layer, with
+  // shapes for `batch` images of input_size (0: the model's own). Throws InputError for an input
+  // size the model cannot take. Thread-safe.
   std::string describe_layers(bool optimized, uint32_t batch = 1, uint32_t input_size = 0) const;
 
-  std::shared_ptr<const detail::ModelState> state;
+ private:
+  friend struct detail::Access;
+  explicit Model(std::shared_ptr<const detail::ModelState> state);
+  std::shared_ptr<const detail::ModelState> state_;
 };
 
 struct LayerTiming {
@@ -119,19 +142,29 @@ struct SessionOptions {
 // single image that does not fit is refused (DeviceError). Its weights are packed and streamed to
 // the device layer by layer; it keeps no host copy of them, and sessions of one model on one
 // runtime with the same weight layout (kernel family, precision) share one device copy. Not
-// thread-safe; use one session per thread.
+// thread-safe: one thread at a time per session (it may move between threads between calls); use
+// one session per thread. Sessions of one runtime or model on different threads are safe.
 class Session {
  public:
+  // Compiles `model` for the runtime's device: plans memory, builds pipelines, uploads weights.
+  // Throws InputError for batch 0 or an input size the model cannot take; DeviceError when the
+  // device cannot (limits, out of memory or over DeviceOptions::device_memory_budget, a lost
+  // runtime, or options.precision Fp16 where the device reads no half weights).
   Session(std::shared_ptr<Runtime> runtime, const Model& model, const SessionOptions& options = {});
   ~Session();
+  // A moved-from session may only be destroyed or assigned to.
   Session(Session&&) noexcept;
   Session& operator=(Session&&) noexcept;
 
   // input: float32 NCHW [batch, channels, size, size], normalised. Returns logits [batch, classes].
+  // Throws InputError when input has the wrong size; DeviceError when the device fails or hangs
+  // (after which the runtime is unusable).
   std::vector<float> run(std::span<const float> input);
-  // One run with a timestamp after every layer.
+  // One run with a timestamp after every layer. Throws as run(), and DeviceError where the device
+  // has no timestamps.
   std::vector<LayerTiming> profile(std::span<const float> input);
 
+  // What the session was compiled for. None of these throws.
   uint32_t batch() const;
   // Images per submit: batch(), or fewer where one batch's activations do not fit one binding.
   uint32_t sub_batch() const;
@@ -154,7 +187,8 @@ struct Prediction {
   std::string label;
 };
 
-// Softmax over each row of logits [batch, classes], then the k most probable classes per row.
+// Softmax over each row of logits [batch, classes], then the k most probable classes per row, named
+// from labels ("class N" past its end). Throws nothing but std::bad_alloc; thread-safe (pure).
 std::vector<std::vector<Prediction>> top_k(std::span<const float> logits, uint32_t classes, uint32_t k,
                                            const std::vector<std::string>& labels);
 

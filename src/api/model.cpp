@@ -21,12 +21,12 @@ Model finish(models::BuiltModel built, bool optimize, const std::string& origin)
     throw InputError(origin + ": " + error.what());
   }
   state->built = std::move(built.layers);
-  Model model;
-  model.state = std::move(state);
-  return model;
+  return detail::Access::make_model(std::move(state));
 }
 
 }  // namespace
+
+Model::Model(std::shared_ptr<const detail::ModelState> state) : state_(std::move(state)) {}
 
 Model Model::load(const std::filesystem::path& weights, const ModelOptions& options) {
   const models::WeightSource source =
@@ -39,16 +39,14 @@ Model Model::load(const std::filesystem::path& weights, const ModelOptions& opti
 }
 
 Model Model::preset(const std::string& name, uint32_t seed, bool optimize) {
-  const models::Family& family = models::family_of_preset(name);
-  const models::WeightSource source = family.random_weights(name, seed);
-  return finish(family.build(source, name), optimize, "preset " + name);
+  return finish(models::random_preset(name, seed), optimize, "preset " + name);
 }
 
-const ModelInfo& Model::info() const { return state->info; }
+const ModelInfo& Model::info() const { return state_->info; }
 
 std::string Model::describe_layers(bool optimized, uint32_t batch, uint32_t input_size) const {
-  if (input_size == 0) input_size = state->info.preprocessing.input_size;
-  return ir::describe(optimized ? state->layers() : state->built, batch, input_size, input_size);
+  if (input_size == 0) input_size = state_->info.preprocessing.input_size;
+  return ir::describe(optimized ? state_->layers() : state_->built, batch, input_size, input_size);
 }
 
 }  // namespace vkvision

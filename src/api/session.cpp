@@ -10,14 +10,16 @@ Session::Session(std::shared_ptr<Runtime> runtime, const Model& model, const Ses
     : state_(std::make_unique<detail::SessionState>()) {
   if (options.batch == 0) throw InputError("batch size must be at least 1");
   state_->runtime = std::move(runtime);
-  state_->model = model.state;
+  state_->model = detail::Access::state(model);
   state_->batch = options.batch;
   state_->input_size = options.input_size ? options.input_size : model.info().preprocessing.input_size;
-  auto& runtime_state = *state_->runtime->state;
+  auto& runtime_state = detail::Access::state(*state_->runtime);
   runtime_state.context->throw_if_lost();  // before the plan's host work, not at its first allocation
-  state_->plan = std::make_unique<exec::Plan>(runtime_state.context, *runtime_state.pipelines, model.state->layers(),
-                                               state_->batch, state_->input_size, state_->input_size, options.kernels,
-                                               options.precision, 0, &model.state->device_weights);
+  const detail::ModelState& model_state = *state_->model;
+  state_->plan = std::make_unique<exec::Plan>(runtime_state.context, *runtime_state.pipelines,
+                                               model_state.layers(), state_->batch, state_->input_size,
+                                               state_->input_size, options.kernels, options.precision, 0,
+                                               &model_state.device_weights);
 }
 
 Session::~Session() = default;

@@ -1,4 +1,6 @@
-// What the public handles hold.
+// What the public handles hold, and the one way in to it: detail::Access, a friend of Runtime and
+// Model, reachable only from code that includes this internal header (the library, and what links
+// vkvision_internal: the CLI, tests, benchmarks).
 #pragma once
 #include <memory>
 
@@ -44,6 +46,15 @@ struct SessionState {
   std::shared_ptr<const ModelState> model;
   std::unique_ptr<exec::Plan> plan;
   uint32_t batch = 1, input_size = 0;
+};
+
+struct Access {
+  static std::shared_ptr<Runtime> make_runtime(std::shared_ptr<RuntimeState> state) {
+    return std::shared_ptr<Runtime>(new Runtime(std::move(state)));
+  }
+  static Model make_model(std::shared_ptr<const ModelState> state) { return Model(std::move(state)); }
+  static RuntimeState& state(const Runtime& runtime) { return *runtime.state_; }
+  static const std::shared_ptr<const ModelState>& state(const Model& model) { return model.state_; }
 };
 
 }  // namespace vkvision::detail

@@ -4,8 +4,6 @@
 // All LayerNorms use eps 1e-6 (reference: facebookresearch/ConvNeXt models/convnext.py).
 #include "models/convnext.h"
 
-#include "models/random_weights.h"
-
 #include "vkvision/error.h"
 
 namespace vkvision::models {
@@ -25,6 +23,7 @@ struct Config {
   int64_t classes = 1000;
   bool conv_mlp = false;     // timm atto/femto/pico: 1x1 convs, weights [out, in, 1, 1]
   bool layer_scale = true;   // gamma present
+  bool gamma_3d = false;     // torchvision's layer_scale [C, 1, 1]
 
   std::string describe() const {
     auto join = [](const std::vector<int64_t>& v) {
@@ -122,6 +121,7 @@ Config infer_config(const WeightSource& w, const Naming& n) {
   if (config.depths.empty()) w.fail("no ConvNeXt stages found");
   config.conv_mlp = w.shape(n.block(0, 0) + n.fc1 + ".weight").size() == 4;
   config.layer_scale = w.contains(n.gamma(0, 0));
+  config.gamma_3d = config.layer_scale && w.shape(n.gamma(0, 0)).size() == 3;
   const auto& head = w.shape(n.head_fc + ".weight");
   if (head.size() != 2) w.fail("tensor '" + n.head_fc + ".weight' has shape " + ir::shape_string(head) + ", expected [classes, features]");
   config.classes = head[0];
@@ -129,7 +129,8 @@ Config infer_config(const WeightSource& w, const Naming& n) {
 }
 
 // Builds the layer list, reading each tensor with the shape the configuration implies so that a
-// checkpoint that does not fit fails naming the tensor.
+// checkpoint that does not fit fails naming the tensor. The Inits are a preset's random weights:
+// weights N(0, 0.02), biases 0, LayerNorms at 1 and 0, layer scales 1e-6 (the reference's init).
 ir::LayerList build_layers(const WeightSource& w, const Naming& n, const Config& c) {
   ir::LayerList list;
   list.input_channels = static_cast<uint32_t>(c.in_chans);
@@ -144,15 +145,15 @@ ir::LayerList build_layers(const WeightSource& w, const Naming& n, const Config&
   };
   auto layer_norm = [&](const std::string& prefix, int64_t channels) {
     Layer layer{.op = OpKind::LayerNorm, .name = prefix};
-    layer.params["weight"] = w.get(prefix + ".weight", {channels});
-    layer.params["bias"] = w.get(prefix + ".bias", {channels});
+    layer.params["weight"] = w.get(prefix + ".weight", {channels}, Init::ones());
+    layer.params["bias"] = w.get(prefix + ".bias", {channels}, Init::zeros());
     layer.eps = kEps;
     add(std::move(layer));
   };
   auto conv = [&](const std::string& prefix, int64_t in, int64_t out, uint32_t kernel, bool nchw) {
     Layer layer{.op = OpKind::Conv2d, .name = prefix};
-    layer.params["weight"] = w.get(prefix + ".weight", {out, in, kernel, kernel});
-    layer.params["bias"] = w.get(prefix + ".bias", {out});
+    layer.params["weight"] = w.get(prefix + ".weight", {out, in, kernel, kernel}, Init::normal(0.02f));
+    layer.params["bias"] = w.get(prefix + ".bias", {out}, Init::zeros());
     layer.kernel_h = layer.kernel_w = layer.stride_h = layer.stride_w = kernel;
     layer.input_nchw = nchw;
     add(std::move(layer));
@@ -160,10 +161,10 @@ ir::LayerList build_layers(const WeightSource& w, const Naming& n, const Config&
   auto linear = [&](const std::string& prefix, int64_t in, int64_t out, bool conv_form) {
     Layer layer{.op = OpKind::Linear, .name = prefix};
     ir::Shape shape = conv_form ? ir::Shape{out, in, 1, 1} : ir::Shape{out, in};
-    HostTensor weight = w.get(prefix + ".weight", shape);
+    HostTensor weight = w.get(prefix + ".weight", shape, Init::normal(0.02f));
     weight.shape = {out, in};
     layer.params["weight"] = weight;
-    layer.params["bias"] = w.get(prefix + ".bias", {out});
+    layer.params["bias"] = w.get(prefix + ".bias", {out}, Init::zeros());
     add(std::move(layer));
   };
 
@@ -179,8 +180,8 @@ ir::LayerList build_layers(const WeightSource& w, const Naming& n, const Config&
       const std::string prefix = n.block(stage, b);
       const std::string block_input = current;
       Layer dw{.op = OpKind::DepthwiseConv2d, .name = prefix + n.dwconv};
-      dw.params["weight"] = w.get(prefix + n.dwconv + ".weight", {dim, 1, 7, 7});
-      dw.params["bias"] = w.get(prefix + n.dwconv + ".bias", {dim});
+      dw.params["weight"] = w.get(prefix + n.dwconv + ".weight", {dim, 1, 7, 7}, Init::normal(0.02f));
+      dw.params["bias"] = w.get(prefix + n.dwconv + ".bias", {dim}, Init::zeros());
       dw.kernel_h = dw.kernel_w = 7;
       dw.pad_h = dw.pad_w = 3;
       dw.groups = static_cast<uint32_t>(dim);
@@ -191,8 +192,8 @@ ir::LayerList build_layers(const WeightSource& w, const Naming& n, const Config&
       linear(prefix + n.fc2, 4 * dim, dim, c.conv_mlp);
       if (c.layer_scale) {
         Layer scale{.op = OpKind::ChannelAffine, .name = n.gamma(stage, b)};
-        const auto& gamma_shape = w.shape(n.gamma(stage, b));
-        HostTensor gamma = w.get(n.gamma(stage, b), gamma_shape.size() == 3 ? ir::Shape{dim, 1, 1} : ir::Shape{dim});
+        const ir::Shape gamma_shape = c.gamma_3d ? ir::Shape{dim, 1, 1} : ir::Shape{dim};
+        HostTensor gamma = w.get(n.gamma(stage, b), gamma_shape, Init::constant(1e-6f));
         gamma.shape = {dim};
         scale.params["scale"] = gamma;
         add(std::move(scale));
@@ -226,14 +227,12 @@ class ConvNext final : public Family {
       if (!expected.same_architecture(config))
         weights.fail("holds ConvNeXt " + config.describe() + ", which is not preset " + preset + " (" + expected.describe() + ")");
     }
-    BuiltModel model;
-    model.layers = build_layers(weights, *naming, config);
-    // timm's eval defaults for ConvNeXt at 224 (crop_pct 0.875, bicubic, ImageNet mean/std).
-    Preprocessing defaults;
-    defaults.channels = static_cast<uint32_t>(config.in_chans);
-    if (config.in_chans != 3) defaults.mean.assign(config.in_chans, 0.5f), defaults.std.assign(config.in_chans, 0.5f);
-    model.info = model_info(weights, "convnext", variant, naming->name, config.describe(), config.classes, defaults);
-    return model;
+    return finish(weights, *naming, config, variant);
+  }
+
+  BuiltModel build_preset(const WeightSource& weights, const std::string& preset) const override {
+    const Preset& p = find_preset(preset);
+    return finish(weights, kTimm, Config{.depths = p.depths, .dims = p.dims, .conv_mlp = p.conv_mlp}, p.name);
   }
 
   std::vector<PresetInfo> presets() const override {
@@ -245,42 +244,21 @@ class ConvNext final : public Family {
     return result;
   }
 
-  WeightSource random_weights(const std::string& preset_name, uint32_t seed) const override {
-    const Preset& p = find_preset(preset_name);
-    RandomTensors r(seed);
-    auto random = [&](const std::string& name, ir::Shape shape) { r.normal(name, std::move(shape), 0.02f); };
-    auto constant = [&](const std::string& name, int64_t count, float value) { r.constant(name, {count}, value); };
-    auto norm = [&](const std::string& prefix, int64_t c) { r.layer_norm(prefix, c); };
-    const Naming& n = kTimm;
-    random(n.stem_conv + ".weight", {p.dims[0], 3, 4, 4});
-    constant(n.stem_conv + ".bias", p.dims[0], 0.0f);
-    norm(n.stem_norm, p.dims[0]);
-    for (int st = 0; st < static_cast<int>(p.depths.size()); ++st) {
-      const int64_t dim = p.dims[st];
-      if (st > 0) {
-        norm(n.downsample_norm(st), p.dims[st - 1]);
-        random(n.downsample_conv(st) + ".weight", {dim, p.dims[st - 1], 2, 2});
-        constant(n.downsample_conv(st) + ".bias", dim, 0.0f);
-      }
-      for (int b = 0; b < p.depths[st]; ++b) {
-        const std::string prefix = n.block(st, b);
-        random(prefix + n.dwconv + ".weight", {dim, 1, 7, 7});
-        constant(prefix + n.dwconv + ".bias", dim, 0.0f);
-        norm(prefix + n.norm, dim);
-        random(prefix + n.fc1 + ".weight", p.conv_mlp ? ir::Shape{4 * dim, dim, 1, 1} : ir::Shape{4 * dim, dim});
-        constant(prefix + n.fc1 + ".bias", 4 * dim, 0.0f);
-        random(prefix + n.fc2 + ".weight", p.conv_mlp ? ir::Shape{dim, 4 * dim, 1, 1} : ir::Shape{dim, 4 * dim});
-        constant(prefix + n.fc2 + ".bias", dim, 0.0f);
-        constant(n.gamma(st, b), dim, 1e-6f);
-      }
-    }
-    norm(n.head_norm, p.dims.back());
-    random(n.head_fc + ".weight", {1000, p.dims.back()});
-    constant(n.head_fc + ".bias", 1000, 0.0f);
-    return r.finish(preset_name);
+ private:
+  static BuiltModel finish(const WeightSource& weights, const Naming& naming, const Config& config,
+                           const std::string& variant) {
+    BuiltModel model;
+    model.layers = build_layers(weights, naming, config);
+    // timm's eval defaults for ConvNeXt at 224 (crop_pct 0.875, bicubic, ImageNet mean/std).
+    Preprocessing defaults;
+    defaults.channels = static_cast<uint32_t>(config.in_chans);
+    if (config.in_chans != 3)
+      defaults.mean.assign(config.in_chans, 0.5f), defaults.std.assign(config.in_chans, 0.5f);
+    model.info =
+        model_info(weights, "convnext", variant, naming.name, config.describe(), config.classes, defaults);
+    return model;
   }
 
- private:
   static const Preset& find_preset(const std::string& name) {
     for (const Preset& p : preset_table())
       if (name == p.name) return p;

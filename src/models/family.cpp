@@ -55,6 +55,17 @@ const Family& family_of_preset(const std::string& preset) {
   throw InputError("unknown model '" + preset + "'; known: " + known);
 }
 
+BuiltModel random_preset(const std::string& preset, uint32_t seed) {
+  const RandomWeightSource weights(seed, "preset " + preset);
+  return family_of_preset(preset).build_preset(weights, preset);
+}
+
+WeightSource preset_weights(const std::string& preset, uint32_t seed) {
+  const RandomWeightSource weights(seed, "preset " + preset);
+  family_of_preset(preset).build_preset(weights, preset);
+  return WeightSource::from_tensors(weights.tensors(), weights.origin());
+}
+
 std::vector<std::string> default_labels(const WeightSource& weights, uint32_t num_classes) {
   auto it = weights.metadata().find("vkvision.labels");
   if (it != weights.metadata().end()) {

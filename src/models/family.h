@@ -25,8 +25,10 @@ class Family {
   // Builds from the checkpoint; `preset` (may be empty) must then agree with what the file holds.
   virtual BuiltModel build(const WeightSource& weights, const std::string& preset) const = 0;
   virtual std::vector<PresetInfo> presets() const = 0;
-  // Seeded random weights for a preset (benchmarks, tests), in the family's timm naming.
-  virtual WeightSource random_weights(const std::string& preset, uint32_t seed) const = 0;
+  // Builds a preset from its own configuration (nothing is inferred from `weights`), asking for every
+  // tensor, in the family's timm naming, with its shape and Init: given a RandomWeightSource, the
+  // builder's requests are the preset's random weights (benchmarks, tests, `--model NAME`).
+  virtual BuiltModel build_preset(const WeightSource& weights, const std::string& preset) const = 0;
 };
 
 const std::vector<const Family*>& families();
@@ -35,6 +37,12 @@ const std::vector<const Family*>& families();
 const Family& detect_family(const WeightSource& weights);
 // The family that owns a preset name; throws InputError listing the presets otherwise.
 const Family& family_of_preset(const std::string& preset);
+
+// A preset with seeded random weights: its family's build_preset on a RandomWeightSource(seed).
+BuiltModel random_preset(const std::string& preset, uint32_t seed);
+// The tensors random_preset(preset, seed) made, as a tensor source named "preset NAME" (tests edit
+// them into broken checkpoints).
+WeightSource preset_weights(const std::string& preset, uint32_t seed);
 
 // Labels: from the checkpoint's vkvision.labels metadata, ImageNet-1k names for 1000 classes, else
 // "class N".

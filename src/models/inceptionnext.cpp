@@ -8,7 +8,6 @@
 // and a downsample's into the 2x2 conv after it (fold_affine_into_consumer).
 #include "models/inceptionnext.h"
 
-#include "models/random_weights.h"
 
 #include "vkvision/error.h"
 
@@ -135,6 +134,8 @@ Config infer_config(const WeightSource& w) {
   return c;
 }
 
+// The Inits are a preset's random weights: weights and biases N(0, 0.02), BatchNorms with non-trivial
+// statistics (Init::batch_norm), the head's LayerNorm at 1 and 0.
 ir::LayerList build_layers(const WeightSource& w, const Config& c) {
   ir::LayerList list;
   list.input_channels = static_cast<uint32_t>(c.in_chans);
@@ -149,14 +150,14 @@ ir::LayerList build_layers(const WeightSource& w, const Config& c) {
   auto batch_norm = [&](const std::string& prefix, int64_t channels) {
     Layer bn{.op = OpKind::BatchNorm, .name = prefix};
     for (const char* role : {"weight", "bias", "running_mean", "running_var"})
-      bn.params[role] = w.get(prefix + "." + role, {channels});
+      bn.params[role] = w.get(prefix + "." + role, {channels}, Init::batch_norm(role));
     bn.eps = kBatchNormEps;
     add(std::move(bn));
   };
   auto conv = [&](const std::string& prefix, int64_t in, int64_t out, uint32_t kernel) {
     Layer layer{.op = OpKind::Conv2d, .name = prefix};
-    layer.params["weight"] = w.get(prefix + ".weight", {out, in, kernel, kernel});
-    layer.params["bias"] = w.get(prefix + ".bias", {out});
+    layer.params["weight"] = w.get(prefix + ".weight", {out, in, kernel, kernel}, Init::normal(0.02f));
+    layer.params["bias"] = w.get(prefix + ".bias", {out}, Init::normal(0.02f));
     layer.kernel_h = layer.kernel_w = layer.stride_h = layer.stride_w = kernel;
     layer.input_nchw = current == list.input;
     add(std::move(layer));
@@ -164,10 +165,11 @@ ir::LayerList build_layers(const WeightSource& w, const Config& c) {
   // The reference's ConvMlp uses 1x1 convolutions ([out, in, 1, 1]); on NHWC they are linears.
   auto linear = [&](const std::string& prefix, int64_t in, int64_t out, bool conv_form) {
     Layer layer{.op = OpKind::Linear, .name = prefix};
-    HostTensor weight = w.get(prefix + ".weight", conv_form ? ir::Shape{out, in, 1, 1} : ir::Shape{out, in});
+    const ir::Shape shape = conv_form ? ir::Shape{out, in, 1, 1} : ir::Shape{out, in};
+    HostTensor weight = w.get(prefix + ".weight", shape, Init::normal(0.02f));
     weight.shape = {out, in};
     layer.params["weight"] = weight;
-    layer.params["bias"] = w.get(prefix + ".bias", {out});
+    layer.params["bias"] = w.get(prefix + ".bias", {out}, Init::normal(0.02f));
     add(std::move(layer));
   };
 
@@ -186,8 +188,10 @@ ir::LayerList build_layers(const WeightSource& w, const Config& c) {
       const std::pair<const char*, ir::Shape> branches[] = {
           {"hw", {g, 1, c.square, c.square}}, {"w", {g, 1, 1, c.band}}, {"h", {g, 1, c.band, 1}}};
       for (const auto& [branch, shape] : branches) {
-        mix.params[std::string("weight_") + branch] = w.get(mixer + "dwconv_" + branch + ".weight", shape);
-        mix.params[std::string("bias_") + branch] = w.get(mixer + "dwconv_" + branch + ".bias", {g});
+        mix.params[std::string("weight_") + branch] =
+            w.get(mixer + "dwconv_" + branch + ".weight", shape, Init::normal(0.02f));
+        mix.params[std::string("bias_") + branch] =
+            w.get(mixer + "dwconv_" + branch + ".bias", {g}, Init::normal(0.02f));
       }
       add(std::move(mix));
       batch_norm(prefix + "norm", dim);
@@ -196,7 +200,8 @@ ir::LayerList build_layers(const WeightSource& w, const Config& c) {
       linear(prefix + "mlp.fc2", c.mlp_hidden[stage], dim, true);
       if (c.layer_scale) {
         Layer scale{.op = OpKind::ChannelAffine, .name = prefix + "gamma"};
-        scale.params["scale"] = w.get(prefix + "gamma", {dim});
+        // Presets: not the reference's 1e-6 init, which would hide a broken block from any comparison.
+        scale.params["scale"] = w.get(prefix + "gamma", {dim}, Init::constant(0.1f));
         add(std::move(scale));
       }
       add(Layer{.op = OpKind::Add, .name = prefix + "residual", .inputs = {current, block_input}});
@@ -206,8 +211,8 @@ ir::LayerList build_layers(const WeightSource& w, const Config& c) {
   linear("head.fc1", c.dims.back(), c.head_hidden, false);
   add(Layer{.op = OpKind::Gelu, .name = "head.act"});
   Layer norm{.op = OpKind::LayerNorm, .name = "head.norm"};
-  norm.params["weight"] = w.get("head.norm.weight", {c.head_hidden});
-  norm.params["bias"] = w.get("head.norm.bias", {c.head_hidden});
+  norm.params["weight"] = w.get("head.norm.weight", {c.head_hidden}, Init::ones());
+  norm.params["bias"] = w.get("head.norm.bias", {c.head_hidden}, Init::zeros());
   norm.eps = kHeadNormEps;
   add(std::move(norm));
   linear("head.fc2", c.head_hidden, c.classes, false);
@@ -235,6 +240,24 @@ class InceptionNext final : public Family {
                      expected.describe() + ")");
       matched = &wanted;
     }
+    return finish(weights, config, matched);
+  }
+
+  BuiltModel build_preset(const WeightSource& weights, const std::string& preset) const override {
+    const Preset& p = find_preset(preset);
+    return finish(weights, preset_config(p), &p);
+  }
+
+  std::vector<PresetInfo> presets() const override {
+    std::vector<PresetInfo> result;
+    for (const Preset& p : preset_table())
+      result.push_back(
+          {p.name, "inceptionnext", preset_config(p).describe() + " input " + std::to_string(p.input_size)});
+    return result;
+  }
+
+ private:
+  static BuiltModel finish(const WeightSource& weights, const Config& config, const Preset* matched) {
     BuiltModel model;
     model.layers = build_layers(weights, config);
     Preprocessing defaults;  // timm's pretrained configs: bicubic, ImageNet mean/std
@@ -248,49 +271,6 @@ class InceptionNext final : public Family {
     model.info = model_info(weights, "inceptionnext", matched ? matched->name : "custom", "official",
                             config.describe(), config.classes, defaults);
     return model;
-  }
-
-  std::vector<PresetInfo> presets() const override {
-    std::vector<PresetInfo> result;
-    for (const Preset& p : preset_table())
-      result.push_back({p.name, "inceptionnext", preset_config(p).describe() + " input " + std::to_string(p.input_size)});
-    return result;
-  }
-
-  WeightSource random_weights(const std::string& preset_name, uint32_t seed) const override {
-    const Config c = preset_config(find_preset(preset_name));
-    RandomTensors r(seed);
-    auto random = [&](const std::string& name, ir::Shape shape) { r.normal(name, std::move(shape), 0.02f); };
-    auto batch_norm = [&](const std::string& prefix, int64_t ch) { r.batch_norm(prefix, ch); };
-    auto conv = [&](const std::string& prefix, ir::Shape shape) {
-      const int64_t out = shape[0];
-      random(prefix + ".weight", std::move(shape));
-      random(prefix + ".bias", {out});
-    };
-    conv("stem.0", {c.dims[0], 3, 4, 4});
-    batch_norm("stem.1", c.dims[0]);
-    for (int st = 0; st < static_cast<int>(c.depths.size()); ++st) {
-      const int64_t dim = c.dims[st], g = c.branch[st], hidden = c.mlp_hidden[st];
-      if (st > 0) {
-        batch_norm(downsample_name(st, 0), c.dims[st - 1]);
-        conv(downsample_name(st, 1), {dim, c.dims[st - 1], 2, 2});
-      }
-      for (int b = 0; b < c.depths[st]; ++b) {
-        const std::string prefix = block_name(st, b);
-        conv(prefix + "token_mixer.dwconv_hw", {g, 1, c.square, c.square});
-        conv(prefix + "token_mixer.dwconv_w", {g, 1, 1, c.band});
-        conv(prefix + "token_mixer.dwconv_h", {g, 1, c.band, 1});
-        batch_norm(prefix + "norm", dim);
-        conv(prefix + "mlp.fc1", {hidden, dim, 1, 1});
-        conv(prefix + "mlp.fc2", {dim, hidden, 1, 1});
-        // Not the reference's 1e-6 init: that would hide a broken block from any comparison.
-        r.constant(prefix + "gamma", {dim}, 0.1f);
-      }
-    }
-    conv("head.fc1", {c.head_hidden, c.dims.back()});
-    r.layer_norm("head.norm", c.head_hidden);
-    conv("head.fc2", {1000, c.head_hidden});
-    return r.finish(preset_name);
   }
 };
 

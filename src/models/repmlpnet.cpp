@@ -16,7 +16,6 @@
 #include <numeric>
 #include <set>
 
-#include "models/random_weights.h"
 #include "vkvision/error.h"
 
 namespace vkvision::models {
@@ -38,6 +37,7 @@ struct Config {
   int64_t reduce = 4;                                             // global perceptron hidden = C / reduce
   int64_t patch = 4, in_channels = 3, classes = 1000;
   bool deployed = false;
+  std::vector<std::vector<int64_t>> branches;  // per block in order: its local-perceptron kernels
 
   bool same_architecture(const Config& o) const {
     return channels == o.channels && blocks == o.blocks && partitions == o.partitions && sharesets == o.sharesets &&
@@ -110,13 +110,25 @@ Config infer_config(const WeightSource& w) {
   c.reduce = c.channels[0] / fc1[0];
   if (!c.deployed) c.kernels = branch_kernels(w.names(), "stages.0.0.repmlp_block");
   c.classes = w.dim("head.weight", 0);
+  const std::vector<std::string> names = w.names();
+  for (size_t stage = 0; stage < c.channels.size(); ++stage)
+    for (int64_t j = 0; j < c.blocks[stage]; ++j) {
+      const std::string block = unit(stage, j) + ".repmlp_block";
+      c.branches.push_back(branch_kernels(names, block));
+      if (c.deployed && !c.branches.back().empty())
+        w.fail("block " + block + " has local-perceptron branches (repconv" +
+               std::to_string(c.branches.back()[0]) +
+               ") but no fc3_bn: a training-time block needs both, a deployed one neither");
+    }
   return c;
 }
 
+// The Inits are a preset's random weights: weights N(0, 1/fan_in), biases N(0, 0.1), BatchNorms with
+// non-trivial statistics (Init::batch_norm).
 ir::LayerList build_layers(const WeightSource& w, const Config& c) {
   ir::LayerList list;
   list.input_channels = static_cast<uint32_t>(c.in_channels);
-  const std::vector<std::string> names = w.names();
+  size_t block_index = 0;
   auto push = [&](Layer layer) {
     list.layers.push_back(std::move(layer));
     return list.layers.back().output;
@@ -125,7 +137,7 @@ ir::LayerList build_layers(const WeightSource& w, const Config& c) {
   auto batch_norm = [&](const std::string& prefix, const std::string& input, int64_t channels, int64_t tiled = 0) {
     Layer bn{.op = OpKind::BatchNorm, .name = prefix, .inputs = {input}, .output = prefix};
     for (const char* role : {"weight", "bias", "running_mean", "running_var"}) {
-      HostTensor t = w.get(prefix + "." + role, {channels});
+      HostTensor t = w.get(prefix + "." + role, {channels}, Init::batch_norm(role));
       if (tiled) {
         std::vector<float> values(tiled);
         for (int64_t k = 0; k < tiled; ++k) values[k] = t.values()[k % channels];
@@ -137,7 +149,7 @@ ir::LayerList build_layers(const WeightSource& w, const Config& c) {
   };
   auto conv = [&](const std::string& prefix, const std::string& input, int64_t in, int64_t out, int64_t kernel, bool nchw) {
     Layer layer{.op = OpKind::Conv2d, .name = prefix, .inputs = {input}, .output = prefix};
-    layer.params["weight"] = w.get(prefix + ".weight", {out, in, kernel, kernel});
+    layer.params["weight"] = w.get(prefix + ".weight", {out, in, kernel, kernel}, Init::normal());
     layer.kernel_h = layer.kernel_w = layer.stride_h = layer.stride_w = static_cast<uint32_t>(kernel);
     layer.input_nchw = nchw;
     return push(std::move(layer));
@@ -146,8 +158,8 @@ ir::LayerList build_layers(const WeightSource& w, const Config& c) {
   auto pointwise = [&](const std::string& prefix, const std::string& input, int64_t in, int64_t out, bool bias,
                        ops::Activation activation = ops::Activation::None) {
     Layer layer{.op = OpKind::Linear, .name = prefix, .inputs = {input}, .output = prefix};
-    layer.params["weight"] = w.get(prefix + ".weight", {out, in, 1, 1});
-    if (bias) layer.params["bias"] = w.get(prefix + ".bias", {out});
+    layer.params["weight"] = w.get(prefix + ".weight", {out, in, 1, 1}, Init::normal());
+    if (bias) layer.params["bias"] = w.get(prefix + ".bias", {out}, Init::normal(0.1f));
     layer.activation = activation;
     return push(std::move(layer));
   };
@@ -170,15 +182,12 @@ ir::LayerList build_layers(const WeightSource& w, const Config& c) {
       const std::string gate = pointwise(block + ".gp.fc2", hidden, channels / c.reduce, channels, true, ops::Activation::Sigmoid);
       // Partition FC and local perceptron.
       Layer fc{.op = OpKind::PartitionLinear, .name = block + ".fc3", .inputs = {normed}, .output = block + ".fc3"};
-      const HostTensor fc3 = w.get(block + ".fc3.weight", {sharesets * hw, hw, 1, 1});
+      const HostTensor fc3 = w.get(block + ".fc3.weight", {sharesets * hw, hw, 1, 1}, Init::normal());
       fc.params["weight"] = HostTensor{{sharesets * hw, hw}, fc3.data};
       fc.partition_h = fc.partition_w = static_cast<uint32_t>(side);
       fc.groups = static_cast<uint32_t>(sharesets);
-      const std::vector<int64_t> kernels = branch_kernels(names, block);
-      if (c.deployed && !kernels.empty())
-        w.fail("block " + block + " has local-perceptron branches (repconv" + std::to_string(kernels[0]) +
-               ") but no fc3_bn: a training-time block needs both, a deployed one neither");
-      if (c.deployed) fc.params["bias"] = w.get(block + ".fc3.bias", {sharesets * hw});
+      const std::vector<int64_t>& kernels = c.branches[block_index++];
+      if (c.deployed) fc.params["bias"] = w.get(block + ".fc3.bias", {sharesets * hw}, Init::normal(0.1f));
       std::string mixed = push(fc);
       if (!c.deployed) {
         mixed = batch_norm(block + ".fc3_bn", mixed, sharesets, channels);
@@ -186,7 +195,7 @@ ir::LayerList build_layers(const WeightSource& w, const Config& c) {
           const std::string branch = block + ".repconv" + std::to_string(k);
           if (k % 2 == 0) w.fail("tensor '" + branch + ".conv.weight': local-perceptron kernels must be odd, got " + std::to_string(k));
           Layer local{.op = OpKind::PartitionConv, .name = branch + ".conv", .inputs = {normed}, .output = branch + ".conv"};
-          local.params["weight"] = w.get(branch + ".conv.weight", {sharesets, 1, k, k});
+          local.params["weight"] = w.get(branch + ".conv.weight", {sharesets, 1, k, k}, Init::normal());
           local.kernel_h = local.kernel_w = static_cast<uint32_t>(k);
           local.pad_h = local.pad_w = static_cast<uint32_t>(k / 2);
           local.partition_h = local.partition_w = static_cast<uint32_t>(side);
@@ -212,7 +221,8 @@ ir::LayerList build_layers(const WeightSource& w, const Config& c) {
   const std::string normed = batch_norm("head_norm", current, last);
   push(Layer{.op = OpKind::MeanPool, .name = "pool", .inputs = {normed}, .output = "pool"});
   Layer head{.op = OpKind::Linear, .name = "head", .inputs = {"pool"}, .output = "logits"};
-  head.params = {{"weight", w.get("head.weight", {c.classes, last})}, {"bias", w.get("head.bias", {c.classes})}};
+  head.params = {{"weight", w.get("head.weight", {c.classes, last}, Init::normal())},
+                 {"bias", w.get("head.bias", {c.classes}, Init::normal(0.1f))}};
   push(std::move(head));
   list.output = "logits";
   return list;
@@ -244,6 +254,8 @@ Config preset_config(const Preset& p) {
   c.partitions = p.partitions;
   c.sharesets = p.sharesets;
   c.kernels = {1, 3};
+  for (size_t stage = 0; stage < c.blocks.size(); ++stage)
+    c.branches.resize(c.branches.size() + c.blocks[stage], c.kernels);
   return c;
 }
 
@@ -259,6 +271,24 @@ class RepMlpNet final : public Family {
     for (const Preset& p : preset_table())
       if (preset_config(p).same_architecture(config)) variant = p.name;
     if (!preset.empty() && preset != variant) weights.fail("holds RepMLPNet " + config.describe() + ", which is not preset " + preset);
+    return finish(weights, config, variant);
+  }
+
+  BuiltModel build_preset(const WeightSource& weights, const std::string& preset_name) const override {
+    for (const Preset& p : preset_table())
+      if (preset_name == p.name) return finish(weights, preset_config(p), p.name);
+    throw InputError("unknown RepMLPNet preset '" + preset_name + "'");
+  }
+
+  std::vector<PresetInfo> presets() const override {
+    std::vector<PresetInfo> result;
+    for (const Preset& p : preset_table())
+      result.push_back({p.name, "repmlpnet", preset_config(p).describe()});
+    return result;
+  }
+
+ private:
+  static BuiltModel finish(const WeightSource& weights, const Config& config, const std::string& variant) {
     BuiltModel model;
     model.layers = build_layers(weights, config);
     // The partitions fit few input sizes: the smallest where stage i's map (input / patch / 2^i) is
@@ -270,57 +300,6 @@ class RepMlpNet final : public Family {
     defaults.input_size = static_cast<uint32_t>(config.patch * map);
     model.info = model_info(weights, "repmlpnet", variant, "official", config.describe(), config.classes, defaults);
     return model;
-  }
-
-  std::vector<PresetInfo> presets() const override {
-    std::vector<PresetInfo> result;
-    for (const Preset& p : preset_table()) result.push_back({p.name, "repmlpnet", preset_config(p).describe()});
-    return result;
-  }
-
-  WeightSource random_weights(const std::string& preset_name, uint32_t seed) const override {
-    const Preset* preset = nullptr;
-    for (const Preset& p : preset_table())
-      if (preset_name == p.name) preset = &p;
-    if (!preset) throw InputError("unknown RepMLPNet preset '" + preset_name + "'");
-    const Config c = preset_config(*preset);
-    RandomTensors r(seed);
-    auto random = [&](const std::string& name, ir::Shape shape, float std_dev = 0.0f) {
-      r.normal(name, std::move(shape), std_dev);
-    };
-    auto batch_norm = [&](const std::string& prefix, int64_t ch) { r.batch_norm(prefix, ch); };
-    random("conv_embedding.conv.weight", {c.channels[0], 3, c.patch, c.patch});
-    batch_norm("conv_embedding.bn", c.channels[0]);
-    for (size_t stage = 0; stage < c.channels.size(); ++stage) {
-      const int64_t ch = c.channels[stage], s = c.sharesets[stage], hw = c.partitions[stage] * c.partitions[stage];
-      for (int64_t j = 0; j < c.blocks[stage]; ++j) {
-        const std::string prefix = unit(stage, j), block = prefix + ".repmlp_block", ffn = prefix + ".ffn_block";
-        batch_norm(prefix + ".prebn1", ch);
-        random(block + ".gp.fc1.weight", {ch / c.reduce, ch, 1, 1});
-        random(block + ".gp.fc1.bias", {ch / c.reduce}, 0.1f);
-        random(block + ".gp.fc2.weight", {ch, ch / c.reduce, 1, 1});
-        random(block + ".gp.fc2.bias", {ch}, 0.1f);
-        random(block + ".fc3.weight", {s * hw, hw, 1, 1});
-        batch_norm(block + ".fc3_bn", s);
-        for (int64_t k : c.kernels) {
-          random(block + ".repconv" + std::to_string(k) + ".conv.weight", {s, 1, k, k});
-          batch_norm(block + ".repconv" + std::to_string(k) + ".bn", s);
-        }
-        batch_norm(prefix + ".prebn2", ch);
-        random(ffn + ".ffn_fc1.conv.weight", {4 * ch, ch, 1, 1});
-        batch_norm(ffn + ".ffn_fc1.bn", 4 * ch);
-        random(ffn + ".ffn_fc2.conv.weight", {ch, 4 * ch, 1, 1});
-        batch_norm(ffn + ".ffn_fc2.bn", ch);
-      }
-      if (stage + 1 < c.channels.size()) {
-        random("embeds." + std::to_string(stage) + ".conv.weight", {c.channels[stage + 1], ch, 2, 2});
-        batch_norm("embeds." + std::to_string(stage) + ".bn", c.channels[stage + 1]);
-      }
-    }
-    batch_norm("head_norm", c.channels.back());
-    random("head.weight", {c.classes, c.channels.back()});
-    random("head.bias", {c.classes}, 0.1f);
-    return r.finish(preset_name);
   }
 };
 

@@ -7,8 +7,6 @@
 // sigmoid, channel multiply) before the ReLU; the gate stays a separate step after the conv.
 #include "models/repvgg.h"
 
-#include "models/random_weights.h"
-
 #include "vkvision/error.h"
 
 namespace vkvision::models {
@@ -25,6 +23,9 @@ struct Config {
   int64_t classes = 1000;
   bool deployed = false;
   bool se = false;  // RepVGG-D2se: a squeeze-excitation gate on every block's sum, before the ReLU
+  int64_t in_chans = 3;
+  std::vector<bool> identity;     // per block: a training-time identity BatchNorm branch
+  std::vector<int64_t> se_hidden; // per block with se: the SE block's width
 
   std::string describe() const {
     std::string text = deployed ? "deployed" : "training-time";
@@ -103,20 +104,33 @@ Config infer_config(const WeightSource& w, const Naming& n) {
     c.widths.push_back(in);
   }
   c.classes = w.dim(std::string(n.head) + ".weight", 0);
+  c.in_chans = w.dim(n.kernel(0, 0, c.deployed), 1);
+  for (int stage = 0; stage <= 4; ++stage)
+    for (int j = 0; j < (stage == 0 ? 1 : c.depths[stage - 1]); ++j) {
+      const std::string block = n.block(stage, j);
+      c.identity.push_back(!c.deployed && w.contains(block + "." + n.identity + ".weight"));
+      if (!c.se) continue;
+      const std::string down = block + "." + n.se_down;
+      if (!w.contains(down + ".weight") || w.shape(down + ".weight").size() != 4)
+        w.fail("block " + block + " has no SE layer '" + down + "' although the first block has one");
+      c.se_hidden.push_back(w.dim(down + ".weight", 0));
+    }
   return c;
 }
 
+// The Inits are a preset's random weights: convolutions and linears N(0, 1/fan_in), their biases
+// N(0, 0.1), BatchNorms with non-trivial statistics (Init::batch_norm).
 ir::LayerList build_layers(const WeightSource& w, const Naming& n, const Config& c) {
   ir::LayerList list;
-  list.input_channels = static_cast<uint32_t>(w.dim(n.kernel(0, 0, c.deployed), 1));
+  list.input_channels = static_cast<uint32_t>(c.in_chans);
   std::string current = list.input;
   int64_t in = list.input_channels;
   size_t block_index = 0;
   auto conv = [&](const std::string& prefix, int64_t out, uint32_t kernel, uint32_t stride, uint32_t groups, bool bias,
                   bool nchw) {
     Layer layer{.op = OpKind::Conv2d, .name = prefix, .inputs = {current}, .output = prefix};
-    layer.params["weight"] = w.get(prefix + ".weight", {out, in / groups, kernel, kernel});
-    if (bias) layer.params["bias"] = w.get(prefix + ".bias", {out});
+    layer.params["weight"] = w.get(prefix + ".weight", {out, in / groups, kernel, kernel}, Init::normal());
+    if (bias) layer.params["bias"] = w.get(prefix + ".bias", {out}, Init::normal(0.1f));
     layer.kernel_h = layer.kernel_w = kernel;
     layer.stride_h = layer.stride_w = stride;
     layer.pad_h = layer.pad_w = kernel / 2;
@@ -128,25 +142,23 @@ ir::LayerList build_layers(const WeightSource& w, const Naming& n, const Config&
   auto batch_norm = [&](const std::string& prefix, const std::string& input, int64_t channels) {
     Layer bn{.op = OpKind::BatchNorm, .name = prefix, .inputs = {input}, .output = prefix};
     for (const char* role : {"weight", "bias", "running_mean", "running_var"})
-      bn.params[role] = w.get(prefix + "." + role, {channels});
+      bn.params[role] = w.get(prefix + "." + role, {channels}, Init::batch_norm(role));
     bn.eps = 1e-5f;
     list.layers.push_back(std::move(bn));
     return prefix;
   };
   // x * sigmoid(up(relu(down(mean(x))))): the official SEBlock pools the whole (square) map.
-  auto squeeze_excite = [&](const std::string& block, const std::string& x, int64_t channels) {
+  auto squeeze_excite = [&](const std::string& block, const std::string& x, int64_t channels,
+                            int64_t hidden) {
     const std::string pooled = block + ".se.pool";
     list.layers.push_back(Layer{.op = OpKind::MeanPool, .name = pooled, .inputs = {x}, .output = pooled});
     const std::string down = block + "." + n.se_down, up = block + "." + n.se_up;
-    if (!w.contains(down + ".weight") || w.shape(down + ".weight").size() != 4)
-      w.fail("block " + block + " has no SE layer '" + down + "' although the first block has one");
-    const int64_t hidden = w.dim(down + ".weight", 0);
     auto linear = [&](const std::string& prefix, const std::string& input, int64_t outputs, int64_t inputs,
                       ops::Activation activation) {
       Layer layer{.op = OpKind::Linear, .name = prefix, .inputs = {input}, .output = prefix};
-      const ir::HostTensor weight = w.get(prefix + ".weight", {outputs, inputs, 1, 1});
+      const ir::HostTensor weight = w.get(prefix + ".weight", {outputs, inputs, 1, 1}, Init::normal());
       layer.params["weight"] = HostTensor{{outputs, inputs}, weight.data};
-      layer.params["bias"] = w.get(prefix + ".bias", {outputs});
+      layer.params["bias"] = w.get(prefix + ".bias", {outputs}, Init::normal(0.1f));
       layer.activation = activation;
       list.layers.push_back(std::move(layer));
       return prefix;
@@ -175,14 +187,14 @@ ir::LayerList build_layers(const WeightSource& w, const Naming& n, const Config&
         sum = block + ".sum";
         list.layers.push_back(Layer{.op = OpKind::Add, .name = sum, .inputs = {dense, one}, .output = sum});
         const std::string identity_bn = block + "." + n.identity;
-        if (w.contains(identity_bn + ".weight")) {
+        if (c.identity[block_index]) {
           if (in != out || stride != 1) w.fail("block " + block + " has an identity branch but changes shape");
           const std::string identity = batch_norm(identity_bn, x, in);
           list.layers.push_back(Layer{.op = OpKind::Add, .name = block + ".sum2", .inputs = {sum, identity}, .output = block + ".sum2"});
           sum = block + ".sum2";
         }
       }
-      if (c.se) sum = squeeze_excite(block, sum, out);
+      if (c.se) sum = squeeze_excite(block, sum, out, c.se_hidden[block_index]);
       list.layers.push_back(Layer{.op = OpKind::Relu, .name = block + ".relu", .inputs = {sum}, .output = block + ".out"});
       current = block + ".out";
       in = out;
@@ -191,7 +203,8 @@ ir::LayerList build_layers(const WeightSource& w, const Naming& n, const Config&
   list.layers.push_back(Layer{.op = OpKind::MeanPool, .name = "gap", .inputs = {current}, .output = "gap"});
   const std::string head_name = n.head;
   Layer head{.op = OpKind::Linear, .name = head_name, .inputs = {"gap"}, .output = "logits"};
-  head.params = {{"weight", w.get(head_name + ".weight", {c.classes, in})}, {"bias", w.get(head_name + ".bias", {c.classes})}};
+  head.params = {{"weight", w.get(head_name + ".weight", {c.classes, in}, Init::normal())},
+                 {"bias", w.get(head_name + ".bias", {c.classes}, Init::normal(0.1f))}};
   list.layers.push_back(std::move(head));
   list.output = "logits";
   return list;
@@ -228,6 +241,15 @@ Config preset_config(const Preset& p) {
   for (auto depth : p.depths)
     for (int64_t j = 0; j < depth; ++j, ++layer) c.groups.push_back(p.groups > 1 && layer % 2 == 0 && layer <= 26 ? p.groups : 1);
   c.se = p.se;
+  // Identity branches where a block keeps its shape (not the first of a stage); SE reduction 16.
+  int64_t in = c.in_chans;
+  for (int stage = 0; stage <= 4; ++stage) {
+    const int64_t out = c.widths[stage];
+    for (int64_t j = 0; j < (stage == 0 ? 1 : c.depths[stage - 1]); ++j, in = out) {
+      c.identity.push_back(in == out && j > 0);
+      if (c.se) c.se_hidden.push_back(out / 16);
+    }
+  }
   return c;
 }
 
@@ -247,13 +269,13 @@ class RepVgg final : public Family {
         variant = p.name;
     }
     if (!preset.empty() && preset != variant) weights.fail("holds RepVGG " + config.describe() + ", which is not preset " + preset);
-    BuiltModel model;
-    model.layers = build_layers(weights, *naming, config);
-    Preprocessing defaults;  // the reference evaluates at 224 with a 256 resize (crop_pct 0.875), bilinear
-    defaults.interpolation = "bilinear";
-    if (variant == "repvgg_d2se") defaults.input_size = 320;  // D2se was trained and evaluated at 320
-    model.info = model_info(weights, "repvgg", variant, naming->name, config.describe(), config.classes, defaults);
-    return model;
+    return finish(weights, *naming, config, variant);
+  }
+
+  BuiltModel build_preset(const WeightSource& weights, const std::string& preset_name) const override {
+    for (const Preset& p : preset_table())
+      if (preset_name == p.name) return finish(weights, Naming::official(), preset_config(p), p.name);
+    throw InputError("unknown RepVGG preset '" + preset_name + "'");
   }
 
   std::vector<PresetInfo> presets() const override {
@@ -262,39 +284,17 @@ class RepVgg final : public Family {
     return result;
   }
 
-  WeightSource random_weights(const std::string& preset_name, uint32_t seed) const override {
-    const Preset* preset = nullptr;
-    for (const Preset& p : preset_table())
-      if (preset_name == p.name) preset = &p;
-    if (!preset) throw InputError("unknown RepVGG preset '" + preset_name + "'");
-    const Config c = preset_config(*preset);
-    RandomTensors r(seed);
-    auto random = [&](const std::string& name, ir::Shape shape) { r.normal(name, std::move(shape)); };
-    auto batch_norm = [&](const std::string& prefix, int64_t ch) { r.batch_norm(prefix, ch); };
-    int64_t in = 3;
-    size_t index = 0;
-    for (int stage = 0; stage <= 4; ++stage) {
-      const int64_t depth = stage == 0 ? 1 : c.depths[stage - 1], out = c.widths[stage];
-      for (int j = 0; j < depth; ++j, ++index) {
-        const std::string block = Naming::official().block(stage, j);
-        const int64_t per_group = in / c.groups[index];
-        random(block + ".rbr_dense.conv.weight", {out, per_group, 3, 3});
-        batch_norm(block + ".rbr_dense.bn", out);
-        random(block + ".rbr_1x1.conv.weight", {out, per_group, 1, 1});
-        batch_norm(block + ".rbr_1x1.bn", out);
-        if (in == out && j > 0) batch_norm(block + ".rbr_identity", in);
-        if (c.se) {
-          random(block + ".se.down.weight", {out / 16, out, 1, 1});
-          r.normal(block + ".se.down.bias", {out / 16}, 0.1f);
-          random(block + ".se.up.weight", {out, out / 16, 1, 1});
-          r.normal(block + ".se.up.bias", {out}, 0.1f);
-        }
-        in = out;
-      }
-    }
-    random("linear.weight", {1000, in});
-    r.normal("linear.bias", {1000}, 0.1f);
-    return r.finish(preset_name);
+ private:
+  static BuiltModel finish(const WeightSource& weights, const Naming& naming, const Config& config,
+                           const std::string& variant) {
+    BuiltModel model;
+    model.layers = build_layers(weights, naming, config);
+    Preprocessing defaults;  // the reference evaluates at 224 with a 256 resize (crop_pct 0.875), bilinear
+    defaults.interpolation = "bilinear";
+    if (variant == "repvgg_d2se") defaults.input_size = 320;  // D2se was trained and evaluated at 320
+    model.info =
+        model_info(weights, "repvgg", variant, naming.name, config.describe(), config.classes, defaults);
+    return model;
   }
 };
 

@@ -7,7 +7,6 @@
 
 #include <cmath>
 
-#include "models/random_weights.h"
 #include "vkvision/error.h"
 
 namespace vkvision::models {
@@ -60,6 +59,14 @@ struct Config {
   int64_t embed = 96, in_chans = 3, patch = 4, classes = 1000, mlp_hidden = 384;
   std::vector<int64_t> depths, heads;
   uint32_t window = 7;
+  // Attention: where the qkv bias lives (official/timm v2 store q_bias and v_bias, v1 and
+  // torchvision qkv.bias), whether v2's coordinate table is stored (it encodes the pretrained
+  // window, which presets set) and the CPB MLP's width.
+  enum class QkvBias { None, Full, QueryValue } qkv_bias = QkvBias::Full;
+  bool coords_table = false;
+  uint32_t pretrained_window = 0;
+  int64_t cpb_hidden = 512;
+  std::vector<uint32_t> mlp_windows;  // Swin-MLP: per stage, the official code shrinks it to the map
 
   std::string describe() const {
     auto join = [](const std::vector<int64_t>& v) {
@@ -124,6 +131,16 @@ Config infer_config(const WeightSource& w, const Naming& n) {
   c.spatial_mlp = w.contains(n.block(0, 0) + ".spatial_mlp.weight");
   c.v2 = w.contains(attn0 + ".logit_scale");
   c.window = c.spatial_mlp ? spatial_mlp_heads_window(w, n.block(0, 0)).second : infer_window(w, attn0);
+  c.qkv_bias = w.contains(attn0 + ".q_bias")                             ? Config::QkvBias::QueryValue
+               : w.contains(n.block(0, 0) + "." + n.qkv + ".bias") ? Config::QkvBias::Full
+                                                                         : Config::QkvBias::None;
+  c.coords_table = w.contains(attn0 + ".relative_coords_table");
+  if (c.v2) {
+    const auto& w0 = w.shape(attn0 + ".cpb_mlp.0.weight");
+    if (w0.size() != 2 || w0[1] != 2)
+      w.fail("tensor '" + attn0 + ".cpb_mlp.0.weight' is not a [hidden, 2] linear weight");
+    c.cpb_hidden = w0[0];
+  }
   const std::string mixer = c.spatial_mlp ? ".spatial_mlp.weight" : std::string(".") + n.qkv + ".weight";
   for (int stage = 0; w.contains(n.block(stage, 0) + mixer); ++stage) {
     if (stage == kMaxStages) w.fail("has more than " + std::to_string(kMaxStages) + " stages");
@@ -134,6 +151,7 @@ Config infer_config(const WeightSource& w, const Naming& n) {
     int64_t heads = c.spatial_mlp ? spatial_mlp_heads_window(w, n.block(stage, 0)).first
                     : c.v2        ? w.dim(attn + ".logit_scale", 0)
                                   : w.dim(attn + ".relative_position_bias_table", 1);
+    if (c.spatial_mlp) c.mlp_windows.push_back(spatial_mlp_heads_window(w, n.block(stage, 0)).second);
     const int64_t dim = c.embed << stage;
     if (heads <= 0 || dim % heads != 0)
       w.fail("stage " + std::to_string(stage) + " has " + std::to_string(heads) + " heads, which do not divide its width " +
@@ -186,19 +204,20 @@ std::vector<float> log_spaced_coordinates(int64_t window, int64_t pretrained_win
 // v2: the continuous position bias: the log-spaced relative coordinates (from the checkpoint's own
 // table when it has one, which encodes the pretrained window) through the two-layer CPB MLP, then
 // 16 * sigmoid, gathered to [heads, T, T].
-HostTensor continuous_position_bias(const WeightSource& w, const std::string& attn, uint32_t window, int64_t heads) {
+HostTensor continuous_position_bias(const WeightSource& w, const std::string& attn, const Config& c,
+                                    int64_t heads) {
+  const uint32_t window = c.window;
   const int64_t side = 2 * int64_t(window) - 1, rows = side * side;
   const auto stored_coordinates = [&] {
-    const HostTensor t = w.get(attn + ".relative_coords_table", {1, side, side, 2});
+    const HostTensor t = w.get(attn + ".relative_coords_table", {1, side, side, 2},
+                               Init::given(log_spaced_coordinates(window, c.pretrained_window)));
     return std::vector<float>(t.values(), t.values() + t.numel());
   };
-  const std::vector<float> coords =
-      w.contains(attn + ".relative_coords_table") ? stored_coordinates() : log_spaced_coordinates(window, 0);
-  const HostTensor w0 = w.get(attn + ".cpb_mlp.0.weight");
-  if (w0.shape.size() != 2 || w0.shape[1] != 2) w.fail("tensor '" + attn + ".cpb_mlp.0.weight' is not a [hidden, 2] linear weight");
-  const int64_t hidden = w0.shape[0];
-  const HostTensor b0 = w.get(attn + ".cpb_mlp.0.bias", {hidden});
-  const HostTensor w2 = w.get(attn + ".cpb_mlp.2.weight", {heads, hidden});
+  const std::vector<float> coords = c.coords_table ? stored_coordinates() : log_spaced_coordinates(window, 0);
+  const int64_t hidden = c.cpb_hidden;
+  const HostTensor w0 = w.get(attn + ".cpb_mlp.0.weight", {hidden, 2}, Init::normal(0.02f));
+  const HostTensor b0 = w.get(attn + ".cpb_mlp.0.bias", {hidden}, Init::zeros());
+  const HostTensor w2 = w.get(attn + ".cpb_mlp.2.weight", {heads, hidden}, Init::normal(0.02f));
   std::vector<float> table(rows * heads);
   std::vector<double> activation(hidden);
   for (int64_t r = 0; r < rows; ++r) {
@@ -227,8 +246,8 @@ class ListBuilder {
   }
   void layer_norm(const std::string& prefix, int64_t channels, const std::string& residual = "") {
     Layer layer{.op = OpKind::LayerNorm, .name = prefix};
-    layer.params["weight"] = w.get(prefix + ".weight", {channels});
-    layer.params["bias"] = w.get(prefix + ".bias", {channels});
+    layer.params["weight"] = w.get(prefix + ".weight", {channels}, Init::ones());
+    layer.params["bias"] = w.get(prefix + ".bias", {channels}, Init::zeros());
     layer.eps = 1e-5f;
     if (!residual.empty()) {
       layer.inputs = {current, residual};
@@ -238,8 +257,8 @@ class ListBuilder {
   }
   void linear(const std::string& prefix, int64_t in, int64_t out, bool bias) {
     Layer layer{.op = OpKind::Linear, .name = prefix};
-    layer.params["weight"] = w.get(prefix + ".weight", {out, in});
-    if (bias) layer.params["bias"] = w.get(prefix + ".bias", {out});
+    layer.params["weight"] = w.get(prefix + ".weight", {out, in}, Init::normal(0.02f));
+    if (bias) layer.params["bias"] = w.get(prefix + ".bias", {out}, Init::zeros());
     add(std::move(layer));
   }
 
@@ -256,16 +275,17 @@ void add_attention(ListBuilder& b, const std::string& block, const Naming& n, co
   const WeightSource& w = b.w;
   const std::string attn = block + ".attn";
   Layer qkv{.op = OpKind::Linear, .name = block + "." + n.qkv};
-  qkv.params["weight"] = w.get(block + "." + n.qkv + ".weight", {3 * dim, dim});
+  qkv.params["weight"] = w.get(block + "." + n.qkv + ".weight", {3 * dim, dim}, Init::normal(0.02f));
   // v2 keeps the k bias at zero: official/timm store q_bias and v_bias, torchvision stores qkv.bias and
   // zeroes its k third in forward().
   std::vector<float> bias(3 * dim, 0.0f);
-  if (w.contains(attn + ".q_bias")) {
-    const auto q = w.get(attn + ".q_bias", {dim}), v = w.get(attn + ".v_bias", {dim});
+  if (c.qkv_bias == Config::QkvBias::QueryValue) {
+    const auto q = w.get(attn + ".q_bias", {dim}, Init::zeros());
+    const auto v = w.get(attn + ".v_bias", {dim}, Init::zeros());
     std::copy(q.values(), q.values() + dim, bias.begin());
     std::copy(v.values(), v.values() + dim, bias.begin() + 2 * dim);
-  } else if (w.contains(block + "." + n.qkv + ".bias")) {
-    const auto full = w.get(block + "." + n.qkv + ".bias", {3 * dim});
+  } else if (c.qkv_bias == Config::QkvBias::Full) {
+    const auto full = w.get(block + "." + n.qkv + ".bias", {3 * dim}, Init::zeros());
     std::copy(full.values(), full.values() + 3 * dim, bias.begin());
     if (c.v2) std::fill(bias.begin() + dim, bias.begin() + 2 * dim, 0.0f);
   }
@@ -280,31 +300,34 @@ void add_attention(ListBuilder& b, const std::string& block, const Naming& n, co
   attention.params["qkv_bias"] = HostTensor::from({3 * dim}, bias);
   std::vector<float> scale(heads);
   if (c.v2) {
-    const auto logit_scale = w.get(attn + ".logit_scale", {heads, 1, 1});
+    const auto logit_scale =
+        w.get(attn + ".logit_scale", {heads, 1, 1}, Init::constant(float(std::log(10.0))));
     for (int64_t h = 0; h < heads; ++h) scale[h] = std::exp(std::min(logit_scale.values()[h], float(std::log(100.0))));
-    attention.params["position_bias"] = continuous_position_bias(w, attn, c.window, heads);
+    attention.params["position_bias"] = continuous_position_bias(w, attn, c, heads);
   } else {
     for (auto& v : scale) v = float(1.0 / std::sqrt(double(dim / heads)));
     const int64_t rows = (2 * int64_t(c.window) - 1) * (2 * int64_t(c.window) - 1);
     attention.params["position_bias"] =
-        gather_bias_table(w.get(attn + ".relative_position_bias_table", {rows, heads}), c.window, heads);
+        gather_bias_table(w.get(attn + ".relative_position_bias_table", {rows, heads}, Init::normal(0.02f)),
+                          c.window, heads);
   }
   attention.params["head_scale"] = HostTensor::from({heads}, scale);
   b.add(std::move(attention));
 }
 
-// Swin-MLP token mixing; the window can be smaller than the stage's where the official code shrank
-// it to the map, so it is read from this block's weight.
-void add_spatial_mlp(ListBuilder& b, const std::string& block, uint32_t shift) {
-  const auto [heads, window] = spatial_mlp_heads_window(b.w, block);
+// Swin-MLP token mixing; the window can be smaller than the model's where the official code shrank
+// it to the map (Config::mlp_windows, read from each stage's first block).
+void add_spatial_mlp(ListBuilder& b, const std::string& block, int64_t heads, uint32_t window,
+                     uint32_t shift) {
   const int64_t tokens = int64_t(window) * window;
   Layer mix{.op = OpKind::SpatialMlp, .name = block + ".spatial_mlp"};
   mix.heads = static_cast<uint32_t>(heads);
   mix.window = window;
   mix.shift = shift;
-  HostTensor weight = b.w.get(block + ".spatial_mlp.weight");
+  HostTensor weight =
+      b.w.get(block + ".spatial_mlp.weight", {heads * tokens, tokens, 1}, Init::normal(0.02f));
   weight.shape = {heads, tokens, tokens};
-  HostTensor bias = b.w.get(block + ".spatial_mlp.bias", {heads * tokens});
+  HostTensor bias = b.w.get(block + ".spatial_mlp.bias", {heads * tokens}, Init::zeros());
   bias.shape = {heads, tokens};
   mix.params = {{"weight", weight}, {"bias", bias}};
   b.add(std::move(mix));
@@ -315,8 +338,9 @@ ir::LayerList build_layers(const WeightSource& w, const Naming& n, const Config&
   ListBuilder b(w);
   b.list.input_channels = static_cast<uint32_t>(c.in_chans);
   Layer patch{.op = OpKind::Conv2d, .name = n.patch_conv};
-  patch.params["weight"] = w.get(n.patch_conv + ".weight", {c.embed, c.in_chans, c.patch, c.patch});
-  patch.params["bias"] = w.get(n.patch_conv + ".bias", {c.embed});
+  patch.params["weight"] =
+      w.get(n.patch_conv + ".weight", {c.embed, c.in_chans, c.patch, c.patch}, Init::normal(0.02f));
+  patch.params["bias"] = w.get(n.patch_conv + ".bias", {c.embed}, Init::zeros());
   patch.kernel_h = patch.kernel_w = patch.stride_h = patch.stride_w = static_cast<uint32_t>(c.patch);
   patch.input_nchw = true;
   b.add(std::move(patch));
@@ -332,7 +356,7 @@ ir::LayerList build_layers(const WeightSource& w, const Naming& n, const Config&
       if (!c.v2) {  // pre-norm: x + mix(LN(x)), then x + MLP(LN(x))
         b.layer_norm(block + "." + n.norm1, dim);
         if (c.spatial_mlp) {
-          add_spatial_mlp(b, block, j % 2 == 1 ? c.window / 2 : 0);
+          add_spatial_mlp(b, block, c.heads[stage], c.mlp_windows[stage], j % 2 == 1 ? c.window / 2 : 0);
         } else {
           add_attention(b, block, n, c, dim, c.heads[stage], shift);
           b.linear(block + "." + n.proj, dim, dim, true);
@@ -451,15 +475,20 @@ class Swin final : public Family {
         weights.fail("holds Swin " + config.describe() + ", which is not preset " + preset);
       variant = preset;
     }
-    BuiltModel model;
-    model.layers = build_layers(weights, *naming, config);
-    Preprocessing defaults;  // timm's eval defaults for Swin: bicubic, crop_pct 0.9
-    defaults.crop_pct = 0.9f;
-    defaults.input_size = default_input_size(config.window);
-    defaults.channels = static_cast<uint32_t>(config.in_chans);
-    const char* family = config.spatial_mlp ? "swin_mlp" : config.v2 ? "swin_v2" : "swin";
-    model.info = model_info(weights, family, variant, naming->name, config.describe(), config.classes, defaults);
-    return model;
+    return finish(weights, *naming, config, variant);
+  }
+
+  BuiltModel build_preset(const WeightSource& weights, const std::string& preset_name) const override {
+    const Preset* p = find_preset(preset_name);
+    if (!p) throw InputError("unknown Swin preset '" + preset_name + "'");
+    Config c{.v2 = p->kind == Kind::V2, .spatial_mlp = p->kind == Kind::Mlp, .embed = p->embed,
+             .mlp_hidden = 4 * p->embed, .depths = p->depths, .heads = p->heads, .window = p->window};
+    c.qkv_bias = c.v2 ? Config::QkvBias::QueryValue : Config::QkvBias::Full;
+    c.coords_table = c.v2;
+    c.pretrained_window = p->pretrained_window;
+    for (size_t stage = 0; stage < p->depths.size(); ++stage)
+      c.mlp_windows.push_back(std::min<uint32_t>(p->window, (p->input_size / 4) >> stage));
+    return finish(weights, c.spatial_mlp ? kOfficial : kTimm, c, p->name);  // Swin-MLP: official code only
   }
 
   std::vector<PresetInfo> presets() const override {
@@ -474,61 +503,19 @@ class Swin final : public Family {
     return result;
   }
 
-  WeightSource random_weights(const std::string& preset_name, uint32_t seed) const override {
-    const Preset* preset = find_preset(preset_name);
-    if (!preset) throw InputError("unknown Swin preset '" + preset_name + "'");
-    const bool v2 = preset->kind == Kind::V2, mlp = preset->kind == Kind::Mlp;
-    RandomTensors r(seed);
-    auto random = [&](const std::string& name, Shape shape) { r.normal(name, std::move(shape), 0.02f); };
-    auto constant = [&](const std::string& name, Shape shape, float value) { r.constant(name, std::move(shape), value); };
-    auto norm = [&](const std::string& p, int64_t c) { r.layer_norm(p, c); };
-    auto linear = [&](const std::string& p, int64_t in, int64_t out, bool bias) {
-      random(p + ".weight", {out, in});
-      if (bias) constant(p + ".bias", {out}, 0.0f);
-    };
-    const Naming& n = mlp ? kOfficial : kTimm;  // Swin-MLP exists only in the official code
-    const int64_t W = preset->window, side = 2 * W - 1;
-    random(n.patch_conv + ".weight", {preset->embed, 3, 4, 4});
-    constant(n.patch_conv + ".bias", {preset->embed}, 0.0f);
-    norm(n.patch_norm, preset->embed);
-    for (int st = 0; st < 4; ++st) {
-      const int64_t dim = preset->embed << st, heads = preset->heads[st];
-      for (int j = 0; j < preset->depths[st]; ++j) {
-        const std::string block = n.block(st, j);
-        norm(block + ".norm1", dim);
-        norm(block + ".norm2", dim);
-        linear(block + ".mlp.fc1", dim, 4 * dim, true);
-        linear(block + ".mlp.fc2", 4 * dim, dim, true);
-        if (mlp) {
-          // The official model shrinks the window to the map where the map is not larger.
-          const int64_t res = preset->input_size / 4 >> st, window = std::min<int64_t>(W, res);
-          random(block + ".spatial_mlp.weight", {heads * window * window, window * window, 1});
-          constant(block + ".spatial_mlp.bias", {heads * window * window}, 0.0f);
-          continue;
-        }
-        linear(block + ".attn.qkv", dim, 3 * dim, !v2);
-        linear(block + ".attn.proj", dim, dim, true);
-        constant(block + ".attn.relative_position_index", {W * W, W * W}, 0.0f);
-        if (v2) {
-          constant(block + ".attn.logit_scale", {heads, 1, 1}, float(std::log(10.0)));
-          constant(block + ".attn.q_bias", {dim}, 0.0f);
-          constant(block + ".attn.v_bias", {dim}, 0.0f);
-          linear(block + ".attn.cpb_mlp.0", 2, 512, true);
-          linear(block + ".attn.cpb_mlp.2", 512, heads, false);
-          r.set(block + ".attn.relative_coords_table",
-                HostTensor::from({1, side, side, 2}, log_spaced_coordinates(preset->window, preset->pretrained_window)));
-        } else {
-          random(block + ".attn.relative_position_bias_table", {side * side, heads});
-        }
-      }
-      if (st < 3) {
-        norm(n.merge(st) + ".norm", v2 ? 2 * dim : 4 * dim);
-        linear(n.merge(st) + ".reduction", 4 * dim, 2 * dim, false);
-      }
-    }
-    norm(n.final_norm, preset->embed << 3);
-    linear(n.head, preset->embed << 3, 1000, true);
-    return r.finish(preset_name);
+ private:
+  static BuiltModel finish(const WeightSource& weights, const Naming& naming, const Config& config,
+                           const std::string& variant) {
+    BuiltModel model;
+    model.layers = build_layers(weights, naming, config);
+    Preprocessing defaults;  // timm's eval defaults for Swin: bicubic, crop_pct 0.9
+    defaults.crop_pct = 0.9f;
+    defaults.input_size = default_input_size(config.window);
+    defaults.channels = static_cast<uint32_t>(config.in_chans);
+    const char* family = config.spatial_mlp ? "swin_mlp" : config.v2 ? "swin_v2" : "swin";
+    model.info =
+        model_info(weights, family, variant, naming.name, config.describe(), config.classes, defaults);
+    return model;
   }
 };
 

@@ -1,7 +1,9 @@
 #include "models/weight_source.h"
 
 #include <bit>
+#include <cmath>
 #include <cstdint>
+#include <random>
 
 #include "vkvision/error.h"
 
@@ -64,10 +66,74 @@ ir::HostTensor WeightSource::get(const std::string& name) const {
   return ir::HostTensor::from(record.shape, checkpoint_->to_float(name));
 }
 
-ir::HostTensor WeightSource::get(const std::string& name, const ir::Shape& expected) const {
+ir::HostTensor WeightSource::get(const std::string& name, const ir::Shape& expected,
+                                    const Init&) const {
   if (shape(name) != expected)
     fail("tensor '" + name + "' has shape " + ir::shape_string(shape(name)) + ", expected " + ir::shape_string(expected));
   return get(name);
+}
+
+Init Init::batch_norm(const std::string& role) {
+  if (role == "weight" || role == "running_var") return uniform(0.5f, 1.5f);
+  return normal(0.1f);  // bias, running_mean
+}
+
+std::vector<std::string> RandomWeightSource::names() const {
+  std::vector<std::string> names;
+  for (const auto& [name, tensor] : made_) names.push_back(name);
+  return names;
+}
+
+ir::HostTensor RandomWeightSource::get(const std::string& name) const {
+  auto it = made_.find(name);
+  if (it == made_.end()) fail("missing tensor '" + name + "'");
+  return it->second;
+}
+
+const std::vector<int64_t>& RandomWeightSource::shape(const std::string& name) const {
+  auto it = made_.find(name);
+  if (it == made_.end()) fail("missing tensor '" + name + "'");
+  return it->second.shape;
+}
+
+ir::HostTensor RandomWeightSource::get(const std::string& name, const ir::Shape& expected,
+                                          const Init& init) const {
+  if (auto it = made_.find(name); it != made_.end()) {
+    if (it->second.shape != expected)
+      fail("tensor '" + name + "' asked for as " + ir::shape_string(expected) + " after " +
+           ir::shape_string(it->second.shape));
+    return it->second;
+  }
+  // FNV-1a of the name, with the seed, seeds this tensor's own generator.
+  uint64_t hash = 14695981039346656037ull;
+  for (const unsigned char c : name) hash = (hash ^ c) * 1099511628211ull;
+  std::seed_seq sequence{seed_, uint32_t(hash), uint32_t(hash >> 32)};
+  std::mt19937 generator(sequence);
+  const int64_t count = ir::shape_numel(expected);
+  std::vector<float> values(count);
+  switch (init.kind) {
+    case Init::Kind::Normal: {
+      const float fan_in = expected.empty() || expected[0] == 0 ? 1.0f : float(count / expected[0]);
+      std::normal_distribution<float> distribution(0.0f, init.a != 0 ? init.a : 1.0f / std::sqrt(fan_in));
+      for (auto& v : values) v = distribution(generator);
+      break;
+    }
+    case Init::Kind::Uniform: {
+      std::uniform_real_distribution<float> distribution(init.a, init.b);
+      for (auto& v : values) v = distribution(generator);
+      break;
+    }
+    case Init::Kind::Constant:
+      std::fill(values.begin(), values.end(), init.a);
+      break;
+    case Init::Kind::Values:
+      if (int64_t(init.values.size()) != count)
+        fail("tensor '" + name + "' is given " + std::to_string(init.values.size()) + " values for shape " +
+             ir::shape_string(expected));
+      values = init.values;
+      break;
+  }
+  return made_[name] = ir::HostTensor::from(expected, std::move(values));
 }
 
 }  // namespace vkvision::models

@@ -40,6 +40,8 @@ inline void expect_no_validation_messages(const Runtime& runtime) {
   for (const auto& message : runtime.validation_messages()) ADD_FAILURE() << "validation: " << message;
 }
 
-inline vk::MemoryBudget& memory_budget(const Runtime& runtime) { return runtime.state->context->memory_budget(); }
+inline vk::MemoryBudget& memory_budget(const Runtime& runtime) {
+  return detail::Access::state(runtime).context->memory_budget();
+}
 
 }  // namespace vkvision::testing

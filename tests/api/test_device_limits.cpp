@@ -79,7 +79,7 @@ void expect_loss_fails_everything_after(VkResult injected, const std::string& ex
   session.run(image);
   const auto healthy_run = std::chrono::steady_clock::now() - healthy_start;
 
-  runtime->state->context->inject_wait_result_for_testing(injected);
+  detail::Access::state(*runtime).context->inject_wait_result_for_testing(injected);
   expect_device_error([&] { session.run(image); }, expected);
   const uint64_t held = memory_budget(*runtime).held();
   for (int attempt = 0; attempt < 3; ++attempt) {

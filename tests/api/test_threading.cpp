@@ -153,7 +153,8 @@ TEST(ThreadingTest, ConcurrentModelLoadsOfTheSameAndDifferentFilesMatchOneThread
     EXPECT_EQ(loaded[t]->describe_layers(true), reference.describe_layers(true)) << file;
     EXPECT_EQ(loaded[t]->describe_layers(false), reference.describe_layers(false)) << file;
     // The optimised list is a function of the built one, so equal built weights cover both.
-    expect_same_layers(loaded[t]->state->built, reference.state->built, file);
+    expect_same_layers(detail::Access::state(*loaded[t])->built, detail::Access::state(reference)->built,
+                       file);
   }
 }
 

@@ -130,7 +130,7 @@ TEST_F(ConvNextTest, PresetThatDisagreesWithTheFileIsAnInputError) {
 
 TEST_F(ConvNextTest, MissingTensorIsNamedInTheError) {
   const auto& family = models::convnext_family();
-  auto source = family.random_weights("convnext_atto", 1);
+  auto source = models::preset_weights("convnext_atto", 1);
   std::map<std::string, ir::HostTensor> tensors;
   for (const auto& name : source.names())
     if (name != "stages.2.blocks.3.mlp.fc2.bias") tensors[name] = source.get(name);
@@ -145,7 +145,7 @@ TEST_F(ConvNextTest, MissingTensorIsNamedInTheError) {
 
 TEST_F(ConvNextTest, WrongTensorShapeIsNamedInTheError) {
   const auto& family = models::convnext_family();
-  auto source = family.random_weights("convnext_atto", 1);
+  auto source = models::preset_weights("convnext_atto", 1);
   std::map<std::string, ir::HostTensor> tensors;
   for (const auto& name : source.names()) tensors[name] = source.get(name);
   tensors["stages.1.blocks.0.norm.weight"] = ir::HostTensor::from({81}, std::vector<float>(81, 1.0f));

@@ -45,7 +45,7 @@ class InceptionNextTest : public testing::ModelTest {
 
   // The atto preset's tensors with `edit` applied, as if read from broken.safetensors.
   static models::WeightSource edited_atto(const std::function<void(std::map<std::string, ir::HostTensor>&)>& edit) {
-    const auto source = models::inceptionnext_family().random_weights("inception_next_atto", 1);
+    const auto source = models::preset_weights("inception_next_atto", 1);
     std::map<std::string, ir::HostTensor> tensors;
     for (const auto& name : source.names()) tensors[name] = source.get(name);
     edit(tensors);

@@ -100,7 +100,7 @@ TEST_F(RepVggTest, EveryPresetBuildsAndRuns) {
 
 models::WeightSource without(const std::string& removed, const std::string& replaced = "",
                              ir::HostTensor replacement = {}) {
-  const auto source = models::repvgg_family().random_weights("repvgg_a0", 3);
+  const auto source = models::preset_weights("repvgg_a0", 3);
   std::map<std::string, ir::HostTensor> tensors;
   for (const auto& name : source.names())
     if (name != removed) tensors[name] = source.get(name);

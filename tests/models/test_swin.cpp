@@ -117,7 +117,7 @@ TEST_F(SwinPlanTest, BlockDispatchesPerKernelFamily) {
 }
 
 TEST(SwinCheckpointTest, BiasTableOfNoWindowSizeIsRejected) {
-  auto source = models::swin_family().random_weights("swin_tiny_patch4_window7_224", 1);
+  auto source = models::preset_weights("swin_tiny_patch4_window7_224", 1);
   std::map<std::string, ir::HostTensor> tensors;
   for (const auto& name : source.names()) tensors[name] = source.get(name);
   tensors["layers.0.blocks.0.attn.relative_position_bias_table"] =
@@ -134,7 +134,7 @@ TEST(SwinCheckpointTest, BiasTableOfNoWindowSizeIsRejected) {
 }
 
 TEST(SwinCheckpointTest, HeadsThatDoNotDivideTheWidthAreRejected) {
-  auto source = models::swin_family().random_weights("swin_tiny_patch4_window7_224", 1);
+  auto source = models::preset_weights("swin_tiny_patch4_window7_224", 1);
   std::map<std::string, ir::HostTensor> tensors;
   for (const auto& name : source.names()) tensors[name] = source.get(name);
   tensors["layers.1.blocks.0.attn.relative_position_bias_table"] =
@@ -149,7 +149,7 @@ TEST(SwinCheckpointTest, HeadsThatDoNotDivideTheWidthAreRejected) {
 }
 
 TEST(SwinCheckpointTest, MissingContinuousPositionBiasLayerIsNamed) {
-  auto source = models::swin_family().random_weights("swinv2_tiny_window8_256", 1);
+  auto source = models::preset_weights("swinv2_tiny_window8_256", 1);
   std::map<std::string, ir::HostTensor> tensors;
   for (const auto& name : source.names())
     if (name != "layers.2.blocks.3.attn.cpb_mlp.2.weight") tensors[name] = source.get(name);

@@ -11,7 +11,8 @@
 // Adding an op's cases:
 //   struct FooParams { ...shape, activation, seed...; };
 //   class FooTest : public testing::ConformanceTest<FooParams> {
-//     testing::Outcome run_case(const FooParams& p, const testing::Path& path, const DeviceInfo& info) override {
+//     testing::Outcome run_case(const FooParams& p, const testing::Path& path, const DeviceInfo& info)
+//     override {
 //       // upload random inputs, build the dispatch for `info` (the device as the path needs it: a copy
 //       // without texel buffers on storage paths), run() it, and return the output next to the
 //       // reference with its derived bounds (ops/error_bounds.h), the dispatches and their flops.
@@ -50,7 +51,8 @@ struct Path {
 inline constexpr Path kDefault{};
 inline constexpr Path kStorage{Path::Operands::Storage}, kTexel{Path::Operands::Texel};
 inline constexpr Path kTiled{Path::Operands::Storage, true};
-inline constexpr Path kStorageHalf{Path::Operands::Storage, false, true}, kTexelHalf{Path::Operands::Texel, false, true};
+inline constexpr Path kStorageHalf{Path::Operands::Storage, false, true},
+    kTexelHalf{Path::Operands::Texel, false, true};
 inline constexpr Path kTiledHalf{Path::Operands::Storage, true, true};
 inline constexpr Path kDefaultHalf{Path::Operands::Default, false, true};
 // Texel inputs with the weights in a storage buffer (InceptionNeXt's four-channel kernel).
@@ -118,26 +120,29 @@ struct Outcome {
   std::vector<float> actual;
   std::vector<Bounded> expected;
   std::vector<vk::Dispatch> dispatches;
-  double flops = 0;             // per run of the dispatches (0: --perf prints the time alone)
-  std::string shader;           // the shader the path must have run (empty: not checked)
-  std::string not_run;          // non-empty: the path could not run this case on this device, and why
+  double flops = 0;     // per run of the dispatches (0: --perf prints the time alone)
+  std::string shader;   // the shader the path must have run (empty: not checked)
+  std::string not_run;  // non-empty: the path could not run this case on this device, and why
 };
 
 // Whether this run times the cases (test_ops --perf, or VKVISION_OPS_PERF=1).
 bool perf_mode();
 // Times `dispatches` (median of repeated submits, GPU timestamps where the queue has them) and prints
 // one line: op, case, path, GFLOP/s and milliseconds.
-void report_perf(vk::Context& context, vk::PipelineCache& pipelines, const std::string& op, const std::string& name,
-                 const Outcome& outcome);
+void report_perf(vk::Context& context, vk::PipelineCache& pipelines, const std::string& op,
+                 const std::string& name, const Outcome& outcome);
 
 // Tolerance-style bounds (atol + rtol |expected|) as Bounded: the same test as worst_tolerance_ratio <= 1.
 inline std::vector<Bounded> with_tolerance(const std::vector<float>& expected, double atol, double rtol) {
   std::vector<Bounded> bounded(expected.size());
-  for (size_t i = 0; i < expected.size(); ++i) bounded[i] = {expected[i], atol + rtol * std::abs(double(expected[i]))};
+  for (size_t i = 0; i < expected.size(); ++i)
+    bounded[i] = {expected[i], atol + rtol * std::abs(double(expected[i]))};
   return bounded;
 }
 // Exact values (bound 0).
-inline std::vector<Bounded> exactly(const std::vector<float>& expected) { return with_tolerance(expected, 0, 0); }
+inline std::vector<Bounded> exactly(const std::vector<float>& expected) {
+  return with_tolerance(expected, 0, 0);
+}
 inline void append(Outcome& outcome, const std::vector<float>& actual, const std::vector<Bounded>& expected) {
   outcome.actual.insert(outcome.actual.end(), actual.begin(), actual.end());
   outcome.expected.insert(outcome.expected.end(), expected.begin(), expected.end());

@@ -19,8 +19,9 @@ using testing::Path;
 // Direct convolution in double. Input NHWC, or NCHW when shape.input_nchw; weight in PyTorch's
 // [OC, IC/groups, KH, KW]; output NHWC. Each output is bias + KH*KW*IC/groups products, so the
 // kernel's fp32 accumulation is within gamma_{terms+1} * sum of |terms| before the activation.
-std::vector<Bounded> conv2d_reference(const ops::Conv2dShape& s, ops::Activation activation, const std::vector<float>& x,
-                                      const std::vector<float>& w, const std::vector<float>& b) {
+std::vector<Bounded> conv2d_reference(const ops::Conv2dShape& s, ops::Activation activation,
+                                      const std::vector<float>& x, const std::vector<float>& w,
+                                      const std::vector<float>& b) {
   const uint32_t oh = s.oh(), ow = s.ow(), icg = s.ic / s.groups, ocg = s.oc / s.groups;
   auto input = [&](uint32_t n, uint32_t y, uint32_t x_, uint32_t c) -> double {
     if (s.input_nchw) return x[((size_t(n) * s.ic + c) * s.ih + y) * s.iw + x_];
@@ -38,7 +39,8 @@ std::vector<Bounded> conv2d_reference(const ops::Conv2dShape& s, ops::Activation
               const int iy = int(y * s.sh + ky) - int(s.ph), ix = int(x_ * s.sw + kx) - int(s.pw);
               if (iy < 0 || ix < 0 || iy >= int(s.ih) || ix >= int(s.iw)) continue;  // zero padding
               for (uint32_t c = 0; c < icg; ++c) {
-                const double term = input(n, iy, ix, group * icg + c) * w[((size_t(o) * icg + c) * s.kh + ky) * s.kw + kx];
+                const double term =
+                    input(n, iy, ix, group * icg + c) * w[((size_t(o) * icg + c) * s.kh + ky) * s.kw + kx];
                 sum += term;
                 magnitude += std::abs(term);
               }
@@ -94,8 +96,8 @@ class Conv2dTest : public testing::ConformanceTest<Conv2dParams> {
     std::vector<vk::BufferSlice> outputs;
     auto add = [&](const ops::Conv2dShape& shape, const std::vector<float>& values) {
       outputs.push_back(make_buffer(out_count));
-      outcome.dispatches.push_back(
-          ops::conv2d(info, shape, p.activation, make_buffer(values), weight, bias, outputs.back(), path.half_weights));
+      outcome.dispatches.push_back(ops::conv2d(info, shape, p.activation, make_buffer(values), weight, bias,
+                                               outputs.back(), path.half_weights));
     };
     add(s, x);
     if (p.both_layouts) {
@@ -122,31 +124,40 @@ class Conv2dTest : public testing::ConformanceTest<Conv2dParams> {
 
 TEST_P(Conv2dTest, Conformance) { conform(); }
 
+// clang-format off
 std::vector<testing::Case<Conv2dParams>> conv2d_cases() {
   using ops::Activation;
   std::vector<testing::Case<Conv2dParams>> cases;
-  auto add = [&](std::string name, Conv2dParams p) { cases.push_back({std::move(name), p, conv2d_paths(p.shape)}); };
+  auto add = [&](std::string name, Conv2dParams p) {
+    cases.push_back({std::move(name), p, conv2d_paths(p.shape)});
+  };
   // ConvNeXt's stem reads the user's NCHW image directly; 29x23 is not a multiple of 4 (the last
   // rows and columns are dropped, as in PyTorch).
   add("PatchifyStem4x4Stride4FromNchwInput",
-      {{.n = 2, .ih = 29, .iw = 23, .ic = 3, .oc = 97, .kh = 4, .kw = 4, .sh = 4, .sw = 4, .input_nchw = true},
+      {{.n = 2, .ih = 29, .iw = 23, .ic = 3, .oc = 97, .kh = 4, .kw = 4, .sh = 4, .sw = 4,
+        .input_nchw = true},
        Activation::None, 100});
   add("PatchifyStem4x4Stride4FromNhwcInput",
-      {{.n = 2, .ih = 29, .iw = 23, .ic = 3, .oc = 97, .kh = 4, .kw = 4, .sh = 4, .sw = 4}, Activation::None, 110});
+      {{.n = 2, .ih = 29, .iw = 23, .ic = 3, .oc = 97, .kh = 4, .kw = 4, .sh = 4, .sw = 4}, Activation::None,
+       110});
   // The same logical tensor in both layouts must give the same result. 3x3 pad 1 so padding and
   // every tap are exercised.
   add("NchwAndNhwcInputsOfTheSameTensorGiveTheSameOutput",
-      {.shape = {.n = 2, .ih = 5, .iw = 7, .ic = 3, .oc = 40, .kh = 3, .kw = 3, .ph = 1, .pw = 1}, .seed = 120,
+      {.shape = {.n = 2, .ih = 5, .iw = 7, .ic = 3, .oc = 40, .kh = 3, .kw = 3, .ph = 1, .pw = 1},
+       .seed = 120,
        .both_layouts = true});
   add("Downsample2x2Stride2",
-      {{.n = 2, .ih = 13, .iw = 11, .ic = 40, .oc = 97, .kh = 2, .kw = 2, .sh = 2, .sw = 2}, Activation::None, 130});
+      {{.n = 2, .ih = 13, .iw = 11, .ic = 40, .oc = 97, .kh = 2, .kw = 2, .sh = 2, .sw = 2}, Activation::None,
+       130});
   // Swin v2's PatchMerging as a 2x2/s2 conv on odd maps: 13x11 -> 7x6, the last row and column of
   // windows half outside the input.
   add("CeilModeReadsZerosPastTheBottomRightEdge",
-      {{.n = 2, .ih = 13, .iw = 11, .ic = 40, .oc = 24, .kh = 2, .kw = 2, .sh = 2, .sw = 2, .ceil_mode = true},
+      {{.n = 2, .ih = 13, .iw = 11, .ic = 40, .oc = 24, .kh = 2, .kw = 2, .sh = 2, .sw = 2,
+        .ceil_mode = true},
        Activation::None, 135});
   add("Conv3x3Pad1Stride1WithGelu",
-      {{.n = 2, .ih = 5, .iw = 7, .ic = 3, .oc = 40, .kh = 3, .kw = 3, .ph = 1, .pw = 1}, Activation::Gelu, 140});
+      {{.n = 2, .ih = 5, .iw = 7, .ic = 3, .oc = 40, .kh = 3, .kw = 3, .ph = 1, .pw = 1}, Activation::Gelu,
+       140});
   add("Conv3x3Pad1Stride2WithRelu",
       {{.n = 2, .ih = 13, .iw = 11, .ic = 40, .oc = 97, .kh = 3, .kw = 3, .sh = 2, .sw = 2, .ph = 1, .pw = 1},
        Activation::Relu, 150});
@@ -189,9 +200,11 @@ std::vector<testing::Case<Conv2dParams>> conv2d_cases() {
   // 2 x 13 x 11 pixels = 72 pixel tiles x 10 channel tiles = 720 invocations = 12 workgroups: with
   // at most 5 along x they form a 5 x 3 grid that linear_invocation_id() must unfold exactly.
   add("DispatchSpilledIntoYStillCoversEveryOutput",
-      {{.n = 2, .ih = 13, .iw = 11, .ic = 40, .oc = 40, .kh = 3, .kw = 3, .ph = 1, .pw = 1}, Activation::Relu, 230, 5});
+      {{.n = 2, .ih = 13, .iw = 11, .ic = 40, .oc = 40, .kh = 3, .kw = 3, .ph = 1, .pw = 1}, Activation::Relu,
+       230, 5});
   add("DispatchSpilledIntoYFromNchwInput",
-      {{.n = 2, .ih = 13, .iw = 11, .ic = 40, .oc = 40, .kh = 3, .kw = 3, .ph = 1, .pw = 1, .input_nchw = true},
+      {{.n = 2, .ih = 13, .iw = 11, .ic = 40, .oc = 40, .kh = 3, .kw = 3, .ph = 1, .pw = 1,
+        .input_nchw = true},
        Activation::None, 231, 5});
   // 6 and 2 output channels per group: a 4-channel tile would span two groups, so the kernel runs
   // them as dense convolutions with block-diagonal weights; the result must still be the grouped one.
@@ -210,10 +223,12 @@ std::vector<testing::Case<Conv2dParams>> conv2d_cases() {
     cases.push_back({std::move(name), p, conv2d_paths(p.shape, true)});
   };
   add_half("HalfWeightsPatchifyStemFromNchw",
-           {{.n = 2, .ih = 29, .iw = 23, .ic = 3, .oc = 97, .kh = 4, .kw = 4, .sh = 4, .sw = 4, .input_nchw = true},
+           {{.n = 2, .ih = 29, .iw = 23, .ic = 3, .oc = 97, .kh = 4, .kw = 4, .sh = 4, .sw = 4,
+             .input_nchw = true},
             Activation::None, 404});
   add_half("HalfWeights3x3Stride2",
-           {{.n = 2, .ih = 13, .iw = 11, .ic = 40, .oc = 97, .kh = 3, .kw = 3, .sh = 2, .sw = 2, .ph = 1, .pw = 1},
+           {{.n = 2, .ih = 13, .iw = 11, .ic = 40, .oc = 97, .kh = 3, .kw = 3, .sh = 2, .sw = 2, .ph = 1,
+             .pw = 1},
             Activation::Relu, 408});
   add_half("HalfWeightsGrouped",
            {{.n = 2, .ih = 13, .iw = 11, .ic = 16, .oc = 24, .kh = 3, .kw = 3, .ph = 1, .pw = 1, .groups = 2},
@@ -224,11 +239,13 @@ std::vector<testing::Case<Conv2dParams>> conv2d_cases() {
   return cases;
 }
 
-INSTANTIATE_TEST_SUITE_P(, Conv2dTest, ::testing::ValuesIn(testing::on_paths(conv2d_cases())), testing::CaseName{});
+// clang-format on
+INSTANTIATE_TEST_SUITE_P(, Conv2dTest, ::testing::ValuesIn(testing::on_paths(conv2d_cases())),
+                         testing::CaseName{});
 
 TEST_F(Conv2dTest, CeilModeOutputSize) {
-  const ops::Conv2dShape shape{.n = 2, .ih = 13, .iw = 11, .ic = 40, .oc = 24, .kh = 2, .kw = 2, .sh = 2, .sw = 2,
-                               .ceil_mode = true};
+  const ops::Conv2dShape shape{
+      .n = 2, .ih = 13, .iw = 11, .ic = 40, .oc = 24, .kh = 2, .kw = 2, .sh = 2, .sw = 2, .ceil_mode = true};
   EXPECT_EQ(shape.oh(), 7u);
   EXPECT_EQ(shape.ow(), 6u);
 }

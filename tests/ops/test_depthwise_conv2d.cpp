@@ -33,8 +33,8 @@ std::vector<Bounded> depthwise_reference(const ops::Conv2dShape& s, const std::v
             for (uint32_t kx = 0; kx < s.kw; ++kx) {
               const int iy = int(y * s.sh + ky) - int(s.ph), ix = int(x_ * s.sw + kx) - int(s.pw);
               if (iy < 0 || ix < 0 || iy >= int(s.ih) || ix >= int(s.iw)) continue;  // zero padding
-              const double term =
-                  double(x[((size_t(n) * s.ih + iy) * s.iw + ix) * c_count + c]) * w[(size_t(c) * s.kh + ky) * s.kw + kx];
+              const double term = double(x[((size_t(n) * s.ih + iy) * s.iw + ix) * c_count + c]) *
+                                  w[(size_t(c) * s.kh + ky) * s.kw + kx];
               sum += term;
               magnitude += std::abs(term);
             }
@@ -63,7 +63,8 @@ class DepthwiseConv2dTest : public testing::ConformanceTest<DepthwiseParams> {
  protected:
   // Random O(1) data against the bounded reference; with fp16 weights the reference multiplies by
   // the half-rounded values.
-  testing::Outcome run_case(const DepthwiseParams& p, const Path& path, const DeviceInfo& device_info) override {
+  testing::Outcome run_case(const DepthwiseParams& p, const Path& path,
+                            const DeviceInfo& device_info) override {
     DeviceInfo info = device_info;
     if (p.max_groups_x) info.max_workgroup_count = {p.max_groups_x, info.max_workgroup_count[1], 1};
     ops::Conv2dShape s = p.shape;
@@ -80,7 +81,7 @@ class DepthwiseConv2dTest : public testing::ConformanceTest<DepthwiseParams> {
          bias = make_buffer(ops::pack_vec4_padded(b, s.ic)), output = make_buffer(out_count);
     testing::Outcome outcome;
     outcome.dispatches = {ops::depthwise_conv2d(info, s, input, weight, bias, output, path.half_weights)};
-    outcome.shader = path.texel()          ? "depthwise_conv2d_texel"
+    outcome.shader = path.texel()        ? "depthwise_conv2d_texel"
                      : path.half_weights ? "depthwise_conv2d_half_weights"
                                          : "depthwise_conv2d";
     if (p.shader) outcome.shader = p.shader;
@@ -94,29 +95,42 @@ class DepthwiseConv2dTest : public testing::ConformanceTest<DepthwiseParams> {
 
 TEST_P(DepthwiseConv2dTest, Conformance) { conform(); }
 
+// clang-format off
 std::vector<testing::Case<DepthwiseParams>> depthwise_cases() {
   std::vector<testing::Case<DepthwiseParams>> cases;
-  auto add = [&](std::string name, DepthwiseParams p) { cases.push_back({std::move(name), p, depthwise_paths(p.shape)}); };
+  auto add = [&](std::string name, DepthwiseParams p) {
+    cases.push_back({std::move(name), p, depthwise_paths(p.shape)});
+  };
   // C = 3: one channel tile of which the fourth lane is past the end.
-  add("Kernel7x7Pad3OnThreeChannels", {{.n = 2, .ih = 13, .iw = 11, .ic = 3, .kh = 7, .kw = 7, .ph = 3, .pw = 3}, 300});
-  add("Kernel7x7Pad3On40Channels", {{.n = 2, .ih = 13, .iw = 11, .ic = 40, .kh = 7, .kw = 7, .ph = 3, .pw = 3}, 310});
+  add("Kernel7x7Pad3OnThreeChannels",
+      {{.n = 2, .ih = 13, .iw = 11, .ic = 3, .kh = 7, .kw = 7, .ph = 3, .pw = 3}, 300});
+  add("Kernel7x7Pad3On40Channels",
+      {{.n = 2, .ih = 13, .iw = 11, .ic = 40, .kh = 7, .kw = 7, .ph = 3, .pw = 3}, 310});
   // 5x7 image with a 7x7 kernel: most taps of every output fall in the padding.
-  add("Kernel7x7Pad3On97Channels", {{.n = 2, .ih = 5, .iw = 7, .ic = 97, .kh = 7, .kw = 7, .ph = 3, .pw = 3}, 320});
+  add("Kernel7x7Pad3On97Channels",
+      {{.n = 2, .ih = 5, .iw = 7, .ic = 97, .kh = 7, .kw = 7, .ph = 3, .pw = 3}, 320});
   add("Kernel3x3Stride2Pad1",
       {{.n = 2, .ih = 13, .iw = 11, .ic = 40, .kh = 3, .kw = 3, .sh = 2, .sw = 2, .ph = 1, .pw = 1}, 330});
   add("Kernel3x3Stride2Pad1On97Channels",
       {{.n = 2, .ih = 5, .iw = 7, .ic = 97, .kh = 3, .kw = 3, .sh = 2, .sw = 2, .ph = 1, .pw = 1}, 335});
-  add("HorizontalBand1x11Pad0And5", {{.n = 2, .ih = 13, .iw = 11, .ic = 97, .kh = 1, .kw = 11, .ph = 0, .pw = 5}, 340});
-  add("HorizontalBand1x11OnThreeChannels", {{.n = 2, .ih = 5, .iw = 7, .ic = 3, .kh = 1, .kw = 11, .ph = 0, .pw = 5}, 345});
-  add("HorizontalBand1x11On40Channels", {{.n = 2, .ih = 5, .iw = 7, .ic = 40, .kh = 1, .kw = 11, .ph = 0, .pw = 5}, 347});
-  add("VerticalBand11x1Pad5And0", {{.n = 2, .ih = 13, .iw = 11, .ic = 40, .kh = 11, .kw = 1, .ph = 5, .pw = 0}, 350});
-  add("VerticalBand11x1OnThreeChannels", {{.n = 2, .ih = 5, .iw = 7, .ic = 3, .kh = 11, .kw = 1, .ph = 5, .pw = 0}, 355});
+  add("HorizontalBand1x11Pad0And5",
+      {{.n = 2, .ih = 13, .iw = 11, .ic = 97, .kh = 1, .kw = 11, .ph = 0, .pw = 5}, 340});
+  add("HorizontalBand1x11OnThreeChannels",
+      {{.n = 2, .ih = 5, .iw = 7, .ic = 3, .kh = 1, .kw = 11, .ph = 0, .pw = 5}, 345});
+  add("HorizontalBand1x11On40Channels",
+      {{.n = 2, .ih = 5, .iw = 7, .ic = 40, .kh = 1, .kw = 11, .ph = 0, .pw = 5}, 347});
+  add("VerticalBand11x1Pad5And0",
+      {{.n = 2, .ih = 13, .iw = 11, .ic = 40, .kh = 11, .kw = 1, .ph = 5, .pw = 0}, 350});
+  add("VerticalBand11x1OnThreeChannels",
+      {{.n = 2, .ih = 5, .iw = 7, .ic = 3, .kh = 11, .kw = 1, .ph = 5, .pw = 0}, 355});
   // The device's own choice (default path) for C % 4 != 0 must be the storage variant.
   cases.push_back({"ChannelCountsNotMultipleOfFourUseTheStorageVariant",
-                   {{.n = 2, .ih = 5, .iw = 7, .ic = 97, .kh = 7, .kw = 7, .ph = 3, .pw = 3}, 370, 0, "depthwise_conv2d"},
+                   {{.n = 2, .ih = 5, .iw = 7, .ic = 97, .kh = 7, .kw = 7, .ph = 3, .pw = 3}, 370, 0,
+                    "depthwise_conv2d"},
                    {testing::kDefault}});
   cases.push_back({"ThreeChannelsUseTheStorageVariant",
-                   {{.n = 2, .ih = 5, .iw = 7, .ic = 3, .kh = 3, .kw = 3, .ph = 1, .pw = 1}, 371, 0, "depthwise_conv2d"},
+                   {{.n = 2, .ih = 5, .iw = 7, .ic = 3, .kh = 3, .kw = 3, .ph = 1, .pw = 1}, 371, 0,
+                    "depthwise_conv2d"},
                    {testing::kDefault}});
   // 2 x 13 output rows x 3 column tiles x 10 channel tiles = 780 invocations = 13 workgroups: with
   // at most 5 along x they form a 5 x 3 grid.
@@ -126,20 +140,25 @@ std::vector<testing::Case<DepthwiseParams>> depthwise_cases() {
   auto add_half = [&](std::string name, DepthwiseParams p) {
     cases.push_back({std::move(name), p, depthwise_paths(p.shape, true)});
   };
-  add_half("HalfWeights7x7", {{.n = 2, .ih = 13, .iw = 11, .ic = 40, .kh = 7, .kw = 7, .ph = 3, .pw = 3}, 504});
-  add_half("HalfWeights3x3Stride2On97Channels",  // storage only
+  add_half("HalfWeights7x7",
+           {{.n = 2, .ih = 13, .iw = 11, .ic = 40, .kh = 7, .kw = 7, .ph = 3, .pw = 3}, 504});
+  // 97 channels: the storage path only.
+  add_half("HalfWeights3x3Stride2On97Channels",
            {{.n = 3, .ih = 5, .iw = 7, .ic = 97, .kh = 3, .kw = 3, .sh = 2, .sw = 2, .ph = 1, .pw = 1}, 508});
-  add_half("HalfWeightsBand1x11", {{.n = 2, .ih = 5, .iw = 7, .ic = 40, .kh = 1, .kw = 11, .ph = 0, .pw = 5}, 512});
+  add_half("HalfWeightsBand1x11",
+           {{.n = 2, .ih = 5, .iw = 7, .ic = 40, .kh = 1, .kw = 11, .ph = 0, .pw = 5}, 512});
   return cases;
 }
 
+// clang-format on
 INSTANTIATE_TEST_SUITE_P(, DepthwiseConv2dTest, ::testing::ValuesIn(testing::on_paths(depthwise_cases())),
                          testing::CaseName{});
 
 TEST_F(DepthwiseConv2dTest, EachChannelUsesOnlyItsOwnFilter) {
   // A one-hot input (a single channel of a single pixel set) must only produce output in that
   // channel: catches a kernel that mixes channels within its 4-channel tile.
-  const ops::Conv2dShape s{.n = 2, .ih = 5, .iw = 7, .ic = 97, .oc = 97, .kh = 3, .kw = 3, .ph = 1, .pw = 1, .groups = 97};
+  const ops::Conv2dShape s{
+      .n = 2, .ih = 5, .iw = 7, .ic = 97, .oc = 97, .kh = 3, .kw = 3, .ph = 1, .pw = 1, .groups = 97};
   std::vector<float> x(size_t(2) * 5 * 7 * 97, 0.0f);
   const uint32_t hot_channel = 94;  // in the last, partial tile (channels 92..96)
   x[((1 * 5 + 2) * 7 + 3) * 97 + hot_channel] = 1.0f;
@@ -152,7 +171,8 @@ TEST_F(DepthwiseConv2dTest, EachChannelUsesOnlyItsOwnFilter) {
   auto y = read(output, out_count);
   // Exact: every output is a sum of zeros and at most one product with 1.0.
   for (size_t i = 0; i < y.size(); ++i) {
-    const uint32_t c = i % 97, pixel = uint32_t(i / 97), n = pixel / 35, oy = (pixel % 35) / 7, ox = pixel % 7;
+    const uint32_t c = i % 97, pixel = uint32_t(i / 97), n = pixel / 35, oy = (pixel % 35) / 7,
+                   ox = pixel % 7;
     float expected = 0.0f;
     if (c == hot_channel && n == 1 && oy >= 1 && oy <= 3 && ox >= 2 && ox <= 4)
       expected = w[size_t(c) * 9 + (2 - oy + 1) * 3 + (3 - ox + 1)];
@@ -172,8 +192,10 @@ class DepthwiseLayerNormTest : public testing::ConformanceTest<DepthwiseNormPara
  protected:
   testing::Outcome run_case(const DepthwiseNormParams& v, const Path& path, const DeviceInfo& info) override {
     const bool half_weights = path.half_weights;
-    ops::Conv2dShape s{.n = v.n, .ih = v.ih, .iw = v.iw, .ic = v.c, .oc = v.c, .kh = 7, .kw = 7, .sh = v.stride,
-                       .sw = v.stride, .ph = 3, .pw = 3, .groups = v.c};
+    ops::Conv2dShape s{.n = v.n, .ih = v.ih, .iw = v.iw, .ic = v.c, .oc = v.c, .kh = 7, .kw = 7};
+    s.sh = s.sw = v.stride;
+    s.ph = s.pw = 3;
+    s.groups = v.c;
     if (!ops::depthwise_layer_norm_supported(info, s)) {
       // Without texel buffers the plan keeps the two kernels; asking for the fused one is an error.
       EXPECT_THROW(ops::depthwise_conv2d_layer_norm(info, s, 1e-6f, {}, {}, {}, {}, {}), Error);
@@ -182,9 +204,9 @@ class DepthwiseLayerNormTest : public testing::ConformanceTest<DepthwiseNormPara
     EXPECT_EQ(ops::depthwise_layer_norm_tiling(s).groups, v.groups);
     EXPECT_EQ(ops::depthwise_layer_norm_tiling(s).rows, v.stride == 1 ? 2u : 1u);
     uint32_t seed = v.seed;
-    auto x = random_values(size_t(s.n) * s.ih * s.iw * s.ic, seed++), w = random_values(size_t(s.ic) * 49, seed++),
-         b = random_values(s.ic, seed++), gamma = random_values(s.ic, seed++, 0.5f, 1.5f),
-         beta = random_values(s.ic, seed++);
+    auto x = random_values(size_t(s.n) * s.ih * s.iw * s.ic, seed++),
+         w = random_values(size_t(s.ic) * 49, seed++), b = random_values(s.ic, seed++),
+         gamma = random_values(s.ic, seed++, 0.5f, 1.5f), beta = random_values(s.ic, seed++);
     for (float& value : b) value += v.offset;
     const size_t count = size_t(s.n) * s.oh() * s.ow() * s.ic;
     const auto packed = ops::pack_depthwise_weight(w, s);
@@ -196,7 +218,8 @@ class DepthwiseLayerNormTest : public testing::ConformanceTest<DepthwiseNormPara
     outcome.dispatches = {
         ops::depthwise_conv2d_layer_norm(info, s, 1e-6f, input, weight, bias, affine, fused, half_weights)};
     outcome.flops = 2.0 * count * 49;
-    run({outcome.dispatches[0], ops::depthwise_conv2d(info, s, input, weight, bias, unnormalised, half_weights),
+    run({outcome.dispatches[0],
+         ops::depthwise_conv2d(info, s, input, weight, bias, unnormalised, half_weights),
          ops::layer_norm(info, uint32_t(count / s.ic), s.ic, 1e-6f, unnormalised, affine, separate)});
     // Same sums in the same order; only the statistics' summation order differs (per group and vec4
     // lane vs sequential): a few ulps of the normalised O(1) outputs.
@@ -207,13 +230,15 @@ class DepthwiseLayerNormTest : public testing::ConformanceTest<DepthwiseNormPara
     // and (mean, 1/std) per pixel normalise it to the separate LayerNorm's output.
     const size_t pixels = count / s.ic;
     auto raw = make_buffer(count), statistics = make_buffer(2 * pixels);
-    run({ops::depthwise_conv2d_layer_norm(info, s, 1e-6f, input, weight, bias, affine, raw, half_weights, statistics)});
+    run({ops::depthwise_conv2d_layer_norm(info, s, 1e-6f, input, weight, bias, affine, raw, half_weights,
+                                          statistics)});
     const auto raw_values = read(raw, count), stats = read(statistics, 2 * pixels);
     testing::append(outcome, raw_values, testing::with_tolerance(read(unnormalised, count), 1e-6, 1e-6));
     std::vector<float> normalised(count);
     for (size_t i = 0; i < count; ++i) {
       const size_t pixel = i / s.ic, channel = i % s.ic;
-      normalised[i] = (raw_values[i] - stats[2 * pixel]) * stats[2 * pixel + 1] * gamma[channel] + beta[channel];
+      normalised[i] =
+          (raw_values[i] - stats[2 * pixel]) * stats[2 * pixel + 1] * gamma[channel] + beta[channel];
     }
     testing::append(outcome, normalised, testing::with_tolerance(separate_values, 1e-5, 1e-5));
     return outcome;
@@ -236,16 +261,17 @@ std::vector<testing::Case<DepthwiseNormParams>> depthwise_norm_cases() {
   for (DepthwiseNormParams v : variants) {
     v.seed = seed;
     seed += 5;
-    cases.push_back({"N" + std::to_string(v.n) + "Map" + std::to_string(v.ih) + "x" + std::to_string(v.iw) + "C" +
-                         std::to_string(v.c) + "Stride" + std::to_string(v.stride) + "Offset" +
+    cases.push_back({"N" + std::to_string(v.n) + "Map" + std::to_string(v.ih) + "x" + std::to_string(v.iw) +
+                         "C" + std::to_string(v.c) + "Stride" + std::to_string(v.stride) + "Offset" +
                          std::to_string(int(v.offset)),
-                     v, {testing::kTexel, testing::kTexelHalf}});
+                     v,
+                     {testing::kTexel, testing::kTexelHalf}});
   }
   return cases;
 }
 
-INSTANTIATE_TEST_SUITE_P(, DepthwiseLayerNormTest, ::testing::ValuesIn(testing::on_paths(depthwise_norm_cases())),
-                         testing::CaseName{});
+INSTANTIATE_TEST_SUITE_P(, DepthwiseLayerNormTest,
+                         ::testing::ValuesIn(testing::on_paths(depthwise_norm_cases())), testing::CaseName{});
 
 TEST_F(DepthwiseLayerNormTest, HalfWeightsAreRefusedWithoutRgba16fTexels) {
   // The fused kernel reads its weights through a texel view only: without RGBA16F it must refuse
@@ -253,8 +279,10 @@ TEST_F(DepthwiseLayerNormTest, HalfWeightsAreRefusedWithoutRgba16fTexels) {
   DeviceInfo no_half_texels = device();
   no_half_texels.texel_buffer_rgba32f = true;
   no_half_texels.texel_buffer_rgba16f = false;
-  const ops::Conv2dShape shape{.n = 1, .ih = 4, .iw = 4, .ic = 8, .oc = 8, .kh = 3, .kw = 3, .ph = 1, .pw = 1, .groups = 8};
-  EXPECT_THROW(ops::depthwise_conv2d_layer_norm(no_half_texels, shape, 1e-6f, {}, {}, {}, {}, {}, true), Error);
+  const ops::Conv2dShape shape{
+      .n = 1, .ih = 4, .iw = 4, .ic = 8, .oc = 8, .kh = 3, .kw = 3, .ph = 1, .pw = 1, .groups = 8};
+  EXPECT_THROW(ops::depthwise_conv2d_layer_norm(no_half_texels, shape, 1e-6f, {}, {}, {}, {}, {}, true),
+               Error);
   DeviceInfo half_texels = no_half_texels;  // the same with RGBA16F: the refusal was for that alone
   half_texels.texel_buffer_rgba16f = true;
   EXPECT_NO_THROW(ops::depthwise_conv2d_layer_norm(half_texels, shape, 1e-6f, {}, {}, {}, {}, {}, true));
@@ -264,7 +292,8 @@ TEST_F(DepthwiseLayerNormTest, FusedKernelIsRefusedWithoutTexelBuffers) {
   // Without texel buffers the plan keeps the two kernels; asking for the fused one is an error.
   DeviceInfo no_texels = device();
   no_texels.texel_buffer_rgba32f = no_texels.texel_buffer_rgba16f = false;
-  const ops::Conv2dShape shape{.n = 1, .ih = 4, .iw = 4, .ic = 8, .oc = 8, .kh = 7, .kw = 7, .ph = 3, .pw = 3, .groups = 8};
+  const ops::Conv2dShape shape{
+      .n = 1, .ih = 4, .iw = 4, .ic = 8, .oc = 8, .kh = 7, .kw = 7, .ph = 3, .pw = 3, .groups = 8};
   EXPECT_FALSE(ops::depthwise_layer_norm_supported(no_texels, shape));
   EXPECT_THROW(ops::depthwise_conv2d_layer_norm(no_texels, shape, 1e-6f, {}, {}, {}, {}, {}), Error);
 }

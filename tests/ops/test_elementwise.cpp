@@ -29,8 +29,8 @@ struct ElementwiseParams {
   size_t count = kCount;
   uint32_t channels = kChannels;
   uint32_t seed = 0;
-  float low = -1.0f, high = 1.0f;  // the range of a
-  uint32_t max_groups_x = 0;       // a device allowing only this many workgroups along x (0: as is)
+  float low = -1.0f, high = 1.0f;    // the range of a
+  uint32_t max_groups_x = 0;         // a device allowing only this many workgroups along x (0: as is)
   std::array<uint32_t, 2> groups{};  // the grid that must then result (0: not checked)
 };
 
@@ -46,7 +46,8 @@ class ElementwiseTest : public testing::ConformanceTest<ElementwiseParams> {
     uint32_t image = 1;
     if (p.mode == ElementwiseMode::Gelu) {
       // [-6, 6] covers both tails; add exact zero, tiny values and large magnitudes.
-      const float specials[] = {0.0f, -0.0f, 1e-6f, -1e-6f, 0.5f, -0.5f, 3.0f, -3.0f, 10.0f, -10.0f, 30.0f, -30.0f};
+      const float specials[] = {0.0f, -0.0f, 1e-6f, -1e-6f, 0.5f,  -0.5f,
+                                3.0f, -3.0f, 10.0f, -10.0f, 30.0f, -30.0f};
       for (size_t i = 0; i < std::size(specials); ++i) a[i] = specials[i];
     } else if (p.mode == ElementwiseMode::Relu) {
       a[0] = 0.0f;
@@ -54,13 +55,15 @@ class ElementwiseTest : public testing::ConformanceTest<ElementwiseParams> {
     } else if (p.mode == ElementwiseMode::Add) {
       b = random_values(p.count, p.seed + 1);
     } else if (p.mode == ElementwiseMode::ChannelAffine && channels == kChannels) {
-      auto scale = random_values(channels, p.seed + 1, 0.5f, 2.0f), shift = random_values(channels, p.seed + 2);
+      auto scale = random_values(channels, p.seed + 1, 0.5f, 2.0f),
+           shift = random_values(channels, p.seed + 2);
       b = scale;
       b.insert(b.end(), shift.begin(), shift.end());
     } else if (p.mode == ElementwiseMode::ChannelAffine) {
       b = random_values(2 * channels, p.seed + 1);
     } else if (p.mode == ElementwiseMode::ChannelGate) {
-      b = random_values(2 * channels, p.seed + 1, 0.0f, 1.0f);  // batch 2: image n's channel c scales by b[n, c]
+      b = random_values(2 * channels, p.seed + 1, 0.0f,
+                        1.0f);  // batch 2: image n's channel c scales by b[n, c]
       image = uint32_t(p.count / 2);
     }
     auto a_buffer = make_buffer(a), b_buffer = make_buffer(b), output = make_buffer(a.size());
@@ -80,17 +83,25 @@ class ElementwiseTest : public testing::ConformanceTest<ElementwiseParams> {
       const uint32_t c = uint32_t(i % channels);
       switch (p.mode) {
         // The input is exact, so only the approximation and its fp32 evaluation count (gelu_error_bound).
-        case ElementwiseMode::Gelu: outcome.expected[i] = {testing::gelu_reference(a[i]), testing::gelu_error_bound(a[i])}; break;
+        case ElementwiseMode::Gelu:
+          outcome.expected[i] = {testing::gelu_reference(a[i]), testing::gelu_error_bound(a[i])};
+          break;
         // Vulkan requires fp32 addition to be correctly rounded: bit-identical to the host's float sum.
-        case ElementwiseMode::Add: outcome.expected[i] = {a[i] + b[i], 0.0}; break;
-        case ElementwiseMode::Relu: outcome.expected[i] = {std::max(a[i], 0.0f), 0.0}; break;
+        case ElementwiseMode::Add:
+          outcome.expected[i] = {a[i] + b[i], 0.0};
+          break;
+        case ElementwiseMode::Relu:
+          outcome.expected[i] = {std::max(a[i], 0.0f), 0.0};
+          break;
         case ElementwiseMode::ChannelAffine: {
           const double product = double(a[i]) * b[c], value = product + b[channels + c];
           outcome.expected[i] = {value, affine_error_bound(product, value)};
           break;
         }
         // One rounded product: exact to the float product of the same operands.
-        case ElementwiseMode::ChannelGate: outcome.expected[i] = {a[i] * b[(i / image) * channels + c], 0.0}; break;
+        case ElementwiseMode::ChannelGate:
+          outcome.expected[i] = {a[i] * b[(i / image) * channels + c], 0.0};
+          break;
       }
     }
     return outcome;
@@ -100,6 +111,7 @@ class ElementwiseTest : public testing::ConformanceTest<ElementwiseParams> {
 TEST_P(ElementwiseTest, Conformance) { conform(); }
 
 using ops::ElementwiseMode;
+// clang-format off
 INSTANTIATE_TEST_SUITE_P(, ElementwiseTest, ::testing::ValuesIn(testing::on_paths<ElementwiseParams>({
     {"GeluMatchesErfForm", {.mode = ElementwiseMode::Gelu, .seed = 600, .low = -6.0f, .high = 6.0f}},
     {"AddIsCorrectlyRounded", {.mode = ElementwiseMode::Add, .seed = 610}},
@@ -108,11 +120,14 @@ INSTANTIATE_TEST_SUITE_P(, ElementwiseTest, ::testing::ValuesIn(testing::on_path
      {.mode = ElementwiseMode::ChannelAffine, .count = size_t(2) * 13 * 11 * 3, .channels = 3, .seed = 630}},
     {"ReluIsExact", {.mode = ElementwiseMode::Relu, .seed = 640}},
     // Batch 2 of 5x7 pixels: image n's channel c scales by gate[n, c].
-    {"ChannelGateScalesEachImagesChannelsByItsOwnVector", {.mode = ElementwiseMode::ChannelGate, .seed = 660}},
+    {"ChannelGateScalesEachImagesChannelsByItsOwnVector",
+     {.mode = ElementwiseMode::ChannelGate, .seed = 660}},
     // Only 7 workgroups allowed along x: 107 workgroups become 7 x 16, the last 5 idle.
     {"DispatchSpilledIntoYCoversEveryElement",
      {.mode = ElementwiseMode::Add, .seed = 650, .max_groups_x = 7, .groups = {7, 16}}},
 })), testing::CaseName{});
+
+// clang-format on
 
 }  // namespace
 }  // namespace vkvision

@@ -21,12 +21,12 @@ struct GemmParams {
   bool residual = false;
   uint32_t seed = 10;
   std::optional<float> normalize_rows;  // LayerNorm each input row first, with this epsilon (tiled only)
-  bool row_statistics = false;          // ... by given (mean, 1/std) per row instead (eps 1e-6; register only)
-  float input_offset = 0;               // added to every input value (a row mean far from 0)
-  uint32_t max_groups_x = 0;            // a device allowing only this many workgroups along x (0: as is)
-  std::array<uint32_t, 2> groups{};     // the grid that must then result (0: not checked)
-  uint32_t min_workgroups = 0;          // at least this many workgroups (0: not checked)
-  bool relu_zeros = false;              // check that ReLU made a good share of the outputs exactly 0
+  bool row_statistics = false;       // ... by given (mean, 1/std) per row instead (eps 1e-6; register only)
+  float input_offset = 0;            // added to every input value (a row mean far from 0)
+  uint32_t max_groups_x = 0;         // a device allowing only this many workgroups along x (0: as is)
+  std::array<uint32_t, 2> groups{};  // the grid that must then result (0: not checked)
+  uint32_t min_workgroups = 0;       // at least this many workgroups (0: not checked)
+  bool relu_zeros = false;           // check that ReLU made a good share of the outputs exactly 0
 };
 
 // The paths a shape runs on: the register family on storage operands, on texel operands where
@@ -54,7 +54,8 @@ class GemmTest : public testing::ConformanceTest<GemmParams> {
       double mean = 0, variance = 0;
       for (uint32_t i = 0; i < k; ++i) mean += x[size_t(r) * k + i];
       mean /= k;
-      for (uint32_t i = 0; i < k; ++i) variance += (x[size_t(r) * k + i] - mean) * (x[size_t(r) * k + i] - mean);
+      for (uint32_t i = 0; i < k; ++i)
+        variance += (x[size_t(r) * k + i] - mean) * (x[size_t(r) * k + i] - mean);
       statistics.push_back(float(mean));
       statistics.push_back(float(1.0 / std::sqrt(variance / k + eps)));
     }
@@ -67,7 +68,7 @@ class GemmTest : public testing::ConformanceTest<GemmParams> {
     const auto& s = c.shape;
     DeviceInfo info = device_info;
     if (c.max_groups_x) info.max_workgroup_count = {c.max_groups_x, info.max_workgroup_count[1], 1};
-    const ops::GemmOperands operands = path.tiled   ? ops::GemmOperands::Tiled
+    const ops::GemmOperands operands = path.tiled     ? ops::GemmOperands::Tiled
                                        : path.texel() ? ops::GemmOperands::Texel
                                                       : ops::GemmOperands::Storage;
     testing::Outcome outcome;
@@ -80,16 +81,18 @@ class GemmTest : public testing::ConformanceTest<GemmParams> {
     if (path.half_weights) w = rounded_to_half(w);
     const auto packed = ops::pack_gemm_weight(w, s.n, s.k);
     auto input = make_buffer(x), weight = path.half_weights ? make_half_buffer(packed) : make_buffer(packed),
-         bias = make_buffer(normalized ? ops::pack_bias_and_column_sums(b, w, s.n, s.k) : ops::pack_vec4_padded(b, s.n)),
+         bias = make_buffer(normalized ? ops::pack_bias_and_column_sums(b, w, s.n, s.k)
+                                       : ops::pack_vec4_padded(b, s.n)),
          output = make_buffer(size_t(s.m) * s.n);
     ops::GemmBuffers buffers{input, weight, bias, output, std::nullopt};
     if (c.residual) buffers.residual = make_buffer(r);
     const auto statistics = row_statistics(x, s.m, s.k, kStatisticsEps);
     if (c.row_statistics) buffers.row_statistics = make_buffer(statistics);
-    const vk::Dispatch dispatch = ops::gemm(info, s, c.activation, buffers, operands, path.half_weights, c.normalize_rows);
+    const vk::Dispatch dispatch =
+        ops::gemm(info, s, c.activation, buffers, operands, path.half_weights, c.normalize_rows);
     outcome.dispatches = {dispatch};
     outcome.flops = 2.0 * s.m * s.n * s.k;
-    outcome.shader = path.tiled ? (path.half_weights ? "gemm_tiled_half_weights" : "gemm_tiled")
+    outcome.shader = path.tiled     ? (path.half_weights ? "gemm_tiled_half_weights" : "gemm_tiled")
                      : path.texel() ? "gemm_texel"
                                     : (path.half_weights ? "gemm_half_weights" : "gemm");
     EXPECT_EQ(dispatch.half_texel, path.half_weights && path.texel() ? 0b10u : 0u);
@@ -124,7 +127,8 @@ class GemmTest : public testing::ConformanceTest<GemmParams> {
           product += xk * wk;
           // Normalised: the kernel sums (x - x[0]) w and subtracts shifted_mean * colsum(w), each a
           // sum of K products whose terms are at most |xhat| + |shifted_mean| rstd (times |w|).
-          magnitude += (std::abs(xk) + (c.normalize_rows ? 2 * std::abs(shifted_mean) * rstd : 0.0)) * std::abs(wk);
+          magnitude +=
+              (std::abs(xk) + (c.normalize_rows ? 2 * std::abs(shifted_mean) * rstd : 0.0)) * std::abs(wk);
           // Given statistics: the kernel sums x w unshifted (terms up to |x| rstd after scaling) and
           // subtracts mean * colsum(w) (terms |mean| rstd |w|).
           if (c.row_statistics) magnitude += (std::abs(row[k]) + std::abs(mean)) * rstd * std::abs(wk);
@@ -137,7 +141,8 @@ class GemmTest : public testing::ConformanceTest<GemmParams> {
         if (c.row_statistics) bound += 4 * testing::kUnit * std::abs(product);  // mean, rstd rounded to fp32
         if (c.normalize_rows)
           bound += (0.5 * testing::gamma_n(s.k) * (1 + 3 * shifted_mean * shifted_mean * rstd * rstd) +
-                    4 * testing::kUnit) * std::abs(product);
+                    4 * testing::kUnit) *
+                   std::abs(product);
         Bounded y = testing::activate(sum, bound, c.activation);
         if (c.residual) {
           // The residual is added after the activation: one more rounding of the sum.
@@ -165,6 +170,7 @@ TEST_P(GemmTest, Conformance) { conform(); }
 
 using GemmCase = testing::Case<GemmParams>;
 
+// clang-format off
 std::vector<GemmCase> gemm_cases() {
   using ops::Activation;
   std::vector<GemmCase> cases;
@@ -182,7 +188,8 @@ std::vector<GemmCase> gemm_cases() {
   add("SingleOutputFeatureN1", {.shape = {.m = 37, .n = 1, .k = 40}, .residual = true});
   add("SingleInputFeatureK1", {.shape = {.m = 37, .n = 97, .k = 1}});
   // K = 3 is not a multiple of 4: the vec4 main loop is skipped and every k-step goes through the tail.
-  add("ThreeInputFeaturesUseTheScalarTailLoop", {.shape = {.m = 37, .n = 40, .k = 3}, .activation = Activation::Gelu});
+  add("ThreeInputFeaturesUseTheScalarTailLoop",
+      {.shape = {.m = 37, .n = 40, .k = 3}, .activation = Activation::Gelu});
   // K = 97: rows start at offsets that are not multiples of 4 floats.
   add("OddKWithFewRowsAndColumns", {.shape = {.m = 5, .n = 3, .k = 97}, .residual = true});
   // 6401 rows x 200 columns = 534 row tiles (of 12) x 13 column groups (of 16) = 6942 invocations
@@ -197,18 +204,21 @@ std::vector<GemmCase> gemm_cases() {
   add("OneRowNNotAMultipleOf64", {.shape = {.m = 1, .n = 1000, .k = 77}, .seed = 58});
   add("KBelowOneStep", {.shape = {.m = 130, .n = 3, .k = 3}, .activation = Activation::Relu, .seed = 62});
   add("OnePastEveryTileEdge", {.shape = {.m = 65, .n = 65, .k = 17}, .residual = true, .seed = 66});
-  add("TwoSwinImages", {.shape = {.m = 2 * 196, .n = 96, .k = 384}, .activation = Activation::Gelu, .seed = 70});
+  add("TwoSwinImages",
+      {.shape = {.m = 2 * 196, .n = 96, .k = 384}, .activation = Activation::Gelu, .seed = 70});
 
   // A device that allows only 7 workgroups along x: 3137 x 400 = 262 row tiles x 25 column groups =
   // 6550 invocations = 103 workgroups must become a 7 x 15 grid, and the shader's
   // linear_invocation_id() must still give every tile exactly one invocation.
   const ops::GemmShape spill{.m = 3137, .n = 400, .k = 40};
   cases.push_back({"DispatchSpillsIntoYWhenXWorkgroupLimitIsSmall",
-                   {.shape = spill, .residual = true, .max_groups_x = 7, .groups = {7, 15}}, register_paths(spill)});
+                   {.shape = spill, .residual = true, .max_groups_x = 7, .groups = {7, 15}},
+                   register_paths(spill)});
   // 3137 x 130 = 50 x 3 tiles = 150 workgroups; with 7 along x they form a 7 x 22 grid whose spare
   // workgroups must do nothing.
   cases.push_back({"SharedMemoryTiledFamilySpillsIntoY",
-                   {.shape = {.m = 3137, .n = 130, .k = 20}, .residual = true, .max_groups_x = 7, .groups = {7, 22}},
+                   {.shape = {.m = 3137, .n = 130, .k = 20}, .residual = true, .max_groups_x = 7,
+                    .groups = {7, 22}},
                    {testing::kTiled}});
 
   // fp16 weights on every path: the storage and tiled kernels' 16-bit-storage variants and the texel
@@ -217,45 +227,55 @@ std::vector<GemmCase> gemm_cases() {
     cases.push_back({std::move(name), params, gemm_paths(params.shape, true)});
   };
   add_half("HalfWeightsGeluResidual",
-           {.shape = {.m = 37, .n = 97, .k = 40}, .activation = Activation::Gelu, .residual = true, .seed = 94});
+           {.shape = {.m = 37, .n = 97, .k = 40}, .activation = Activation::Gelu, .residual = true,
+            .seed = 94});
   // K with a scalar tail (so not on the texel path).
   add_half("HalfWeightsScalarTail", {.shape = {.m = 5, .n = 3, .k = 97}, .residual = true, .seed = 98});
   add_half("HalfWeightsOneRow", {.shape = {.m = 1, .n = 1000, .k = 12}, .seed = 102});
-  add_half("HalfWeightsTwoImagesOf7x7", {.shape = {.m = 2 * 49, .n = 65, .k = 36}, .activation = Activation::Relu,
-                                         .seed = 106});
+  add_half("HalfWeightsTwoImagesOf7x7",
+           {.shape = {.m = 2 * 49, .n = 65, .k = 36}, .activation = Activation::Relu, .seed = 106});
 
   // LayerNorm folded into the tiled GEMM (gemm_tiled.comp NORMALIZE_ROWS), with row means far from
   // zero (offset 20 on values of spread 0.6): statistics without the x - x[0] shift lose about 10 bits
   // to cancellation there and miss the bound by orders of magnitude (checked by removing the shift).
+  auto shape_name = [](const ops::GemmShape& shape) {
+    return std::to_string(shape.m) + "x" + std::to_string(shape.n) + "x" + std::to_string(shape.k);
+  };
   uint32_t seed = 90;
-  for (const ops::GemmShape& shape : {ops::GemmShape{.m = 37, .n = 97, .k = 40}, ops::GemmShape{.m = 1, .n = 1000, .k = 96},
-                                      ops::GemmShape{.m = 65, .n = 65, .k = 43}, ops::GemmShape{.m = 200, .n = 36, .k = 768}})
-    for (const auto& [offset, offset_name] : {std::pair{0.0f, "0"}, std::pair{20.0f, "20"}, std::pair{-9.0f, "Minus9"}})
-      cases.push_back({"NormalizedRows" + std::to_string(shape.m) + "x" + std::to_string(shape.n) + "x" +
-                           std::to_string(shape.k) + "Offset" + offset_name,
-                       {.shape = shape, .activation = Activation::Gelu, .residual = shape.m == 37, .seed = seed += 4,
-                        .normalize_rows = 1e-5f, .input_offset = offset},
+  const std::vector<ops::GemmShape> normalized_shapes = {
+      {.m = 37, .n = 97, .k = 40}, {.m = 1, .n = 1000, .k = 96}, {.m = 65, .n = 65, .k = 43},
+      {.m = 200, .n = 36, .k = 768}};
+  for (const ops::GemmShape& shape : normalized_shapes)
+    for (const auto& [offset, offset_name] :
+         {std::pair{0.0f, "0"}, std::pair{20.0f, "20"}, std::pair{-9.0f, "Minus9"}})
+      cases.push_back({"NormalizedRows" + shape_name(shape) + "Offset" + offset_name,
+                       {.shape = shape, .activation = Activation::Gelu, .residual = shape.m == 37,
+                        .seed = seed += 4, .normalize_rows = 1e-5f, .input_offset = offset},
                        {testing::kTiled}});
 
   // The register family's LayerNorm from given row statistics (ConvNeXt's fc1 after the depthwise
   // kernel that computed them), on both operand paths, with and without a mean offset.
   seed = 130;
-  for (const ops::GemmShape& shape : {ops::GemmShape{.m = 37, .n = 97, .k = 40}, ops::GemmShape{.m = 200, .n = 36, .k = 768}})
+  const std::vector<ops::GemmShape> statistics_shapes = {{.m = 37, .n = 97, .k = 40},
+                                                         {.m = 200, .n = 36, .k = 768}};
+  for (const ops::GemmShape& shape : statistics_shapes)
     for (const auto& [offset, offset_name] : {std::pair{0.0f, "0"}, std::pair{5.0f, "5"}})
-      cases.push_back({"RowStatistics" + std::to_string(shape.m) + "x" + std::to_string(shape.n) + "x" +
-                           std::to_string(shape.k) + "Offset" + offset_name,
-                       {.shape = shape, .activation = Activation::Gelu, .residual = shape.m == 37, .seed = seed += 4,
-                        .row_statistics = true, .input_offset = offset},
+      cases.push_back({"RowStatistics" + shape_name(shape) + "Offset" + offset_name,
+                       {.shape = shape, .activation = Activation::Gelu, .residual = shape.m == 37,
+                        .seed = seed += 4, .row_statistics = true, .input_offset = offset},
                        register_paths(shape)});
   return cases;
 }
 
-INSTANTIATE_TEST_SUITE_P(, GemmTest, ::testing::ValuesIn(testing::on_paths(gemm_cases())), testing::CaseName{});
+// clang-format on
+INSTANTIATE_TEST_SUITE_P(, GemmTest, ::testing::ValuesIn(testing::on_paths(gemm_cases())),
+                         testing::CaseName{});
 
 TEST_F(GemmTest, TexelPathRejectsKNotMultipleOfFour) {
-  auto input = make_buffer(37 * 3), weight = make_buffer(3 * 40), bias = make_buffer(40), output = make_buffer(37 * 40);
-  EXPECT_THROW(ops::gemm(device(), {.m = 37, .n = 40, .k = 3}, ops::Activation::None, {input, weight, bias, output},
-                         ops::GemmOperands::Texel),
+  auto input = make_buffer(37 * 3), weight = make_buffer(3 * 40), bias = make_buffer(40),
+       output = make_buffer(37 * 40);
+  EXPECT_THROW(ops::gemm(device(), {.m = 37, .n = 40, .k = 3}, ops::Activation::None,
+                         {input, weight, bias, output}, ops::GemmOperands::Texel),
                Error);
   EXPECT_FALSE(ops::gemm_texel_supported(device(), {.m = 37, .n = 40, .k = 3}));
 }
@@ -271,8 +291,9 @@ TEST_F(GemmTest, TiledFamilyIsRefusedWhereItsWorkgroupOrSharedMemoryDoesNotFit) 
   DeviceInfo small_shared = device();
   small_shared.max_compute_shared_memory = 8192;
   small_shared.max_workgroup_invocations = small_shared.max_workgroup_size[0] = 256;
-  for (const auto& [limited, words] : {std::pair{small_workgroups, "workgroups of 256 invocations and the device allows 128"},
-                                       std::pair{small_shared, "8448 bytes of shared memory and the device has 8192"}}) {
+  for (const auto& [limited, words] :
+       {std::pair{small_workgroups, "workgroups of 256 invocations and the device allows 128"},
+        std::pair{small_shared, "8448 bytes of shared memory and the device has 8192"}}) {
     EXPECT_NE(ops::gemm_tiled_unsupported_reason(limited).find(words), std::string::npos)
         << ops::gemm_tiled_unsupported_reason(limited);
     try {
@@ -281,15 +302,18 @@ TEST_F(GemmTest, TiledFamilyIsRefusedWhereItsWorkgroupOrSharedMemoryDoesNotFit) 
     } catch (const DeviceError& error) {
       EXPECT_NE(std::string(error.what()).find(words), std::string::npos) << error.what();
     }
-    EXPECT_NO_THROW(ops::gemm(limited, shape, ops::Activation::None, {x, w, b, y}, ops::GemmOperands::Storage));
+    EXPECT_NO_THROW(
+        ops::gemm(limited, shape, ops::Activation::None, {x, w, b, y}, ops::GemmOperands::Storage));
   }
 }
 
 TEST_F(GemmTest, RowStatisticsAreRefusedByTheTiledFamily) {
-  auto x = make_buffer(4 * 8), w = make_buffer(8 * 8), b = make_buffer(16), y = make_buffer(4 * 8), st = make_buffer(8);
+  auto x = make_buffer(4 * 8), w = make_buffer(8 * 8), b = make_buffer(16), y = make_buffer(4 * 8),
+       st = make_buffer(8);
   ops::GemmBuffers buffers{x, w, b, y, std::nullopt, st};
-  EXPECT_THROW(ops::gemm(device(), {.m = 4, .n = 8, .k = 8}, ops::Activation::None, buffers, ops::GemmOperands::Tiled),
-               Error);
+  EXPECT_THROW(
+      ops::gemm(device(), {.m = 4, .n = 8, .k = 8}, ops::Activation::None, buffers, ops::GemmOperands::Tiled),
+      Error);
 }
 
 TEST_F(GemmTest, NormalizedRowsOfAConstantRowGiveTheBias) {
@@ -297,19 +321,22 @@ TEST_F(GemmTest, NormalizedRowsOfAConstantRowGiveTheBias) {
     GTEST_SKIP() << "path TiledFp32: " << reason;
   // A constant row has variance 0: rstd = 1/sqrt(eps) times an exactly zero centred product.
   const ops::GemmShape shape{.m = 3, .n = 8, .k = 16};
-  std::vector<float> x(shape.m * shape.k, 2.5f), w = random_values(shape.n * shape.k, 3), b = random_values(shape.n, 4);
+  std::vector<float> x(shape.m * shape.k, 2.5f), w = random_values(shape.n * shape.k, 3),
+                                                 b = random_values(shape.n, 4);
   auto input = make_buffer(x), weight = make_buffer(ops::pack_gemm_weight(w, shape.n, shape.k)),
-       bias = make_buffer(ops::pack_bias_and_column_sums(b, w, shape.n, shape.k)), output = make_buffer(shape.m * shape.n);
-  run({ops::gemm(device(), shape, ops::Activation::None, {input, weight, bias, output}, ops::GemmOperands::Tiled, false,
-                 1e-5f)});
+       bias = make_buffer(ops::pack_bias_and_column_sums(b, w, shape.n, shape.k)),
+       output = make_buffer(shape.m * shape.n);
+  run({ops::gemm(device(), shape, ops::Activation::None, {input, weight, bias, output},
+                 ops::GemmOperands::Tiled, false, 1e-5f)});
   const auto y = read(output, shape.m * shape.n);
   for (size_t i = 0; i < y.size(); ++i) EXPECT_NEAR(y[i], b[i % shape.n], 1e-6) << i;
 }
 
 TEST_F(GemmTest, NormalizedRowsAreRefusedByTheRegisterFamily) {
-  auto input = make_buffer(4 * 8), weight = make_buffer(8 * 8), bias = make_buffer(16), output = make_buffer(4 * 8);
-  EXPECT_THROW(ops::gemm(device(), {.m = 4, .n = 8, .k = 8}, ops::Activation::None, {input, weight, bias, output},
-                         ops::GemmOperands::Auto, false, 1e-5f),
+  auto input = make_buffer(4 * 8), weight = make_buffer(8 * 8), bias = make_buffer(16),
+       output = make_buffer(4 * 8);
+  EXPECT_THROW(ops::gemm(device(), {.m = 4, .n = 8, .k = 8}, ops::Activation::None,
+                         {input, weight, bias, output}, ops::GemmOperands::Auto, false, 1e-5f),
                Error);
 }
 

@@ -42,7 +42,8 @@ std::vector<Bounded> reference(const ops::InceptionDepthwiseShape& s, const std:
                 sum += term;
                 magnitude += std::abs(term);
               }
-            out[((size_t(n) * s.h + y) * s.w + x_) * s.c + c] = {sum, testing::gamma_n(double(b.kh) * b.kw + 1) * magnitude};
+            out[((size_t(n) * s.h + y) * s.w + x_) * s.c + c] = {
+                sum, testing::gamma_n(double(b.kh) * b.kw + 1) * magnitude};
           }
   return out;
 }
@@ -69,7 +70,8 @@ class InceptionDepthwiseTest : public testing::ConformanceTest<InceptionParams> 
       return {.not_run = "the input exceeds maxTexelBufferElements"};
     const uint32_t g = s.branch, seed = p.seed;
     auto x = random_values(size_t(s.n) * s.h * s.w * s.c, seed);
-    auto square = random_values(size_t(g) * s.square * s.square, seed + 1), wide = random_values(size_t(g) * s.band, seed + 2),
+    auto square = random_values(size_t(g) * s.square * s.square, seed + 1),
+         wide = random_values(size_t(g) * s.band, seed + 2),
          tall = random_values(size_t(g) * s.band, seed + 3), bias = random_values(3 * g, seed + 4);
     if (half_weights) {
       square = rounded_to_half(square);
@@ -80,10 +82,12 @@ class InceptionDepthwiseTest : public testing::ConformanceTest<InceptionParams> 
     auto input = make_buffer(x), weight = half_weights ? make_half_buffer(packed) : make_buffer(packed),
          bias_buffer = make_buffer(bias), output = make_buffer(x.size());
     testing::Outcome outcome;
-    outcome.dispatches = {ops::inception_depthwise_conv2d(info, s, input, weight, bias_buffer, output, half_weights)};
+    outcome.dispatches = {
+        ops::inception_depthwise_conv2d(info, s, input, weight, bias_buffer, output, half_weights)};
     // The four-channel kernel wherever every branch boundary is a multiple of 4, else the scalar one.
-    outcome.shader = std::string(path.texel() ? "inception_depthwise_conv2d_quads" : "inception_depthwise_conv2d") +
-                     (half_weights ? "_half_weights" : "");
+    outcome.shader =
+        std::string(path.texel() ? "inception_depthwise_conv2d_quads" : "inception_depthwise_conv2d") +
+        (half_weights ? "_half_weights" : "");
     EXPECT_EQ(ops::inception_depthwise_quads_supported(info, s),
               info.texel_buffer_rgba32f && s.c % 4 == 0 && s.branch % 4 == 0);
     outcome.flops = 2.0 * s.n * s.h * s.w * g * (s.square * s.square + 2 * s.band);
@@ -100,31 +104,45 @@ class InceptionDepthwiseTest : public testing::ConformanceTest<InceptionParams> 
 
 TEST_P(InceptionDepthwiseTest, Conformance) { conform(); }
 
+// clang-format off
 std::vector<testing::Case<InceptionParams>> inception_cases() {
   std::vector<testing::Case<InceptionParams>> cases;
   auto add = [&](std::string name, InceptionParams p, bool half = false) {
     cases.push_back({std::move(name), p, inception_paths(p.shape, half)});
   };
   // int(40 / 8) = 5: identity 25, branch boundaries at 25, 30, 35 (not multiples of 4); 13 columns.
-  add("TinyMixerOn40ChannelsWithRaggedColumnTiles", {{.n = 2, .h = 9, .w = 13, .c = 40, .branch = 5, .square = 3, .band = 11}, 10});
+  add("TinyMixerOn40ChannelsWithRaggedColumnTiles",
+      {{.n = 2, .h = 9, .w = 13, .c = 40, .branch = 5, .square = 3, .band = 11}, 10});
   // 5x7 map with 11-tap bands: most taps of every band output fall in the padding.
-  add("TinyMixerOn97ChannelsSmallerThanTheBand", {{.n = 2, .h = 5, .w = 7, .c = 97, .branch = 12, .square = 3, .band = 11}, 20});
-  add("AttoMixerQuarterBranchesBand9", {{.n = 2, .h = 11, .w = 6, .c = 40, .branch = 10, .square = 3, .band = 9}, 30});
+  add("TinyMixerOn97ChannelsSmallerThanTheBand",
+      {{.n = 2, .h = 5, .w = 7, .c = 97, .branch = 12, .square = 3, .band = 11}, 20});
+  add("AttoMixerQuarterBranchesBand9",
+      {{.n = 2, .h = 11, .w = 6, .c = 40, .branch = 10, .square = 3, .band = 9}, 30});
   // 3 * 11 = 33 = C: every channel is in a branch; a 1x1 map keeps only the centre taps.
-  add("NoIdentityChannelsAndOneByOneMaps", {{.n = 2, .h = 1, .w = 1, .c = 33, .branch = 11, .square = 5, .band = 7}, 40});
-  add("NoIdentityChannels3x17", {{.n = 1, .h = 3, .w = 17, .c = 33, .branch = 11, .square = 5, .band = 7}, 41});
+  add("NoIdentityChannelsAndOneByOneMaps",
+      {{.n = 2, .h = 1, .w = 1, .c = 33, .branch = 11, .square = 5, .band = 7}, 40});
+  add("NoIdentityChannels3x17",
+      {{.n = 1, .h = 3, .w = 17, .c = 33, .branch = 11, .square = 5, .band = 7}, 41});
   // InceptionNeXt's own channel counts (G = C / 8, C a multiple of 32): the four-channel kernel.
-  add("FourChannelKernelRaggedLastTile", {{.n = 2, .h = 9, .w = 13, .c = 96, .branch = 12, .square = 3, .band = 11}, 60});
-  add("FourChannelKernelMapSmallerThanTheBand", {{.n = 1, .h = 5, .w = 7, .c = 64, .branch = 8, .square = 3, .band = 11}, 61});
-  add("FourChannelKernelNoIdentityChannels", {{.n = 2, .h = 1, .w = 1, .c = 48, .branch = 16, .square = 5, .band = 7}, 62});
-  add("FourChannelKernelAttoBand9", {{.n = 1, .h = 6, .w = 11, .c = 40, .branch = 4, .square = 3, .band = 9}, 63});
+  add("FourChannelKernelRaggedLastTile",
+      {{.n = 2, .h = 9, .w = 13, .c = 96, .branch = 12, .square = 3, .band = 11}, 60});
+  add("FourChannelKernelMapSmallerThanTheBand",
+      {{.n = 1, .h = 5, .w = 7, .c = 64, .branch = 8, .square = 3, .band = 11}, 61});
+  add("FourChannelKernelNoIdentityChannels",
+      {{.n = 2, .h = 1, .w = 1, .c = 48, .branch = 16, .square = 5, .band = 7}, 62});
+  add("FourChannelKernelAttoBand9",
+      {{.n = 1, .h = 6, .w = 11, .c = 40, .branch = 4, .square = 3, .band = 9}, 63});
   // An odd number of weights (3 * 3 * 5 + 2 * 11 * 5 = 155 halves, padded by to_half to 156).
-  add("HalfWeightsOddWeightCount", {{.n = 2, .h = 9, .w = 13, .c = 40, .branch = 5, .square = 3, .band = 11}, 50}, true);
-  add("HalfWeightsNoIdentityChannels", {{.n = 3, .h = 1, .w = 1, .c = 33, .branch = 11, .square = 5, .band = 7}, 55}, true);
-  add("HalfWeightsFourChannelShape", {{.n = 2, .h = 9, .w = 13, .c = 96, .branch = 12, .square = 3, .band = 11}, 56}, true);
+  add("HalfWeightsOddWeightCount",
+      {{.n = 2, .h = 9, .w = 13, .c = 40, .branch = 5, .square = 3, .band = 11}, 50}, true);
+  add("HalfWeightsNoIdentityChannels",
+      {{.n = 3, .h = 1, .w = 1, .c = 33, .branch = 11, .square = 5, .band = 7}, 55}, true);
+  add("HalfWeightsFourChannelShape",
+      {{.n = 2, .h = 9, .w = 13, .c = 96, .branch = 12, .square = 3, .band = 11}, 56}, true);
   return cases;
 }
 
+// clang-format on
 INSTANTIATE_TEST_SUITE_P(, InceptionDepthwiseTest, ::testing::ValuesIn(testing::on_paths(inception_cases())),
                          testing::CaseName{});
 
@@ -134,13 +152,13 @@ TEST_F(InceptionDepthwiseTest, HalfWeightsAreRefusedWithout16BitStorage) {
   DeviceInfo no_half_storage = device();
   no_half_storage.texel_buffer_rgba32f = false;
   no_half_storage.storage_buffer_16bit = false;
-  EXPECT_THROW(ops::inception_depthwise_conv2d(no_half_storage, {.n = 1, .h = 4, .w = 4, .c = 20, .branch = 4}, {}, {},
-                                               {}, {}, true),
+  EXPECT_THROW(ops::inception_depthwise_conv2d(
+                   no_half_storage, {.n = 1, .h = 4, .w = 4, .c = 20, .branch = 4}, {}, {}, {}, {}, true),
                Error);
   DeviceInfo half_storage = no_half_storage;  // the same with 16-bit storage: the refusal was for that alone
   half_storage.storage_buffer_16bit = true;
-  EXPECT_NO_THROW(ops::inception_depthwise_conv2d(half_storage, {.n = 1, .h = 4, .w = 4, .c = 20, .branch = 4}, {}, {}, {},
-                                                  {}, true));
+  EXPECT_NO_THROW(ops::inception_depthwise_conv2d(
+      half_storage, {.n = 1, .h = 4, .w = 4, .c = 20, .branch = 4}, {}, {}, {}, {}, true));
 }
 
 TEST_F(InceptionDepthwiseTest, BranchesWiderThanTheTensorAreRejected) {

@@ -32,8 +32,9 @@ using testing::Path;
 // sample makes every quantity the kernel rounds of the order of the row's spread, and that is what
 // "the shifted formula keeps accuracy" means. (The textbook E[x^2] - E[x]^2 has an error of order
 // gamma_C mean^2, which for rows at 1000 +- 1 exceeds the variance itself.)
-std::vector<Bounded> layer_norm_reference(uint32_t rows, uint32_t channels, float eps, const std::vector<float>& x,
-                                          const std::vector<float>& gamma, const std::vector<float>& beta) {
+std::vector<Bounded> layer_norm_reference(uint32_t rows, uint32_t channels, float eps,
+                                          const std::vector<float>& x, const std::vector<float>& gamma,
+                                          const std::vector<float>& beta) {
   std::vector<Bounded> out(size_t(rows) * channels);
   const double u = kUnit, gc = gamma_n(channels), e = double(eps);
   for (uint32_t r = 0; r < rows; ++r) {
@@ -85,7 +86,8 @@ struct LayerNormParams {
 
 class LayerNormTest : public testing::ConformanceTest<LayerNormParams> {
  protected:
-  testing::Outcome run_case(const LayerNormParams& p, const Path& path, const DeviceInfo& device_info) override {
+  testing::Outcome run_case(const LayerNormParams& p, const Path& path,
+                            const DeviceInfo& device_info) override {
     DeviceInfo info = device_info;
     if (p.max_groups_x) info.max_workgroup_count = {p.max_groups_x, info.max_workgroup_count[1], 1};
     std::vector<float> x, rows_x;
@@ -98,9 +100,11 @@ class LayerNormTest : public testing::ConformanceTest<LayerNormParams> {
       rows_x = x;
     }
     const size_t count = size_t(p.rows) * p.channels;
-    auto gamma = random_values(p.channels, p.seed + 1, 0.5f, 1.5f), beta = random_values(p.channels, p.seed + 2, -0.5f, 0.5f);
+    auto gamma = random_values(p.channels, p.seed + 1, 0.5f, 1.5f),
+         beta = random_values(p.channels, p.seed + 2, -0.5f, 0.5f);
     auto r = random_values(count, p.seed + 3);
-    auto input = make_buffer(x), affine = make_buffer(ops::pack_layer_norm_affine(gamma, beta)), output = make_buffer(count);
+    auto input = make_buffer(x), affine = make_buffer(ops::pack_layer_norm_affine(gamma, beta)),
+         output = make_buffer(count);
     std::optional<vk::BufferSlice> residual_buffer;
     if (p.residual) residual_buffer = make_buffer(r);
     testing::Outcome outcome;
@@ -146,8 +150,8 @@ std::vector<testing::Case<LayerNormParams>> layer_norm_cases() {
   // 1000 +- 1 and 1000 +- 0.01 (std / mean = 6e-4 and 6e-6). The second also makes eps a visible
   // share of the variance (0.01^2 / 3 = 3.3e-5 vs 1e-6), so it is honoured too.
   for (uint32_t channels : {3u, 40u, 97u, 768u}) {
-    add("LargeMeanRelativeToSpreadC" + std::to_string(channels), plain(2 * 5 * 7, channels, 1e-6f, 1000.0f, 1.0f,
-                                                                       450 + channels));
+    add("LargeMeanRelativeToSpreadC" + std::to_string(channels),
+        plain(2 * 5 * 7, channels, 1e-6f, 1000.0f, 1.0f, 450 + channels));
     add("LargeMeanRelativeToSmallSpreadC" + std::to_string(channels),
         plain(2 * 5 * 7, channels, 1e-6f, 1000.0f, 0.01f, 460 + channels));
   }
@@ -172,9 +176,9 @@ std::vector<testing::Case<LayerNormParams>> layer_norm_cases() {
     p.gather_c = c;
     return p;
   };
-  add("GatheredOddSizes", gathered(2, 7, 9, 12, 500));    // four-channel loads on the texel path
-  add("GatheredEvenSizes", gathered(1, 8, 6, 24, 503));   // even: no padding
-  add("GatheredPartsOfSix", gathered(2, 5, 3, 6, 506));   // a part of 6 channels: one channel per load
+  add("GatheredOddSizes", gathered(2, 7, 9, 12, 500));   // four-channel loads on the texel path
+  add("GatheredEvenSizes", gathered(1, 8, 6, 24, 503));  // even: no padding
+  add("GatheredPartsOfSix", gathered(2, 5, 3, 6, 506));  // a part of 6 channels: one channel per load
   add("GatheredOddSizesSeed509", gathered(2, 7, 9, 12, 509));
   return cases;
 }
@@ -184,9 +188,11 @@ INSTANTIATE_TEST_SUITE_P(, LayerNormTest, ::testing::ValuesIn(testing::on_paths(
 
 TEST_F(LayerNormTest, GatheredRowsThatDoNotMatchTheGatherAreRefused) {
   auto buffer = make_buffer(std::vector<float>(64, 0.0f));
-  EXPECT_THROW(ops::layer_norm(device(), 5, 16, 1e-5f, buffer, buffer, buffer, std::nullopt, ops::PatchGather{1, 4, 4}),
+  EXPECT_THROW(ops::layer_norm(device(), 5, 16, 1e-5f, buffer, buffer, buffer, std::nullopt,
+                               ops::PatchGather{1, 4, 4}),
                vkvision::Error);
-  EXPECT_THROW(ops::layer_norm(device(), 4, 18, 1e-5f, buffer, buffer, buffer, std::nullopt, ops::PatchGather{1, 4, 4}),
+  EXPECT_THROW(ops::layer_norm(device(), 4, 18, 1e-5f, buffer, buffer, buffer, std::nullopt,
+                               ops::PatchGather{1, 4, 4}),
                vkvision::Error);
 }
 
@@ -195,7 +201,8 @@ TEST_F(LayerNormTest, ConstantRowNormalisesToBeta) {
   const uint32_t channels = 97;
   std::vector<float> x(channels * 3, 7.25f);
   auto gamma = random_values(channels, 490, 0.5f, 1.5f), beta = random_values(channels, 491, -0.5f, 0.5f);
-  auto input = make_buffer(x), affine = make_buffer(ops::pack_layer_norm_affine(gamma, beta)), output = make_buffer(x.size());
+  auto input = make_buffer(x), affine = make_buffer(ops::pack_layer_norm_affine(gamma, beta)),
+       output = make_buffer(x.size());
   run({ops::layer_norm(device(), 3, channels, 1e-6f, input, affine, output)});
   auto y = read(output, x.size());
   for (size_t i = 0; i < y.size(); ++i) ASSERT_EQ(y[i], beta[i % channels]) << "index " << i;

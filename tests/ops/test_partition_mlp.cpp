@@ -64,9 +64,11 @@ class PartitionMlpTest : public testing::ConformanceTest<PartitionParams> {
                               const DeviceInfo& info) {
     const uint32_t hw = s.ph * s.pw, hp = s.h / s.ph, wp = s.w / s.pw;
     const size_t count = size_t(s.n) * s.h * s.w * s.c;
-    const auto x = random_values(count, seed), random_weight = random_values(size_t(s.sharesets) * hw * hw, seed + 1),
-               bias = random_values(size_t(s.sharesets) * hw, seed + 2), scale = random_values(s.c, seed + 3, 0.5f, 1.5f),
-               shift = random_values(s.c, seed + 4), gates = random_values(size_t(s.n) * s.c, seed + 5, 0.0f, 1.0f),
+    const auto x = random_values(count, seed),
+               random_weight = random_values(size_t(s.sharesets) * hw * hw, seed + 1),
+               bias = random_values(size_t(s.sharesets) * hw, seed + 2),
+               scale = random_values(s.c, seed + 3, 0.5f, 1.5f), shift = random_values(s.c, seed + 4),
+               gates = random_values(size_t(s.n) * s.c, seed + 5, 0.0f, 1.0f),
                skip = random_values(count, seed + 6);
     const auto weight = half_weights ? rounded_to_half(random_weight) : random_weight;
     const ops::PartitionShape shape = shape_of(s);
@@ -75,7 +77,11 @@ class PartitionMlpTest : public testing::ConformanceTest<PartitionParams> {
     auto packed_weight = half_weights ? make_half_buffer(packed) : make_buffer(packed);
     auto packed_bias = make_buffer(ops::pack_partition_bias(bias, weight, shape));
     auto affine = make_buffer(ops::pack_partition_affine(scale, shift, s.c));
-    ops::PartitionLinearBuffers buffers{.input = input, .weight = packed_weight, .bias_rowsum = packed_bias, .affine = affine, .output = output};
+    ops::PartitionLinearBuffers buffers{.input = input,
+                                        .weight = packed_weight,
+                                        .bias_rowsum = packed_bias,
+                                        .affine = affine,
+                                        .output = output};
     if (gate) buffers.gate = make_buffer(gates);
     if (residual) buffers.residual = make_buffer(skip);
     testing::Outcome outcome;
@@ -95,7 +101,8 @@ class PartitionMlpTest : public testing::ConformanceTest<PartitionParams> {
               // fc3 on the BatchNorm-ed input: sum_j W[k][i][j] (x_j * scale + shift) + bias.
               double pre = bias[k * hw + i], magnitude = std::abs(pre);
               for (uint32_t j = 0; j < hw; ++j) {
-                const double w = weight[(size_t(k) * hw + i) * hw + j], v = x[patch_element(s, n, a, b, c, j)];
+                const double w = weight[(size_t(k) * hw + i) * hw + j],
+                             v = x[patch_element(s, n, a, b, c, j)];
                 pre += w * (v * scale[c] + shift[c]);
                 magnitude += std::abs(w) * (std::abs(v * scale[c]) + std::abs(shift[c]));
               }
@@ -115,11 +122,11 @@ class PartitionMlpTest : public testing::ConformanceTest<PartitionParams> {
     return outcome;
   }
 
-
   testing::Outcome run_conv(const Case& s, uint32_t kernel, uint32_t seed, const DeviceInfo& info) {
     const uint32_t hw = s.ph * s.pw, hp = s.h / s.ph, wp = s.w / s.pw, pad = kernel / 2;
     const size_t count = size_t(s.n) * s.h * s.w * s.c;
-    const auto x = random_values(count, seed), weight = random_values(size_t(s.sharesets) * kernel * kernel, seed + 1),
+    const auto x = random_values(count, seed),
+               weight = random_values(size_t(s.sharesets) * kernel * kernel, seed + 1),
                bias = random_values(s.sharesets, seed + 2);
     auto input = make_buffer(x), output = make_buffer(count), w = make_buffer(weight), b = make_buffer(bias);
     testing::Outcome outcome;
@@ -147,7 +154,8 @@ class PartitionMlpTest : public testing::ConformanceTest<PartitionParams> {
                   value += term;
                   magnitude += std::abs(term);
                 }
-              expected[unpartitioned_offset(s, f, i)] = {value, testing::gamma_n(kernel * kernel + 1) * magnitude};
+              expected[unpartitioned_offset(s, f, i)] = {value,
+                                                         testing::gamma_n(kernel * kernel + 1) * magnitude};
             }
           }
     outcome.actual = read(output, count);
@@ -158,24 +166,31 @@ class PartitionMlpTest : public testing::ConformanceTest<PartitionParams> {
 
 TEST_P(PartitionMlpTest, Conformance) { conform(); }
 
+// clang-format off
 INSTANTIATE_TEST_SUITE_P(, PartitionMlpTest, ::testing::ValuesIn(testing::on_paths<PartitionParams>({
     // 2 x 3 patches of 3x3 (9 positions, not a multiple of 4), 10 channels in 5 sharesets: the
     // reference's un-partition moves results across patches and channels.
     {"LinearWithGateAndResidualOnManyPatchesAndSharedChannels",
      {{.n = 2, .h = 6, .w = 9, .c = 10, .ph = 3, .pw = 3, .sharesets = 5}, 1000, 0, true, true}},
-    {"LinearWithoutEpiloguesOnNonSquarePatches", {{.n = 2, .h = 10, .w = 6, .c = 7, .ph = 5, .pw = 2, .sharesets = 1}, 1010}},
+    {"LinearWithoutEpiloguesOnNonSquarePatches",
+     {{.n = 2, .h = 10, .w = 6, .c = 7, .ph = 5, .pw = 2, .sharesets = 1}, 1010}},
     // The official layout at its native resolution: one patch per map, every channel its own shareset
     // except pairs; columns (2 images x 2 groups) not a multiple of 4.
     {"LinearOnOneWholeMapPatchPerShareset",
      {{.n = 2, .h = 7, .w = 7, .c = 6, .ph = 7, .pw = 7, .sharesets = 3}, 1020, 0, true, false}},
     {"LinearWithHalfWeightsGateAndResidual",
-     {{.n = 2, .h = 6, .w = 9, .c = 10, .ph = 3, .pw = 3, .sharesets = 5}, 1030, 0, true, true}, {testing::kDefaultHalf}},
+     {{.n = 2, .h = 6, .w = 9, .c = 10, .ph = 3, .pw = 3, .sharesets = 5}, 1030, 0, true, true},
+     {testing::kDefaultHalf}},
     {"LinearWithHalfWeightsNonSquarePatches",
      {{.n = 3, .h = 10, .w = 6, .c = 7, .ph = 5, .pw = 2, .sharesets = 1}, 1040}, {testing::kDefaultHalf}},
-    {"ConvKeepsToItsPatch3x3", {{.n = 2, .h = 6, .w = 9, .c = 10, .ph = 3, .pw = 3, .sharesets = 5}, 1100, 3}},
-    {"ConvKeepsToItsPatch5x5", {{.n = 2, .h = 10, .w = 6, .c = 7, .ph = 5, .pw = 2, .sharesets = 1}, 1110, 5}},
+    {"ConvKeepsToItsPatch3x3",
+     {{.n = 2, .h = 6, .w = 9, .c = 10, .ph = 3, .pw = 3, .sharesets = 5}, 1100, 3}},
+    {"ConvKeepsToItsPatch5x5",
+     {{.n = 2, .h = 10, .w = 6, .c = 7, .ph = 5, .pw = 2, .sharesets = 1}, 1110, 5}},
     {"ConvKeepsToItsPatch1x1", {{.n = 2, .h = 4, .w = 4, .c = 6, .ph = 2, .pw = 2, .sharesets = 2}, 1120, 1}},
 })), testing::CaseName{});
+
+// clang-format on
 
 }  // namespace
 }  // namespace vkvision

@@ -45,7 +45,9 @@ class MeanPoolTest : public testing::ConformanceTest<MeanPoolParams> {
         // the sum of one value divided by 1 is exact, and the bound is 0.
         const double mean = sum / pixels;
         outcome.expected[size_t(b) * channels + c] = {
-            mean, pixels == 1 ? 0.0 : testing::gamma_n(pixels) * magnitude / pixels + testing::kUnit * std::abs(mean)};
+            mean, pixels == 1
+                      ? 0.0
+                      : testing::gamma_n(pixels) * magnitude / pixels + testing::kUnit * std::abs(mean)};
       }
     outcome.actual = read(output, outcome.expected.size());
     return outcome;
@@ -54,6 +56,7 @@ class MeanPoolTest : public testing::ConformanceTest<MeanPoolParams> {
 
 TEST_P(MeanPoolTest, Conformance) { conform(); }
 
+// clang-format off
 INSTANTIATE_TEST_SUITE_P(, MeanPoolTest, ::testing::ValuesIn(testing::on_paths<MeanPoolParams>({
     {"Batch2Of5x7With97Channels", {2, 5 * 7, 97, 500}},
     {"Batch3Of13x11With3Channels", {3, 13 * 11, 3, 510}},
@@ -66,6 +69,8 @@ INSTANTIATE_TEST_SUITE_P(, MeanPoolTest, ::testing::ValuesIn(testing::on_paths<M
     // 3 x 97 = 291 outputs = 5 workgroups: with at most 2 along x they form a 2 x 3 grid.
     {"DispatchSpilledIntoYStillCoversEveryOutput", {3, 5 * 7, 97, 550, -1.0f, 1.0f, 2}},
 })), testing::CaseName{});
+
+// clang-format on
 
 }  // namespace
 }  // namespace vkvision

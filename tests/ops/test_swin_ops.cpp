@@ -12,7 +12,7 @@ namespace {
 using testing::Path;
 
 struct SwinOpsParams {
-  bool attention = false;     // window attention 1-D vs spilled, else the PatchMerging gather
+  bool attention = false;  // window attention 1-D vs spilled, else the PatchMerging gather
   uint32_t n = 2, h = 13, w = 11, c = 3, seed = 0;
   uint32_t max_groups_x = 0;  // a device allowing only this many workgroups along x (0: as is)
   uint32_t groups_y = 0;      // the grid's y extent that must then result (0: not checked)
@@ -53,7 +53,8 @@ class SwinOpsTest : public testing::ConformanceTest<SwinOpsParams> {
   // of 8 queries = 168 invocations = 3 workgroups: at most 2 along x gives a 2 x 2 grid.
   testing::Outcome run_attention(const SwinOpsParams& p, const Path& path, const DeviceInfo& info) {
     const uint32_t heads = 3, head_dim = 8, c = heads * head_dim, window = 7, t = window * window;
-    const ops::WindowAttentionShape shape{.n = 2, .h = 14, .w = 14, .c = c, .heads = heads, .window = window, .shift = 3};
+    const ops::WindowAttentionShape shape{
+        .n = 2, .h = 14, .w = 14, .c = c, .heads = heads, .window = window, .shift = 3};
     auto qkv = make_buffer(random_values(size_t(2) * 14 * 14 * 3 * c, p.seed)),
          qkv_bias = make_buffer(random_values(3 * c, p.seed + 1)),
          position_bias = make_buffer(random_values(size_t(heads) * t * t, p.seed + 2)),
@@ -61,11 +62,12 @@ class SwinOpsTest : public testing::ConformanceTest<SwinOpsParams> {
     const size_t out_count = size_t(2) * 14 * 14 * c;
     auto one_d = make_buffer(out_count), two_d = make_buffer(out_count);
     auto reference = ops::window_attention(info, shape, qkv, qkv_bias, position_bias, head_scale, one_d);
-    auto spilled = ops::window_attention(small_x(info, p.max_groups_x), shape, qkv, qkv_bias, position_bias, head_scale,
-                                         two_d);
+    auto spilled = ops::window_attention(small_x(info, p.max_groups_x), shape, qkv, qkv_bias, position_bias,
+                                         head_scale, two_d);
     testing::Outcome outcome;
     outcome.shader = path.texel() ? "window_attention_texel" : "window_attention";
-    if (path.texel() && spilled.shader != outcome.shader) return {.not_run = "q/k/v exceed maxTexelBufferElements"};
+    if (path.texel() && spilled.shader != outcome.shader)
+      return {.not_run = "q/k/v exceed maxTexelBufferElements"};
     EXPECT_EQ(reference.groups[1], 1u);
     EXPECT_EQ(spilled.groups[0], 2u);
     EXPECT_EQ(spilled.groups[1], p.groups_y);
@@ -79,6 +81,7 @@ class SwinOpsTest : public testing::ConformanceTest<SwinOpsParams> {
 
 TEST_P(SwinOpsTest, Conformance) { conform(); }
 
+// clang-format off
 INSTANTIATE_TEST_SUITE_P(, SwinOpsTest, ::testing::ValuesIn(testing::on_paths<SwinOpsParams>({
     {"PatchMergeGatherPadsOddSizesAndOrdersNeighboursLikeTorchvision", {.seed = 900}},
     // 2 x 7 x 6 x 12 = 1008 outputs = 16 workgroups: at most 5 along x gives a 5 x 4 grid.
@@ -86,6 +89,8 @@ INSTANTIATE_TEST_SUITE_P(, SwinOpsTest, ::testing::ValuesIn(testing::on_paths<Sw
     {"WindowAttentionSpilledIntoYMatchesTheOneDimensionalDispatch",
      {.attention = true, .seed = 920, .max_groups_x = 2, .groups_y = 2}, testing::kOperandPaths},
 })), testing::CaseName{});
+
+// clang-format on
 
 }  // namespace
 }  // namespace vkvision

@@ -21,8 +21,9 @@ struct WindowCase {
   bool cosine;
 };
 
-std::vector<float> reference(const WindowCase& k, const std::vector<float>& qkv, const std::vector<float>& qkv_bias,
-                             const std::vector<float>& position_bias, const std::vector<float>& head_scale) {
+std::vector<float> reference(const WindowCase& k, const std::vector<float>& qkv,
+                             const std::vector<float>& qkv_bias, const std::vector<float>& position_bias,
+                             const std::vector<float>& head_scale) {
   const uint32_t C = k.heads * k.head_dim, W = k.window, T = W * W;
   const uint32_t Hp = (k.h + W - 1) / W * W, Wp = (k.w + W - 1) / W * W;
   const uint32_t sh = W >= Hp ? 0 : k.shift, sw = W >= Wp ? 0 : k.shift;
@@ -76,7 +77,7 @@ std::vector<float> reference(const WindowCase& k, const std::vector<float>& qkv,
             for (double& s : scores) total += s = std::exp(s - peak);
             const uint32_t i = wi * W + a / W, j = wj * W + a % W;
             const uint32_t si = (i + sh) % Hp, sj = (j + sw) % Wp;  // roll back
-            if (si >= k.h || sj >= k.w) continue;                    // crop
+            if (si >= k.h || sj >= k.w) continue;                   // crop
             for (uint32_t d = 0; d < k.head_dim; ++d) {
               double sum = 0;
               for (uint32_t b = 0; b < T; ++b) sum += scores[b] / total * v[b][d];
@@ -101,11 +102,20 @@ class WindowAttentionTest : public testing::ConformanceTest<WindowAttentionParam
   };
   static Inputs inputs(const WindowCase& k) {
     const uint32_t C = k.heads * k.head_dim, T = k.window * k.window;
-    Inputs in{random_values(size_t(k.n) * k.h * k.w * 3 * C, 1), random_values(3 * C, 2),
-              random_values(size_t(k.heads) * T * T, 3, -2.0f, 2.0f), std::vector<float>(k.heads),
-              {.n = k.n, .h = k.h, .w = k.w, .c = C, .heads = k.heads, .window = k.window, .shift = k.shift,
+    Inputs in{random_values(size_t(k.n) * k.h * k.w * 3 * C, 1),
+              random_values(3 * C, 2),
+              random_values(size_t(k.heads) * T * T, 3, -2.0f, 2.0f),
+              std::vector<float>(k.heads),
+              {.n = k.n,
+               .h = k.h,
+               .w = k.w,
+               .c = C,
+               .heads = k.heads,
+               .window = k.window,
+               .shift = k.shift,
                .cosine = k.cosine}};
-    for (uint32_t h = 0; h < k.heads; ++h) in.head_scale[h] = k.cosine ? 5.0f + h : 1.0f / std::sqrt(float(k.head_dim));
+    for (uint32_t h = 0; h < k.heads; ++h)
+      in.head_scale[h] = k.cosine ? 5.0f + h : 1.0f / std::sqrt(float(k.head_dim));
     return in;
   }
   // Scores and AV products over every window and head: 4 T^2 d per window and head.
@@ -114,7 +124,8 @@ class WindowAttentionTest : public testing::ConformanceTest<WindowAttentionParam
     return 4.0 * k.n * windows * k.heads * std::pow(double(k.window), 4) * k.head_dim;
   }
 
-  testing::Outcome run_case(const WindowAttentionParams& p, const Path& path, const DeviceInfo& info) override {
+  testing::Outcome run_case(const WindowAttentionParams& p, const Path& path,
+                            const DeviceInfo& info) override {
     return p.projection ? run_projection(p.k, info) : run_attention(p.k, path, info);
   }
 
@@ -134,7 +145,8 @@ class WindowAttentionTest : public testing::ConformanceTest<WindowAttentionParam
     // Scores are sums of head_dim products of O(1) values plus bias; softmax outputs are convex
     // combinations of O(1) values. fp32 rounding of exp and the running rescale stays near 1e-6
     // relative; 2e-5 leaves margin without hiding a wrong index (which moves outputs by O(0.1)).
-    outcome.expected = testing::with_tolerance(reference(k, qkv, qkv_bias, position_bias, head_scale), 2e-5, 2e-5);
+    outcome.expected =
+        testing::with_tolerance(reference(k, qkv, qkv_bias, position_bias, head_scale), 2e-5, 2e-5);
     return outcome;
   }
 
@@ -169,12 +181,18 @@ class WindowAttentionTest : public testing::ConformanceTest<WindowAttentionParam
               propagated += 2e-5 * (1 + std::abs(a)) * std::abs(w);
             }
             if (with_residual) sum += residual[size_t(token) * C + o];
-            expected[size_t(token) * C + o] = {sum, propagated + testing::gamma_n(C + 2) * (magnitude + std::abs(sum))};
+            expected[size_t(token) * C + o] = {
+                sum, propagated + testing::gamma_n(C + 2) * (magnitude + std::abs(sum))};
           }
         auto output = make_buffer(size_t(tokens) * C);
-        ops::AttentionProjectionBuffers buffers{make_buffer(qkv), make_buffer(qkv_bias), make_buffer(position_bias),
-                                                make_buffer(head_scale), make_buffer(ops::pack_gemm_weight(proj_weight, C, C)),
-                                                make_buffer(ops::pack_vec4_padded(proj_bias, C)), std::nullopt, output};
+        ops::AttentionProjectionBuffers buffers{make_buffer(qkv),
+                                                make_buffer(qkv_bias),
+                                                make_buffer(position_bias),
+                                                make_buffer(head_scale),
+                                                make_buffer(ops::pack_gemm_weight(proj_weight, C, C)),
+                                                make_buffer(ops::pack_vec4_padded(proj_bias, C)),
+                                                std::nullopt,
+                                                output};
         if (with_residual) buffers.residual = make_buffer(residual);
         const vk::Dispatch dispatch = ops::window_attention_projection(*info, shape, buffers);
         if (outcome.dispatches.empty()) outcome.dispatches = {dispatch};  // --perf times the first
@@ -206,7 +224,8 @@ std::vector<testing::Case<WindowAttentionParams>> window_attention_cases() {
   return cases;
 }
 
-INSTANTIATE_TEST_SUITE_P(, WindowAttentionTest, ::testing::ValuesIn(testing::on_paths(window_attention_cases())),
+INSTANTIATE_TEST_SUITE_P(, WindowAttentionTest,
+                         ::testing::ValuesIn(testing::on_paths(window_attention_cases())),
                          testing::CaseName{});
 
 }  // namespace

@@ -1,26 +1,28 @@
 // One op conformance harness: every op test declares its cases and its bounded CPU reference once,
-// and the harness runs each case on every path (shader variant) of the op, one gtest per
-// (case, path), named <Op>Test.Conformance/<Case>_<Path> (e.g. GemmTest.Conformance/SingleRowM1_TexelFp32).
+// and the harness runs each case on every path (shader variant) of the op, one gtest per (case, path),
+// named <Op>Test.Conformance/<Case>_<Path> (e.g. GemmTest.Conformance/SingleRowM1_TexelFp32).
 //
 // A path is an operand path (storage buffers, RGBA32F texel buffers), a GEMM kernel family (register-
 // blocked, shared-memory tiled) and a weight precision (fp32, fp16). A path the device cannot run is
 // skipped by name, never passed: GTEST_SKIP() << "path TexelFp16: no RGBA16F uniform texel buffers".
 // `test_ops --perf` (or VKVISION_OPS_PERF=1) also times each (case, path) with GPU timestamps and
-// prints one `[ PERF     ]` line of GFLOP/s; time is never asserted.
+// prints one `[ PERF     ]` line of GFLOP/s; time is never asserted. ctest runs an op's cases on one
+// path in one process, as the entry <Op>Test.Conformance/*_<Path> (discover_conformance.cmake),
+// skipped there when every case skipped; --gtest_filter selects single (case, path) tests.
 //
 // Adding an op's cases:
 //   struct FooParams { ...shape, activation, seed...; };
 //   class FooTest : public testing::ConformanceTest<FooParams> {
-//     testing::Outcome run_case(const FooParams& p, const testing::Path& path, const DeviceInfo& info)
-//     override {
+//     testing::Outcome run_case(const FooParams& p, const testing::Path& path,
+//                               const DeviceInfo& info) override {
 //       // upload random inputs, build the dispatch for `info` (the device as the path needs it: a copy
 //       // without texel buffers on storage paths), run() it, and return the output next to the
 //       // reference with its derived bounds (ops/error_bounds.h), the dispatches and their flops.
 //     }
 //   };
 //   TEST_P(FooTest, Conformance) { conform(); }
-//   INSTANTIATE_TEST_SUITE_P(, FooTest, testing::on_paths<FooParams>({
-//       {"OddShape", {...}, testing::kOperandPaths}, ...}), testing::CaseName{});
+//   INSTANTIATE_TEST_SUITE_P(, FooTest, ::testing::ValuesIn(testing::on_paths<FooParams>({
+//       {"OddShape", {...}, testing::kOperandPaths}, ...})), testing::CaseName{});
 // A case lists the paths it applies to (by its shape: e.g. the texel GEMM needs K % 4 == 0); the
 // harness skips, by name, those of them the device lacks; run_case returns Outcome::not_run for a
 // limit only known on the device (a texel buffer too long), which is skipped the same way.

@@ -1,5 +1,8 @@
+// The elementwise kernel (ops::elementwise, one kernel, five modes) through the conformance harness
+// (ops/conformance.h).
 #include <cmath>
 
+#include "ops/conformance.h"
 #include "ops/elementwise.h"
 #include "ops/error_bounds.h"
 #include "support/device_test.h"
@@ -8,20 +11,7 @@ namespace vkvision {
 namespace {
 
 using testing::Bounded;
-using testing::DeviceTest;
-
-class ElementwiseTest : public DeviceTest {
- protected:
-  std::vector<float> run_mode(ops::ElementwiseMode mode, uint32_t channels, const std::vector<float>& a,
-                              const std::vector<float>& b, const DeviceInfo* info = nullptr) {
-    auto a_buffer = make_buffer(a), b_buffer = make_buffer(b), output = make_buffer(a.size());
-    auto dispatch = ops::elementwise(info ? *info : device(), mode, uint32_t(a.size()), channels, a_buffer, b_buffer, output);
-    last_groups_ = dispatch.groups;
-    run({dispatch});
-    return read(output, a.size());
-  }
-  std::array<uint32_t, 3> last_groups_{};
-};
+using testing::Path;
 
 // a * g + b in fp32: one rounded multiply and one rounded add (each within u/(1+u) relative), or a
 // single fused one: within u (|a g| + |y|) of the exact value. The double reference's product is
@@ -34,80 +24,110 @@ double affine_error_bound(double product, double value) {
 constexpr uint32_t kChannels = 97;
 constexpr size_t kCount = size_t(2) * 5 * 7 * kChannels;
 
-TEST_F(ElementwiseTest, GeluMatchesErfForm) {
-  // [-6, 6] covers both tails; add exact zero, tiny values and large magnitudes.
-  auto a = random_values(kCount, 600, -6.0f, 6.0f);
-  const float specials[] = {0.0f, -0.0f, 1e-6f, -1e-6f, 0.5f, -0.5f, 3.0f, -3.0f, 10.0f, -10.0f, 30.0f, -30.0f};
-  for (size_t i = 0; i < std::size(specials); ++i) a[i] = specials[i];
-  auto y = run_mode(ops::ElementwiseMode::Gelu, kChannels, a, {0.0f});
-  std::vector<Bounded> expected(a.size());
-  // The input is exact, so only the approximation and its fp32 evaluation count (gelu_error_bound).
-  for (size_t i = 0; i < a.size(); ++i) expected[i] = {testing::gelu_reference(a[i]), testing::gelu_error_bound(a[i])};
-  EXPECT_TRUE(testing::within_bounds(y, expected));
-}
+struct ElementwiseParams {
+  ops::ElementwiseMode mode;
+  size_t count = kCount;
+  uint32_t channels = kChannels;
+  uint32_t seed = 0;
+  float low = -1.0f, high = 1.0f;    // the range of a
+  uint32_t max_groups_x = 0;         // a device allowing only this many workgroups along x (0: as is)
+  std::array<uint32_t, 2> groups{};  // the grid that must then result (0: not checked)
+};
 
-TEST_F(ElementwiseTest, AddIsCorrectlyRounded) {
-  auto a = random_values(kCount, 610), b = random_values(kCount, 611);
-  auto y = run_mode(ops::ElementwiseMode::Add, kChannels, a, b);
-  // Vulkan requires fp32 addition to be correctly rounded: bit-identical to the host's float sum.
-  for (size_t i = 0; i < a.size(); ++i) ASSERT_EQ(y[i], a[i] + b[i]) << "index " << i;
-}
-
-TEST_F(ElementwiseTest, ChannelAffineScalesAndShiftsEachChannel) {
-  auto a = random_values(kCount, 620), scale = random_values(kChannels, 621, 0.5f, 2.0f),
-       shift = random_values(kChannels, 622);
-  std::vector<float> b(scale);
-  b.insert(b.end(), shift.begin(), shift.end());
-  auto y = run_mode(ops::ElementwiseMode::ChannelAffine, kChannels, a, b);
-  std::vector<Bounded> expected(a.size());
-  for (size_t i = 0; i < a.size(); ++i) {
-    const double product = double(a[i]) * scale[i % kChannels], value = product + shift[i % kChannels];
-    expected[i] = {value, affine_error_bound(product, value)};
+class ElementwiseTest : public testing::ConformanceTest<ElementwiseParams> {
+ protected:
+  testing::Outcome run_case(const ElementwiseParams& p, const Path&, const DeviceInfo& device_info) override {
+    using ops::ElementwiseMode;
+    DeviceInfo info = device_info;
+    if (p.max_groups_x) info.max_workgroup_count = {p.max_groups_x, info.max_workgroup_count[1], 1};
+    const uint32_t channels = p.channels;
+    auto a = random_values(p.count, p.seed, p.low, p.high);
+    std::vector<float> b = {0.0f};
+    uint32_t image = 1;
+    if (p.mode == ElementwiseMode::Gelu) {
+      // [-6, 6] covers both tails; add exact zero, tiny values and large magnitudes.
+      const float specials[] = {0.0f, -0.0f, 1e-6f, -1e-6f, 0.5f,  -0.5f,
+                                3.0f, -3.0f, 10.0f, -10.0f, 30.0f, -30.0f};
+      for (size_t i = 0; i < std::size(specials); ++i) a[i] = specials[i];
+    } else if (p.mode == ElementwiseMode::Relu) {
+      a[0] = 0.0f;
+      a[1] = -0.0f;
+    } else if (p.mode == ElementwiseMode::Add) {
+      b = random_values(p.count, p.seed + 1);
+    } else if (p.mode == ElementwiseMode::ChannelAffine && channels == kChannels) {
+      auto scale = random_values(channels, p.seed + 1, 0.5f, 2.0f),
+           shift = random_values(channels, p.seed + 2);
+      b = scale;
+      b.insert(b.end(), shift.begin(), shift.end());
+    } else if (p.mode == ElementwiseMode::ChannelAffine) {
+      b = random_values(2 * channels, p.seed + 1);
+    } else if (p.mode == ElementwiseMode::ChannelGate) {
+      b = random_values(2 * channels, p.seed + 1, 0.0f,
+                        1.0f);  // batch 2: image n's channel c scales by b[n, c]
+      image = uint32_t(p.count / 2);
+    }
+    auto a_buffer = make_buffer(a), b_buffer = make_buffer(b), output = make_buffer(a.size());
+    testing::Outcome outcome;
+    outcome.dispatches = {
+        ops::elementwise(info, p.mode, uint32_t(a.size()), channels, a_buffer, b_buffer, output, image)};
+    outcome.shader = vk::ShaderId::elementwise;
+    outcome.flops = double(a.size()) * (p.mode == ElementwiseMode::ChannelAffine ? 2 : 1);
+    if (p.groups[0]) {
+      EXPECT_EQ(outcome.dispatches[0].groups[0], p.groups[0]);
+      EXPECT_EQ(outcome.dispatches[0].groups[1], p.groups[1]);
+    }
+    run(outcome.dispatches);
+    outcome.actual = read(output, a.size());
+    outcome.expected.resize(a.size());
+    for (size_t i = 0; i < a.size(); ++i) {
+      const uint32_t c = uint32_t(i % channels);
+      switch (p.mode) {
+        // The input is exact, so only the approximation and its fp32 evaluation count (gelu_error_bound).
+        case ElementwiseMode::Gelu:
+          outcome.expected[i] = {testing::gelu_reference(a[i]), testing::gelu_error_bound(a[i])};
+          break;
+        // Vulkan requires fp32 addition to be correctly rounded: bit-identical to the host's float sum.
+        case ElementwiseMode::Add:
+          outcome.expected[i] = {a[i] + b[i], 0.0};
+          break;
+        case ElementwiseMode::Relu:
+          outcome.expected[i] = {std::max(a[i], 0.0f), 0.0};
+          break;
+        case ElementwiseMode::ChannelAffine: {
+          const double product = double(a[i]) * b[c], value = product + b[channels + c];
+          outcome.expected[i] = {value, affine_error_bound(product, value)};
+          break;
+        }
+        // One rounded product: exact to the float product of the same operands.
+        case ElementwiseMode::ChannelGate:
+          outcome.expected[i] = {a[i] * b[(i / image) * channels + c], 0.0};
+          break;
+      }
+    }
+    return outcome;
   }
-  EXPECT_TRUE(testing::within_bounds(y, expected));
-}
+};
 
-TEST_F(ElementwiseTest, ChannelAffineWithThreeChannels) {
-  const uint32_t channels = 3;
-  auto a = random_values(size_t(2) * 13 * 11 * channels, 630), b = random_values(2 * channels, 631);
-  auto y = run_mode(ops::ElementwiseMode::ChannelAffine, channels, a, b);
-  std::vector<Bounded> expected(a.size());
-  for (size_t i = 0; i < a.size(); ++i) {
-    const double product = double(a[i]) * b[i % channels], value = product + b[channels + i % channels];
-    expected[i] = {value, affine_error_bound(product, value)};
-  }
-  EXPECT_TRUE(testing::within_bounds(y, expected));
-}
+TEST_P(ElementwiseTest, Conformance) { conform(); }
 
-TEST_F(ElementwiseTest, ReluIsExact) {
-  auto a = random_values(kCount, 640);
-  a[0] = 0.0f;
-  a[1] = -0.0f;
-  auto y = run_mode(ops::ElementwiseMode::Relu, kChannels, a, {0.0f});
-  for (size_t i = 0; i < a.size(); ++i) ASSERT_EQ(y[i], std::max(a[i], 0.0f)) << "index " << i;
-}
+using ops::ElementwiseMode;
+// clang-format off
+INSTANTIATE_TEST_SUITE_P(, ElementwiseTest, ::testing::ValuesIn(testing::on_paths<ElementwiseParams>({
+    {"GeluMatchesErfForm", {.mode = ElementwiseMode::Gelu, .seed = 600, .low = -6.0f, .high = 6.0f}},
+    {"AddIsCorrectlyRounded", {.mode = ElementwiseMode::Add, .seed = 610}},
+    {"ChannelAffineScalesAndShiftsEachChannel", {.mode = ElementwiseMode::ChannelAffine, .seed = 620}},
+    {"ChannelAffineWithThreeChannels",
+     {.mode = ElementwiseMode::ChannelAffine, .count = size_t(2) * 13 * 11 * 3, .channels = 3, .seed = 630}},
+    {"ReluIsExact", {.mode = ElementwiseMode::Relu, .seed = 640}},
+    // Batch 2 of 5x7 pixels: image n's channel c scales by gate[n, c].
+    {"ChannelGateScalesEachImagesChannelsByItsOwnVector",
+     {.mode = ElementwiseMode::ChannelGate, .seed = 660}},
+    // Only 7 workgroups allowed along x: 107 workgroups become 7 x 16, the last 5 idle.
+    {"DispatchSpilledIntoYCoversEveryElement",
+     {.mode = ElementwiseMode::Add, .seed = 650, .max_groups_x = 7, .groups = {7, 16}}},
+})), testing::CaseName{});
 
-TEST_F(ElementwiseTest, ChannelGateScalesEachImagesChannelsByItsOwnVector) {
-  // Batch 2 of 5x7 pixels: image n's channel c scales by gate[n, c]. One rounded product: exact
-  // to the float product of the same operands.
-  auto a = random_values(kCount, 660), gate = random_values(2 * kChannels, 661, 0.0f, 1.0f);
-  auto a_buffer = make_buffer(a), gate_buffer = make_buffer(gate), output = make_buffer(kCount);
-  run({ops::elementwise(device(), ops::ElementwiseMode::ChannelGate, uint32_t(kCount), kChannels, a_buffer, gate_buffer,
-                        output, uint32_t(kCount / 2))});
-  const auto y = read(output, kCount);
-  for (size_t i = 0; i < kCount; ++i) ASSERT_EQ(y[i], a[i] * gate[(i / (kCount / 2)) * kChannels + i % kChannels]) << "index " << i;
-}
-
-TEST_F(ElementwiseTest, DispatchSpilledIntoYCoversEveryElement) {
-  // Only 7 workgroups allowed along x: 107 workgroups become 7 x 16, the last 5 idle.
-  DeviceInfo small = device();
-  small.max_workgroup_count = {7, device().max_workgroup_count[1], 1};
-  auto a = random_values(kCount, 650), b = random_values(kCount, 651);
-  auto y = run_mode(ops::ElementwiseMode::Add, kChannels, a, b, &small);
-  EXPECT_EQ(last_groups_[0], 7u);
-  EXPECT_EQ(last_groups_[1], 16u);
-  for (size_t i = 0; i < a.size(); ++i) ASSERT_EQ(y[i], a[i] + b[i]) << "index " << i;
-}
+// clang-format on
 
 }  // namespace
 }  // namespace vkvision

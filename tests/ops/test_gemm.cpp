@@ -1,5 +1,9 @@
+// The GEMM (ops/gemm.h) through the conformance harness (ops/conformance.h): every case on every
+// path its shape allows, the register family on storage and texel operands and the shared-memory
+// tiled family, with fp32 weights, and the fp16 cases on the fp16 variant of each.
 #include <cmath>
 
+#include "ops/conformance.h"
 #include "ops/error_bounds.h"
 #include "ops/gemm.h"
 #include "support/device_test.h"
@@ -9,9 +13,37 @@ namespace vkvision {
 namespace {
 
 using testing::Bounded;
-using testing::DeviceTest;
+using testing::Path;
 
-class GemmTest : public DeviceTest {
+struct GemmParams {
+  ops::GemmShape shape;
+  ops::Activation activation = ops::Activation::None;
+  bool residual = false;
+  uint32_t seed = 10;
+  std::optional<float> normalize_rows;  // LayerNorm each input row first, with this epsilon (tiled only)
+  bool row_statistics = false;       // ... by given (mean, 1/std) per row instead (eps 1e-6; register only)
+  float input_offset = 0;            // added to every input value (a row mean far from 0)
+  uint32_t max_groups_x = 0;         // a device allowing only this many workgroups along x (0: as is)
+  std::array<uint32_t, 2> groups{};  // the grid that must then result (0: not checked)
+  uint32_t min_workgroups = 0;       // at least this many workgroups (0: not checked)
+  bool relu_zeros = false;           // check that ReLU made a good share of the outputs exactly 0
+};
+
+// The paths a shape runs on: the register family on storage operands, on texel operands where
+// K % 4 == 0 (the texel kernel's vec4 rows), and the tiled family; fp32 or fp16 weights.
+std::vector<Path> gemm_paths(const ops::GemmShape& shape, bool half = false) {
+  std::vector<Path> paths = {half ? testing::kStorageHalf : testing::kStorage};
+  if (shape.k % 4 == 0) paths.push_back(half ? testing::kTexelHalf : testing::kTexel);
+  paths.push_back(half ? testing::kTiledHalf : testing::kTiled);
+  return paths;
+}
+std::vector<Path> register_paths(const ops::GemmShape& shape) {
+  std::vector<Path> paths = {testing::kStorage};
+  if (shape.k % 4 == 0) paths.push_back(testing::kTexel);
+  return paths;
+}
+
+class GemmTest : public testing::ConformanceTest<GemmParams> {
  protected:
   static constexpr float kStatisticsEps = 1e-6f;
   // (mean, 1/sqrt(var + eps)) of each row, in double, rounded to fp32: what the depthwise+LayerNorm
@@ -22,51 +54,58 @@ class GemmTest : public DeviceTest {
       double mean = 0, variance = 0;
       for (uint32_t i = 0; i < k; ++i) mean += x[size_t(r) * k + i];
       mean /= k;
-      for (uint32_t i = 0; i < k; ++i) variance += (x[size_t(r) * k + i] - mean) * (x[size_t(r) * k + i] - mean);
+      for (uint32_t i = 0; i < k; ++i)
+        variance += (x[size_t(r) * k + i] - mean) * (x[size_t(r) * k + i] - mean);
       statistics.push_back(float(mean));
       statistics.push_back(float(1.0 / std::sqrt(variance / k + eps)));
     }
     return statistics;
   }
-  struct Case {
-    ops::GemmShape shape;
-    ops::Activation activation = ops::Activation::None;
-    bool residual = false;
-    ops::GemmOperands operands = ops::GemmOperands::Auto;
-    uint32_t seed = 10;
-    bool half_weights = false;  // the weight stored as fp16; the reference multiplies by the rounded values
-    std::optional<float> normalize_rows;  // LayerNorm each input row first, with this epsilon
-    bool row_statistics = false;          // ... by given (mean, 1/std) per row instead (eps 1e-6)
-    float input_offset = 0;               // added to every input value (a row mean far from 0)
-  };
 
-  // Runs the kernel on random O(1) data and returns its output next to the bounded reference.
-  // `info` is the DeviceInfo the dispatch is built for (a doctored copy in the groups_for tests).
-  struct Result {
-    std::vector<float> actual;
-    std::vector<Bounded> expected;
-    vk::Dispatch dispatch;
-  };
-  Result run_case(const Case& c, const DeviceInfo& info) {
+  // Random O(1) data through the kernel of `path`, next to the bounded reference. With fp16 weights
+  // the reference multiplies by the half-rounded weights, with the fp32-accumulation bound.
+  testing::Outcome run_case(const GemmParams& c, const Path& path, const DeviceInfo& device_info) override {
     const auto& s = c.shape;
+    DeviceInfo info = device_info;
+    if (c.max_groups_x) info.max_workgroup_count = {c.max_groups_x, info.max_workgroup_count[1], 1};
+    const ops::GemmOperands operands = path.tiled     ? ops::GemmOperands::Tiled
+                                       : path.texel() ? ops::GemmOperands::Texel
+                                                      : ops::GemmOperands::Storage;
+    testing::Outcome outcome;
+    if (path.texel() && !ops::gemm_texel_supported(info, s))
+      return {.not_run = "the operands exceed maxTexelBufferElements"};
     auto x = random_values(size_t(s.m) * s.k, c.seed), w = random_values(size_t(s.n) * s.k, c.seed + 1),
          b = random_values(s.n, c.seed + 2), r = random_values(size_t(s.m) * s.n, c.seed + 3);
     for (float& value : x) value += c.input_offset;
     const bool normalized = c.normalize_rows || c.row_statistics;
-    if (c.half_weights) w = rounded_to_half(w);
+    if (path.half_weights) w = rounded_to_half(w);
     const auto packed = ops::pack_gemm_weight(w, s.n, s.k);
-    auto input = make_buffer(x), weight = c.half_weights ? make_half_buffer(packed) : make_buffer(packed),
-         bias = make_buffer(normalized ? ops::pack_bias_and_column_sums(b, w, s.n, s.k) : ops::pack_vec4_padded(b, s.n)),
+    auto input = make_buffer(x), weight = path.half_weights ? make_half_buffer(packed) : make_buffer(packed),
+         bias = make_buffer(normalized ? ops::pack_bias_and_column_sums(b, w, s.n, s.k)
+                                       : ops::pack_vec4_padded(b, s.n)),
          output = make_buffer(size_t(s.m) * s.n);
     ops::GemmBuffers buffers{input, weight, bias, output, std::nullopt};
     if (c.residual) buffers.residual = make_buffer(r);
     const auto statistics = row_statistics(x, s.m, s.k, kStatisticsEps);
     if (c.row_statistics) buffers.row_statistics = make_buffer(statistics);
-    Result result;
-    result.dispatch = ops::gemm(info, s, c.activation, buffers, c.operands, c.half_weights, c.normalize_rows);
-    run({result.dispatch});
-    result.actual = read(output, size_t(s.m) * s.n);
-    result.expected.resize(result.actual.size());
+    const vk::Dispatch dispatch =
+        ops::gemm(info, s, c.activation, buffers, operands, path.half_weights, c.normalize_rows);
+    outcome.dispatches = {dispatch};
+    outcome.flops = 2.0 * s.m * s.n * s.k;
+    outcome.shader = path.tiled     ? (path.half_weights ? vk::ShaderId::gemm_tiled_half_weights : vk::ShaderId::gemm_tiled)
+                     : path.texel() ? vk::ShaderId::gemm_texel
+                                    : (path.half_weights ? vk::ShaderId::gemm_half_weights : vk::ShaderId::gemm);
+    EXPECT_EQ(dispatch.half_texel, path.half_weights && path.texel() ? 0b10u : 0u);
+    if (c.groups[0]) {
+      EXPECT_EQ(dispatch.groups[0], c.groups[0]);
+      EXPECT_EQ(dispatch.groups[1], c.groups[1]);
+    }
+    if (c.min_workgroups) {
+      EXPECT_GT(dispatch.groups[0] * dispatch.groups[1], c.min_workgroups);
+    }
+    run({dispatch});
+    outcome.actual = read(output, size_t(s.m) * s.n);
+    outcome.expected.resize(outcome.actual.size());
     for (uint32_t m = 0; m < s.m; ++m) {
       const float* row = x.data() + size_t(m) * s.k;
       // LayerNorm in double; the kernel's statistics are of x - x[0] (shifted_mean below).
@@ -88,7 +127,8 @@ class GemmTest : public DeviceTest {
           product += xk * wk;
           // Normalised: the kernel sums (x - x[0]) w and subtracts shifted_mean * colsum(w), each a
           // sum of K products whose terms are at most |xhat| + |shifted_mean| rstd (times |w|).
-          magnitude += (std::abs(xk) + (c.normalize_rows ? 2 * std::abs(shifted_mean) * rstd : 0.0)) * std::abs(wk);
+          magnitude +=
+              (std::abs(xk) + (c.normalize_rows ? 2 * std::abs(shifted_mean) * rstd : 0.0)) * std::abs(wk);
           // Given statistics: the kernel sums x w unshifted (terms up to |x| rstd after scaling) and
           // subtracts mean * colsum(w) (terms |mean| rstd |w|).
           if (c.row_statistics) magnitude += (std::abs(row[k]) + std::abs(mean)) * rstd * std::abs(wk);
@@ -101,136 +141,147 @@ class GemmTest : public DeviceTest {
         if (c.row_statistics) bound += 4 * testing::kUnit * std::abs(product);  // mean, rstd rounded to fp32
         if (c.normalize_rows)
           bound += (0.5 * testing::gamma_n(s.k) * (1 + 3 * shifted_mean * shifted_mean * rstd * rstd) +
-                    4 * testing::kUnit) * std::abs(product);
+                    4 * testing::kUnit) *
+                   std::abs(product);
         Bounded y = testing::activate(sum, bound, c.activation);
         if (c.residual) {
           // The residual is added after the activation: one more rounding of the sum.
           y.value += r[size_t(m) * s.n + n];
           y.bound += testing::kUnit * std::abs(y.value);
         }
-        result.expected[size_t(m) * s.n + n] = y;
+        outcome.expected[size_t(m) * s.n + n] = y;
       }
     }
-    return result;
+    if (c.relu_zeros) {
+      // The data must exercise the clamp: ReLU outputs are never negative, and a good share are exactly
+      // 0 (max(v, 0) of a negative fp32 value), which with symmetric random data is about half.
+      size_t zeros = 0;
+      for (size_t i = 0; i < outcome.actual.size(); ++i) {
+        EXPECT_GE(outcome.actual[i], 0.0f) << "index " << i;
+        zeros += outcome.actual[i] == 0.0f;
+      }
+      EXPECT_GT(zeros, outcome.actual.size() / 4);
+    }
+    return outcome;
   }
-  Result run_case(const Case& c) { return run_case(c, device()); }
 };
 
-TEST_F(GemmTest, MatchesReferenceOnOddShapesWithGeluAndResidual) {
-  const ops::GemmShape shape{.m = 37, .n = 97, .k = 40};
-  auto x = random_values(shape.m * shape.k, 1), w = random_values(shape.n * shape.k, 2),
-       b = random_values(shape.n, 3), r = random_values(shape.m * shape.n, 4);
-  auto input = make_buffer(x), weight = make_buffer(ops::pack_gemm_weight(w, shape.n, shape.k)),
-       bias = make_buffer(ops::pack_vec4_padded(b, shape.n)), residual = make_buffer(r),
-       output = make_buffer(shape.m * shape.n);
-  run({ops::gemm(device(), shape, ops::Activation::Gelu, {input, weight, bias, output, residual})});
-  auto y = read(output, shape.m * shape.n);
-  std::vector<float> expected(y.size());
-  for (uint32_t m = 0; m < shape.m; ++m)
-    for (uint32_t n = 0; n < shape.n; ++n) {
-      double sum = b[n];
-      for (uint32_t k = 0; k < shape.k; ++k) sum += double(x[m * shape.k + k]) * w[n * shape.k + k];
-      expected[m * shape.n + n] = float(0.5 * sum * (1 + std::erf(sum / std::sqrt(2.0))) + r[m * shape.n + n]);
-    }
-  // fp32 sums of 40 products of O(1) values: rounding error ~ sqrt(40) * 6e-8 * |terms|; 1e-5 leaves margin.
-  EXPECT_LE(testing::worst_tolerance_ratio(y, expected, 1e-5, 1e-5), 1.0);
-}
+TEST_P(GemmTest, Conformance) { conform(); }
 
-TEST_F(GemmTest, WithoutActivationOrResidualIsBiasPlusProduct) {
-  auto r = run_case({.shape = {.m = 37, .n = 97, .k = 40}});
-  EXPECT_TRUE(testing::within_bounds(r.actual, r.expected));
-}
+using GemmCase = testing::Case<GemmParams>;
 
-TEST_F(GemmTest, ReluEpilogueZeroesNegativeOutputs) {
-  auto r = run_case({.shape = {.m = 13, .n = 40, .k = 97}, .activation = ops::Activation::Relu});
-  EXPECT_TRUE(testing::within_bounds(r.actual, r.expected));
-  // The data must exercise the clamp: ReLU outputs are never negative, and a good share are exactly 0
-  // (max(v, 0) of a negative fp32 value), which with symmetric random data is about half.
-  size_t zeros = 0;
-  for (size_t i = 0; i < r.actual.size(); ++i) {
-    EXPECT_GE(r.actual[i], 0.0f) << "index " << i;
-    zeros += r.actual[i] == 0.0f;
-  }
-  EXPECT_GT(zeros, r.actual.size() / 4);
-}
-
-TEST_F(GemmTest, ReluWithResidualAddsResidualAfterTheClamp) {
-  auto r = run_case({.shape = {.m = 13, .n = 40, .k = 97}, .activation = ops::Activation::Relu, .residual = true});
-  EXPECT_TRUE(testing::within_bounds(r.actual, r.expected));
-}
-
-TEST_F(GemmTest, SingleRowM1) {
-  auto r = run_case({.shape = {.m = 1, .n = 97, .k = 40}, .activation = ops::Activation::Gelu});
-  EXPECT_TRUE(testing::within_bounds(r.actual, r.expected));
-}
-
-TEST_F(GemmTest, SingleOutputFeatureN1) {
-  auto r = run_case({.shape = {.m = 37, .n = 1, .k = 40}, .residual = true});
-  EXPECT_TRUE(testing::within_bounds(r.actual, r.expected));
-}
-
-TEST_F(GemmTest, SingleInputFeatureK1) {
-  auto r = run_case({.shape = {.m = 37, .n = 97, .k = 1}});
-  EXPECT_TRUE(testing::within_bounds(r.actual, r.expected));
-}
-
-TEST_F(GemmTest, ThreeInputFeaturesUseTheScalarTailLoop) {
+// clang-format off
+std::vector<GemmCase> gemm_cases() {
+  using ops::Activation;
+  std::vector<GemmCase> cases;
+  auto add = [&](std::string name, GemmParams params) {
+    cases.push_back({std::move(name), params, gemm_paths(params.shape)});
+  };
+  add("MatchesReferenceOnOddShapesWithGeluAndResidual",
+      {.shape = {.m = 37, .n = 97, .k = 40}, .activation = Activation::Gelu, .residual = true, .seed = 1});
+  add("WithoutActivationOrResidualIsBiasPlusProduct", {.shape = {.m = 37, .n = 97, .k = 40}});
+  add("ReluEpilogueZeroesNegativeOutputs",
+      {.shape = {.m = 13, .n = 40, .k = 97}, .activation = Activation::Relu, .relu_zeros = true});
+  add("ReluWithResidualAddsResidualAfterTheClamp",
+      {.shape = {.m = 13, .n = 40, .k = 97}, .activation = Activation::Relu, .residual = true});
+  add("SingleRowM1", {.shape = {.m = 1, .n = 97, .k = 40}, .activation = Activation::Gelu});
+  add("SingleOutputFeatureN1", {.shape = {.m = 37, .n = 1, .k = 40}, .residual = true});
+  add("SingleInputFeatureK1", {.shape = {.m = 37, .n = 97, .k = 1}});
   // K = 3 is not a multiple of 4: the vec4 main loop is skipped and every k-step goes through the tail.
-  auto r = run_case({.shape = {.m = 37, .n = 40, .k = 3}, .activation = ops::Activation::Gelu});
-  EXPECT_TRUE(testing::within_bounds(r.actual, r.expected));
-}
-
-TEST_F(GemmTest, OddKWithFewRowsAndColumns) {
+  add("ThreeInputFeaturesUseTheScalarTailLoop",
+      {.shape = {.m = 37, .n = 40, .k = 3}, .activation = Activation::Gelu});
   // K = 97: rows start at offsets that are not multiples of 4 floats.
-  auto r = run_case({.shape = {.m = 5, .n = 3, .k = 97}, .residual = true});
-  EXPECT_TRUE(testing::within_bounds(r.actual, r.expected));
-}
-
-TEST_F(GemmTest, LargeMSpansManyWorkgroups) {
+  add("OddKWithFewRowsAndColumns", {.shape = {.m = 5, .n = 3, .k = 97}, .residual = true});
   // 6401 rows x 200 columns = 534 row tiles (of 12) x 13 column groups (of 16) = 6942 invocations
-  // = 109 workgroups of 64; M and N are not multiples of the tile.
-  auto r = run_case({.shape = {.m = 6401, .n = 200, .k = 97}, .activation = ops::Activation::Gelu, .residual = true});
-  EXPECT_GT(r.dispatch.groups[0] * r.dispatch.groups[1], 100u);
-  EXPECT_TRUE(testing::within_bounds(r.actual, r.expected));
+  // = 109 workgroups of 64; M and N are not multiples of the tile. The register family's grid (the
+  // tiled family's large grid: SharedMemoryTiledFamilySpillsIntoY; this shape on it takes 2.5 s of
+  // lavapipe, a tenth of test_ops).
+  const ops::GemmShape large{.m = 6401, .n = 200, .k = 97};
+  cases.push_back({"LargeMSpansManyWorkgroups",
+                   {.shape = large, .activation = Activation::Gelu, .residual = true, .min_workgroups = 100},
+                   register_paths(large)});
+  // Shapes at the tiled family's edges (64x64 tiles, K steps of 16), on every path.
+  add("OneRowNNotAMultipleOf64", {.shape = {.m = 1, .n = 1000, .k = 77}, .seed = 58});
+  add("KBelowOneStep", {.shape = {.m = 130, .n = 3, .k = 3}, .activation = Activation::Relu, .seed = 62});
+  add("OnePastEveryTileEdge", {.shape = {.m = 65, .n = 65, .k = 17}, .residual = true, .seed = 66});
+  add("TwoSwinImages",
+      {.shape = {.m = 2 * 196, .n = 96, .k = 384}, .activation = Activation::Gelu, .seed = 70});
+
+  // A device that allows only 7 workgroups along x: 3137 x 400 = 262 row tiles x 25 column groups =
+  // 6550 invocations = 103 workgroups must become a 7 x 15 grid, and the shader's
+  // linear_invocation_id() must still give every tile exactly one invocation.
+  const ops::GemmShape spill{.m = 3137, .n = 400, .k = 40};
+  cases.push_back({"DispatchSpillsIntoYWhenXWorkgroupLimitIsSmall",
+                   {.shape = spill, .residual = true, .max_groups_x = 7, .groups = {7, 15}},
+                   register_paths(spill)});
+  // 3137 x 130 = 50 x 3 tiles = 150 workgroups; with 7 along x they form a 7 x 22 grid whose spare
+  // workgroups must do nothing.
+  cases.push_back({"SharedMemoryTiledFamilySpillsIntoY",
+                   {.shape = {.m = 3137, .n = 130, .k = 20}, .residual = true, .max_groups_x = 7,
+                    .groups = {7, 22}},
+                   {testing::kTiled}});
+
+  // fp16 weights on every path: the storage and tiled kernels' 16-bit-storage variants and the texel
+  // kernel's RGBA16F view. Against the reference on the half-rounded weights, with the fp32 bound.
+  auto add_half = [&](std::string name, GemmParams params) {
+    cases.push_back({std::move(name), params, gemm_paths(params.shape, true)});
+  };
+  add_half("HalfWeightsGeluResidual",
+           {.shape = {.m = 37, .n = 97, .k = 40}, .activation = Activation::Gelu, .residual = true,
+            .seed = 94});
+  // K with a scalar tail (so not on the texel path).
+  add_half("HalfWeightsScalarTail", {.shape = {.m = 5, .n = 3, .k = 97}, .residual = true, .seed = 98});
+  add_half("HalfWeightsOneRow", {.shape = {.m = 1, .n = 1000, .k = 12}, .seed = 102});
+  add_half("HalfWeightsTwoImagesOf7x7",
+           {.shape = {.m = 2 * 49, .n = 65, .k = 36}, .activation = Activation::Relu, .seed = 106});
+
+  // LayerNorm folded into the tiled GEMM (gemm_tiled.comp NORMALIZE_ROWS), with row means far from
+  // zero (offset 20 on values of spread 0.6): statistics without the x - x[0] shift lose about 10 bits
+  // to cancellation there and miss the bound by orders of magnitude (checked by removing the shift).
+  auto shape_name = [](const ops::GemmShape& shape) {
+    return std::to_string(shape.m) + "x" + std::to_string(shape.n) + "x" + std::to_string(shape.k);
+  };
+  uint32_t seed = 90;
+  const std::vector<ops::GemmShape> normalized_shapes = {
+      {.m = 37, .n = 97, .k = 40}, {.m = 1, .n = 1000, .k = 96}, {.m = 65, .n = 65, .k = 43},
+      {.m = 200, .n = 36, .k = 768}};
+  for (const ops::GemmShape& shape : normalized_shapes)
+    for (const auto& [offset, offset_name] :
+         {std::pair{0.0f, "0"}, std::pair{20.0f, "20"}, std::pair{-9.0f, "Minus9"}})
+      cases.push_back({"NormalizedRows" + shape_name(shape) + "Offset" + offset_name,
+                       {.shape = shape, .activation = Activation::Gelu, .residual = shape.m == 37,
+                        .seed = seed += 4, .normalize_rows = 1e-5f, .input_offset = offset},
+                       {testing::kTiled}});
+
+  // The register family's LayerNorm from given row statistics (ConvNeXt's fc1 after the depthwise
+  // kernel that computed them), on both operand paths, with and without a mean offset.
+  seed = 130;
+  const std::vector<ops::GemmShape> statistics_shapes = {{.m = 37, .n = 97, .k = 40},
+                                                         {.m = 200, .n = 36, .k = 768}};
+  for (const ops::GemmShape& shape : statistics_shapes)
+    for (const auto& [offset, offset_name] : {std::pair{0.0f, "0"}, std::pair{5.0f, "5"}})
+      cases.push_back({"RowStatistics" + shape_name(shape) + "Offset" + offset_name,
+                       {.shape = shape, .activation = Activation::Gelu, .residual = shape.m == 37,
+                        .seed = seed += 4, .row_statistics = true, .input_offset = offset},
+                       register_paths(shape)});
+  return cases;
 }
 
-TEST_F(GemmTest, StorageAndTexelOperandPathsBothMatchReference) {
-  const ops::GemmShape shape{.m = 37, .n = 97, .k = 40};
-  for (auto operands : {ops::GemmOperands::Storage, ops::GemmOperands::Texel}) {
-    if (operands == ops::GemmOperands::Texel && !ops::gemm_texel_supported(device(), shape)) continue;
-    SCOPED_TRACE(operands == ops::GemmOperands::Texel ? "texel operands" : "storage operands");
-    auto r = run_case({.shape = shape, .activation = ops::Activation::Gelu, .residual = true, .operands = operands});
-    EXPECT_EQ(r.dispatch.shader,
-              operands == ops::GemmOperands::Texel ? vk::ShaderId::gemm_texel : vk::ShaderId::gemm);
-    EXPECT_TRUE(testing::within_bounds(r.actual, r.expected));
-  }
-}
+// clang-format on
+INSTANTIATE_TEST_SUITE_P(, GemmTest, ::testing::ValuesIn(testing::on_paths(gemm_cases())),
+                         testing::CaseName{});
 
 TEST_F(GemmTest, TexelPathRejectsKNotMultipleOfFour) {
-  auto input = make_buffer(37 * 3), weight = make_buffer(3 * 40), bias = make_buffer(40), output = make_buffer(37 * 40);
-  EXPECT_THROW(ops::gemm(device(), {.m = 37, .n = 40, .k = 3}, ops::Activation::None, {input, weight, bias, output},
-                         ops::GemmOperands::Texel),
+  auto input = make_buffer(37 * 3), weight = make_buffer(3 * 40), bias = make_buffer(40),
+       output = make_buffer(37 * 40);
+  EXPECT_THROW(ops::gemm(device(), {.m = 37, .n = 40, .k = 3}, ops::Activation::None,
+                         {input, weight, bias, output}, ops::GemmOperands::Texel),
                Error);
   EXPECT_FALSE(ops::gemm_texel_supported(device(), {.m = 37, .n = 40, .k = 3}));
 }
 
-TEST_F(GemmTest, DispatchSpillsIntoYWhenXWorkgroupLimitIsSmall) {
-  // A device that allows only 7 workgroups along x: 3137 x 400 = 262 row tiles x 25 column groups =
-  // 6550 invocations = 103 workgroups must become a 7 x 15 grid, and the shader's
-  // linear_invocation_id() must still give every tile exactly one invocation.
-  DeviceInfo small = device();
-  small.max_workgroup_count = {7, device().max_workgroup_count[1], 1};
-  for (auto operands : {ops::GemmOperands::Storage, ops::GemmOperands::Auto}) {
-    SCOPED_TRACE(operands == ops::GemmOperands::Auto ? "auto operands" : "storage operands");
-    auto r = run_case({.shape = {.m = 3137, .n = 400, .k = 40}, .residual = true, .operands = operands}, small);
-    EXPECT_EQ(r.dispatch.groups[0], 7u);
-    EXPECT_EQ(r.dispatch.groups[1], 15u);
-    EXPECT_TRUE(testing::within_bounds(r.actual, r.expected));
-  }
-}
-
 // On a device whose limits the tiled family exceeds, it is refused before any pipeline is created,
-// naming the limit (the plan then takes the register family: exec::choose_kernel_family). Runs on
+// naming the limit (the plan then takes the register family: graph::choose_kernel_family). Runs on
 // every device: the limits are lowered in a copy of this device's properties.
 TEST_F(GemmTest, TiledFamilyIsRefusedWhereItsWorkgroupOrSharedMemoryDoesNotFit) {
   auto x = make_buffer(4 * 8), w = make_buffer(8 * 8), b = make_buffer(16), y = make_buffer(4 * 8);
@@ -240,8 +291,9 @@ TEST_F(GemmTest, TiledFamilyIsRefusedWhereItsWorkgroupOrSharedMemoryDoesNotFit) 
   DeviceInfo small_shared = device();
   small_shared.max_compute_shared_memory = 8192;
   small_shared.max_workgroup_invocations = small_shared.max_workgroup_size[0] = 256;
-  for (const auto& [limited, words] : {std::pair{small_workgroups, "workgroups of 256 invocations and the device allows 128"},
-                                       std::pair{small_shared, "8448 bytes of shared memory and the device has 8192"}}) {
+  for (const auto& [limited, words] :
+       {std::pair{small_workgroups, "workgroups of 256 invocations and the device allows 128"},
+        std::pair{small_shared, "8448 bytes of shared memory and the device has 8192"}}) {
     EXPECT_NE(ops::gemm_tiled_unsupported_reason(limited).find(words), std::string::npos)
         << ops::gemm_tiled_unsupported_reason(limited);
     try {
@@ -250,142 +302,41 @@ TEST_F(GemmTest, TiledFamilyIsRefusedWhereItsWorkgroupOrSharedMemoryDoesNotFit) 
     } catch (const DeviceError& error) {
       EXPECT_NE(std::string(error.what()).find(words), std::string::npos) << error.what();
     }
-    EXPECT_NO_THROW(ops::gemm(limited, shape, ops::Activation::None, {x, w, b, y}, ops::GemmOperands::Storage));
+    EXPECT_NO_THROW(
+        ops::gemm(limited, shape, ops::Activation::None, {x, w, b, y}, ops::GemmOperands::Storage));
   }
 }
 
-// The GPU family runs on every device that allows its 256-invocation workgroups (lavapipe included),
-// so it is tested here whatever the plan picks.
-TEST_F(GemmTest, SharedMemoryTiledFamilyMatchesReferenceOnOddShapes) {
-  if (const std::string reason = tiled_family_unsupported(); !reason.empty()) GTEST_SKIP() << reason;
-  const std::vector<Case> cases = {
-      {.shape = {.m = 37, .n = 97, .k = 40}, .activation = ops::Activation::Gelu, .residual = true},
-      {.shape = {.m = 1, .n = 1000, .k = 77}},                    // one row, N not a multiple of 64
-      {.shape = {.m = 130, .n = 3, .k = 3}, .activation = ops::Activation::Relu},  // K below one step
-      {.shape = {.m = 65, .n = 65, .k = 17}, .residual = true},   // one past every tile edge
-      {.shape = {.m = 2 * 196, .n = 96, .k = 384}, .activation = ops::Activation::Gelu},
-  };
-  uint32_t seed = 50;
-  for (Case c : cases) {
-    c.operands = ops::GemmOperands::Tiled;
-    c.seed = seed += 4;
-    SCOPED_TRACE(std::to_string(c.shape.m) + "x" + std::to_string(c.shape.n) + "x" + std::to_string(c.shape.k));
-    auto r = run_case(c);
-    EXPECT_EQ(r.dispatch.shader, vk::ShaderId::gemm_tiled);
-    EXPECT_TRUE(testing::within_bounds(r.actual, r.expected));
-  }
-}
-
-TEST_F(GemmTest, SharedMemoryTiledFamilySpillsIntoY) {
-  if (const std::string reason = tiled_family_unsupported(); !reason.empty()) GTEST_SKIP() << reason;
-  // 3137 x 130 = 50 x 3 tiles = 150 workgroups; with 7 along x they form a 7 x 22 grid whose spare
-  // workgroups must do nothing.
-  DeviceInfo small = device();
-  small.max_workgroup_count = {7, device().max_workgroup_count[1], 1};
-  auto r = run_case({.shape = {.m = 3137, .n = 130, .k = 20}, .residual = true, .operands = ops::GemmOperands::Tiled},
-                    small);
-  EXPECT_EQ(r.dispatch.groups[0], 7u);
-  EXPECT_EQ(r.dispatch.groups[1], 22u);
-  EXPECT_TRUE(testing::within_bounds(r.actual, r.expected));
-}
-
-// fp16 weights on every path: the storage and tiled kernels' 16-bit-storage variants and the texel
-// kernel's RGBA16F view. Against the reference on the half-rounded weights, with the fp32 bound.
-TEST_F(GemmTest, HalfWeightsOnEveryPathMatchReferenceOnRoundedWeights) {
-  const std::vector<Case> cases = {
-      {.shape = {.m = 37, .n = 97, .k = 40}, .activation = ops::Activation::Gelu, .residual = true},
-      {.shape = {.m = 5, .n = 3, .k = 97}, .residual = true},  // K with a scalar tail (not on the texel path)
-      {.shape = {.m = 1, .n = 1000, .k = 12}},
-      {.shape = {.m = 2 * 49, .n = 65, .k = 36}, .activation = ops::Activation::Relu},  // two images of 7x7
-  };
-  struct Path {
-    ops::GemmOperands operands;
-    vk::ShaderId shader;
-    bool texel;
-  };
-  uint32_t seed = 90;
-  for (const Path& path : {Path{ops::GemmOperands::Storage, vk::ShaderId::gemm_half_weights, false},
-                           Path{ops::GemmOperands::Texel, vk::ShaderId::gemm_texel, true},
-                           Path{ops::GemmOperands::Tiled, vk::ShaderId::gemm_tiled_half_weights, false}}) {
-    const std::string unsupported = path.operands == ops::GemmOperands::Tiled ? tiled_family_unsupported() : "";
-    if (!unsupported.empty() || !ops::half_weights_supported(device(), path.texel)) {
-      std::printf("[ NOT RUN  ] %s: %s\n", vk::shader_name(path.shader),
-                  unsupported.empty() ? "the device cannot read fp16 weights on this path" : unsupported.c_str());
-      continue;
-    }
-    for (Case c : cases) {
-      if (path.texel && !ops::gemm_texel_supported(device(), c.shape)) continue;
-      c.operands = path.operands;
-      c.half_weights = true;
-      c.seed = seed += 4;
-      SCOPED_TRACE(std::string(vk::shader_name(path.shader)) + " " + std::to_string(c.shape.m) + "x" +
-                   std::to_string(c.shape.n) + "x" + std::to_string(c.shape.k));
-      auto r = run_case(c);
-      EXPECT_EQ(r.dispatch.shader, path.shader);
-      EXPECT_EQ(r.dispatch.half_texel, path.texel ? 0b10u : 0u);
-      EXPECT_TRUE(testing::within_bounds(r.actual, r.expected));
-    }
-  }
-}
-
-// LayerNorm folded into the tiled GEMM (gemm_tiled.comp NORMALIZE_ROWS), with row means far from
-// zero (offset 20 on values of spread 0.6): statistics without the x - x[0] shift lose about 10 bits
-// to cancellation there and miss the bound by orders of magnitude (checked by removing the shift).
-TEST_F(GemmTest, NormalizedRowsMatchLayerNormThenProduct) {
-  if (const std::string reason = tiled_family_unsupported(); !reason.empty()) GTEST_SKIP() << reason;
-  const std::vector<ops::GemmShape> shapes = {{.m = 37, .n = 97, .k = 40}, {.m = 1, .n = 1000, .k = 96},
-                                              {.m = 65, .n = 65, .k = 43}, {.m = 200, .n = 36, .k = 768}};
-  uint32_t seed = 90;
-  for (const auto& shape : shapes)
-    for (float offset : {0.0f, 20.0f, -9.0f}) {
-      SCOPED_TRACE(std::to_string(shape.m) + "x" + std::to_string(shape.n) + "x" + std::to_string(shape.k) + " offset " +
-                   std::to_string(offset));
-      auto r = run_case({.shape = shape, .activation = ops::Activation::Gelu, .residual = shape.m == 37,
-                         .operands = ops::GemmOperands::Tiled, .seed = seed += 4, .normalize_rows = 1e-5f,
-                         .input_offset = offset});
-      EXPECT_EQ(r.dispatch.shader, vk::ShaderId::gemm_tiled);
-      EXPECT_TRUE(testing::within_bounds(r.actual, r.expected));
-    }
-}
-
-// The register family's LayerNorm from given row statistics (ConvNeXt's fc1 after the depthwise
-// kernel that computed them), on both operand paths, with and without a mean offset.
-TEST_F(GemmTest, RowStatisticsApplyLayerNormInTheEpilogue) {
-  std::vector<ops::GemmOperands> paths = {ops::GemmOperands::Storage};
-  if (device().texel_buffer_rgba32f) paths.push_back(ops::GemmOperands::Texel);
-  uint32_t seed = 130;
-  for (auto operands : paths)
-    for (const ops::GemmShape& shape : {ops::GemmShape{.m = 37, .n = 97, .k = 40}, ops::GemmShape{.m = 200, .n = 36, .k = 768}})
-      for (float offset : {0.0f, 5.0f}) {
-        SCOPED_TRACE(std::string(operands == ops::GemmOperands::Texel ? "texel " : "storage ") + std::to_string(shape.k) +
-                     " offset " + std::to_string(offset));
-        auto r = run_case({.shape = shape, .activation = ops::Activation::Gelu, .residual = shape.m == 37,
-                           .operands = operands, .seed = seed += 4, .row_statistics = true, .input_offset = offset});
-        EXPECT_TRUE(testing::within_bounds(r.actual, r.expected));
-      }
-  auto x = make_buffer(4 * 8), w = make_buffer(8 * 8), b = make_buffer(16), y = make_buffer(4 * 8), st = make_buffer(8);
+TEST_F(GemmTest, RowStatisticsAreRefusedByTheTiledFamily) {
+  auto x = make_buffer(4 * 8), w = make_buffer(8 * 8), b = make_buffer(16), y = make_buffer(4 * 8),
+       st = make_buffer(8);
   ops::GemmBuffers buffers{x, w, b, y, std::nullopt, st};
-  EXPECT_THROW(ops::gemm(device(), {.m = 4, .n = 8, .k = 8}, ops::Activation::None, buffers, ops::GemmOperands::Tiled),
-               Error);
+  EXPECT_THROW(
+      ops::gemm(device(), {.m = 4, .n = 8, .k = 8}, ops::Activation::None, buffers, ops::GemmOperands::Tiled),
+      Error);
 }
 
 TEST_F(GemmTest, NormalizedRowsOfAConstantRowGiveTheBias) {
-  if (const std::string reason = tiled_family_unsupported(); !reason.empty()) GTEST_SKIP() << reason;
+  if (const std::string reason = ops::gemm_tiled_unsupported_reason(device()); !reason.empty())
+    GTEST_SKIP() << "path TiledFp32: " << reason;
   // A constant row has variance 0: rstd = 1/sqrt(eps) times an exactly zero centred product.
   const ops::GemmShape shape{.m = 3, .n = 8, .k = 16};
-  std::vector<float> x(shape.m * shape.k, 2.5f), w = random_values(shape.n * shape.k, 3), b = random_values(shape.n, 4);
+  std::vector<float> x(shape.m * shape.k, 2.5f), w = random_values(shape.n * shape.k, 3),
+                                                 b = random_values(shape.n, 4);
   auto input = make_buffer(x), weight = make_buffer(ops::pack_gemm_weight(w, shape.n, shape.k)),
-       bias = make_buffer(ops::pack_bias_and_column_sums(b, w, shape.n, shape.k)), output = make_buffer(shape.m * shape.n);
-  run({ops::gemm(device(), shape, ops::Activation::None, {input, weight, bias, output}, ops::GemmOperands::Tiled, false,
-                 1e-5f)});
+       bias = make_buffer(ops::pack_bias_and_column_sums(b, w, shape.n, shape.k)),
+       output = make_buffer(shape.m * shape.n);
+  run({ops::gemm(device(), shape, ops::Activation::None, {input, weight, bias, output},
+                 ops::GemmOperands::Tiled, false, 1e-5f)});
   const auto y = read(output, shape.m * shape.n);
   for (size_t i = 0; i < y.size(); ++i) EXPECT_NEAR(y[i], b[i % shape.n], 1e-6) << i;
 }
 
 TEST_F(GemmTest, NormalizedRowsAreRefusedByTheRegisterFamily) {
-  auto input = make_buffer(4 * 8), weight = make_buffer(8 * 8), bias = make_buffer(16), output = make_buffer(4 * 8);
-  EXPECT_THROW(ops::gemm(device(), {.m = 4, .n = 8, .k = 8}, ops::Activation::None, {input, weight, bias, output},
-                         ops::GemmOperands::Auto, false, 1e-5f),
+  auto input = make_buffer(4 * 8), weight = make_buffer(8 * 8), bias = make_buffer(16),
+       output = make_buffer(4 * 8);
+  EXPECT_THROW(ops::gemm(device(), {.m = 4, .n = 8, .k = 8}, ops::Activation::None,
+                         {input, weight, bias, output}, ops::GemmOperands::Auto, false, 1e-5f),
                Error);
 }
 

@@ -1,7 +1,10 @@
 // InceptionNeXt's channel-sliced depthwise kernel against the reference's split -> three depthwise
-// convolutions -> concat, computed in double on NHWC.
-#include <sstream>
-
+// convolutions -> concat, computed in double on NHWC, through the conformance harness
+// (ops/conformance.h): the scalar kernel (storage buffers) on every case and the four-channel kernel
+// (texel input, storage weights) where every branch boundary is a multiple of 4; fp32 and fp16 weights.
+#include "ops/conformance.h"
+#include "ops/conv2d.h"
+#include "ops/depthwise_conv2d.h"
 #include "ops/inception_depthwise_conv2d.h"
 #include "ops/error_bounds.h"
 #include "support/device_test.h"
@@ -11,6 +14,7 @@ namespace vkvision {
 namespace {
 
 using testing::Bounded;
+using testing::Path;
 
 struct Branch {
   uint32_t kh, kw;
@@ -40,22 +44,36 @@ std::vector<Bounded> reference(const ops::InceptionDepthwiseShape& s, const std:
                 sum += term;
                 magnitude += std::abs(term);
               }
-            out[((size_t(n) * s.h + y) * s.w + x_) * s.c + c] = {sum, testing::gamma_n(double(b.kh) * b.kw + 1) * magnitude};
+            out[((size_t(n) * s.h + y) * s.w + x_) * s.c + c] = {
+                sum, testing::gamma_n(double(b.kh) * b.kw + 1) * magnitude};
           }
   return out;
 }
 
-class InceptionDepthwiseTest : public testing::DeviceTest {
+std::vector<Path> inception_paths(const ops::InceptionDepthwiseShape& shape, bool half = false) {
+  std::vector<Path> paths = {half ? testing::kStorageHalf : testing::kStorage};
+  if (ops::inception_depthwise_quads_supported(testing::capable_device(), shape))
+    paths.push_back(half ? testing::kTexelInputsHalf : testing::kTexelInputs);
+  return paths;
+}
+
+struct InceptionParams {
+  ops::InceptionDepthwiseShape shape;
+  uint32_t seed = 0;
+};
+
+class InceptionDepthwiseTest : public testing::ConformanceTest<InceptionParams> {
  protected:
-  // half_weights: the weights stored as fp16, and the reference multiplies by the rounded values.
-  void check(const ops::InceptionDepthwiseShape& s, uint32_t seed, bool half_weights = false) {
-    std::ostringstream trace;
-    trace << "N" << s.n << " " << s.h << "x" << s.w << " C" << s.c << " branches " << s.branch << " kernels " << s.square
-          << "/" << s.band;
-    SCOPED_TRACE(trace.str());
-    const uint32_t g = s.branch;
+  // With fp16 weights the reference multiplies by the half-rounded values.
+  testing::Outcome run_case(const InceptionParams& p, const Path& path, const DeviceInfo& info) override {
+    const ops::InceptionDepthwiseShape& s = p.shape;
+    const bool half_weights = path.half_weights;
+    if (path.texel() && !ops::inception_depthwise_quads_supported(info, s))
+      return {.not_run = "the input exceeds maxTexelBufferElements"};
+    const uint32_t g = s.branch, seed = p.seed;
     auto x = random_values(size_t(s.n) * s.h * s.w * s.c, seed);
-    auto square = random_values(size_t(g) * s.square * s.square, seed + 1), wide = random_values(size_t(g) * s.band, seed + 2),
+    auto square = random_values(size_t(g) * s.square * s.square, seed + 1),
+         wide = random_values(size_t(g) * s.band, seed + 2),
          tall = random_values(size_t(g) * s.band, seed + 3), bias = random_values(3 * g, seed + 4);
     if (half_weights) {
       square = rounded_to_half(square);
@@ -65,72 +83,84 @@ class InceptionDepthwiseTest : public testing::DeviceTest {
     const auto packed = ops::pack_inception_depthwise_weight(square, wide, tall, s);
     auto input = make_buffer(x), weight = half_weights ? make_half_buffer(packed) : make_buffer(packed),
          bias_buffer = make_buffer(bias), output = make_buffer(x.size());
-    const auto dispatch = ops::inception_depthwise_conv2d(device(), s, input, weight, bias_buffer, output, half_weights);
+    testing::Outcome outcome;
+    outcome.dispatches = {
+        ops::inception_depthwise_conv2d(info, s, input, weight, bias_buffer, output, half_weights)};
     // The four-channel kernel wherever every branch boundary is a multiple of 4, else the scalar one.
-    using vk::ShaderId;
-    const bool quads = ops::inception_depthwise_quads_supported(device(), s);
-    EXPECT_EQ(dispatch.shader,
-              quads ? (half_weights ? ShaderId::inception_depthwise_conv2d_quads_half_weights
-                                    : ShaderId::inception_depthwise_conv2d_quads)
-                    : (half_weights ? ShaderId::inception_depthwise_conv2d_half_weights
-                                    : ShaderId::inception_depthwise_conv2d));
-    EXPECT_EQ(ops::inception_depthwise_quads_supported(device(), s),
-              device().texel_buffer_rgba32f && s.c % 4 == 0 && s.branch % 4 == 0);
-    run({dispatch});
+    const vk::ShaderId kernel = path.texel() ? vk::ShaderId::inception_depthwise_conv2d_quads
+                                             : vk::ShaderId::inception_depthwise_conv2d;
+    outcome.shader = half_weights ? *vk::half_weights_variant(kernel) : kernel;
+    EXPECT_EQ(ops::inception_depthwise_quads_supported(info, s),
+              info.texel_buffer_rgba32f && s.c % 4 == 0 && s.branch % 4 == 0);
+    outcome.flops = 2.0 * s.n * s.h * s.w * g * (s.square * s.square + 2 * s.band);
+    run(outcome.dispatches);
     const uint32_t id = s.identity();
     const std::vector<Branch> branches = {{s.square, s.square, &square, id, 0},
                                           {1, s.band, &wide, id + g, g},
                                           {s.band, 1, &tall, id + 2 * g, 2 * g}};
-    EXPECT_TRUE(testing::within_bounds(read(output, x.size()), reference(s, x, branches, bias)));
+    outcome.actual = read(output, x.size());
+    outcome.expected = reference(s, x, branches, bias);
+    return outcome;
   }
 };
 
-TEST_F(InceptionDepthwiseTest, TinyMixerOn40ChannelsWithRaggedColumnTiles) {
+TEST_P(InceptionDepthwiseTest, Conformance) { conform(); }
+
+// clang-format off
+std::vector<testing::Case<InceptionParams>> inception_cases() {
+  std::vector<testing::Case<InceptionParams>> cases;
+  auto add = [&](std::string name, InceptionParams p, bool half = false) {
+    cases.push_back({std::move(name), p, inception_paths(p.shape, half)});
+  };
   // int(40 / 8) = 5: identity 25, branch boundaries at 25, 30, 35 (not multiples of 4); 13 columns.
-  check({.n = 2, .h = 9, .w = 13, .c = 40, .branch = 5, .square = 3, .band = 11}, 10);
-}
-
-TEST_F(InceptionDepthwiseTest, TinyMixerOn97ChannelsSmallerThanTheBand) {
+  add("TinyMixerOn40ChannelsWithRaggedColumnTiles",
+      {{.n = 2, .h = 9, .w = 13, .c = 40, .branch = 5, .square = 3, .band = 11}, 10});
   // 5x7 map with 11-tap bands: most taps of every band output fall in the padding.
-  check({.n = 2, .h = 5, .w = 7, .c = 97, .branch = 12, .square = 3, .band = 11}, 20);
-}
-
-TEST_F(InceptionDepthwiseTest, AttoMixerQuarterBranchesBand9) {
-  check({.n = 2, .h = 11, .w = 6, .c = 40, .branch = 10, .square = 3, .band = 9}, 30);
-}
-
-TEST_F(InceptionDepthwiseTest, NoIdentityChannelsAndOneByOneMaps) {
+  add("TinyMixerOn97ChannelsSmallerThanTheBand",
+      {{.n = 2, .h = 5, .w = 7, .c = 97, .branch = 12, .square = 3, .band = 11}, 20});
+  add("AttoMixerQuarterBranchesBand9",
+      {{.n = 2, .h = 11, .w = 6, .c = 40, .branch = 10, .square = 3, .band = 9}, 30});
   // 3 * 11 = 33 = C: every channel is in a branch; a 1x1 map keeps only the centre taps.
-  check({.n = 2, .h = 1, .w = 1, .c = 33, .branch = 11, .square = 5, .band = 7}, 40);
-  check({.n = 1, .h = 3, .w = 17, .c = 33, .branch = 11, .square = 5, .band = 7}, 41);
+  add("NoIdentityChannelsAndOneByOneMaps",
+      {{.n = 2, .h = 1, .w = 1, .c = 33, .branch = 11, .square = 5, .band = 7}, 40});
+  add("NoIdentityChannels3x17",
+      {{.n = 1, .h = 3, .w = 17, .c = 33, .branch = 11, .square = 5, .band = 7}, 41});
+  // InceptionNeXt's own channel counts (G = C / 8, C a multiple of 32): the four-channel kernel.
+  add("FourChannelKernelRaggedLastTile",
+      {{.n = 2, .h = 9, .w = 13, .c = 96, .branch = 12, .square = 3, .band = 11}, 60});
+  add("FourChannelKernelMapSmallerThanTheBand",
+      {{.n = 1, .h = 5, .w = 7, .c = 64, .branch = 8, .square = 3, .band = 11}, 61});
+  add("FourChannelKernelNoIdentityChannels",
+      {{.n = 2, .h = 1, .w = 1, .c = 48, .branch = 16, .square = 5, .band = 7}, 62});
+  add("FourChannelKernelAttoBand9",
+      {{.n = 1, .h = 6, .w = 11, .c = 40, .branch = 4, .square = 3, .band = 9}, 63});
+  // An odd number of weights (3 * 3 * 5 + 2 * 11 * 5 = 155 halves, padded by to_half to 156).
+  add("HalfWeightsOddWeightCount",
+      {{.n = 2, .h = 9, .w = 13, .c = 40, .branch = 5, .square = 3, .band = 11}, 50}, true);
+  add("HalfWeightsNoIdentityChannels",
+      {{.n = 3, .h = 1, .w = 1, .c = 33, .branch = 11, .square = 5, .band = 7}, 55}, true);
+  add("HalfWeightsFourChannelShape",
+      {{.n = 2, .h = 9, .w = 13, .c = 96, .branch = 12, .square = 3, .band = 11}, 56}, true);
+  return cases;
 }
 
-// InceptionNeXt's own channel counts (G = C / 8, C a multiple of 32): the four-channel kernel.
-TEST_F(InceptionDepthwiseTest, FourChannelKernelOnTinyLikeShapes) {
-  check({.n = 2, .h = 9, .w = 13, .c = 96, .branch = 12, .square = 3, .band = 11}, 60);  // ragged last tile
-  check({.n = 1, .h = 5, .w = 7, .c = 64, .branch = 8, .square = 3, .band = 11}, 61);   // map smaller than the band
-  check({.n = 2, .h = 1, .w = 1, .c = 48, .branch = 16, .square = 5, .band = 7}, 62);   // no identity channels
-  check({.n = 1, .h = 6, .w = 11, .c = 40, .branch = 4, .square = 3, .band = 9}, 63);   // atto's band 9
-}
+// clang-format on
+INSTANTIATE_TEST_SUITE_P(, InceptionDepthwiseTest, ::testing::ValuesIn(testing::on_paths(inception_cases())),
+                         testing::CaseName{});
 
-TEST_F(InceptionDepthwiseTest, HalfWeightsMatchReferenceOnRoundedWeights) {
+TEST_F(InceptionDepthwiseTest, HalfWeightsAreRefusedWithout16BitStorage) {
   // Without 16-bit storage the storage-path kernel must refuse fp16 weights rather than read halves
   // as floats (checked on a copy of this device's properties, texel buffers off to force that path).
   DeviceInfo no_half_storage = device();
   no_half_storage.texel_buffer_rgba32f = false;
   no_half_storage.storage_buffer_16bit = false;
-  EXPECT_THROW(ops::inception_depthwise_conv2d(no_half_storage, {.n = 1, .h = 4, .w = 4, .c = 20, .branch = 4}, {}, {},
-                                               {}, {}, true),
+  EXPECT_THROW(ops::inception_depthwise_conv2d(
+                   no_half_storage, {.n = 1, .h = 4, .w = 4, .c = 20, .branch = 4}, {}, {}, {}, {}, true),
                Error);
   DeviceInfo half_storage = no_half_storage;  // the same with 16-bit storage: the refusal was for that alone
   half_storage.storage_buffer_16bit = true;
-  EXPECT_NO_THROW(ops::inception_depthwise_conv2d(half_storage, {.n = 1, .h = 4, .w = 4, .c = 20, .branch = 4}, {}, {}, {},
-                                                  {}, true));
-  if (!device().storage_buffer_16bit) GTEST_SKIP() << "no 16-bit storage (the refusal above is checked)";
-  // An odd number of weights (3 * 3 * 5 + 2 * 11 * 5 = 155 halves, padded by to_half to 156).
-  check({.n = 2, .h = 9, .w = 13, .c = 40, .branch = 5, .square = 3, .band = 11}, 50, true);
-  check({.n = 3, .h = 1, .w = 1, .c = 33, .branch = 11, .square = 5, .band = 7}, 55, true);
-  check({.n = 2, .h = 9, .w = 13, .c = 96, .branch = 12, .square = 3, .band = 11}, 56, true);  // four-channel kernel
+  EXPECT_NO_THROW(ops::inception_depthwise_conv2d(
+      half_storage, {.n = 1, .h = 4, .w = 4, .c = 20, .branch = 4}, {}, {}, {}, {}, true));
 }
 
 TEST_F(InceptionDepthwiseTest, BranchesWiderThanTheTensorAreRejected) {

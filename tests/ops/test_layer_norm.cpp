@@ -1,7 +1,9 @@
+// LayerNorm (ops::layer_norm) through the conformance harness (ops/conformance.h): every case on the
+// storage-buffer kernel and, where C % 4 == 0 (each gathered part's too), the texel-buffer one.
 #include <cmath>
 #include <optional>
-#include <sstream>
 
+#include "ops/conformance.h"
 #include "ops/error_bounds.h"
 #include "ops/layer_norm.h"
 #include "patch_gather_reference.h"
@@ -12,9 +14,9 @@ namespace vkvision {
 namespace {
 
 using testing::Bounded;
-using testing::DeviceTest;
 using testing::gamma_n;
 using testing::kUnit;
+using testing::Path;
 
 // torch.nn.functional.layer_norm in double (biased variance, eps inside the square root), with a
 // bound on the fp32 kernel's error from a first-order analysis of the shifted one-pass algorithm
@@ -30,8 +32,9 @@ using testing::kUnit;
 // sample makes every quantity the kernel rounds of the order of the row's spread, and that is what
 // "the shifted formula keeps accuracy" means. (The textbook E[x^2] - E[x]^2 has an error of order
 // gamma_C mean^2, which for rows at 1000 +- 1 exceeds the variance itself.)
-std::vector<Bounded> layer_norm_reference(uint32_t rows, uint32_t channels, float eps, const std::vector<float>& x,
-                                          const std::vector<float>& gamma, const std::vector<float>& beta) {
+std::vector<Bounded> layer_norm_reference(uint32_t rows, uint32_t channels, float eps,
+                                          const std::vector<float>& x, const std::vector<float>& gamma,
+                                          const std::vector<float>& beta) {
   std::vector<Bounded> out(size_t(rows) * channels);
   const double u = kUnit, gc = gamma_n(channels), e = double(eps);
   for (uint32_t r = 0; r < rows; ++r) {
@@ -67,125 +70,129 @@ std::vector<Bounded> layer_norm_reference(uint32_t rows, uint32_t channels, floa
   return out;
 }
 
-class LayerNormTest : public DeviceTest {
+// Rows of `center + noise * U(-1, 1)`, gamma in [0.5, 1.5], beta in [-0.5, 0.5]; with `residual`,
+// a random O(1) residual added after the normalisation. With `gather`, the rows are Swin
+// PatchMerging's 2x2 gather of a [n, h, w, gather_c] map of U(-1, 1), read in place: the same result,
+// to the same bound, as the norm of the gathered tensor, padding zeros of odd sizes included.
+struct LayerNormParams {
+  uint32_t rows = 0, channels = 0;
+  float eps = 1e-6f, center = 0, noise = 1;
+  uint32_t seed = 0;
+  bool residual = false;
+  uint32_t max_groups_x = 0;  // a device allowing only this many workgroups along x (0: as is)
+  std::optional<ops::PatchGather> gather;
+  uint32_t gather_c = 0;
+};
+
+class LayerNormTest : public testing::ConformanceTest<LayerNormParams> {
  protected:
-  // Rows of `center + noise * U(-1, 1)`, gamma in [0.5, 1.5], beta in [-0.5, 0.5].
-  // With `residual`, also adds a random O(1) residual after the normalisation.
-  // `info`: the DeviceInfo the dispatch is built for (a doctored copy in the groups_for test).
-  void check(uint32_t rows, uint32_t channels, float eps, float center, float noise, uint32_t seed,
-             bool residual = false, const DeviceInfo* info = nullptr) {
-    std::ostringstream trace;
-    trace << rows << " rows x C " << channels << ", values " << center << " +- " << noise << ", eps " << eps
-          << (residual ? ", residual" : "");
-    SCOPED_TRACE(trace.str());
-    auto x = random_values(size_t(rows) * channels, seed, -1.0f, 1.0f);
-    for (auto& value : x) value = center + noise * value;
-    auto gamma = random_values(channels, seed + 1, 0.5f, 1.5f), beta = random_values(channels, seed + 2, -0.5f, 0.5f);
-    auto r = random_values(x.size(), seed + 3);
+  testing::Outcome run_case(const LayerNormParams& p, const Path& path,
+                            const DeviceInfo& device_info) override {
+    DeviceInfo info = device_info;
+    if (p.max_groups_x) info.max_workgroup_count = {p.max_groups_x, info.max_workgroup_count[1], 1};
+    std::vector<float> x, rows_x;
+    if (p.gather) {
+      x = random_values(size_t(p.gather->n) * p.gather->h * p.gather->w * p.gather_c, p.seed, -1.0f, 1.0f);
+      rows_x = testing::patch_gather_reference(p.gather->n, p.gather->h, p.gather->w, p.gather_c, x);
+    } else {
+      x = random_values(size_t(p.rows) * p.channels, p.seed, -1.0f, 1.0f);
+      for (auto& value : x) value = p.center + p.noise * value;
+      rows_x = x;
+    }
+    const size_t count = size_t(p.rows) * p.channels;
+    auto gamma = random_values(p.channels, p.seed + 1, 0.5f, 1.5f),
+         beta = random_values(p.channels, p.seed + 2, -0.5f, 0.5f);
+    auto r = random_values(count, p.seed + 3);
     auto input = make_buffer(x), affine = make_buffer(ops::pack_layer_norm_affine(gamma, beta)),
-         output = make_buffer(x.size());
+         output = make_buffer(count);
     std::optional<vk::BufferSlice> residual_buffer;
-    if (residual) residual_buffer = make_buffer(r);
-    run({ops::layer_norm(info ? *info : device(), rows, channels, eps, input, affine, output, residual_buffer)});
-    auto expected = layer_norm_reference(rows, channels, eps, x, gamma, beta);
-    if (residual)
-      for (size_t i = 0; i < expected.size(); ++i) {
+    if (p.residual) residual_buffer = make_buffer(r);
+    testing::Outcome outcome;
+    outcome.dispatches = {
+        ops::layer_norm(info, p.rows, p.channels, p.eps, input, affine, output, residual_buffer, p.gather)};
+    outcome.shader = path.texel() ? vk::ShaderId::layer_norm_texel : vk::ShaderId::layer_norm;
+    if (path.texel() && outcome.dispatches[0].shader != outcome.shader)
+      return {.not_run = "the rows exceed maxTexelBufferElements"};
+    outcome.flops = 8.0 * count;  // about: difference, square, two sums, scale, affine
+    run(outcome.dispatches);
+    outcome.actual = read(output, count);
+    outcome.expected = layer_norm_reference(p.rows, p.channels, p.eps, rows_x, gamma, beta);
+    if (p.residual)
+      for (size_t i = 0; i < count; ++i) {
         // One more rounded addition.
-        expected[i].value += r[i];
-        expected[i].bound += kUnit * std::abs(expected[i].value);
+        outcome.expected[i].value += r[i];
+        outcome.expected[i].bound += kUnit * std::abs(outcome.expected[i].value);
       }
-    EXPECT_TRUE(testing::within_bounds(read(output, x.size()), expected));
+    return outcome;
   }
 };
 
-TEST_F(LayerNormTest, ThreeChannels) { check(2 * 5 * 7, 3, 1e-6f, 0.0f, 1.0f, 400); }
+TEST_P(LayerNormTest, Conformance) { conform(); }
 
-TEST_F(LayerNormTest, FortyChannels) { check(2 * 13 * 11, 40, 1e-6f, 0.0f, 1.0f, 410); }
-
-TEST_F(LayerNormTest, NinetySevenChannels) { check(2 * 5 * 7, 97, 1e-6f, 0.3f, 2.0f, 420); }
-
-TEST_F(LayerNormTest, SevenHundredSixtyEightChannelsTokenRows) { check(37, 768, 1e-6f, 0.0f, 1.0f, 430); }
-
-TEST_F(LayerNormTest, ManyRowsSpanManyWorkgroups) {
+std::vector<testing::Case<LayerNormParams>> layer_norm_cases() {
+  std::vector<testing::Case<LayerNormParams>> cases;
+  auto add = [&](std::string name, LayerNormParams p) {
+    const uint32_t part = p.gather ? p.channels / 4 : p.channels;
+    std::vector<Path> paths = {testing::kStorage};
+    if (part % 4 == 0) paths.push_back(testing::kTexel);
+    cases.push_back({std::move(name), p, paths});
+  };
+  auto plain = [](uint32_t rows, uint32_t channels, float eps, float center, float noise, uint32_t seed,
+                  bool residual = false) {
+    return LayerNormParams{rows, channels, eps, center, noise, seed, residual};
+  };
+  add("ThreeChannels", plain(2 * 5 * 7, 3, 1e-6f, 0.0f, 1.0f, 400));
+  add("FortyChannels", plain(2 * 13 * 11, 40, 1e-6f, 0.0f, 1.0f, 410));
+  add("NinetySevenChannels", plain(2 * 5 * 7, 97, 1e-6f, 0.3f, 2.0f, 420));
+  add("SevenHundredSixtyEightChannelsTokenRows", plain(37, 768, 1e-6f, 0.0f, 1.0f, 430));
   // 2 x 56 x 56 pixels: 6272 rows = 98 workgroups of 64 rows.
-  check(2 * 56 * 56, 40, 1e-6f, 0.0f, 1.0f, 440);
-}
-
-TEST_F(LayerNormTest, LargeMeanRelativeToSpreadKeepsAccuracy) {
+  add("ManyRowsSpanManyWorkgroups", plain(2 * 56 * 56, 40, 1e-6f, 0.0f, 1.0f, 440));
   // 1000 +- 1 and 1000 +- 0.01 (std / mean = 6e-4 and 6e-6). The second also makes eps a visible
   // share of the variance (0.01^2 / 3 = 3.3e-5 vs 1e-6), so it is honoured too.
   for (uint32_t channels : {3u, 40u, 97u, 768u}) {
-    check(2 * 5 * 7, channels, 1e-6f, 1000.0f, 1.0f, 450 + channels);
-    check(2 * 5 * 7, channels, 1e-6f, 1000.0f, 0.01f, 460 + channels);
+    add("LargeMeanRelativeToSpreadC" + std::to_string(channels),
+        plain(2 * 5 * 7, channels, 1e-6f, 1000.0f, 1.0f, 450 + channels));
+    add("LargeMeanRelativeToSmallSpreadC" + std::to_string(channels),
+        plain(2 * 5 * 7, channels, 1e-6f, 1000.0f, 0.01f, 460 + channels));
   }
-}
-
-TEST_F(LayerNormTest, LargeNegativeMeanKeepsAccuracy) { check(37, 768, 1e-6f, -4096.0f, 0.5f, 470); }
-
-TEST_F(LayerNormTest, EpsOneEMinus5IsAddedInsideTheSquareRoot) {
+  add("LargeNegativeMeanKeepsAccuracy", plain(37, 768, 1e-6f, -4096.0f, 0.5f, 470));
   // Rows with variance 0.01^2/3 = 3.3e-5: eps 1e-5 vs 1e-6 changes the output by about 13%, far
   // beyond the bound, so a kernel that dropped or misplaced eps fails here.
-  check(2 * 5 * 7, 40, 1e-5f, 0.0f, 0.01f, 480);
-  check(2 * 5 * 7, 97, 1e-6f, 0.0f, 0.01f, 481);
-  check(37, 768, 1e-5f, 0.0f, 1.0f, 482);
-}
-
-TEST_F(LayerNormTest, ResidualIsAddedAfterTheNormalisation) {
-  check(2 * 5 * 7, 97, 1e-5f, 0.0f, 1.0f, 485, true);
-  check(37, 768, 1e-6f, 1000.0f, 0.01f, 486, true);
-}
-
-TEST_F(LayerNormTest, StoragePathWithChannelsAMultipleOfFour) {
-  // Where the device has texel buffers C % 4 == 0 takes the texel path; the storage path must
-  // still hold for such C on devices without them.
-  DeviceInfo storage_only = device();
-  storage_only.texel_buffer_rgba32f = false;
-  check(2 * 13 * 11, 40, 1e-6f, 0.0f, 1.0f, 496, true, &storage_only);
-  check(37, 768, 1e-6f, 1000.0f, 0.01f, 497, false, &storage_only);
-}
-
-TEST_F(LayerNormTest, DispatchSpilledIntoYStillCoversEveryRow) {
+  add("EpsOneEMinus5IsAddedInsideTheSquareRoot", plain(2 * 5 * 7, 40, 1e-5f, 0.0f, 0.01f, 480));
+  add("EpsOneEMinus6OnSmallSpread", plain(2 * 5 * 7, 97, 1e-6f, 0.0f, 0.01f, 481));
+  add("EpsOneEMinus5OnTokenRows", plain(37, 768, 1e-5f, 0.0f, 1.0f, 482));
+  add("ResidualIsAddedAfterTheNormalisation", plain(2 * 5 * 7, 97, 1e-5f, 0.0f, 1.0f, 485, true));
+  add("ResidualOnLargeMeanTokenRows", plain(37, 768, 1e-6f, 1000.0f, 0.01f, 486, true));
+  add("ResidualOnFortyChannels", plain(2 * 13 * 11, 40, 1e-6f, 0.0f, 1.0f, 496, true));
+  add("LargeMeanTokenRows", plain(37, 768, 1e-6f, 1000.0f, 0.01f, 497));
   // 2 x 13 x 11 = 286 rows = 5 workgroups: with at most 2 along x they form a 2 x 3 grid.
-  DeviceInfo small = device();
-  small.max_workgroup_count = {2, device().max_workgroup_count[1], 1};
-  check(2 * 13 * 11, 40, 1e-6f, 0.0f, 1.0f, 495, false, &small);
+  LayerNormParams spilled = plain(2 * 13 * 11, 40, 1e-6f, 0.0f, 1.0f, 495);
+  spilled.max_groups_x = 2;
+  add("DispatchSpilledIntoYStillCoversEveryRow", spilled);
+  // Swin's PatchMerging norm reading its 2x2 gather in place.
+  auto gathered = [](uint32_t n, uint32_t h, uint32_t w, uint32_t c, uint32_t seed) {
+    LayerNormParams p{n * ((h + 1) / 2) * ((w + 1) / 2), 4 * c, 1e-5f, 0, 1, seed};
+    p.gather = ops::PatchGather{n, h, w};
+    p.gather_c = c;
+    return p;
+  };
+  add("GatheredOddSizes", gathered(2, 7, 9, 12, 500));   // four-channel loads on the texel path
+  add("GatheredEvenSizes", gathered(1, 8, 6, 24, 503));  // even: no padding
+  add("GatheredPartsOfSix", gathered(2, 5, 3, 6, 506));  // a part of 6 channels: one channel per load
+  add("GatheredOddSizesSeed509", gathered(2, 7, 9, 12, 509));
+  return cases;
 }
 
-// Swin's PatchMerging norm reading its 2x2 gather in place: the same result, to the same bound, as
-// the norm of the gathered tensor, padding zeros of odd sizes included in each row's statistics.
-class GatheredLayerNormTest : public DeviceTest {
- protected:
-  void check(uint32_t n, uint32_t h, uint32_t w, uint32_t c, uint32_t seed, const DeviceInfo& info) {
-    SCOPED_TRACE(std::to_string(n) + "x" + std::to_string(h) + "x" + std::to_string(w) + "x" + std::to_string(c));
-    const uint32_t rows = n * ((h + 1) / 2) * ((w + 1) / 2), channels = 4 * c;
-    const auto x = random_values(size_t(n) * h * w * c, seed, -1.0f, 1.0f);
-    const auto gamma = random_values(channels, seed + 1, 0.5f, 1.5f), beta = random_values(channels, seed + 2, -0.5f, 0.5f);
-    auto input = make_buffer(x), affine = make_buffer(ops::pack_layer_norm_affine(gamma, beta)),
-         output = make_buffer(size_t(rows) * channels);
-    run({ops::layer_norm(info, rows, channels, 1e-5f, input, affine, output, std::nullopt, ops::PatchGather{n, h, w})});
-    const auto expected =
-        layer_norm_reference(rows, channels, 1e-5f, testing::patch_gather_reference(n, h, w, c, x), gamma, beta);
-    EXPECT_TRUE(testing::within_bounds(read(output, size_t(rows) * channels), expected));
-  }
-};
+INSTANTIATE_TEST_SUITE_P(, LayerNormTest, ::testing::ValuesIn(testing::on_paths(layer_norm_cases())),
+                         testing::CaseName{});
 
-TEST_F(GatheredLayerNormTest, OddSizesMatchTheNormOfTheGatheredMap) {
-  check(2, 7, 9, 12, 500, device());  // four-channel loads where the device has texel buffers
-  check(1, 8, 6, 24, 503, device());  // even: no padding
-  check(2, 5, 3, 6, 506, device());   // a part of 6 channels: one channel per load
-}
-
-TEST_F(GatheredLayerNormTest, StoragePath) {
-  DeviceInfo storage_only = device();
-  storage_only.texel_buffer_rgba32f = false;
-  check(2, 7, 9, 12, 509, storage_only);
-}
-
-TEST_F(GatheredLayerNormTest, RowsThatDoNotMatchTheGatherAreRefused) {
+TEST_F(LayerNormTest, GatheredRowsThatDoNotMatchTheGatherAreRefused) {
   auto buffer = make_buffer(std::vector<float>(64, 0.0f));
-  EXPECT_THROW(ops::layer_norm(device(), 5, 16, 1e-5f, buffer, buffer, buffer, std::nullopt, ops::PatchGather{1, 4, 4}),
+  EXPECT_THROW(ops::layer_norm(device(), 5, 16, 1e-5f, buffer, buffer, buffer, std::nullopt,
+                               ops::PatchGather{1, 4, 4}),
                vkvision::Error);
-  EXPECT_THROW(ops::layer_norm(device(), 4, 18, 1e-5f, buffer, buffer, buffer, std::nullopt, ops::PatchGather{1, 4, 4}),
+  EXPECT_THROW(ops::layer_norm(device(), 4, 18, 1e-5f, buffer, buffer, buffer, std::nullopt,
+                               ops::PatchGather{1, 4, 4}),
                vkvision::Error);
 }
 
@@ -194,7 +201,8 @@ TEST_F(LayerNormTest, ConstantRowNormalisesToBeta) {
   const uint32_t channels = 97;
   std::vector<float> x(channels * 3, 7.25f);
   auto gamma = random_values(channels, 490, 0.5f, 1.5f), beta = random_values(channels, 491, -0.5f, 0.5f);
-  auto input = make_buffer(x), affine = make_buffer(ops::pack_layer_norm_affine(gamma, beta)), output = make_buffer(x.size());
+  auto input = make_buffer(x), affine = make_buffer(ops::pack_layer_norm_affine(gamma, beta)),
+       output = make_buffer(x.size());
   run({ops::layer_norm(device(), 3, channels, 1e-6f, input, affine, output)});
   auto y = read(output, x.size());
   for (size_t i = 0; i < y.size(); ++i) ASSERT_EQ(y[i], beta[i % channels]) << "index " << i;

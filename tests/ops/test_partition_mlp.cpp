@@ -3,9 +3,11 @@
 // and the un-partition as its view [N*C/S, hp, wp, S, h, w] -> permute -> [N, C, H, W]. Odd shapes:
 // several patches per map, more than one channel per shareset (where the un-partition is not the
 // inverse of the partition), patch sizes that are not multiples of 4, batch 2.
+// Through the conformance harness (ops/conformance.h): the FC with fp32 and (16-bit storage) fp16
+// weights, and the conv (one path).
 #include <cmath>
-#include <sstream>
 
+#include "ops/conformance.h"
 #include "ops/error_bounds.h"
 #include "ops/partition_conv.h"
 #include "ops/partition_linear.h"
@@ -15,7 +17,7 @@ namespace vkvision {
 namespace {
 
 using testing::Bounded;
-using testing::DeviceTest;
+using testing::Path;
 
 struct Case {
   uint32_t n, h, w, c, ph, pw, sharesets;
@@ -39,24 +41,35 @@ size_t patch_element(const Case& s, size_t n, size_t a, size_t b, size_t c, uint
   return ((n * s.h + a * s.ph + j / s.pw) * s.w + b * s.pw + j % s.pw) * s.c + c;
 }
 
-class PartitionMlpTest : public DeviceTest {
+struct PartitionParams {
+  Case shape;
+  uint32_t seed = 0;
+  uint32_t kernel = 0;  // 0: the FC; else the conv with this (odd) kernel
+  bool gate = false, residual = false;
+};
+
+class PartitionMlpTest : public testing::ConformanceTest<PartitionParams> {
  protected:
   static ops::PartitionShape shape_of(const Case& s) {
     return {.n = s.n, .h = s.h, .w = s.w, .c = s.c, .ph = s.ph, .pw = s.pw, .sharesets = s.sharesets};
   }
 
+  testing::Outcome run_case(const PartitionParams& p, const Path& path, const DeviceInfo& info) override {
+    if (p.kernel) return run_conv(p.shape, p.kernel, p.seed, info);
+    return run_linear(p.shape, p.gate, p.residual, p.seed, path.half_weights, info);
+  }
+
   // The FC with every epilogue (input affine, bias, gate, residual) against the reference. half_weights:
   // the FC weight stored as fp16, and the reference (row sums included) uses the rounded values.
-  void check_linear(const Case& s, bool gate, bool residual, uint32_t seed, bool half_weights = false) {
-    std::ostringstream trace;
-    trace << "N" << s.n << " " << s.h << "x" << s.w << " C" << s.c << " patch " << s.ph << "x" << s.pw << " S"
-          << s.sharesets << (gate ? " gate" : "") << (residual ? " residual" : "");
-    SCOPED_TRACE(trace.str());
+  testing::Outcome run_linear(const Case& s, bool gate, bool residual, uint32_t seed, bool half_weights,
+                              const DeviceInfo& info) {
     const uint32_t hw = s.ph * s.pw, hp = s.h / s.ph, wp = s.w / s.pw;
     const size_t count = size_t(s.n) * s.h * s.w * s.c;
-    const auto x = random_values(count, seed), random_weight = random_values(size_t(s.sharesets) * hw * hw, seed + 1),
-               bias = random_values(size_t(s.sharesets) * hw, seed + 2), scale = random_values(s.c, seed + 3, 0.5f, 1.5f),
-               shift = random_values(s.c, seed + 4), gates = random_values(size_t(s.n) * s.c, seed + 5, 0.0f, 1.0f),
+    const auto x = random_values(count, seed),
+               random_weight = random_values(size_t(s.sharesets) * hw * hw, seed + 1),
+               bias = random_values(size_t(s.sharesets) * hw, seed + 2),
+               scale = random_values(s.c, seed + 3, 0.5f, 1.5f), shift = random_values(s.c, seed + 4),
+               gates = random_values(size_t(s.n) * s.c, seed + 5, 0.0f, 1.0f),
                skip = random_values(count, seed + 6);
     const auto weight = half_weights ? rounded_to_half(random_weight) : random_weight;
     const ops::PartitionShape shape = shape_of(s);
@@ -65,10 +78,18 @@ class PartitionMlpTest : public DeviceTest {
     auto packed_weight = half_weights ? make_half_buffer(packed) : make_buffer(packed);
     auto packed_bias = make_buffer(ops::pack_partition_bias(bias, weight, shape));
     auto affine = make_buffer(ops::pack_partition_affine(scale, shift, s.c));
-    ops::PartitionLinearBuffers buffers{.input = input, .weight = packed_weight, .bias_rowsum = packed_bias, .affine = affine, .output = output};
+    ops::PartitionLinearBuffers buffers{.input = input,
+                                        .weight = packed_weight,
+                                        .bias_rowsum = packed_bias,
+                                        .affine = affine,
+                                        .output = output};
     if (gate) buffers.gate = make_buffer(gates);
     if (residual) buffers.residual = make_buffer(skip);
-    run({ops::partition_linear(device(), shape, buffers, half_weights)});
+    testing::Outcome outcome;
+    outcome.dispatches = {ops::partition_linear(info, shape, buffers, half_weights)};
+    outcome.shader = half_weights ? vk::ShaderId::partition_linear_half_weights : vk::ShaderId::partition_linear;
+    outcome.flops = 2.0 * count * hw;
+    run(outcome.dispatches);
 
     std::vector<Bounded> expected(count);
     for (uint32_t n = 0; n < s.n; ++n)
@@ -81,7 +102,8 @@ class PartitionMlpTest : public DeviceTest {
               // fc3 on the BatchNorm-ed input: sum_j W[k][i][j] (x_j * scale + shift) + bias.
               double pre = bias[k * hw + i], magnitude = std::abs(pre);
               for (uint32_t j = 0; j < hw; ++j) {
-                const double w = weight[(size_t(k) * hw + i) * hw + j], v = x[patch_element(s, n, a, b, c, j)];
+                const double w = weight[(size_t(k) * hw + i) * hw + j],
+                             v = x[patch_element(s, n, a, b, c, j)];
                 pre += w * (v * scale[c] + shift[c]);
                 magnitude += std::abs(w) * (std::abs(v * scale[c]) + std::abs(shift[c]));
               }
@@ -96,20 +118,23 @@ class PartitionMlpTest : public DeviceTest {
               expected[target] = {value, bound};
             }
           }
-    EXPECT_TRUE(testing::within_bounds(read(output, count), expected));
+    outcome.actual = read(output, count);
+    outcome.expected = std::move(expected);
+    return outcome;
   }
 
-  void check_conv(const Case& s, uint32_t kernel, uint32_t seed) {
-    std::ostringstream trace;
-    trace << "N" << s.n << " " << s.h << "x" << s.w << " C" << s.c << " patch " << s.ph << "x" << s.pw << " S"
-          << s.sharesets << " kernel " << kernel;
-    SCOPED_TRACE(trace.str());
+  testing::Outcome run_conv(const Case& s, uint32_t kernel, uint32_t seed, const DeviceInfo& info) {
     const uint32_t hw = s.ph * s.pw, hp = s.h / s.ph, wp = s.w / s.pw, pad = kernel / 2;
     const size_t count = size_t(s.n) * s.h * s.w * s.c;
-    const auto x = random_values(count, seed), weight = random_values(size_t(s.sharesets) * kernel * kernel, seed + 1),
+    const auto x = random_values(count, seed),
+               weight = random_values(size_t(s.sharesets) * kernel * kernel, seed + 1),
                bias = random_values(s.sharesets, seed + 2);
     auto input = make_buffer(x), output = make_buffer(count), w = make_buffer(weight), b = make_buffer(bias);
-    run({ops::partition_conv(device(), shape_of(s), kernel, kernel, input, w, b, output)});
+    testing::Outcome outcome;
+    outcome.dispatches = {ops::partition_conv(info, shape_of(s), kernel, kernel, input, w, b, output)};
+    outcome.shader = vk::ShaderId::partition_conv;
+    outcome.flops = 2.0 * count * kernel * kernel;
+    run(outcome.dispatches);
 
     std::vector<Bounded> expected(count);
     for (uint32_t n = 0; n < s.n; ++n)
@@ -130,40 +155,43 @@ class PartitionMlpTest : public DeviceTest {
                   value += term;
                   magnitude += std::abs(term);
                 }
-              expected[unpartitioned_offset(s, f, i)] = {value, testing::gamma_n(kernel * kernel + 1) * magnitude};
+              expected[unpartitioned_offset(s, f, i)] = {value,
+                                                         testing::gamma_n(kernel * kernel + 1) * magnitude};
             }
           }
-    EXPECT_TRUE(testing::within_bounds(read(output, count), expected));
+    outcome.actual = read(output, count);
+    outcome.expected = std::move(expected);
+    return outcome;
   }
 };
 
-TEST_F(PartitionMlpTest, LinearWithGateAndResidualOnManyPatchesAndSharedChannels) {
-  // 2 x 3 patches of 3x3 (9 positions, not a multiple of 4), 10 channels in 5 sharesets: the
-  // reference's un-partition moves results across patches and channels.
-  check_linear({.n = 2, .h = 6, .w = 9, .c = 10, .ph = 3, .pw = 3, .sharesets = 5}, true, true, 1000);
-}
+TEST_P(PartitionMlpTest, Conformance) { conform(); }
 
-TEST_F(PartitionMlpTest, LinearWithoutEpiloguesOnNonSquarePatches) {
-  check_linear({.n = 2, .h = 10, .w = 6, .c = 7, .ph = 5, .pw = 2, .sharesets = 1}, false, false, 1010);
-}
+// clang-format off
+INSTANTIATE_TEST_SUITE_P(, PartitionMlpTest, ::testing::ValuesIn(testing::on_paths<PartitionParams>({
+    // 2 x 3 patches of 3x3 (9 positions, not a multiple of 4), 10 channels in 5 sharesets: the
+    // reference's un-partition moves results across patches and channels.
+    {"LinearWithGateAndResidualOnManyPatchesAndSharedChannels",
+     {{.n = 2, .h = 6, .w = 9, .c = 10, .ph = 3, .pw = 3, .sharesets = 5}, 1000, 0, true, true}},
+    {"LinearWithoutEpiloguesOnNonSquarePatches",
+     {{.n = 2, .h = 10, .w = 6, .c = 7, .ph = 5, .pw = 2, .sharesets = 1}, 1010}},
+    // The official layout at its native resolution: one patch per map, every channel its own shareset
+    // except pairs; columns (2 images x 2 groups) not a multiple of 4.
+    {"LinearOnOneWholeMapPatchPerShareset",
+     {{.n = 2, .h = 7, .w = 7, .c = 6, .ph = 7, .pw = 7, .sharesets = 3}, 1020, 0, true, false}},
+    {"LinearWithHalfWeightsGateAndResidual",
+     {{.n = 2, .h = 6, .w = 9, .c = 10, .ph = 3, .pw = 3, .sharesets = 5}, 1030, 0, true, true},
+     {testing::kDefaultHalf}},
+    {"LinearWithHalfWeightsNonSquarePatches",
+     {{.n = 3, .h = 10, .w = 6, .c = 7, .ph = 5, .pw = 2, .sharesets = 1}, 1040}, {testing::kDefaultHalf}},
+    {"ConvKeepsToItsPatch3x3",
+     {{.n = 2, .h = 6, .w = 9, .c = 10, .ph = 3, .pw = 3, .sharesets = 5}, 1100, 3}},
+    {"ConvKeepsToItsPatch5x5",
+     {{.n = 2, .h = 10, .w = 6, .c = 7, .ph = 5, .pw = 2, .sharesets = 1}, 1110, 5}},
+    {"ConvKeepsToItsPatch1x1", {{.n = 2, .h = 4, .w = 4, .c = 6, .ph = 2, .pw = 2, .sharesets = 2}, 1120, 1}},
+})), testing::CaseName{});
 
-TEST_F(PartitionMlpTest, LinearOnOneWholeMapPatchPerShareset) {
-  // The official layout at its native resolution: one patch per map, every channel its own shareset
-  // except pairs; columns (2 images x 2 groups) not a multiple of 4.
-  check_linear({.n = 2, .h = 7, .w = 7, .c = 6, .ph = 7, .pw = 7, .sharesets = 3}, true, false, 1020);
-}
-
-TEST_F(PartitionMlpTest, LinearWithHalfWeightsMatchesReferenceOnRoundedWeights) {
-  if (!device().storage_buffer_16bit) GTEST_SKIP() << "no 16-bit storage";
-  check_linear({.n = 2, .h = 6, .w = 9, .c = 10, .ph = 3, .pw = 3, .sharesets = 5}, true, true, 1030, true);
-  check_linear({.n = 3, .h = 10, .w = 6, .c = 7, .ph = 5, .pw = 2, .sharesets = 1}, false, false, 1040, true);
-}
-
-TEST_F(PartitionMlpTest, ConvKeepsToItsPatch) {
-  check_conv({.n = 2, .h = 6, .w = 9, .c = 10, .ph = 3, .pw = 3, .sharesets = 5}, 3, 1100);
-  check_conv({.n = 2, .h = 10, .w = 6, .c = 7, .ph = 5, .pw = 2, .sharesets = 1}, 5, 1110);
-  check_conv({.n = 2, .h = 4, .w = 4, .c = 6, .ph = 2, .pw = 2, .sharesets = 2}, 1, 1120);
-}
+// clang-format on
 
 }  // namespace
 }  // namespace vkvision

@@ -1,9 +1,14 @@
 // The fused window-attention kernel against a plain reference written the way torchvision's
-// shifted_window_attention is: pad, roll, partition, scores, mask, softmax, AV, reverse, roll back, crop.
+// shifted_window_attention is: pad, roll, partition, scores, mask, softmax, AV, reverse, roll back, crop;
+// through the conformance harness (ops/conformance.h): attention alone on the storage-buffer and the
+// texel-buffer kernel, and the GPU-class kernel fused with the output projection (one path).
 #include <cmath>
 #include <ostream>
 
+#include "ops/patch_merge_gather.h"
+#include "ops/spatial_mlp.h"
 #include "ops/window_attention.h"
+#include "ops/conformance.h"
 #include "ops/error_bounds.h"
 #include "ops/gemm.h"
 #include "support/device_test.h"
@@ -11,13 +16,16 @@
 namespace vkvision {
 namespace {
 
-struct Case {
+using testing::Path;
+
+struct WindowCase {
   uint32_t n, h, w, heads, head_dim, window, shift;
   bool cosine;
 };
 
-std::vector<float> reference(const Case& k, const std::vector<float>& qkv, const std::vector<float>& qkv_bias,
-                             const std::vector<float>& position_bias, const std::vector<float>& head_scale) {
+std::vector<float> reference(const WindowCase& k, const std::vector<float>& qkv,
+                             const std::vector<float>& qkv_bias, const std::vector<float>& position_bias,
+                             const std::vector<float>& head_scale) {
   const uint32_t C = k.heads * k.head_dim, W = k.window, T = W * W;
   const uint32_t Hp = (k.h + W - 1) / W * W, Wp = (k.w + W - 1) / W * W;
   const uint32_t sh = W >= Hp ? 0 : k.shift, sw = W >= Wp ? 0 : k.shift;
@@ -71,7 +79,7 @@ std::vector<float> reference(const Case& k, const std::vector<float>& qkv, const
             for (double& s : scores) total += s = std::exp(s - peak);
             const uint32_t i = wi * W + a / W, j = wj * W + a % W;
             const uint32_t si = (i + sh) % Hp, sj = (j + sw) % Wp;  // roll back
-            if (si >= k.h || sj >= k.w) continue;                    // crop
+            if (si >= k.h || sj >= k.w) continue;                   // crop
             for (uint32_t d = 0; d < k.head_dim; ++d) {
               double sum = 0;
               for (uint32_t b = 0; b < T; ++b) sum += scores[b] / total * v[b][d];
@@ -82,104 +90,145 @@ std::vector<float> reference(const Case& k, const std::vector<float>& qkv, const
   return out;
 }
 
-void PrintTo(const Case& k, std::ostream* out) {
-  *out << "N" << k.n << " " << k.h << "x" << k.w << " heads " << k.heads << " dim " << k.head_dim << " window " << k.window
-       << " shift " << k.shift << (k.cosine ? " cosine" : "");
-}
+struct WindowAttentionParams {
+  WindowCase k;
+  bool projection = false;  // window_attention_projection: residual + proj(attention)
+};
 
-class WindowAttentionTest : public testing::DeviceTest, public ::testing::WithParamInterface<Case> {
+class WindowAttentionTest : public testing::ConformanceTest<WindowAttentionParams> {
  protected:
   // Random q/k/v (and their padded-token bias), position bias and per-head scales for one case.
   struct Inputs {
     std::vector<float> qkv, qkv_bias, position_bias, head_scale;
     ops::WindowAttentionShape shape;
   };
-  static Inputs inputs(const Case& k) {
+  static Inputs inputs(const WindowCase& k) {
     const uint32_t C = k.heads * k.head_dim, T = k.window * k.window;
-    Inputs in{random_values(size_t(k.n) * k.h * k.w * 3 * C, 1), random_values(3 * C, 2),
-              random_values(size_t(k.heads) * T * T, 3, -2.0f, 2.0f), std::vector<float>(k.heads),
-              {.n = k.n, .h = k.h, .w = k.w, .c = C, .heads = k.heads, .window = k.window, .shift = k.shift,
+    Inputs in{random_values(size_t(k.n) * k.h * k.w * 3 * C, 1),
+              random_values(3 * C, 2),
+              random_values(size_t(k.heads) * T * T, 3, -2.0f, 2.0f),
+              std::vector<float>(k.heads),
+              {.n = k.n,
+               .h = k.h,
+               .w = k.w,
+               .c = C,
+               .heads = k.heads,
+               .window = k.window,
+               .shift = k.shift,
                .cosine = k.cosine}};
-    for (uint32_t h = 0; h < k.heads; ++h) in.head_scale[h] = k.cosine ? 5.0f + h : 1.0f / std::sqrt(float(k.head_dim));
+    for (uint32_t h = 0; h < k.heads; ++h)
+      in.head_scale[h] = k.cosine ? 5.0f + h : 1.0f / std::sqrt(float(k.head_dim));
     return in;
   }
-};
+  // Scores and AV products over every window and head: 4 T^2 d per window and head.
+  static double attention_flops(const WindowCase& k) {
+    const double windows = double((k.h + k.window - 1) / k.window) * ((k.w + k.window - 1) / k.window);
+    return 4.0 * k.n * windows * k.heads * std::pow(double(k.window), 4) * k.head_dim;
+  }
 
-TEST_P(WindowAttentionTest, MatchesTorchvisionStyleReference) {
-  const Case k = GetParam();
-  const uint32_t C = k.heads * k.head_dim;
-  const auto [qkv, qkv_bias, position_bias, head_scale, shape] = inputs(k);
-  const auto expected = reference(k, qkv, qkv_bias, position_bias, head_scale);
-  // Both operand paths: texel-buffer q/k/v where the device has them, and storage buffers (a copy of
-  // the device's properties without texel buffers), whichever the device would choose.
-  DeviceInfo storage_only = device();
-  storage_only.texel_buffer_rgba32f = false;
-  for (const DeviceInfo* info : std::vector<const DeviceInfo*>{&device(), &storage_only}) {
+  testing::Outcome run_case(const WindowAttentionParams& p, const Path& path,
+                            const DeviceInfo& info) override {
+    return p.projection ? run_projection(p.k, info) : run_attention(p.k, path, info);
+  }
+
+  testing::Outcome run_attention(const WindowCase& k, const Path& path, const DeviceInfo& info) {
+    const uint32_t C = k.heads * k.head_dim;
+    const auto [qkv, qkv_bias, position_bias, head_scale, shape] = inputs(k);
     auto output = make_buffer(size_t(k.n) * k.h * k.w * C);
-    const auto dispatch = ops::window_attention(*info, shape, make_buffer(qkv), make_buffer(qkv_bias),
-                                                make_buffer(position_bias), make_buffer(head_scale), output);
-    SCOPED_TRACE(vk::shader_name(dispatch.shader));
-    run({dispatch});
-    const auto actual = read(output, size_t(k.n) * k.h * k.w * C);
+    testing::Outcome outcome;
+    outcome.dispatches = {ops::window_attention(info, shape, make_buffer(qkv), make_buffer(qkv_bias),
+                                                make_buffer(position_bias), make_buffer(head_scale), output)};
+    outcome.shader = path.texel() ? vk::ShaderId::window_attention_texel : vk::ShaderId::window_attention;
+    if (path.texel() && outcome.dispatches[0].shader != outcome.shader)
+      return {.not_run = "q/k/v exceed maxTexelBufferElements"};
+    outcome.flops = attention_flops(k);
+    run(outcome.dispatches);
+    outcome.actual = read(output, size_t(k.n) * k.h * k.w * C);
     // Scores are sums of head_dim products of O(1) values plus bias; softmax outputs are convex
     // combinations of O(1) values. fp32 rounding of exp and the running rescale stays near 1e-6
     // relative; 2e-5 leaves margin without hiding a wrong index (which moves outputs by O(0.1)).
-    EXPECT_LE(testing::worst_tolerance_ratio(actual, expected, 2e-5, 2e-5), 1.0);
+    outcome.expected =
+        testing::with_tolerance(reference(k, qkv, qkv_bias, position_bias, head_scale), 2e-5, 2e-5);
+    return outcome;
   }
-}
 
-// The GPU-class fused kernel: residual + proj(attention), on the same shapes, with both query tiles
-// (8, and 4 as on a device with less shared memory) and without a residual (Swin v2's post-norm).
-TEST_P(WindowAttentionTest, WithProjectionMatchesReferenceThenLinear) {
-  const Case k = GetParam();
-  const uint32_t C = k.heads * k.head_dim, tokens = k.n * k.h * k.w;
-  const auto [qkv, qkv_bias, position_bias, head_scale, shape] = inputs(k);
-  const auto proj_weight = random_values(size_t(C) * C, 4), proj_bias = random_values(C, 5),
-             residual = random_values(size_t(tokens) * C, 6);
-  const auto attended = reference(k, qkv, qkv_bias, position_bias, head_scale);
+  // The GPU-class fused kernel: residual + proj(attention), with both query tiles (8, and 4 as on a
+  // device with less shared memory) and without a residual (Swin v2's post-norm): four runs.
+  testing::Outcome run_projection(const WindowCase& k, const DeviceInfo& device_info) {
+    const uint32_t C = k.heads * k.head_dim, tokens = k.n * k.h * k.w;
+    const auto [qkv, qkv_bias, position_bias, head_scale, shape] = inputs(k);
+    const auto proj_weight = random_values(size_t(C) * C, 4), proj_bias = random_values(C, 5),
+               residual = random_values(size_t(tokens) * C, 6);
+    const auto attended = reference(k, qkv, qkv_bias, position_bias, head_scale);
 
-  DeviceInfo small_shared = device();
-  small_shared.max_compute_shared_memory = 8 * C * sizeof(float) - 4;
-  ASSERT_EQ(ops::attention_projection_query_tile(small_shared, C), 4u);
-  ASSERT_EQ(ops::attention_projection_query_tile(device(), C), 8u);
-  for (const DeviceInfo* info : std::vector<const DeviceInfo*>{&device(), &small_shared})
-    for (bool with_residual : {true, false}) {
-      SCOPED_TRACE(std::string(with_residual ? "residual" : "no residual") + ", query tile " +
-                   std::to_string(ops::attention_projection_query_tile(*info, C)));
-      // Attention outputs carry the attention kernel's 2e-5 (1 + |a|) (test above); the projection
-      // sums C products of them: that error times |w|, plus gamma_{C+2} of the terms.
-      std::vector<testing::Bounded> expected(size_t(tokens) * C);
-      for (uint32_t token = 0; token < tokens; ++token)
-        for (uint32_t o = 0; o < C; ++o) {
-          double sum = proj_bias[o], magnitude = std::abs(proj_bias[o]), propagated = 0;
-          for (uint32_t c = 0; c < C; ++c) {
-            const double a = attended[size_t(token) * C + c], w = proj_weight[size_t(o) * C + c];
-            sum += a * w;
-            magnitude += std::abs(a * w);
-            propagated += 2e-5 * (1 + std::abs(a)) * std::abs(w);
+    DeviceInfo small_shared = device_info;
+    small_shared.max_compute_shared_memory = 8 * C * sizeof(float) - 4;
+    EXPECT_EQ(ops::attention_projection_query_tile(small_shared, C), 4u);
+    EXPECT_EQ(ops::attention_projection_query_tile(device_info, C), 8u);
+    testing::Outcome outcome;
+    outcome.shader = vk::ShaderId::window_attention_projection;
+    outcome.flops = attention_flops(k) + 2.0 * tokens * C * C;
+    for (const DeviceInfo* info : std::vector<const DeviceInfo*>{&device_info, &small_shared})
+      for (bool with_residual : {true, false}) {
+        // Attention outputs carry the attention kernel's 2e-5 (1 + |a|) (run_attention); the
+        // projection sums C products of them: that error times |w|, plus gamma_{C+2} of the terms.
+        std::vector<testing::Bounded> expected(size_t(tokens) * C);
+        for (uint32_t token = 0; token < tokens; ++token)
+          for (uint32_t o = 0; o < C; ++o) {
+            double sum = proj_bias[o], magnitude = std::abs(proj_bias[o]), propagated = 0;
+            for (uint32_t c = 0; c < C; ++c) {
+              const double a = attended[size_t(token) * C + c], w = proj_weight[size_t(o) * C + c];
+              sum += a * w;
+              magnitude += std::abs(a * w);
+              propagated += 2e-5 * (1 + std::abs(a)) * std::abs(w);
+            }
+            if (with_residual) sum += residual[size_t(token) * C + o];
+            expected[size_t(token) * C + o] = {
+                sum, propagated + testing::gamma_n(C + 2) * (magnitude + std::abs(sum))};
           }
-          if (with_residual) sum += residual[size_t(token) * C + o];
-          expected[size_t(token) * C + o] = {sum, propagated + testing::gamma_n(C + 2) * (magnitude + std::abs(sum))};
-        }
-      auto output = make_buffer(size_t(tokens) * C);
-      ops::AttentionProjectionBuffers buffers{make_buffer(qkv), make_buffer(qkv_bias), make_buffer(position_bias),
-                                              make_buffer(head_scale), make_buffer(ops::pack_gemm_weight(proj_weight, C, C)),
-                                              make_buffer(ops::pack_vec4_padded(proj_bias, C)), std::nullopt, output};
-      if (with_residual) buffers.residual = make_buffer(residual);
-      run({ops::window_attention_projection(*info, shape, buffers)});
-      EXPECT_TRUE(testing::within_bounds(read(output, size_t(tokens) * C), expected));
-    }
+        auto output = make_buffer(size_t(tokens) * C);
+        ops::AttentionProjectionBuffers buffers{make_buffer(qkv),
+                                                make_buffer(qkv_bias),
+                                                make_buffer(position_bias),
+                                                make_buffer(head_scale),
+                                                make_buffer(ops::pack_gemm_weight(proj_weight, C, C)),
+                                                make_buffer(ops::pack_vec4_padded(proj_bias, C)),
+                                                std::nullopt,
+                                                output};
+        if (with_residual) buffers.residual = make_buffer(residual);
+        const vk::Dispatch dispatch = ops::window_attention_projection(*info, shape, buffers);
+        if (outcome.dispatches.empty()) outcome.dispatches = {dispatch};  // --perf times the first
+        run({dispatch});
+        testing::append(outcome, read(output, size_t(tokens) * C), expected);
+      }
+    return outcome;
+  }
+};
+
+TEST_P(WindowAttentionTest, Conformance) { conform(); }
+
+std::vector<testing::Case<WindowAttentionParams>> window_attention_cases() {
+  const std::vector<std::pair<std::string, WindowCase>> shapes = {
+      {"UnshiftedUnpaddedBatch2", {2, 14, 14, 3, 32, 7, 0, false}},
+      {"ShiftedTheMaskMatters", {1, 14, 14, 3, 32, 7, 3, false}},
+      {"PaddedAndShifted", {2, 10, 9, 2, 16, 7, 3, false}},
+      {"WindowCoversTheMapShiftDisabled", {1, 7, 7, 4, 8, 7, 3, false}},
+      {"V2CosineWindow8", {1, 16, 16, 3, 32, 8, 4, true}},
+      {"Window12PaddedWidth", {1, 12, 13, 2, 8, 12, 6, true}},
+      {"ThirtyTwoHeads", {1, 8, 8, 32, 4, 4, 2, false}},
+  };
+  std::vector<testing::Case<WindowAttentionParams>> cases;
+  for (const auto& [name, k] : shapes) {
+    // q/k/v rows of 3C floats: whole texels where C % 4 == 0 (every case here).
+    cases.push_back({name, {k, false}, testing::kOperandPaths});
+    cases.push_back({name + "WithProjection", {k, true}, {testing::kDefault}});
+  }
+  return cases;
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Shapes, WindowAttentionTest,
-    ::testing::Values(Case{2, 14, 14, 3, 32, 7, 0, false},   // unshifted, unpadded, batch 2
-                      Case{1, 14, 14, 3, 32, 7, 3, false},   // shifted: mask matters
-                      Case{2, 10, 9, 2, 16, 7, 3, false},    // padded and shifted
-                      Case{1, 7, 7, 4, 8, 7, 3, false},      // window covers the map: shift disabled
-                      Case{1, 16, 16, 3, 32, 8, 4, true},    // v2 cosine, window 8
-                      Case{1, 12, 13, 2, 8, 12, 6, true},    // window 12, padded width
-                      Case{1, 8, 8, 32, 4, 4, 2, false}));   // 32 heads
+INSTANTIATE_TEST_SUITE_P(, WindowAttentionTest,
+                         ::testing::ValuesIn(testing::on_paths(window_attention_cases())),
+                         testing::CaseName{});
 
 }  // namespace
 }  // namespace vkvision

@@ -37,6 +37,17 @@ struct SessionState;
 struct Access;
 }  // namespace detail
 
+// The kernel family for GEMMs (linear layers, 1x1 convolutions). Auto chooses from the device's
+// queried properties where they settle it, else by a one-time timed trial of both families whose
+// result is cached beside the pipeline cache; Timed runs (or reuses) that trial on any device; forcing
+// a family runs and tests it on any device.
+enum class KernelFamily {
+  Auto,
+  RegisterBlocked,  // register tiles, operands through texel buffers where possible (lavapipe-class)
+  SharedTiled,      // 64x64 tiles staged through shared memory (GPU-class)
+  Timed,            // the faster of the two in the cached timed trial
+};
+
 // A Vulkan device with its pipeline cache. Create one per device and share it between sessions and
 // threads: every member function is thread-safe. Only create() and wrap() make one.
 class Runtime {
@@ -90,6 +101,15 @@ class Model {
   // shapes for `batch` images of input_size (0: the model's own). Throws InputError for an input
   // size the model cannot take. Thread-safe.
   std::string describe_layers(bool optimized, uint32_t batch = 1, uint32_t input_size = 0) const;
+  // The layer list as built, then after each named pass in the order sessions run them: the
+  // device-independent passes (when the model optimizes), then, given a runtime, the passes of the
+  // kernel family `kernels` resolves to on its device (Auto as a session resolves it, which may
+  // time a trial once per device). A pass that changes nothing is one line. Throws InputError for
+  // an input size the model cannot take, DeviceError where the device cannot run `kernels`.
+  // Thread-safe.
+  std::string describe_passes(uint32_t batch = 1, uint32_t input_size = 0,
+                              const std::shared_ptr<Runtime>& runtime = nullptr,
+                              KernelFamily kernels = KernelFamily::Auto) const;
 
  private:
   friend struct detail::Access;
@@ -107,17 +127,6 @@ struct LayerTiming {
   // Bytes the layer must move at least once: its inputs, parameters and output (a lower bound on
   // its memory traffic, for a GB/s column beside GFLOP/s).
   double megabytes = 0;
-};
-
-// The kernel family for GEMMs (linear layers, 1x1 convolutions). Auto chooses from the device's
-// queried properties where they settle it, else by a one-time timed trial of both families whose
-// result is cached beside the pipeline cache; Timed runs (or reuses) that trial on any device; forcing
-// a family runs and tests it on any device.
-enum class KernelFamily {
-  Auto,
-  RegisterBlocked,  // register tiles, operands through texel buffers where possible (lavapipe-class)
-  SharedTiled,      // 64x64 tiles staged through shared memory (GPU-class)
-  Timed,            // the faster of the two in the cached timed trial
 };
 
 // How weights are stored on the device. Fp16 stores the weights of convolutions, linear layers and

@@ -1,6 +1,8 @@
 #include <cstring>
 
 #include "api/state.h"
+#include "exec/kernel_passes.h"
+#include "exec/kernel_trial.h"
 #include "ir/passes.h"
 #include "io/checkpoint.h"
 #include "models/family.h"
@@ -43,6 +45,36 @@ Model Model::preset(const std::string& name, uint32_t seed, bool optimize) {
 }
 
 const ModelInfo& Model::info() const { return state_->info; }
+
+std::string Model::describe_passes(uint32_t batch, uint32_t input_size, const std::shared_ptr<Runtime>& runtime,
+                                   KernelFamily kernels) const {
+  if (input_size == 0) input_size = state_->info.preprocessing.input_size;
+  ir::PassPipeline passes;
+  if (state_->optimize) passes = ir::optimization_passes();
+  std::string family;
+  if (runtime) {
+    detail::RuntimeState& device = detail::Access::state(*runtime);
+    const exec::KernelChoice choice = exec::choose_kernel_family(device.context, *device.pipelines, kernels);
+    family = choice.family == KernelFamily::SharedTiled ? "tiled" : "register";
+    family += " kernel family (" + choice.reason + ")";
+    for (ir::Pass& pass : exec::kernel_family_passes(device.context->info(), choice.family, batch, input_size,
+                                                     input_size))
+      passes.push_back({pass.name + " [" + family.substr(0, family.find(' ')) + "]", std::move(pass.run)});
+  }
+  std::string text = "As built:\n" + ir::describe(state_->built, batch, input_size, input_size);
+  std::string previous = text.substr(10);
+  ir::run_passes(state_->built, passes, [&](const ir::Pass& pass, const ir::LayerList& list) {
+    std::string now = ir::describe(list, batch, input_size, input_size);
+    if (now == previous) {
+      text += "After " + pass.name + ": unchanged\n";
+    } else {
+      text += "After " + pass.name + ":\n" + now;
+      previous = std::move(now);
+    }
+  });
+  if (!family.empty()) text += "Sessions on this device run the " + family + ".\n";
+  return text;
+}
 
 std::string Model::describe_layers(bool optimized, uint32_t batch, uint32_t input_size) const {
   if (input_size == 0) input_size = state_->info.preprocessing.input_size;

@@ -139,17 +139,20 @@ void add_inspect(CLI::App& app) {
     uint32_t size = 0;
   };
   auto options = std::make_shared<Options>();
-  auto* command = app.add_subcommand("inspect", "print the layer list before and after folding and fusion");
+  auto* command = app.add_subcommand(
+      "inspect", "print the layer list as built and after each named pass (with --kernels, the kernel family's too)");
   add_model_options(*command, options->model, true);
   command->add_option("--size", options->size, "input size for the shapes (default: the model's)");
-  command->callback([options] {
+  command->callback([options, command] {
     const Model model = load_model(options->model, true);
     const ModelInfo& info = model.info();
     std::printf("%s %s (%s naming) from %s\n%s, %u classes, input %u, %s crop_pct %.3f\n\n", info.family.c_str(),
                 info.variant.c_str(), info.naming.c_str(), info.origin.c_str(), info.config.c_str(), info.num_classes,
                 info.preprocessing.input_size, info.preprocessing.interpolation.c_str(), info.preprocessing.crop_pct);
-    std::printf("As built:\n%s\nAfter passes:\n%s", model.describe_layers(false, 1, options->size).c_str(),
-                model.describe_layers(true, 1, options->size).c_str());
+    // With --kernels, also the passes of that kernel family on the device (which needs one).
+    const bool with_device = command->get_option("--kernels")->count() > 0;
+    const std::shared_ptr<Runtime> runtime = with_device ? open_runtime(options->model) : nullptr;
+    std::printf("%s", model.describe_passes(1, options->size, runtime, options->model.kernels).c_str());
   });
 }
 

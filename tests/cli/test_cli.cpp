@@ -220,3 +220,19 @@ TEST_F(CliTest, EmptySpatialMapNamesTheInputFile) {
 }
 
 }  // namespace
+
+// inspect shows the list after each named pass, and with --kernels the kernel family's passes on the
+// device too.
+TEST_F(CliTest, InspectShowsEveryNamedPassAndTheKernelFamilysPasses) {
+  auto result = run_cli("inspect --model convnext_atto --size 32 --kernels register");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  for (const char* pass : {"After batchnorm_to_affine", "After fuse_activation:", "After fuse_residual_add:",
+                           "After fuse_depthwise_layer_norm [register]:", "After defer_layer_norm_to_linear [register]"})
+    EXPECT_NE(result.output.find(pass), std::string::npos) << pass << " missing from:\n" << result.output;
+  EXPECT_NE(result.output.find("Sessions on this device run the register kernel family (requested)"),
+            std::string::npos);
+  auto without_device = run_cli("inspect --model convnext_atto --size 32");
+  ASSERT_EQ(without_device.exit_code, 0) << without_device.output;
+  EXPECT_EQ(without_device.output.find("[register]"), std::string::npos);
+  EXPECT_NE(without_device.output.find("After fold_patch_gather_into_linear"), std::string::npos);
+}

@@ -10,7 +10,9 @@ Times are medians (and minima) of --iters whole inferences after warm-up; vkvisi
 `vkvision bench` (input copy, one submit, wait, output copy).
 
 Run: bench/compare [--models convnext_tiny swin_t swin_v2_t] [--batches 1 8] [--iters 10]
-                   [--precision fp32] [--write-docs]
+                   [--precision fp32] [--write-docs] [--baseline OTHER_BUILD/vkvision]
+--baseline also times another vkvision binary (e.g. a build of an earlier commit) in the same run,
+right after this one on each model and batch, for before/after comparisons of a change.
 --write-docs replaces the table between the markers in docs/PERFORMANCE.md and writes per-layer
 plots (docs/plots/<model>_layers.svg) from `vkvision bench --per-layer`.
 """
@@ -118,6 +120,7 @@ def main():
     parser.add_argument("--no-onnxruntime", action="store_true")
     parser.add_argument("--write-docs", action="store_true")
     parser.add_argument("--vkvision", default=os.path.join(ROOT, "build", "vkvision"))
+    parser.add_argument("--baseline", help="another vkvision binary to time in the same run")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.zeros(64, 64) @ torch.zeros(64, 64)  # load BLAS before checking for it
@@ -158,9 +161,17 @@ def main():
                              stdout=subprocess.DEVNULL)
                     with open(report) as f:
                         ours = json.load(f)
-                    row["vulkan"].append({"device": device["name"], "driver": device["driver"],
-                                          "ms": (ours["ms"]["median"], ours["ms"]["min"]),
-                                          "dispatches": ours["dispatches"], "difference": difference})
+                    entry = {"device": device["name"], "driver": device["driver"],
+                             "ms": (ours["ms"]["median"], ours["ms"]["min"]),
+                             "dispatches": ours["dispatches"], "difference": difference}
+                    if args.baseline:
+                        subprocess.run([args.baseline, "bench", "--weights", weights, "--device", index, "--batch",
+                                        str(batch), "--size", str(size), "--iters", str(args.iters),
+                                        *precision(args), "--json", report], check=True, stdout=subprocess.DEVNULL)
+                        with open(report) as f:
+                            theirs = json.load(f)
+                        entry["baseline"] = (theirs["ms"]["median"], theirs["ms"]["min"], theirs["dispatches"])
+                    row["vulkan"].append(entry)
                 if use_ort:
                     ort_median, ort_min, ort_logits, ort_version = time_onnxruntime(onnx_path, x, args.iters,
                                                                                     args.threads, tmp)
@@ -213,6 +224,15 @@ def render(rows, args, ort_version, plots):
                 + (f"{ort[0]:.1f} ({ort[1]:.1f})" if ort else "-") + " | "
                 f"{v['ms'][0] / r['torch'][0]:.2f}x | " + (f"{v['ms'][0] / ort[0]:.2f}x" if ort else "-") + " | "
                 f"{v['dispatches']} | {v['difference']:.1e}, " + (f"{ort[2]:.1e}" if ort else "-") + " |")
+    baselines = [(r, v) for r in rows for v in r["vulkan"] if "baseline" in v]
+    if baselines:
+        lines += ["", f"Baseline `{args.baseline}`, timed right after each row above in the same run:", "",
+                  "| model | batch | vkvision ms | baseline ms | vkvision / baseline | dispatches (baseline) |",
+                  "|---|---|---|---|---|---|"]
+        for r, v in baselines:
+            b = v["baseline"]
+            lines.append(f"| {r['model']} | {r['batch']} | {v['ms'][0]:.1f} ({v['ms'][1]:.1f}) | {b[0]:.1f} ({b[1]:.1f}) | "
+                         f"{v['ms'][0] / b[0]:.3f} | {v['dispatches']} ({b[2]}) |")
     if plots:
         lines.append("")
         lines.append("Per-layer device time (batch 1): " + ", ".join(f"[{n}]({p})" for n, p in plots) + ".")

@@ -92,7 +92,8 @@ void main() {
         [[unroll]] for (uint i = 0; i < PIXELS; ++i) {
           const vec4 xv = valid[i] ? texelFetch(x4, int((base[i] + c) >> 2)) : vec4(0.0);
           [[unroll]] for (uint q = 0; q < QUADS; ++q)
-            acc[QUADS * i + q] += xv.x * wk[4 * q] + xv.y * wk[4 * q + 1] + xv.z * wk[4 * q + 2] + xv.w * wk[4 * q + 3];
+            acc[QUADS * i + q] +=
+                xv.x * wk[4 * q] + xv.y * wk[4 * q + 1] + xv.z * wk[4 * q + 2] + xv.w * wk[4 * q + 3];
         }
       }
 #else

@@ -80,7 +80,8 @@ void main() {
       [[unroll]] for (uint r = ROWS - 1; r > 0; --r)
         [[unroll]] for (uint kw = 0; kw < KW; ++kw) weight_rows[r][kw] = weight_rows[r - 1][kw];
       if (input_row < KH) {
-        [[unroll]] for (uint kw = 0; kw < KW; ++kw) weight_rows[0][kw] = texelFetch(w, int((input_row * KW + kw) * p.C4 + tile_c));
+        [[unroll]] for (uint kw = 0; kw < KW; ++kw)
+          weight_rows[0][kw] = texelFetch(w, int((input_row * KW + kw) * p.C4 + tile_c));
       }
       const int ih = int(oh0 * p.SH + input_row) - int(p.PH);
       if (ih < 0 || ih >= int(p.H)) continue;
@@ -95,7 +96,8 @@ void main() {
       [[unroll]] for (uint r = 0; r < ROWS; ++r) {
         if (input_row < r || input_row - r >= KH) continue;  // resolved at compile time
         [[unroll]] for (uint kw = 0; kw < KW; ++kw)
-          [[unroll]] for (uint i = 0; i < PIXELS; ++i) acc[r * PIXELS + i] += columns[i * SW + kw] * weight_rows[r][kw];
+          [[unroll]] for (uint i = 0; i < PIXELS; ++i)
+            acc[r * PIXELS + i] += columns[i * SW + kw] * weight_rows[r][kw];
       }
     }
     [[unroll]] for (uint o = 0; o < OUTPUTS; ++o) {

@@ -35,7 +35,8 @@ layout(binding = 1) uniform samplerBuffer w;
 // Scalars, so that no load reaches past the end of X when M * K is not a multiple of 4.
 layout(binding = 0) readonly buffer Input { float x_data[]; };
 layout(binding = 1) readonly buffer Weight { WEIGHT_VEC4 w_data[]; };
-#define LOAD_X4(index) vec4(x_data[4 * (index)], x_data[4 * (index) + 1], x_data[4 * (index) + 2], x_data[4 * (index) + 3])
+#define LOAD_X4(index) \
+  vec4(x_data[4 * (index)], x_data[4 * (index) + 1], x_data[4 * (index) + 2], x_data[4 * (index) + 3])
 #define LOAD_W(index) vec4(w_data[index])
 #endif
 layout(binding = 2) readonly buffer Bias { vec4 bias[]; };
@@ -76,7 +77,8 @@ void main() {
       [[unroll]] for (uint i = 0; i < ROWS; ++i) {
         const vec4 a = LOAD_X4((row[i] + k) >> 2);
         [[unroll]] for (uint q = 0; q < QUADS; ++q)
-          acc[QUADS * i + q] += a.x * wk[4 * q] + a.y * wk[4 * q + 1] + a.z * wk[4 * q + 2] + a.w * wk[4 * q + 3];
+          acc[QUADS * i + q] +=
+              a.x * wk[4 * q] + a.y * wk[4 * q + 1] + a.z * wk[4 * q + 2] + a.w * wk[4 * q + 3];
       }
     }
   }

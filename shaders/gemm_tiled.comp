@@ -63,7 +63,8 @@ void main() {
       vec4 a = vec4(0.0);
       [[unroll]] for (uint i = 0; i < 4; ++i) {
         const uint m = m_base + quad * 4 + i;
-        if (m < p.M && k < p.K) a[i] = NORMALIZE_ROWS ? x[m * p.K + k] - row_shift[quad * 4 + i] : x[m * p.K + k];
+        if (m < p.M && k < p.K)
+          a[i] = NORMALIZE_ROWS ? x[m * p.K + k] - row_shift[quad * 4 + i] : x[m * p.K + k];
       }
       a_tile[kk][quad] = a;
       vec4 b = vec4(0.0);

@@ -1,7 +1,8 @@
 #version 450
 // RepMLP's partition FC (fc3, a 1x1 conv with groups S over rows of S*ph*pw): for every patch and
 // channel c of shareset s = c % S,
-//   y[i] = (scale[c] * sum_j W[s][i][j] x[j] + shift[c] * rowsum(W[s][i]) + bias[s][i]) * gate[n, c'] + residual
+//   y[i] = (scale[c] * sum_j W[s][i][j] x[j] + shift[c] * rowsum(W[s][i]) + bias[s][i]) * gate[n, c']
+//          + residual
 // where i, j are positions in the patch and scale/shift is the BatchNorm folded from before the FC
 // (W (scale x + shift) = scale W x + shift W 1). The result is placed as the reference places it
 // (partition.glsl), at channel c'; gate and residual are read there. Reads and writes the NHWC map in
@@ -40,7 +41,8 @@ void main() {
   const uint quad_groups = (p.hw4 + QUADS - 1) / QUADS;
   // Columns vary fastest: neighbouring invocations share the weights (RepMLP's early FCs hold tens of
   // MB of them, which must stream from memory once, not once per column group).
-  const uint column4 = id % p.column4, quad_group = (id / p.column4) % quad_groups, s = id / (quad_groups * p.column4);
+  const uint column4 = id % p.column4, quad_group = (id / p.column4) % quad_groups,
+             s = id / (quad_groups * p.column4);
   if (s >= p.S) return;
   const uint hw = p.ph * p.pw, groups = p.C / p.S, parts_w = p.W / p.pw;
   const uint parts = (p.H / p.ph) * parts_w, per_image = parts * groups;
@@ -48,7 +50,8 @@ void main() {
   uint base[4];
   [[unroll]] for (uint t = 0; t < 4; ++t) {
     const uint column = min(column4 * 4 + t, p.columns - 1), rest = column % per_image;
-    base[t] = patch_offset(column / per_image, rest / groups, 0, (rest % groups) * p.S + s, p.H, p.W, p.C, p.ph, p.pw, parts_w);
+    base[t] = patch_offset(column / per_image, rest / groups, 0, (rest % groups) * p.S + s, p.H, p.W, p.C,
+                           p.ph, p.pw, parts_w);
   }
   // Position quads past hw4 repeat the last one (in bounds) and are not stored.
   uint quad[QUADS];

@@ -51,7 +51,8 @@ void main() {
   for (uint item = t; item < p.heads * QUERY_TILE; item += gl_WorkGroupSize.x) {
     const uint head = item / QUERY_TILE, row = item % QUERY_TILE, query = first_query + row;
     if (query >= T) {
-      [[unroll]] for (int d = 0; d < HEAD_DIM4; ++d) attended[row * CHANNELS4 + head * HEAD_DIM4 + d] = vec4(0.0);
+      [[unroll]] for (int d = 0; d < HEAD_DIM4; ++d)
+        attended[row * CHANNELS4 + head * HEAD_DIM4 + d] = vec4(0.0);
       continue;
     }
     const uint qr = row0 + query / p.window, qc = col0 + query % p.window;
@@ -83,7 +84,8 @@ void main() {
       [[unroll]] for (int d = 0; d < HEAD_DIM4; ++d) acc[d] = acc[d] * rescale + weight * v[d];
     }
     const float inverse_sum = 1.0 / running_sum;
-    [[unroll]] for (int d = 0; d < HEAD_DIM4; ++d) attended[row * CHANNELS4 + head * HEAD_DIM4 + d] = acc[d] * inverse_sum;
+    [[unroll]] for (int d = 0; d < HEAD_DIM4; ++d)
+      attended[row * CHANNELS4 + head * HEAD_DIM4 + d] = acc[d] * inverse_sum;
   }
   barrier();
 
@@ -95,8 +97,8 @@ void main() {
     [[unroll]] for (uint r = 0; r < 4; ++r) out4[r] = proj_bias[quad];
     for (uint k4 = 0; k4 < CHANNELS4; ++k4) {
       const uint w_row = 4 * k4 * CHANNELS4 + quad;
-      const vec4 w0 = proj_weight[w_row], w1 = proj_weight[w_row + CHANNELS4], w2 = proj_weight[w_row + 2 * CHANNELS4],
-                 w3 = proj_weight[w_row + 3 * CHANNELS4];
+      const vec4 w0 = proj_weight[w_row], w1 = proj_weight[w_row + CHANNELS4],
+                 w2 = proj_weight[w_row + 2 * CHANNELS4], w3 = proj_weight[w_row + 3 * CHANNELS4];
       [[unroll]] for (uint r = 0; r < 4; ++r) {
         const vec4 a = attended[(first_row + r) * CHANNELS4 + k4];
         out4[r] += a.x * w0 + a.y * w1 + a.z * w2 + a.w * w3;

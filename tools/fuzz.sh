@@ -20,7 +20,10 @@ for target in "${targets[@]}"; do
   mkdir -p "$corpus" "$artifacts"
   cp -n fuzz/corpus/"$target"/* "$corpus"/
   # -rss_limit_mb: a reader must never need more than this for inputs of a few KB.
-  "build-fuzz/fuzz/fuzz_$target" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
-    -artifact_prefix="$artifacts" "$corpus" >"build-fuzz/$target.log" 2>&1 || echo "fuzz_$target stopped: see build-fuzz/$target.log"
-  echo "== $target"; grep -E "^#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss_mb|cov:" "build-fuzz/$target.log" | tail -3
+  log="build-fuzz/$target.log"
+  "build-fuzz/fuzz/fuzz_$target" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 \
+    -print_final_stats=1 -artifact_prefix="$artifacts" "$corpus" >"$log" 2>&1 ||
+    echo "fuzz_$target stopped: see $log"
+  echo "== $target"
+  grep -E "^#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss_mb|cov:" "$log" | tail -3
 done

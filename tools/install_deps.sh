@@ -6,7 +6,7 @@ packages=(
   build-essential cmake pkg-config
   libvulkan-dev glslc spirv-tools mesa-vulkan-drivers vulkan-validationlayers vulkan-tools
   nlohmann-json3-dev libcli11-dev libstb-dev libjpeg62-turbo-dev zlib1g-dev libgtest-dev
-  dataset-fashion-mnist
+  dataset-fashion-mnist clang-format
 )
 # --list prints the packages, one a line (for .ci/run), and installs nothing.
 if [ "${1:-}" = "--list" ]; then
@@ -15,7 +15,8 @@ if [ "${1:-}" = "--list" ]; then
 fi
 missing=()
 for package in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
+    missing+=("$package")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   sudo_cmd=""

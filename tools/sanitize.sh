@@ -35,7 +35,8 @@ address() {
   # keep_loaded.c holds them mapped, so their leaks carry module names lsan.supp can match (the ASan
   # runtime must come first). GPU-assisted entries already run in the Release tree.
   cc -shared -fPIC -O1 -o build-asan/keep_loaded.so "$suppressions/keep_loaded.c" -ldl
-  KEEP_LOADED="libvulkan_lvp.so:libVkLayer_khronos_validation.so:$PWD/build-asan/device_profile_layer/libVkLayer_vkvision_device_profile.so" \
+  local profile_layer=$PWD/build-asan/device_profile_layer/libVkLayer_vkvision_device_profile.so
+  KEEP_LOADED="libvulkan_lvp.so:libVkLayer_khronos_validation.so:$profile_layer" \
   LD_PRELOAD="libasan.so.8 $PWD/build-asan/keep_loaded.so" \
     ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 1200 -LE gpu_validation
 }
@@ -55,7 +56,8 @@ thread() {
   # lavapipe's own queue thread (no TSan report, driver frames only; not reproduced in five more
   # runs, docs/RELIABILITY.md). A second failure of the same test still fails the job, and any
   # TSan report fails the run that raised it.
-  setarch "$(uname -m)" -R ctest --test-dir build-tsan --output-on-failure -j"$jobs" --timeout 1200 -R Threading \
+  setarch "$(uname -m)" -R \
+    ctest --test-dir build-tsan --output-on-failure -j"$jobs" --timeout 1200 -R Threading \
     --repeat until-pass:2
 }
 

@@ -3,7 +3,8 @@
 # VK_LAYER_VKVISION_device_profile makes lavapipe report that device class and the validation layer
 # checks vkvision's calls against it (tests/support/device_profile_layer/README.md).
 # Usage: tools/test_profiles.sh [--build-dir DIR] [profile...] [-- ctest arguments...]
-#   DIR defaults to $BUILD_DIR or build; the profiles to discrete_no_rebar spec_minimum integrated_noncoherent.
+#   DIR defaults to $BUILD_DIR or build; the profiles to discrete_no_rebar spec_minimum
+#   integrated_noncoherent.
 # Prints each profile's pass/fail counts, seconds and failed tests; exits non-zero if any failed.
 # Each profile's full ctest output is kept in DIR/test_profiles/<profile>.log.
 set -euo pipefail
@@ -45,7 +46,8 @@ for profile in "${profiles[@]}"; do
   profile_args=()
   case $(basename "$profile" .json) in integrated_noncoherent) profile_args=(-LE gpu_validation) ;; esac
   # ctest's own exit status is the failure signal; its summary line gives the counts.
-  if VKVISION_DEVICE_PROFILE=$profile ctest --test-dir "$build" --output-on-failure -j"$(nproc)" --timeout 600 \
+  if VKVISION_DEVICE_PROFILE=$profile \
+    ctest --test-dir "$build" --output-on-failure -j"$(nproc)" --timeout 600 \
       "${profile_args[@]}" "${ctest_args[@]}" >"$log" 2>&1; then
     result=ok
   else

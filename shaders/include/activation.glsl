@@ -2,7 +2,8 @@
 // the GELU output for the magnitudes networks produce, so this matches PyTorch's exact (erf) GELU.
 float erf_approx(float x) {
   float t = 1.0 / (1.0 + 0.3275911 * abs(x));
-  float poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  float poly =
+      t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
   float y = 1.0 - poly * exp(-x * x);
   return x < 0.0 ? -y : y;
 }

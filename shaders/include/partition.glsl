@@ -7,7 +7,8 @@
 
 // Element offset in [N, H, W, C] of position `pos` (row-major in the patch) of patch `part`, channel c
 // (`patch` is a GLSL keyword).
-uint patch_offset(uint n, uint part, uint pos, uint c, uint H, uint W, uint C, uint ph, uint pw, uint parts_w) {
+uint patch_offset(uint n, uint part, uint pos, uint c, uint H, uint W, uint C, uint ph, uint pw,
+                  uint parts_w) {
   const uint row = (part / parts_w) * ph + pos / pw, col = (part % parts_w) * pw + pos % pw;
   return ((n * H + row) * W + col) * C + c;
 }

@@ -19,7 +19,9 @@ uint region(uint coordinate, uint size, uint shift) {
   return coordinate < size - p.window ? 0 : (coordinate < size - shift ? 1 : 2);
 }
 
-uint region_of(uint r, uint c) { return region(r, p.padded_h, p.shift_h) * 3 + region(c, p.padded_w, p.shift_w); }
+uint region_of(uint r, uint c) {
+  return region(r, p.padded_h, p.shift_h) * 3 + region(c, p.padded_w, p.shift_w);
+}
 
 // part 0, 1, 2: q, k, v of one head of `token` (the qkv bias for a padded position).
 void load_head(int token, uint part, uint head, out vec4 value[HEAD_DIM4]) {

@@ -3,24 +3,13 @@
 #include <algorithm>
 #include <cmath>
 
+#include "ir/rewrite.h"
+
 namespace vkvision::ir {
 namespace {
 
-// Removes layer `index`, whose single input is produced by layer `into`: `into` takes over the
-// removed layer's output name so every later consumer is unchanged.
-void absorb(LayerList& list, size_t into, size_t index) {
-  list.layers[into].output = list.layers[index].output;
-  list.layers.erase(list.layers.begin() + static_cast<std::ptrdiff_t>(index));
-}
-
-bool is_weighted(OpKind op) { return op == OpKind::Linear || op == OpKind::Conv2d || op == OpKind::DepthwiseConv2d; }
-
-// The producer of layer `index`'s first input, when that input feeds nothing else; else -1.
-int sole_producer(const LayerList& list, size_t index) {
-  const std::string& input = list.layers[index].inputs[0];
-  const int producer = list.producer(input);
-  if (producer < 0 || list.consumers(input).size() != 1 || input == list.output) return -1;
-  return producer;
+bool is_weighted(OpKind op) {
+  return op == OpKind::Linear || op == OpKind::Conv2d || op == OpKind::DepthwiseConv2d;
 }
 
 // A partition layer keeps one kernel per shareset, so an affine after it folds only when it is the
@@ -37,11 +26,13 @@ bool fold_into_sharesets(Layer& layer, const Layer& affine) {
     if (scale[c] != scale[c % sharesets] || (shift && shift[c] != shift[c % sharesets])) return false;
   const HostTensor& weight = layer.param("weight");
   // Bias entries per shareset: one per patch position for the FC, one for the conv.
-  const int64_t biases = layer.op == OpKind::PartitionLinear ? int64_t(layer.partition_h) * layer.partition_w : 1;
+  const int64_t biases =
+      layer.op == OpKind::PartitionLinear ? int64_t(layer.partition_h) * layer.partition_w : 1;
   const int64_t per_bias = weight.numel() / (sharesets * biases);
   std::vector<float> folded(weight.values(), weight.values() + weight.numel());
   std::vector<float> bias(sharesets * biases, 0.0f);
-  if (layer.has_param("bias")) bias.assign(layer.param("bias").values(), layer.param("bias").values() + bias.size());
+  if (layer.has_param("bias"))
+    bias.assign(layer.param("bias").values(), layer.param("bias").values() + bias.size());
   for (int64_t row = 0; row < sharesets * biases; ++row) {
     const int64_t k = row / biases;
     for (int64_t e = 0; e < per_bias; ++e) folded[row * per_bias + e] *= scale[k];
@@ -52,19 +43,6 @@ bool fold_into_sharesets(Layer& layer, const Layer& affine) {
   return true;
 }
 
-// The Linear that is the only reader of `tensor`, reading it only as its main input (a residual
-// reading it would still need the tensor) and not already normalising that input; else -1.
-int sole_linear_reader(const LayerList& list, const std::string& tensor) {
-  if (tensor == list.output) return -1;
-  const std::vector<size_t> readers = list.consumers(tensor);
-  if (readers.size() != 1) return -1;
-  const Layer& linear = list.layers[readers[0]];
-  if (linear.op != OpKind::Linear || linear.normalize_input || linear.inputs[0] != tensor ||
-      std::count(linear.inputs.begin(), linear.inputs.end(), tensor) != 1)
-    return -1;
-  return static_cast<int>(readers[0]);
-}
-
 // W (x s + t) + b == (W s) x + (b + W t) for a per-channel affine (s, t; shift may be null) applied
 // to a layer's input: weight [O, I/groups, kh, kw] (a Linear is [O, I]) scales by s of the input
 // channel each entry reads; its bias gains the taps' sum of W t. False, leaving the layer as it was,
@@ -72,12 +50,15 @@ int sole_linear_reader(const LayerList& list, const std::string& tensor) {
 bool fold_input_affine(Layer& consumer, const float* scale, const float* shift, int64_t channels) {
   const HostTensor& weight = consumer.param("weight");
   const int64_t outputs = weight.shape[0], per_group = weight.shape[1];
-  if (outputs == 0 || per_group == 0 || channels % per_group != 0 || outputs % (channels / per_group) != 0) return false;
-  const int64_t taps = weight.numel() / (outputs * per_group), outputs_per_group = outputs / (channels / per_group);
+  if (outputs == 0 || per_group == 0 || channels % per_group != 0 || outputs % (channels / per_group) != 0)
+    return false;
+  const int64_t taps = weight.numel() / (outputs * per_group),
+                outputs_per_group = outputs / (channels / per_group);
   std::vector<float> folded(weight.values(), weight.values() + weight.numel());
   weight.release_file_pages();  // the copy replaces it
   std::vector<float> bias(outputs, 0.0f);
-  if (consumer.has_param("bias")) bias.assign(consumer.param("bias").values(), consumer.param("bias").values() + outputs);
+  if (consumer.has_param("bias"))
+    bias.assign(consumer.param("bias").values(), consumer.param("bias").values() + outputs);
   for (int64_t o = 0; o < outputs; ++o) {
     double shifted = 0;
     for (int64_t k = 0; k < per_group; ++k) {
@@ -107,8 +88,8 @@ LayerList batchnorm_to_affine(const LayerList& list) {
   LayerList result = list;
   for (Layer& layer : result.layers) {
     if (layer.op != OpKind::BatchNorm) continue;
-    const auto &gamma = layer.param("weight"), &beta = layer.param("bias"), &mean = layer.param("running_mean"),
-               &var = layer.param("running_var");
+    const auto &gamma = layer.param("weight"), &beta = layer.param("bias"),
+               &mean = layer.param("running_mean"), &var = layer.param("running_var");
     const int64_t channels = gamma.numel();
     std::vector<float> scale(channels), shift(channels);
     for (int64_t c = 0; c < channels; ++c) {
@@ -123,21 +104,18 @@ LayerList batchnorm_to_affine(const LayerList& list) {
 }
 
 LayerList fold_affine_into_producer(const LayerList& list) {
-  LayerList result = list;
-  for (size_t i = 0; i < result.layers.size(); ++i) {
+  return rewrite_each(list, OpKind::ChannelAffine, [](LayerList& result, size_t i) -> Resume {
     const Layer& affine = result.layers[i];
-    if (affine.op != OpKind::ChannelAffine) continue;
     const int p = sole_producer(result, i);
-    if (p < 0) continue;
+    if (p < 0) return std::nullopt;
     Layer& producer = result.layers[p];
     if (producer.op == OpKind::PartitionLinear || producer.op == OpKind::PartitionConv) {
-      if (fold_into_sharesets(producer, affine)) {
-        absorb(result, static_cast<size_t>(p), i);
-        --i;
-      }
-      continue;
+      if (!fold_into_sharesets(producer, affine)) return std::nullopt;
+      absorb(result, static_cast<size_t>(p), i);
+      return i;
     }
-    if (!is_weighted(producer.op) || producer.activation != ops::Activation::None || producer.residual) continue;
+    if (!is_weighted(producer.op) || producer.activation != ops::Activation::None || producer.residual)
+      return std::nullopt;
     // y = (W x + b) * s + t  ==  (s W) x + (s b + t): row o of the weight scales by s[o].
     const HostTensor& weight = producer.param("weight");
     const int64_t outputs = weight.shape[0], per_output = weight.numel() / outputs;
@@ -147,37 +125,35 @@ LayerList fold_affine_into_producer(const LayerList& list) {
     for (int64_t o = 0; o < outputs; ++o)
       for (int64_t k = 0; k < per_output; ++k) folded[o * per_output + k] *= scale[o];
     std::vector<float> bias(outputs, 0.0f);
-    if (producer.has_param("bias")) bias.assign(producer.param("bias").values(), producer.param("bias").values() + outputs);
+    if (producer.has_param("bias"))
+      bias.assign(producer.param("bias").values(), producer.param("bias").values() + outputs);
     for (int64_t o = 0; o < outputs; ++o)
       bias[o] = bias[o] * scale[o] + (affine.has_param("shift") ? affine.param("shift").values()[o] : 0.0f);
     producer.params["weight"] = HostTensor::from(weight.shape, std::move(folded));
     producer.params["bias"] = HostTensor::from({outputs}, std::move(bias));
     absorb(result, static_cast<size_t>(p), i);
-    --i;
-  }
-  return result;
+    return i;
+  });
 }
 
 LayerList fold_affine_into_consumer(const LayerList& list) {
-  LayerList result = list;
-  for (size_t i = 0; i < result.layers.size(); ++i) {
+  return rewrite_each(list, OpKind::ChannelAffine, [](LayerList& result, size_t i) -> Resume {
     const Layer& affine = result.layers[i];
-    if (affine.op != OpKind::ChannelAffine || affine.output == result.output) continue;
-    const std::vector<size_t> readers = result.consumers(affine.output);
-    if (readers.size() != 1) continue;
-    Layer& consumer = result.layers[readers[0]];
-    // Only as the main input: a residual or gate input reading it would still need the affine.
-    if (!is_weighted(consumer.op) || consumer.input_nchw || consumer.inputs[0] != affine.output ||
-        std::count(consumer.inputs.begin(), consumer.inputs.end(), affine.output) != 1 || consumer.fused_layer_norm)
-      continue;
-    if (consumer.op != OpKind::Linear && (consumer.pad_h != 0 || consumer.pad_w != 0 || consumer.ceil_mode)) continue;
+    const int reader = sole_reader(result, affine.output);
+    if (reader < 0) return std::nullopt;
+    Layer& consumer = result.layers[reader];
+    if (!is_weighted(consumer.op) || consumer.input_nchw ||
+        !reads_only_as_main_input(consumer, affine.output) || consumer.fused_layer_norm)
+      return std::nullopt;
+    if (consumer.op != OpKind::Linear && (consumer.pad_h != 0 || consumer.pad_w != 0 || consumer.ceil_mode))
+      return std::nullopt;
     const float* shift = affine.has_param("shift") ? affine.param("shift").values() : nullptr;
-    if (!fold_input_affine(consumer, affine.param("scale").values(), shift, affine.param("scale").numel())) continue;
+    if (!fold_input_affine(consumer, affine.param("scale").values(), shift, affine.param("scale").numel()))
+      return std::nullopt;
     consumer.inputs[0] = affine.inputs[0];
-    result.layers.erase(result.layers.begin() + static_cast<std::ptrdiff_t>(i));
-    --i;
-  }
-  return result;
+    erase_layer(result, i);
+    return i;
+  });
 }
 
 namespace {
@@ -190,7 +166,8 @@ Layer affine_as_convolution(const Layer& affine, int64_t channels, uint32_t grou
   const float* scale = affine.param("scale").values();
   for (int64_t o = 0; o < channels; ++o) weight[o * per_group + o % per_group] = scale[o];
   std::vector<float> bias(channels, 0.0f);
-  if (affine.has_param("shift")) bias.assign(affine.param("shift").values(), affine.param("shift").values() + channels);
+  if (affine.has_param("shift"))
+    bias.assign(affine.param("shift").values(), affine.param("shift").values() + channels);
   Layer conv{.op = OpKind::Conv2d, .name = affine.name, .inputs = affine.inputs, .output = affine.output};
   conv.params = {{"weight", HostTensor::from({channels, per_group, 1, 1}, std::move(weight))},
                  {"bias", HostTensor::from({channels}, std::move(bias))}};
@@ -212,39 +189,40 @@ std::vector<float> centred_kernel(const Layer& conv, uint32_t kh, uint32_t kw) {
   for (int64_t i = 0; i < outer; ++i)
     for (uint32_t y = 0; y < conv.kernel_h; ++y)
       for (uint32_t x = 0; x < conv.kernel_w; ++x)
-        out[(size_t(i) * kh + y + dy) * kw + x + dx] = weight.values()[(size_t(i) * conv.kernel_h + y) * conv.kernel_w + x];
+        out[(size_t(i) * kh + y + dy) * kw + x + dx] =
+            weight.values()[(size_t(i) * conv.kernel_h + y) * conv.kernel_w + x];
   return out;
 }
 
 }  // namespace
 
 LayerList merge_parallel_branches(const LayerList& list) {
-  LayerList result = list;
-  for (size_t i = 0; i < result.layers.size(); ++i) {
-    const Layer& add = result.layers[i];
-    if (add.op != OpKind::Add) continue;
-    const int a = result.producer(add.inputs[0]), b = result.producer(add.inputs[1]);
-    if (a < 0 || b < 0 || a == b) continue;
-    if (result.consumers(add.inputs[0]).size() != 1 || result.consumers(add.inputs[1]).size() != 1) continue;
-    Layer first = result.layers[a], second = result.layers[b];
-    if (first.inputs[0] != second.inputs[0]) continue;
+  return rewrite_each(list, OpKind::Add, [](LayerList& result, size_t i) -> Resume {
+    const auto branches = sole_branch_producers(result, i);
+    if (!branches) return std::nullopt;
+    Layer first = result.layers[branches->first], second = result.layers[branches->second];
+    if (first.inputs[0] != second.inputs[0]) return std::nullopt;
     const bool first_conv = plain_convolution(first), second_conv = plain_convolution(second);
-    if (!(first_conv || first.op == OpKind::ChannelAffine) || !(second_conv || second.op == OpKind::ChannelAffine)) continue;
-    if (!first_conv && !second_conv) continue;
+    if (!(first_conv || first.op == OpKind::ChannelAffine) ||
+        !(second_conv || second.op == OpKind::ChannelAffine))
+      return std::nullopt;
+    if (!first_conv && !second_conv) return std::nullopt;
     // Branches reading the network's NCHW input (RepVGG's stem) merge when both are convolutions.
-    if (first.input_nchw != second.input_nchw || ((!first_conv || !second_conv) && first.input_nchw)) continue;
+    if (first.input_nchw != second.input_nchw || ((!first_conv || !second_conv) && first.input_nchw))
+      return std::nullopt;
     const Layer& conv = first_conv ? first : second;
     const int64_t channels = conv.param("weight").shape[0];
     if (!first_conv) first = affine_as_convolution(first, channels, conv.groups);
     if (!second_conv) second = affine_as_convolution(second, channels, conv.groups);
     // Same stride and groups, and centred alike: (k - 1) / 2 - pad equal in both directions.
     const auto offset = [](uint32_t k, uint32_t pad) { return int(k - 1) / 2 - int(pad); };
-    if (first.stride_h != second.stride_h || first.stride_w != second.stride_w || first.groups != second.groups ||
-        first.param("weight").shape[0] != second.param("weight").shape[0] ||
+    if (first.stride_h != second.stride_h || first.stride_w != second.stride_w ||
+        first.groups != second.groups || first.param("weight").shape[0] != second.param("weight").shape[0] ||
         offset(first.kernel_h, first.pad_h) != offset(second.kernel_h, second.pad_h) ||
         offset(first.kernel_w, first.pad_w) != offset(second.kernel_w, second.pad_w))
-      continue;
-    const uint32_t kh = std::max(first.kernel_h, second.kernel_h), kw = std::max(first.kernel_w, second.kernel_w);
+      return std::nullopt;
+    const uint32_t kh = std::max(first.kernel_h, second.kernel_h),
+                   kw = std::max(first.kernel_w, second.kernel_w);
     std::vector<float> weight = centred_kernel(first, kh, kw);
     const std::vector<float> other = centred_kernel(second, kh, kw);
     for (size_t k = 0; k < weight.size(); ++k) weight[k] += other[k];
@@ -254,51 +232,41 @@ LayerList merge_parallel_branches(const LayerList& list) {
         for (int64_t o = 0; o < channels; ++o) bias[o] += branch->param("bias").values()[o];
     Layer merged = first.kernel_h >= second.kernel_h ? first : second;
     merged.name = first.name + "+" + second.name;
-    merged.params = {{"weight", HostTensor::from({channels, first.param("weight").shape[1], kh, kw}, std::move(weight))},
-                     {"bias", HostTensor::from({channels}, std::move(bias))}};
+    merged.params = {
+        {"weight", HostTensor::from({channels, first.param("weight").shape[1], kh, kw}, std::move(weight))},
+        {"bias", HostTensor::from({channels}, std::move(bias))}};
     merged.kernel_h = kh;
     merged.kernel_w = kw;
     merged.pad_h = uint32_t(int(kh - 1) / 2 - offset(first.kernel_h, first.pad_h));
     merged.pad_w = uint32_t(int(kw - 1) / 2 - offset(first.kernel_w, first.pad_w));
-    merged.output = add.output;
-    // Replace the later branch's position (both inputs exist there), drop the other and the Add.
-    const size_t keep = std::max(a, b), drop = std::min(a, b);
-    result.layers[keep] = std::move(merged);
-    result.layers.erase(result.layers.begin() + static_cast<std::ptrdiff_t>(i));
-    result.layers.erase(result.layers.begin() + static_cast<std::ptrdiff_t>(drop));
-    i = static_cast<size_t>(-1);  // rescan: a three-branch block merges again at its second Add
-  }
-  return result;
+    merged.output = result.layers[i].output;
+    replace_branches(result, i, branches->first, branches->second, std::move(merged));
+    return 0;  // rescan: a three-branch block merges again at its second Add
+  });
 }
 
 LayerList fuse_activation(const LayerList& list) {
-  LayerList result = list;
-  for (size_t i = 0; i < result.layers.size(); ++i) {
-    const OpKind op = result.layers[i].op;
-    if (op != OpKind::Gelu && op != OpKind::Relu) continue;
+  return rewrite_each(list, {OpKind::Gelu, OpKind::Relu}, [](LayerList& result, size_t i) -> Resume {
     const int p = sole_producer(result, i);
-    if (p < 0) continue;
+    if (p < 0) return std::nullopt;
     Layer& producer = result.layers[p];
     if ((producer.op != OpKind::Linear && producer.op != OpKind::Conv2d) ||
         producer.activation != ops::Activation::None || producer.residual)
-      continue;
-    producer.activation = op == OpKind::Gelu ? ops::Activation::Gelu : ops::Activation::Relu;
+      return std::nullopt;
+    producer.activation = result.layers[i].op == OpKind::Gelu ? ops::Activation::Gelu : ops::Activation::Relu;
     absorb(result, static_cast<size_t>(p), i);
-    --i;
-  }
-  return result;
+    return i;
+  });
 }
 
 LayerList fuse_residual_add(const LayerList& list) {
-  LayerList result = list;
-  for (size_t i = 0; i < result.layers.size(); ++i) {
-    Layer& add = result.layers[i];
-    if (add.op != OpKind::Add) continue;
+  return rewrite_each(list, OpKind::Add, [](LayerList& result, size_t i) -> Resume {
+    const Layer& add = result.layers[i];
     for (int side = 0; side < 2; ++side) {
       const std::string& main = add.inputs[side];
       const std::string& skip = add.inputs[1 - side];
-      const int p = result.producer(main);
-      if (p < 0 || result.consumers(main).size() != 1 || main == result.output) continue;
+      const int p = sole_producer(result, main);
+      if (p < 0) continue;
       Layer& producer = result.layers[p];
       // The skip tensor must exist when the producer runs.
       if ((producer.op != OpKind::Linear && producer.op != OpKind::PartitionLinear) || producer.residual ||
@@ -307,51 +275,48 @@ LayerList fuse_residual_add(const LayerList& list) {
       producer.residual = true;
       producer.inputs.push_back(skip);
       absorb(result, static_cast<size_t>(p), i);
-      --i;
-      break;
+      return i;
     }
-  }
-  return result;
+    return std::nullopt;
+  });
 }
 
-LayerList fuse_depthwise_layer_norm(const LayerList& list, const std::function<bool(const Layer&)>& supported) {
-  LayerList result = list;
-  for (size_t i = 0; i < result.layers.size(); ++i) {
+LayerList fuse_depthwise_layer_norm(const LayerList& list,
+                                    const std::function<bool(const Layer&)>& supported) {
+  return rewrite_each(list, OpKind::LayerNorm, [&](LayerList& result, size_t i) -> Resume {
     const Layer& norm = result.layers[i];
-    if (norm.op != OpKind::LayerNorm || norm.residual) continue;
+    if (norm.residual) return std::nullopt;
     const int p = sole_producer(result, i);
-    if (p < 0) continue;
+    if (p < 0) return std::nullopt;
     Layer& producer = result.layers[p];
-    if (producer.op != OpKind::DepthwiseConv2d || producer.fused_layer_norm || !supported(producer)) continue;
+    if (producer.op != OpKind::DepthwiseConv2d || producer.fused_layer_norm || !supported(producer))
+      return std::nullopt;
     producer.fused_layer_norm = true;
     producer.eps = norm.eps;
     producer.params["norm_weight"] = norm.param("weight");
     producer.params["norm_bias"] = norm.param("bias");
     producer.name += "+" + norm.name;
     absorb(result, static_cast<size_t>(p), i);
-    --i;
-  }
-  return result;
+    return i;
+  });
 }
 
 LayerList fold_layer_norm_into_linear(const LayerList& list) {
-  LayerList result = list;
-  for (size_t i = 0; i < result.layers.size(); ++i) {
+  return rewrite_each(list, OpKind::LayerNorm, [](LayerList& result, size_t i) -> Resume {
     const Layer& norm = result.layers[i];
     // A gathering norm stays: the tiled GEMM reads its rows in place.
-    if (norm.op != OpKind::LayerNorm || norm.residual || norm.gather_patches) continue;
+    if (norm.residual || norm.gather_patches) return std::nullopt;
     const int reader = sole_linear_reader(result, norm.output);
-    if (reader < 0) continue;
+    if (reader < 0) return std::nullopt;
     Layer& linear = result.layers[reader];
-    if (!fold_norm_affine(linear, norm.param("weight"), norm.param("bias"))) continue;
+    if (!fold_norm_affine(linear, norm.param("weight"), norm.param("bias"))) return std::nullopt;
     linear.normalize_input = true;
     linear.eps = norm.eps;
     linear.inputs[0] = norm.inputs[0];
     linear.name = norm.name + "+" + linear.name;
-    result.layers.erase(result.layers.begin() + static_cast<std::ptrdiff_t>(i));
-    --i;
-  }
-  return result;
+    erase_layer(result, i);
+    return i;
+  });
 }
 
 LayerList defer_layer_norm_to_linear(const LayerList& list) {
@@ -369,54 +334,54 @@ LayerList defer_layer_norm_to_linear(const LayerList& list) {
   return result;
 }
 
-LayerList fuse_attention_projection(const LayerList& list, const std::function<bool(const Layer&)>& supported) {
-  LayerList result = list;
-  for (size_t i = 0; i < result.layers.size(); ++i) {
+LayerList fuse_attention_projection(const LayerList& list,
+                                    const std::function<bool(const Layer&)>& supported) {
+  return rewrite_each(list, OpKind::WindowAttention, [&](LayerList& result, size_t i) -> Resume {
     Layer& attention = result.layers[i];
-    if (attention.op != OpKind::WindowAttention || attention.fused_projection) continue;
+    if (attention.fused_projection) return std::nullopt;
     const int reader = sole_linear_reader(result, attention.output);
-    if (reader < 0) continue;
+    if (reader < 0) return std::nullopt;
     const Layer& proj = result.layers[reader];
-    if (proj.activation != ops::Activation::None || !supported(attention)) continue;
+    if (proj.activation != ops::Activation::None || !supported(attention)) return std::nullopt;
     const HostTensor& weight = proj.param("weight");
-    if (weight.shape.size() != 2 || weight.shape[0] != weight.shape[1]) continue;
+    if (weight.shape.size() != 2 || weight.shape[0] != weight.shape[1]) return std::nullopt;
     attention.fused_projection = true;
     attention.params["proj_weight"] = weight;
     attention.params["proj_bias"] =
-        proj.has_param("bias") ? proj.param("bias") : HostTensor::from({weight.shape[0]}, std::vector<float>(weight.shape[0]));
+        proj.has_param("bias") ? proj.param("bias")
+                               : HostTensor::from({weight.shape[0]}, std::vector<float>(weight.shape[0]));
     if (proj.residual) {
       attention.residual = true;
       attention.inputs.push_back(proj.inputs.back());
     }
     attention.name += "+" + proj.name;
     attention.output = proj.output;
-    result.layers.erase(result.layers.begin() + reader);
-  }
-  return result;
+    erase_layer(result, static_cast<size_t>(reader));
+    return i + 1;  // the reader erased lies after i: the attention, now fused, is not examined again
+  });
 }
 
 LayerList inject_locality(const LayerList& list) {
-  LayerList result = list;
-  for (size_t index = 0; index < result.layers.size(); ++index) {
-    const Layer& add = result.layers[index];
-    if (add.op != OpKind::Add) continue;
-    const int a = result.producer(add.inputs[0]), b = result.producer(add.inputs[1]);
-    if (a < 0 || b < 0 || a == b) continue;
-    if (result.consumers(add.inputs[0]).size() != 1 || result.consumers(add.inputs[1]).size() != 1) continue;
+  return rewrite_each(list, OpKind::Add, [](LayerList& result, size_t index) -> Resume {
+    const auto branches = sole_branch_producers(result, index);
+    if (!branches) return std::nullopt;
+    const auto [a, b] = *branches;
     const bool a_is_fc = result.layers[a].op == OpKind::PartitionLinear;
     const Layer& fc = result.layers[a_is_fc ? a : b];
     const Layer& conv = result.layers[a_is_fc ? b : a];
-    if (fc.op != OpKind::PartitionLinear || conv.op != OpKind::PartitionConv || fc.inputs[0] != conv.inputs[0] ||
-        fc.gate || fc.residual || fc.has_param("input_scale") || fc.partition_h != conv.partition_h ||
-        fc.partition_w != conv.partition_w || fc.groups != conv.groups)
-      continue;
+    if (fc.op != OpKind::PartitionLinear || conv.op != OpKind::PartitionConv ||
+        fc.inputs[0] != conv.inputs[0] || fc.gate || fc.residual || fc.has_param("input_scale") ||
+        fc.partition_h != conv.partition_h || fc.partition_w != conv.partition_w || fc.groups != conv.groups)
+      return std::nullopt;
     // Output position i = (iy, ix) of a patch reads input position j = (jy, jx) through the tap
     // (jy - iy + pad_h, jx - ix + pad_w) where that lies in the kernel: the FC the reference gets by
     // convolving an identity batch (RepMLPBlock._convert_conv_to_fc).
     const int64_t ph = fc.partition_h, pw = fc.partition_w, hw = ph * pw, sharesets = fc.groups;
-    const int kh = int(conv.kernel_h), kw = int(conv.kernel_w), pad_h = int(conv.pad_h), pad_w = int(conv.pad_w);
+    const int kh = int(conv.kernel_h), kw = int(conv.kernel_w), pad_h = int(conv.pad_h),
+              pad_w = int(conv.pad_w);
     const float* kernel = conv.param("weight").values();
-    std::vector<float> weight(fc.param("weight").values(), fc.param("weight").values() + fc.param("weight").numel());
+    std::vector<float> weight(fc.param("weight").values(),
+                              fc.param("weight").values() + fc.param("weight").numel());
     std::vector<float> bias(sharesets * hw, 0.0f);
     if (fc.has_param("bias")) bias.assign(fc.param("bias").values(), fc.param("bias").values() + bias.size());
     for (int64_t s = 0; s < sharesets; ++s)
@@ -424,30 +389,24 @@ LayerList inject_locality(const LayerList& list) {
         bias[s * hw + i] += conv.has_param("bias") ? conv.param("bias").values()[s] : 0.0f;
         for (int64_t j = 0; j < hw; ++j) {
           const int ky = int(j / pw - i / pw) + pad_h, kx = int(j % pw - i % pw) + pad_w;
-          if (ky >= 0 && ky < kh && kx >= 0 && kx < kw) weight[(s * hw + i) * hw + j] += kernel[(s * kh + ky) * kw + kx];
+          if (ky >= 0 && ky < kh && kx >= 0 && kx < kw)
+            weight[(s * hw + i) * hw + j] += kernel[(s * kh + ky) * kw + kx];
         }
       }
     Layer merged = fc;
     merged.name = fc.name + "+" + conv.name;
     merged.params["weight"] = HostTensor::from(fc.param("weight").shape, std::move(weight));
     merged.params["bias"] = HostTensor::from({sharesets * hw}, std::move(bias));
-    merged.output = add.output;
-    // As merge_parallel_branches: the later branch's position, then drop the Add and the other branch.
-    const size_t keep = std::max(a, b), drop = std::min(a, b);
-    result.layers[keep] = std::move(merged);
-    result.layers.erase(result.layers.begin() + static_cast<std::ptrdiff_t>(index));
-    result.layers.erase(result.layers.begin() + static_cast<std::ptrdiff_t>(drop));
-    index = static_cast<size_t>(-1);  // rescan: the next branch adds to the merged FC
-  }
-  return result;
+    merged.output = result.layers[index].output;
+    replace_branches(result, index, a, b, std::move(merged));
+    return 0;  // rescan: the next branch adds to the merged FC
+  });
 }
 
 LayerList sink_affine_below_mean_pool(const LayerList& list) {
-  LayerList result = list;
-  for (size_t i = 0; i < result.layers.size(); ++i) {
-    if (result.layers[i].op != OpKind::MeanPool) continue;
+  return rewrite_each(list, OpKind::MeanPool, [](LayerList& result, size_t i) -> Resume {
     const int a = result.producer(result.layers[i].inputs[0]);
-    if (a < 0 || result.layers[a].op != OpKind::ChannelAffine) continue;
+    if (a < 0 || result.layers[a].op != OpKind::ChannelAffine) return std::nullopt;
     // mean(x * s + t) == mean(x) * s + t per channel: the pool reads x, a copy of the affine its result.
     Layer moved = result.layers[a];
     Layer& pool = result.layers[i];
@@ -456,94 +415,87 @@ LayerList sink_affine_below_mean_pool(const LayerList& list) {
     pool.output += ".unscaled";
     moved.inputs = {pool.output};
     result.layers.insert(result.layers.begin() + static_cast<std::ptrdiff_t>(i) + 1, std::move(moved));
-    if (result.consumers(result.layers[a].output).empty()) {
-      result.layers.erase(result.layers.begin() + a);
-      --i;
-    }
-  }
-  return result;
+    // On at the copy after the pool, or, the affine (before the pool) gone, at that copy's new place.
+    if (!result.consumers(result.layers[a].output).empty()) return i + 1;
+    erase_layer(result, static_cast<size_t>(a));
+    return i;
+  });
 }
 
 LayerList fold_affine_into_partition_linear(const LayerList& list) {
-  LayerList result = list;
-  for (size_t i = 0; i < result.layers.size(); ++i) {
+  return rewrite_each(list, OpKind::ChannelAffine, [](LayerList& result, size_t i) -> Resume {
     const Layer& affine = result.layers[i];
-    if (affine.op != OpKind::ChannelAffine || affine.output == result.output) continue;
+    if (affine.output == result.output) return std::nullopt;
     const std::vector<size_t> readers = result.consumers(affine.output);
     const bool all_fc = !readers.empty() && std::all_of(readers.begin(), readers.end(), [&](size_t r) {
       const Layer& fc = result.layers[r];
       return fc.op == OpKind::PartitionLinear && !fc.has_param("input_scale") &&
-             std::count(fc.inputs.begin(), fc.inputs.end(), affine.output) == 1 && fc.inputs[0] == affine.output;
+             reads_only_as_main_input(fc, affine.output);
     });
-    if (!all_fc) continue;
+    if (!all_fc) return std::nullopt;
     const int64_t channels = affine.param("scale").numel();
     for (size_t r : readers) {
       Layer& fc = result.layers[r];
       fc.params["input_scale"] = affine.param("scale");
-      fc.params["input_shift"] = affine.has_param("shift") ? affine.param("shift")
-                                                           : HostTensor::from({channels}, std::vector<float>(channels, 0.0f));
+      fc.params["input_shift"] = affine.has_param("shift")
+                                     ? affine.param("shift")
+                                     : HostTensor::from({channels}, std::vector<float>(channels, 0.0f));
       fc.inputs[0] = affine.inputs[0];
     }
-    result.layers.erase(result.layers.begin() + static_cast<std::ptrdiff_t>(i));
-    --i;
-  }
-  return result;
+    erase_layer(result, i);
+    return i;
+  });
 }
 
 LayerList fuse_channel_gate(const LayerList& list) {
-  LayerList result = list;
-  for (size_t i = 0; i < result.layers.size(); ++i) {
+  return rewrite_each(list, OpKind::ChannelGate, [](LayerList& result, size_t i) -> Resume {
     const Layer& gate = result.layers[i];
-    if (gate.op != OpKind::ChannelGate) continue;
     const int p = sole_producer(result, i);
-    if (p < 0) continue;
+    if (p < 0) return std::nullopt;
     Layer& producer = result.layers[p];
     // The gate vector must exist when the FC runs.
-    if (producer.op != OpKind::PartitionLinear || producer.gate || producer.residual || result.producer(gate.inputs[1]) >= p)
-      continue;
+    if (producer.op != OpKind::PartitionLinear || producer.gate || producer.residual ||
+        result.producer(gate.inputs[1]) >= p)
+      return std::nullopt;
     producer.gate = true;
     producer.inputs.push_back(gate.inputs[1]);
     absorb(result, static_cast<size_t>(p), i);
-    --i;
-  }
-  return result;
+    return i;
+  });
 }
 
 LayerList absorb_patch_gather_into_layer_norm(const LayerList& list) {
-  LayerList result = list;
-  for (size_t i = 0; i < result.layers.size(); ++i) {
+  return rewrite_each(list, OpKind::LayerNorm, [](LayerList& result, size_t i) -> Resume {
     Layer& norm = result.layers[i];
-    if (norm.op != OpKind::LayerNorm || norm.residual || norm.gather_patches) continue;
+    if (norm.residual || norm.gather_patches) return std::nullopt;
     const int p = sole_producer(result, i);
-    if (p < 0 || result.layers[p].op != OpKind::PatchMergeGather) continue;
+    if (p < 0 || result.layers[p].op != OpKind::PatchMergeGather) return std::nullopt;
     const Layer& gather = result.layers[p];
     norm.gather_patches = true;
     norm.inputs[0] = gather.inputs[0];
     norm.name = gather.name + "+" + norm.name;
-    result.layers.erase(result.layers.begin() + p);
-    --i;
-  }
-  return result;
+    erase_layer(result, static_cast<size_t>(p));
+    return i;  // the gather before the norm erased: on at the layer after the norm
+  });
 }
 
 LayerList fold_patch_gather_into_linear(const LayerList& list) {
-  LayerList result = list;
-  for (size_t i = 0; i < result.layers.size(); ++i) {
+  return rewrite_each(list, OpKind::PatchMergeGather, [](LayerList& result, size_t i) -> Resume {
     const Layer& gather = result.layers[i];
-    if (gather.op != OpKind::PatchMergeGather) continue;
     const int reader = sole_linear_reader(result, gather.output);
-    if (reader < 0 || result.layers[reader].residual) continue;
+    if (reader < 0 || result.layers[reader].residual) return std::nullopt;
     Layer& linear = result.layers[reader];
     const HostTensor& weight = linear.param("weight");
     const int64_t outputs = weight.shape[0], channels = weight.shape[1] / 4;
-    if (weight.shape.size() != 2 || weight.shape[1] != 4 * channels) continue;
+    if (weight.shape.size() != 2 || weight.shape[1] != 4 * channels) return std::nullopt;
     // [O, (part, C)] with part = dh + 2 dw (shaders/include/patch_gather.glsl's order) -> [O, C, dh, dw].
     std::vector<float> kernel(weight.numel());
     for (int64_t o = 0; o < outputs; ++o)
       for (int64_t c = 0; c < channels; ++c)
         for (int64_t dh = 0; dh < 2; ++dh)
           for (int64_t dw = 0; dw < 2; ++dw)
-            kernel[((o * channels + c) * 2 + dh) * 2 + dw] = weight.values()[o * 4 * channels + (dh + 2 * dw) * channels + c];
+            kernel[((o * channels + c) * 2 + dh) * 2 + dw] =
+                weight.values()[o * 4 * channels + (dh + 2 * dw) * channels + c];
     linear.op = OpKind::Conv2d;
     linear.params["weight"] = HostTensor::from({outputs, channels, 2, 2}, std::move(kernel));
     linear.kernel_h = linear.kernel_w = linear.stride_h = linear.stride_w = 2;
@@ -552,10 +504,9 @@ LayerList fold_patch_gather_into_linear(const LayerList& list) {
     linear.ceil_mode = true;
     linear.inputs[0] = gather.inputs[0];
     linear.name = gather.name + "+" + linear.name;
-    result.layers.erase(result.layers.begin() + static_cast<std::ptrdiff_t>(i));
-    --i;
-  }
-  return result;
+    erase_layer(result, i);
+    return i;
+  });
 }
 
 PassPipeline optimization_passes() {

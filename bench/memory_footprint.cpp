@@ -21,8 +21,9 @@ long status_kib(const std::string& field) {
 }
 
 void report(const char* when) {
-  std::printf("%-16s VmRSS %6.0f MiB (anonymous %6.0f, file %6.0f)  VmHWM %6.0f MiB\n", when, status_kib("VmRSS") / 1024.0,
-              status_kib("RssAnon") / 1024.0, status_kib("RssFile") / 1024.0, status_kib("VmHWM") / 1024.0);
+  std::printf("%-16s VmRSS %6.0f MiB (anonymous %6.0f, file %6.0f)  VmHWM %6.0f MiB\n", when,
+              status_kib("VmRSS") / 1024.0, status_kib("RssAnon") / 1024.0, status_kib("RssFile") / 1024.0,
+              status_kib("VmHWM") / 1024.0);
 }
 
 }  // namespace
@@ -41,11 +42,13 @@ int main(int argc, char** argv) {
     report("device opened");
     vkvision::Session session(runtime, model, {.batch = batch});
     report("session built");
-    const size_t count = size_t(batch) * session.input_channels() * session.input_size() * session.input_size();
+    const size_t count =
+        size_t(batch) * session.input_channels() * session.input_size() * session.input_size();
     session.run(std::vector<float>(count, 0.5f));
     report("after one run");
     std::printf("device: weights %.1f MiB, activations %.1f MiB (batch %u, %u images per submit)\n",
-                session.weight_bytes() / 1048576.0, session.activation_bytes() / 1048576.0, batch, session.sub_batch());
+                session.weight_bytes() / 1048576.0, session.activation_bytes() / 1048576.0, batch,
+                session.sub_batch());
     std::vector<vkvision::Session> more;
     for (int i = 1; i < (argc > 3 ? std::stoi(argv[3]) : 1); ++i) {
       more.emplace_back(runtime, model, vkvision::SessionOptions{.batch = batch});

@@ -9,8 +9,8 @@
 #include <string>
 
 #include "fuzz_support.h"
-#include "ir/passes.h"
 #include "io/untrusted.h"
+#include "ir/passes.h"
 #include "models/family.h"
 
 namespace {

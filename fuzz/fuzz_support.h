@@ -23,9 +23,11 @@ inline std::span<const std::byte> as_bytes(const uint8_t* data, size_t size) {
 }
 
 inline void check_error_message(std::string_view message, std::string_view file) {
-  if (message.substr(0, file.size()) != file) broken_promise("error does not start with the file name", message);
+  if (message.substr(0, file.size()) != file)
+    broken_promise("error does not start with the file name", message);
   for (const char c : message)
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) broken_promise("error is not one printable line", message);
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+      broken_promise("error is not one printable line", message);
 }
 
 // Runs `parse`; success and a well-formed InputError are both fine.

@@ -11,7 +11,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 2) return 0;
   vkvision::io::PreprocessConfig config;
   config.input_size = 1 + (data[0] & 63);
-  config.interpolation = data[0] & 64 ? vkvision::io::Interpolation::Bicubic : vkvision::io::Interpolation::Bilinear;
+  config.interpolation =
+      data[0] & 64 ? vkvision::io::Interpolation::Bicubic : vkvision::io::Interpolation::Bilinear;
   config.channels = data[0] & 128 ? 3 : 1;
   config.crop_pct = float(data[1] + 1) / 256.0f;
   config.mean.assign(config.channels, 0.5f);

@@ -1,6 +1,6 @@
 // The .npy reader on arbitrary bytes: a parsed array's element count must match its shape.
-#include "fuzz_support.h"
 #include "io/npy.h"
+#include "fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const char* file = "fuzz.npy";

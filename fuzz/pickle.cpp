@@ -7,7 +7,8 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
-    const vkvision::io::pickle::Document document = vkvision::io::pickle::load(vkvision::fuzz::as_bytes(data, size));
+    const vkvision::io::pickle::Document document =
+        vkvision::io::pickle::load(vkvision::fuzz::as_bytes(data, size));
     (void)document.root();
   } catch (const std::runtime_error&) {
   } catch (const std::exception& error) {

@@ -53,11 +53,11 @@ struct DeviceInfo {
   uint64_t min_storage_buffer_offset_alignment = 0;
   uint64_t min_texel_buffer_offset_alignment = 0;
   uint32_t max_texel_buffer_elements = 0;
-  uint64_t non_coherent_atom_size = 1;       // flush/invalidate granularity of non-coherent memory
-  uint64_t max_memory_allocation_size = 0;   // one VkDeviceMemory (Vulkan 1.1's maintenance3)
-  uint64_t max_buffer_size = 0;              // one VkBuffer (maintenance4; the allocation limit without it)
-  bool memory_budget = false;                // VK_EXT_memory_budget enabled: heap budgets are respected
-  bool portability_subset = false;           // a portability driver (MoltenVK): VK_KHR_portability_subset on
+  uint64_t non_coherent_atom_size = 1;      // flush/invalidate granularity of non-coherent memory
+  uint64_t max_memory_allocation_size = 0;  // one VkDeviceMemory (Vulkan 1.1's maintenance3)
+  uint64_t max_buffer_size = 0;             // one VkBuffer (maintenance4; the allocation limit without it)
+  bool memory_budget = false;               // VK_EXT_memory_budget enabled: heap budgets are respected
+  bool portability_subset = false;          // a portability driver (MoltenVK): VK_KHR_portability_subset on
   // RGBA32F uniform texel buffers: the cheapest loads on lavapipe (LAVAPIPE.md); kernels use them
   // when this is set and the operand fits max_texel_buffer_elements.
   bool texel_buffer_rgba32f = false;

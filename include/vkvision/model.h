@@ -23,7 +23,7 @@ struct ModelInfo {
   std::string origin;   // file path, or "preset NAME"
   std::string config;   // human-readable configuration, e.g. "depths 3,3,9,3 dims 96,192,384,768"
   uint32_t num_classes = 0;
-  std::vector<std::string> labels;  // num_classes names
+  std::vector<std::string> labels;    // num_classes names
   double pytorch_test_accuracy = -1;  // percent, from vkvision.pytorch_test_accuracy metadata; -1 if absent
   Preprocessing preprocessing;
 };

@@ -73,8 +73,8 @@ class Runtime {
 };
 
 struct ModelOptions {
-  std::string preset;     // a `vkvision models` name: checked against the file, or random weights
-  bool optimize = true;   // run the folding and fusion passes
+  std::string preset;    // a `vkvision models` name: checked against the file, or random weights
+  bool optimize = true;  // run the folding and fusion passes
 };
 
 // A model's layer list and metadata, independent of any device. Copies share one state; a model is

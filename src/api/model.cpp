@@ -3,8 +3,8 @@
 #include "api/state.h"
 #include "exec/kernel_passes.h"
 #include "exec/kernel_trial.h"
-#include "ir/passes.h"
 #include "io/checkpoint.h"
+#include "ir/passes.h"
 #include "models/family.h"
 
 namespace vkvision {
@@ -31,8 +31,8 @@ Model finish(models::BuiltModel built, bool optimize, const std::string& origin)
 Model::Model(std::shared_ptr<const detail::ModelState> state) : state_(std::move(state)) {}
 
 Model Model::load(const std::filesystem::path& weights, const ModelOptions& options) {
-  const models::WeightSource source =
-      models::WeightSource::from_checkpoint(std::make_shared<const io::Checkpoint>(io::Checkpoint::load(weights)));
+  const models::WeightSource source = models::WeightSource::from_checkpoint(
+      std::make_shared<const io::Checkpoint>(io::Checkpoint::load(weights)));
   const models::Family& family =
       options.preset.empty() ? models::detect_family(source) : models::family_of_preset(options.preset);
   if (!family.matches(source))
@@ -46,8 +46,8 @@ Model Model::preset(const std::string& name, uint32_t seed, bool optimize) {
 
 const ModelInfo& Model::info() const { return state_->info; }
 
-std::string Model::describe_passes(uint32_t batch, uint32_t input_size, const std::shared_ptr<Runtime>& runtime,
-                                   KernelFamily kernels) const {
+std::string Model::describe_passes(uint32_t batch, uint32_t input_size,
+                                   const std::shared_ptr<Runtime>& runtime, KernelFamily kernels) const {
   if (input_size == 0) input_size = state_->info.preprocessing.input_size;
   ir::PassPipeline passes;
   if (state_->optimize) passes = ir::optimization_passes();
@@ -57,8 +57,8 @@ std::string Model::describe_passes(uint32_t batch, uint32_t input_size, const st
     const exec::KernelChoice choice = exec::choose_kernel_family(device.context, *device.pipelines, kernels);
     family = choice.family == KernelFamily::SharedTiled ? "tiled" : "register";
     family += " kernel family (" + choice.reason + ")";
-    for (ir::Pass& pass : exec::kernel_family_passes(device.context->info(), choice.family, batch, input_size,
-                                                     input_size))
+    for (ir::Pass& pass :
+         exec::kernel_family_passes(device.context->info(), choice.family, batch, input_size, input_size))
       passes.push_back({pass.name + " [" + family.substr(0, family.find(' ')) + "]", std::move(pass.run)});
   }
   std::string text = "As built:\n" + ir::describe(state_->built, batch, input_size, input_size);

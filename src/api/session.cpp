@@ -16,10 +16,10 @@ Session::Session(std::shared_ptr<Runtime> runtime, const Model& model, const Ses
   auto& runtime_state = detail::Access::state(*state_->runtime);
   runtime_state.context->throw_if_lost();  // before the plan's host work, not at its first allocation
   const detail::ModelState& model_state = *state_->model;
-  state_->plan = std::make_unique<exec::Plan>(runtime_state.context, *runtime_state.pipelines,
-                                               model_state.layers(), state_->batch, state_->input_size,
-                                               state_->input_size, options.kernels, options.precision, 0,
-                                               &model_state.device_weights);
+  state_->plan =
+      std::make_unique<exec::Plan>(runtime_state.context, *runtime_state.pipelines, model_state.layers(),
+                                   state_->batch, state_->input_size, state_->input_size, options.kernels,
+                                   options.precision, 0, &model_state.device_weights);
 }
 
 Session::~Session() = default;
@@ -32,7 +32,9 @@ std::vector<float> Session::run(std::span<const float> input) {
   return output;
 }
 
-std::vector<LayerTiming> Session::profile(std::span<const float> input) { return state_->plan->profile(input); }
+std::vector<LayerTiming> Session::profile(std::span<const float> input) {
+  return state_->plan->profile(input);
+}
 
 uint32_t Session::batch() const { return state_->batch; }
 uint32_t Session::input_size() const { return state_->input_size; }
@@ -42,7 +44,8 @@ size_t Session::dispatch_count() const { return state_->plan->dispatch_count(); 
 size_t Session::barrier_count() const { return state_->plan->barrier_count(); }
 std::string Session::kernel_family() const {
   const auto& choice = state_->plan->kernel_choice();
-  return std::string(choice.family == KernelFamily::SharedTiled ? "tiled" : "register") + " (" + choice.reason + ")";
+  return std::string(choice.family == KernelFamily::SharedTiled ? "tiled" : "register") + " (" +
+         choice.reason + ")";
 }
 uint64_t Session::weight_bytes() const { return state_->plan->weight_bytes(); }
 uint64_t Session::activation_bytes() const { return state_->plan->activation_bytes(); }

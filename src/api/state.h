@@ -4,9 +4,9 @@
 #pragma once
 #include <memory>
 
+#include "exec/plan.h"
 #include "ir/layer_list.h"
 #include "ir/passes.h"
-#include "exec/plan.h"
 #include "vk/context.h"
 #include "vk/pipeline.h"
 #include "vkvision/vkvision.h"

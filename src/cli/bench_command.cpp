@@ -29,7 +29,8 @@ void print_op_summary(const std::vector<LayerTiming>& layers) {
     sum.megabytes += layer.megabytes;
   }
   std::vector<std::pair<std::string, Sum>> sorted(by_op.begin(), by_op.end());
-  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.second.ms > b.second.ms; });
+  std::sort(sorted.begin(), sorted.end(),
+            [](const auto& a, const auto& b) { return a.second.ms > b.second.ms; });
   std::printf("\n%-40s %6s %9s %8s %7s\n", "op", "layers", "ms", "GFLOP/s", "GB/s");
   for (const auto& [op, sum] : sorted)
     std::printf("%-40s %6d %9.3f %8.2f %7.2f\n", op.c_str(), sum.layers, sum.ms,
@@ -45,7 +46,8 @@ void add_bench(CLI::App& app) {
     std::string json;
   };
   auto options = std::make_shared<Options>();
-  auto* command = app.add_subcommand("bench", "measure latency and throughput (--model NAME uses random weights)");
+  auto* command =
+      app.add_subcommand("bench", "measure latency and throughput (--model NAME uses random weights)");
   add_model_options(*command, options->model, false);
   command->add_option("--batch", options->batch, "batch size")->check(CLI::PositiveNumber);
   command->add_option("--iters", options->iterations, "timed iterations")->check(CLI::PositiveNumber);
@@ -59,7 +61,8 @@ void add_bench(CLI::App& app) {
     const Model model = load_model(options->model, false, !options->unconverted);
     auto runtime = open_runtime(options->model);
     Session session(runtime, model, session_options(options->model, options->batch, options->size));
-    const size_t count = static_cast<size_t>(session.batch()) * session.input_channels() * session.input_size() * session.input_size();
+    const size_t count = static_cast<size_t>(session.batch()) * session.input_channels() *
+                         session.input_size() * session.input_size();
     std::vector<float> input(count);
     std::mt19937 generator(0);
     std::normal_distribution<float> normal;
@@ -70,54 +73,72 @@ void add_bench(CLI::App& app) {
     for (uint32_t i = 0; i < options->iterations; ++i) {
       const auto start = std::chrono::steady_clock::now();
       session.run(input);
-      ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+      ms.push_back(
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
     }
     std::vector<double> sorted = ms;
     std::sort(sorted.begin(), sorted.end());
     const double median = sorted[sorted.size() / 2], images_per_second = 1000.0 * session.batch() / median;
     const DeviceInfo& device = runtime->device();
     std::printf("%s (%s, %s) on %s [%s %s]\n", model.info().variant.c_str(), model.info().origin.c_str(),
-                options->unconverted ? "unconverted" : "converted", device.name.c_str(), device.driver_name.c_str(),
-                device.driver_info.c_str());
-    std::printf("batch %u, input %ux%u, %zu dispatches, %zu barriers, weights %.1f MiB (%s), activations %.1f MiB\n",
-                session.batch(), session.input_size(), session.input_size(), session.dispatch_count(),
-                session.barrier_count(), session.weight_bytes() / 1048576.0,
-                options->model.precision == Precision::Fp16 ? "fp16" : "fp32", session.activation_bytes() / 1048576.0);
+                options->unconverted ? "unconverted" : "converted", device.name.c_str(),
+                device.driver_name.c_str(), device.driver_info.c_str());
+    std::printf(
+        "batch %u, input %ux%u, %zu dispatches, %zu barriers, weights %.1f MiB (%s), activations %.1f MiB\n",
+        session.batch(), session.input_size(), session.input_size(), session.dispatch_count(),
+        session.barrier_count(), session.weight_bytes() / 1048576.0,
+        options->model.precision == Precision::Fp16 ? "fp16" : "fp32",
+        session.activation_bytes() / 1048576.0);
     std::printf("GEMM kernels: %s\n", session.kernel_family().c_str());
     const bool mapped = device.unified_memory;
-    const std::string transfers = mapped ? "mapped in place"
-                                         : "filled through staging in type " + std::to_string(device.upload_memory.type) +
-                                               ", read back through type " + std::to_string(device.readback_memory.type);
+    const std::string transfers =
+        mapped ? "mapped in place"
+               : "filled through staging in type " + std::to_string(device.upload_memory.type) +
+                     ", read back through type " + std::to_string(device.readback_memory.type);
     std::printf("memory: weights and activations in type %d on heap %d (%s), %s\n", device.device_memory.type,
                 device.device_memory.heap, device.device_memory.flags.c_str(), transfers.c_str());
     std::printf("latency over %u iterations: min %.2f ms, median %.2f ms, max %.2f ms; %.2f images/s\n",
                 options->iterations, sorted.front(), median, sorted.back(), images_per_second);
 
-    nlohmann::json result = {
-        {"model", model.info().variant}, {"origin", model.info().origin}, {"config", model.info().config},
-        {"device", device.name}, {"driver", device.driver_name + " " + device.driver_info},
-        {"batch", session.batch()}, {"input_size", session.input_size()}, {"iterations", options->iterations},
-        {"dispatches", session.dispatch_count()}, {"converted", !options->unconverted},
-        {"precision", options->model.precision == Precision::Fp16 ? "fp16" : "fp32"},
-        {"weight_bytes", session.weight_bytes()}, {"kernels", session.kernel_family()},
-        {"memory", {{"device_type", device.device_memory.type}, {"device_heap", device.device_memory.heap},
-                    {"mapped", mapped}}},
-        {"ms", {{"min", sorted.front()}, {"median", median}, {"max", sorted.back()}}},
-        {"images_per_second", images_per_second}};
+    nlohmann::json result = {{"model", model.info().variant},
+                             {"origin", model.info().origin},
+                             {"config", model.info().config},
+                             {"device", device.name},
+                             {"driver", device.driver_name + " " + device.driver_info},
+                             {"batch", session.batch()},
+                             {"input_size", session.input_size()},
+                             {"iterations", options->iterations},
+                             {"dispatches", session.dispatch_count()},
+                             {"converted", !options->unconverted},
+                             {"precision", options->model.precision == Precision::Fp16 ? "fp16" : "fp32"},
+                             {"weight_bytes", session.weight_bytes()},
+                             {"kernels", session.kernel_family()},
+                             {"memory",
+                              {{"device_type", device.device_memory.type},
+                               {"device_heap", device.device_memory.heap},
+                               {"mapped", mapped}}},
+                             {"ms", {{"min", sorted.front()}, {"median", median}, {"max", sorted.back()}}},
+                             {"images_per_second", images_per_second}};
     if (options->per_layer) {
       const auto layers = session.profile(input);
       double total = 0, total_gflop = 0;
-      std::printf("\n%-40s %-26s %-20s %4s %9s %8s %7s\n", "layer", "op", "output", "disp", "ms", "GFLOP/s", "GB/s");
+      std::printf("\n%-40s %-26s %-20s %4s %9s %8s %7s\n", "layer", "op", "output", "disp", "ms", "GFLOP/s",
+                  "GB/s");
       nlohmann::json rows = nlohmann::json::array();
       for (const auto& layer : layers) {
         total += layer.milliseconds;
         total_gflop += layer.gflop;
         const double rate = layer.milliseconds > 0 ? layer.gflop / (layer.milliseconds * 1e-3) : 0;
-        const double bandwidth = layer.milliseconds > 0 ? layer.megabytes / layer.milliseconds : 0;  // MB/ms = GB/s
+        const double bandwidth =
+            layer.milliseconds > 0 ? layer.megabytes / layer.milliseconds : 0;  // MB/ms = GB/s
         std::printf("%-40s %-26s %-20s %4d %9.3f %8.2f %7.2f\n", layer.name.c_str(), layer.op.c_str(),
                     layer.output_shape.c_str(), layer.dispatches, layer.milliseconds, rate, bandwidth);
-        rows.push_back({{"name", layer.name}, {"op", layer.op}, {"output", layer.output_shape},
-                        {"dispatches", layer.dispatches}, {"ms", layer.milliseconds}, {"gflop", layer.gflop},
+        rows.push_back({{"name", layer.name},
+                        {"op", layer.op},
+                        {"output", layer.output_shape},
+                        {"dispatches", layer.dispatches},
+                        {"ms", layer.milliseconds},
+                        {"gflop", layer.gflop},
                         {"megabytes", layer.megabytes}});
       }
       std::printf("%-40s %-26s %-20s %4s %9.3f %8.2f\n", "total (device time)", "", "", "", total,
@@ -140,15 +161,17 @@ void add_inspect(CLI::App& app) {
   };
   auto options = std::make_shared<Options>();
   auto* command = app.add_subcommand(
-      "inspect", "print the layer list as built and after each named pass (with --kernels, the kernel family's too)");
+      "inspect",
+      "print the layer list as built and after each named pass (with --kernels, the kernel family's too)");
   add_model_options(*command, options->model, true);
   command->add_option("--size", options->size, "input size for the shapes (default: the model's)");
   command->callback([options, command] {
     const Model model = load_model(options->model, true);
     const ModelInfo& info = model.info();
-    std::printf("%s %s (%s naming) from %s\n%s, %u classes, input %u, %s crop_pct %.3f\n\n", info.family.c_str(),
-                info.variant.c_str(), info.naming.c_str(), info.origin.c_str(), info.config.c_str(), info.num_classes,
-                info.preprocessing.input_size, info.preprocessing.interpolation.c_str(), info.preprocessing.crop_pct);
+    std::printf("%s %s (%s naming) from %s\n%s, %u classes, input %u, %s crop_pct %.3f\n\n",
+                info.family.c_str(), info.variant.c_str(), info.naming.c_str(), info.origin.c_str(),
+                info.config.c_str(), info.num_classes, info.preprocessing.input_size,
+                info.preprocessing.interpolation.c_str(), info.preprocessing.crop_pct);
     // With --kernels, also the passes of that kernel family on the device (which needs one).
     const bool with_device = command->get_option("--kernels")->count() > 0;
     const std::shared_ptr<Runtime> runtime = with_device ? open_runtime(options->model) : nullptr;

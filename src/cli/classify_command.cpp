@@ -16,9 +16,11 @@ void add_classify(CLI::App& app) {
     bool json = false;
   };
   auto options = std::make_shared<Options>();
-  auto* command = app.add_subcommand("classify", "classify JPEG/PNG images (default: the bundled Fashion-MNIST ConvNeXt)");
+  auto* command = app.add_subcommand(
+      "classify", "classify JPEG/PNG images (default: the bundled Fashion-MNIST ConvNeXt)");
   add_model_options(*command, options->model, true);
-  command->add_option("--top", options->top, "how many classes to print per image")->check(CLI::PositiveNumber);
+  command->add_option("--top", options->top, "how many classes to print per image")
+      ->check(CLI::PositiveNumber);
   command->add_flag("--json", options->json, "print JSON instead of text");
   command->add_option("--size", options->size, "input size (default: the model's; crop_pct scales with it)");
   command->add_option("images", options->images, "image files")->required();
@@ -31,7 +33,8 @@ void add_classify(CLI::App& app) {
 
     auto runtime = open_runtime(options->model);
     Session session(runtime, model,
-                    session_options(options->model, static_cast<uint32_t>(options->images.size()), preprocessing.input_size));
+                    session_options(options->model, static_cast<uint32_t>(options->images.size()),
+                                    preprocessing.input_size));
     const std::vector<float> logits = session.run(batch);
     const auto predictions = top_k(logits, model.info().num_classes, options->top, model.info().labels);
 
@@ -48,7 +51,8 @@ void add_classify(CLI::App& app) {
     }
     for (size_t i = 0; i < options->images.size(); ++i) {
       std::printf("%s\n", options->images[i].c_str());
-      for (const auto& p : predictions[i]) std::printf("  %6.2f%%  %s\n", 100.0 * p.probability, p.label.c_str());
+      for (const auto& p : predictions[i])
+        std::printf("  %6.2f%%  %s\n", 100.0 * p.probability, p.label.c_str());
     }
   });
 }

@@ -11,8 +11,9 @@ namespace {
 
 void draw_progress(size_t done, size_t total, size_t correct) {
   const int width = 40, filled = static_cast<int>(width * done / std::max<size_t>(total, 1));
-  std::fprintf(stderr, "\r[%.*s%*s] %zu/%zu  accuracy %.2f%%", filled, "########################################",
-               width - filled, "", done, total, done ? 100.0 * correct / done : 0.0);
+  std::fprintf(stderr, "\r[%.*s%*s] %zu/%zu  accuracy %.2f%%", filled,
+               "########################################", width - filled, "", done, total,
+               done ? 100.0 * correct / done : 0.0);
   std::fflush(stderr);
 }
 
@@ -27,10 +28,14 @@ void add_eval(CLI::App& app) {
     uint32_t batch = 100;
   };
   auto options = std::make_shared<Options>();
-  auto* command = app.add_subcommand("eval", "accuracy on a labelled test set (default model: the bundled one)");
+  auto* command =
+      app.add_subcommand("eval", "accuracy on a labelled test set (default model: the bundled one)");
   add_model_options(*command, options->model, true);
-  command->add_option("--dataset", options->dataset, "test set")->required()->check(CLI::IsMember({"fashion-mnist"}));
-  command->add_option("--data-dir", options->data_dir, "folder with the IDX files (Debian's dataset-fashion-mnist)");
+  command->add_option("--dataset", options->dataset, "test set")
+      ->required()
+      ->check(CLI::IsMember({"fashion-mnist"}));
+  command->add_option("--data-dir", options->data_dir,
+                      "folder with the IDX files (Debian's dataset-fashion-mnist)");
   command->add_option("--limit", options->limit, "evaluate only the first N images");
   command->add_option("--batch", options->batch, "images per inference")->check(CLI::PositiveNumber);
   command->callback([options] {
@@ -51,7 +56,8 @@ void add_eval(CLI::App& app) {
       for (size_t i = start; i < start + batch; ++i) {
         const size_t source = std::min(i, total - 1);
         io::Image image{test.cols, test.rows, 1, {}};
-        image.pixels.assign(test.pixels.begin() + source * pixels, test.pixels.begin() + (source + 1) * pixels);
+        image.pixels.assign(test.pixels.begin() + source * pixels,
+                            test.pixels.begin() + (source + 1) * pixels);
         images.push_back(std::move(image));
       }
       const std::vector<float> logits = session.run(make_batch(images, model.info().preprocessing));
@@ -62,11 +68,12 @@ void add_eval(CLI::App& app) {
     }
     if (progress) std::fprintf(stderr, "\n");
     const double accuracy = 100.0 * correct / total;
-    std::printf("Fashion-MNIST t10k: %zu images, accuracy %.2f%% (%zu correct) with %s\n", total, accuracy, correct,
-                model.info().origin.c_str());
+    std::printf("Fashion-MNIST t10k: %zu images, accuracy %.2f%% (%zu correct) with %s\n", total, accuracy,
+                correct, model.info().origin.c_str());
     auto recorded = model.info().pytorch_test_accuracy;
     if (recorded >= 0 && total == static_cast<size_t>(test.count))
-      std::printf("PyTorch recorded %.2f%% for this checkpoint: difference %+.2f points\n", recorded, accuracy - recorded);
+      std::printf("PyTorch recorded %.2f%% for this checkpoint: difference %+.2f points\n", recorded,
+                  accuracy - recorded);
   });
 }
 

@@ -6,7 +6,8 @@ io::PreprocessConfig preprocess_config(const Preprocessing& p) {
   io::PreprocessConfig config;
   config.input_size = static_cast<int>(p.input_size);
   config.crop_pct = p.crop_pct;
-  config.interpolation = p.interpolation == "bilinear" ? io::Interpolation::Bilinear : io::Interpolation::Bicubic;
+  config.interpolation =
+      p.interpolation == "bilinear" ? io::Interpolation::Bilinear : io::Interpolation::Bicubic;
   config.channels = static_cast<int>(p.channels);
   config.mean = p.mean;
   config.std = p.std;

@@ -12,8 +12,10 @@ std::string one_line(const char* message) {
   std::string line;
   for (const char* c = message; *c; ++c) {
     const auto byte = static_cast<unsigned char>(*c);
-    if (byte >= 0x20 && byte != 0x7f) line += *c;
-    else line += "\\x" + std::string{"0123456789abcdef"[byte >> 4], "0123456789abcdef"[byte & 15]};
+    if (byte >= 0x20 && byte != 0x7f)
+      line += *c;
+    else
+      line += "\\x" + std::string{"0123456789abcdef"[byte >> 4], "0123456789abcdef"[byte & 15]};
   }
   return line;
 }

@@ -19,23 +19,32 @@ void add_model_options(CLI::App& command, ModelSelection& selection, bool allow_
   command.add_option("--weights", selection.weights, "checkpoint: .safetensors, or PyTorch .pth/.bin")
       ->check(CLI::ExistingFile);
   command.add_option("--model", selection.preset,
-                     allow_default_model ? "preset name (see `vkvision models`): checks the checkpoint against it"
-                                         : "preset name (see `vkvision models`): random weights without --weights");
+                     allow_default_model
+                         ? "preset name (see `vkvision models`): checks the checkpoint against it"
+                         : "preset name (see `vkvision models`): random weights without --weights");
   command.add_option("--device", selection.device, "Vulkan device index (default: $VKVISION_DEVICE or 0)");
-  const std::map<std::string, KernelFamily> families = {
-      {"auto", KernelFamily::Auto}, {"register", KernelFamily::RegisterBlocked}, {"tiled", KernelFamily::SharedTiled},
-      {"timed", KernelFamily::Timed}};
-  command.add_option("--kernels", selection.kernels, "GEMM kernel family: auto (from the device's properties, else a cached timed trial), register, tiled, "
-                     "timed (the cached trial on any device)")
+  const std::map<std::string, KernelFamily> families = {{"auto", KernelFamily::Auto},
+                                                        {"register", KernelFamily::RegisterBlocked},
+                                                        {"tiled", KernelFamily::SharedTiled},
+                                                        {"timed", KernelFamily::Timed}};
+  command
+      .add_option("--kernels", selection.kernels,
+                  "GEMM kernel family: auto (from the device's properties, else a cached timed trial), "
+                  "register, tiled, "
+                  "timed (the cached trial on any device)")
       ->transform(CLI::CheckedTransformer(families, CLI::ignore_case));
   const std::map<std::string, Precision> precisions = {{"fp32", Precision::Fp32}, {"fp16", Precision::Fp16}};
-  command.add_option("--precision", selection.precision,
-                     "weight storage: fp32, or fp16 (weights rounded to half; activations and sums stay fp32)")
+  command
+      .add_option("--precision", selection.precision,
+                  "weight storage: fp32, or fp16 (weights rounded to half; activations and sums stay fp32)")
       ->transform(CLI::CheckedTransformer(precisions, CLI::ignore_case));
 }
 
 SessionOptions session_options(const ModelSelection& selection, uint32_t batch, uint32_t input_size) {
-  return {.batch = batch, .input_size = input_size, .kernels = selection.kernels, .precision = selection.precision};
+  return {.batch = batch,
+          .input_size = input_size,
+          .kernels = selection.kernels,
+          .precision = selection.precision};
 }
 
 Model load_model(const ModelSelection& selection, bool allow_default_model, bool optimize) {

@@ -1,12 +1,12 @@
 #include "exec/kernel_passes.h"
 
-#include "ops/window_attention.h"
 #include "ops/depthwise_conv2d.h"
+#include "ops/window_attention.h"
 
 namespace vkvision::exec {
 
-ir::PassPipeline kernel_family_passes(const DeviceInfo& info, KernelFamily family, uint32_t batch, uint32_t height,
-                                      uint32_t width) {
+ir::PassPipeline kernel_family_passes(const DeviceInfo& info, KernelFamily family, uint32_t batch,
+                                      uint32_t height, uint32_t width) {
   ir::PassPipeline passes = {{"batchnorm_to_affine", ir::batchnorm_to_affine}};
   if (family == KernelFamily::SharedTiled) {
     passes.push_back({"fold_layer_norm_into_linear", ir::fold_layer_norm_into_linear});
@@ -22,9 +22,12 @@ ir::PassPipeline kernel_family_passes(const DeviceInfo& info, KernelFamily famil
                         const auto shapes = ir::infer_shapes(list, batch, height, width);
                         return ir::fuse_depthwise_layer_norm(list, [&](const ir::Layer& layer) {
                           const ir::Shape& in = shapes.at(layer.inputs[0]);
-                          const ops::Conv2dShape shape{.n = uint32_t(in[0]), .ih = uint32_t(in[1]),
-                                                       .iw = uint32_t(in[2]), .ic = uint32_t(in[3]),
-                                                       .oc = uint32_t(in[3]), .kh = layer.kernel_h,
+                          const ops::Conv2dShape shape{.n = uint32_t(in[0]),
+                                                       .ih = uint32_t(in[1]),
+                                                       .iw = uint32_t(in[2]),
+                                                       .ic = uint32_t(in[3]),
+                                                       .oc = uint32_t(in[3]),
+                                                       .kh = layer.kernel_h,
                                                        .kw = layer.kernel_w};
                           return !layer.input_nchw && ops::depthwise_layer_norm_supported(info, shape);
                         });

@@ -17,7 +17,7 @@ namespace vkvision::exec {
 // family: RegisterBlocked or SharedTiled (Auto is resolved first: exec/kernel_trial.h). The passes
 // ask the device whether it runs each fused kernel at this batch and input size. The first pass is
 // ir::batchnorm_to_affine, for lists that did not go through the IR's passes.
-ir::PassPipeline kernel_family_passes(const DeviceInfo& info, KernelFamily family, uint32_t batch, uint32_t height,
-                                      uint32_t width);
+ir::PassPipeline kernel_family_passes(const DeviceInfo& info, KernelFamily family, uint32_t batch,
+                                      uint32_t height, uint32_t width);
 
 }  // namespace vkvision::exec

@@ -42,8 +42,8 @@ LayerList trial_network() {
 
 // Median milliseconds of the trial's GEMMs with one family: device timestamps where the queue has
 // them (the GEMM layers only), else wall time of whole runs.
-double time_family(const std::shared_ptr<vk::Context>& context, vk::PipelineCache& pipelines, const LayerList& list,
-                   KernelFamily family) {
+double time_family(const std::shared_ptr<vk::Context>& context, vk::PipelineCache& pipelines,
+                   const LayerList& list, KernelFamily family) {
   constexpr uint32_t kSize = 28, kRepeats = 5;
   Plan plan(context, pipelines, list, 1, kSize, kSize, family);
   std::vector<float> input(plan.input_count(), 0.5f), output(plan.output_count());
@@ -58,14 +58,17 @@ double time_family(const std::shared_ptr<vk::Context>& context, vk::PipelineCach
     } else {
       const auto start = std::chrono::steady_clock::now();
       plan.run(input, output);
-      times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+      times.push_back(
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
     }
   }
   std::sort(times.begin(), times.end());
   return times[times.size() / 2];
 }
 
-const char* family_word(KernelFamily family) { return family == KernelFamily::SharedTiled ? "tiled" : "register"; }
+const char* family_word(KernelFamily family) {
+  return family == KernelFamily::SharedTiled ? "tiled" : "register";
+}
 
 // "register 5.2 11.9": the family, then each family's trial time in ms (register, tiled).
 std::optional<KernelFamily> parse_decision(const std::string& value) {
@@ -82,10 +85,12 @@ std::optional<KernelFamily> parse_decision(const std::string& value) {
 KernelChoice choose_kernel_family(const std::shared_ptr<vk::Context>& context, vk::PipelineCache& pipelines,
                                   KernelFamily requested) {
   // A family the device cannot run is never chosen: the other one is, and the reason says why.
-  if (const std::string unsupported = ops::gemm_tiled_unsupported_reason(context->info()); !unsupported.empty())
+  if (const std::string unsupported = ops::gemm_tiled_unsupported_reason(context->info());
+      !unsupported.empty())
     return {KernelFamily::RegisterBlocked,
             std::string(requested == KernelFamily::SharedTiled ? "tiled requested, but " : "") + unsupported};
-  if (requested == KernelFamily::RegisterBlocked || requested == KernelFamily::SharedTiled) return {requested, "requested"};
+  if (requested == KernelFamily::RegisterBlocked || requested == KernelFamily::SharedTiled)
+    return {requested, "requested"};
   if (requested == KernelFamily::Auto) {
     if (auto rule = ops::preferred_gemm_operands(context->info()))
       return {*rule == ops::GemmOperands::Tiled ? KernelFamily::SharedTiled : KernelFamily::RegisterBlocked,
@@ -97,7 +102,8 @@ KernelChoice choose_kernel_family(const std::shared_ptr<vk::Context>& context, v
   const LayerList list = trial_network();
   const double register_ms = time_family(context, pipelines, list, KernelFamily::RegisterBlocked);
   const double tiled_ms = time_family(context, pipelines, list, KernelFamily::SharedTiled);
-  const KernelFamily winner = tiled_ms < register_ms ? KernelFamily::SharedTiled : KernelFamily::RegisterBlocked;
+  const KernelFamily winner =
+      tiled_ms < register_ms ? KernelFamily::SharedTiled : KernelFamily::RegisterBlocked;
   std::ostringstream value;
   value.precision(4);
   value << family_word(winner) << ' ' << register_ms << ' ' << tiled_ms;

@@ -13,7 +13,7 @@ namespace vkvision::exec {
 
 struct KernelChoice {
   KernelFamily family = KernelFamily::RegisterBlocked;  // RegisterBlocked or SharedTiled
-  std::string reason;                                    // "requested", "device properties", "timed trial", "cached trial"
+  std::string reason;  // "requested", "device properties", "timed trial", "cached trial"
 };
 
 // requested: Auto (rule, else trial), Timed (trial even where the rule is clear), or a family.

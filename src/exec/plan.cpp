@@ -17,14 +17,14 @@ namespace vkvision::exec {
 using namespace ir;
 
 Plan::Plan(std::shared_ptr<vk::Context> context, vk::PipelineCache& pipelines, LayerList list, uint32_t batch,
-           uint32_t height, uint32_t width, KernelFamily kernels, Precision precision, uint64_t max_binding_bytes,
-           WeightCache* weight_cache)
+           uint32_t height, uint32_t width, KernelFamily kernels, Precision precision,
+           uint64_t max_binding_bytes, WeightCache* weight_cache)
     : context_(std::move(context)), batch_(batch) {
   if (batch == 0) throw InputError("batch size must be at least 1");
   const DeviceInfo& info = context_->info();
-  const uint64_t binding_limit =
-      max_binding_bytes ? std::min<uint64_t>(max_binding_bytes, info.max_storage_buffer_range)
-                        : info.max_storage_buffer_range;
+  const uint64_t binding_limit = max_binding_bytes
+                                     ? std::min<uint64_t>(max_binding_bytes, info.max_storage_buffer_range)
+                                     : info.max_storage_buffer_range;
   kernel_choice_ = choose_kernel_family(context_, pipelines, kernels);
   gemm_operands_ =
       kernel_choice_.family == KernelFamily::SharedTiled ? ops::GemmOperands::Tiled : ops::GemmOperands::Auto;
@@ -53,8 +53,8 @@ Plan::Plan(std::shared_ptr<vk::Context> context, vk::PipelineCache& pipelines, L
 void Plan::choose_sub_batch(const LayerList& list, uint32_t height, uint32_t width, uint64_t binding_limit) {
   const DeviceInfo& info = context_->info();
   const uint64_t alignment = vk::binding_alignment(info);
-  const uint64_t arena_limit =
-      std::min<uint64_t>(vk::max_arena_bytes(info), info.device_local_bytes ? info.device_local_bytes : ~uint64_t(0));
+  const uint64_t arena_limit = std::min<uint64_t>(
+      vk::max_arena_bytes(info), info.device_local_bytes ? info.device_local_bytes : ~uint64_t(0));
   sub_batch_ = batch_;
   for (;;) {
     list_ = run_passes(list, kernel_family_passes(info, kernel_choice_.family, sub_batch_, height, width));
@@ -78,10 +78,10 @@ void Plan::choose_sub_batch(const LayerList& list, uint32_t height, uint32_t wid
     if (memory_plan_.total_bytes <= arena_limit) return;
     const uint32_t smaller = smaller_sub_batch(batch_, sub_batch_, memory_plan_.total_bytes, arena_limit);
     if (smaller == 0)
-      throw DeviceError("the activations of one image need " + std::to_string(memory_plan_.total_bytes) +
-                        " bytes, more than one allocation on this device may hold (" +
-                        std::to_string(arena_limit) +
-                        ": maxMemoryAllocationSize, maxBufferSize and the device heap); use a smaller input size");
+      throw DeviceError(
+          "the activations of one image need " + std::to_string(memory_plan_.total_bytes) +
+          " bytes, more than one allocation on this device may hold (" + std::to_string(arena_limit) +
+          ": maxMemoryAllocationSize, maxBufferSize and the device heap); use a smaller input size");
     sub_batch_ = smaller;
   }
 }
@@ -92,29 +92,33 @@ void Plan::upload_parameters(Precision precision, uint64_t binding_limit, Weight
   half_weights_.assign(list_.layers.size(), false);
   for (size_t i = 0; i < list_.layers.size(); ++i) {
     const Layer& layer = list_.layers[i];
-    const ops::KernelQuery query{context_->info(), layer, shapes_.at(layer.inputs[0]), shapes_.at(layer.output),
-                                 gemm_operands_};
+    const ops::KernelQuery query{context_->info(), layer, shapes_.at(layer.inputs[0]),
+                                 shapes_.at(layer.output), gemm_operands_};
     half_weights_[i] = precision == Precision::Fp16 && ops::op_traits(layer).reads_half_weights(query);
   }
   weights_ = upload_weights(
       context_, list_, half_weights_,
-      [&](const Layer& layer, size_t) { return ops::op_traits(layer).pack(layer, shapes_.at(layer.inputs[0])); },
+      [&](const Layer& layer, size_t) {
+        return ops::op_traits(layer).pack(layer, shapes_.at(layer.inputs[0]));
+      },
       binding_limit, weight_cache);
 }
 
 // Input and output: mapped directly on unified memory, else staged by copies in the command buffer.
 void Plan::allocate_input_output() {
-  activations_ =
-      std::make_unique<vk::Arena>(context_, memory_plan_.total_bytes, vk::MemoryUse::DeviceLocal, "activations");
+  activations_ = std::make_unique<vk::Arena>(context_, memory_plan_.total_bytes, vk::MemoryUse::DeviceLocal,
+                                             "activations");
   const uint64_t input_bytes = shape_numel(input_shape_) * sizeof(float),
                  output_bytes = shape_numel(output_shape_) * sizeof(float);
   input_ = std::make_unique<vk::Arena>(context_, input_bytes, vk::MemoryUse::DeviceLocal, "input");
   input_slice_ = input_->slice(0, input_bytes);
   if (!input_->host_visible())
-    input_staging_ = std::make_unique<vk::Arena>(context_, input_bytes, vk::MemoryUse::Upload, "input staging");
+    input_staging_ =
+        std::make_unique<vk::Arena>(context_, input_bytes, vk::MemoryUse::Upload, "input staging");
   output_slice_ = tensor_slice(list_.output);
   if (!activations_->host_visible())
-    output_staging_ = std::make_unique<vk::Arena>(context_, output_bytes, vk::MemoryUse::Readback, "output staging");
+    output_staging_ =
+        std::make_unique<vk::Arena>(context_, output_bytes, vk::MemoryUse::Readback, "output staging");
 }
 
 vk::BufferSlice Plan::tensor_slice(const std::string& name) const {
@@ -124,8 +128,9 @@ vk::BufferSlice Plan::tensor_slice(const std::string& name) const {
 
 vk::BufferSlice Plan::statistics_slice(const std::string& name) const {
   const Shape& shape = shapes_.at(name);
-  return activations_->slice(memory_plan_.offsets.at(name) + statistics_offset(shape, vk::binding_alignment(context_->info())),
-                             statistics_bytes(shape));
+  return activations_->slice(
+      memory_plan_.offsets.at(name) + statistics_offset(shape, vk::binding_alignment(context_->info())),
+      statistics_bytes(shape));
 }
 
 // Every layer becomes its op's dispatch, its descriptors written once.
@@ -167,8 +172,9 @@ void Plan::record(vk::CommandBuffer& commands, VkQueryPool timestamps) const {
 void Plan::check_input(std::span<const float> input) const {
   if (input.size() != input_count())
     throw InputError("input has " + std::to_string(input.size()) + " values, the plan expects " +
-                     std::to_string(batch_) + " images of " + shape_string(Shape(input_shape_.begin() + 1, input_shape_.end())) +
-                     " = " + std::to_string(input_count()));
+                     std::to_string(batch_) + " images of " +
+                     shape_string(Shape(input_shape_.begin() + 1, input_shape_.end())) + " = " +
+                     std::to_string(input_count()));
 }
 
 void Plan::write_input(std::span<const float> images) {
@@ -180,7 +186,8 @@ void Plan::write_input(std::span<const float> images) {
 }
 
 void Plan::read_output(std::span<float> images) const {
-  const vk::BufferSlice source = output_staging_ ? output_staging_->slice(0, output_slice_.size) : output_slice_;
+  const vk::BufferSlice source =
+      output_staging_ ? output_staging_->slice(0, output_slice_.size) : output_slice_;
   source.invalidate();
   std::memcpy(images.data(), source.mapped, images.size_bytes());
 }
@@ -199,7 +206,8 @@ void Plan::run(std::span<const float> input, std::span<float> output) {
 
 std::vector<LayerTiming> Plan::profile(std::span<const float> input) {
   const auto& layers = program_->layers();
-  if (!context_->info().timestamps) throw DeviceError("the device does not support timestamps on its compute queue");
+  if (!context_->info().timestamps)
+    throw DeviceError("the device does not support timestamps on its compute queue");
   if (!profile_commands_) {
     VkQueryPoolCreateInfo pool_info{.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
                                     .queryType = VK_QUERY_TYPE_TIMESTAMP,
@@ -234,9 +242,11 @@ std::vector<LayerTiming> Plan::profile(std::span<const float> input) {
     timing.dispatches = 0;
     for (const auto& dispatch : program_->dispatches()) timing.dispatches += dispatch.layer == layers[k];
     timing.milliseconds = static_cast<double>(elapsed[k]) * period_ms;
-    // Each submit runs the sub-batch's shapes (a padded last one too): work and bytes per submit, times submits.
+    // Each submit runs the sub-batch's shapes (a padded last one too): work and bytes per submit, times
+    // submits.
     const double submits = submit_count(batch_, sub_batch_);
-    timing.gflop = submits * ops::op_traits(layer).gflop(layer, shapes_.at(layer.inputs[0]), shapes_.at(layer.output));
+    timing.gflop =
+        submits * ops::op_traits(layer).gflop(layer, shapes_.at(layer.inputs[0]), shapes_.at(layer.output));
     double bytes = double(shape_numel(shapes_.at(layer.output)));
     for (const auto& input : layer.inputs) bytes += double(shape_numel(shapes_.at(input)));
     for (const auto& [role, tensor] : layer.params) bytes += double(tensor.numel());

@@ -11,15 +11,15 @@
 #include <vector>
 
 #include "exec/kernel_trial.h"
+#include "exec/weight_upload.h"
 #include "ir/layer_list.h"
 #include "ir/memory_plan.h"
-#include "exec/weight_upload.h"
 #include "ops/gemm.h"
-#include "vkvision/vkvision.h"
 #include "vk/command.h"
 #include "vk/memory.h"
 #include "vk/pipeline.h"
 #include "vk/program.h"
+#include "vkvision/vkvision.h"
 
 namespace vkvision::exec {
 
@@ -36,7 +36,8 @@ class Plan {
   // weight_cache (one per model), plans of the same device and weight layout share one upload.
   Plan(std::shared_ptr<vk::Context> context, vk::PipelineCache& pipelines, LayerList list, uint32_t batch,
        uint32_t height, uint32_t width, KernelFamily kernels = KernelFamily::Auto,
-       Precision precision = Precision::Fp32, uint64_t max_binding_bytes = 0, WeightCache* weight_cache = nullptr);
+       Precision precision = Precision::Fp32, uint64_t max_binding_bytes = 0,
+       WeightCache* weight_cache = nullptr);
   ~Plan();
   Plan(const Plan&) = delete;
   Plan& operator=(const Plan&) = delete;
@@ -53,7 +54,9 @@ class Plan {
   // The largest tensor one submit binds (input or activation), which the sub-batch keeps in range.
   uint64_t largest_binding_bytes() const { return largest_binding_bytes_; }
   size_t input_count() const { return static_cast<size_t>(shape_numel(input_shape_) / sub_batch_ * batch_); }
-  size_t output_count() const { return static_cast<size_t>(shape_numel(output_shape_) / sub_batch_ * batch_); }
+  size_t output_count() const {
+    return static_cast<size_t>(shape_numel(output_shape_) / sub_batch_ * batch_);
+  }
   // Records one sub-batch's inference into `commands` (between its begin and end): the input copied
   // from its staging buffer where it has one, the dispatches with their barriers, the output copied
   // to its readback buffer, and a barrier that makes it visible to the host. With `timestamps` (a
@@ -89,7 +92,7 @@ class Plan {
   std::vector<bool> half_weights_;  // per layer: its first parameter is fp16
   uint32_t batch_ = 1, sub_batch_ = 1;
   uint64_t largest_binding_bytes_ = 0;
-  LayerList list_;  // as fused for the kernel family; parameters keep their shapes only
+  LayerList list_;                    // as fused for the kernel family; parameters keep their shapes only
   Shape input_shape_, output_shape_;  // at the sub-batch
   std::map<std::string, Shape> shapes_;
   MemoryPlan memory_plan_;

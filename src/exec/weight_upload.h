@@ -1,6 +1,7 @@
 // A plan's weights on the device: every layer's parameters, packed in the layout its kernel reads, in
-// one arena (or several where one allocation cannot hold them all). They are written layer by layer through one packing buffer, and each layer's host values
-// are let go once written, so the host never holds a second copy of all weights.
+// one arena (or several where one allocation cannot hold them all). They are written layer by layer through
+// one packing buffer, and each layer's host values are let go once written, so the host never holds a second
+// copy of all weights.
 #pragma once
 #include <functional>
 #include <map>
@@ -70,8 +71,9 @@ class WeightCache {
 // device); a layer with half_weights[i] stores its parameter 0 as IEEE half. Afterwards the list's
 // parameters keep their shapes only (the values are released). Throws DeviceError naming the layer
 // when one parameter exceeds max_binding_bytes.
-std::shared_ptr<const DeviceWeights> upload_weights(const std::shared_ptr<vk::Context>& context, LayerList& list,
-                                                    const std::vector<bool>& half_weights, const LayerPacker& pack,
-                                                    uint64_t max_binding_bytes, WeightCache* cache = nullptr);
+std::shared_ptr<const DeviceWeights> upload_weights(const std::shared_ptr<vk::Context>& context,
+                                                    LayerList& list, const std::vector<bool>& half_weights,
+                                                    const LayerPacker& pack, uint64_t max_binding_bytes,
+                                                    WeightCache* cache = nullptr);
 
 }  // namespace vkvision::exec

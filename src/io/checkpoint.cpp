@@ -59,9 +59,13 @@ const char* dtype_name(DType dtype) {
 
 size_t dtype_size(DType dtype) {
   switch (dtype) {
-    case DType::F64: case DType::I64: return 8;
-    case DType::F32: case DType::I32: return 4;
-    case DType::F16: case DType::BF16: case DType::I16: return 2;
+    case DType::F64:
+    case DType::I64: return 8;
+    case DType::F32:
+    case DType::I32: return 4;
+    case DType::F16:
+    case DType::BF16:
+    case DType::I16: return 2;
     default: return 1;
   }
 }
@@ -73,14 +77,17 @@ int64_t TensorRecord::numel() const {
   return count;
 }
 
-Checkpoint Checkpoint::load(const std::filesystem::path& path) { return read(std::make_shared<MappedFile>(path)); }
+Checkpoint Checkpoint::load(const std::filesystem::path& path) {
+  return read(std::make_shared<MappedFile>(path));
+}
 
 Checkpoint Checkpoint::parse(const std::filesystem::path& path, std::vector<std::byte> bytes) {
   return read(std::make_shared<MappedFile>(path, std::move(bytes)));
 }
 
 void Checkpoint::add_tensor(const std::string& name, TensorRecord record) {
-  if (!is_printable_name(name)) throw InputError(path_.string() + ": tensor name '" + printable(name) + "' holds control bytes");
+  if (!is_printable_name(name))
+    throw InputError(path_.string() + ": tensor name '" + printable(name) + "' holds control bytes");
   if (!tensors_.emplace(name, std::move(record)).second)
     throw InputError(path_.string() + ": tensor '" + printable(name) + "' appears twice");
 }
@@ -98,8 +105,10 @@ Checkpoint Checkpoint::read(std::shared_ptr<MappedFile> file) {
   } else if (looks_like_safetensors(bytes) || (bytes.size() >= 8 && bytes.size() < 10)) {
     checkpoint.format_ = "safetensors";
     SafetensorsReader::read(checkpoint);
-  } else if (bytes.size() >= 2 && std::to_integer<uint8_t>(bytes[0]) == 0x80 && std::to_integer<uint8_t>(bytes[1]) <= 5) {
-    throw InputError(path.string() + ": legacy (pre-1.6) torch serialization; re-save it with torch.save in torch >= 1.6");
+  } else if (bytes.size() >= 2 && std::to_integer<uint8_t>(bytes[0]) == 0x80 &&
+             std::to_integer<uint8_t>(bytes[1]) <= 5) {
+    throw InputError(path.string() +
+                     ": legacy (pre-1.6) torch serialization; re-save it with torch.save in torch >= 1.6");
   } else {
     throw InputError(path.string() + ": not a safetensors or PyTorch zip checkpoint");
   }
@@ -148,7 +157,8 @@ std::vector<float> Checkpoint::to_float(const std::string& name) const {
       case DType::I32: values[i] = float(read_as<int32_t>(p)); break;
       case DType::I16: values[i] = float(read_as<int16_t>(p)); break;
       case DType::I8: values[i] = float(read_as<int8_t>(p)); break;
-      case DType::U8: case DType::Bool: values[i] = float(read_as<uint8_t>(p)); break;
+      case DType::U8:
+      case DType::Bool: values[i] = float(read_as<uint8_t>(p)); break;
     }
   }
   return values;

@@ -29,10 +29,13 @@ uint32_t big_endian(const std::vector<uint8_t>& data, size_t at) {
 }  // namespace
 
 LabeledImages read_fashion_mnist(const std::filesystem::path& dir, const std::string& split) {
-  const auto images_path = dir / (split + "-images-idx3-ubyte.gz"), labels_path = dir / (split + "-labels-idx1-ubyte.gz");
+  const auto images_path = dir / (split + "-images-idx3-ubyte.gz"),
+             labels_path = dir / (split + "-labels-idx1-ubyte.gz");
   const auto images = read_gzip(images_path), labels = read_gzip(labels_path);
-  if (images.size() < 16 || big_endian(images, 0) != 0x803) throw InputError(images_path.string() + ": not an IDX image file");
-  if (labels.size() < 8 || big_endian(labels, 0) != 0x801) throw InputError(labels_path.string() + ": not an IDX label file");
+  if (images.size() < 16 || big_endian(images, 0) != 0x803)
+    throw InputError(images_path.string() + ": not an IDX image file");
+  if (labels.size() < 8 || big_endian(labels, 0) != 0x801)
+    throw InputError(labels_path.string() + ": not an IDX label file");
   LabeledImages set;
   set.count = int(big_endian(images, 4));
   set.rows = int(big_endian(images, 8));

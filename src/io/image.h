@@ -12,7 +12,7 @@ namespace vkvision::io {
 struct Image {
   int width = 0;
   int height = 0;
-  int channels = 0;  // 1 (grey) or 3 (RGB); alpha is dropped
+  int channels = 0;             // 1 (grey) or 3 (RGB); alpha is dropped
   std::vector<uint8_t> pixels;  // row-major, interleaved
 };
 

@@ -33,8 +33,9 @@ constexpr const char* kSupported = "JPEG and PNG are supported";
 
 bool starts_with(std::span<const std::byte> bytes, std::string_view magic, size_t offset = 0) {
   if (bytes.size() < offset + magic.size()) return false;
-  return std::equal(magic.begin(), magic.end(), bytes.begin() + offset,
-                    [](char m, std::byte b) { return static_cast<unsigned char>(m) == std::to_integer<unsigned char>(b); });
+  return std::equal(magic.begin(), magic.end(), bytes.begin() + offset, [](char m, std::byte b) {
+    return static_cast<unsigned char>(m) == std::to_integer<unsigned char>(b);
+  });
 }
 
 // Signatures of formats people pass by mistake, so the message can name them.
@@ -70,7 +71,8 @@ void check_format(std::span<const std::byte> bytes, const std::string& name) {
   if (const char* format = other_format(bytes))
     throw InputError(name + ": unsupported image format " + format + "; " + kSupported);
   throw InputError(name + ": not a JPEG or PNG image (" +
-                   (bytes.empty() ? std::string("empty file") : "unrecognised signature") + "); " + kSupported);
+                   (bytes.empty() ? std::string("empty file") : "unrecognised signature") + "); " +
+                   kSupported);
 }
 
 void check_limits(int64_t width, int64_t height, const std::string& name, const ImageLimits& limits) {
@@ -107,7 +109,8 @@ Image decode_image(std::span<const std::byte> bytes, const std::string& name, co
   check_format(bytes, name);
   // The size first, so a bomb (a few bytes claiming billions of pixels) is refused unallocated.
   if (starts_with(bytes, "\xFF\xD8"))
-    return decode_jpeg(bytes, name, [&](int64_t width, int64_t height) { check_limits(width, height, name, limits); });
+    return decode_jpeg(bytes, name,
+                       [&](int64_t width, int64_t height) { check_limits(width, height, name, limits); });
   if (bytes.size() > size_t(INT_MAX))
     throw InputError(name + ": " + std::to_string(bytes.size()) + " bytes; PNG files up to 2 GiB are read");
   const auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());
@@ -115,7 +118,8 @@ Image decode_image(std::span<const std::byte> bytes, const std::string& name, co
   check_png_header(bytes, name, limits);
   check_png_idat_chunks(bytes, name);  // before stb_image reads the chunks
   int width = 0, height = 0, file_channels = 0;
-  if (!stbi_info_from_memory(data, size, &width, &height, &file_channels)) throw InputError(decode_failure(name));
+  if (!stbi_info_from_memory(data, size, &width, &height, &file_channels))
+    throw InputError(decode_failure(name));
   check_limits(width, height, name, limits);
   if (file_channels < 1 || file_channels > 4)
     throw InputError(name + ": " + std::to_string(file_channels) + " channels; 1 to 4 are decoded");
@@ -124,7 +128,8 @@ Image decode_image(std::span<const std::byte> bytes, const std::string& name, co
   const int channels = file_channels <= 2 ? 1 : 3;
   int decoded_width = 0, decoded_height = 0, ignored = 0;
   const std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
-      stbi_load_from_memory(data, size, &decoded_width, &decoded_height, &ignored, channels), stbi_image_free);
+      stbi_load_from_memory(data, size, &decoded_width, &decoded_height, &ignored, channels),
+      stbi_image_free);
   if (!pixels) throw InputError(decode_failure(name));
   if (decoded_width != width || decoded_height != height)
     throw InputError(name + ": header and image data disagree on the size");

@@ -42,17 +42,18 @@ double bicubic_filter(double x) {
 
 // The weights of a window of output positions along one axis.
 struct AxisWeights {
-  int taps = 0;                  // weights stored per position
-  std::vector<int> first;        // first source index each position reads
-  std::vector<int> count;        // how many source indices it reads
-  std::vector<int32_t> weights;  // fixed point, `taps` per position
+  int taps = 0;                          // weights stored per position
+  std::vector<int> first;                // first source index each position reads
+  std::vector<int> count;                // how many source indices it reads
+  std::vector<int32_t> weights;          // fixed point, `taps` per position
   int source_begin = 0, source_end = 0;  // the source range the whole window reads
 };
 
 // Positions [begin, begin + size) of resizing one axis from in_size to out_size: PIL's
 // precompute_coeffs and normalize_coeffs_8bpc. Equal sizes: PIL skips the pass, which one tap of
 // weight 1 reproduces exactly.
-AxisWeights axis_weights(int in_size, int64_t out_size, int64_t begin, int size, Interpolation interpolation) {
+AxisWeights axis_weights(int in_size, int64_t out_size, int64_t begin, int size,
+                         Interpolation interpolation) {
   AxisWeights axis;
   axis.first.resize(size);
   axis.count.resize(size);
@@ -67,7 +68,7 @@ AxisWeights axis_weights(int in_size, int64_t out_size, int64_t begin, int size,
     const double filter_scale = std::max(scale, 1.0);
     const double support = support_base * filter_scale;
     const double inverse_filter_scale = 1.0 / filter_scale;  // PIL multiplies by the reciprocal
-    axis.taps = int(std::ceil(support)) * 2 + 1;  // support <= 2 * in_size: no overflow
+    axis.taps = int(std::ceil(support)) * 2 + 1;             // support <= 2 * in_size: no overflow
     axis.weights.assign(size_t(size) * axis.taps, 0);
     std::vector<double> k(axis.taps);
     for (int i = 0; i < size; ++i) {
@@ -105,7 +106,8 @@ void read_row(const Image& image, int y, int begin, int end, int channels, uint8
   if (channels == image.channels) {
     std::memcpy(out, in, count * channels);
   } else if (channels == 1) {
-    for (size_t i = 0; i < count; ++i, in += 3) out[i] = uint8_t((in[0] * 19595 + in[1] * 38470 + in[2] * 7471 + 0x8000) >> 16);
+    for (size_t i = 0; i < count; ++i, in += 3)
+      out[i] = uint8_t((in[0] * 19595 + in[1] * 38470 + in[2] * 7471 + 0x8000) >> 16);
   } else {
     for (size_t i = 0; i < count; ++i) out[i * 3] = out[i * 3 + 1] = out[i * 3 + 2] = in[i];
   }
@@ -121,11 +123,14 @@ int64_t centre_offset(int64_t resized, int size) {
 void check(const PreprocessConfig& config) {
   const auto fail = [](const std::string& problem) { throw InputError("eval transform: " + problem); };
   if (config.input_size < 1 || config.input_size > kMaxInputSize)
-    fail("input_size " + std::to_string(config.input_size) + " is outside 1.." + std::to_string(kMaxInputSize));
-  if (!(config.crop_pct > 0 && config.crop_pct <= 1)) fail("crop_pct " + std::to_string(config.crop_pct) + " is outside (0, 1]");
+    fail("input_size " + std::to_string(config.input_size) + " is outside 1.." +
+         std::to_string(kMaxInputSize));
+  if (!(config.crop_pct > 0 && config.crop_pct <= 1))
+    fail("crop_pct " + std::to_string(config.crop_pct) + " is outside (0, 1]");
   if (config.input_size / config.crop_pct > float(kMaxScaleSize))
     fail("resize to input_size / crop_pct is past " + std::to_string(kMaxScaleSize));
-  if (config.channels != 1 && config.channels != 3) fail(std::to_string(config.channels) + " channels; 1 or 3 are supported");
+  if (config.channels != 1 && config.channels != 3)
+    fail(std::to_string(config.channels) + " channels; 1 or 3 are supported");
   if (config.mean.size() != size_t(config.channels) || config.std.size() != size_t(config.channels))
     fail("mean and std need one value per channel");
 }
@@ -146,11 +151,14 @@ std::vector<float> preprocess(const Image& image, const PreprocessConfig& config
   const int64_t new_long = int64_t(double(scale_size) * longer / shorter);
   const int64_t target_w = portrait ? scale_size : new_long, target_h = portrait ? new_long : scale_size;
   const int size = config.input_size;
-  if (target_w < size || target_h < size) throw InputError("eval transform: the resized image is smaller than the crop");
+  if (target_w < size || target_h < size)
+    throw InputError("eval transform: the resized image is smaller than the crop");
 
   const int channels = config.channels;
-  const AxisWeights columns = axis_weights(image.width, target_w, centre_offset(target_w, size), size, config.interpolation);
-  const AxisWeights rows = axis_weights(image.height, target_h, centre_offset(target_h, size), size, config.interpolation);
+  const AxisWeights columns =
+      axis_weights(image.width, target_w, centre_offset(target_w, size), size, config.interpolation);
+  const AxisWeights rows =
+      axis_weights(image.height, target_h, centre_offset(target_h, size), size, config.interpolation);
 
   // Horizontal pass over the source rows the vertical window reads: a band of `size` columns.
   const size_t band_stride = size_t(size) * channels;

@@ -54,7 +54,8 @@ bool read_header(Decoder& d, std::span<const std::byte> jpeg) {
   if (setjmp(d.jump)) return false;
   jpeg_create_decompress(&d.info);  // keeps err and client_data
   d.info.progress = &d.progress;
-  jpeg_mem_src(&d.info, reinterpret_cast<const unsigned char*>(jpeg.data()), static_cast<unsigned long>(jpeg.size()));
+  jpeg_mem_src(&d.info, reinterpret_cast<const unsigned char*>(jpeg.data()),
+               static_cast<unsigned long>(jpeg.size()));
   jpeg_read_header(&d.info, TRUE);
   return true;
 }

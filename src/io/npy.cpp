@@ -48,9 +48,13 @@ class HeaderParser {
   }
 
  private:
-  [[noreturn]] void fail(const std::string& problem) const { throw InputError(file_ + ": .npy header " + problem); }
+  [[noreturn]] void fail(const std::string& problem) const {
+    throw InputError(file_ + ": .npy header " + problem);
+  }
   void skip_space() {
-    while (at_ < text_.size() && (text_[at_] == ' ' || text_[at_] == '\t' || text_[at_] == '\n' || text_[at_] == '\r')) ++at_;
+    while (at_ < text_.size() &&
+           (text_[at_] == ' ' || text_[at_] == '\t' || text_[at_] == '\n' || text_[at_] == '\r'))
+      ++at_;
   }
   bool accept(char c) {
     skip_space();
@@ -62,7 +66,8 @@ class HeaderParser {
   }
   std::string string_literal() {
     skip_space();
-    if (at_ >= text_.size() || (text_[at_] != '\'' && text_[at_] != '"')) fail("expected a string at byte " + std::to_string(at_));
+    if (at_ >= text_.size() || (text_[at_] != '\'' && text_[at_] != '"'))
+      fail("expected a string at byte " + std::to_string(at_));
     const char quote = text_[at_++];
     const size_t end = text_.find(quote, at_);
     if (end == std::string_view::npos) fail("has an unterminated string");
@@ -72,7 +77,8 @@ class HeaderParser {
   }
   bool boolean() {
     skip_space();
-    for (const auto& [word, value] : {std::pair{std::string_view("True"), true}, std::pair{std::string_view("False"), false}})
+    for (const auto& [word, value] :
+         {std::pair{std::string_view("True"), true}, std::pair{std::string_view("False"), false}})
       if (text_.substr(at_, word.size()) == word) return at_ += word.size(), value;
     fail("fortran_order is not True or False");
   }
@@ -81,7 +87,8 @@ class HeaderParser {
     expect('(');
     while (!accept(')')) {
       skip_space();
-      if (at_ >= text_.size() || text_[at_] < '0' || text_[at_] > '9') fail("shape holds something other than sizes");
+      if (at_ >= text_.size() || text_[at_] < '0' || text_[at_] > '9')
+        fail("shape holds something other than sizes");
       uint64_t value = 0;
       while (at_ < text_.size() && text_[at_] >= '0' && text_[at_] <= '9') {
         const auto next = checked_mul(value, 10);
@@ -89,7 +96,8 @@ class HeaderParser {
         if (!sum || *sum > uint64_t(INT64_MAX)) fail("shape has a size past 2^63");
         value = *sum, ++at_;
       }
-      if (dims.size() == kMaxDimensions) fail("shape has more than " + std::to_string(kMaxDimensions) + " dimensions");
+      if (dims.size() == kMaxDimensions)
+        fail("shape has more than " + std::to_string(kMaxDimensions) + " dimensions");
       dims.push_back(int64_t(value));
       if (!accept(',')) {
         expect(')');
@@ -114,7 +122,8 @@ NpyArray read_npy(const std::filesystem::path& path) {
 NpyArray parse_npy(const std::filesystem::path& path, std::span<const std::byte> bytes) {
   const std::string file = path.string();
   auto fail = [&](const std::string& problem) { throw InputError(file + ": " + problem); };
-  if (bytes.size() < 10 || std::memcmp(bytes.data(), "\x93NUMPY", 6) != 0) fail("not a .npy file (bad magic)");
+  if (bytes.size() < 10 || std::memcmp(bytes.data(), "\x93NUMPY", 6) != 0)
+    fail("not a .npy file (bad magic)");
   const int major = std::to_integer<int>(bytes[6]);
   size_t header_length = 0, header_start = 0;
   if (major == 1) {
@@ -127,13 +136,15 @@ NpyArray parse_npy(const std::filesystem::path& path, std::span<const std::byte>
   } else {
     fail("unsupported .npy version " + std::to_string(major));
   }
-  if (header_length > bytes.size() - header_start) fail("truncated: .npy header runs past the end of the file");
+  if (header_length > bytes.size() - header_start)
+    fail("truncated: .npy header runs past the end of the file");
   const std::string_view header(reinterpret_cast<const char*>(bytes.data() + header_start), header_length);
   std::string descr;
   bool fortran_order = false;
   NpyArray array;
   HeaderParser(header, file).parse(descr, fortran_order, array.shape);
-  if (descr != "<f4" && descr != "<f8") fail("dtype '" + printable(descr) + "' is not float32 or float64 (little-endian)");
+  if (descr != "<f4" && descr != "<f8")
+    fail("dtype '" + printable(descr) + "' is not float32 or float64 (little-endian)");
   if (fortran_order) fail("Fortran-order arrays are not supported");
   const uint64_t element = descr == "<f4" ? 4 : 8, data_start = header_start + header_length,
                  data_bytes = bytes.size() - data_start;
@@ -160,7 +171,8 @@ NpyArray parse_npy(const std::filesystem::path& path, std::span<const std::byte>
   return array;
 }
 
-void write_npy(const std::filesystem::path& path, const std::vector<int64_t>& shape, const std::vector<float>& data) {
+void write_npy(const std::filesystem::path& path, const std::vector<int64_t>& shape,
+               const std::vector<float>& data) {
   // Python tuple syntax: "(2, 3)", "(5,)", "()".
   std::string dims;
   for (size_t i = 0; i < shape.size(); ++i) dims += (i ? ", " : "") + std::to_string(shape[i]);

@@ -1,7 +1,7 @@
 // NumPy .npy files of float32, the exchange format for `vkvision run` and the PyTorch fixtures.
 #pragma once
-#include <cstdint>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <span>
 #include <vector>

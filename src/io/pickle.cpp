@@ -16,67 +16,82 @@ class Machine {
     while (true) {
       const uint8_t op = u8();
       switch (op) {
-        case 0x80: u8(); break;                 // PROTO
-        case 0x95: take(8); break;              // FRAME
-        case '.':                               // STOP
+        case 0x80: u8(); break;     // PROTO
+        case 0x95: take(8); break;  // FRAME
+        case '.':                   // STOP
           document_.root_ = pop();
           return std::move(document_);
-        case '(':                               // MARK
-          if (marks_.size() >= limits_.max_depth) fail("MARKs nest deeper than " + std::to_string(limits_.max_depth));
+        case '(':  // MARK
+          if (marks_.size() >= limits_.max_depth)
+            fail("MARKs nest deeper than " + std::to_string(limits_.max_depth));
           marks_.push_back(stack_.size());
           break;
-        case '}': push(Dict{}); break;          // EMPTY_DICT
-        case ']': push(List{}); break;          // EMPTY_LIST
-        case ')': push(Tuple{}); break;         // EMPTY_TUPLE
-        case 0x8f: push(List{}); break;         // EMPTY_SET (kept as a list)
+        case '}': push(Dict{}); break;                       // EMPTY_DICT
+        case ']': push(List{}); break;                       // EMPTY_LIST
+        case ')': push(Tuple{}); break;                      // EMPTY_TUPLE
+        case 0x8f: push(List{}); break;                      // EMPTY_SET (kept as a list)
         case 't': push_container(Tuple{pop_mark()}); break;  // TUPLE
-        case 0x85: { auto a = pop(); push_container(Tuple{{a}}); break; }  // TUPLE1
-        case 0x86: { auto b = pop(), a = pop(); push_container(Tuple{{a, b}}); break; }  // TUPLE2
-        case 0x87: { auto c = pop(), b = pop(), a = pop(); push_container(Tuple{{a, b, c}}); break; }  // TUPLE3
-        case 'X': push(text(u32())); break;     // BINUNICODE
-        case 0x8c: push(text(u8())); break;     // SHORT_BINUNICODE
-        case 0x8d: push(text(u64())); break;    // BINUNICODE8
-        case 'T': push(text(u32())); break;     // BINSTRING
-        case 'U': push(text(u8())); break;      // SHORT_BINSTRING
-        case 'B': push(text(u32())); break;     // BINBYTES
-        case 'C': push(text(u8())); break;      // SHORT_BINBYTES
-        case 0x8e: push(text(u64())); break;    // BINBYTES8
+        case 0x85: {
+          auto a = pop();
+          push_container(Tuple{{a}});
+          break;
+        }  // TUPLE1
+        case 0x86: {
+          auto b = pop(), a = pop();
+          push_container(Tuple{{a, b}});
+          break;
+        }  // TUPLE2
+        case 0x87: {
+          auto c = pop(), b = pop(), a = pop();
+          push_container(Tuple{{a, b, c}});
+          break;
+        }                                                // TUPLE3
+        case 'X': push(text(u32())); break;              // BINUNICODE
+        case 0x8c: push(text(u8())); break;              // SHORT_BINUNICODE
+        case 0x8d: push(text(u64())); break;             // BINUNICODE8
+        case 'T': push(text(u32())); break;              // BINSTRING
+        case 'U': push(text(u8())); break;               // SHORT_BINSTRING
+        case 'B': push(text(u32())); break;              // BINBYTES
+        case 'C': push(text(u8())); break;               // SHORT_BINBYTES
+        case 0x8e: push(text(u64())); break;             // BINBYTES8
         case 'J': push(int64_t(int32_t(u32()))); break;  // BININT
-        case 'K': push(int64_t(u8())); break;   // BININT1
-        case 'M': push(int64_t(u16())); break;  // BININT2
-        case 0x8a: long_int(u8()); break;       // LONG1
-        case 0x8b: long_int(u32()); break;      // LONG4
-        case 'G': push(float64()); break;       // BINFLOAT
+        case 'K': push(int64_t(u8())); break;            // BININT1
+        case 'M': push(int64_t(u16())); break;           // BININT2
+        case 0x8a: long_int(u8()); break;                // LONG1
+        case 0x8b: long_int(u32()); break;               // LONG4
+        case 'G': push(float64()); break;                // BINFLOAT
         case 'N': push(None{}); break;
-        case 0x88: push(true); break;           // NEWTRUE
-        case 0x89: push(false); break;          // NEWFALSE
-        case 'c': {                             // GLOBAL "module\nname\n"
+        case 0x88: push(true); break;   // NEWTRUE
+        case 0x89: push(false); break;  // NEWFALSE
+        case 'c': {                     // GLOBAL "module\nname\n"
           std::string module = line(), name = line();
           push(Global{module, name});
           break;
         }
-        case 0x93: {                            // STACK_GLOBAL
+        case 0x93: {  // STACK_GLOBAL
           auto name = pop(), module = pop();
           push(Global{as_string(module), as_string(name)});
           break;
         }
-        case 'R': case 0x81: {                  // REDUCE, NEWOBJ
+        case 'R':
+        case 0x81: {  // REDUCE, NEWOBJ
           auto args = pop(), callable = pop();
           stack_.push_back(reduce(callable, args));
           break;
         }
-        case 'b': pop(); break;                 // BUILD: object state is not needed
-        case 'q': remember(u8()); break;        // BINPUT
-        case 'r': remember(u32()); break;       // LONG_BINPUT
-        case 0x94: remember(memo_.size()); break;  // MEMOIZE
+        case 'b': pop(); break;                            // BUILD: object state is not needed
+        case 'q': remember(u8()); break;                   // BINPUT
+        case 'r': remember(u32()); break;                  // LONG_BINPUT
+        case 0x94: remember(memo_.size()); break;          // MEMOIZE
         case 'h': stack_.push_back(recall(u8())); break;   // BINGET
         case 'j': stack_.push_back(recall(u32())); break;  // LONG_BINGET
-        case 's': {                             // SETITEM
+        case 's': {                                        // SETITEM
           auto value = pop(), key = pop();
-          if (Dict* target = mutable_as<Dict>(top())) target->items.emplace_back(key, value), deepen(top(), {key, value});
+          if (Dict* target = mutable_as<Dict>(top()))
+            target->items.emplace_back(key, value), deepen(top(), {key, value});
           break;
         }
-        case 'u': {                             // SETITEMS
+        case 'u': {  // SETITEMS
           auto items = pop_mark();
           if (items.size() % 2) fail("SETITEMS with an odd number of items");
           if (Dict* target = mutable_as<Dict>(top())) {
@@ -85,12 +100,13 @@ class Machine {
           }
           break;
         }
-        case 'a': {                             // APPEND
+        case 'a': {  // APPEND
           auto value = pop();
           if (List* target = mutable_as<List>(top())) target->items.push_back(value), deepen(top(), {value});
           break;
         }
-        case 'e': case 0x90: {                  // APPENDS, ADDITEMS
+        case 'e':
+        case 0x90: {  // APPENDS, ADDITEMS
           auto items = pop_mark();
           if (List* target = mutable_as<List>(top())) {
             target->items.insert(target->items.end(), items.begin(), items.end());
@@ -99,10 +115,9 @@ class Machine {
           break;
         }
         case 'Q': push(persistent(pop())); break;  // BINPERSID
-        case '0': pop(); break;                 // POP
+        case '0': pop(); break;                    // POP
         case '2': stack_.push_back(top()); break;  // DUP
-        default:
-          fail("unsupported pickle opcode 0x" + hex(op) + " at byte " + std::to_string(position_ - 1));
+        default: fail("unsupported pickle opcode 0x" + hex(op) + " at byte " + std::to_string(position_ - 1));
       }
     }
   }
@@ -166,7 +181,9 @@ class Machine {
     return &document_.values_.back();
   }
   template <typename T>
-  void push(T value) { stack_.push_back(make(std::move(value))); }
+  void push(T value) {
+    stack_.push_back(make(std::move(value)));
+  }
   // A container's depth is one more than its deepest item's.
   static uint32_t depth_over(const std::vector<const Value*>& items) {
     uint32_t depth = 0;
@@ -174,7 +191,8 @@ class Machine {
     return depth;
   }
   void check_depth(uint32_t depth) const {
-    if (depth > limits_.max_depth) fail("pickle containers nest deeper than " + std::to_string(limits_.max_depth));
+    if (depth > limits_.max_depth)
+      fail("pickle containers nest deeper than " + std::to_string(limits_.max_depth));
   }
   void push_container(Tuple tuple) {
     const uint32_t depth = depth_over(tuple.items);
@@ -263,7 +281,8 @@ class Machine {
         return make(std::move(tensor));
       }
       if (global->module == "torch._utils" &&
-          (global->name == "_rebuild_parameter" || global->name == "_rebuild_parameter_with_state") && !items.empty())
+          (global->name == "_rebuild_parameter" || global->name == "_rebuild_parameter_with_state") &&
+          !items.empty())
         return items[0];
       if (global->module == "collections" && global->name == "OrderedDict") return make(Dict{});
     }

@@ -50,13 +50,15 @@ struct Dict {
 };
 
 struct Value {
-  std::variant<None, bool, int64_t, double, std::string, Tuple, List, Dict, Global, Storage, Tensor, Object, BigInt> data;
+  std::variant<None, bool, int64_t, double, std::string, Tuple, List, Dict, Global, Storage, Tensor, Object,
+               BigInt>
+      data;
   uint32_t depth = 0;  // container nesting below this value, as built
 };
 
 struct Limits {
   size_t max_values = size_t(1) << 22;  // torch state dicts: a few values per tensor
-  uint32_t max_depth = 256;              // state dicts nest a handful of levels
+  uint32_t max_depth = 256;             // state dicts nest a handful of levels
   size_t max_memo = size_t(1) << 22;
 };
 

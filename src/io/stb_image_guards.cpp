@@ -24,7 +24,8 @@ void check_png_idat_chunks(std::span<const std::byte> png, const std::string& na
     const uint64_t length = be32(at);
     if (first_idat && length == 0) throw InputError(name + ": corrupt PNG: the first IDAT chunk is empty");
     if (length > png.size() - (at + 8))
-      throw InputError(name + ": corrupt PNG: an IDAT chunk of " + std::to_string(length) + " bytes runs past the end of the file");
+      throw InputError(name + ": corrupt PNG: an IDAT chunk of " + std::to_string(length) +
+                       " bytes runs past the end of the file");
     first_idat = false;
   }
 }

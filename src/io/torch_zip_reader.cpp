@@ -43,23 +43,26 @@ class ZipIndex {
       directory_size = read(record + 40, 8);
       directory = read(record + 48, 8);
     }
-    if (directory > size || directory_size > size - directory) fail("truncated: ZIP central directory runs past the end");
+    if (directory > size || directory_size > size - directory)
+      fail("truncated: ZIP central directory runs past the end");
     uint64_t at = directory;
     for (uint64_t i = 0; i < count; ++i) {
       if (read(at, 4) != 0x02014b50) fail("corrupt ZIP central directory entry " + std::to_string(i));
-      const uint64_t method = read(at + 10, 2), name_length = read(at + 28, 2), extra_length = read(at + 30, 2),
-                     comment_length = read(at + 32, 2);
+      const uint64_t method = read(at + 10, 2), name_length = read(at + 28, 2),
+                     extra_length = read(at + 30, 2), comment_length = read(at + 32, 2);
       uint64_t compressed = read(at + 20, 4), uncompressed = read(at + 24, 4), local = read(at + 42, 4);
       const std::string name = text(at + 46, name_length);
       // ZIP64 extended information (id 1): the 0xFFFFFFFF fields, in order, inside the field's length.
       const uint64_t extra_end = at + 46 + name_length + extra_length;
       for (uint64_t extra = at + 46 + name_length; extra + 4 <= extra_end;) {
         const uint64_t id = read(extra, 2), length = read(extra + 2, 2);
-        if (extra + 4 + length > extra_end) fail("corrupt ZIP extra field in the entry for '" + printable(name) + "'");
+        if (extra + 4 + length > extra_end)
+          fail("corrupt ZIP extra field in the entry for '" + printable(name) + "'");
         if (id == 1) {
           uint64_t field = extra + 4;
           auto next = [&] {
-            if (field + 8 > extra + 4 + length) fail("ZIP64 extra field too short in the entry for '" + printable(name) + "'");
+            if (field + 8 > extra + 4 + length)
+              fail("ZIP64 extra field too short in the entry for '" + printable(name) + "'");
             field += 8;
             return read(field - 8, 8);
           };
@@ -75,20 +78,24 @@ class ZipIndex {
       if (read(local, 4) != 0x04034b50) fail("corrupt ZIP local header for '" + printable(name) + "'");
       const uint64_t data = local + 30 + read(local + 26, 2) + read(local + 28, 2);
       if (data > size || uncompressed > size - data)
-        fail("truncated: entry '" + printable(name) + "' ends at byte " + std::to_string(data + uncompressed) +
-             ", past the end of the file (" + std::to_string(size) + " bytes)");
+        fail("truncated: entry '" + printable(name) + "' ends at byte " +
+             std::to_string(data + uncompressed) + ", past the end of the file (" + std::to_string(size) +
+             " bytes)");
       entries_[name] = {data, uncompressed};
       at += 46 + name_length + extra_length + comment_length;
     }
   }
 
   const std::map<std::string, ZipEntry>& entries() const { return entries_; }
-  std::span<const std::byte> data(const ZipEntry& entry) const { return bytes_.subspan(entry.offset, entry.size); }
+  std::span<const std::byte> data(const ZipEntry& entry) const {
+    return bytes_.subspan(entry.offset, entry.size);
+  }
   [[noreturn]] void fail(const std::string& problem) const { throw InputError(file_ + ": " + problem); }
 
  private:
   uint64_t read(uint64_t at, uint64_t n) const {
-    if (at > bytes_.size() || n > bytes_.size() - at) fail("truncated: ZIP structure runs past the end of the file");
+    if (at > bytes_.size() || n > bytes_.size() - at)
+      fail("truncated: ZIP structure runs past the end of the file");
     uint64_t v = 0;
     for (uint64_t i = n; i-- > 0;) v = (v << 8) | std::to_integer<uint8_t>(bytes_[at + i]);
     return v;
@@ -105,9 +112,9 @@ class ZipIndex {
 
 bool storage_dtype(const std::string& type, DType& dtype) {
   static const std::map<std::string, DType> table = {
-      {"FloatStorage", DType::F32}, {"HalfStorage", DType::F16},  {"BFloat16Storage", DType::BF16},
+      {"FloatStorage", DType::F32},  {"HalfStorage", DType::F16}, {"BFloat16Storage", DType::BF16},
       {"DoubleStorage", DType::F64}, {"LongStorage", DType::I64}, {"IntStorage", DType::I32},
-      {"ShortStorage", DType::I16}, {"CharStorage", DType::I8},   {"ByteStorage", DType::U8},
+      {"ShortStorage", DType::I16},  {"CharStorage", DType::I8},  {"ByteStorage", DType::U8},
       {"BoolStorage", DType::Bool}};
   auto it = table.find(type);
   if (it == table.end()) return false;
@@ -156,8 +163,10 @@ ViewExtent view_extent(const pickle::Tensor& tensor) {
     if (contiguous_stride) contiguous_stride = checked_mul(*contiguous_stride, size);
   }
   extent.count = count;
-  if (empty) extent.end = uint64_t(tensor.offset);
-  else if (last) extent.end = checked_add(*last, 1);
+  if (empty)
+    extent.end = uint64_t(tensor.offset);
+  else if (last)
+    extent.end = checked_add(*last, 1);
   return extent;
 }
 
@@ -185,7 +194,10 @@ void TorchZipReader::read(Checkpoint& checkpoint) {
   }
   const pickle::Dict* top = as_dict(document.root());
   const pickle::Dict* state = top ? find_state_dict(*top) : nullptr;
-  if (!state) zip.fail("holds no state dict of tensors (looked in the top level and under 'model', 'state_dict', 'model_ema')");
+  if (!state)
+    zip.fail(
+        "holds no state dict of tensors (looked in the top level and under 'model', 'state_dict', "
+        "'model_ema')");
 
   // Strided views are copied; all copies together may not outgrow the file (a stride-0 view can
   // claim any size from one stored element).
@@ -203,14 +215,17 @@ void TorchZipReader::read(Checkpoint& checkpoint) {
       zip.fail("tensor " + quoted + " refers to missing storage data/" + printable(tensor->storage.key));
     const auto storage = zip.data(entry->second);
     const uint64_t element = dtype_size(record.dtype), storage_elements = storage.size() / element;
-    if (tensor->shape.size() > 16) zip.fail("tensor " + quoted + " has " + std::to_string(tensor->shape.size()) + " dimensions");
+    if (tensor->shape.size() > 16)
+      zip.fail("tensor " + quoted + " has " + std::to_string(tensor->shape.size()) + " dimensions");
     if (tensor->offset < 0) zip.fail("tensor " + quoted + " has a negative storage offset");
     for (size_t d = 0; d < tensor->shape.size(); ++d)
-      if (tensor->shape[d] < 0 || tensor->stride[d] < 0) zip.fail("tensor " + quoted + " has a negative size or stride");
+      if (tensor->shape[d] < 0 || tensor->stride[d] < 0)
+        zip.fail("tensor " + quoted + " has a negative size or stride");
     const ViewExtent extent = view_extent(*tensor);
     if (!extent.end || *extent.end > storage_elements)
-      zip.fail("truncated: tensor " + quoted + " reaches element " + (extent.end ? std::to_string(*extent.end - 1) : "past 2^64") +
-               " of a storage of " + std::to_string(storage_elements) + " elements");
+      zip.fail("truncated: tensor " + quoted + " reaches element " +
+               (extent.end ? std::to_string(*extent.end - 1) : "past 2^64") + " of a storage of " +
+               std::to_string(storage_elements) + " elements");
     const std::optional<uint64_t> nbytes = extent.count ? checked_mul(*extent.count, element) : std::nullopt;
     if (!nbytes) zip.fail("tensor " + quoted + " has more than 2^64 bytes");
     record.shape = tensor->shape;
@@ -220,7 +235,8 @@ void TorchZipReader::read(Checkpoint& checkpoint) {
     } else {
       if (*nbytes > bytes.size() - copied_bytes)
         zip.fail("tensor " + quoted + " is a strided view of " + std::to_string(*nbytes) +
-                 " bytes; copying the views would take more than the file's " + std::to_string(bytes.size()) + " bytes");
+                 " bytes; copying the views would take more than the file's " + std::to_string(bytes.size()) +
+                 " bytes");
       copied_bytes += *nbytes;
       auto owned = std::make_shared<std::vector<std::byte>>(*nbytes);
       // Every index below is bounded by the extent checked above.

@@ -18,7 +18,8 @@ HostTensor HostTensor::from(std::vector<int64_t> shape, std::vector<float> value
   return HostTensor{std::move(shape), std::shared_ptr<const float>(std::move(owner), first)};
 }
 
-HostTensor HostTensor::view(std::vector<int64_t> shape, std::shared_ptr<const void> owner, const float* values) {
+HostTensor HostTensor::view(std::vector<int64_t> shape, std::shared_ptr<const void> owner,
+                            const float* values) {
   return HostTensor{std::move(shape), std::shared_ptr<const float>(std::move(owner), values), true};
 }
 
@@ -75,7 +76,8 @@ int LayerList::producer(const std::string& tensor) const {
   return -1;
 }
 
-std::map<std::string, Shape> infer_shapes(const LayerList& list, uint32_t batch, uint32_t height, uint32_t width) {
+std::map<std::string, Shape> infer_shapes(const LayerList& list, uint32_t batch, uint32_t height,
+                                          uint32_t width) {
   std::map<std::string, Shape> shapes;
   // The network input is NCHW; recorded here as such (only input_nchw convolutions read it).
   shapes[list.input] = {batch, list.input_channels, height, width};
@@ -90,14 +92,16 @@ std::map<std::string, Shape> infer_shapes(const LayerList& list, uint32_t batch,
     const ops::OpTraits& traits = ops::op_traits(layer);
     const Shape out = traits.infer_shape(layer, in);
     // An epilogue the op's kernels do not apply would be dropped without a word: a wrong answer.
-    if (layer.residual && !traits.epilogues.residual) shape_error(layer, "its kernels apply no residual epilogue");
+    if (layer.residual && !traits.epilogues.residual)
+      shape_error(layer, "its kernels apply no residual epilogue");
     if (layer.residual && (in.size() < 2 || in.back() != out))
       shape_error(layer, "residual input does not match the output shape");
     if (layer.activation != ops::Activation::None && !traits.epilogues.activation)
       shape_error(layer, "its kernels apply no activation epilogue");
     shapes[layer.output] = out;
   }
-  if (!shapes.count(list.output)) throw InputError("the layer list never produces its output '" + list.output + "'");
+  if (!shapes.count(list.output))
+    throw InputError("the layer list never produces its output '" + list.output + "'");
   return shapes;
 }
 
@@ -107,7 +111,8 @@ std::string fused_op_name(const Layer& layer) {
   if (layer.gather_patches) name = "patch_gather+" + name;
   if (layer.fused_layer_norm) name += layer.emits_statistics ? "+layer_norm_statistics" : "+layer_norm";
   if (layer.fused_projection) name += "+projection";
-  if (layer.activation != ops::Activation::None) name += std::string("+") + ops::activation_name(layer.activation);
+  if (layer.activation != ops::Activation::None)
+    name += std::string("+") + ops::activation_name(layer.activation);
   if (layer.residual) name += "+residual";
   return name;
 }
@@ -124,7 +129,8 @@ std::string describe(const LayerList& list, uint32_t batch, uint32_t height, uin
     if (layer.gather_patches) out << " +patch_gather";
     if (layer.has_param("input_scale")) out << " +input_affine";
     if (layer.gate) out << " +gate(" << layer.inputs[1] << ")";
-    if (layer.normalize_input) out << (layer.input_statistics ? " +input_layer_norm(statistics)" : " +input_layer_norm");
+    if (layer.normalize_input)
+      out << (layer.input_statistics ? " +input_layer_norm(statistics)" : " +input_layer_norm");
     if (layer.fused_projection) out << " +projection";
     if (layer.fused_layer_norm) out << (layer.emits_statistics ? " +layer_norm_statistics" : " +layer_norm");
     if (layer.activation != ops::Activation::None) out << " +" << ops::activation_name(layer.activation);

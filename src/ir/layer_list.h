@@ -30,7 +30,6 @@ struct HostTensor {
   void release_file_pages() const;
 };
 
-
 struct Layer {
   OpKind op = OpKind::Linear;
   std::string name;                 // where it came from, e.g. "stages.1.blocks.0.mlp.fc1"
@@ -86,7 +85,7 @@ struct LayerList {
   std::string input = "input";  // NCHW float32 [N, C, H, W]
   uint32_t input_channels = 3;
   std::vector<Layer> layers;
-  std::string output;           // [N, classes]
+  std::string output;  // [N, classes]
 
   // Layers reading `tensor`, by index.
   std::vector<size_t> consumers(const std::string& tensor) const;
@@ -103,7 +102,8 @@ void release_file_pages(const LayerList& list);
 
 // Shapes of every tensor for a batch and input size. Throws InputError naming the layer when
 // parameters and shapes disagree (a checkpoint that does not fit the structure).
-std::map<std::string, Shape> infer_shapes(const LayerList& list, uint32_t batch, uint32_t height, uint32_t width);
+std::map<std::string, Shape> infer_shapes(const LayerList& list, uint32_t batch, uint32_t height,
+                                          uint32_t width);
 
 int64_t shape_numel(const Shape& shape);
 std::string shape_string(const Shape& shape);

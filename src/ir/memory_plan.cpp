@@ -46,14 +46,15 @@ uint64_t statistics_bytes(const Shape& shape) {
   return uint64_t(shape_numel(shape) / shape.back()) * 2 * sizeof(float);
 }
 
-std::vector<TensorLifetime> tensor_lifetimes(const LayerList& list, const std::map<std::string, Shape>& shapes,
-                                             uint64_t alignment) {
+std::vector<TensorLifetime> tensor_lifetimes(const LayerList& list,
+                                             const std::map<std::string, Shape>& shapes, uint64_t alignment) {
   std::vector<TensorLifetime> lifetimes;
   for (size_t i = 0; i < list.layers.size(); ++i) {
     const std::string& name = list.layers[i].output;
     const Shape& shape = shapes.at(name);
-    const uint64_t bytes = list.layers[i].emits_statistics ? statistics_offset(shape, alignment) + statistics_bytes(shape)
-                                                           : shape_numel(shape) * sizeof(float);
+    const uint64_t bytes = list.layers[i].emits_statistics
+                               ? statistics_offset(shape, alignment) + statistics_bytes(shape)
+                               : shape_numel(shape) * sizeof(float);
     int last = static_cast<int>(i);
     for (size_t consumer : list.consumers(name)) last = std::max(last, static_cast<int>(consumer));
     if (name == list.output) last = static_cast<int>(list.layers.size());

@@ -32,7 +32,7 @@ uint64_t statistics_bytes(const Shape& shape);
 
 // Every layer output of `list`, from its producer to its last reader (the network output to the
 // end), with its statistics where it has them.
-std::vector<TensorLifetime> tensor_lifetimes(const LayerList& list, const std::map<std::string, Shape>& shapes,
-                                             uint64_t alignment);
+std::vector<TensorLifetime> tensor_lifetimes(const LayerList& list,
+                                             const std::map<std::string, Shape>& shapes, uint64_t alignment);
 
 }  // namespace vkvision::ir

@@ -8,23 +8,23 @@ namespace vkvision::ir {
 
 // X(enumerator, name): the name is the op's snake_case spelling, its traits file's stem and the
 // symbol of its traits (ops::<name>_op).
-#define VKVISION_OP_KINDS(X)                \
-  X(Conv2d, conv2d)                         \
-  X(DepthwiseConv2d, depthwise_conv2d)      \
-  X(Linear, linear)                         \
-  X(LayerNorm, layer_norm)                  \
-  X(BatchNorm, batch_norm)                  \
-  X(ChannelAffine, channel_affine)          \
-  X(MeanPool, mean_pool)                    \
-  X(Gelu, gelu)                             \
-  X(Relu, relu)                             \
-  X(Add, add)                               \
-  X(WindowAttention, window_attention)      \
-  X(PatchMergeGather, patch_merge_gather)   \
-  X(SpatialMlp, spatial_mlp)                \
+#define VKVISION_OP_KINDS(X)                 \
+  X(Conv2d, conv2d)                          \
+  X(DepthwiseConv2d, depthwise_conv2d)       \
+  X(Linear, linear)                          \
+  X(LayerNorm, layer_norm)                   \
+  X(BatchNorm, batch_norm)                   \
+  X(ChannelAffine, channel_affine)           \
+  X(MeanPool, mean_pool)                     \
+  X(Gelu, gelu)                              \
+  X(Relu, relu)                              \
+  X(Add, add)                                \
+  X(WindowAttention, window_attention)       \
+  X(PatchMergeGather, patch_merge_gather)    \
+  X(SpatialMlp, spatial_mlp)                 \
   X(InceptionDepthwise, inception_depthwise) \
-  X(PartitionLinear, partition_linear)      \
-  X(PartitionConv, partition_conv)          \
+  X(PartitionLinear, partition_linear)       \
+  X(PartitionConv, partition_conv)           \
   X(ChannelGate, channel_gate)
 
 enum class OpKind {

@@ -38,7 +38,8 @@ LayerList fuse_residual_add(const LayerList& list);
 // LayerNorm right after a depthwise convolution that feeds only it moves into the convolution's
 // epilogue, where `supported(channels)` says the device has the fused kernel. Device-dependent, so
 // the plan applies it, not optimize().
-LayerList fuse_depthwise_layer_norm(const LayerList& list, const std::function<bool(const Layer&)>& supported);
+LayerList fuse_depthwise_layer_norm(const LayerList& list,
+                                    const std::function<bool(const Layer&)>& supported);
 
 // A LayerNorm read only by a Linear (as its main input) moves into the Linear: its affine folds into
 // the weight and bias, and the GEMM normalises each input row with statistics it gathers from the
@@ -57,7 +58,8 @@ LayerList defer_layer_norm_to_linear(const LayerList& list);
 // Swin's output projection (a Linear read only from the attention, with or without its residual
 // epilogue) moves into the WindowAttention layer, where `supported(attention)` says the device runs the
 // fused kernel (shaders/window_attention_projection.comp). Device-dependent: the plan applies it.
-LayerList fuse_attention_projection(const LayerList& list, const std::function<bool(const Layer&)>& supported);
+LayerList fuse_attention_projection(const LayerList& list,
+                                    const std::function<bool(const Layer&)>& supported);
 
 // RepMLP's locality injection (repmlpnet.py locality_injection): Add(partition_fc, partition_conv)
 // where both read the same tensor with the same patches and sharesets and neither has an epilogue

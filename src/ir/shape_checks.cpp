@@ -11,15 +11,16 @@ void shape_error(const Layer& layer, const std::string& problem) {
 void expect_param_shape(const Layer& layer, const std::string& role, const Shape& expected) {
   const HostTensor& tensor = layer.param(role);
   if (tensor.shape != expected)
-    shape_error(layer, role + " has shape " + shape_string(tensor.shape) + ", expected " + shape_string(expected));
+    shape_error(layer,
+                role + " has shape " + shape_string(tensor.shape) + ", expected " + shape_string(expected));
 }
 
 void expect_vector(const Layer& layer, const std::string& role, int64_t size, bool optional) {
   if (optional && !layer.has_param(role)) return;
   const HostTensor& tensor = layer.param(role);
   if (tensor.numel() != size)
-    shape_error(layer, role + " has " + std::to_string(tensor.numel()) + " values, expected " +
-                           std::to_string(size));
+    shape_error(
+        layer, role + " has " + std::to_string(tensor.numel()) + " values, expected " + std::to_string(size));
 }
 
 void expect_feature_map(const Layer& layer, const Shape& input) {

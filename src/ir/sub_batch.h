@@ -13,6 +13,8 @@ namespace vkvision::ir {
 uint32_t smaller_sub_batch(uint32_t batch, uint32_t current, uint64_t bytes, uint64_t limit);
 
 // Submits of `sub_batch` images each that run `batch` images.
-inline uint32_t submit_count(uint32_t batch, uint32_t sub_batch) { return (batch + sub_batch - 1) / sub_batch; }
+inline uint32_t submit_count(uint32_t batch, uint32_t sub_batch) {
+  return (batch + sub_batch - 1) / sub_batch;
+}
 
 }  // namespace vkvision::ir

@@ -21,9 +21,9 @@ struct Config {
   int64_t in_chans = 3;
   int64_t patch = 4;
   int64_t classes = 1000;
-  bool conv_mlp = false;     // timm atto/femto/pico: 1x1 convs, weights [out, in, 1, 1]
-  bool layer_scale = true;   // gamma present
-  bool gamma_3d = false;     // torchvision's layer_scale [C, 1, 1]
+  bool conv_mlp = false;    // timm atto/femto/pico: 1x1 convs, weights [out, in, 1, 1]
+  bool layer_scale = true;  // gamma present
+  bool gamma_3d = false;    // torchvision's layer_scale [C, 1, 1]
 
   std::string describe() const {
     auto join = [](const std::vector<int64_t>& v) {
@@ -31,8 +31,9 @@ struct Config {
       for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
       return s;
     };
-    return "depths " + join(depths) + " dims " + join(dims) + " patch " + std::to_string(patch) + " in_chans " +
-           std::to_string(in_chans) + " classes " + std::to_string(classes) + (conv_mlp ? " conv-mlp" : "");
+    return "depths " + join(depths) + " dims " + join(dims) + " patch " + std::to_string(patch) +
+           " in_chans " + std::to_string(in_chans) + " classes " + std::to_string(classes) +
+           (conv_mlp ? " conv-mlp" : "");
   }
   bool same_architecture(const Config& other) const {
     return depths == other.depths && dims == other.dims && conv_mlp == other.conv_mlp;
@@ -73,30 +74,49 @@ struct Naming {
 
 std::string s(int v) { return std::to_string(v); }
 
-const Naming kOfficial{
-    "official", "downsample_layers.0.0", "downsample_layers.0.1", "norm", "head",
-    [](int i) { return "downsample_layers." + s(i) + ".0"; },
-    [](int i) { return "downsample_layers." + s(i) + ".1"; },
-    [](int st, int b) { return "stages." + s(st) + "." + s(b) + "."; },
-    "dwconv", "norm", "pwconv1", "pwconv2",
-    [](int st, int b) { return "stages." + s(st) + "." + s(b) + ".gamma"; }};
+const Naming kOfficial{"official",
+                       "downsample_layers.0.0",
+                       "downsample_layers.0.1",
+                       "norm",
+                       "head",
+                       [](int i) { return "downsample_layers." + s(i) + ".0"; },
+                       [](int i) { return "downsample_layers." + s(i) + ".1"; },
+                       [](int st, int b) { return "stages." + s(st) + "." + s(b) + "."; },
+                       "dwconv",
+                       "norm",
+                       "pwconv1",
+                       "pwconv2",
+                       [](int st, int b) { return "stages." + s(st) + "." + s(b) + ".gamma"; }};
 
-const Naming kTimm{
-    "timm", "stem.0", "stem.1", "head.norm", "head.fc",
-    [](int i) { return "stages." + s(i) + ".downsample.0"; },
-    [](int i) { return "stages." + s(i) + ".downsample.1"; },
-    [](int st, int b) { return "stages." + s(st) + ".blocks." + s(b) + "."; },
-    "conv_dw", "norm", "mlp.fc1", "mlp.fc2",
-    [](int st, int b) { return "stages." + s(st) + ".blocks." + s(b) + ".gamma"; }};
+const Naming kTimm{"timm",
+                   "stem.0",
+                   "stem.1",
+                   "head.norm",
+                   "head.fc",
+                   [](int i) { return "stages." + s(i) + ".downsample.0"; },
+                   [](int i) { return "stages." + s(i) + ".downsample.1"; },
+                   [](int st, int b) { return "stages." + s(st) + ".blocks." + s(b) + "."; },
+                   "conv_dw",
+                   "norm",
+                   "mlp.fc1",
+                   "mlp.fc2",
+                   [](int st, int b) { return "stages." + s(st) + ".blocks." + s(b) + ".gamma"; }};
 
 // torchvision: features.0 stem, features.{1,3,5,7} stages, features.{2,4,6} downsampling;
 // block = Sequential(dwconv, Permute, LayerNorm, Linear, GELU, Linear, Permute) + layer_scale [C,1,1].
 const Naming kTorchvision{
-    "torchvision", "features.0.0", "features.0.1", "classifier.0", "classifier.2",
+    "torchvision",
+    "features.0.0",
+    "features.0.1",
+    "classifier.0",
+    "classifier.2",
     [](int i) { return "features." + s(2 * i) + ".0"; },
     [](int i) { return "features." + s(2 * i) + ".1"; },
     [](int st, int b) { return "features." + s(2 * st + 1) + "." + s(b) + ".block."; },
-    "0", "2", "3", "5",
+    "0",
+    "2",
+    "3",
+    "5",
     [](int st, int b) { return "features." + s(2 * st + 1) + "." + s(b) + ".layer_scale"; }};
 
 const Naming* detect_naming(const WeightSource& w) {
@@ -109,7 +129,9 @@ const Naming* detect_naming(const WeightSource& w) {
 Config infer_config(const WeightSource& w, const Naming& n) {
   Config config;
   const auto& stem = w.shape(n.stem_conv + ".weight");
-  if (stem.size() != 4 || stem[2] != stem[3]) w.fail("tensor '" + n.stem_conv + ".weight' has shape " + ir::shape_string(stem) + ", expected a square patch kernel [C, in, p, p]");
+  if (stem.size() != 4 || stem[2] != stem[3])
+    w.fail("tensor '" + n.stem_conv + ".weight' has shape " + ir::shape_string(stem) +
+           ", expected a square patch kernel [C, in, p, p]");
   config.in_chans = stem[1];
   config.patch = stem[2];
   for (int stage = 0; w.contains(n.block(stage, 0) + n.dwconv + ".weight"); ++stage) {
@@ -123,7 +145,9 @@ Config infer_config(const WeightSource& w, const Naming& n) {
   config.layer_scale = w.contains(n.gamma(0, 0));
   config.gamma_3d = config.layer_scale && w.shape(n.gamma(0, 0)).size() == 3;
   const auto& head = w.shape(n.head_fc + ".weight");
-  if (head.size() != 2) w.fail("tensor '" + n.head_fc + ".weight' has shape " + ir::shape_string(head) + ", expected [classes, features]");
+  if (head.size() != 2)
+    w.fail("tensor '" + n.head_fc + ".weight' has shape " + ir::shape_string(head) +
+           ", expected [classes, features]");
   config.classes = head[0];
   return config;
 }
@@ -220,12 +244,14 @@ class ConvNext final : public Family {
     const Config config = infer_config(weights, *naming);
     std::string variant = "custom";
     for (const Preset& p : preset_table())
-      if (p.depths == config.depths && p.dims == config.dims && p.conv_mlp == config.conv_mlp) variant = p.name;
+      if (p.depths == config.depths && p.dims == config.dims && p.conv_mlp == config.conv_mlp)
+        variant = p.name;
     if (!preset.empty() && preset != variant) {
       const Preset& wanted = find_preset(preset);
       Config expected{.depths = wanted.depths, .dims = wanted.dims, .conv_mlp = wanted.conv_mlp};
       if (!expected.same_architecture(config))
-        weights.fail("holds ConvNeXt " + config.describe() + ", which is not preset " + preset + " (" + expected.describe() + ")");
+        weights.fail("holds ConvNeXt " + config.describe() + ", which is not preset " + preset + " (" +
+                     expected.describe() + ")");
     }
     return finish(weights, *naming, config, variant);
   }

@@ -4,13 +4,13 @@
 
 #include <cmath>
 
+#include "io/untrusted.h"
 #include "models/convnext.h"
 #include "models/imagenet_labels.h"
 #include "models/inceptionnext.h"
 #include "models/repmlpnet.h"
 #include "models/repvgg.h"
 #include "models/swin.h"
-#include "io/untrusted.h"
 #include "vkvision/error.h"
 
 namespace vkvision {
@@ -71,7 +71,8 @@ std::vector<std::string> default_labels(const WeightSource& weights, uint32_t nu
   if (it != weights.metadata().end()) {
     auto parsed = nlohmann::json::parse(it->second, nullptr, false);
     if (parsed.is_discarded() || !parsed.is_array() || parsed.size() != num_classes)
-      weights.fail("metadata vkvision.labels is not a JSON list of " + std::to_string(num_classes) + " names");
+      weights.fail("metadata vkvision.labels is not a JSON list of " + std::to_string(num_classes) +
+                   " names");
     std::vector<std::string> labels;
     for (const auto& label : parsed) {
       if (!label.is_string()) weights.fail("metadata vkvision.labels holds a non-string label");
@@ -108,7 +109,8 @@ double recorded_accuracy(const WeightSource& weights) {
   try {
     return std::stod(it->second);
   } catch (const std::exception&) {
-    weights.fail("metadata vkvision.pytorch_test_accuracy is not a number: '" + io::printable(it->second) + "'");
+    weights.fail("metadata vkvision.pytorch_test_accuracy is not a number: '" + io::printable(it->second) +
+                 "'");
   }
 }
 
@@ -127,7 +129,8 @@ Preprocessing preprocessing_from_metadata(const WeightSource& weights, Preproces
     auto it = metadata.find(key);
     if (it == metadata.end()) return fallback;
     auto parsed = nlohmann::json::parse(it->second, nullptr, false);
-    if (parsed.is_discarded() || !parsed.is_array()) weights.fail(std::string("metadata ") + key + " is not a JSON list");
+    if (parsed.is_discarded() || !parsed.is_array())
+      weights.fail(std::string("metadata ") + key + " is not a JSON list");
     std::vector<float> values;
     for (const auto& v : parsed) {
       if (!v.is_number() || !(std::abs(v.get<double>()) < 1e6))
@@ -142,20 +145,22 @@ Preprocessing preprocessing_from_metadata(const WeightSource& weights, Preproces
   const double crop_pct = number("vkvision.crop_pct", defaults.crop_pct);
   if (!(input_size >= 1 && input_size <= kMaxInputSize && input_size == std::floor(input_size)) ||
       !(crop_pct > 0 && crop_pct <= 1))
-    weights.fail("metadata vkvision.input_size must be a whole number in [1, " + std::to_string(kMaxInputSize) +
-                 "] and vkvision.crop_pct in (0, 1]");
+    weights.fail("metadata vkvision.input_size must be a whole number in [1, " +
+                 std::to_string(kMaxInputSize) + "] and vkvision.crop_pct in (0, 1]");
   p.input_size = static_cast<uint32_t>(input_size);
   p.crop_pct = static_cast<float>(crop_pct);
   if (auto it = metadata.find("vkvision.interpolation"); it != metadata.end()) {
     if (it->second != "bicubic" && it->second != "bilinear")
-      weights.fail("metadata vkvision.interpolation must be bicubic or bilinear, not '" + io::printable(it->second) + "'");
+      weights.fail("metadata vkvision.interpolation must be bicubic or bilinear, not '" +
+                   io::printable(it->second) + "'");
     p.interpolation = it->second;
   }
   p.mean = list("vkvision.mean", defaults.mean);
   p.std = list("vkvision.std", defaults.std);
   if (p.mean.size() != p.channels || p.std.size() != p.channels)
-    weights.fail("metadata mean/std have " + std::to_string(p.mean.size()) + "/" + std::to_string(p.std.size()) +
-                 " values for a model with " + std::to_string(p.channels) + " input channels");
+    weights.fail("metadata mean/std have " + std::to_string(p.mean.size()) + "/" +
+                 std::to_string(p.std.size()) + " values for a model with " + std::to_string(p.channels) +
+                 " input channels");
   for (const float value : p.std)
     if (!(value > 0)) weights.fail("metadata vkvision.std holds a value that is not positive");
   return p;

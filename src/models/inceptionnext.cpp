@@ -8,7 +8,6 @@
 // and a downsample's into the 2x2 conv after it (fold_affine_into_consumer).
 #include "models/inceptionnext.h"
 
-
 #include "vkvision/error.h"
 
 namespace vkvision::models {
@@ -92,9 +91,11 @@ bool is_inceptionnext(const WeightSource& w) {
   return w.contains("stem.0.weight") && w.contains(block_name(0, 0) + "token_mixer.dwconv_hw.weight");
 }
 
-const std::vector<int64_t>& shape_of(const WeightSource& w, const std::string& name, size_t rank, const char* expected) {
+const std::vector<int64_t>& shape_of(const WeightSource& w, const std::string& name, size_t rank,
+                                     const char* expected) {
   const auto& shape = w.shape(name);
-  if (shape.size() != rank) w.fail("tensor '" + name + "' has shape " + ir::shape_string(shape) + ", expected " + expected);
+  if (shape.size() != rank)
+    w.fail("tensor '" + name + "' has shape " + ir::shape_string(shape) + ", expected " + expected);
   return shape;
 }
 
@@ -103,14 +104,16 @@ const std::vector<int64_t>& shape_of(const WeightSource& w, const std::string& n
 Config infer_config(const WeightSource& w) {
   Config c;
   const auto& stem = shape_of(w, "stem.0.weight", 4, "[C, in, p, p]");
-  if (stem[2] != stem[3]) w.fail("tensor 'stem.0.weight' has shape " + ir::shape_string(stem) + ", expected a square patch kernel");
+  if (stem[2] != stem[3])
+    w.fail("tensor 'stem.0.weight' has shape " + ir::shape_string(stem) + ", expected a square patch kernel");
   c.in_chans = stem[1];
   c.patch = stem[2];
   for (int stage = 0; w.contains(block_name(stage, 0) + "token_mixer.dwconv_hw.weight"); ++stage) {
     int64_t depth = 0;
     while (w.contains(block_name(stage, int(depth)) + "token_mixer.dwconv_hw.weight")) ++depth;
     c.depths.push_back(depth);
-    c.dims.push_back(stage == 0 ? stem[0] : shape_of(w, downsample_name(stage, 1) + ".weight", 4, "[C, in, 2, 2]")[0]);
+    c.dims.push_back(stage == 0 ? stem[0]
+                                : shape_of(w, downsample_name(stage, 1) + ".weight", 4, "[C, in, 2, 2]")[0]);
     const std::string mixer = block_name(stage, 0) + "token_mixer.";
     const auto& square = shape_of(w, mixer + "dwconv_hw.weight", 4, "[g, 1, k, k]");
     c.branch.push_back(square[0]);
@@ -120,8 +123,9 @@ Config infer_config(const WeightSource& w) {
     }
     const int64_t dim = c.dims.back();
     if (square[0] <= 0 || 3 * square[0] > dim)
-      w.fail("tensor '" + mixer + "dwconv_hw.weight' has " + std::to_string(square[0]) + " channels: three branches of " +
-             std::to_string(square[0]) + " do not fit the stage width " + std::to_string(dim));
+      w.fail("tensor '" + mixer + "dwconv_hw.weight' has " + std::to_string(square[0]) +
+             " channels: three branches of " + std::to_string(square[0]) + " do not fit the stage width " +
+             std::to_string(dim));
     c.mlp_hidden.push_back(shape_of(w, block_name(stage, 0) + "mlp.fc1.weight", 4, "[hidden, C, 1, 1]")[0]);
   }
   if (c.depths.empty()) w.fail("no InceptionNeXt stages found");
@@ -262,7 +266,8 @@ class InceptionNext final : public Family {
     model.layers = build_layers(weights, config);
     Preprocessing defaults;  // timm's pretrained configs: bicubic, ImageNet mean/std
     defaults.channels = static_cast<uint32_t>(config.in_chans);
-    if (config.in_chans != 3) defaults.mean.assign(config.in_chans, 0.5f), defaults.std.assign(config.in_chans, 0.5f);
+    if (config.in_chans != 3)
+      defaults.mean.assign(config.in_chans, 0.5f), defaults.std.assign(config.in_chans, 0.5f);
     if (matched) {
       defaults.input_size = matched->input_size;
       defaults.crop_pct = matched->crop_pct;

@@ -17,15 +17,15 @@ using ir::Layer;
 using ir::OpKind;
 
 struct Config {
-  std::vector<int64_t> depths;  // blocks in stage1..stage4
-  std::vector<int64_t> widths;  // stage0, stage1..stage4
-  std::vector<uint32_t> groups; // per block in order (stage0 first)
+  std::vector<int64_t> depths;   // blocks in stage1..stage4
+  std::vector<int64_t> widths;   // stage0, stage1..stage4
+  std::vector<uint32_t> groups;  // per block in order (stage0 first)
   int64_t classes = 1000;
   bool deployed = false;
   bool se = false;  // RepVGG-D2se: a squeeze-excitation gate on every block's sum, before the ReLU
   int64_t in_chans = 3;
-  std::vector<bool> identity;     // per block: a training-time identity BatchNorm branch
-  std::vector<int64_t> se_hidden; // per block with se: the SE block's width
+  std::vector<bool> identity;      // per block: a training-time identity BatchNorm branch
+  std::vector<int64_t> se_hidden;  // per block with se: the SE block's width
 
   std::string describe() const {
     std::string text = deployed ? "deployed" : "training-time";
@@ -44,12 +44,12 @@ struct Config {
 // Tensor names in the official repository and in timm's byobnet (RepVggBlock).
 struct Naming {
   const char* name;
-  const char* stem;       // "stage0" / "stem"
-  const char* dense;      // the 3x3 conv+BN branch
-  const char* one_by_one; // the 1x1 conv+BN branch
-  const char* identity;   // the identity BatchNorm
-  const char* reparam;    // the deployed 3x3 conv
-  const char* se_down;    // the SE block's 1x1 convs (official SEBlock; timm's SEModule)
+  const char* stem;        // "stage0" / "stem"
+  const char* dense;       // the 3x3 conv+BN branch
+  const char* one_by_one;  // the 1x1 conv+BN branch
+  const char* identity;    // the identity BatchNorm
+  const char* reparam;     // the deployed 3x3 conv
+  const char* se_down;     // the SE block's 1x1 convs (official SEBlock; timm's SEModule)
   const char* se_up;
   const char* head;
   const char* stage_prefix;  // stage s >= 1 is "<prefix><s - first_stage>"
@@ -60,14 +60,18 @@ struct Naming {
     return stage_prefix + std::to_string(stage - first_stage) + "." + std::to_string(index);
   }
   std::string kernel(int stage, int index, bool deployed) const {
-    return block(stage, index) + "." + (deployed ? std::string(reparam) : std::string(dense) + ".conv") + ".weight";
+    return block(stage, index) + "." + (deployed ? std::string(reparam) : std::string(dense) + ".conv") +
+           ".weight";
   }
   static const Naming& official() {
-    static const Naming n{"official", "stage0", "rbr_dense", "rbr_1x1", "rbr_identity", "rbr_reparam", "se.down", "se.up", "linear", "stage", 0};
+    static const Naming n{
+        "official", "stage0", "rbr_dense", "rbr_1x1", "rbr_identity", "rbr_reparam", "se.down",
+        "se.up",    "linear", "stage",     0};
     return n;
   }
   static const Naming& timm() {
-    static const Naming n{"timm", "stem", "conv_kxk", "conv_1x1", "identity", "reparam_conv", "attn.fc1", "attn.fc2", "head.fc", "stages.", 1};
+    static const Naming n{"timm",     "stem",     "conv_kxk", "conv_1x1", "identity", "reparam_conv",
+                          "attn.fc1", "attn.fc2", "head.fc",  "stages.",  1};
     return n;
   }
 };
@@ -93,8 +97,8 @@ Config infer_config(const WeightSource& w, const Naming& n) {
     while (w.contains(n.kernel(stage, int(depth), c.deployed))) {
       const auto& shape = block_shape(stage, int(depth));
       if (shape.size() != 4 || shape[1] == 0 || in % shape[1] != 0)
-        w.fail("tensor '" + n.kernel(stage, int(depth), c.deployed) + "' has shape " + ir::shape_string(shape) +
-               ", which does not take " + std::to_string(in) + " input channels");
+        w.fail("tensor '" + n.kernel(stage, int(depth), c.deployed) + "' has shape " +
+               ir::shape_string(shape) + ", which does not take " + std::to_string(in) + " input channels");
       c.groups.push_back(static_cast<uint32_t>(in / shape[1]));
       in = shape[0];
       ++depth;
@@ -126,8 +130,8 @@ ir::LayerList build_layers(const WeightSource& w, const Naming& n, const Config&
   std::string current = list.input;
   int64_t in = list.input_channels;
   size_t block_index = 0;
-  auto conv = [&](const std::string& prefix, int64_t out, uint32_t kernel, uint32_t stride, uint32_t groups, bool bias,
-                  bool nchw) {
+  auto conv = [&](const std::string& prefix, int64_t out, uint32_t kernel, uint32_t stride, uint32_t groups,
+                  bool bias, bool nchw) {
     Layer layer{.op = OpKind::Conv2d, .name = prefix, .inputs = {current}, .output = prefix};
     layer.params["weight"] = w.get(prefix + ".weight", {out, in / groups, kernel, kernel}, Init::normal());
     if (bias) layer.params["bias"] = w.get(prefix + ".bias", {out}, Init::normal(0.1f));
@@ -163,10 +167,11 @@ ir::LayerList build_layers(const WeightSource& w, const Naming& n, const Config&
       list.layers.push_back(std::move(layer));
       return prefix;
     };
-    const std::string scale = linear(up, linear(down, pooled, hidden, channels, ops::Activation::Relu), channels, hidden,
-                                     ops::Activation::Sigmoid);
+    const std::string scale = linear(up, linear(down, pooled, hidden, channels, ops::Activation::Relu),
+                                     channels, hidden, ops::Activation::Sigmoid);
     const std::string gated = block + ".se";
-    list.layers.push_back(Layer{.op = OpKind::ChannelGate, .name = gated, .inputs = {x, scale}, .output = gated});
+    list.layers.push_back(
+        Layer{.op = OpKind::ChannelGate, .name = gated, .inputs = {x, scale}, .output = gated});
     return gated;
   };
   for (int stage = 0; stage <= 4; ++stage) {
@@ -181,21 +186,28 @@ ir::LayerList build_layers(const WeightSource& w, const Naming& n, const Config&
       } else {
         const std::string x = current;
         const std::string branch3 = block + "." + n.dense, branch1 = block + "." + n.one_by_one;
-        const std::string dense = batch_norm(branch3 + ".bn", conv(branch3 + ".conv", out, 3, stride, groups, false, nchw), out);
+        const std::string dense =
+            batch_norm(branch3 + ".bn", conv(branch3 + ".conv", out, 3, stride, groups, false, nchw), out);
         current = x;
-        const std::string one = batch_norm(branch1 + ".bn", conv(branch1 + ".conv", out, 1, stride, groups, false, nchw), out);
+        const std::string one =
+            batch_norm(branch1 + ".bn", conv(branch1 + ".conv", out, 1, stride, groups, false, nchw), out);
         sum = block + ".sum";
         list.layers.push_back(Layer{.op = OpKind::Add, .name = sum, .inputs = {dense, one}, .output = sum});
         const std::string identity_bn = block + "." + n.identity;
         if (c.identity[block_index]) {
-          if (in != out || stride != 1) w.fail("block " + block + " has an identity branch but changes shape");
+          if (in != out || stride != 1)
+            w.fail("block " + block + " has an identity branch but changes shape");
           const std::string identity = batch_norm(identity_bn, x, in);
-          list.layers.push_back(Layer{.op = OpKind::Add, .name = block + ".sum2", .inputs = {sum, identity}, .output = block + ".sum2"});
+          list.layers.push_back(Layer{.op = OpKind::Add,
+                                      .name = block + ".sum2",
+                                      .inputs = {sum, identity},
+                                      .output = block + ".sum2"});
           sum = block + ".sum2";
         }
       }
       if (c.se) sum = squeeze_excite(block, sum, out, c.se_hidden[block_index]);
-      list.layers.push_back(Layer{.op = OpKind::Relu, .name = block + ".relu", .inputs = {sum}, .output = block + ".out"});
+      list.layers.push_back(
+          Layer{.op = OpKind::Relu, .name = block + ".relu", .inputs = {sum}, .output = block + ".out"});
       current = block + ".out";
       in = out;
     }
@@ -220,13 +232,20 @@ struct Preset {
 
 const std::vector<Preset>& preset_table() {
   static const std::vector<Preset> table = {
-      {"repvgg_a0", {2, 4, 14, 1}, {0.75, 0.75, 0.75, 2.5}, 1}, {"repvgg_a1", {2, 4, 14, 1}, {1, 1, 1, 2.5}, 1},
-      {"repvgg_a2", {2, 4, 14, 1}, {1.5, 1.5, 1.5, 2.75}, 1},   {"repvgg_b0", {4, 6, 16, 1}, {1, 1, 1, 2.5}, 1},
-      {"repvgg_b1", {4, 6, 16, 1}, {2, 2, 2, 4}, 1},            {"repvgg_b1g2", {4, 6, 16, 1}, {2, 2, 2, 4}, 2},
-      {"repvgg_b1g4", {4, 6, 16, 1}, {2, 2, 2, 4}, 4},          {"repvgg_b2", {4, 6, 16, 1}, {2.5, 2.5, 2.5, 5}, 1},
-      {"repvgg_b2g2", {4, 6, 16, 1}, {2.5, 2.5, 2.5, 5}, 2},    {"repvgg_b2g4", {4, 6, 16, 1}, {2.5, 2.5, 2.5, 5}, 4},
-      {"repvgg_b3", {4, 6, 16, 1}, {3, 3, 3, 5}, 1},            {"repvgg_b3g2", {4, 6, 16, 1}, {3, 3, 3, 5}, 2},
-      {"repvgg_b3g4", {4, 6, 16, 1}, {3, 3, 3, 5}, 4},          {"repvgg_d2se", {8, 14, 24, 1}, {2.5, 2.5, 2.5, 5}, 1, true},
+      {"repvgg_a0", {2, 4, 14, 1}, {0.75, 0.75, 0.75, 2.5}, 1},
+      {"repvgg_a1", {2, 4, 14, 1}, {1, 1, 1, 2.5}, 1},
+      {"repvgg_a2", {2, 4, 14, 1}, {1.5, 1.5, 1.5, 2.75}, 1},
+      {"repvgg_b0", {4, 6, 16, 1}, {1, 1, 1, 2.5}, 1},
+      {"repvgg_b1", {4, 6, 16, 1}, {2, 2, 2, 4}, 1},
+      {"repvgg_b1g2", {4, 6, 16, 1}, {2, 2, 2, 4}, 2},
+      {"repvgg_b1g4", {4, 6, 16, 1}, {2, 2, 2, 4}, 4},
+      {"repvgg_b2", {4, 6, 16, 1}, {2.5, 2.5, 2.5, 5}, 1},
+      {"repvgg_b2g2", {4, 6, 16, 1}, {2.5, 2.5, 2.5, 5}, 2},
+      {"repvgg_b2g4", {4, 6, 16, 1}, {2.5, 2.5, 2.5, 5}, 4},
+      {"repvgg_b3", {4, 6, 16, 1}, {3, 3, 3, 5}, 1},
+      {"repvgg_b3g2", {4, 6, 16, 1}, {3, 3, 3, 5}, 2},
+      {"repvgg_b3g4", {4, 6, 16, 1}, {3, 3, 3, 5}, 4},
+      {"repvgg_d2se", {8, 14, 24, 1}, {2.5, 2.5, 2.5, 5}, 1, true},
   };
   return table;
 }
@@ -239,7 +258,8 @@ Config preset_config(const Preset& p) {
   c.groups = {1};
   uint32_t layer = 1;
   for (auto depth : p.depths)
-    for (int64_t j = 0; j < depth; ++j, ++layer) c.groups.push_back(p.groups > 1 && layer % 2 == 0 && layer <= 26 ? p.groups : 1);
+    for (int64_t j = 0; j < depth; ++j, ++layer)
+      c.groups.push_back(p.groups > 1 && layer % 2 == 0 && layer <= 26 ? p.groups : 1);
   c.se = p.se;
   // Identity branches where a block keeps its shape (not the first of a stage); SE reduction 16.
   int64_t in = c.in_chans;
@@ -265,10 +285,12 @@ class RepVgg final : public Family {
     std::string variant = "custom";
     for (const Preset& p : preset_table()) {
       const Config c = preset_config(p);
-      if (c.depths == config.depths && c.widths == config.widths && c.groups == config.groups && c.se == config.se)
+      if (c.depths == config.depths && c.widths == config.widths && c.groups == config.groups &&
+          c.se == config.se)
         variant = p.name;
     }
-    if (!preset.empty() && preset != variant) weights.fail("holds RepVGG " + config.describe() + ", which is not preset " + preset);
+    if (!preset.empty() && preset != variant)
+      weights.fail("holds RepVGG " + config.describe() + ", which is not preset " + preset);
     return finish(weights, *naming, config, variant);
   }
 

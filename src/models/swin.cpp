@@ -29,25 +29,53 @@ struct Naming {
   const char *norm1, *qkv, *proj, *norm2, *fc1, *fc2;
 };
 
-const Naming kTorchvision{"torchvision", "features.0.0", "features.0.2", "norm", "head",
+const Naming kTorchvision{"torchvision",
+                          "features.0.0",
+                          "features.0.2",
+                          "norm",
+                          "head",
                           [](int st, int b) { return "features." + s(2 * st + 1) + "." + s(b); },
                           [](int st) { return "features." + s(2 * st + 2); },
-                          "norm1", "attn.qkv", "attn.proj", "norm2", "mlp.0", "mlp.3"};
+                          "norm1",
+                          "attn.qkv",
+                          "attn.proj",
+                          "norm2",
+                          "mlp.0",
+                          "mlp.3"};
 // microsoft/Swin-Transformer and older timm: PatchMerging at the end of stage i.
-const Naming kOfficial{"official", "patch_embed.proj", "patch_embed.norm", "norm", "head",
+const Naming kOfficial{"official",
+                       "patch_embed.proj",
+                       "patch_embed.norm",
+                       "norm",
+                       "head",
                        [](int st, int b) { return "layers." + s(st) + ".blocks." + s(b); },
                        [](int st) { return "layers." + s(st) + ".downsample"; },
-                       "norm1", "attn.qkv", "attn.proj", "norm2", "mlp.fc1", "mlp.fc2"};
+                       "norm1",
+                       "attn.qkv",
+                       "attn.proj",
+                       "norm2",
+                       "mlp.fc1",
+                       "mlp.fc2"};
 // Recent timm: PatchMerging at the start of stage i+1, head under head.fc.
-const Naming kTimm{"timm", "patch_embed.proj", "patch_embed.norm", "norm", "head.fc",
+const Naming kTimm{"timm",
+                   "patch_embed.proj",
+                   "patch_embed.norm",
+                   "norm",
+                   "head.fc",
                    [](int st, int b) { return "layers." + s(st) + ".blocks." + s(b); },
                    [](int st) { return "layers." + s(st + 1) + ".downsample"; },
-                   "norm1", "attn.qkv", "attn.proj", "norm2", "mlp.fc1", "mlp.fc2"};
+                   "norm1",
+                   "attn.qkv",
+                   "attn.proj",
+                   "norm2",
+                   "mlp.fc1",
+                   "mlp.fc2"};
 
 const Naming* detect_naming(const WeightSource& w) {
   if (w.contains("features.0.0.weight") && w.contains("features.1.0.attn.qkv.weight")) return &kTorchvision;
   if (!w.contains("patch_embed.proj.weight")) return nullptr;
-  if (!w.contains("layers.0.blocks.0.attn.qkv.weight") && !w.contains("layers.0.blocks.0.spatial_mlp.weight")) return nullptr;
+  if (!w.contains("layers.0.blocks.0.attn.qkv.weight") && !w.contains("layers.0.blocks.0.spatial_mlp.weight"))
+    return nullptr;
   if (w.contains("layers.0.downsample.reduction.weight")) return &kOfficial;
   if (w.contains("layers.1.downsample.reduction.weight")) return &kTimm;
   return &kOfficial;  // a single-stage model has no PatchMerging to tell the layouts apart
@@ -74,8 +102,11 @@ struct Config {
       for (size_t i = 0; i < v.size(); ++i) text += (i ? "," : "") + std::to_string(v[i]);
       return text;
     };
-    return std::string(spatial_mlp ? "mlp " : v2 ? "v2 " : "v1 ") + "embed " + std::to_string(embed) + " depths " + join(depths) +
-           " heads " + join(heads) + " window " + std::to_string(window) + " classes " + std::to_string(classes);
+    return std::string(spatial_mlp ? "mlp "
+                       : v2        ? "v2 "
+                                   : "v1 ") +
+           "embed " + std::to_string(embed) + " depths " + join(depths) + " heads " + join(heads) +
+           " window " + std::to_string(window) + " classes " + std::to_string(classes);
   }
 };
 
@@ -97,7 +128,9 @@ uint32_t infer_window(const WeightSource& w, const std::string& attn) {
   if (w.contains(attn + ".relative_position_index")) {
     // Official: [T, T]; torchvision flattens it to [T * T]. T = W^2.
     const auto& shape = w.shape(attn + ".relative_position_index");
-    const double tokens = shape.size() == 2 ? double(shape[0]) : shape.size() == 1 ? std::sqrt(double(shape[0])) : 0.0;
+    const double tokens = shape.size() == 2   ? double(shape[0])
+                          : shape.size() == 1 ? std::sqrt(double(shape[0]))
+                                              : 0.0;
     const auto side = static_cast<int64_t>(std::lround(std::sqrt(tokens)));
     if (side > 0 && double(side * side) == tokens) return static_cast<uint32_t>(side);
   }
@@ -123,7 +156,8 @@ Config infer_config(const WeightSource& w, const Naming& n) {
   const auto& patch = w.shape(n.patch_conv + ".weight");
   // Widths double per stage from the embedding's: bounded so that stays far from overflow.
   if (patch.size() != 4 || patch[0] < 1 || patch[0] > (int64_t(1) << 24))
-    w.fail("tensor '" + n.patch_conv + ".weight' has shape " + ir::shape_string(patch) + ", expected a convolution weight");
+    w.fail("tensor '" + n.patch_conv + ".weight' has shape " + ir::shape_string(patch) +
+           ", expected a convolution weight");
   c.embed = patch[0];
   c.in_chans = patch[1];
   c.patch = patch[2];
@@ -131,9 +165,9 @@ Config infer_config(const WeightSource& w, const Naming& n) {
   c.spatial_mlp = w.contains(n.block(0, 0) + ".spatial_mlp.weight");
   c.v2 = w.contains(attn0 + ".logit_scale");
   c.window = c.spatial_mlp ? spatial_mlp_heads_window(w, n.block(0, 0)).second : infer_window(w, attn0);
-  c.qkv_bias = w.contains(attn0 + ".q_bias")                             ? Config::QkvBias::QueryValue
+  c.qkv_bias = w.contains(attn0 + ".q_bias")                       ? Config::QkvBias::QueryValue
                : w.contains(n.block(0, 0) + "." + n.qkv + ".bias") ? Config::QkvBias::Full
-                                                                         : Config::QkvBias::None;
+                                                                   : Config::QkvBias::None;
   c.coords_table = w.contains(attn0 + ".relative_coords_table");
   if (c.v2) {
     const auto& w0 = w.shape(attn0 + ".cpb_mlp.0.weight");
@@ -154,14 +188,15 @@ Config infer_config(const WeightSource& w, const Naming& n) {
     if (c.spatial_mlp) c.mlp_windows.push_back(spatial_mlp_heads_window(w, n.block(stage, 0)).second);
     const int64_t dim = c.embed << stage;
     if (heads <= 0 || dim % heads != 0)
-      w.fail("stage " + std::to_string(stage) + " has " + std::to_string(heads) + " heads, which do not divide its width " +
-             std::to_string(dim));
+      w.fail("stage " + std::to_string(stage) + " has " + std::to_string(heads) +
+             " heads, which do not divide its width " + std::to_string(dim));
     c.heads.push_back(heads);
   }
   if (c.depths.empty()) w.fail("no Swin stages found");
   c.mlp_hidden = w.dim(n.block(0, 0) + "." + n.fc1 + ".weight", 0);
   if (c.mlp_hidden < 1 || c.mlp_hidden > (int64_t(1) << 24))
-    w.fail("tensor '" + n.block(0, 0) + "." + n.fc1 + ".weight' has " + std::to_string(c.mlp_hidden) + " rows");
+    w.fail("tensor '" + n.block(0, 0) + "." + n.fc1 + ".weight' has " + std::to_string(c.mlp_hidden) +
+           " rows");
   c.classes = w.dim(n.head + ".weight", 0);
   return c;
 }
@@ -302,14 +337,14 @@ void add_attention(ListBuilder& b, const std::string& block, const Naming& n, co
   if (c.v2) {
     const auto logit_scale =
         w.get(attn + ".logit_scale", {heads, 1, 1}, Init::constant(float(std::log(10.0))));
-    for (int64_t h = 0; h < heads; ++h) scale[h] = std::exp(std::min(logit_scale.values()[h], float(std::log(100.0))));
+    for (int64_t h = 0; h < heads; ++h)
+      scale[h] = std::exp(std::min(logit_scale.values()[h], float(std::log(100.0))));
     attention.params["position_bias"] = continuous_position_bias(w, attn, c, heads);
   } else {
     for (auto& v : scale) v = float(1.0 / std::sqrt(double(dim / heads)));
     const int64_t rows = (2 * int64_t(c.window) - 1) * (2 * int64_t(c.window) - 1);
-    attention.params["position_bias"] =
-        gather_bias_table(w.get(attn + ".relative_position_bias_table", {rows, heads}, Init::normal(0.02f)),
-                          c.window, heads);
+    attention.params["position_bias"] = gather_bias_table(
+        w.get(attn + ".relative_position_bias_table", {rows, heads}, Init::normal(0.02f)), c.window, heads);
   }
   attention.params["head_scale"] = HostTensor::from({heads}, scale);
   b.add(std::move(attention));
@@ -440,8 +475,10 @@ const std::vector<Preset>& preset_table() {
 
 uint32_t default_input_size(uint32_t window) {
   switch (window) {
-    case 8: case 16: return 256;
-    case 12: case 24: return 384;
+    case 8:
+    case 16: return 256;
+    case 12:
+    case 24: return 384;
     default: return 224;
   }
 }
@@ -470,8 +507,8 @@ class Swin final : public Family {
     // Fine-tunes share their architecture with the plain preset of the same window: accept either name.
     if (!preset.empty() && preset != variant) {
       const Preset* wanted = find_preset(preset);
-      if (!wanted || wanted->kind != kind || wanted->embed != config.embed || wanted->depths != config.depths ||
-          wanted->heads != config.heads || wanted->window != config.window)
+      if (!wanted || wanted->kind != kind || wanted->embed != config.embed ||
+          wanted->depths != config.depths || wanted->heads != config.heads || wanted->window != config.window)
         weights.fail("holds Swin " + config.describe() + ", which is not preset " + preset);
       variant = preset;
     }
@@ -481,8 +518,13 @@ class Swin final : public Family {
   BuiltModel build_preset(const WeightSource& weights, const std::string& preset_name) const override {
     const Preset* p = find_preset(preset_name);
     if (!p) throw InputError("unknown Swin preset '" + preset_name + "'");
-    Config c{.v2 = p->kind == Kind::V2, .spatial_mlp = p->kind == Kind::Mlp, .embed = p->embed,
-             .mlp_hidden = 4 * p->embed, .depths = p->depths, .heads = p->heads, .window = p->window};
+    Config c{.v2 = p->kind == Kind::V2,
+             .spatial_mlp = p->kind == Kind::Mlp,
+             .embed = p->embed,
+             .mlp_hidden = 4 * p->embed,
+             .depths = p->depths,
+             .heads = p->heads,
+             .window = p->window};
     c.qkv_bias = c.v2 ? Config::QkvBias::QueryValue : Config::QkvBias::Full;
     c.coords_table = c.v2;
     c.pretrained_window = p->pretrained_window;
@@ -494,11 +536,19 @@ class Swin final : public Family {
   std::vector<PresetInfo> presets() const override {
     std::vector<PresetInfo> result;
     for (const Preset& p : preset_table()) {
-      Config c{.v2 = p.kind == Kind::V2, .spatial_mlp = p.kind == Kind::Mlp, .embed = p.embed, .depths = p.depths,
-               .heads = p.heads, .window = p.window};
+      Config c{.v2 = p.kind == Kind::V2,
+               .spatial_mlp = p.kind == Kind::Mlp,
+               .embed = p.embed,
+               .depths = p.depths,
+               .heads = p.heads,
+               .window = p.window};
       std::string description = c.describe() + " input " + std::to_string(p.input_size);
       if (p.pretrained_window) description += " pretrained window " + std::to_string(p.pretrained_window);
-      result.push_back({p.name, p.kind == Kind::Mlp ? "swin_mlp" : p.kind == Kind::V2 ? "swin_v2" : "swin", description});
+      result.push_back({p.name,
+                        p.kind == Kind::Mlp  ? "swin_mlp"
+                        : p.kind == Kind::V2 ? "swin_v2"
+                                             : "swin",
+                        description});
     }
     return result;
   }

@@ -51,8 +51,8 @@ const std::vector<int64_t>& WeightSource::shape(const std::string& name) const {
 int64_t WeightSource::dim(const std::string& name, size_t axis) const {
   const auto& dims = shape(name);
   if (axis >= dims.size())
-    fail("tensor '" + name + "' has shape " + ir::shape_string(dims) + ", expected at least " + std::to_string(axis + 1) +
-         " dimensions");
+    fail("tensor '" + name + "' has shape " + ir::shape_string(dims) + ", expected at least " +
+         std::to_string(axis + 1) + " dimensions");
   return dims[axis];
 }
 
@@ -61,15 +61,17 @@ ir::HostTensor WeightSource::get(const std::string& name) const {
   if (!checkpoint_) return tensors_.at(name);
   const io::TensorRecord& record = checkpoint_->at(name);
   const bool aligned = reinterpret_cast<uintptr_t>(record.data) % alignof(float) == 0;
-  if (shared_checkpoint_ && record.dtype == io::DType::F32 && aligned && std::endian::native == std::endian::little)
-    return ir::HostTensor::view(record.shape, shared_checkpoint_, reinterpret_cast<const float*>(record.data));
+  if (shared_checkpoint_ && record.dtype == io::DType::F32 && aligned &&
+      std::endian::native == std::endian::little)
+    return ir::HostTensor::view(record.shape, shared_checkpoint_,
+                                reinterpret_cast<const float*>(record.data));
   return ir::HostTensor::from(record.shape, checkpoint_->to_float(name));
 }
 
-ir::HostTensor WeightSource::get(const std::string& name, const ir::Shape& expected,
-                                    const Init&) const {
+ir::HostTensor WeightSource::get(const std::string& name, const ir::Shape& expected, const Init&) const {
   if (shape(name) != expected)
-    fail("tensor '" + name + "' has shape " + ir::shape_string(shape(name)) + ", expected " + ir::shape_string(expected));
+    fail("tensor '" + name + "' has shape " + ir::shape_string(shape(name)) + ", expected " +
+         ir::shape_string(expected));
   return get(name);
 }
 
@@ -97,7 +99,7 @@ const std::vector<int64_t>& RandomWeightSource::shape(const std::string& name) c
 }
 
 ir::HostTensor RandomWeightSource::get(const std::string& name, const ir::Shape& expected,
-                                          const Init& init) const {
+                                       const Init& init) const {
   if (auto it = made_.find(name); it != made_.end()) {
     if (it->second.shape != expected)
       fail("tensor '" + name + "' asked for as " + ir::shape_string(expected) + " after " +
@@ -123,9 +125,7 @@ ir::HostTensor RandomWeightSource::get(const std::string& name, const ir::Shape&
       for (auto& v : values) v = distribution(generator);
       break;
     }
-    case Init::Kind::Constant:
-      std::fill(values.begin(), values.end(), init.a);
-      break;
+    case Init::Kind::Constant: std::fill(values.begin(), values.end(), init.a); break;
     case Init::Kind::Values:
       if (int64_t(init.values.size()) != count)
         fail("tensor '" + name + "' is given " + std::to_string(init.values.size()) + " values for shape " +

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "ir/layer_list.h"
 #include "io/checkpoint.h"
+#include "ir/layer_list.h"
 
 namespace vkvision::models {
 
@@ -53,8 +53,7 @@ class WeightSource {
   virtual ir::HostTensor get(const std::string& name) const;
   // Throws InputError naming the tensor when its shape differs. `init` says how a RandomWeightSource
   // creates it; a checkpoint's tensor must exist.
-  virtual ir::HostTensor get(const std::string& name, const ir::Shape& expected,
-                                const Init& init) const;
+  virtual ir::HostTensor get(const std::string& name, const ir::Shape& expected, const Init& init) const;
   ir::HostTensor get(const std::string& name, const ir::Shape& expected) const {
     return get(name, expected, Init::normal());
   }
@@ -90,8 +89,7 @@ class RandomWeightSource final : public WeightSource {
   std::vector<std::string> names() const override;
   ir::HostTensor get(const std::string& name) const override;
   // Makes the tensor at the first request; a later one must ask for the same shape.
-  ir::HostTensor get(const std::string& name, const ir::Shape& expected,
-                        const Init& init) const override;
+  ir::HostTensor get(const std::string& name, const ir::Shape& expected, const Init& init) const override;
   const std::vector<int64_t>& shape(const std::string& name) const override;
   // Everything made so far, by name.
   const std::map<std::string, ir::HostTensor>& tensors() const { return made_; }

@@ -12,16 +12,19 @@ extern const OpTraits batch_norm_op{
     .kind = ir::OpKind::BatchNorm,
     .name = "batch_norm",
     .epilogues = {},
-    .infer_shape = [](const ir::Layer& layer, std::span<const ir::Shape> in) {
-      for (const char* role : {"weight", "bias", "running_mean", "running_var"})
-        ir::expect_vector(layer, role, in[0].back());
-      return in[0];
-    },
+    .infer_shape =
+        [](const ir::Layer& layer, std::span<const ir::Shape> in) {
+          for (const char* role : {"weight", "bias", "running_mean", "running_var"})
+            ir::expect_vector(layer, role, in[0].back());
+          return in[0];
+        },
     .attributes = no_attributes,
     .gflop = per_output_gflop,
     .pack = no_parameters,
     .reads_half_weights = no_half_weights,
-    .lower = [](const Lowering&) -> vk::Dispatch { throw Error("internal: BatchNorm reached the plan unconverted"); },
+    .lower = [](const Lowering&) -> vk::Dispatch {
+      throw Error("internal: BatchNorm reached the plan unconverted");
+    },
 };
 
 }  // namespace vkvision::ops

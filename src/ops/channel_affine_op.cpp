@@ -25,19 +25,22 @@ extern const OpTraits channel_affine_op{
     .kind = ir::OpKind::ChannelAffine,
     .name = "channel_affine",
     .epilogues = {},
-    .infer_shape = [](const ir::Layer& layer, std::span<const ir::Shape> in) {
-      ir::expect_vector(layer, "scale", in[0].back());
-      ir::expect_vector(layer, "shift", in[0].back(), true);
-      return in[0];
-    },
+    .infer_shape =
+        [](const ir::Layer& layer, std::span<const ir::Shape> in) {
+          ir::expect_vector(layer, "scale", in[0].back());
+          ir::expect_vector(layer, "shift", in[0].back(), true);
+          return in[0];
+        },
     .attributes = no_attributes,
     .gflop = per_output_gflop,
     .pack = pack,
     .reads_half_weights = no_half_weights,
-    .lower = [](const Lowering& l) {
-      return elementwise(l.info, ElementwiseMode::ChannelAffine, static_cast<uint32_t>(ir::shape_numel(l.input)),
-                         static_cast<uint32_t>(l.input.back()), l.main_input(), l.parameter(0), l.result());
-    },
+    .lower =
+        [](const Lowering& l) {
+          return elementwise(
+              l.info, ElementwiseMode::ChannelAffine, static_cast<uint32_t>(ir::shape_numel(l.input)),
+              static_cast<uint32_t>(l.input.back()), l.main_input(), l.parameter(0), l.result());
+        },
 };
 
 }  // namespace vkvision::ops

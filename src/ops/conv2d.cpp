@@ -44,16 +44,17 @@ vk::Dispatch conv2d(const DeviceInfo& device, const Conv2dShape& shape, Activati
                     const vk::BufferSlice& output, bool half_weights) {
   Conv2dShape s = shape;
   s.groups = kernel_groups(shape);
-  const abi::Conv2dPush push{s.n, s.ih, s.iw, s.ic, s.oh(), s.ow(), s.oc, quads(s.oc), s.kh, s.kw, s.sh, s.sw,
-                             s.ph, s.pw, s.groups};
+  const abi::Conv2dPush push{s.n,  s.ih, s.iw, s.ic, s.oh(), s.ow(), s.oc,    quads(s.oc),
+                             s.kh, s.kw, s.sh, s.sw, s.ph,   s.pw,   s.groups};
   const bool texel = conv2d_uses_texel_path(device, shape);
   vk::Dispatch dispatch;
   dispatch.shader = texel ? vk::ShaderId::conv2d_texel : vk::ShaderId::conv2d;
   dispatch.texel = texel ? 0b11u : 0u;
   // QUADS (specialisation constant 2) in conv2d.comp: a tile of 4 * quads channels must lie in one group.
   const uint32_t channels_per_group = s.oc / s.groups;
-  const uint32_t tile_quads =
-      s.groups == 1 || channels_per_group % 16 == 0 ? 4 : channels_per_group % 8 == 0 ? 2 : 1;
+  const uint32_t tile_quads = s.groups == 1 || channels_per_group % 16 == 0 ? 4
+                              : channels_per_group % 8 == 0                 ? 2
+                                                                            : 1;
   constexpr uint32_t kPixels = CONV2D_PIXELS;
   dispatch.specialization = {s.input_nchw ? 1 : 0, static_cast<int32_t>(activation), int32_t(tile_quads)};
   dispatch.buffers = {input, weight, bias, output};

@@ -13,7 +13,9 @@ PackedParameters pack(const ir::Layer& layer, const ir::Shape&) {
   const auto& weight = layer.param("weight");
   Conv2dShape shape{.ic = static_cast<uint32_t>(weight.shape[1] * layer.groups),
                     .oc = static_cast<uint32_t>(weight.shape[0]),
-                    .kh = layer.kernel_h, .kw = layer.kernel_w, .groups = layer.groups};
+                    .kh = layer.kernel_h,
+                    .kw = layer.kernel_w,
+                    .groups = layer.groups};
   return {pack_conv2d_weight({weight.values(), static_cast<size_t>(weight.numel())}, shape),
           pack_vec4_padded(parameter_values(layer, "bias"), shape.oc)};
 }
@@ -33,9 +35,8 @@ extern const OpTraits conv2d_op{
     .kind = ir::OpKind::Conv2d,
     .name = "conv2d",
     .epilogues = {.activation = true},
-    .infer_shape = [](const ir::Layer& layer, std::span<const ir::Shape> in) {
-      return infer_convolution_shape(layer, in[0], false);
-    },
+    .infer_shape = [](const ir::Layer& layer,
+                      std::span<const ir::Shape> in) { return infer_convolution_shape(layer, in[0], false); },
     .attributes = convolution_attributes,
     .gflop = convolution_gflop,
     .pack = pack,

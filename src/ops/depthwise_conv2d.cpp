@@ -20,7 +20,8 @@ std::vector<float> pack_depthwise_weight(std::span<const float> weight, const Co
   const uint32_t padded = quads(s.ic) * 4;
   std::vector<float> packed(static_cast<size_t>(s.kh) * s.kw * padded, 0.0f);
   for (uint32_t c = 0; c < s.ic; ++c)
-    for (uint32_t t = 0; t < s.kh * s.kw; ++t) packed[static_cast<size_t>(t) * padded + c] = weight[static_cast<size_t>(c) * s.kh * s.kw + t];
+    for (uint32_t t = 0; t < s.kh * s.kw; ++t)
+      packed[static_cast<size_t>(t) * padded + c] = weight[static_cast<size_t>(c) * s.kh * s.kw + t];
   return packed;
 }
 
@@ -34,8 +35,8 @@ bool depthwise_conv2d_uses_texel_path(const DeviceInfo& device, const Conv2dShap
 vk::Dispatch depthwise_conv2d(const DeviceInfo& device, const Conv2dShape& s, const vk::BufferSlice& input,
                               const vk::BufferSlice& weight, const vk::BufferSlice& bias,
                               const vk::BufferSlice& output, bool half_weights) {
-  const abi::DepthwiseConv2dPush push{s.n, s.ih, s.iw, s.ic, s.oh(), s.ow(), quads(s.ic), s.kh, s.kw, s.sh,
-                                      s.sw, s.ph, s.pw};
+  const abi::DepthwiseConv2dPush push{s.n,  s.ih, s.iw, s.ic, s.oh(), s.ow(), quads(s.ic),
+                                      s.kh, s.kw, s.sh, s.sw, s.ph,   s.pw};
   const bool texel = depthwise_conv2d_uses_texel_path(device, s);
   vk::Dispatch dispatch;
   dispatch.shader = texel ? vk::ShaderId::depthwise_conv2d_texel : vk::ShaderId::depthwise_conv2d;
@@ -81,8 +82,8 @@ vk::Dispatch depthwise_conv2d_layer_norm(const DeviceInfo& device, const Conv2dS
   if (!depthwise_layer_norm_supported(device, s))
     throw Error("depthwise + LayerNorm fusion needs RGBA32F texel buffers and channels divisible by 4");
   const DepthwiseNormTiling tiling = depthwise_layer_norm_tiling(s);
-  const abi::DepthwiseConv2dLayerNormPush push{s.n, s.ih, s.iw, s.ic, s.oh(), s.ow(), quads(s.ic), s.kh, s.kw,
-                                               s.sh, s.sw, s.ph, s.pw, eps, tiling.groups};
+  const abi::DepthwiseConv2dLayerNormPush push{s.n,  s.ih, s.iw, s.ic, s.oh(), s.ow(), quads(s.ic),  s.kh,
+                                               s.kw, s.sh, s.sw, s.ph, s.pw,   eps,    tiling.groups};
   vk::Dispatch dispatch;
   dispatch.shader = vk::ShaderId::depthwise_conv2d_layer_norm;
   dispatch.texel = 0b11u;

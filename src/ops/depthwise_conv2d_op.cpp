@@ -6,9 +6,9 @@
 
 #include "ops/depthwise_conv2d.h"
 #include "ops/half_weights.h"
+#include "ops/layer_norm.h"
 #include "ops/layer_shapes.h"
 #include "ops/lowering.h"
-#include "ops/layer_norm.h"
 #include "ops/op_traits.h"
 #include "vkvision/error.h"
 
@@ -17,19 +17,23 @@ namespace {
 
 PackedParameters pack(const ir::Layer& layer, const ir::Shape&) {
   const auto& weight = layer.param("weight");
-  Conv2dShape shape{.ic = static_cast<uint32_t>(weight.shape[0]), .oc = static_cast<uint32_t>(weight.shape[0]),
-                    .kh = layer.kernel_h, .kw = layer.kernel_w};
-  PackedParameters packed = {pack_depthwise_weight({weight.values(), static_cast<size_t>(weight.numel())}, shape),
-                             pack_vec4_padded(parameter_values(layer, "bias"), shape.oc)};
+  Conv2dShape shape{.ic = static_cast<uint32_t>(weight.shape[0]),
+                    .oc = static_cast<uint32_t>(weight.shape[0]),
+                    .kh = layer.kernel_h,
+                    .kw = layer.kernel_w};
+  PackedParameters packed = {
+      pack_depthwise_weight({weight.values(), static_cast<size_t>(weight.numel())}, shape),
+      pack_vec4_padded(parameter_values(layer, "bias"), shape.oc)};
   if (layer.fused_layer_norm)
-    packed.push_back(pack_layer_norm_affine(parameter_values(layer, "norm_weight"),
-                                            parameter_values(layer, "norm_bias")));
+    packed.push_back(
+        pack_layer_norm_affine(parameter_values(layer, "norm_weight"), parameter_values(layer, "norm_bias")));
   return packed;
 }
 
 bool reads_half_weights(const KernelQuery& q) {
   return half_weights_supported(
-      q.info, q.layer.fused_layer_norm || depthwise_conv2d_uses_texel_path(q.info, conv2d_shape(q.layer, q.input)));
+      q.info,
+      q.layer.fused_layer_norm || depthwise_conv2d_uses_texel_path(q.info, conv2d_shape(q.layer, q.input)));
 }
 
 vk::Dispatch lower(const Lowering& l) {
@@ -50,9 +54,8 @@ extern const OpTraits depthwise_conv2d_op{
     .kind = ir::OpKind::DepthwiseConv2d,
     .name = "depthwise_conv2d",
     .epilogues = {},
-    .infer_shape = [](const ir::Layer& layer, std::span<const ir::Shape> in) {
-      return infer_convolution_shape(layer, in[0], true);
-    },
+    .infer_shape = [](const ir::Layer& layer,
+                      std::span<const ir::Shape> in) { return infer_convolution_shape(layer, in[0], true); },
     .attributes = convolution_attributes,
     .gflop = convolution_gflop,
     .pack = pack,

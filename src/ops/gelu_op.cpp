@@ -15,10 +15,11 @@ extern const OpTraits gelu_op{
     .gflop = per_output_gflop,
     .pack = no_parameters,
     .reads_half_weights = no_half_weights,
-    .lower = [](const Lowering& l) {
-      return elementwise(l.info, ElementwiseMode::Gelu, static_cast<uint32_t>(ir::shape_numel(l.input)), 1,
-                         l.main_input(), l.main_input(), l.result());
-    },
+    .lower =
+        [](const Lowering& l) {
+          return elementwise(l.info, ElementwiseMode::Gelu, static_cast<uint32_t>(ir::shape_numel(l.input)),
+                             1, l.main_input(), l.main_input(), l.result());
+        },
 };
 
 }  // namespace vkvision::ops

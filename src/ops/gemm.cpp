@@ -16,7 +16,8 @@ std::vector<float> pack_gemm_weight(std::span<const float> weight, uint32_t n, u
   const uint32_t padded = quads(n) * 4;
   std::vector<float> packed(static_cast<size_t>(k) * padded, 0.0f);
   for (uint32_t row = 0; row < n; ++row)
-    for (uint32_t col = 0; col < k; ++col) packed[static_cast<size_t>(col) * padded + row] = weight[static_cast<size_t>(row) * k + col];
+    for (uint32_t col = 0; col < k; ++col)
+      packed[static_cast<size_t>(col) * padded + row] = weight[static_cast<size_t>(row) * k + col];
   return packed;
 }
 
@@ -26,8 +27,8 @@ std::vector<float> pack_vec4_padded(std::span<const float> values, uint32_t n) {
   return packed;
 }
 
-std::vector<float> pack_bias_and_column_sums(std::span<const float> bias, std::span<const float> weight, uint32_t n,
-                                             uint32_t k) {
+std::vector<float> pack_bias_and_column_sums(std::span<const float> bias, std::span<const float> weight,
+                                             uint32_t n, uint32_t k) {
   std::vector<float> packed = pack_vec4_padded(bias, n);
   const size_t sums_at = packed.size();
   packed.resize(2 * sums_at, 0.0f);
@@ -40,13 +41,16 @@ std::vector<float> pack_bias_and_column_sums(std::span<const float> bias, std::s
 }
 
 bool gemm_texel_supported(const DeviceInfo& device, const GemmShape& shape) {
-  const uint64_t input_texels = uint64_t(shape.m) * shape.k / 4, weight_texels = uint64_t(shape.k) * quads(shape.n);
-  return device.texel_buffer_rgba32f && shape.k % 4 == 0 && input_texels <= device.max_texel_buffer_elements &&
+  const uint64_t input_texels = uint64_t(shape.m) * shape.k / 4,
+                 weight_texels = uint64_t(shape.k) * quads(shape.n);
+  return device.texel_buffer_rgba32f && shape.k % 4 == 0 &&
+         input_texels <= device.max_texel_buffer_elements &&
          weight_texels <= device.max_texel_buffer_elements;
 }
 
 bool gemm_uses_texel_path(const DeviceInfo& device, const GemmShape& shape, GemmOperands operands) {
-  return operands == GemmOperands::Texel || (operands == GemmOperands::Auto && gemm_texel_supported(device, shape));
+  return operands == GemmOperands::Texel ||
+         (operands == GemmOperands::Auto && gemm_texel_supported(device, shape));
 }
 
 std::optional<GemmOperands> preferred_gemm_operands(const DeviceInfo& device) {
@@ -60,16 +64,18 @@ namespace {
 constexpr uint32_t kTiledWorkgroup = GEMM_TILED_LOCAL_SIZE_X, kTiledTile = GEMM_TILED_TILE,
                    kTiledStep = GEMM_TILED_STEP;
 // As gemm_tiled.comp declares its shared arrays a_tile, b_tile and row_shift.
-constexpr uint32_t kTiledSharedBytes = 2 * kTiledStep * kTiledTile * sizeof(float) + kTiledTile * sizeof(float);
+constexpr uint32_t kTiledSharedBytes =
+    2 * kTiledStep * kTiledTile * sizeof(float) + kTiledTile * sizeof(float);
 }  // namespace
 
 std::string gemm_tiled_unsupported_reason(const DeviceInfo& device) {
   if (device.max_workgroup_invocations < kTiledWorkgroup || device.max_workgroup_size[0] < kTiledWorkgroup)
-    return "the tiled GEMM needs workgroups of " + std::to_string(kTiledWorkgroup) + " invocations and the device allows " +
+    return "the tiled GEMM needs workgroups of " + std::to_string(kTiledWorkgroup) +
+           " invocations and the device allows " +
            std::to_string(std::min(device.max_workgroup_invocations, device.max_workgroup_size[0]));
   if (device.max_compute_shared_memory < kTiledSharedBytes)
-    return "the tiled GEMM needs " + std::to_string(kTiledSharedBytes) + " bytes of shared memory and the device has " +
-           std::to_string(device.max_compute_shared_memory);
+    return "the tiled GEMM needs " + std::to_string(kTiledSharedBytes) +
+           " bytes of shared memory and the device has " + std::to_string(device.max_compute_shared_memory);
   return {};
 }
 
@@ -78,11 +84,12 @@ vk::Dispatch gemm_tiled(const DeviceInfo& device, const GemmShape& shape, Activa
                         const GemmBuffers& buffers, bool half_weights, std::optional<float> normalize_rows) {
   constexpr uint32_t kTile = kTiledTile, kWorkgroup = kTiledWorkgroup;
   const uint32_t tiles_n = (shape.n + kTile - 1) / kTile, tiles = ((shape.m + kTile - 1) / kTile) * tiles_n;
-  const abi::GemmTiledPush push{shape.m, shape.n, shape.k, quads(shape.n), tiles_n, tiles,
-                                normalize_rows.value_or(0.0f)};
+  const abi::GemmTiledPush push{
+      shape.m, shape.n, shape.k, quads(shape.n), tiles_n, tiles, normalize_rows.value_or(0.0f)};
   vk::Dispatch dispatch;
   dispatch.shader = vk::ShaderId::gemm_tiled;
-  dispatch.specialization = {static_cast<int32_t>(activation), buffers.residual ? 1 : 0, normalize_rows ? 1 : 0};
+  dispatch.specialization = {static_cast<int32_t>(activation), buffers.residual ? 1 : 0,
+                             normalize_rows ? 1 : 0};
   dispatch.buffers = {buffers.input, buffers.weight, buffers.bias, buffers.output,
                       buffers.residual.value_or(buffers.input)};
   dispatch.written = 1u << 3;
@@ -93,8 +100,9 @@ vk::Dispatch gemm_tiled(const DeviceInfo& device, const GemmShape& shape, Activa
 }
 }  // namespace
 
-vk::Dispatch gemm(const DeviceInfo& device, const GemmShape& shape, Activation activation, const GemmBuffers& buffers,
-                  GemmOperands operands, bool half_weights, std::optional<float> normalize_rows) {
+vk::Dispatch gemm(const DeviceInfo& device, const GemmShape& shape, Activation activation,
+                  const GemmBuffers& buffers, GemmOperands operands, bool half_weights,
+                  std::optional<float> normalize_rows) {
   if (operands == GemmOperands::Tiled) {
     if (const std::string reason = gemm_tiled_unsupported_reason(device); !reason.empty())
       throw DeviceError("gemm: " + reason);
@@ -115,8 +123,12 @@ vk::Dispatch gemm(const DeviceInfo& device, const GemmShape& shape, Activation a
   dispatch.specialization = {static_cast<int32_t>(activation), buffers.residual ? 1 : 0,
                              buffers.row_statistics ? 1 : 0};
   // Without a residual or statistics the binding still needs a valid buffer; the shader never reads it.
-  dispatch.buffers = {buffers.input, buffers.weight, buffers.bias, buffers.output,
-                      buffers.residual.value_or(buffers.input), buffers.row_statistics.value_or(buffers.bias)};
+  dispatch.buffers = {buffers.input,
+                      buffers.weight,
+                      buffers.bias,
+                      buffers.output,
+                      buffers.residual.value_or(buffers.input),
+                      buffers.row_statistics.value_or(buffers.bias)};
   dispatch.written = 1u << 3;
   dispatch.set_push(push);
   const uint64_t row_tiles = (shape.m + kRows - 1) / kRows, column_groups = (push.N4 + kQuads - 1) / kQuads;

@@ -2,8 +2,8 @@
 // NHWC tensors. Kernel: shaders/gemm.comp.
 #pragma once
 #include <optional>
-#include <string>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "ops/activation.h"
@@ -23,14 +23,14 @@ std::vector<float> pack_gemm_weight(std::span<const float> weight, uint32_t n, u
 std::vector<float> pack_vec4_padded(std::span<const float> values, uint32_t n);
 // For a GEMM that normalises its input rows (GemmEpilogue::normalize_rows): the bias padded as above,
 // followed by each output column's sum of the weight over K, padded the same way.
-std::vector<float> pack_bias_and_column_sums(std::span<const float> bias, std::span<const float> weight, uint32_t n,
-                                             uint32_t k);
+std::vector<float> pack_bias_and_column_sums(std::span<const float> bias, std::span<const float> weight,
+                                             uint32_t n, uint32_t k);
 
 struct GemmBuffers {
-  vk::BufferSlice input;   // [M, K]
-  vk::BufferSlice weight;  // packed
-  vk::BufferSlice bias;    // packed
-  vk::BufferSlice output;  // [M, N]
+  vk::BufferSlice input;                    // [M, K]
+  vk::BufferSlice weight;                   // packed
+  vk::BufferSlice bias;                     // packed
+  vk::BufferSlice output;                   // [M, N]
   std::optional<vk::BufferSlice> residual;  // [M, N], added after the activation
   // Register family: LayerNorm each input row by its (mean, 1/std) from here ([M] vec2, written by
   // depthwise_conv2d_layer_norm's statistics output), the norm's affine folded into weight and bias;
@@ -66,8 +66,8 @@ bool gemm_uses_texel_path(const DeviceInfo& device, const GemmShape& shape, Gemm
 // product (the norm's affine folded into weight and bias; buffers.bias from pack_bias_and_column_sums).
 // half_weights: buffers.weight holds the packed weight as IEEE half (to_half in ops/half_weights.h); the
 // device must have half_weights_supported() for the chosen path.
-vk::Dispatch gemm(const DeviceInfo& device, const GemmShape& shape, Activation activation, const GemmBuffers& buffers,
-                  GemmOperands operands = GemmOperands::Auto, bool half_weights = false,
-                  std::optional<float> normalize_rows = std::nullopt);
+vk::Dispatch gemm(const DeviceInfo& device, const GemmShape& shape, Activation activation,
+                  const GemmBuffers& buffers, GemmOperands operands = GemmOperands::Auto,
+                  bool half_weights = false, std::optional<float> normalize_rows = std::nullopt);
 
 }  // namespace vkvision::ops

@@ -11,7 +11,7 @@ uint16_t float_to_half(float value) {
   const uint32_t bits = std::bit_cast<uint32_t>(value);
   const auto sign = static_cast<uint16_t>((bits >> 16) & 0x8000u);
   const uint32_t magnitude = bits & 0x7fffffffu;
-  if (magnitude > 0x7f800000u) return sign | 0x7e00u;  // NaN: a quiet NaN
+  if (magnitude > 0x7f800000u) return sign | 0x7e00u;   // NaN: a quiet NaN
   if (magnitude >= 0x477ff000u) return sign | 0x7c00u;  // >= 65520, halfway past 65504, rounds to inf
   if (magnitude < 0x33000000u) return sign;             // < 2^-25, at most half the smallest subnormal
   uint32_t half, dropped, shift;
@@ -34,7 +34,8 @@ uint16_t float_to_half(float value) {
 }
 
 float half_to_float(uint16_t half) {
-  const uint32_t sign = uint32_t(half & 0x8000u) << 16, exponent = (half >> 10) & 0x1fu, mantissa = half & 0x3ffu;
+  const uint32_t sign = uint32_t(half & 0x8000u) << 16, exponent = (half >> 10) & 0x1fu,
+                 mantissa = half & 0x3ffu;
   if (exponent == 0x1f) return std::bit_cast<float>(sign | 0x7f800000u | (mantissa << 13));
   if (exponent == 0) {
     // Zero or subnormal: mantissa * 2^-24, exact in fp32.

@@ -10,13 +10,15 @@ constexpr uint32_t kLocalSize = INCEPTION_DEPTHWISE_LOCAL_SIZE_X;  // both kerne
 }  // namespace
 
 std::vector<float> pack_inception_depthwise_weight(std::span<const float> square, std::span<const float> wide,
-                                                   std::span<const float> tall, const InceptionDepthwiseShape& s) {
+                                                   std::span<const float> tall,
+                                                   const InceptionDepthwiseShape& s) {
   const uint32_t g = s.branch;
   std::vector<float> packed;
   packed.reserve(size_t(g) * (s.square * s.square + 2 * s.band));
   // Tap-major, channel-minor: neighbouring invocations (channels) read neighbouring weights.
   auto append = [&](std::span<const float> weight, uint32_t taps) {
-    if (weight.size() != size_t(g) * taps) throw Error("inception depthwise: branch weight has the wrong size");
+    if (weight.size() != size_t(g) * taps)
+      throw Error("inception depthwise: branch weight has the wrong size");
     for (uint32_t t = 0; t < taps; ++t)
       for (uint32_t c = 0; c < g; ++c) packed.push_back(weight[size_t(c) * taps + t]);
   };
@@ -36,8 +38,9 @@ vk::Dispatch inception_depthwise_conv2d(const DeviceInfo& device, const Inceptio
                                         const vk::BufferSlice& bias, const vk::BufferSlice& output,
                                         bool half_weights) {
   if (s.branch == 0 || 3 * s.branch > s.c || s.square % 2 == 0 || s.band % 2 == 0)
-    throw Error("inception depthwise: " + std::to_string(s.c) + " channels with branches of " + std::to_string(s.branch) +
-                ", kernels " + std::to_string(s.square) + " and " + std::to_string(s.band) + " (odd kernels needed)");
+    throw Error("inception depthwise: " + std::to_string(s.c) + " channels with branches of " +
+                std::to_string(s.branch) + ", kernels " + std::to_string(s.square) + " and " +
+                std::to_string(s.band) + " (odd kernels needed)");
   const abi::InceptionDepthwisePush push{s.n, s.h, s.w, s.c, s.identity(), s.branch, s.square, s.band};
   vk::Dispatch dispatch;
   dispatch.buffers = {input, weight, bias, output};

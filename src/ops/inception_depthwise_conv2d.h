@@ -23,7 +23,8 @@ struct InceptionDepthwiseShape {
 
 // PyTorch weights [G, 1, KS, KS], [G, 1, 1, KB], [G, 1, KB, 1] -> [KS*KS][G] ++ [KB][G] ++ [KB][G].
 std::vector<float> pack_inception_depthwise_weight(std::span<const float> square, std::span<const float> wide,
-                                                   std::span<const float> tall, const InceptionDepthwiseShape& shape);
+                                                   std::span<const float> tall,
+                                                   const InceptionDepthwiseShape& shape);
 
 // Bias: the three branches' [G] biases concatenated. Throws Error for a shape the kernel cannot run.
 // Weights always through a storage buffer.

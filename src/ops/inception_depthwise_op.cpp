@@ -3,8 +3,8 @@
 // weight_hw [G,1,K,K], weight_w [G,1,1,B], weight_h [G,1,B,1], bias_hw, bias_w, bias_h [G].
 // Kernel: ops/inception_depthwise_conv2d.h.
 #include "ir/shape_checks.h"
-#include "ops/inception_depthwise_conv2d.h"
 #include "ops/half_weights.h"
+#include "ops/inception_depthwise_conv2d.h"
 #include "ops/lowering.h"
 #include "ops/op_traits.h"
 
@@ -47,7 +47,8 @@ PackedParameters pack(const ir::Layer& layer, const ir::Shape&) {
     const std::span<const float> values = parameter_values(layer, role);
     bias.insert(bias.end(), values.begin(), values.end());
   }
-  return {pack_inception_depthwise_weight(parameter_values(layer, "weight_hw"), parameter_values(layer, "weight_w"),
+  return {pack_inception_depthwise_weight(parameter_values(layer, "weight_hw"),
+                                          parameter_values(layer, "weight_w"),
                                           parameter_values(layer, "weight_h"), branch_shape(layer)),
           bias};
 }

@@ -21,7 +21,8 @@ struct PatchGather {
 // With a residual: output = residual + LayerNorm(input) (Swin v2 post-norm). With a gather, `rows`
 // must be n * ceil(h/2) * ceil(w/2) and `channels` a multiple of 4.
 vk::Dispatch layer_norm(const DeviceInfo& device, uint32_t rows, uint32_t channels, float eps,
-                        const vk::BufferSlice& input, const vk::BufferSlice& affine, const vk::BufferSlice& output,
+                        const vk::BufferSlice& input, const vk::BufferSlice& affine,
+                        const vk::BufferSlice& output,
                         const std::optional<vk::BufferSlice>& residual = std::nullopt,
                         const std::optional<PatchGather>& gather = std::nullopt);
 

@@ -4,8 +4,8 @@
 #include <optional>
 
 #include "ir/shape_checks.h"
-#include "ops/lowering.h"
 #include "ops/layer_norm.h"
+#include "ops/lowering.h"
 #include "ops/op_traits.h"
 
 namespace vkvision::ops {
@@ -30,9 +30,10 @@ PackedParameters pack(const ir::Layer& layer, const ir::Shape&) {
 vk::Dispatch lower(const Lowering& l) {
   const auto channels = static_cast<uint32_t>(l.output.back());
   std::optional<PatchGather> gather;
-  if (l.layer.gather_patches) gather = PatchGather{uint32_t(l.input[0]), uint32_t(l.input[1]), uint32_t(l.input[2])};
-  return layer_norm(l.info, static_cast<uint32_t>(ir::shape_numel(l.output) / channels), channels, l.layer.eps,
-                    l.main_input(), l.parameter(0), l.result(), l.residual(), gather);
+  if (l.layer.gather_patches)
+    gather = PatchGather{uint32_t(l.input[0]), uint32_t(l.input[1]), uint32_t(l.input[2])};
+  return layer_norm(l.info, static_cast<uint32_t>(ir::shape_numel(l.output) / channels), channels,
+                    l.layer.eps, l.main_input(), l.parameter(0), l.result(), l.residual(), gather);
 }
 
 }  // namespace
@@ -43,7 +44,8 @@ extern const OpTraits layer_norm_op{
     .epilogues = {.residual = true},
     .infer_shape = infer_shape,
     .attributes = no_attributes,
-    .gflop = [](const ir::Layer&, const ir::Shape&, const ir::Shape& out) { return 5.0 * ir::shape_numel(out) * 1e-9; },
+    .gflop = [](const ir::Layer&, const ir::Shape&,
+                const ir::Shape& out) { return 5.0 * ir::shape_numel(out) * 1e-9; },
     .pack = pack,
     .reads_half_weights = no_half_weights,
     .lower = lower,

@@ -20,8 +20,8 @@ ir::Shape infer_shape(const ir::Layer& layer, std::span<const ir::Shape> in) {
   if (weight.shape.size() != 2 && !(weight.shape.size() == 4 && weight.shape[2] == 1 && weight.shape[3] == 1))
     ir::shape_error(layer, "weight has shape " + ir::shape_string(weight.shape) + ", expected [out, in]");
   if (weight.shape[1] != x.back())
-    ir::shape_error(layer, "weight expects " + std::to_string(weight.shape[1]) + " input features, the input has " +
-                               std::to_string(x.back()));
+    ir::shape_error(layer, "weight expects " + std::to_string(weight.shape[1]) +
+                               " input features, the input has " + std::to_string(x.back()));
   ir::expect_vector(layer, "bias", weight.shape[0], true);
   ir::Shape out = x;
   out.back() = weight.shape[0];
@@ -39,12 +39,13 @@ PackedParameters pack(const ir::Layer& layer, const ir::Shape&) {
   const auto n = static_cast<uint32_t>(weight.shape[0]), k = static_cast<uint32_t>(weight.shape[1]);
   const std::span<const float> values(weight.values(), static_cast<size_t>(weight.numel()));
   const std::span<const float> bias = parameter_values(layer, "bias");
-  return {pack_gemm_weight(values, n, k), layer.normalize_input ? pack_bias_and_column_sums(bias, values, n, k)
-                                                                : pack_vec4_padded(bias, n)};
+  return {pack_gemm_weight(values, n, k),
+          layer.normalize_input ? pack_bias_and_column_sums(bias, values, n, k) : pack_vec4_padded(bias, n)};
 }
 
 bool reads_half_weights(const KernelQuery& q) {
-  return half_weights_supported(q.info, gemm_uses_texel_path(q.info, gemm_shape(q.input, q.output), q.gemm_operands));
+  return half_weights_supported(q.info,
+                                gemm_uses_texel_path(q.info, gemm_shape(q.input, q.output), q.gemm_operands));
 }
 
 vk::Dispatch lower(const Lowering& l) {
@@ -52,8 +53,8 @@ vk::Dispatch lower(const Lowering& l) {
   GemmBuffers buffers{l.main_input(), l.parameter(0), l.parameter(1), l.result(), l.residual()};
   if (layer.input_statistics) buffers.row_statistics = l.statistics(layer.inputs[0]);
   const bool gathers_statistics = layer.normalize_input && !layer.input_statistics;
-  return gemm(l.info, gemm_shape(l.input, l.output), layer.activation, buffers, l.gemm_operands, l.half_weights,
-              gathers_statistics ? std::optional<float>(layer.eps) : std::nullopt);
+  return gemm(l.info, gemm_shape(l.input, l.output), layer.activation, buffers, l.gemm_operands,
+              l.half_weights, gathers_statistics ? std::optional<float>(layer.eps) : std::nullopt);
 }
 
 }  // namespace

@@ -16,14 +16,14 @@ namespace vkvision::ops {
 struct KernelQuery {
   const DeviceInfo& info;
   const ir::Layer& layer;
-  const ir::Shape& input;   // inputs[0]'s shape
+  const ir::Shape& input;  // inputs[0]'s shape
   const ir::Shape& output;
   GemmOperands gemm_operands;  // the GEMM path of the plan's kernel family
 };
 
 struct Lowering : KernelQuery {
   bool half_weights;  // the first packed parameter is fp16 (reads_half_weights said it can be)
-  std::function<vk::BufferSlice(size_t)> parameter;  // the layer's packed parameters, by index
+  std::function<vk::BufferSlice(size_t)> parameter;           // the layer's packed parameters, by index
   std::function<vk::BufferSlice(const std::string&)> tensor;  // an activation tensor, by name
   // The (mean, 1/std) row statistics stored after a tensor whose producer emits them.
   std::function<vk::BufferSlice(const std::string&)> statistics;

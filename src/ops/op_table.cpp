@@ -23,8 +23,8 @@ bool table_is_consistent() {
   for (size_t i = 0; i < kOpTable.size(); ++i) {
     const OpTraits& traits = *kOpTable[i];
     if (size_t(traits.kind) != i || std::string_view(traits.name) != ir::op_name(traits.kind) ||
-        !traits.infer_shape || !traits.attributes || !traits.gflop || !traits.pack || !traits.reads_half_weights ||
-        !traits.lower)
+        !traits.infer_shape || !traits.attributes || !traits.gflop || !traits.pack ||
+        !traits.reads_half_weights || !traits.lower)
       return false;
   }
   return true;

@@ -6,10 +6,11 @@
 namespace vkvision::ops {
 
 vk::Dispatch partition_conv(const DeviceInfo& device, const PartitionShape& s, uint32_t kh, uint32_t kw,
-                            const vk::BufferSlice& input, const vk::BufferSlice& weight, const vk::BufferSlice& bias,
-                            const vk::BufferSlice& output) {
+                            const vk::BufferSlice& input, const vk::BufferSlice& weight,
+                            const vk::BufferSlice& bias, const vk::BufferSlice& output) {
   check_partition_shape(s);
-  if (kh % 2 == 0 || kw % 2 == 0) throw Error("partition conv needs odd kernels, got " + std::to_string(kh) + "x" + std::to_string(kw));
+  if (kh % 2 == 0 || kw % 2 == 0)
+    throw Error("partition conv needs odd kernels, got " + std::to_string(kh) + "x" + std::to_string(kw));
   const abi::PartitionConvPush push{s.n, s.h, s.w, s.c, s.ph, s.pw, s.sharesets, kh, kw};
   vk::Dispatch dispatch;
   dispatch.shader = vk::ShaderId::partition_conv;

@@ -27,7 +27,8 @@ ir::Shape infer_shape(const ir::Layer& layer, std::span<const ir::Shape> in) {
 PackedParameters pack(const ir::Layer& layer, const ir::Shape&) {
   const std::span<const float> weight = parameter_values(layer, "weight");
   std::vector<float> bias(layer.groups, 0.0f);
-  if (layer.has_param("bias")) bias.assign(layer.param("bias").values(), layer.param("bias").values() + layer.groups);
+  if (layer.has_param("bias"))
+    bias.assign(layer.param("bias").values(), layer.param("bias").values() + layer.groups);
   return {std::vector<float>(weight.begin(), weight.end()), bias};
 }
 
@@ -38,19 +39,22 @@ extern const OpTraits partition_conv_op{
     .name = "partition_conv",
     .epilogues = {},
     .infer_shape = infer_shape,
-    .attributes = [](const ir::Layer& layer) {
-      return partition_attributes(layer) + " kernel " + std::to_string(layer.kernel_h) + "x" +
-             std::to_string(layer.kernel_w);
-    },
-    .gflop = [](const ir::Layer& layer, const ir::Shape&, const ir::Shape& out) {
-      return 2.0 * double(ir::shape_numel(out)) * layer.kernel_h * layer.kernel_w * 1e-9;
-    },
+    .attributes =
+        [](const ir::Layer& layer) {
+          return partition_attributes(layer) + " kernel " + std::to_string(layer.kernel_h) + "x" +
+                 std::to_string(layer.kernel_w);
+        },
+    .gflop =
+        [](const ir::Layer& layer, const ir::Shape&, const ir::Shape& out) {
+          return 2.0 * double(ir::shape_numel(out)) * layer.kernel_h * layer.kernel_w * 1e-9;
+        },
     .pack = pack,
     .reads_half_weights = no_half_weights,
-    .lower = [](const Lowering& l) {
-      return partition_conv(l.info, partition_shape(l.layer, l.input), l.layer.kernel_h, l.layer.kernel_w,
-                            l.main_input(), l.parameter(0), l.parameter(1), l.result());
-    },
+    .lower =
+        [](const Lowering& l) {
+          return partition_conv(l.info, partition_shape(l.layer, l.input), l.layer.kernel_h, l.layer.kernel_w,
+                                l.main_input(), l.parameter(0), l.parameter(1), l.result());
+        },
 };
 
 }  // namespace vkvision::ops

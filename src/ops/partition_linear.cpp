@@ -19,7 +19,8 @@ std::vector<float> pack_partition_weight(std::span<const float> weight, const Pa
   return packed;
 }
 
-std::vector<float> pack_partition_bias(std::span<const float> bias, std::span<const float> weight, const PartitionShape& shape) {
+std::vector<float> pack_partition_bias(std::span<const float> bias, std::span<const float> weight,
+                                       const PartitionShape& shape) {
   const uint32_t hw = shape.positions(), padded = quads(hw) * 4;
   const size_t half = size_t(shape.sharesets) * padded;
   std::vector<float> packed(2 * half, 0.0f);
@@ -34,7 +35,8 @@ std::vector<float> pack_partition_bias(std::span<const float> bias, std::span<co
   return packed;
 }
 
-std::vector<float> pack_partition_affine(std::span<const float> scale, std::span<const float> shift, uint32_t channels) {
+std::vector<float> pack_partition_affine(std::span<const float> scale, std::span<const float> shift,
+                                         uint32_t channels) {
   std::vector<float> packed(2 * size_t(channels), 0.0f);
   for (uint32_t c = 0; c < channels; ++c) {
     packed[c] = scale.empty() ? 1.0f : scale[c];
@@ -43,18 +45,23 @@ std::vector<float> pack_partition_affine(std::span<const float> scale, std::span
   return packed;
 }
 
-vk::Dispatch partition_linear(const DeviceInfo& device, const PartitionShape& s, const PartitionLinearBuffers& buffers,
-                              bool half_weights) {
+vk::Dispatch partition_linear(const DeviceInfo& device, const PartitionShape& s,
+                              const PartitionLinearBuffers& buffers, bool half_weights) {
   check_partition_shape(s);
   const uint32_t columns = s.n * (s.h / s.ph) * (s.w / s.pw) * (s.c / s.sharesets);
-  const abi::PartitionLinearPush push{s.n, s.h, s.w, s.c, s.ph, s.pw, s.sharesets, quads(s.positions()),
-                                      columns, quads(columns)};
+  const abi::PartitionLinearPush push{
+      s.n, s.h, s.w, s.c, s.ph, s.pw, s.sharesets, quads(s.positions()), columns, quads(columns)};
   vk::Dispatch dispatch;
   dispatch.shader = vk::ShaderId::partition_linear;
   dispatch.specialization = {buffers.gate ? 1 : 0, buffers.residual ? 1 : 0};
   // Unused gate and residual bindings still need a valid buffer; the shader never reads them.
-  dispatch.buffers = {buffers.input,  buffers.weight, buffers.bias_rowsum, buffers.affine, buffers.gate.value_or(buffers.input),
-                      buffers.residual.value_or(buffers.input), buffers.output};
+  dispatch.buffers = {buffers.input,
+                      buffers.weight,
+                      buffers.bias_rowsum,
+                      buffers.affine,
+                      buffers.gate.value_or(buffers.input),
+                      buffers.residual.value_or(buffers.input),
+                      buffers.output};
   dispatch.written = 1u << 6;
   dispatch.set_push(push);
   constexpr uint32_t kQuads = PARTITION_LINEAR_QUADS;

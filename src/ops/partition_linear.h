@@ -14,9 +14,11 @@ namespace vkvision::ops {
 std::vector<float> pack_partition_weight(std::span<const float> weight, const PartitionShape& shape);
 // bias [S*hw] (empty: zeros) and the weight's row sums, each padded per shareset to round_up(hw, 4):
 // bias | rowsum. The row sums carry the folded input BatchNorm's shift through the FC.
-std::vector<float> pack_partition_bias(std::span<const float> bias, std::span<const float> weight, const PartitionShape& shape);
+std::vector<float> pack_partition_bias(std::span<const float> bias, std::span<const float> weight,
+                                       const PartitionShape& shape);
 // The input affine scale [C] | shift [C] (empty: 1 and 0).
-std::vector<float> pack_partition_affine(std::span<const float> scale, std::span<const float> shift, uint32_t channels);
+std::vector<float> pack_partition_affine(std::span<const float> scale, std::span<const float> shift,
+                                         uint32_t channels);
 
 struct PartitionLinearBuffers {
   vk::BufferSlice input, weight, bias_rowsum, affine, output;
@@ -26,7 +28,7 @@ struct PartitionLinearBuffers {
 
 // half_weights: the weight buffer holds the packed weight as IEEE half (to_half in ops/half_weights.h),
 // read through 16-bit storage.
-vk::Dispatch partition_linear(const DeviceInfo& device, const PartitionShape& shape, const PartitionLinearBuffers& buffers,
-                              bool half_weights = false);
+vk::Dispatch partition_linear(const DeviceInfo& device, const PartitionShape& shape,
+                              const PartitionLinearBuffers& buffers, bool half_weights = false);
 
 }  // namespace vkvision::ops

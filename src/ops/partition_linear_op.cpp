@@ -17,11 +17,12 @@ void expect_partitions(const ir::Layer& layer, const ir::Shape& x) {
   ir::expect_feature_map(layer, x);
   const int64_t ph = layer.partition_h, pw = layer.partition_w, sharesets = layer.groups;
   if (ph == 0 || pw == 0 || x[1] % ph != 0 || x[2] % pw != 0)
-    ir::shape_error(layer, "partitions of " + std::to_string(ph) + "x" + std::to_string(pw) + " do not tile the " +
-                               std::to_string(x[1]) + "x" + std::to_string(x[2]) + " feature map (input size)");
+    ir::shape_error(layer, "partitions of " + std::to_string(ph) + "x" + std::to_string(pw) +
+                               " do not tile the " + std::to_string(x[1]) + "x" + std::to_string(x[2]) +
+                               " feature map (input size)");
   if (sharesets == 0 || x.back() % sharesets != 0)
-    ir::shape_error(layer, std::to_string(sharesets) + " sharesets do not divide the width " +
-                               std::to_string(x.back()));
+    ir::shape_error(
+        layer, std::to_string(sharesets) + " sharesets do not divide the width " + std::to_string(x.back()));
 }
 
 std::string partition_attributes(const ir::Layer& layer) {
@@ -47,14 +48,18 @@ ir::Shape infer_shape(const ir::Layer& layer, std::span<const ir::Shape> in) {
 PackedParameters pack(const ir::Layer& layer, const ir::Shape& input) {
   const PartitionShape shape = partition_shape(layer, input);
   const std::span<const float> weight = parameter_values(layer, "weight");
-  return {pack_partition_weight(weight, shape), pack_partition_bias(parameter_values(layer, "bias"), weight, shape),
-          pack_partition_affine(parameter_values(layer, "input_scale"), parameter_values(layer, "input_shift"),
-                                shape.c)};
+  return {pack_partition_weight(weight, shape),
+          pack_partition_bias(parameter_values(layer, "bias"), weight, shape),
+          pack_partition_affine(parameter_values(layer, "input_scale"),
+                                parameter_values(layer, "input_shift"), shape.c)};
 }
 
 vk::Dispatch lower(const Lowering& l) {
-  PartitionLinearBuffers buffers{.input = l.main_input(), .weight = l.parameter(0), .bias_rowsum = l.parameter(1),
-                                 .affine = l.parameter(2), .output = l.result()};
+  PartitionLinearBuffers buffers{.input = l.main_input(),
+                                 .weight = l.parameter(0),
+                                 .bias_rowsum = l.parameter(1),
+                                 .affine = l.parameter(2),
+                                 .output = l.result()};
   if (l.layer.gate) buffers.gate = l.tensor(l.layer.inputs[1]);
   buffers.residual = l.residual();
   return partition_linear(l.info, partition_shape(l.layer, l.input), buffers, l.half_weights);
@@ -68,9 +73,10 @@ extern const OpTraits partition_linear_op{
     .epilogues = {.residual = true},
     .infer_shape = infer_shape,
     .attributes = partition_attributes,
-    .gflop = [](const ir::Layer& layer, const ir::Shape&, const ir::Shape& out) {
-      return 2.0 * double(ir::shape_numel(out)) * layer.partition_h * layer.partition_w * 1e-9;
-    },
+    .gflop =
+        [](const ir::Layer& layer, const ir::Shape&, const ir::Shape& out) {
+          return 2.0 * double(ir::shape_numel(out)) * layer.partition_h * layer.partition_w * 1e-9;
+        },
     .pack = pack,
     .reads_half_weights = [](const KernelQuery& q) { return half_weights_supported(q.info, false); },
     .lower = lower,

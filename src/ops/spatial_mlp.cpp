@@ -6,12 +6,13 @@
 namespace vkvision::ops {
 
 vk::Dispatch spatial_mlp(const DeviceInfo& device, const SpatialMlpShape& s, const vk::BufferSlice& input,
-                         const vk::BufferSlice& weight, const vk::BufferSlice& bias, const vk::BufferSlice& output) {
+                         const vk::BufferSlice& weight, const vk::BufferSlice& bias,
+                         const vk::BufferSlice& output) {
   if (s.heads == 0 || s.c % s.heads != 0 || (s.c / s.heads) % 4 != 0)
     throw Error("spatial MLP needs C / heads to be a multiple of 4 (C " + std::to_string(s.c) + ", heads " +
                 std::to_string(s.heads) + ")");
-  const abi::SpatialMlpPush push{s.n, s.h, s.w, s.c, s.heads, s.window, s.pad_top(), s.pad_top(),
-                                 s.padded_h(), s.padded_w()};
+  const abi::SpatialMlpPush push{s.n,      s.h,         s.w,         s.c,          s.heads,
+                                 s.window, s.pad_top(), s.pad_top(), s.padded_h(), s.padded_w()};
   vk::Dispatch dispatch;
   dispatch.shader = vk::ShaderId::spatial_mlp;
   dispatch.buffers = {input, weight, bias, output};

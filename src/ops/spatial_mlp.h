@@ -20,6 +20,7 @@ struct SpatialMlpShape {
 
 // Swin-MLP token mixing: x, y [N, H, W, C]; weight [heads, T, T]; bias [heads, T]. C/heads % 4 == 0.
 vk::Dispatch spatial_mlp(const DeviceInfo& device, const SpatialMlpShape& shape, const vk::BufferSlice& input,
-                         const vk::BufferSlice& weight, const vk::BufferSlice& bias, const vk::BufferSlice& output);
+                         const vk::BufferSlice& weight, const vk::BufferSlice& bias,
+                         const vk::BufferSlice& output);
 
 }  // namespace vkvision::ops

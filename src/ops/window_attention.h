@@ -24,9 +24,10 @@ struct WindowAttentionShape {
 // qkv: [N, H, W, 3C] from the qkv linear; qkv_bias: [3C]; position_bias: [heads, T, T] (T = window^2);
 // head_scale: [heads] (head_dim^-0.5, or v2's exp(min(logit_scale, log 100))); output: [N, H, W, C].
 // Throws Error unless C and head_dim are multiples of 4 (all Swin configurations are).
-vk::Dispatch window_attention(const DeviceInfo& device, const WindowAttentionShape& shape, const vk::BufferSlice& qkv,
-                              const vk::BufferSlice& qkv_bias, const vk::BufferSlice& position_bias,
-                              const vk::BufferSlice& head_scale, const vk::BufferSlice& output);
+vk::Dispatch window_attention(const DeviceInfo& device, const WindowAttentionShape& shape,
+                              const vk::BufferSlice& qkv, const vk::BufferSlice& qkv_bias,
+                              const vk::BufferSlice& position_bias, const vk::BufferSlice& head_scale,
+                              const vk::BufferSlice& output);
 
 // Queries per workgroup of window_attention_projection() on this device: 8, or 4 where 8 rows of C
 // floats exceed the device's shared memory; 0 where even 4 do (then the plan keeps the projection a
@@ -35,10 +36,10 @@ uint32_t attention_projection_query_tile(const DeviceInfo& device, uint32_t chan
 
 struct AttentionProjectionBuffers {
   vk::BufferSlice qkv, qkv_bias, position_bias, head_scale;  // as window_attention()
-  vk::BufferSlice proj_weight;  // pack_gemm_weight of the [C, C] projection
-  vk::BufferSlice proj_bias;    // pack_vec4_padded
-  std::optional<vk::BufferSlice> residual;  // [N, H, W, C], added last
-  vk::BufferSlice output;       // [N, H, W, C]
+  vk::BufferSlice proj_weight;                               // pack_gemm_weight of the [C, C] projection
+  vk::BufferSlice proj_bias;                                 // pack_vec4_padded
+  std::optional<vk::BufferSlice> residual;                   // [N, H, W, C], added last
+  vk::BufferSlice output;                                    // [N, H, W, C]
 };
 
 // output = residual + proj(window_attention(qkv)) in one dispatch (shaders/window_attention_projection.comp),

@@ -4,10 +4,10 @@
 // projection into it (fused_projection: proj_weight [C, C], proj_bias [C]), and with it that Linear's
 // residual epilogue. Kernels: ops/window_attention.h.
 #include "ir/shape_checks.h"
-#include "ops/window_attention.h"
 #include "ops/gemm.h"
 #include "ops/lowering.h"
 #include "ops/op_traits.h"
+#include "ops/window_attention.h"
 #include "vkvision/error.h"
 
 namespace vkvision::ops {
@@ -19,7 +19,8 @@ ir::Shape infer_shape(const ir::Layer& layer, std::span<const ir::Shape> in) {
     ir::shape_error(layer, "expects qkv [N,H,W,3C], got " + ir::shape_string(x));
   const int64_t c = x.back() / 3;
   if (layer.heads == 0 || c % layer.heads != 0)
-    ir::shape_error(layer, std::to_string(layer.heads) + " heads do not divide the width " + std::to_string(c));
+    ir::shape_error(layer,
+                    std::to_string(layer.heads) + " heads do not divide the width " + std::to_string(c));
   if (layer.window == 0) ir::shape_error(layer, "window size is 0");
   const int64_t t = int64_t(layer.window) * layer.window;
   ir::expect_vector(layer, "qkv_bias", 3 * c);
@@ -56,16 +57,21 @@ PackedParameters pack(const ir::Layer& layer, const ir::Shape&) {
 
 vk::Dispatch lower(const Lowering& l) {
   const ir::Layer& layer = l.layer;
-  const WindowAttentionShape shape{.n = uint32_t(l.input[0]), .h = uint32_t(l.input[1]), .w = uint32_t(l.input[2]),
-                                   .c = uint32_t(l.output[3]), .heads = layer.heads, .window = layer.window,
-                                   .shift = layer.shift, .cosine = layer.cosine};
+  const WindowAttentionShape shape{.n = uint32_t(l.input[0]),
+                                   .h = uint32_t(l.input[1]),
+                                   .w = uint32_t(l.input[2]),
+                                   .c = uint32_t(l.output[3]),
+                                   .heads = layer.heads,
+                                   .window = layer.window,
+                                   .shift = layer.shift,
+                                   .cosine = layer.cosine};
   if (!layer.fused_projection) {
     if (layer.residual) throw Error("internal: residual epilogue on window_attention without its projection");
     return window_attention(l.info, shape, l.main_input(), l.parameter(0), l.parameter(1), l.parameter(2),
                             l.result());
   }
   const AttentionProjectionBuffers buffers{l.main_input(), l.parameter(0), l.parameter(1), l.parameter(2),
-                                           l.parameter(3), l.parameter(4), l.residual(), l.result()};
+                                           l.parameter(3), l.parameter(4), l.residual(),   l.result()};
   return window_attention_projection(l.info, shape, buffers);
 }
 

@@ -30,8 +30,10 @@ const char* result_name(VkResult result) {
 }
 
 std::string failure_message(VkResult result, const char* call, const char* file, int line) {
-  const std::string at = " at " + std::filesystem::path(file).filename().string() + ":" + std::to_string(line);
-  if (result == VK_ERROR_DEVICE_LOST) return std::string("device lost: ") + call + " returned VK_ERROR_DEVICE_LOST" + at;
+  const std::string at =
+      " at " + std::filesystem::path(file).filename().string() + ":" + std::to_string(line);
+  if (result == VK_ERROR_DEVICE_LOST)
+    return std::string("device lost: ") + call + " returned VK_ERROR_DEVICE_LOST" + at;
   std::string message = std::string("Vulkan call failed with ") + result_name(result) + " (" +
                         std::to_string(static_cast<int>(result)) + "): " + call + at;
   if (result == VK_ERROR_OUT_OF_DEVICE_MEMORY || result == VK_ERROR_OUT_OF_HOST_MEMORY)

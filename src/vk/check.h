@@ -18,9 +18,8 @@ std::string failure_message(VkResult result, const char* call, const char* file,
 
 }  // namespace vkvision::vk
 
-#define VKV_CHECK(call)                                                              \
-  do {                                                                               \
-    VkResult vkv_result_ = (call);                                                   \
-    if (vkv_result_ != VK_SUCCESS)                                                   \
-      ::vkvision::vk::throw_vk_error(vkv_result_, #call, __FILE__, __LINE__);        \
+#define VKV_CHECK(call)                                                                                    \
+  do {                                                                                                     \
+    VkResult vkv_result_ = (call);                                                                         \
+    if (vkv_result_ != VK_SUCCESS) ::vkvision::vk::throw_vk_error(vkv_result_, #call, __FILE__, __LINE__); \
   } while (0)

@@ -27,7 +27,8 @@ void CommandBuffer::begin() {
 void CommandBuffer::end() { VKV_CHECK(vkEndCommandBuffer(buffer_)); }
 
 void CommandBuffer::copy(const BufferSlice& source, const BufferSlice& destination) {
-  VkBufferCopy region{.srcOffset = source.offset, .dstOffset = destination.offset,
+  VkBufferCopy region{.srcOffset = source.offset,
+                      .dstOffset = destination.offset,
                       .size = std::min(source.size, destination.size)};
   vkCmdCopyBuffer(buffer_, source.buffer, destination.buffer, 1, &region);
 }
@@ -42,17 +43,19 @@ void CommandBuffer::memory_barrier(VkPipelineStageFlags source_stage, VkAccessFl
 
 void CommandBuffer::barrier_compute_to_compute() {
   memory_barrier(VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_SHADER_READ_BIT,
-                 VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
+                 VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                 VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
 }
 
 void CommandBuffer::barrier_transfer_to_compute() {
-  memory_barrier(VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+  memory_barrier(VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT,
+                 VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
                  VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
 }
 
 void CommandBuffer::barrier_compute_to_transfer() {
-  memory_barrier(VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT,
-                 VK_ACCESS_TRANSFER_READ_BIT);
+  memory_barrier(VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT,
+                 VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_READ_BIT);
 }
 
 void CommandBuffer::barrier_transfer_to_host() {

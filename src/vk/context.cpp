@@ -49,10 +49,13 @@ ValidationFeatures validation_request(bool requested_by_options) {
   for (size_t start = 0; start <= list.size();) {
     const size_t end = std::min(list.find(',', start), list.size());
     const std::string word = list.substr(start, end - start);
-    if (word == "sync") request.synchronization = true;
-    else if (word == "gpu") request.gpu_assisted = true;
+    if (word == "sync")
+      request.synchronization = true;
+    else if (word == "gpu")
+      request.gpu_assisted = true;
     else if (word != "1")
-      throw InputError("VKVISION_VALIDATION: unknown word '" + word + "' in '" + list + "' (expected 1, sync or gpu)");
+      throw InputError("VKVISION_VALIDATION: unknown word '" + word + "' in '" + list +
+                       "' (expected 1, sync or gpu)");
     start = end + 1;
   }
   return request;
@@ -80,8 +83,8 @@ bool layer_has_extension(const char* layer, const char* extension) {
 }
 
 std::string version_string(uint32_t version) {
-  return std::to_string(VK_API_VERSION_MAJOR(version)) + "." + std::to_string(VK_API_VERSION_MINOR(version)) + "." +
-         std::to_string(VK_API_VERSION_PATCH(version));
+  return std::to_string(VK_API_VERSION_MAJOR(version)) + "." + std::to_string(VK_API_VERSION_MINOR(version)) +
+         "." + std::to_string(VK_API_VERSION_PATCH(version));
 }
 
 const char* device_profile_request() {
@@ -113,7 +116,8 @@ VkInstance create_instance(const ValidationFeatures& validation) {
           "vulkan-validationlayers");
     layers.push_back(kValidationLayer);
     extensions.push_back(VK_EXT_DEBUG_UTILS_EXTENSION_NAME);
-    if (validation.synchronization) enables.push_back(VK_VALIDATION_FEATURE_ENABLE_SYNCHRONIZATION_VALIDATION_EXT);
+    if (validation.synchronization)
+      enables.push_back(VK_VALIDATION_FEATURE_ENABLE_SYNCHRONIZATION_VALIDATION_EXT);
     if (validation.gpu_assisted) {
       enables.push_back(VK_VALIDATION_FEATURE_ENABLE_GPU_ASSISTED_EXT);
       // The layer binds its error buffer in a descriptor set of its own; reserving that slot keeps
@@ -209,7 +213,8 @@ VkPhysicalDeviceMemoryProperties query_memory_properties(VkPhysicalDevice physic
   return memory;
 }
 
-MemoryPath memory_path(const VkPhysicalDeviceMemoryProperties& memory, MemoryUse use, bool map_device_memory) {
+MemoryPath memory_path(const VkPhysicalDeviceMemoryProperties& memory, MemoryUse use,
+                       bool map_device_memory) {
   MemoryPath path;
   if (auto type = choose_memory_type(memory, ~0u, use, map_device_memory)) {
     path.type = static_cast<int>(*type);
@@ -246,26 +251,32 @@ DeviceInfo query_device_info(VkPhysicalDevice physical_device, uint32_t index) {
   // The 1.1 and 1.2 structures are chained only where the device has them: an older driver would
   // take them as invalid usage.
   const bool vulkan_1_2 = base.apiVersion >= VK_API_VERSION_1_2;
-  const bool maintenance4 = base.apiVersion >= VK_API_VERSION_1_3 || contains(extensions, "VK_KHR_maintenance4");
+  const bool maintenance4 =
+      base.apiVersion >= VK_API_VERSION_1_3 || contains(extensions, "VK_KHR_maintenance4");
   VkPhysicalDeviceMaintenance4Properties maintenance4_properties{
       .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_4_PROPERTIES};
-  VkPhysicalDeviceMaintenance3Properties maintenance3{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES,
-                                                      .pNext = maintenance4 ? &maintenance4_properties : nullptr};
+  VkPhysicalDeviceMaintenance3Properties maintenance3{
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES,
+      .pNext = maintenance4 ? &maintenance4_properties : nullptr};
   VkPhysicalDeviceDriverProperties driver{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES,
                                           .pNext = &maintenance3};
-  VkPhysicalDeviceSubgroupProperties subgroup{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES,
-                                              .pNext = vulkan_1_2 ? static_cast<void*>(&driver) : &maintenance3};
+  VkPhysicalDeviceSubgroupProperties subgroup{
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES,
+      .pNext = vulkan_1_2 ? static_cast<void*>(&driver) : &maintenance3};
   VkPhysicalDeviceProperties2 properties{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
                                          .pNext = &subgroup};
   vkGetPhysicalDeviceProperties2(physical_device, &properties);
   VkPhysicalDeviceVulkan12Features features12{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES};
-  VkPhysicalDevice16BitStorageFeatures storage16{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES,
-                                                 .pNext = vulkan_1_2 ? &features12 : nullptr};
-  VkPhysicalDeviceFeatures2 features{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &storage16};
+  VkPhysicalDevice16BitStorageFeatures storage16{
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES,
+      .pNext = vulkan_1_2 ? &features12 : nullptr};
+  VkPhysicalDeviceFeatures2 features{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2,
+                                     .pNext = &storage16};
   vkGetPhysicalDeviceFeatures2(physical_device, &features);
   info.memory_budget = contains(extensions, VK_EXT_MEMORY_BUDGET_EXTENSION_NAME);
   info.portability_subset = contains(extensions, kPortabilitySubset);
-  VkPhysicalDeviceMemoryBudgetPropertiesEXT budget{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_BUDGET_PROPERTIES_EXT};
+  VkPhysicalDeviceMemoryBudgetPropertiesEXT budget{
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_BUDGET_PROPERTIES_EXT};
   VkPhysicalDeviceMemoryProperties2 memory2{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_PROPERTIES_2,
                                             .pNext = info.memory_budget ? &budget : nullptr};
   vkGetPhysicalDeviceMemoryProperties2(physical_device, &memory2);
@@ -302,7 +313,8 @@ DeviceInfo query_device_info(VkPhysicalDevice physical_device, uint32_t index) {
   info.max_texel_buffer_elements = limits.maxTexelBufferElements;
   info.non_coherent_atom_size = std::max<uint64_t>(limits.nonCoherentAtomSize, 1);
   info.max_memory_allocation_size = maintenance3.maxMemoryAllocationSize;
-  info.max_buffer_size = maintenance4 ? maintenance4_properties.maxBufferSize : maintenance3.maxMemoryAllocationSize;
+  info.max_buffer_size =
+      maintenance4 ? maintenance4_properties.maxBufferSize : maintenance3.maxMemoryAllocationSize;
   VkFormatProperties format{};
   vkGetPhysicalDeviceFormatProperties(physical_device, VK_FORMAT_R32G32B32A32_SFLOAT, &format);
   info.texel_buffer_rgba32f = format.bufferFeatures & VK_FORMAT_FEATURE_UNIFORM_TEXEL_BUFFER_BIT;
@@ -310,17 +322,19 @@ DeviceInfo query_device_info(VkPhysicalDevice physical_device, uint32_t index) {
   info.texel_buffer_rgba16f = format.bufferFeatures & VK_FORMAT_FEATURE_UNIFORM_TEXEL_BUFFER_BIT;
 
   for (uint32_t i = 0; i < memory.memoryHeapCount; ++i)
-    info.memory_heaps.push_back({.size = memory.memoryHeaps[i].size,
-                                 .device_local = bool(memory.memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT),
-                                 .budget = info.memory_budget ? budget.heapBudget[i] : 0,
-                                 .usage = info.memory_budget ? budget.heapUsage[i] : 0});
+    info.memory_heaps.push_back(
+        {.size = memory.memoryHeaps[i].size,
+         .device_local = bool(memory.memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT),
+         .budget = info.memory_budget ? budget.heapBudget[i] : 0,
+         .usage = info.memory_budget ? budget.heapUsage[i] : 0});
   info.device_local_bytes = memory.memoryHeapCount ? memory.memoryHeaps[device_heap(memory)].size : 0;
   info.unified_memory = device_heap_mappable(memory);
   describe_memory_paths(info, memory, info.unified_memory);
   return info;
 }
 
-void describe_memory_paths(DeviceInfo& info, const VkPhysicalDeviceMemoryProperties& memory, bool map_device_memory) {
+void describe_memory_paths(DeviceInfo& info, const VkPhysicalDeviceMemoryProperties& memory,
+                           bool map_device_memory) {
   info.device_memory = memory_path(memory, MemoryUse::DeviceLocal, map_device_memory);
   info.upload_memory = memory_path(memory, MemoryUse::Upload, map_device_memory);
   info.readback_memory = memory_path(memory, MemoryUse::Readback, map_device_memory);
@@ -378,8 +392,10 @@ std::shared_ptr<Context> Context::create(const DeviceOptions& options) {
         vkGetInstanceProcAddr(context->instance_, "vkCreateDebugUtilsMessengerEXT"));
     VkDebugUtilsMessengerCreateInfoEXT messenger_info{
         .sType = VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CREATE_INFO_EXT,
-        .messageSeverity = VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT,
-        .messageType = VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT,
+        .messageSeverity =
+            VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT,
+        .messageType =
+            VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT,
         .pfnUserCallback = &Context::on_debug_message,
         .pUserData = context.get()};
     if (create_messenger)
@@ -387,15 +403,16 @@ std::shared_ptr<Context> Context::create(const DeviceOptions& options) {
   }
 
   auto devices = physical_devices(context->instance_);
-  if (devices.empty()) throw DeviceError("no Vulkan device found: apt-get install mesa-vulkan-drivers for the CPU device");
+  if (devices.empty())
+    throw DeviceError("no Vulkan device found: apt-get install mesa-vulkan-drivers for the CPU device");
   int index = options.device_index;
   if (index < 0) {
     const char* env = std::getenv("VKVISION_DEVICE");
     index = env ? std::atoi(env) : 0;
   }
   if (index < 0 || index >= static_cast<int>(devices.size()))
-    throw InputError("device " + std::to_string(index) + " does not exist: " + std::to_string(devices.size()) +
-                     " Vulkan device(s) found (see `vkvision devices`)");
+    throw InputError("device " + std::to_string(index) + " does not exist: " +
+                     std::to_string(devices.size()) + " Vulkan device(s) found (see `vkvision devices`)");
   context->physical_device_ = devices[index];
   context->info_ = query_device_info(context->physical_device_, index);
   if (!context->info_.unsupported_reason.empty())
@@ -407,10 +424,12 @@ std::shared_ptr<Context> Context::create(const DeviceOptions& options) {
   // Ask only for the optional features the device has; kernels choose their path from info_.
   VkPhysicalDeviceVulkan12Features features12{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES,
                                               .shaderFloat16 = context->info_.shader_float16};
-  VkPhysicalDeviceVulkan11Features features11{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES,
-                                              .pNext = &features12,
-                                              .storageBuffer16BitAccess = context->info_.storage_buffer_16bit};
-  VkPhysicalDeviceFeatures2 features{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &features11};
+  VkPhysicalDeviceVulkan11Features features11{
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES,
+      .pNext = &features12,
+      .storageBuffer16BitAccess = context->info_.storage_buffer_16bit};
+  VkPhysicalDeviceFeatures2 features{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2,
+                                     .pNext = &features11};
   // A portability driver must have its subset enabled (its feature bits list what it cannot do;
   // vkvision's compute kernels need none of them: docs/PORTABILITY.md). The memory budget makes
   // allocations respect what other applications leave free.
@@ -497,12 +516,15 @@ Context::~Context() {
 void Context::submit_and_wait(VkCommandBuffer command_buffer) {
   std::lock_guard lock(submit_mutex_);
   throw_if_lost();
-  VkSubmitInfo submit{.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &command_buffer};
-  if (VkResult result = vkResetFences(device_, 1, &fence_); result != VK_SUCCESS) fail_submit(result, "vkResetFences");
+  VkSubmitInfo submit{
+      .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &command_buffer};
+  if (VkResult result = vkResetFences(device_, 1, &fence_); result != VK_SUCCESS)
+    fail_submit(result, "vkResetFences");
   if (VkResult result = vkQueueSubmit(queue_, 1, &submit, fence_); result != VK_SUCCESS)
     fail_submit(result, "vkQueueSubmit");
   VkResult waited = vkWaitForFences(device_, 1, &fence_, VK_TRUE, submit_timeout_ns_);
-  if (waited == VK_SUCCESS && injected_wait_result_ != VK_SUCCESS) waited = std::exchange(injected_wait_result_, VK_SUCCESS);
+  if (waited == VK_SUCCESS && injected_wait_result_ != VK_SUCCESS)
+    waited = std::exchange(injected_wait_result_, VK_SUCCESS);
   if (waited != VK_SUCCESS) fail_submit(waited, "vkWaitForFences");
 }
 

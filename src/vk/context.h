@@ -17,7 +17,8 @@ namespace vkvision::vk {
 // Properties, limits, memory heaps and paths, and unsupported_reason when vkvision cannot run there.
 DeviceInfo query_device_info(VkPhysicalDevice physical_device, uint32_t index);
 // Sets info's device/upload/readback memory paths as vk/memory_types.h chooses them.
-void describe_memory_paths(DeviceInfo& info, const VkPhysicalDeviceMemoryProperties& memory, bool map_device_memory);
+void describe_memory_paths(DeviceInfo& info, const VkPhysicalDeviceMemoryProperties& memory,
+                           bool map_device_memory);
 
 // What the validation layer checks: VKVISION_VALIDATION (see context.cpp) or DeviceOptions::validation.
 struct ValidationFeatures {
@@ -77,9 +78,10 @@ class Context {
   void mark_lost(const std::string& reason);
   [[noreturn]] void throw_lost() const;
   void record_validation_message(const char* message);
-  static VKAPI_ATTR VkBool32 VKAPI_CALL on_debug_message(
-      VkDebugUtilsMessageSeverityFlagBitsEXT severity, VkDebugUtilsMessageTypeFlagsEXT types,
-      const VkDebugUtilsMessengerCallbackDataEXT* data, void* user);
+  static VKAPI_ATTR VkBool32 VKAPI_CALL on_debug_message(VkDebugUtilsMessageSeverityFlagBitsEXT severity,
+                                                         VkDebugUtilsMessageTypeFlagsEXT types,
+                                                         const VkDebugUtilsMessengerCallbackDataEXT* data,
+                                                         void* user);
 
   bool owns_device_ = false;
   VkInstance instance_ = VK_NULL_HANDLE;

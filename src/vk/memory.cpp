@@ -30,8 +30,10 @@ std::string heap_words(const Context& context, uint32_t heap) {
 // VK_EXT_memory_budget's budget and usage of one heap (every process's usage), when enabled.
 std::optional<std::pair<VkDeviceSize, VkDeviceSize>> heap_budget(const Context& context, uint32_t heap) {
   if (!context.info().memory_budget) return std::nullopt;
-  VkPhysicalDeviceMemoryBudgetPropertiesEXT budget{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_BUDGET_PROPERTIES_EXT};
-  VkPhysicalDeviceMemoryProperties2 memory{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_PROPERTIES_2, .pNext = &budget};
+  VkPhysicalDeviceMemoryBudgetPropertiesEXT budget{
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_BUDGET_PROPERTIES_EXT};
+  VkPhysicalDeviceMemoryProperties2 memory{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_PROPERTIES_2,
+                                           .pNext = &budget};
   vkGetPhysicalDeviceMemoryProperties2(context.physical_device(), &memory);
   return std::make_pair(budget.heapBudget[heap], budget.heapUsage[heap]);
 }
@@ -39,7 +41,8 @@ std::optional<std::pair<VkDeviceSize, VkDeviceSize>> heap_budget(const Context& 
 }  // namespace
 
 VkDeviceSize binding_alignment(const DeviceInfo& info) {
-  return std::max<VkDeviceSize>({16, info.min_storage_buffer_offset_alignment, info.min_texel_buffer_offset_alignment});
+  return std::max<VkDeviceSize>(
+      {16, info.min_storage_buffer_offset_alignment, info.min_texel_buffer_offset_alignment});
 }
 
 VkDeviceSize max_arena_bytes(const DeviceInfo& info) {
@@ -69,13 +72,14 @@ Arena::Arena(std::shared_ptr<Context> context, VkDeviceSize size, MemoryUse use,
 void Arena::create(MemoryUse use, const std::string& purpose) {
   VkDevice device = context_->device();
   if (size_ > max_arena_bytes(context_->info()))
-    throw DeviceError("internal: " + purpose + " needs " + mib(size_) + " in one buffer, more than the device allows (" +
+    throw DeviceError("internal: " + purpose + " needs " + mib(size_) +
+                      " in one buffer, more than the device allows (" +
                       mib(max_arena_bytes(context_->info())) + ": maxMemoryAllocationSize/maxBufferSize)");
   VkBufferCreateInfo buffer_info{.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
                                  .size = size_,
-                                 .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT |
-                                          VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
-                                          VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+                                 .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT |
+                                          VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT |
+                                          VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT,
                                  .sharingMode = VK_SHARING_MODE_EXCLUSIVE};
   if (VkResult result = vkCreateBuffer(device, &buffer_info, nullptr, &buffer_); result != VK_SUCCESS) {
     buffer_ = VK_NULL_HANDLE;
@@ -85,15 +89,17 @@ void Arena::create(MemoryUse use, const std::string& purpose) {
   vkGetBufferMemoryRequirements(device, buffer_, &requirements);
   const bool map_device_memory = device_memory_mappable(*context_);
   const auto& memory_properties = context_->memory_properties();
-  const std::optional<uint32_t> type = choose_memory_type(memory_properties, requirements.memoryTypeBits, use, map_device_memory);
+  const std::optional<uint32_t> type =
+      choose_memory_type(memory_properties, requirements.memoryTypeBits, use, map_device_memory);
   if (!type) throw DeviceError("the Vulkan device has no memory type suitable for " + purpose);
   memory_type_ = *type;
   heap_ = memory_properties.memoryTypes[memory_type_].heapIndex;
   const VkDeviceSize heap_size = memory_properties.memoryHeaps[heap_].size;
   if (requirements.size > heap_size)
-    throw DeviceError("out of device memory: " + purpose + " needs " + mib(requirements.size) + ", more than all of " +
-                      heap_words(*context_, heap_));
-  if (auto budget = heap_budget(*context_, heap_); budget && budget->second + requirements.size > budget->first)
+    throw DeviceError("out of device memory: " + purpose + " needs " + mib(requirements.size) +
+                      ", more than all of " + heap_words(*context_, heap_));
+  if (auto budget = heap_budget(*context_, heap_);
+      budget && budget->second + requirements.size > budget->first)
     throw DeviceError("out of device memory: " + purpose + " needs " + mib(requirements.size) + ", " +
                       heap_words(*context_, heap_) + " has " +
                       mib(budget->first > budget->second ? budget->first - budget->second : 0) +
@@ -115,7 +121,8 @@ void Arena::create(MemoryUse use, const std::string& purpose) {
   VKV_CHECK(vkBindBufferMemory(device, buffer_, memory_, 0));
   const VkMemoryPropertyFlags flags = memory_properties.memoryTypes[memory_type_].propertyFlags;
   coherent_ = flags & VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
-  const bool map = (flags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) && (use != MemoryUse::DeviceLocal || map_device_memory);
+  const bool map =
+      (flags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) && (use != MemoryUse::DeviceLocal || map_device_memory);
   if (map) {
     void* pointer = nullptr;
     VKV_CHECK(vkMapMemory(device, memory_, 0, VK_WHOLE_SIZE, 0, &pointer));
@@ -129,8 +136,8 @@ void Arena::throw_allocation_failure(VkResult result, const char* call, const st
                                      VkDeviceSize bytes) const {
   if (result == VK_ERROR_OUT_OF_DEVICE_MEMORY || result == VK_ERROR_OUT_OF_HOST_MEMORY) {
     const char* memory = result == VK_ERROR_OUT_OF_DEVICE_MEMORY ? "device" : "host";
-    throw DeviceError(std::string("out of ") + memory + " memory: " + purpose + " needs " + mib(bytes) + ", " + call +
-                      " returned " + result_name(result) + " (vkvision holds " +
+    throw DeviceError(std::string("out of ") + memory + " memory: " + purpose + " needs " + mib(bytes) +
+                      ", " + call + " returned " + result_name(result) + " (vkvision holds " +
                       mib(context_->memory_budget().held() - reserved_) + " of device memory)");
   }
   throw_vk_error(result, call, __FILE__, __LINE__);
@@ -156,7 +163,8 @@ Arena::~Arena() {
 
 BufferSlice Arena::allocate(VkDeviceSize size, const std::string& what) {
   if (size > context_->info().max_storage_buffer_range)
-    throw DeviceError(what + " needs " + std::to_string(size) + " bytes, more than the device's maxStorageBufferRange (" +
+    throw DeviceError(what + " needs " + std::to_string(size) +
+                      " bytes, more than the device's maxStorageBufferRange (" +
                       std::to_string(context_->info().max_storage_buffer_range) + ")");
   const VkDeviceSize offset = align_up(used_, alignment_);
   if (offset + size > size_)
@@ -173,7 +181,8 @@ BufferSlice Arena::slice(VkDeviceSize offset, VkDeviceSize size) const {
 // spec allows a size that reaches it).
 VkMappedMemoryRange Arena::atom_range(VkDeviceSize offset, VkDeviceSize size) const {
   const VkDeviceSize atom = context_->info().non_coherent_atom_size;
-  const VkDeviceSize end = size == VK_WHOLE_SIZE ? allocation_size_ : std::min(allocation_size_, offset + size);
+  const VkDeviceSize end =
+      size == VK_WHOLE_SIZE ? allocation_size_ : std::min(allocation_size_, offset + size);
   const VkDeviceSize start = offset / atom * atom;
   const VkDeviceSize rounded_end = std::min(align_up(end, atom), allocation_size_);
   return VkMappedMemoryRange{.sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE,

@@ -19,8 +19,8 @@ struct BufferSlice {
   VkBuffer buffer = VK_NULL_HANDLE;
   VkDeviceSize offset = 0;
   VkDeviceSize size = 0;
-  std::byte* mapped = nullptr;     // host pointer to offset, when the arena is host-visible
-  const Arena* arena = nullptr;    // the arena it is part of (to flush or invalidate a mapped range)
+  std::byte* mapped = nullptr;   // host pointer to offset, when the arena is host-visible
+  const Arena* arena = nullptr;  // the arena it is part of (to flush or invalidate a mapped range)
 
   // After host writes through `mapped` / before host reads of it: no-ops on coherent memory.
   void flush() const;

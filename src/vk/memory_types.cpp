@@ -9,9 +9,9 @@ constexpr VkMemoryPropertyFlags kCoherent = VK_MEMORY_PROPERTY_HOST_COHERENT_BIT
 constexpr VkMemoryPropertyFlags kCached = VK_MEMORY_PROPERTY_HOST_CACHED_BIT;
 // Types vkvision never takes: lazily allocated (tile memory), protected, and AMD's device-coherent
 // types (uncached, for debugging markers).
-constexpr VkMemoryPropertyFlags kNeverUsed = VK_MEMORY_PROPERTY_LAZILY_ALLOCATED_BIT | VK_MEMORY_PROPERTY_PROTECTED_BIT |
-                                             VK_MEMORY_PROPERTY_DEVICE_COHERENT_BIT_AMD |
-                                             VK_MEMORY_PROPERTY_DEVICE_UNCACHED_BIT_AMD;
+constexpr VkMemoryPropertyFlags kNeverUsed =
+    VK_MEMORY_PROPERTY_LAZILY_ALLOCATED_BIT | VK_MEMORY_PROPERTY_PROTECTED_BIT |
+    VK_MEMORY_PROPERTY_DEVICE_COHERENT_BIT_AMD | VK_MEMORY_PROPERTY_DEVICE_UNCACHED_BIT_AMD;
 
 bool has(VkMemoryPropertyFlags flags, VkMemoryPropertyFlags wanted) { return (flags & wanted) == wanted; }
 
@@ -33,14 +33,15 @@ bool device_heap_mappable(const VkPhysicalDeviceMemoryProperties& memory) {
   const uint32_t heap = device_heap(memory);
   for (uint32_t i = 0; i < memory.memoryTypeCount; ++i) {
     const VkMemoryType& type = memory.memoryTypes[i];
-    if (type.heapIndex == heap && has(type.propertyFlags, kDeviceLocal | kHostVisible) && !(type.propertyFlags & kNeverUsed))
+    if (type.heapIndex == heap && has(type.propertyFlags, kDeviceLocal | kHostVisible) &&
+        !(type.propertyFlags & kNeverUsed))
       return true;
   }
   return false;
 }
 
-std::optional<uint32_t> choose_memory_type(const VkPhysicalDeviceMemoryProperties& memory, uint32_t allowed_types,
-                                           MemoryUse use, bool map_device_memory) {
+std::optional<uint32_t> choose_memory_type(const VkPhysicalDeviceMemoryProperties& memory,
+                                           uint32_t allowed_types, MemoryUse use, bool map_device_memory) {
   const uint32_t heap = device_heap(memory);
   int best = -1, best_score = -1;
   for (uint32_t i = 0; i < memory.memoryTypeCount; ++i) {

@@ -33,8 +33,8 @@ bool device_heap_mappable(const VkPhysicalDeviceMemoryProperties& memory);
 // Upload: host-visible, preferably coherent and not device-local (system RAM, not the BAR window).
 // Readback: host-visible, preferably host-cached (reads of write-combined memory are slow), then
 //   coherent, then not device-local.
-std::optional<uint32_t> choose_memory_type(const VkPhysicalDeviceMemoryProperties& memory, uint32_t allowed_types,
-                                           MemoryUse use, bool map_device_memory);
+std::optional<uint32_t> choose_memory_type(const VkPhysicalDeviceMemoryProperties& memory,
+                                           uint32_t allowed_types, MemoryUse use, bool map_device_memory);
 
 // "device-local, host-visible, coherent": the words of a type's property flags, for messages and
 // `vkvision devices`.

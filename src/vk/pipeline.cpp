@@ -14,8 +14,10 @@ namespace {
 
 std::filesystem::path default_cache_dir() {
   if (const char* dir = std::getenv("VKVISION_CACHE_DIR")) return dir;
-  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && xdg[0]) return std::filesystem::path(xdg) / "vkvision";
-  if (const char* home = std::getenv("HOME"); home && home[0]) return std::filesystem::path(home) / ".cache" / "vkvision";
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && xdg[0])
+    return std::filesystem::path(xdg) / "vkvision";
+  if (const char* home = std::getenv("HOME"); home && home[0])
+    return std::filesystem::path(home) / ".cache" / "vkvision";
   return {};
 }
 
@@ -53,8 +55,8 @@ PipelineCache::PipelineCache(std::shared_ptr<Context> context, std::filesystem::
     : context_(std::move(context)) {
   if (cache_dir.empty()) cache_dir = default_cache_dir();
   const DeviceInfo& info = context_->info();
-  const std::string key =
-      hex(info.pipeline_cache_uuid.data(), info.pipeline_cache_uuid.size()) + "-" + std::to_string(info.driver_version);
+  const std::string key = hex(info.pipeline_cache_uuid.data(), info.pipeline_cache_uuid.size()) + "-" +
+                          std::to_string(info.driver_version);
   if (!cache_dir.empty()) {
     file_ = cache_dir / ("pipelines-" + key + ".bin");
     decisions_file_ = cache_dir / ("decisions-" + key + ".txt");
@@ -148,14 +150,15 @@ const Pipeline& PipelineCache::get(const PipelineKey& key) {
   for (uint32_t i = 0; i < key.buffer_count; ++i)
     bindings[i] = {.binding = i,
                    .descriptorType = (key.texel_bindings >> i) & 1 ? VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER
-                                                                    : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+                                                                   : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
                    .descriptorCount = 1,
                    .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT};
   VkDescriptorSetLayoutCreateInfo set_info{.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
                                            .bindingCount = key.buffer_count,
                                            .pBindings = bindings.data()};
   VKV_CHECK(vkCreateDescriptorSetLayout(device, &set_info, nullptr, &pipeline->set_layout));
-  VkPushConstantRange push_range{.stageFlags = VK_SHADER_STAGE_COMPUTE_BIT, .offset = 0, .size = kPushConstantBytes};
+  VkPushConstantRange push_range{
+      .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT, .offset = 0, .size = kPushConstantBytes};
   VkPipelineLayoutCreateInfo layout_info{.sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
                                          .setLayoutCount = 1,
                                          .pSetLayouts = &pipeline->set_layout,
@@ -169,8 +172,7 @@ const Pipeline& PipelineCache::get(const PipelineKey& key) {
   VkShaderModule module = VK_NULL_HANDLE;
   VKV_CHECK(vkCreateShaderModule(device, &module_info, nullptr, &module));
   std::vector<VkSpecializationMapEntry> entries(key.specialization.size());
-  for (uint32_t i = 0; i < entries.size(); ++i)
-    entries[i] = {.constantID = i, .offset = i * 4u, .size = 4};
+  for (uint32_t i = 0; i < entries.size(); ++i) entries[i] = {.constantID = i, .offset = i * 4u, .size = 4};
   VkSpecializationInfo specialization{.mapEntryCount = static_cast<uint32_t>(entries.size()),
                                       .pMapEntries = entries.data(),
                                       .dataSize = key.specialization.size() * 4,

@@ -27,7 +27,8 @@ std::array<uint32_t, 3> groups_for(uint64_t invocations, uint32_t local_size, co
   if (groups <= max_x) return {static_cast<uint32_t>(groups), 1, 1};
   const uint64_t y = (groups + max_x - 1) / max_x;
   if (y > info.max_workgroup_count[1])
-    throw DeviceError("a dispatch of " + std::to_string(invocations) + " invocations exceeds the device's workgroup count limits");
+    throw DeviceError("a dispatch of " + std::to_string(invocations) +
+                      " invocations exceeds the device's workgroup count limits");
   return {static_cast<uint32_t>(max_x), static_cast<uint32_t>(y), 1};
 }
 
@@ -39,8 +40,8 @@ DispatchProgram::DispatchProgram(Context& context, PipelineCache& pipelines, std
     if (dispatch.push.size() > kPushConstantBytes)
       throw Error(std::string("internal: push constants too large for ") + shader_name(dispatch.shader));
     descriptor_count += static_cast<uint32_t>(dispatch.buffers.size());
-    pipelines_.push_back(&pipelines.get(
-        {dispatch.shader, dispatch.specialization, static_cast<uint32_t>(dispatch.buffers.size()), dispatch.texel}));
+    pipelines_.push_back(&pipelines.get({dispatch.shader, dispatch.specialization,
+                                         static_cast<uint32_t>(dispatch.buffers.size()), dispatch.texel}));
     if (layers_.empty() || layers_.back() != dispatch.layer) layers_.push_back(dispatch.layer);
   }
   VkDescriptorPoolSize pool_sizes[2] = {
@@ -66,18 +67,21 @@ DispatchProgram::DispatchProgram(Context& context, PipelineCache& pipelines, std
       if (!buffers[b].buffer || buffers[b].size == 0)
         throw Error(std::string("internal: ") + shader_name(dispatches_[i].shader) + " binding " +
                     std::to_string(b) + " is empty");
-      writes[b] = {.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, .dstSet = sets_[i], .dstBinding = b,
+      writes[b] = {.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
+                   .dstSet = sets_[i],
+                   .dstBinding = b,
                    .descriptorCount = 1};
       if ((dispatches_[i].texel >> b) & 1) {
         // Whole texels only: a view's range must be a multiple of the element (16 bytes, 8 for RGBA16F).
         // texelFetch returns a vec4 from either format, so fp16 weights need no other shader.
         const bool half = (dispatches_[i].half_texel >> b) & 1;
         const VkDeviceSize texel_bytes = half ? 8 : 16;
-        VkBufferViewCreateInfo view_info{.sType = VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO,
-                                         .buffer = buffers[b].buffer,
-                                         .format = half ? VK_FORMAT_R16G16B16A16_SFLOAT : VK_FORMAT_R32G32B32A32_SFLOAT,
-                                         .offset = buffers[b].offset,
-                                         .range = buffers[b].size / texel_bytes * texel_bytes};
+        VkBufferViewCreateInfo view_info{
+            .sType = VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO,
+            .buffer = buffers[b].buffer,
+            .format = half ? VK_FORMAT_R16G16B16A16_SFLOAT : VK_FORMAT_R32G32B32A32_SFLOAT,
+            .offset = buffers[b].offset,
+            .range = buffers[b].size / texel_bytes * texel_bytes};
         VKV_CHECK(vkCreateBufferView(context_.device(), &view_info, nullptr, &views[b]));
         views_.push_back(views[b]);
         writes[b].descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
@@ -88,7 +92,8 @@ DispatchProgram::DispatchProgram(Context& context, PipelineCache& pipelines, std
         writes[b].pBufferInfo = &infos[b];
       }
     }
-    vkUpdateDescriptorSets(context_.device(), static_cast<uint32_t>(writes.size()), writes.data(), 0, nullptr);
+    vkUpdateDescriptorSets(context_.device(), static_cast<uint32_t>(writes.size()), writes.data(), 0,
+                           nullptr);
   }
 
   // Hazard tracking: a barrier goes before a dispatch that reads what was written since the last
@@ -140,7 +145,8 @@ void DispatchProgram::record(CommandBuffer& commands, VkQueryPool timestamps) co
       vkCmdBindPipeline(buffer, VK_PIPELINE_BIND_POINT_COMPUTE, pipelines_[i]->pipeline);
       bound = pipelines_[i];
     }
-    vkCmdBindDescriptorSets(buffer, VK_PIPELINE_BIND_POINT_COMPUTE, pipelines_[i]->layout, 0, 1, &sets_[i], 0, nullptr);
+    vkCmdBindDescriptorSets(buffer, VK_PIPELINE_BIND_POINT_COMPUTE, pipelines_[i]->layout, 0, 1, &sets_[i], 0,
+                            nullptr);
     if (!dispatch.push.empty())
       vkCmdPushConstants(buffer, pipelines_[i]->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0,
                          static_cast<uint32_t>(dispatch.push.size()), dispatch.push.data());

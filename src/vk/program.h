@@ -23,7 +23,7 @@ struct Dispatch {
   uint32_t half_texel = 0;           // bit i set: ... and its view is RGBA16F (fp16 weights; same shader)
   std::vector<std::byte> push;       // at most kPushConstantBytes
   std::array<uint32_t, 3> groups{1, 1, 1};
-  int layer = -1;                    // the layer this dispatch implements (for per-layer timing)
+  int layer = -1;  // the layer this dispatch implements (for per-layer timing)
 
   template <typename T>
   void set_push(const T& value) {

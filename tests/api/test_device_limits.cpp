@@ -48,7 +48,8 @@ TEST(DeviceLimitsTest, SessionOverTheMemoryBudgetThrowsAndTheRuntimeStaysUsable)
 
   auto runtime = validated_runtime({.device_memory_budget = needed});
   // Four images need four times the activations and input: past a budget that fits one.
-  expect_device_error([&] { Session refused(runtime, model, options_for(4, size)); }, "out of device memory: ");
+  expect_device_error([&] { Session refused(runtime, model, options_for(4, size)); },
+                      "out of device memory: ");
   expect_device_error([&] { Session refused(runtime, model, options_for(4, size)); },
                       "left (DeviceOptions::device_memory_budget)");
   EXPECT_EQ(memory_budget(*runtime).held(), 0u);  // the refused session left nothing allocated
@@ -56,7 +57,8 @@ TEST(DeviceLimitsTest, SessionOverTheMemoryBudgetThrowsAndTheRuntimeStaysUsable)
     Session fits(runtime, model, options_for(1, size));
     EXPECT_EQ(fits.run(image), expected);
     // A second session does not fit beside the first...
-    expect_device_error([&] { Session refused(runtime, model, options_for(1, size)); }, "out of device memory: ");
+    expect_device_error([&] { Session refused(runtime, model, options_for(1, size)); },
+                        "out of device memory: ");
     EXPECT_EQ(fits.run(image), expected);
   }
   // ...and does once the first is gone.
@@ -93,12 +95,14 @@ void expect_loss_fails_everything_after(VkResult injected, const std::string& ex
 }
 
 TEST(DeviceLimitsTest, DeviceLostFailsTheRunAndEveryLaterCallAtOnce) {
-  expect_loss_fails_everything_after(VK_ERROR_DEVICE_LOST, "device lost: vkWaitForFences returned VK_ERROR_DEVICE_LOST");
+  expect_loss_fails_everything_after(VK_ERROR_DEVICE_LOST,
+                                     "device lost: vkWaitForFences returned VK_ERROR_DEVICE_LOST");
 }
 
 TEST(DeviceLimitsTest, HungDeviceFailsTheRunAndEveryLaterCallAtOnce) {
   expect_loss_fails_everything_after(VK_TIMEOUT, "device hung: a submit did not finish within " +
-                                                    std::to_string(DeviceOptions{}.submit_timeout_ms) + " ms");
+                                                     std::to_string(DeviceOptions{}.submit_timeout_ms) +
+                                                     " ms");
 }
 
 }  // namespace

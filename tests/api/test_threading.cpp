@@ -48,7 +48,9 @@ std::vector<float> run_once(const std::shared_ptr<Runtime>& runtime, const Workl
 }
 
 // Both GEMM families, named so that a fresh runtime cannot pick another one by a new timed trial.
-KernelFamily family_of_thread(int t) { return t % 2 ? KernelFamily::SharedTiled : KernelFamily::RegisterBlocked; }
+KernelFamily family_of_thread(int t) {
+  return t % 2 ? KernelFamily::SharedTiled : KernelFamily::RegisterBlocked;
+}
 
 // Runs body(t) on kThreads threads at once; an exception in a thread becomes a failure naming it.
 template <typename Body>
@@ -73,7 +75,8 @@ TEST(ThreadingTest, SessionsOfDifferentModelsOnOneRuntimeMatchOneThread) {
   std::vector<std::vector<float>> expected;
   {
     auto single = validated_runtime();
-    for (int t = 0; t < kThreads; ++t) expected.push_back(run_once(single, work[t % work.size()], family_of_thread(t)));
+    for (int t = 0; t < kThreads; ++t)
+      expected.push_back(run_once(single, work[t % work.size()], family_of_thread(t)));
     expect_no_validation_messages(*single);
   }
   // A fresh runtime, so the threads also race to create pipelines for the first time.
@@ -81,13 +84,15 @@ TEST(ThreadingTest, SessionsOfDifferentModelsOnOneRuntimeMatchOneThread) {
   std::vector<std::vector<std::vector<float>>> results(kThreads);
   on_threads([&](int t) {
     const Workload& mine = work[t % work.size()];
-    Session session(runtime, mine.model, {.batch = 1, .input_size = mine.size, .kernels = family_of_thread(t)});
+    Session session(runtime, mine.model,
+                    {.batch = 1, .input_size = mine.size, .kernels = family_of_thread(t)});
     for (int run = 0; run < kRunsPerThread; ++run) results[t].push_back(session.run(mine.image));
   });
   for (int t = 0; t < kThreads; ++t) {
     ASSERT_EQ(results[t].size(), size_t(kRunsPerThread)) << "thread " << t;
     for (int run = 0; run < kRunsPerThread; ++run)
-      EXPECT_EQ(results[t][run], expected[t]) << kModels[t % kModels.size()].weights << ", thread " << t << ", run " << run;
+      EXPECT_EQ(results[t][run], expected[t])
+          << kModels[t % kModels.size()].weights << ", thread " << t << ", run " << run;
   }
   expect_no_validation_messages(*runtime);
 }
@@ -104,7 +109,8 @@ TEST(ThreadingTest, SessionsSharingOneModelMatchOneThread) {
   });
   for (int t = 0; t < kThreads; ++t) {
     ASSERT_EQ(results[t].size(), size_t(kRunsPerThread)) << "thread " << t;
-    for (int run = 0; run < kRunsPerThread; ++run) EXPECT_EQ(results[t][run], expected) << "thread " << t << ", run " << run;
+    for (int run = 0; run < kRunsPerThread; ++run)
+      EXPECT_EQ(results[t][run], expected) << "thread " << t << ", run " << run;
   }
   expect_no_validation_messages(*runtime);
 }

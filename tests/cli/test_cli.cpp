@@ -11,8 +11,8 @@
 
 #include "io/npy.h"
 #include "ops/half_weights.h"
-#include "vkvision/device.h"
 #include "support/paths.h"
+#include "vkvision/device.h"
 
 namespace {
 
@@ -89,15 +89,17 @@ TEST_F(CliTest, RunWithHalfWeightsStaysWithinTheFp16Budget) {
   const fs::path output = dir / "logits.npy";
   if (!device_reads_half_weights()) {
     // Refused as a device error, in one line naming what is missing.
-    auto result = run_cli("run --precision fp16 --weights " + (fixtures() / "convnext/timm.safetensors").string() +
-                          " --input " + (fixtures() / "convnext/input.npy").string() + " --output " + output.string());
+    auto result =
+        run_cli("run --precision fp16 --weights " + (fixtures() / "convnext/timm.safetensors").string() +
+                " --input " + (fixtures() / "convnext/input.npy").string() + " --output " + output.string());
     EXPECT_EQ(result.exit_code, 3) << result.output;
     EXPECT_NE(result.output.find("use fp32"), std::string::npos) << result.output;
     EXPECT_FALSE(fs::exists(output));
     GTEST_SKIP() << "the device reads no fp16 weights (refusal checked)";
   }
-  auto result = run_cli("run --precision fp16 --weights " + (fixtures() / "convnext/timm.safetensors").string() +
-                        " --input " + (fixtures() / "convnext/input.npy").string() + " --output " + output.string());
+  auto result =
+      run_cli("run --precision fp16 --weights " + (fixtures() / "convnext/timm.safetensors").string() +
+              " --input " + (fixtures() / "convnext/input.npy").string() + " --output " + output.string());
   ASSERT_EQ(result.exit_code, 0) << result.output;
   const auto logits = vkvision::io::read_npy(output);
   const auto expected = vkvision::io::read_npy(fixtures() / "convnext/timm_logits.npy");
@@ -122,16 +124,16 @@ TEST_F(CliTest, TruncatedCheckpointFailsWithOneLineAndNoOutput) {
   const std::string good = read_file(fixtures() / "convnext/timm.safetensors");
   const fs::path weights = write_file("truncated.safetensors", good.substr(0, good.size() / 2));
   const fs::path output = dir / "out.npy";
-  auto result = run_cli("run --weights " + weights.string() + " --input " + (fixtures() / "convnext/input.npy").string() +
-                        " --output " + output.string());
+  auto result = run_cli("run --weights " + weights.string() + " --input " +
+                        (fixtures() / "convnext/input.npy").string() + " --output " + output.string());
   expect_one_line_error(result, weights.string());
   EXPECT_FALSE(fs::exists(output));
 }
 
 TEST_F(CliTest, TrainingCheckpointWithABranchMissingItsBatchNormIsRejected) {
   const fs::path weights = fixtures() / "repvgg/broken_missing_bn.safetensors", output = dir / "out.npy";
-  auto result = run_cli("run --weights " + weights.string() + " --input " + (fixtures() / "repvgg/input.npy").string() +
-                        " --output " + output.string());
+  auto result = run_cli("run --weights " + weights.string() + " --input " +
+                        (fixtures() / "repvgg/input.npy").string() + " --output " + output.string());
   expect_one_line_error(result, weights.string() + ": missing tensor 'stages.1.0.conv_1x1.bn.running_var'");
   EXPECT_FALSE(fs::exists(output));
 }
@@ -141,8 +143,9 @@ TEST_F(CliTest, CheckpointOfNoKnownFamilyIsRejected) {
   std::string length(8, '\0');
   length[0] = char(header.size());
   const fs::path weights = write_file("other.safetensors", length + header + std::string(16, '\0'));
-  auto result = run_cli("run --weights " + weights.string() + " --input " + (fixtures() / "convnext/input.npy").string() +
-                        " --output " + (dir / "out.npy").string());
+  auto result =
+      run_cli("run --weights " + weights.string() + " --input " +
+              (fixtures() / "convnext/input.npy").string() + " --output " + (dir / "out.npy").string());
   expect_one_line_error(result, "matches no supported model family");
 }
 
@@ -156,7 +159,8 @@ TEST_F(CliTest, WrongInputShapeNamesTheInputFile) {
 
 TEST_F(CliTest, UndecodableImageNamesTheFile) {
   const fs::path image = write_file("broken.png", "\x89PNG\r\n\x1a\n not really");
-  auto result = run_cli("classify --weights " + (fixtures() / "convnext/timm.safetensors").string() + " " + image.string());
+  auto result = run_cli("classify --weights " + (fixtures() / "convnext/timm.safetensors").string() + " " +
+                        image.string());
   expect_one_line_error(result, "broken.png");
 }
 
@@ -194,7 +198,8 @@ TEST_F(CliTest, ClassifiesTheBundledSamplesWithTheDefaultModel) {
 // Issue 11's hostile inputs through the real command: exit 2, one line naming the file, no output.
 TEST_F(CliTest, HostileFilesAreRefusedInOneLineWithoutOutput) {
   const fs::path regressions = fs::path(VKVISION_TEST_SOURCE_DIR) / "fuzz" / "regressions";
-  const fs::path weights = fixtures() / "repmlpnet" / "official_deploy.pth", input = fixtures() / "repmlpnet" / "input.npy";
+  const fs::path weights = fixtures() / "repmlpnet" / "official_deploy.pth",
+                 input = fixtures() / "repmlpnet" / "input.npy";
   const fs::path output = dir / "logits.npy";
   const std::vector<std::pair<fs::path, fs::path>> cases = {
       {weights, regressions / "npy" / "issue11_count_wraps.npy"},
@@ -204,8 +209,8 @@ TEST_F(CliTest, HostileFilesAreRefusedInOneLineWithoutOutput) {
       {regressions / "torch_zip" / "issue11_newline_name.pth", input}};
   for (const auto& [checkpoint, batch] : cases) {
     const fs::path& culprit = checkpoint == weights ? batch : checkpoint;
-    expect_one_line_error(run_cli("run --weights " + checkpoint.string() + " --input " + batch.string() + " --output " +
-                                  output.string()),
+    expect_one_line_error(run_cli("run --weights " + checkpoint.string() + " --input " + batch.string() +
+                                  " --output " + output.string()),
                           "vkvision: error: " + culprit.string() + ": ");
     EXPECT_FALSE(fs::exists(output)) << culprit;
   }
@@ -214,9 +219,10 @@ TEST_F(CliTest, HostileFilesAreRefusedInOneLineWithoutOutput) {
 TEST_F(CliTest, EmptySpatialMapNamesTheInputFile) {
   const fs::path input = dir / "empty.npy";
   vkvision::io::write_npy(input, {1, 3, 0, 0}, {});
-  expect_one_line_error(run_cli("run --weights " + (fixtures() / "repmlpnet" / "official_deploy.pth").string() +
-                                " --input " + input.string() + " --output " + (dir / "out.npy").string()),
-                        input.string() + ": expected a square NCHW batch");
+  expect_one_line_error(
+      run_cli("run --weights " + (fixtures() / "repmlpnet" / "official_deploy.pth").string() + " --input " +
+              input.string() + " --output " + (dir / "out.npy").string()),
+      input.string() + ": expected a square NCHW batch");
 }
 
 }  // namespace
@@ -226,8 +232,9 @@ TEST_F(CliTest, EmptySpatialMapNamesTheInputFile) {
 TEST_F(CliTest, InspectShowsEveryNamedPassAndTheKernelFamilysPasses) {
   auto result = run_cli("inspect --model convnext_atto --size 32 --kernels register");
   ASSERT_EQ(result.exit_code, 0) << result.output;
-  for (const char* pass : {"After batchnorm_to_affine", "After fuse_activation:", "After fuse_residual_add:",
-                           "After fuse_depthwise_layer_norm [register]:", "After defer_layer_norm_to_linear [register]"})
+  for (const char* pass :
+       {"After batchnorm_to_affine", "After fuse_activation:", "After fuse_residual_add:",
+        "After fuse_depthwise_layer_norm [register]:", "After defer_layer_norm_to_linear [register]"})
     EXPECT_NE(result.output.find(pass), std::string::npos) << pass << " missing from:\n" << result.output;
   EXPECT_NE(result.output.find("Sessions on this device run the register kernel family (requested)"),
             std::string::npos);

@@ -46,7 +46,8 @@ TEST_F(KernelTrialTest, AutoFollowsTheDevicePropertiesOrRunsTheTrial) {
     EXPECT_FALSE(std::filesystem::exists(cache.decisions_file()));
   } else if (rule) {
     EXPECT_EQ(choice.reason, "device properties");
-    EXPECT_EQ(choice.family, *rule == ops::GemmOperands::Tiled ? KernelFamily::SharedTiled : KernelFamily::RegisterBlocked);
+    EXPECT_EQ(choice.family,
+              *rule == ops::GemmOperands::Tiled ? KernelFamily::SharedTiled : KernelFamily::RegisterBlocked);
     EXPECT_FALSE(std::filesystem::exists(cache.decisions_file()));
   } else {
     EXPECT_EQ(choice.reason, "timed trial");
@@ -55,7 +56,8 @@ TEST_F(KernelTrialTest, AutoFollowsTheDevicePropertiesOrRunsTheTrial) {
 }
 
 TEST_F(KernelTrialTest, TrialRunsOnceAndIsCachedBesideThePipelineCache) {
-  if (const std::string reason = tiled_family_unsupported(); !reason.empty()) GTEST_SKIP() << "no trial: " << reason;
+  if (const std::string reason = tiled_family_unsupported(); !reason.empty())
+    GTEST_SKIP() << "no trial: " << reason;
   KernelFamily first_family;
   std::filesystem::path file;
   {
@@ -89,7 +91,8 @@ TEST_F(KernelTrialTest, TrialRunsOnceAndIsCachedBesideThePipelineCache) {
 }
 
 TEST_F(KernelTrialTest, CachedDecisionIsHonouredAndAGarbledOneIsRetimed) {
-  if (const std::string reason = tiled_family_unsupported(); !reason.empty()) GTEST_SKIP() << "no trial: " << reason;
+  if (const std::string reason = tiled_family_unsupported(); !reason.empty())
+    GTEST_SKIP() << "no trial: " << reason;
   {
     vk::PipelineCache cache(context_ptr(), directory_);
     cache.record_decision(exec::kGemmFamilyDecision, "tiled 9 1");

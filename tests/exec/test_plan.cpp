@@ -2,8 +2,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "ir/passes.h"
 #include "exec/plan.h"
+#include "ir/passes.h"
 #include "random_layers.h"
 #include "support/device_test.h"
 #include "support/scoped_profile.h"
@@ -23,8 +23,9 @@ TEST_F(PlanTest, ReplaysTheRecordedCommandBufferWithNewInputs) {
   // the GEMMs after them instead.
   EXPECT_EQ(plan.dispatch_count(), list.layers.size() - (device().texel_buffer_rgba32f ? 1 : 0));
   if (tiled_family_unsupported().empty()) {
-    EXPECT_EQ(exec::Plan(context_ptr(), pipelines(), list, 1, 10, 10, KernelFamily::SharedTiled).dispatch_count(),
-              list.layers.size() - 2);
+    EXPECT_EQ(
+        exec::Plan(context_ptr(), pipelines(), list, 1, 10, 10, KernelFamily::SharedTiled).dispatch_count(),
+        list.layers.size() - 2);
   }
   std::vector<float> first(plan.output_count()), second(plan.output_count()), again(plan.output_count());
   const auto a = random_values(plan.input_count(), 1), b = random_values(plan.input_count(), 2);
@@ -84,7 +85,8 @@ TEST_F(PlanTest, WeightsAndActivationsOverTheAllocationLimitAreSplitWithSameResu
   std::filesystem::create_directories(directory.path());
   const std::filesystem::path path = directory.path() / "small_allocations.json";
   std::ofstream(path) << R"({"description": "512 KiB allocations and buffers", "modelled_on": "test only",
-                             "properties": {"maxMemoryAllocationSize": "512 KiB", "maxBufferSize": "512 KiB"}})";
+                             "properties": {"maxMemoryAllocationSize": "512 KiB",
+                                            "maxBufferSize": "512 KiB"}})";
   DeviceOptions options;
   options.validation = true;
   // Both plans on the real device, whatever profile the suite runs under: only the limit differs.
@@ -133,15 +135,19 @@ TEST_F(PlanTest, WeightsAndActivationsOverTheAllocationLimitAreSplitWithSameResu
   for (size_t i = 0; i < actual.size(); ++i)
     ASSERT_NEAR(actual[i], expected[i], 2e-5 + 2e-5 * std::abs(expected[i])) << "logit " << i;
   for (const auto& context : {real_context, limited_context})
-    for (const std::string& message : context->validation_messages()) ADD_FAILURE() << "validation: " << message;
+    for (const std::string& message : context->validation_messages())
+      ADD_FAILURE() << "validation: " << message;
 }
 
 TEST_F(PlanTest, PlansOfOneWeightLayoutShareOneUpload) {
   const auto list = ir::optimize(testing::small_network(3, 16, 5, 3));
   exec::WeightCache cache;
-  exec::Plan first(context_ptr(), pipelines(), list, 2, 10, 10, KernelFamily::RegisterBlocked, Precision::Fp32, 0, &cache);
-  exec::Plan second(context_ptr(), pipelines(), list, 2, 10, 10, KernelFamily::RegisterBlocked, Precision::Fp32, 0, &cache);
-  exec::Plan tiled(context_ptr(), pipelines(), list, 2, 10, 10, KernelFamily::SharedTiled, Precision::Fp32, 0, &cache);
+  exec::Plan first(context_ptr(), pipelines(), list, 2, 10, 10, KernelFamily::RegisterBlocked,
+                   Precision::Fp32, 0, &cache);
+  exec::Plan second(context_ptr(), pipelines(), list, 2, 10, 10, KernelFamily::RegisterBlocked,
+                    Precision::Fp32, 0, &cache);
+  exec::Plan tiled(context_ptr(), pipelines(), list, 2, 10, 10, KernelFamily::SharedTiled, Precision::Fp32, 0,
+                   &cache);
   EXPECT_EQ(&first.weights(), &second.weights());
   if (tiled_family_unsupported().empty()) {
     EXPECT_NE(&first.weights(), &tiled.weights());  // other fusions, other packed weights

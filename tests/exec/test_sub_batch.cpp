@@ -1,7 +1,7 @@
 // A batch whose activations exceed what one binding can address runs as several submits of a
 // smaller plan; each image's logits equal those of running it alone.
-#include "ir/passes.h"
 #include "exec/plan.h"
+#include "ir/passes.h"
 #include "ir/sub_batch.h"
 #include "random_layers.h"
 #include "support/device_test.h"
@@ -36,7 +36,8 @@ TEST_P(SubBatchTest, EveryImageOfASubBatchedRunMatchesItsRunAlone) {
   exec::Plan single(context_ptr(), pipelines(), network(), 1, kSize, kSize, GetParam());
   // Room for two images' largest tensor: 5 images run as 3 submits of 2, the last padded.
   const uint64_t limit = 2 * single.largest_binding_bytes();
-  exec::Plan batched(context_ptr(), pipelines(), network(), 5, kSize, kSize, GetParam(), Precision::Fp32, limit);
+  exec::Plan batched(context_ptr(), pipelines(), network(), 5, kSize, kSize, GetParam(), Precision::Fp32,
+                     limit);
   EXPECT_EQ(batched.sub_batch(), 2u);
   EXPECT_LE(batched.largest_binding_bytes(), limit);
   EXPECT_EQ(batched.input_count(), 5 * single.input_count());
@@ -46,16 +47,18 @@ TEST_P(SubBatchTest, EveryImageOfASubBatchedRunMatchesItsRunAlone) {
   batched.run(input, all);
   for (size_t image = 0; image < 5; ++image) {
     std::vector<float> alone(single.output_count());
-    single.run(std::span<const float>(input).subspan(image * single.input_count(), single.input_count()), alone);
+    single.run(std::span<const float>(input).subspan(image * single.input_count(), single.input_count()),
+               alone);
     // Bit-exact: a row's arithmetic does not depend on how many rows share its submit.
-    for (size_t i = 0; i < alone.size(); ++i) EXPECT_EQ(all[image * alone.size() + i], alone[i]) << image << " " << i;
+    for (size_t i = 0; i < alone.size(); ++i)
+      EXPECT_EQ(all[image * alone.size() + i], alone[i]) << image << " " << i;
   }
 }
 
 TEST_P(SubBatchTest, ProfileCoversEverySubmit) {
   exec::Plan single(context_ptr(), pipelines(), network(), 1, kSize, kSize, GetParam());
   exec::Plan batched(context_ptr(), pipelines(), network(), 4, kSize, kSize, GetParam(), Precision::Fp32,
-                      2 * single.largest_binding_bytes());
+                     2 * single.largest_binding_bytes());
   ASSERT_EQ(batched.sub_batch(), 2u);
   const auto batched_timings = batched.profile(random_values(batched.input_count(), 1));
   const auto single_timings = single.profile(random_values(single.input_count(), 1));
@@ -69,7 +72,7 @@ TEST_P(SubBatchTest, OneImageOverTheLimitIsADeviceErrorNamingTheTensor) {
   exec::Plan single(context_ptr(), pipelines(), network(), 1, kSize, kSize, GetParam());
   try {
     exec::Plan(context_ptr(), pipelines(), network(), 3, kSize, kSize, GetParam(), Precision::Fp32,
-                single.largest_binding_bytes() - 1);
+               single.largest_binding_bytes() - 1);
     FAIL() << "expected a DeviceError";
   } catch (const DeviceError& error) {
     EXPECT_NE(std::string(error.what()).find("for one image"), std::string::npos) << error.what();
@@ -79,7 +82,9 @@ TEST_P(SubBatchTest, OneImageOverTheLimitIsADeviceErrorNamingTheTensor) {
 
 INSTANTIATE_TEST_SUITE_P(Families, SubBatchTest,
                          ::testing::Values(KernelFamily::RegisterBlocked, KernelFamily::SharedTiled),
-                         [](const auto& info) { return info.param == KernelFamily::SharedTiled ? "tiled" : "register"; });
+                         [](const auto& info) {
+                           return info.param == KernelFamily::SharedTiled ? "tiled" : "register";
+                         });
 
 }  // namespace
 }  // namespace vkvision

@@ -119,7 +119,8 @@ TEST_F(CheckpointTest, TruncatedFilesAreRejectedAtEveryCut) {
 }
 
 TEST_F(CheckpointTest, WrongMagicIsRejected) {
-  expect_rejected(write("text.pth", "hello, this is not a checkpoint at all"), "not a safetensors or PyTorch zip checkpoint");
+  expect_rejected(write("text.pth", "hello, this is not a checkpoint at all"),
+                  "not a safetensors or PyTorch zip checkpoint");
 }
 
 std::string safetensors(const std::string& header, size_t data_bytes) {
@@ -135,18 +136,21 @@ TEST_F(CheckpointTest, SafetensorsHeaderLengthPastTheEndIsRejected) {
 }
 
 TEST_F(CheckpointTest, SafetensorsDataOffsetsPastTheEndAreRejected) {
-  expect_rejected(write("offsets.safetensors", safetensors(R"({"x":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})", 8)),
+  expect_rejected(write("offsets.safetensors",
+                        safetensors(R"({"x":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})", 8)),
                   "runs past the end");
 }
 
 TEST_F(CheckpointTest, SafetensorsUnknownDtypeIsRejected) {
-  expect_rejected(write("dtype.safetensors", safetensors(R"({"x":{"dtype":"F128","shape":[1],"data_offsets":[0,4]}})", 4)),
+  expect_rejected(write("dtype.safetensors",
+                        safetensors(R"({"x":{"dtype":"F128","shape":[1],"data_offsets":[0,4]}})", 4)),
                   "unknown dtype");
 }
 
 TEST_F(CheckpointTest, SafetensorsShapeThatDisagreesWithTheBytesIsRejected) {
-  expect_rejected(write("shape.safetensors", safetensors(R"({"x":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", 8)),
-                  "needs 12");
+  expect_rejected(
+      write("shape.safetensors", safetensors(R"({"x":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", 8)),
+      "needs 12");
 }
 
 TEST_F(CheckpointTest, SafetensorsHeaderThatIsNotJsonIsRejected) {
@@ -181,7 +185,8 @@ fs::path regression(const std::string& target, const std::string& name) {
 }
 
 TEST_F(CheckpointTest, ViewsWhoseExtentPassesTwoToTheSixtyFourAreRejected) {
-  expect_rejected(regression("torch_zip", "issue11_extent_wraps.pth"), "reaches element 4611686018427387904 of a storage of 4");
+  expect_rejected(regression("torch_zip", "issue11_extent_wraps.pth"),
+                  "reaches element 4611686018427387904 of a storage of 4");
   expect_rejected(regression("torch_zip", "issue11_stride_overflow.pth"), "reaches element past 2^64");
 }
 
@@ -190,7 +195,8 @@ TEST_F(CheckpointTest, BroadcastViewLargerThanTheFileIsRejectedBeforeCopying) {
 }
 
 TEST_F(CheckpointTest, OffsetsAndStridesOutsideTheStorageAreRejected) {
-  expect_rejected(regression("torch_zip", "issue11_offset_past_storage.pth"), "reaches element 5 of a storage of 1");
+  expect_rejected(regression("torch_zip", "issue11_offset_past_storage.pth"),
+                  "reaches element 5 of a storage of 1");
   expect_rejected(regression("torch_zip", "issue11_negative_stride.pth"), "negative size or stride");
 }
 
@@ -210,15 +216,18 @@ TEST_F(CheckpointTest, NamesWithControlBytesAreRejectedEscaped) {
 
 TEST_F(CheckpointTest, DeeplyNestedPicklesAreRejectedWithoutRecursion) {
   // 100,000 levels: the old recursive value tree overflowed the stack here under ASan.
-  for (const char* name : {"issue11_nested_tuples.pkl", "issue11_nested_lists.pkl", "issue11_nested_marks.pkl"}) {
+  for (const char* name :
+       {"issue11_nested_tuples.pkl", "issue11_nested_lists.pkl", "issue11_nested_marks.pkl"}) {
     const std::string pickle = read_bytes(regression("pickle", name));
-    EXPECT_THROW(io::pickle::load(std::as_bytes(std::span(pickle.data(), pickle.size()))), std::runtime_error) << name;
+    EXPECT_THROW(io::pickle::load(std::as_bytes(std::span(pickle.data(), pickle.size()))), std::runtime_error)
+        << name;
   }
 }
 
 TEST_F(CheckpointTest, SelfReferencingPickleLoadsAndFreesWithoutLeaking) {
   const std::string pickle = read_bytes(regression("pickle", "issue11_self_reference.pkl"));
-  const io::pickle::Document document = io::pickle::load(std::as_bytes(std::span(pickle.data(), pickle.size())));
+  const io::pickle::Document document =
+      io::pickle::load(std::as_bytes(std::span(pickle.data(), pickle.size())));
   const auto* list = std::get_if<io::pickle::List>(&document.root().data);
   ASSERT_NE(list, nullptr);
   ASSERT_EQ(list->items.size(), 1u);
@@ -233,7 +242,8 @@ TEST_F(CheckpointTest, SafetensorsShapesPastTwoToTheSixtyFourBytesAreRejected) {
 TEST_F(CheckpointTest, InMemoryBytesParseLikeTheFile) {
   const std::string bytes = read_bytes(fixture("io/bare.pth"));
   const auto* begin = reinterpret_cast<const std::byte*>(bytes.data());
-  expect_reference_tensors(io::Checkpoint::parse("memory.pth", std::vector<std::byte>(begin, begin + bytes.size())));
+  expect_reference_tensors(
+      io::Checkpoint::parse("memory.pth", std::vector<std::byte>(begin, begin + bytes.size())));
 }
 
 TEST_F(CheckpointTest, DirectoryIsNamedAsOne) { expect_rejected(dir, "is a directory"); }

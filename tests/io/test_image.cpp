@@ -50,7 +50,8 @@ TEST(ImageTest, DropsAlphaAndExpandsPalettes) {
 TEST(ImageTest, MissingOrUndecodableFileNamesTheFile) {
   EXPECT_NE(decode_error(fixture("nope.png")).find("nope.png: cannot open"), std::string::npos);
   const std::string text = fixture("preprocess_cases.txt").string();
-  EXPECT_EQ(decode_error(text), text + ": not a JPEG or PNG image (unrecognised signature); JPEG and PNG are supported");
+  EXPECT_EQ(decode_error(text),
+            text + ": not a JPEG or PNG image (unrecognised signature); JPEG and PNG are supported");
 }
 
 TEST(ImageTest, DirectoryIsNamedAsOne) {
@@ -62,19 +63,23 @@ TEST(ImageTest, OtherFormatsAreRefusedByName) {
   for (const char* name : {"tiny.gif", "tiny.bmp"}) {
     const std::string path = fixture(name).string();
     const std::string format = std::string(name).ends_with(".gif") ? "GIF" : "BMP";
-    EXPECT_EQ(decode_error(path), path + ": unsupported image format " + format + "; JPEG and PNG are supported");
+    EXPECT_EQ(decode_error(path),
+              path + ": unsupported image format " + format + "; JPEG and PNG are supported");
   }
 }
 
 TEST(ImageTest, SizeLimitsAreCheckedBeforeDecoding) {
   // A 69-byte file claiming 100,000 x 100,000 RGB pixels (30 GB decoded).
   const std::string bomb = fixture("bomb_100000x100000.png").string();
-  EXPECT_EQ(decode_error(bomb), bomb + ": image is 100000 x 100000 pixels; up to 67108864 pixels are accepted");
+  EXPECT_EQ(decode_error(bomb),
+            bomb + ": image is 100000 x 100000 pixels; up to 67108864 pixels are accepted");
   // grey_50x64.png is 3,200 pixels with a longest side of 64: each limit is inclusive.
   const std::filesystem::path grey = fixture("grey_50x64.png");
   EXPECT_EQ(decode_error(grey, {.max_side = 64, .max_pixels = 3200}), "");
-  EXPECT_NE(decode_error(grey, {.max_side = 63, .max_pixels = 3200}).find("sides up to 63 are accepted"), std::string::npos);
-  EXPECT_NE(decode_error(grey, {.max_side = 64, .max_pixels = 3199}).find("up to 3199 pixels"), std::string::npos);
+  EXPECT_NE(decode_error(grey, {.max_side = 63, .max_pixels = 3200}).find("sides up to 63 are accepted"),
+            std::string::npos);
+  EXPECT_NE(decode_error(grey, {.max_side = 64, .max_pixels = 3199}).find("up to 3199 pixels"),
+            std::string::npos);
 }
 
 TEST(ImageTest, DecodesFromMemoryUnderTheGivenName) {
@@ -107,7 +112,8 @@ TEST(ImageTest, FilesStbMishandledAreRefusedWithTheirProblem) {
   // stb wrote this table's 3,096 code lengths into a 257-entry array.
   EXPECT_EQ(error_for("jpeg_dht_over_256_codes"), "x: corrupt JPEG (Bogus Huffman table definition)");
   // stb read this undefined table from uninitialised memory.
-  EXPECT_EQ(error_for("jpeg_scan_uses_undefined_huffman_table"), "x: corrupt JPEG (Huffman table 0x01 was not defined)");
+  EXPECT_EQ(error_for("jpeg_scan_uses_undefined_huffman_table"),
+            "x: corrupt JPEG (Huffman table 0x01 was not defined)");
   // stb copied this empty chunk to a null pointer.
   EXPECT_EQ(error_for("png_empty_first_idat"), "x: corrupt PNG: the first IDAT chunk is empty");
   // stb allocated 2 GiB for the 1,140,850,774 bytes this chunk claims.
@@ -127,8 +133,10 @@ int expect_listing_matches(const std::string& listing_name) {
     std::istringstream fields(line);
     std::string name, interpolation, expected_file;
     io::PreprocessConfig config;
-    fields >> name >> config.input_size >> config.crop_pct >> interpolation >> config.channels >> expected_file;
-    config.interpolation = interpolation == "bicubic" ? io::Interpolation::Bicubic : io::Interpolation::Bilinear;
+    fields >> name >> config.input_size >> config.crop_pct >> interpolation >> config.channels >>
+        expected_file;
+    config.interpolation =
+        interpolation == "bicubic" ? io::Interpolation::Bicubic : io::Interpolation::Bilinear;
     config.mean.resize(config.channels);
     config.std.resize(config.channels);
     const auto actual = io::preprocess(io::decode_image(fixture(name)), config);
@@ -139,14 +147,17 @@ int expect_listing_matches(const std::string& listing_name) {
     // libjpeg-turbo PIL uses), so only the final float division and normalisation can differ: 1e-5.
     const float tolerance = 1e-5f;
     float worst = 0;
-    for (size_t i = 0; i < actual.size(); ++i) worst = std::max(worst, std::abs(actual[i] - expected.data[i]));
+    for (size_t i = 0; i < actual.size(); ++i)
+      worst = std::max(worst, std::abs(actual[i] - expected.data[i]));
     EXPECT_LE(worst, tolerance) << line;
     ++cases;
   }
   return cases;
 }
 
-TEST(ImageTest, EvalTransformMatchesTorchvisionOnPil) { EXPECT_EQ(expect_listing_matches("preprocess_cases.txt"), 6); }
+TEST(ImageTest, EvalTransformMatchesTorchvisionOnPil) {
+  EXPECT_EQ(expect_listing_matches("preprocess_cases.txt"), 6);
+}
 
 // Shapes far from square, downscales with wide filters, alpha and palettes (PIL's resize and crop).
 TEST(ImageTest, EvalTransformMatchesPilOnExtremeShapes) {

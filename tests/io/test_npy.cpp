@@ -37,8 +37,12 @@ TEST(NpyTest, MalformedFilesNameTheFile) {
   const fs::path path = fs::temp_directory_path() / "vkvision_bad.npy";
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"not numpy", "bad magic"},
-      {std::string("\x93NUMPY\x01\x00\x39\x00", 10) + "{'descr': '<i4', 'fortran_order': False, 'shape': (1,), }", "not float32"},
-      {std::string("\x93NUMPY\x01\x00\x41\x00", 10) + "{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }       \n", "data bytes"},
+      {std::string("\x93NUMPY\x01\x00\x39\x00", 10) +
+           "{'descr': '<i4', 'fortran_order': False, 'shape': (1,), }",
+       "not float32"},
+      {std::string("\x93NUMPY\x01\x00\x41\x00", 10) +
+           "{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }       \n",
+       "data bytes"},
       {std::string("\x93NUMPY\x01\x00\xff\x00", 10) + "{}", "truncated"}};
   for (const auto& [bytes, about] : cases) {
     std::ofstream(path, std::ios::binary) << bytes;
@@ -84,7 +88,8 @@ TEST(NpyTest, HeaderKeysAreCheckedLikeNumpy) {
       {"{'descr': '<f4', 'fortran_order': False, 'shape': (-1,), }", "other than sizes"},
       {"{'descr': '<f4', 'fortran_order': False, 'shape': (1,)", "expected '}'"}};
   for (const auto& [header, about] : cases) {
-    std::string bytes = std::string("\x93NUMPY\x01\x00", 8) + char(header.size()) + '\0' + header + std::string(4, '\0');
+    std::string bytes =
+        std::string("\x93NUMPY\x01\x00", 8) + char(header.size()) + '\0' + header + std::string(4, '\0');
     std::ofstream(path, std::ios::binary) << bytes;
     try {
       io::read_npy(path);

@@ -6,7 +6,8 @@
 
 namespace vkvision::testing {
 
-inline ir::HostTensor random_tensor(ir::Shape shape, std::mt19937& generator, float low = -0.5f, float high = 0.5f) {
+inline ir::HostTensor random_tensor(ir::Shape shape, std::mt19937& generator, float low = -0.5f,
+                                    float high = 0.5f) {
   std::uniform_real_distribution<float> distribution(low, high);
   std::vector<float> values(ir::shape_numel(shape));
   for (auto& v : values) v = distribution(generator);
@@ -26,8 +27,10 @@ inline ir::LayerList small_network(uint32_t in_channels, int64_t dim, int64_t cl
   conv.kernel_h = conv.kernel_w = conv.stride_h = conv.stride_w = 2;
   conv.input_nchw = true;
   auto bn = Layer{.op = OpKind::BatchNorm, .name = "bn", .inputs = {"a"}, .output = "b"};
-  bn.params = {{"weight", random_tensor({dim}, g, 0.5f, 1.5f)}, {"bias", random_tensor({dim}, g)},
-               {"running_mean", random_tensor({dim}, g)}, {"running_var", random_tensor({dim}, g, 0.5f, 2.0f)}};
+  bn.params = {{"weight", random_tensor({dim}, g, 0.5f, 1.5f)},
+               {"bias", random_tensor({dim}, g)},
+               {"running_mean", random_tensor({dim}, g)},
+               {"running_var", random_tensor({dim}, g, 0.5f, 2.0f)}};
   auto relu = Layer{.op = OpKind::Relu, .name = "relu", .inputs = {"b"}, .output = "c"};
   auto dw = Layer{.op = OpKind::DepthwiseConv2d, .name = "dw", .inputs = {"c"}, .output = "d"};
   dw.params = {{"weight", random_tensor({dim, 1, 7, 7}, g)}, {"bias", random_tensor({dim}, g)}};
@@ -61,14 +64,17 @@ namespace vkvision::testing {
 
 // One RepVGG training-time block on `input`: 3x3 conv + BN, 1x1 conv + BN and (when `identity`)
 // a BN of the input, summed, then ReLU. BatchNorm statistics are random so every fold matters.
-inline void add_repvgg_block(ir::LayerList& list, const std::string& input, const std::string& prefix, int64_t in,
-                             int64_t out, uint32_t stride, uint32_t groups, bool identity, std::mt19937& g) {
+inline void add_repvgg_block(ir::LayerList& list, const std::string& input, const std::string& prefix,
+                             int64_t in, int64_t out, uint32_t stride, uint32_t groups, bool identity,
+                             std::mt19937& g) {
   using ir::Layer;
   using ir::OpKind;
   auto batch_norm = [&](const std::string& name, const std::string& from, int64_t c) {
     Layer bn{.op = OpKind::BatchNorm, .name = name, .inputs = {from}, .output = name};
-    bn.params = {{"weight", random_tensor({c}, g, 0.5f, 1.5f)}, {"bias", random_tensor({c}, g)},
-                 {"running_mean", random_tensor({c}, g)}, {"running_var", random_tensor({c}, g, 0.5f, 2.0f)}};
+    bn.params = {{"weight", random_tensor({c}, g, 0.5f, 1.5f)},
+                 {"bias", random_tensor({c}, g)},
+                 {"running_mean", random_tensor({c}, g)},
+                 {"running_var", random_tensor({c}, g, 0.5f, 2.0f)}};
     list.layers.push_back(bn);
   };
   for (uint32_t k : {3u, 1u}) {
@@ -82,23 +88,29 @@ inline void add_repvgg_block(ir::LayerList& list, const std::string& input, cons
     list.layers.push_back(conv);
     batch_norm(name + ".bn", name + ".conv", out);
   }
-  list.layers.push_back(Layer{.op = OpKind::Add, .name = prefix + ".sum", .inputs = {prefix + ".dense.bn", prefix + ".1x1.bn"},
+  list.layers.push_back(Layer{.op = OpKind::Add,
+                              .name = prefix + ".sum",
+                              .inputs = {prefix + ".dense.bn", prefix + ".1x1.bn"},
                               .output = prefix + ".sum"});
   std::string sum = prefix + ".sum";
   if (identity) {
     batch_norm(prefix + ".identity", input, in);
-    list.layers.push_back(Layer{.op = OpKind::Add, .name = prefix + ".sum2", .inputs = {sum, prefix + ".identity"},
+    list.layers.push_back(Layer{.op = OpKind::Add,
+                                .name = prefix + ".sum2",
+                                .inputs = {sum, prefix + ".identity"},
                                 .output = prefix + ".sum2"});
     sum = prefix + ".sum2";
   }
-  list.layers.push_back(Layer{.op = OpKind::Relu, .name = prefix + ".relu", .inputs = {sum}, .output = prefix + ".out"});
+  list.layers.push_back(
+      Layer{.op = OpKind::Relu, .name = prefix + ".relu", .inputs = {sum}, .output = prefix + ".out"});
 }
 
 // stem block (stride 2, no identity) -> identity block -> grouped identity block -> pool -> head.
 inline ir::LayerList small_repvgg(uint32_t seed) {
   std::mt19937 g(seed);
   ir::LayerList list;
-  list.input_channels = 8;  // blocks read NHWC, so the first conv here takes an NHWC-shaped input via a 1x1 stem
+  list.input_channels =
+      8;  // blocks read NHWC, so the first conv here takes an NHWC-shaped input via a 1x1 stem
   ir::Layer stem{.op = ir::OpKind::Conv2d, .name = "stem", .inputs = {"input"}, .output = "stem"};
   stem.params = {{"weight", random_tensor({8, 8, 1, 1}, g)}, {"bias", random_tensor({8}, g)}};
   stem.input_nchw = true;
@@ -106,7 +118,8 @@ inline ir::LayerList small_repvgg(uint32_t seed) {
   add_repvgg_block(list, "stem", "b0", 8, 16, 2, 1, false, g);
   add_repvgg_block(list, "b0.out", "b1", 16, 16, 1, 1, true, g);
   add_repvgg_block(list, "b1.out", "b2", 16, 16, 1, 2, true, g);
-  list.layers.push_back(ir::Layer{.op = ir::OpKind::MeanPool, .name = "pool", .inputs = {"b2.out"}, .output = "pool"});
+  list.layers.push_back(
+      ir::Layer{.op = ir::OpKind::MeanPool, .name = "pool", .inputs = {"b2.out"}, .output = "pool"});
   ir::Layer head{.op = ir::OpKind::Linear, .name = "head", .inputs = {"pool"}, .output = "logits"};
   head.params = {{"weight", random_tensor({5, 16}, g)}, {"bias", random_tensor({5}, g)}};
   list.layers.push_back(head);

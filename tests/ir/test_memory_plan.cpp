@@ -6,8 +6,8 @@ namespace vkvision {
 namespace {
 
 TEST(MemoryPlanTest, TensorsAliveTogetherNeverOverlap) {
-  std::vector<ir::TensorLifetime> tensors = {
-      {"a", 100, 0, 2}, {"b", 300, 1, 3}, {"c", 50, 2, 4}, {"d", 300, 3, 5}, {"e", 120, 4, 6}, {"f", 64, 5, 6}};
+  std::vector<ir::TensorLifetime> tensors = {{"a", 100, 0, 2}, {"b", 300, 1, 3}, {"c", 50, 2, 4},
+                                             {"d", 300, 3, 5}, {"e", 120, 4, 6}, {"f", 64, 5, 6}};
   const auto plan = ir::plan_memory(tensors, 16);
   for (const auto& x : tensors)
     for (const auto& y : tensors) {

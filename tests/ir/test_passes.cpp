@@ -4,8 +4,8 @@
 #include <random>
 #include <stdexcept>
 
-#include "ir/passes.h"
 #include "exec/plan.h"
+#include "ir/passes.h"
 #include "random_layers.h"
 #include "support/device_test.h"
 
@@ -17,8 +17,8 @@ using ir::OpKind;
 
 class PassTestBase : public testing::DeviceTest {
  protected:
-  std::vector<float> run_list(const LayerList& list, uint32_t batch, uint32_t size, const std::vector<float>& input,
-                              KernelFamily kernels = KernelFamily::Auto) {
+  std::vector<float> run_list(const LayerList& list, uint32_t batch, uint32_t size,
+                              const std::vector<float>& input, KernelFamily kernels = KernelFamily::Auto) {
     exec::Plan plan(context_ptr(), pipelines(), list, batch, size, size, kernels);
     std::vector<float> output(plan.output_count());
     plan.run(input, output);
@@ -29,8 +29,8 @@ class PassTestBase : public testing::DeviceTest {
     return std::count_if(list.layers.begin(), list.layers.end(), [op](const auto& l) { return l.op == op; });
   }
 
-  void expect_same_result(const LayerList& before, const LayerList& after, uint32_t batch = 2, uint32_t size = 14,
-                          KernelFamily after_kernels = KernelFamily::Auto) {
+  void expect_same_result(const LayerList& before, const LayerList& after, uint32_t batch = 2,
+                          uint32_t size = 14, KernelFamily after_kernels = KernelFamily::Auto) {
     const auto input = random_values(batch * before.input_channels * size * size, 7);
     const auto reference = run_list(before, batch, size, input);
     const auto rewritten = run_list(after, batch, size, input, after_kernels);
@@ -72,7 +72,8 @@ TEST_F(PassTest, ResidualAddFusesIntoLinearWithSameResult) {
   const LayerList folded = ir::fold_affine_into_producer(ir::batchnorm_to_affine(network));
   const LayerList after = ir::fuse_residual_add(folded);
   EXPECT_EQ(count(after, OpKind::Add), 0u);
-  auto fc2 = std::find_if(after.layers.begin(), after.layers.end(), [](const auto& l) { return l.name == "fc2"; });
+  auto fc2 =
+      std::find_if(after.layers.begin(), after.layers.end(), [](const auto& l) { return l.name == "fc2"; });
   ASSERT_NE(fc2, after.layers.end());
   EXPECT_TRUE(fc2->residual);
   expect_same_result(network, after);
@@ -82,8 +83,8 @@ TEST_F(PassTest, OptimizeLeavesOnlyEssentialLayers) {
   const LayerList after = ir::optimize(network);
   // conv+bn+relu, dw, LN, fc1+gelu, fc2+gamma+residual, pool, LN, head.
   EXPECT_EQ(after.layers.size(), 8u);
-  EXPECT_EQ(count(after, OpKind::BatchNorm) + count(after, OpKind::ChannelAffine) + count(after, OpKind::Gelu) +
-                count(after, OpKind::Relu) + count(after, OpKind::Add),
+  EXPECT_EQ(count(after, OpKind::BatchNorm) + count(after, OpKind::ChannelAffine) +
+                count(after, OpKind::Gelu) + count(after, OpKind::Relu) + count(after, OpKind::Add),
             0u);
   expect_same_result(network, after);
 }
@@ -95,16 +96,20 @@ TEST_F(PassTest, LayerNormFoldsIntoTheLinearAfterItWithSameResult) {
   const LayerList optimized = ir::optimize(network);
   const LayerList after = ir::fold_layer_norm_into_linear(optimized);
   EXPECT_EQ(count(after, OpKind::LayerNorm), 0u);  // norm -> fc1 and head.norm -> head.fc
-  EXPECT_EQ(std::count_if(after.layers.begin(), after.layers.end(), [](const auto& l) { return l.normalize_input; }), 2);
+  EXPECT_EQ(std::count_if(after.layers.begin(), after.layers.end(),
+                          [](const auto& l) { return l.normalize_input; }),
+            2);
   expect_same_result(optimized, after, 2, 14, KernelFamily::SharedTiled);
 }
 
 TEST_F(PassTest, DepthwiseLeavesItsLayerNormToTheLinearThatReadsIt) {
-  const LayerList fused = ir::fuse_depthwise_layer_norm(ir::optimize(network), [](const ir::Layer&) { return true; });
+  const LayerList fused =
+      ir::fuse_depthwise_layer_norm(ir::optimize(network), [](const ir::Layer&) { return true; });
   const LayerList after = ir::defer_layer_norm_to_linear(fused);
   // Returns a reference into `after`: a copy would leave `gamma` below pointing into a destroyed temporary.
   auto find = [&](const std::string& name) -> const ir::Layer& {
-    auto it = std::find_if(after.layers.begin(), after.layers.end(), [&](const auto& l) { return l.name == name; });
+    auto it =
+        std::find_if(after.layers.begin(), after.layers.end(), [&](const auto& l) { return l.name == name; });
     if (it == after.layers.end()) throw std::runtime_error("no layer named " + name);
     return *it;
   };
@@ -113,8 +118,10 @@ TEST_F(PassTest, DepthwiseLeavesItsLayerNormToTheLinearThatReadsIt) {
   // The norm's affine moved into fc1: weight columns scaled by gamma.
   const auto& gamma = find("dw+norm").param("norm_weight");
   const auto& original = fused.layers[std::distance(
-      fused.layers.begin(), std::find_if(fused.layers.begin(), fused.layers.end(), [](const auto& l) { return l.name == "fc1"; }))];
-  EXPECT_FLOAT_EQ(find("fc1").param("weight").values()[5], original.param("weight").values()[5] * gamma.values()[5]);
+      fused.layers.begin(),
+      std::find_if(fused.layers.begin(), fused.layers.end(), [](const auto& l) { return l.name == "fc1"; }))];
+  EXPECT_FLOAT_EQ(find("fc1").param("weight").values()[5],
+                  original.param("weight").values()[5] * gamma.values()[5]);
   // The register-family plan does this itself: the same list through it gives the same logits as
   // the reference list run with the GPU-class family (which keeps the norm in the GEMM's own pass).
   expect_same_result(ir::optimize(network), ir::optimize(network), 2, 14, KernelFamily::SharedTiled);
@@ -122,9 +129,11 @@ TEST_F(PassTest, DepthwiseLeavesItsLayerNormToTheLinearThatReadsIt) {
 
 TEST_F(PassTest, LayerNormWithASecondReaderStays) {
   LayerList list = ir::optimize(network);
-  auto norm = std::find_if(list.layers.begin(), list.layers.end(), [](const auto& l) { return l.name == "norm"; });
+  auto norm =
+      std::find_if(list.layers.begin(), list.layers.end(), [](const auto& l) { return l.name == "norm"; });
   ASSERT_NE(norm, list.layers.end());
-  list.layers.push_back(ir::Layer{.op = OpKind::Add, .name = "extra", .inputs = {norm->output, norm->output}, .output = "extra"});
+  list.layers.push_back(ir::Layer{
+      .op = OpKind::Add, .name = "extra", .inputs = {norm->output, norm->output}, .output = "extra"});
   const LayerList after = ir::fold_layer_norm_into_linear(list);
   EXPECT_EQ(count(after, OpKind::LayerNorm), 1u);  // only the head's
 }
@@ -135,16 +144,19 @@ LayerList patch_merging_network(int64_t dim, uint32_t seed) {
   using ir::Layer;
   LayerList list;
   Layer stem{.op = OpKind::Conv2d, .name = "stem", .inputs = {"input"}, .output = "a"};
-  stem.params = {{"weight", testing::random_tensor({dim, 3, 1, 1}, g)}, {"bias", testing::random_tensor({dim}, g)}};
+  stem.params = {{"weight", testing::random_tensor({dim, 3, 1, 1}, g)},
+                 {"bias", testing::random_tensor({dim}, g)}};
   stem.input_nchw = true;
   Layer gather{.op = OpKind::PatchMergeGather, .name = "merge.gather", .inputs = {"a"}, .output = "b"};
   Layer norm{.op = OpKind::LayerNorm, .name = "merge.norm", .inputs = {"b"}, .output = "c"};
-  norm.params = {{"weight", testing::random_tensor({4 * dim}, g, 0.5f, 1.5f)}, {"bias", testing::random_tensor({4 * dim}, g)}};
+  norm.params = {{"weight", testing::random_tensor({4 * dim}, g, 0.5f, 1.5f)},
+                 {"bias", testing::random_tensor({4 * dim}, g)}};
   Layer reduction{.op = OpKind::Linear, .name = "merge.reduction", .inputs = {"c"}, .output = "d"};
   reduction.params = {{"weight", testing::random_tensor({2 * dim, 4 * dim}, g)}};
   Layer pool{.op = OpKind::MeanPool, .name = "pool", .inputs = {"d"}, .output = "e"};
   Layer head{.op = OpKind::Linear, .name = "head", .inputs = {"e"}, .output = "logits"};
-  head.params = {{"weight", testing::random_tensor({10, 2 * dim}, g)}, {"bias", testing::random_tensor({10}, g)}};
+  head.params = {{"weight", testing::random_tensor({10, 2 * dim}, g)},
+                 {"bias", testing::random_tensor({10}, g)}};
   list.layers = {stem, gather, norm, reduction, pool, head};
   list.output = "logits";
   return list;
@@ -182,7 +194,8 @@ TEST_F(PassTest, PatchGatherAndTheLinearReadingItBecomeOneConvolutionWithSameRes
 
 TEST_F(PassTest, PatchGatherWithASecondReaderStays) {
   LayerList network = patch_merging_network(8, 45);
-  network.layers.push_back(ir::Layer{.op = OpKind::Add, .name = "extra", .inputs = {"b", "b"}, .output = "extra"});
+  network.layers.push_back(
+      ir::Layer{.op = OpKind::Add, .name = "extra", .inputs = {"b", "b"}, .output = "extra"});
   EXPECT_EQ(count(ir::absorb_patch_gather_into_layer_norm(network), OpKind::PatchMergeGather), 1u);
   EXPECT_EQ(count(ir::optimize(network), OpKind::PatchMergeGather), 1u);
 }
@@ -190,8 +203,10 @@ TEST_F(PassTest, PatchGatherWithASecondReaderStays) {
 TEST_F(PassTest, ResidualIsNotFusedWhenTheLinearOutputHasOtherReaders) {
   LayerList list = ir::fold_affine_into_producer(ir::batchnorm_to_affine(network));
   // A second reader of fc2's output: fusing the add would hide the pre-add value from it.
-  auto fc2 = std::find_if(list.layers.begin(), list.layers.end(), [](const auto& l) { return l.name == "fc2"; });
-  list.layers.push_back(ir::Layer{.op = OpKind::Add, .name = "extra", .inputs = {fc2->output, fc2->output}, .output = "extra"});
+  auto fc2 =
+      std::find_if(list.layers.begin(), list.layers.end(), [](const auto& l) { return l.name == "fc2"; });
+  list.layers.push_back(
+      ir::Layer{.op = OpKind::Add, .name = "extra", .inputs = {fc2->output, fc2->output}, .output = "extra"});
   const LayerList after = ir::fuse_residual_add(list);
   EXPECT_EQ(count(after, OpKind::Add), 2u);
 }
@@ -245,9 +260,11 @@ ir::LayerList batchnorms_before_readers(uint32_t seed) {
     list.layers.push_back(layer);
   };
   auto relu_then_bn = [&](const std::string& name, const std::string& input, int64_t channels) {
-    list.layers.push_back(Layer{.op = OpKind::Relu, .name = name + ".relu", .inputs = {input}, .output = name + ".relu"});
+    list.layers.push_back(
+        Layer{.op = OpKind::Relu, .name = name + ".relu", .inputs = {input}, .output = name + ".relu"});
     Layer bn{.op = OpKind::BatchNorm, .name = name, .inputs = {name + ".relu"}, .output = name};
-    bn.params = {{"weight", testing::random_tensor({channels}, g, 0.5f, 1.5f)}, {"bias", testing::random_tensor({channels}, g)},
+    bn.params = {{"weight", testing::random_tensor({channels}, g, 0.5f, 1.5f)},
+                 {"bias", testing::random_tensor({channels}, g)},
                  {"running_mean", testing::random_tensor({channels}, g)},
                  {"running_var", testing::random_tensor({channels}, g, 0.5f, 2.0f)}};
     list.layers.push_back(bn);
@@ -263,7 +280,8 @@ ir::LayerList batchnorms_before_readers(uint32_t seed) {
   conv("padded", "bn_padded", 24, 24, 3, 1, 1, 1);
   relu_then_bn("bn_grouped", "padded", 24);
   conv("grouped", "bn_grouped", 24, 16, 1, 1, 0, 2);
-  list.layers.push_back(Layer{.op = OpKind::MeanPool, .name = "pool", .inputs = {"grouped"}, .output = "pool"});
+  list.layers.push_back(
+      Layer{.op = OpKind::MeanPool, .name = "pool", .inputs = {"grouped"}, .output = "pool"});
   Layer head{.op = OpKind::Linear, .name = "head", .inputs = {"pool"}, .output = "logits"};
   head.params = {{"weight", testing::random_tensor({5, 16}, g)}, {"bias", testing::random_tensor({5}, g)}};
   list.layers.push_back(head);
@@ -280,7 +298,8 @@ TEST_F(FoldIntoConsumerTest, BatchNormFoldsIntoTheUnpaddedLayerAfterItWithSameRe
   ASSERT_EQ(count(ir::fold_affine_into_producer(converted), OpKind::ChannelAffine), 4u);
   const LayerList after = ir::fold_affine_into_consumer(converted);
   ASSERT_EQ(count(after, OpKind::ChannelAffine), 1u);
-  auto padded = std::find_if(after.layers.begin(), after.layers.end(), [](const auto& l) { return l.name == "padded"; });
+  auto padded = std::find_if(after.layers.begin(), after.layers.end(),
+                             [](const auto& l) { return l.name == "padded"; });
   ASSERT_NE(padded, after.layers.end());
   EXPECT_EQ(padded->inputs[0], "bn_padded");
   expect_same_result(network, after, 2, 14);
@@ -289,7 +308,8 @@ TEST_F(FoldIntoConsumerTest, BatchNormFoldsIntoTheUnpaddedLayerAfterItWithSameRe
 TEST_F(FoldIntoConsumerTest, AffineWithASecondReaderStays) {
   LayerList list = ir::batchnorm_to_affine(batchnorms_before_readers(6));
   // bn_down's output also read by an Add: folding it into `down` would change what the Add sees.
-  list.layers.push_back(ir::Layer{.op = OpKind::Add, .name = "extra", .inputs = {"bn_down", "bn_down"}, .output = "extra"});
+  list.layers.push_back(
+      ir::Layer{.op = OpKind::Add, .name = "extra", .inputs = {"bn_down", "bn_down"}, .output = "extra"});
   const LayerList after = ir::fold_affine_into_consumer(list);
   EXPECT_EQ(count(after, OpKind::ChannelAffine), 2u);
 }

@@ -3,8 +3,8 @@
 // several patches with more than one channel per shareset.
 #include <algorithm>
 
-#include "ir/passes.h"
 #include "exec/plan.h"
+#include "ir/passes.h"
 #include "random_layers.h"
 #include "support/device_test.h"
 
@@ -16,7 +16,7 @@ using ir::LayerList;
 using ir::OpKind;
 
 constexpr int64_t kChannels = 12, kSharesets = 4, kPatch = 3;  // 3 channel groups of 4 sharesets
-constexpr uint32_t kSize = 12;                                  // input 12x12 -> 6x6 map, 2x2 patches of 3x3
+constexpr uint32_t kSize = 12;                                 // input 12x12 -> 6x6 map, 2x2 patches of 3x3
 
 // stem conv 2x2/s2 from the NCHW input -> one training-time RepMLPNet unit (as src/models/repmlpnet.cpp
 // builds it: prebn1, global perceptron, fc3 + fc3_bn, repconv1 and repconv3 + BN, gate, residual;
@@ -31,10 +31,13 @@ LayerList repmlp_unit(uint32_t seed) {
     return list.layers.back().output;
   };
   // A BatchNorm over `channels` tiled to `tiled` channels as c % channels (fc3_bn, repconv BNs).
-  auto batch_norm = [&](const std::string& name, const std::string& input, int64_t channels, int64_t tiled = 0) {
+  auto batch_norm = [&](const std::string& name, const std::string& input, int64_t channels,
+                        int64_t tiled = 0) {
     Layer bn{.op = OpKind::BatchNorm, .name = name, .inputs = {input}, .output = name};
     for (const char* role : {"weight", "bias", "running_mean", "running_var"}) {
-      const float low = role == std::string("running_var") ? 0.5f : role == std::string("weight") ? 0.5f : -0.5f;
+      const float low = role == std::string("running_var") ? 0.5f
+                        : role == std::string("weight")    ? 0.5f
+                                                           : -0.5f;
       ir::HostTensor t = random_tensor({channels}, g, low, low + 1.5f);
       if (tiled) {
         std::vector<float> values(tiled);
@@ -59,7 +62,8 @@ LayerList repmlp_unit(uint32_t seed) {
   stem.input_nchw = true;
   const std::string x = push(stem);
   const std::string normed = batch_norm("prebn1", x, kChannels);
-  const std::string pooled = push(Layer{.op = OpKind::MeanPool, .name = "gp.pool", .inputs = {normed}, .output = "gp.pool"});
+  const std::string pooled =
+      push(Layer{.op = OpKind::MeanPool, .name = "gp.pool", .inputs = {normed}, .output = "gp.pool"});
   const std::string hidden = linear("gp.fc1", pooled, kChannels, kChannels / 4, true, ops::Activation::Relu);
   const std::string gate = linear("gp.fc2", hidden, kChannels / 4, kChannels, true, ops::Activation::Sigmoid);
   const int64_t hw = kPatch * kPatch;
@@ -77,15 +81,25 @@ LayerList repmlp_unit(uint32_t seed) {
     conv.partition_h = conv.partition_w = kPatch;
     conv.groups = kSharesets;
     const std::string branch = batch_norm(name + ".bn", push(conv), kSharesets, kChannels);
-    mixed = push(Layer{.op = OpKind::Add, .name = name + ".sum", .inputs = {mixed, branch}, .output = name + ".sum"});
+    mixed = push(
+        Layer{.op = OpKind::Add, .name = name + ".sum", .inputs = {mixed, branch}, .output = name + ".sum"});
   }
-  const std::string gated = push(Layer{.op = OpKind::ChannelGate, .name = "gate", .inputs = {mixed, gate}, .output = "gate"});
-  const std::string y = push(Layer{.op = OpKind::Add, .name = "residual1", .inputs = {x, gated}, .output = "y"});
-  const std::string up = batch_norm("ffn_fc1.bn", linear("ffn_fc1", batch_norm("prebn2", y, kChannels), kChannels, 4 * kChannels, false), 4 * kChannels);
+  const std::string gated =
+      push(Layer{.op = OpKind::ChannelGate, .name = "gate", .inputs = {mixed, gate}, .output = "gate"});
+  const std::string y =
+      push(Layer{.op = OpKind::Add, .name = "residual1", .inputs = {x, gated}, .output = "y"});
+  const std::string up = batch_norm(
+      "ffn_fc1.bn", linear("ffn_fc1", batch_norm("prebn2", y, kChannels), kChannels, 4 * kChannels, false),
+      4 * kChannels);
   const std::string act = push(Layer{.op = OpKind::Gelu, .name = "act", .inputs = {up}, .output = "act"});
-  const std::string down = batch_norm("ffn_fc2.bn", linear("ffn_fc2", act, 4 * kChannels, kChannels, false), kChannels);
-  const std::string z = push(Layer{.op = OpKind::Add, .name = "residual2", .inputs = {y, down}, .output = "z"});
-  const std::string head_pool = push(Layer{.op = OpKind::MeanPool, .name = "pool", .inputs = {batch_norm("head_norm", z, kChannels)}, .output = "pool"});
+  const std::string down =
+      batch_norm("ffn_fc2.bn", linear("ffn_fc2", act, 4 * kChannels, kChannels, false), kChannels);
+  const std::string z =
+      push(Layer{.op = OpKind::Add, .name = "residual2", .inputs = {y, down}, .output = "z"});
+  const std::string head_pool = push(Layer{.op = OpKind::MeanPool,
+                                           .name = "pool",
+                                           .inputs = {batch_norm("head_norm", z, kChannels)},
+                                           .output = "pool"});
   Layer head{.op = OpKind::Linear, .name = "head", .inputs = {head_pool}, .output = "logits"};
   head.params = {{"weight", random_tensor({5, kChannels}, g)}, {"bias", random_tensor({5}, g)}};
   push(head);
@@ -109,7 +123,8 @@ class RepmlpPassTest : public testing::DeviceTest {
   }
 
   static const Layer& find(const LayerList& list, OpKind op) {
-    auto it = std::find_if(list.layers.begin(), list.layers.end(), [op](const auto& l) { return l.op == op; });
+    auto it =
+        std::find_if(list.layers.begin(), list.layers.end(), [op](const auto& l) { return l.op == op; });
     EXPECT_NE(it, list.layers.end());
     return *it;
   }
@@ -118,7 +133,8 @@ class RepmlpPassTest : public testing::DeviceTest {
     const auto input = random_values(2 * 3 * kSize * kSize, 8);
     // Folding reorders fp32 roundings only (weights scaled instead of sums, a conv's taps summed
     // into the FC's): a few ulps per layer over about ten layers of O(10) terms.
-    EXPECT_LE(testing::worst_tolerance_ratio(run_list(after, input), run_list(before, input), 1e-4, 1e-4), 1.0);
+    EXPECT_LE(testing::worst_tolerance_ratio(run_list(after, input), run_list(before, input), 1e-4, 1e-4),
+              1.0);
   }
 };
 
@@ -133,7 +149,8 @@ TEST_F(RepmlpPassTest, PerSharesetBatchNormsFoldIntoThePartitionLayersWithSameRe
 
 TEST_F(RepmlpPassTest, AffineThatDiffersWithinAsharesetDoesNotFoldIntoThePartitionFc) {
   LayerList list = ir::batchnorm_to_affine(unit);
-  auto bn = std::find_if(list.layers.begin(), list.layers.end(), [](const auto& l) { return l.name == "fc3_bn"; });
+  auto bn =
+      std::find_if(list.layers.begin(), list.layers.end(), [](const auto& l) { return l.name == "fc3_bn"; });
   ASSERT_NE(bn, list.layers.end());
   std::vector<float> scale(bn->param("scale").values(), bn->param("scale").values() + kChannels);
   scale[kSharesets + 1] += 0.25f;  // channel 5 no longer matches channel 1 of its shareset
@@ -153,7 +170,8 @@ TEST_F(RepmlpPassTest, LocalityInjectionLeavesOnePartitionFcWithSameResult) {
 }
 
 TEST_F(RepmlpPassTest, PreBatchNormMovesIntoTheGlobalPerceptronAndThePartitionFcWithSameResult) {
-  const LayerList injected = ir::inject_locality(ir::fold_affine_into_producer(ir::batchnorm_to_affine(unit)));
+  const LayerList injected =
+      ir::inject_locality(ir::fold_affine_into_producer(ir::batchnorm_to_affine(unit)));
   const LayerList sunk = ir::sink_affine_below_mean_pool(injected);
   const LayerList after = ir::fold_affine_into_partition_linear(sunk);
   EXPECT_TRUE(find(after, OpKind::PartitionLinear).has_param("input_scale"));
@@ -167,8 +185,8 @@ TEST_F(RepmlpPassTest, PreBatchNormMovesIntoTheGlobalPerceptronAndThePartitionFc
 
 TEST_F(RepmlpPassTest, OptimizeLeavesOneFcWithGateAndResidualPerBlockAndSameResult) {
   const LayerList after = ir::optimize(unit);
-  for (OpKind op : {OpKind::BatchNorm, OpKind::ChannelAffine, OpKind::PartitionConv, OpKind::ChannelGate, OpKind::Add,
-                    OpKind::Gelu, OpKind::Relu})
+  for (OpKind op : {OpKind::BatchNorm, OpKind::ChannelAffine, OpKind::PartitionConv, OpKind::ChannelGate,
+                    OpKind::Add, OpKind::Gelu, OpKind::Relu})
     EXPECT_EQ(count(after, op), 0u) << ir::op_name(op);
   const Layer& fc = find(after, OpKind::PartitionLinear);
   EXPECT_TRUE(fc.gate);

@@ -81,7 +81,7 @@ TEST(PassScaffoldTest, SoleProducerAndLinearReaderNeedASingleUse) {
   EXPECT_EQ(ir::sole_linear_reader(list, "t1"), 2);
   EXPECT_EQ(ir::sole_linear_reader(list, "t0"), -1);  // read by the Relu
   EXPECT_EQ(ir::sole_linear_reader(list, "t2"), -1);  // the network's output
-  list.layers[2].inputs.push_back("t1");               // a residual reading it too
+  list.layers[2].inputs.push_back("t1");              // a residual reading it too
   EXPECT_EQ(ir::sole_linear_reader(list, "t1"), -1);
   list.layers.push_back(Layer{.op = OpKind::Add, .name = "add", .inputs = {"t0", "t2"}, .output = "sum"});
   list.output = "sum";

@@ -5,8 +5,8 @@
 #include <filesystem>
 
 #include "io/npy.h"
-#include "models/half_weights_tolerance.h"
 #include "models/convnext.h"
+#include "models/half_weights_tolerance.h"
 #include "support/model_test.h"
 #include "support/paths.h"
 #include "vkvision/vkvision.h"
@@ -18,16 +18,19 @@ std::filesystem::path fixture(const std::string& name) { return testing::fixture
 
 class ConvNextTest : public testing::ModelTest {
  protected:
-  void expect_pytorch_logits(const std::string& weights, const std::string& logits_file, const std::string& naming,
-                             KernelFamily kernels = KernelFamily::Auto, Precision precision = Precision::Fp32) {
+  void expect_pytorch_logits(const std::string& weights, const std::string& logits_file,
+                             const std::string& naming, KernelFamily kernels = KernelFamily::Auto,
+                             Precision precision = Precision::Fp32) {
     const Model model = Model::load(fixture(weights));
     EXPECT_EQ(model.info().family, "convnext");
     EXPECT_EQ(model.info().naming, naming);
     const io::NpyArray input = io::read_npy(fixture("input.npy"));
     const io::NpyArray expected = io::read_npy(fixture(logits_file));
     Session session(runtime(), model,
-                    {.batch = static_cast<uint32_t>(input.shape[0]), .input_size = static_cast<uint32_t>(input.shape[2]),
-                     .kernels = kernels, .precision = precision});
+                    {.batch = static_cast<uint32_t>(input.shape[0]),
+                     .input_size = static_cast<uint32_t>(input.shape[2]),
+                     .kernels = kernels,
+                     .precision = precision});
     const std::vector<float> logits = session.run(input.data);
     ASSERT_EQ(logits.size(), expected.data.size());
     if (precision == Precision::Fp16) {
@@ -89,7 +92,8 @@ TEST_F(ConvNextTest, UnoptimisedListGivesTheSameLogits) {
   const Model optimized = Model::load(fixture("timm.safetensors"));
   const Model plain = Model::load(fixture("timm.safetensors"), {.optimize = false});
   const io::NpyArray input = io::read_npy(fixture("input.npy"));
-  SessionOptions options{.batch = static_cast<uint32_t>(input.shape[0]), .input_size = static_cast<uint32_t>(input.shape[2])};
+  SessionOptions options{.batch = static_cast<uint32_t>(input.shape[0]),
+                         .input_size = static_cast<uint32_t>(input.shape[2])};
   Session fast(runtime(), optimized, options), slow(runtime(), plain, options);
   EXPECT_LT(fast.dispatch_count(), slow.dispatch_count());
   EXPECT_LE(testing::worst_tolerance_ratio(fast.run(input.data), slow.run(input.data), 2e-4, 2e-4), 1.0);
@@ -154,7 +158,8 @@ TEST_F(ConvNextTest, WrongTensorShapeIsNamedInTheError) {
     family.build(broken, "");
     FAIL() << "expected InputError";
   } catch (const InputError& error) {
-    EXPECT_STREQ(error.what(), "broken.safetensors: tensor 'stages.1.blocks.0.norm.weight' has shape [81], expected [80]");
+    EXPECT_STREQ(error.what(),
+                 "broken.safetensors: tensor 'stages.1.blocks.0.norm.weight' has shape [81], expected [80]");
   }
 }
 

@@ -15,7 +15,9 @@
 namespace vkvision {
 namespace {
 
-std::filesystem::path fixture(const std::string& name) { return testing::fixtures_dir() / "inceptionnext" / name; }
+std::filesystem::path fixture(const std::string& name) {
+  return testing::fixtures_dir() / "inceptionnext" / name;
+}
 
 class InceptionNextTest : public testing::ModelTest {
  protected:
@@ -23,8 +25,10 @@ class InceptionNextTest : public testing::ModelTest {
                          Precision precision = Precision::Fp32) {
     const io::NpyArray input = io::read_npy(fixture("input.npy"));
     Session session(runtime(), model,
-                    {.batch = static_cast<uint32_t>(input.shape[0]), .input_size = static_cast<uint32_t>(input.shape[2]),
-                     .kernels = kernels, .precision = precision});
+                    {.batch = static_cast<uint32_t>(input.shape[0]),
+                     .input_size = static_cast<uint32_t>(input.shape[2]),
+                     .kernels = kernels,
+                     .precision = precision});
     return session.run(input.data);
   }
 
@@ -44,7 +48,8 @@ class InceptionNextTest : public testing::ModelTest {
   }
 
   // The atto preset's tensors with `edit` applied, as if read from broken.safetensors.
-  static models::WeightSource edited_atto(const std::function<void(std::map<std::string, ir::HostTensor>&)>& edit) {
+  static models::WeightSource edited_atto(
+      const std::function<void(std::map<std::string, ir::HostTensor>&)>& edit) {
     const auto source = models::preset_weights("inception_next_atto", 1);
     std::map<std::string, ir::HostTensor> tensors;
     for (const auto& name : source.names()) tensors[name] = source.get(name);
@@ -77,7 +82,9 @@ TEST_F(InceptionNextTest, HalfWeightsMatchPyTorchWithinTheFp16BudgetOnBothKernel
   for (auto kernels : runnable_kernel_families()) {
     SCOPED_TRACE(kernels == KernelFamily::SharedTiled ? "shared-memory tiled" : "register-blocked");
     const double tolerance = testing::kHalfWeightsLogitTolerance;  // derived in half_weights_tolerance.h
-    EXPECT_LE(testing::worst_tolerance_ratio(run(model, kernels, Precision::Fp16), expected.data, tolerance, tolerance), 1.0);
+    EXPECT_LE(testing::worst_tolerance_ratio(run(model, kernels, Precision::Fp16), expected.data, tolerance,
+                                             tolerance),
+              1.0);
   }
 }
 
@@ -89,11 +96,13 @@ TEST_F(InceptionNextTest, UnoptimisedListGivesTheSameLogits) {
 
 TEST_F(InceptionNextTest, ConfigurationIsInferredFromTensorShapes) {
   const Model official = Model::load(fixture("official.pth"));
-  EXPECT_EQ(official.info().config,
-            "depths 1,1,2,1 dims 24,32,48,56 branches 3,4,6,7 kernels 3/11 mlp 96,128,192,168 head 168 classes 10");
+  EXPECT_EQ(
+      official.info().config,
+      "depths 1,1,2,1 dims 24,32,48,56 branches 3,4,6,7 kernels 3/11 mlp 96,128,192,168 head 168 classes 10");
   EXPECT_EQ(official.info().variant, "custom");
-  EXPECT_EQ(Model::load(fixture("timm_atto_form.safetensors")).info().config,
-            "depths 1,1,1,1 dims 16,24,32,40 branches 4,6,8,10 kernels 3/9 mlp 64,96,128,120 head 120 classes 7");
+  EXPECT_EQ(
+      Model::load(fixture("timm_atto_form.safetensors")).info().config,
+      "depths 1,1,1,1 dims 16,24,32,40 branches 4,6,8,10 kernels 3/9 mlp 64,96,128,120 head 120 classes 7");
 }
 
 TEST_F(InceptionNextTest, NoBatchNormReachesTheDeviceAndABlockIsThreeDispatches) {
@@ -116,8 +125,9 @@ TEST_F(InceptionNextTest, PresetsListEveryVariantAndBase384TakesItsInputSize) {
   std::vector<std::string> names;
   for (const auto& preset : list_presets())
     if (preset.family == "inceptionnext") names.push_back(preset.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"inception_next_atto", "inception_next_tiny", "inception_next_small",
-                                             "inception_next_base", "inception_next_base_384"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"inception_next_atto", "inception_next_tiny", "inception_next_small",
+                                      "inception_next_base", "inception_next_base_384"}));
   const Model model = Model::preset("inception_next_base_384");
   EXPECT_EQ(model.info().preprocessing.input_size, 384u);
   EXPECT_EQ(model.info().preprocessing.crop_pct, 1.0f);
@@ -140,10 +150,12 @@ TEST_F(InceptionNextTest, MissingBatchNormTensorIsNamed) {
 
 TEST_F(InceptionNextTest, BranchKernelOfTheWrongShapeIsNamed) {
   const auto source = edited_atto([](auto& t) {
-    t["stages.2.blocks.1.token_mixer.dwconv_w.weight"] = ir::HostTensor::from({40, 1, 1, 7}, std::vector<float>(280));
+    t["stages.2.blocks.1.token_mixer.dwconv_w.weight"] =
+        ir::HostTensor::from({40, 1, 1, 7}, std::vector<float>(280));
   });
   EXPECT_EQ(build_error(source),
-            "broken.safetensors: tensor 'stages.2.blocks.1.token_mixer.dwconv_w.weight' has shape [40,1,1,7], expected [40,1,1,9]");
+            "broken.safetensors: tensor 'stages.2.blocks.1.token_mixer.dwconv_w.weight' has shape "
+            "[40,1,1,7], expected [40,1,1,9]");
 }
 
 TEST_F(InceptionNextTest, BranchesThatDoNotFitTheWidthAreAnInputError) {
@@ -152,14 +164,16 @@ TEST_F(InceptionNextTest, BranchesThatDoNotFitTheWidthAreAnInputError) {
     const std::string mixer = "stages.1.blocks.0.token_mixer.";
     t[mixer + "dwconv_hw.weight"] = ir::HostTensor::from({30, 1, 3, 3}, std::vector<float>(270));
   });
-  EXPECT_EQ(build_error(source),
-            "broken.safetensors: tensor 'stages.1.blocks.0.token_mixer.dwconv_hw.weight' has 30 channels: three "
-            "branches of 30 do not fit the stage width 80");
+  EXPECT_EQ(
+      build_error(source),
+      "broken.safetensors: tensor 'stages.1.blocks.0.token_mixer.dwconv_hw.weight' has 30 channels: three "
+      "branches of 30 do not fit the stage width 80");
 }
 
 TEST_F(InceptionNextTest, EvenMixerKernelIsAnInputError) {
   const auto source = edited_atto([](auto& t) {
-    t["stages.0.blocks.0.token_mixer.dwconv_w.weight"] = ir::HostTensor::from({10, 1, 1, 8}, std::vector<float>(80));
+    t["stages.0.blocks.0.token_mixer.dwconv_w.weight"] =
+        ir::HostTensor::from({10, 1, 1, 8}, std::vector<float>(80));
   });
   EXPECT_NE(build_error(source).find("must be odd"), std::string::npos) << build_error(source);
 }

@@ -60,8 +60,7 @@ TEST(PresetWeightsTest, NormalisationsAreHealthy) {
       const ir::HostTensor t = repvgg.get(tensor);
       for (int64_t i = 0; i < t.numel(); ++i) ASSERT_GE(t.values()[i], 0.5f) << tensor;
     }
-  const ir::HostTensor norm =
-      models::preset_weights("convnext_atto", 1).get("stages.1.blocks.0.norm.weight");
+  const ir::HostTensor norm = models::preset_weights("convnext_atto", 1).get("stages.1.blocks.0.norm.weight");
   for (int64_t i = 0; i < norm.numel(); ++i) ASSERT_EQ(norm.values()[i], 1.0f);
 }
 

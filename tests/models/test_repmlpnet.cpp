@@ -15,12 +15,15 @@
 namespace vkvision {
 namespace {
 
-std::filesystem::path fixture(const std::string& name) { return testing::fixtures_dir() / "repmlpnet" / name; }
+std::filesystem::path fixture(const std::string& name) {
+  return testing::fixtures_dir() / "repmlpnet" / name;
+}
 
 class RepMlpNetTest : public testing::ModelTest {
  protected:
   static SessionOptions options_for(const io::NpyArray& input) {
-    return {.batch = static_cast<uint32_t>(input.shape[0]), .input_size = static_cast<uint32_t>(input.shape[2])};
+    return {.batch = static_cast<uint32_t>(input.shape[0]),
+            .input_size = static_cast<uint32_t>(input.shape[2])};
   }
 
   void expect_pytorch_logits(const std::string& weights, bool optimize = true) {
@@ -50,7 +53,8 @@ class RepMlpNetTest : public testing::ModelTest {
 
   static std::string build_error(std::map<std::string, ir::HostTensor> tensors) {
     try {
-      models::repmlpnet_family().build(models::WeightSource::from_tensors(std::move(tensors), "broken.pth"), "");
+      models::repmlpnet_family().build(models::WeightSource::from_tensors(std::move(tensors), "broken.pth"),
+                                       "");
     } catch (const InputError& error) {
       return error.what();
     }
@@ -74,11 +78,13 @@ TEST_F(RepMlpNetTest, UnconvertedTrainingListMatchesPyTorch) {
 TEST_F(RepMlpNetTest, ConfigurationIsInferredFromTensorShapes) {
   const Model train = Model::load(fixture("official_train.pth"));
   EXPECT_EQ(train.info().config,
-            "training-time channels 16,24,32,40 blocks 1,2,1,1 partitions 4,2,2,1 sharesets 1,4,8,8 kernels 1,3 classes 7");
+            "training-time channels 16,24,32,40 blocks 1,2,1,1 partitions 4,2,2,1 sharesets 1,4,8,8 kernels "
+            "1,3 classes 7");
   EXPECT_EQ(train.info().variant, "custom");
   EXPECT_EQ(train.info().preprocessing.input_size, 32u);
   const Model deployed = Model::load(fixture("official_deploy.pth"));
-  EXPECT_EQ(deployed.info().config, "deployed channels 16,24,32,40 blocks 1,2,1,1 partitions 4,2,2,1 sharesets 1,4,8,8 classes 7");
+  EXPECT_EQ(deployed.info().config,
+            "deployed channels 16,24,32,40 blocks 1,2,1,1 partitions 4,2,2,1 sharesets 1,4,8,8 classes 7");
 }
 
 TEST_F(RepMlpNetTest, EachUnitRunsAsSixDispatchesWithNoBatchNormLeft) {
@@ -95,10 +101,11 @@ TEST_F(RepMlpNetTest, EachUnitRunsAsSixDispatchesWithNoBatchNormLeft) {
 TEST_F(RepMlpNetTest, PresetsListEveryOfficialVariant) {
   std::vector<std::string> names;
   for (const auto& preset : models::repmlpnet_family().presets()) names.push_back(preset.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"repmlpnet_t224", "repmlpnet_t256", "repmlpnet_b224", "repmlpnet_b256",
-                                             "repmlpnet_d256", "repmlpnet_l256"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"repmlpnet_t224", "repmlpnet_t256", "repmlpnet_b224",
+                                             "repmlpnet_b256", "repmlpnet_d256", "repmlpnet_l256"}));
   EXPECT_EQ(models::repmlpnet_family().presets()[2].description,
-            "training-time channels 96,192,384,768 blocks 2,2,12,2 partitions 56,28,14,7 sharesets 1,4,32,128 kernels 1,3 classes 1000");
+            "training-time channels 96,192,384,768 blocks 2,2,12,2 partitions 56,28,14,7 sharesets "
+            "1,4,32,128 kernels 1,3 classes 1000");
 }
 
 TEST_F(RepMlpNetTest, InputSizeThePartitionsDoNotTileIsAnInputError) {
@@ -107,7 +114,8 @@ TEST_F(RepMlpNetTest, InputSizeThePartitionsDoNotTileIsAnInputError) {
     Session session(runtime(), model, {.batch = 1, .input_size = 40});  // stage 0 map 10x10, patches 4x4
     FAIL() << "expected InputError";
   } catch (const InputError& error) {
-    EXPECT_NE(std::string(error.what()).find("partitions of 4x4 do not tile the 10x10 feature map"), std::string::npos)
+    EXPECT_NE(std::string(error.what()).find("partitions of 4x4 do not tile the 10x10 feature map"),
+              std::string::npos)
         << error.what();
   }
 }
@@ -116,7 +124,8 @@ TEST_F(RepMlpNetTest, BranchWithoutItsBatchNormIsNamed) {
   auto tensors = fixture_tensors("official_train.pth");
   for (const char* role : {"weight", "bias", "running_mean", "running_var", "num_batches_tracked"})
     tensors.erase(std::string("stages.1.1.repmlp_block.repconv3.bn.") + role);
-  EXPECT_EQ(build_error(std::move(tensors)), "broken.pth: missing tensor 'stages.1.1.repmlp_block.repconv3.bn.weight'");
+  EXPECT_EQ(build_error(std::move(tensors)),
+            "broken.pth: missing tensor 'stages.1.1.repmlp_block.repconv3.bn.weight'");
 }
 
 TEST_F(RepMlpNetTest, InconsistentSharesetsAreNamed) {
@@ -130,7 +139,8 @@ TEST_F(RepMlpNetTest, SharesetsThatDoNotDivideTheChannelsAreNamed) {
   auto tensors = fixture_tensors("official_deploy.pth");
   tensors["stages.1.0.repmlp_block.fc3.weight"] = filled({5 * 4, 4, 1, 1});  // 5 sharesets, 24 channels
   EXPECT_EQ(build_error(std::move(tensors)),
-            "broken.pth: stage 1: 5 sharesets (from stages.1.0.repmlp_block.fc3.weight) do not divide its 24 channels");
+            "broken.pth: stage 1: 5 sharesets (from stages.1.0.repmlp_block.fc3.weight) do not divide its 24 "
+            "channels");
 }
 
 }  // namespace

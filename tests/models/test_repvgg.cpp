@@ -20,7 +20,8 @@ class RepVggTest : public testing::ModelTest {
   std::vector<float> run(const Model& model) {
     const io::NpyArray input = io::read_npy(fixture("input.npy"));
     Session session(runtime(), model,
-                    {.batch = static_cast<uint32_t>(input.shape[0]), .input_size = static_cast<uint32_t>(input.shape[2])});
+                    {.batch = static_cast<uint32_t>(input.shape[0]),
+                     .input_size = static_cast<uint32_t>(input.shape[2])});
     return session.run(input.data);
   }
 
@@ -37,9 +38,13 @@ class RepVggTest : public testing::ModelTest {
   }
 };
 
-TEST_F(RepVggTest, TrainingCheckpointMatchesPyTorch) { expect_pytorch_logits("official_train.pth", "official"); }
+TEST_F(RepVggTest, TrainingCheckpointMatchesPyTorch) {
+  expect_pytorch_logits("official_train.pth", "official");
+}
 
-TEST_F(RepVggTest, DeployedCheckpointMatchesPyTorch) { expect_pytorch_logits("official_deploy.pth", "official"); }
+TEST_F(RepVggTest, DeployedCheckpointMatchesPyTorch) {
+  expect_pytorch_logits("official_deploy.pth", "official");
+}
 
 TEST_F(RepVggTest, TimmNamingMatchesPyTorch) { expect_pytorch_logits("timm_train.safetensors", "timm"); }
 
@@ -57,7 +62,8 @@ TEST_F(RepVggTest, SqueezeExcitationInTimmNamingMatchesPyTorch) {
 
 TEST_F(RepVggTest, SqueezeExcitationBlocksKeepOnlyTheirGate) {
   const Model model = Model::load(fixture("official_se_train.pth"));
-  EXPECT_EQ(model.info().config, "training-time blocks 1,2,3,2,1 widths 16,16,24,32,48 groups 4 se classes 10");
+  EXPECT_EQ(model.info().config,
+            "training-time blocks 1,2,3,2,1 widths 16,16,24,32,48 groups 4 se classes 10");
   Session session(runtime(), model, {.batch = 2, .input_size = 40});
   // Per block: the merged 3x3 conv, pool, down+ReLU, up+sigmoid, gate, ReLU; then pool and head.
   EXPECT_EQ(session.dispatch_count(), 9u * 6 + 2);
@@ -79,7 +85,9 @@ TEST_F(RepVggTest, ConversionLeavesOneConvolutionPerBlock) {
   // 9 blocks, each one 3x3 conv with bias and ReLU; pool; head.
   EXPECT_EQ(converted.dispatch_count(), 9u + 2u);
   EXPECT_GT(unconverted.dispatch_count(), 4 * 9u);
-  EXPECT_LE(testing::worst_tolerance_ratio(converted.run(input.data), unconverted.run(input.data), 2e-4, 2e-4), 1.0);
+  EXPECT_LE(
+      testing::worst_tolerance_ratio(converted.run(input.data), unconverted.run(input.data), 2e-4, 2e-4),
+      1.0);
 }
 
 TEST_F(RepVggTest, EveryPresetBuildsAndRuns) {
@@ -94,7 +102,8 @@ TEST_F(RepVggTest, EveryPresetBuildsAndRuns) {
     std::vector<float> input(3 * 32 * 32, 0.5f);
     const auto logits = session.run(input);
     EXPECT_EQ(logits.size(), 1000u);
-    EXPECT_TRUE(std::all_of(logits.begin(), logits.end(), [](float v) { return std::isfinite(v); })) << preset.name;
+    EXPECT_TRUE(std::all_of(logits.begin(), logits.end(), [](float v) { return std::isfinite(v); }))
+        << preset.name;
   }
 }
 
@@ -125,12 +134,14 @@ TEST_F(RepVggTest, BranchMissingItsBatchNormIsNamed) {
 TEST_F(RepVggTest, KernelThatDoesNotTakeTheInputChannelsIsNamed) {
   EXPECT_EQ(build_error(without("", "stage1.1.rbr_dense.conv.weight",
                                 ir::HostTensor::from({48, 5, 3, 3}, std::vector<float>(48 * 5 * 9)))),
-            "broken.pth: tensor 'stage1.1.rbr_dense.conv.weight' has shape [48,5,3,3], which does not take 48 input "
+            "broken.pth: tensor 'stage1.1.rbr_dense.conv.weight' has shape [48,5,3,3], which does not take "
+            "48 input "
             "channels");
 }
 
 TEST_F(RepVggTest, IdentityBranchOnAStridedBlockIsRejected) {
-  EXPECT_EQ(build_error(without("", "stage2.0.rbr_identity.weight", ir::HostTensor::from({96}, std::vector<float>(96)))),
+  EXPECT_EQ(build_error(without("", "stage2.0.rbr_identity.weight",
+                                ir::HostTensor::from({96}, std::vector<float>(96)))),
             "broken.pth: block stage2.0 has an identity branch but changes shape");
 }
 

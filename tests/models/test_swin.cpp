@@ -2,8 +2,8 @@
 // renamed into the official and timm layouts) loaded through the real loaders.
 #include <cctype>
 #include <cstdlib>
-#include <ostream>
 #include <filesystem>
+#include <ostream>
 
 #include "io/npy.h"
 #include "models/half_weights_tolerance.h"
@@ -52,8 +52,10 @@ TEST_P(SwinTest, MatchesPyTorchLogits) {
   const io::NpyArray input = io::read_npy(fixture(c.input));
   const io::NpyArray expected = io::read_npy(fixture(c.logits));
   Session session(runtime(), model,
-                  {.batch = static_cast<uint32_t>(input.shape[0]), .input_size = static_cast<uint32_t>(input.shape[2]),
-                   .kernels = c.kernels, .precision = c.precision});
+                  {.batch = static_cast<uint32_t>(input.shape[0]),
+                   .input_size = static_cast<uint32_t>(input.shape[2]),
+                   .kernels = c.kernels,
+                   .precision = c.precision});
   const std::vector<float> logits = session.run(input.data);
   if (c.precision == Precision::Fp16) {
     const double tolerance = testing::kHalfWeightsLogitTolerance;  // derived in half_weights_tolerance.h
@@ -127,9 +129,10 @@ TEST(SwinCheckpointTest, BiasTableOfNoWindowSizeIsRejected) {
     models::swin_family().build(broken, "");
     FAIL() << "expected InputError";
   } catch (const InputError& error) {
-    EXPECT_STREQ(error.what(),
-                 "swin.pth: tensor 'layers.0.blocks.0.attn.relative_position_bias_table' has 170 rows, which is "
-                 "(2W-1)^2 for no window size W");
+    EXPECT_STREQ(
+        error.what(),
+        "swin.pth: tensor 'layers.0.blocks.0.attn.relative_position_bias_table' has 170 rows, which is "
+        "(2W-1)^2 for no window size W");
   }
 }
 

@@ -124,9 +124,9 @@ struct Outcome {
   std::vector<float> actual;
   std::vector<Bounded> expected;
   std::vector<vk::Dispatch> dispatches;
-  double flops = 0;     // per run of the dispatches (0: --perf prints the time alone)
+  double flops = 0;                    // per run of the dispatches (0: --perf prints the time alone)
   std::optional<vk::ShaderId> shader;  // the shader the path must have run (none: not checked)
-  std::string not_run;  // non-empty: the path could not run this case on this device, and why
+  std::string not_run;                 // non-empty: the path could not run this case on this device, and why
 };
 
 // Whether this run times the cases (test_ops --perf, or VKVISION_OPS_PERF=1).

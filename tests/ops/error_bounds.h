@@ -50,7 +50,8 @@ struct Bounded {
 inline Bounded activate(double pre, double pre_bound, ops::Activation activation) {
   switch (activation) {
     case ops::Activation::Relu: return {std::max(pre, 0.0), pre_bound};
-    case ops::Activation::Gelu: return {gelu_reference(pre), kGeluMaxSlope * pre_bound + gelu_error_bound(pre)};
+    case ops::Activation::Gelu:
+      return {gelu_reference(pre), kGeluMaxSlope * pre_bound + gelu_error_bound(pre)};
     default: return {pre, pre_bound};
   }
 }
@@ -58,9 +59,11 @@ inline Bounded activate(double pre, double pre_bound, ops::Activation activation
 // Passes when |actual[i] - expected[i].value| <= expected[i].bound for every i (NaN fails). On
 // failure, says how many elements are out and shows the worst one, so a wrong kernel (errors far
 // beyond the bound, often at a pattern of indices) is told apart from a borderline one.
-inline ::testing::AssertionResult within_bounds(const std::vector<float>& actual, const std::vector<Bounded>& expected) {
+inline ::testing::AssertionResult within_bounds(const std::vector<float>& actual,
+                                                const std::vector<Bounded>& expected) {
   if (actual.size() != expected.size())
-    return ::testing::AssertionFailure() << "size " << actual.size() << " != expected size " << expected.size();
+    return ::testing::AssertionFailure()
+           << "size " << actual.size() << " != expected size " << expected.size();
   size_t failures = 0, worst = 0, first = actual.size();
   double worst_ratio = 0;
   for (size_t i = 0; i < actual.size(); ++i) {
@@ -89,8 +92,8 @@ inline ::testing::AssertionResult within_bounds(const std::vector<float>& actual
     message << "all " << actual.size() << " within bound; worst error/bound " << worst_ratio;
     return ::testing::AssertionSuccess() << message.str();
   }
-  message << failures << " of " << actual.size() << " elements outside the bound; worst error/bound " << worst_ratio
-          << " at ";
+  message << failures << " of " << actual.size() << " elements outside the bound; worst error/bound "
+          << worst_ratio << " at ";
   describe(message, worst);
   message << "; first failure at ";
   describe(message, first);

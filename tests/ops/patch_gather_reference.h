@@ -7,7 +7,8 @@
 
 namespace vkvision::testing {
 
-inline std::vector<float> patch_gather_reference(uint32_t n, uint32_t h, uint32_t w, uint32_t c, const std::vector<float>& x) {
+inline std::vector<float> patch_gather_reference(uint32_t n, uint32_t h, uint32_t w, uint32_t c,
+                                                 const std::vector<float>& x) {
   const uint32_t oh = (h + 1) / 2, ow = (w + 1) / 2;
   std::vector<float> y(size_t(n) * oh * ow * 4 * c);
   for (uint32_t b = 0; b < n; ++b)

@@ -6,9 +6,9 @@
 #include "ops/conformance.h"
 #include "ops/conv2d.h"
 #include "ops/depthwise_conv2d.h"
-#include "ops/inception_depthwise_conv2d.h"
 #include "ops/error_bounds.h"
 #include "ops/gemm.h"  // pack_vec4_padded: the bias layout every kernel reads
+#include "ops/inception_depthwise_conv2d.h"
 #include "support/device_test.h"
 #include "vkvision/error.h"
 
@@ -92,7 +92,9 @@ class Conv2dTest : public testing::ConformanceTest<Conv2dParams> {
     auto weight = path.half_weights ? make_half_buffer(packed) : make_buffer(packed),
          bias = make_buffer(ops::pack_vec4_padded(b, s.oc));
     testing::Outcome outcome;
-    outcome.shader = path.texel() ? vk::ShaderId::conv2d_texel : path.half_weights ? vk::ShaderId::conv2d_half_weights : vk::ShaderId::conv2d;
+    outcome.shader = path.texel()        ? vk::ShaderId::conv2d_texel
+                     : path.half_weights ? vk::ShaderId::conv2d_half_weights
+                                         : vk::ShaderId::conv2d;
     if (p.shader) outcome.shader = p.shader;
     const auto expected = conv2d_reference(s, p.activation, x, w, b);
     std::vector<vk::BufferSlice> outputs;

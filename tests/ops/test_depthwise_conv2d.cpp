@@ -6,9 +6,9 @@
 #include "ops/conformance.h"
 #include "ops/conv2d.h"
 #include "ops/depthwise_conv2d.h"
-#include "ops/inception_depthwise_conv2d.h"
 #include "ops/error_bounds.h"
 #include "ops/gemm.h"  // pack_vec4_padded: the bias layout every kernel reads
+#include "ops/inception_depthwise_conv2d.h"
 #include "ops/layer_norm.h"
 #include "support/device_test.h"
 #include "vkvision/error.h"
@@ -49,7 +49,7 @@ std::vector<Bounded> depthwise_reference(const ops::Conv2dShape& s, const std::v
 struct DepthwiseParams {
   ops::Conv2dShape shape;  // oc and groups are set to ic
   uint32_t seed = 0;
-  uint32_t max_groups_x = 0;     // a device allowing only this many workgroups along x (0: as is)
+  uint32_t max_groups_x = 0;           // a device allowing only this many workgroups along x (0: as is)
   std::optional<vk::ShaderId> shader;  // on the default path: the variant the device must choose
 };
 

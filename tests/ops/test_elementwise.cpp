@@ -87,12 +87,8 @@ class ElementwiseTest : public testing::ConformanceTest<ElementwiseParams> {
           outcome.expected[i] = {testing::gelu_reference(a[i]), testing::gelu_error_bound(a[i])};
           break;
         // Vulkan requires fp32 addition to be correctly rounded: bit-identical to the host's float sum.
-        case ElementwiseMode::Add:
-          outcome.expected[i] = {a[i] + b[i], 0.0};
-          break;
-        case ElementwiseMode::Relu:
-          outcome.expected[i] = {std::max(a[i], 0.0f), 0.0};
-          break;
+        case ElementwiseMode::Add: outcome.expected[i] = {a[i] + b[i], 0.0}; break;
+        case ElementwiseMode::Relu: outcome.expected[i] = {std::max(a[i], 0.0f), 0.0}; break;
         case ElementwiseMode::ChannelAffine: {
           const double product = double(a[i]) * b[c], value = product + b[channels + c];
           outcome.expected[i] = {value, affine_error_bound(product, value)};

@@ -92,9 +92,10 @@ class GemmTest : public testing::ConformanceTest<GemmParams> {
         ops::gemm(info, s, c.activation, buffers, operands, path.half_weights, c.normalize_rows);
     outcome.dispatches = {dispatch};
     outcome.flops = 2.0 * s.m * s.n * s.k;
-    outcome.shader = path.tiled     ? (path.half_weights ? vk::ShaderId::gemm_tiled_half_weights : vk::ShaderId::gemm_tiled)
-                     : path.texel() ? vk::ShaderId::gemm_texel
-                                    : (path.half_weights ? vk::ShaderId::gemm_half_weights : vk::ShaderId::gemm);
+    outcome.shader =
+        path.tiled ? (path.half_weights ? vk::ShaderId::gemm_tiled_half_weights : vk::ShaderId::gemm_tiled)
+        : path.texel() ? vk::ShaderId::gemm_texel
+                       : (path.half_weights ? vk::ShaderId::gemm_half_weights : vk::ShaderId::gemm);
     EXPECT_EQ(dispatch.half_texel, path.half_weights && path.texel() ? 0b10u : 0u);
     if (c.groups[0]) {
       EXPECT_EQ(dispatch.groups[0], c.groups[0]);

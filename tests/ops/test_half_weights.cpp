@@ -22,20 +22,20 @@ TEST(FloatToHalfTest, RepresentableValuesAreExact) {
   EXPECT_EQ(float_to_half(-2.0f), 0xc000);
   EXPECT_EQ(float_to_half(0.5f), 0x3800);
   EXPECT_EQ(float_to_half(0.333251953125f), 0x3555);  // the half nearest 1/3, exactly
-  EXPECT_EQ(float_to_half(65504.0f), 0x7bff);          // largest finite half
-  EXPECT_EQ(float_to_half(0x1p-14f), 0x0400);          // smallest normal
-  EXPECT_EQ(float_to_half(0x1p-24f), 0x0001);          // smallest subnormal
-  EXPECT_EQ(float_to_half(0x3ffp-24f), 0x03ff);        // largest subnormal
+  EXPECT_EQ(float_to_half(65504.0f), 0x7bff);         // largest finite half
+  EXPECT_EQ(float_to_half(0x1p-14f), 0x0400);         // smallest normal
+  EXPECT_EQ(float_to_half(0x1p-24f), 0x0001);         // smallest subnormal
+  EXPECT_EQ(float_to_half(0x3ffp-24f), 0x03ff);       // largest subnormal
 }
 
 TEST(FloatToHalfTest, RoundsToNearestWithTiesToEven) {
   // Halves near 1 are 2^-10 apart; 1 + 2^-11 is halfway between 0x3c00 (even) and 0x3c01.
   EXPECT_EQ(float_to_half(1.0f + 0x1p-11f), 0x3c00);
-  EXPECT_EQ(float_to_half(1.0f + 3 * 0x1p-11f), 0x3c02);            // halfway between 0x3c01 and 0x3c02 (even)
-  EXPECT_EQ(float_to_half(1.0f + 0x1p-11f + 0x1p-23f), 0x3c01);     // just past halfway: up
-  EXPECT_EQ(float_to_half(1.0f + 0x1p-11f - 0x1p-23f), 0x3c00);     // just short of it: down
-  EXPECT_EQ(float_to_half(-(1.0f + 3 * 0x1p-11f)), 0xbc02);          // symmetric in the sign
-  EXPECT_EQ(float_to_half(2.0f - 0x1p-12f), 0x4000);                 // the carry moves to the next binade
+  EXPECT_EQ(float_to_half(1.0f + 3 * 0x1p-11f), 0x3c02);         // halfway between 0x3c01 and 0x3c02 (even)
+  EXPECT_EQ(float_to_half(1.0f + 0x1p-11f + 0x1p-23f), 0x3c01);  // just past halfway: up
+  EXPECT_EQ(float_to_half(1.0f + 0x1p-11f - 0x1p-23f), 0x3c00);  // just short of it: down
+  EXPECT_EQ(float_to_half(-(1.0f + 3 * 0x1p-11f)), 0xbc02);      // symmetric in the sign
+  EXPECT_EQ(float_to_half(2.0f - 0x1p-12f), 0x4000);             // the carry moves to the next binade
 }
 
 TEST(FloatToHalfTest, OverflowGivesInfinityFromHalfwayPastTheLargestHalf) {
@@ -51,14 +51,14 @@ TEST(FloatToHalfTest, OverflowGivesInfinityFromHalfwayPastTheLargestHalf) {
 }
 
 TEST(FloatToHalfTest, SmallValuesBecomeSubnormalsOrZeroWithTiesToEven) {
-  EXPECT_EQ(float_to_half(0x1p-25f), 0x0000);               // halfway between 0 and 2^-24: to 0 (even)
+  EXPECT_EQ(float_to_half(0x1p-25f), 0x0000);  // halfway between 0 and 2^-24: to 0 (even)
   EXPECT_EQ(float_to_half(0x1p-25f * (1 + 0x1p-23f)), 0x0001);
   EXPECT_EQ(float_to_half(-0x1p-25f), 0x8000);
   EXPECT_EQ(float_to_half(1e-30f), 0x0000);
   EXPECT_EQ(float_to_half(std::numeric_limits<float>::denorm_min()), 0x0000);
-  EXPECT_EQ(float_to_half(3 * 0x1p-25f), 0x0002);           // 1.5 units: halfway, to 2 (even)
-  EXPECT_EQ(float_to_half(5 * 0x1p-25f), 0x0002);           // 2.5 units: to 2 (even)
-  EXPECT_EQ(float_to_half(0x1p-14f - 0x1p-25f), 0x0400);    // halfway below the smallest normal: up to it
+  EXPECT_EQ(float_to_half(3 * 0x1p-25f), 0x0002);         // 1.5 units: halfway, to 2 (even)
+  EXPECT_EQ(float_to_half(5 * 0x1p-25f), 0x0002);         // 2.5 units: to 2 (even)
+  EXPECT_EQ(float_to_half(0x1p-14f - 0x1p-25f), 0x0400);  // halfway below the smallest normal: up to it
   EXPECT_EQ(float_to_half(0x1p-14f - 0x1p-24f), 0x03ff);
 }
 

@@ -5,8 +5,8 @@
 #include "ops/conformance.h"
 #include "ops/conv2d.h"
 #include "ops/depthwise_conv2d.h"
-#include "ops/inception_depthwise_conv2d.h"
 #include "ops/error_bounds.h"
+#include "ops/inception_depthwise_conv2d.h"
 #include "support/device_test.h"
 #include "vkvision/error.h"
 

@@ -87,7 +87,8 @@ class PartitionMlpTest : public testing::ConformanceTest<PartitionParams> {
     if (residual) buffers.residual = make_buffer(skip);
     testing::Outcome outcome;
     outcome.dispatches = {ops::partition_linear(info, shape, buffers, half_weights)};
-    outcome.shader = half_weights ? vk::ShaderId::partition_linear_half_weights : vk::ShaderId::partition_linear;
+    outcome.shader =
+        half_weights ? vk::ShaderId::partition_linear_half_weights : vk::ShaderId::partition_linear;
     outcome.flops = 2.0 * count * hw;
     run(outcome.dispatches);
 

@@ -1,10 +1,10 @@
 // The Swin kernels' dispatch geometry through the conformance harness (ops/conformance.h):
 // PatchMerging's gather against an exact reference, and both kernels on a workgroup grid spilled into
 // y (numerics of window attention: test_window_attention.cpp).
+#include "ops/conformance.h"
 #include "ops/patch_merge_gather.h"
 #include "ops/spatial_mlp.h"
 #include "ops/window_attention.h"
-#include "ops/conformance.h"
 #include "patch_gather_reference.h"
 #include "support/device_test.h"
 

@@ -5,12 +5,12 @@
 #include <cmath>
 #include <ostream>
 
-#include "ops/patch_merge_gather.h"
-#include "ops/spatial_mlp.h"
-#include "ops/window_attention.h"
 #include "ops/conformance.h"
 #include "ops/error_bounds.h"
 #include "ops/gemm.h"
+#include "ops/patch_merge_gather.h"
+#include "ops/spatial_mlp.h"
+#include "ops/window_attention.h"
 #include "support/device_test.h"
 
 namespace vkvision {

@@ -71,10 +71,13 @@ class DeviceTest : public ::testing::Test {
   }
 
   // A device-local buffer holding `values` (or zeros of `count` floats), kept alive by the test.
-  vk::BufferSlice make_buffer(const std::vector<float>& values) { return make_buffer(values.size(), values.data()); }
+  vk::BufferSlice make_buffer(const std::vector<float>& values) {
+    return make_buffer(values.size(), values.data());
+  }
   vk::BufferSlice make_buffer(size_t count, const float* values = nullptr) {
     const size_t bytes = std::max<size_t>(count, 1) * sizeof(float);
-    arenas_.push_back(std::make_unique<vk::Arena>(context_ptr(), bytes, vk::MemoryUse::DeviceLocal, "test buffer"));
+    arenas_.push_back(
+        std::make_unique<vk::Arena>(context_ptr(), bytes, vk::MemoryUse::DeviceLocal, "test buffer"));
     vk::BufferSlice slice = arenas_.back()->allocate(bytes, "test buffer");
     std::vector<float> data(std::max<size_t>(count, 1), 0.0f);
     if (values) std::memcpy(data.data(), values, count * sizeof(float));
@@ -86,7 +89,8 @@ class DeviceTest : public ::testing::Test {
   vk::BufferSlice make_half_buffer(const std::vector<float>& packed) {
     const std::vector<uint16_t> halves = ops::to_half(packed);
     const size_t bytes = std::max<size_t>(halves.size(), 4) * sizeof(uint16_t);
-    arenas_.push_back(std::make_unique<vk::Arena>(context_ptr(), bytes, vk::MemoryUse::DeviceLocal, "test buffer"));
+    arenas_.push_back(
+        std::make_unique<vk::Arena>(context_ptr(), bytes, vk::MemoryUse::DeviceLocal, "test buffer"));
     vk::BufferSlice slice = arenas_.back()->allocate(bytes, "test buffer");
     std::vector<uint16_t> data(bytes / sizeof(uint16_t), 0);
     std::copy(halves.begin(), halves.end(), data.begin());
@@ -155,11 +159,12 @@ inline ::testing::Environment* const shared_device_release =
     ::testing::AddGlobalTestEnvironment(new SharedDeviceRelease);
 
 // Largest |a - b| / (atol + rtol * |b|) over the arrays; <= 1 means within tolerance.
-inline double worst_tolerance_ratio(const std::vector<float>& actual, const std::vector<float>& expected, double atol,
-                                    double rtol) {
+inline double worst_tolerance_ratio(const std::vector<float>& actual, const std::vector<float>& expected,
+                                    double atol, double rtol) {
   double worst = 0;
   for (size_t i = 0; i < actual.size() && i < expected.size(); ++i)
-    worst = std::max(worst, std::abs(double(actual[i]) - expected[i]) / (atol + rtol * std::abs(double(expected[i]))));
+    worst = std::max(
+        worst, std::abs(double(actual[i]) - expected[i]) / (atol + rtol * std::abs(double(expected[i]))));
   return worst;
 }
 

@@ -23,7 +23,8 @@ class ModelTest : public DeviceTest {
   void TearDown() override {
     DeviceTest::TearDown();
     const auto messages = runtime()->validation_messages();
-    for (size_t i = runtime_messages_before_; i < messages.size(); ++i) ADD_FAILURE() << "validation: " << messages[i];
+    for (size_t i = runtime_messages_before_; i < messages.size(); ++i)
+      ADD_FAILURE() << "validation: " << messages[i];
   }
 
  private:

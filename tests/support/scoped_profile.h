@@ -15,8 +15,10 @@ class ScopedProfile {
     setenv("VKVISION_DEVICE_PROFILE", profile.c_str(), 1);
   }
   ~ScopedProfile() {
-    if (previous_) setenv("VKVISION_DEVICE_PROFILE", previous_->c_str(), 1);
-    else unsetenv("VKVISION_DEVICE_PROFILE");
+    if (previous_)
+      setenv("VKVISION_DEVICE_PROFILE", previous_->c_str(), 1);
+    else
+      unsetenv("VKVISION_DEVICE_PROFILE");
   }
   ScopedProfile(const ScopedProfile&) = delete;
   ScopedProfile& operator=(const ScopedProfile&) = delete;

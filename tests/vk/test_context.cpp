@@ -73,7 +73,8 @@ TEST_F(ContextTest, InvalidDeviceIndexThrowsInputError) {
       ADD_FAILURE() << "device " << index << " of " << count << " was accepted";
     } catch (const InputError& error) {
       const std::string message = error.what();
-      EXPECT_NE(message.find("device " + std::to_string(index) + " does not exist"), std::string::npos) << message;
+      EXPECT_NE(message.find("device " + std::to_string(index) + " does not exist"), std::string::npos)
+          << message;
     }
   }
 }
@@ -138,7 +139,8 @@ TEST_F(ContextTest, DeviceLostIsReportedAndLaterSubmitsAndAllocationsThrowAtOnce
     EXPECT_NE(std::string(error.what()).find("device lost"), std::string::npos) << error.what();
   }
   EXPECT_EQ(lost->memory_budget().held(), 0u);
-  for (const auto& message : lost->validation_messages()) ADD_FAILURE() << "validation (lost context): " << message;
+  for (const auto& message : lost->validation_messages())
+    ADD_FAILURE() << "validation (lost context): " << message;
 }
 
 TEST_F(ContextTest, HungSubmitIsReportedWithItsTimeoutAndLaterSubmitsThrowAtOnce) {
@@ -149,14 +151,16 @@ TEST_F(ContextTest, HungSubmitIsReportedWithItsTimeoutAndLaterSubmitsThrowAtOnce
     FAIL() << "a timed-out submit did not throw";
   } catch (const DeviceError& error) {
     const std::string message = error.what();
-    EXPECT_NE(message.find("device hung: a submit did not finish within 5000 ms"), std::string::npos) << message;
+    EXPECT_NE(message.find("device hung: a submit did not finish within 5000 ms"), std::string::npos)
+        << message;
     EXPECT_NE(message.find("submit_timeout_ms"), std::string::npos) << message;
   }
   EXPECT_TRUE(hung->lost());
   // The injected timeout came after the work really finished: nothing is left running.
   EXPECT_FALSE(hung->submitted_work_may_be_running());
   expect_submit_throws_at_once(*hung, "device hung");
-  for (const auto& message : hung->validation_messages()) ADD_FAILURE() << "validation (hung context): " << message;
+  for (const auto& message : hung->validation_messages())
+    ADD_FAILURE() << "validation (hung context): " << message;
 }
 
 TEST_F(ContextTest, OtherSubmitFailuresNameTheCallAndLeaveTheContextUsable) {
@@ -179,7 +183,8 @@ TEST_F(ContextTest, FailureMessagesNameTheCallAndTheResult) {
   EXPECT_EQ(vk::failure_message(VK_ERROR_DEVICE_LOST, "vkQueueSubmit", "/x/context.cpp", 7),
             "device lost: vkQueueSubmit returned VK_ERROR_DEVICE_LOST at context.cpp:7");
   EXPECT_EQ(vk::failure_message(VK_ERROR_OUT_OF_DEVICE_MEMORY, "vkAllocateMemory", "memory.cpp", 3),
-            "out of memory: Vulkan call failed with VK_ERROR_OUT_OF_DEVICE_MEMORY (-2): vkAllocateMemory at memory.cpp:3");
+            "out of memory: Vulkan call failed with VK_ERROR_OUT_OF_DEVICE_MEMORY (-2): vkAllocateMemory at "
+            "memory.cpp:3");
   EXPECT_EQ(vk::failure_message(VK_ERROR_UNKNOWN, "vkCreateBuffer", "memory.cpp", 9),
             "Vulkan call failed with VK_ERROR_UNKNOWN (-13): vkCreateBuffer at memory.cpp:9");
 }

@@ -1,7 +1,7 @@
 // VK_LAYER_VKVISION_device_profile (tests/support/device_profile_layer) through raw Vulkan: each test
 // makes its own instance and device with the layer enabled by name and a profile chosen through
 // VKVISION_DEVICE_PROFILE. ctest puts the layer's manifest on VK_ADD_LAYER_PATH. No shaders, so fast.
-#define VK_ENABLE_BETA_EXTENSIONS // VK_KHR_portability_subset is provisional
+#define VK_ENABLE_BETA_EXTENSIONS  // VK_KHR_portability_subset is provisional
 #include <gtest/gtest.h>
 #include <vulkan/vulkan.h>
 
@@ -32,12 +32,16 @@ class ProfileVariable {
  public:
   explicit ProfileVariable(const char* profile) {
     if (const char* old = std::getenv("VKVISION_DEVICE_PROFILE")) previous_ = old;
-    if (profile) setenv("VKVISION_DEVICE_PROFILE", profile, 1);
-    else unsetenv("VKVISION_DEVICE_PROFILE");
+    if (profile)
+      setenv("VKVISION_DEVICE_PROFILE", profile, 1);
+    else
+      unsetenv("VKVISION_DEVICE_PROFILE");
   }
   ~ProfileVariable() {
-    if (previous_) setenv("VKVISION_DEVICE_PROFILE", previous_->c_str(), 1);
-    else unsetenv("VKVISION_DEVICE_PROFILE");
+    if (previous_)
+      setenv("VKVISION_DEVICE_PROFILE", previous_->c_str(), 1);
+    else
+      unsetenv("VKVISION_DEVICE_PROFILE");
   }
 
  private:
@@ -61,7 +65,8 @@ struct Buffer {
 // An instance and device under one profile, with the few helpers the tests need.
 class ProfiledDevice {
  public:
-  explicit ProfiledDevice(const char* profile, std::vector<const char*> extensions = {}, const void* features = nullptr)
+  explicit ProfiledDevice(const char* profile, std::vector<const char*> extensions = {},
+                          const void* features = nullptr)
       : variable_(profile) {
     result = create_instance(&instance);
     if (result != VK_SUCCESS) return;
@@ -114,7 +119,8 @@ class ProfiledDevice {
   }
 
   VkResult allocate(VkDeviceSize size, uint32_t type, VkDeviceMemory* memory) const {
-    VkMemoryAllocateInfo info{.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, .allocationSize = size, .memoryTypeIndex = type};
+    VkMemoryAllocateInfo info{
+        .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, .allocationSize = size, .memoryTypeIndex = type};
     return vkAllocateMemory(device, &info, nullptr, memory);
   }
 
@@ -157,10 +163,11 @@ class ProfiledDevice {
     VkMemoryBarrier barrier{.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
                             .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
                             .dstAccessMask = VK_ACCESS_HOST_READ_BIT};
-    vkCmdPipelineBarrier(commands, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &barrier, 0,
-                         nullptr, 0, nullptr);
+    vkCmdPipelineBarrier(commands, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &barrier,
+                         0, nullptr, 0, nullptr);
     vkEndCommandBuffer(commands);
-    VkSubmitInfo submit{.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &commands};
+    VkSubmitInfo submit{
+        .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &commands};
     ASSERT_EQ(vkQueueSubmit(queue_, 1, &submit, VK_NULL_HANDLE), VK_SUCCESS);
     vkQueueWaitIdle(queue_);
     vkFreeCommandBuffers(device, pool_, 1, &commands);
@@ -174,11 +181,13 @@ class ProfiledDevice {
   }
 
   void flush(VkDeviceMemory memory) const {
-    VkMappedMemoryRange range{.sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, .memory = memory, .size = VK_WHOLE_SIZE};
+    VkMappedMemoryRange range{
+        .sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, .memory = memory, .size = VK_WHOLE_SIZE};
     EXPECT_EQ(vkFlushMappedMemoryRanges(device, 1, &range), VK_SUCCESS);
   }
   void invalidate(VkDeviceMemory memory) const {
-    VkMappedMemoryRange range{.sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, .memory = memory, .size = VK_WHOLE_SIZE};
+    VkMappedMemoryRange range{
+        .sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, .memory = memory, .size = VK_WHOLE_SIZE};
     EXPECT_EQ(vkInvalidateMappedMemoryRanges(device, 1, &range), VK_SUCCESS);
   }
 
@@ -212,7 +221,8 @@ TEST_F(DeviceProfileLayerTest, UnsetProfilePassesThrough) {
 }
 
 TEST_F(DeviceProfileLayerTest, UnknownOrBrokenProfileFailsInstanceCreation) {
-  for (const char* profile : {"no_such_profile", VKVISION_TEST_SOURCE_DIR "/tests/support/device_profile_layer/README.md"}) {
+  for (const char* profile :
+       {"no_such_profile", VKVISION_TEST_SOURCE_DIR "/tests/support/device_profile_layer/README.md"}) {
     ProfileVariable variable(profile);
     VkInstance instance = VK_NULL_HANDLE;
     EXPECT_EQ(create_instance(&instance), VK_ERROR_INITIALIZATION_FAILED) << profile;
@@ -225,7 +235,8 @@ TEST_F(DeviceProfileLayerTest, ReportsTheDiscreteNoRebarDevice) {
   VkPhysicalDeviceDriverProperties driver{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES};
   VkPhysicalDeviceSubgroupProperties subgroup{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES,
                                               .pNext = &driver};
-  VkPhysicalDeviceProperties2 properties{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, .pNext = &subgroup};
+  VkPhysicalDeviceProperties2 properties{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
+                                         .pNext = &subgroup};
   vkGetPhysicalDeviceProperties2(device.physical, &properties);
   EXPECT_EQ(properties.properties.deviceType, VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU);
   EXPECT_EQ(properties.properties.vendorID, 0x10DEu);
@@ -240,7 +251,8 @@ TEST_F(DeviceProfileLayerTest, ReportsTheDiscreteNoRebarDevice) {
   EXPECT_EQ(memory.memoryHeaps[2].size, 256 * kMiB);
   ASSERT_EQ(memory.memoryTypeCount, 5u);
   EXPECT_EQ(memory.memoryTypes[1].propertyFlags, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
-  EXPECT_EQ(memory.memoryTypes[4].propertyFlags, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT | VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
+  EXPECT_EQ(memory.memoryTypes[4].propertyFlags, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT |
+                                                     VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
                                                      VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
   EXPECT_EQ(memory.memoryTypes[4].heapIndex, 2u);
 
@@ -249,7 +261,8 @@ TEST_F(DeviceProfileLayerTest, ReportsTheDiscreteNoRebarDevice) {
   VkMemoryRequirements requirements{};
   vkGetBufferMemoryRequirements(device.device, buffer, &requirements);
   EXPECT_EQ(requirements.memoryTypeBits, 0x1Fu);
-  VkBufferMemoryRequirementsInfo2 info{.sType = VK_STRUCTURE_TYPE_BUFFER_MEMORY_REQUIREMENTS_INFO_2, .buffer = buffer};
+  VkBufferMemoryRequirementsInfo2 info{.sType = VK_STRUCTURE_TYPE_BUFFER_MEMORY_REQUIREMENTS_INFO_2,
+                                       .buffer = buffer};
   VkMemoryRequirements2 requirements2{.sType = VK_STRUCTURE_TYPE_MEMORY_REQUIREMENTS_2};
   vkGetBufferMemoryRequirements2(device.device, &info, &requirements2);
   EXPECT_EQ(requirements2.memoryRequirements.memoryTypeBits, 0x1Fu);
@@ -259,10 +272,12 @@ TEST_F(DeviceProfileLayerTest, ReportsTheDiscreteNoRebarDevice) {
 TEST_F(DeviceProfileLayerTest, ReportsSpecMinimumLimitsFeaturesAndFormats) {
   ProfiledDevice device("spec_minimum");
   ASSERT_EQ(device.result, VK_SUCCESS);
-  VkPhysicalDeviceMaintenance4Properties maintenance4{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_4_PROPERTIES};
+  VkPhysicalDeviceMaintenance4Properties maintenance4{
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_4_PROPERTIES};
   VkPhysicalDeviceVulkan11Properties v11{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_PROPERTIES,
                                          .pNext = &maintenance4};
-  VkPhysicalDeviceProperties2 properties{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, .pNext = &v11};
+  VkPhysicalDeviceProperties2 properties{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
+                                         .pNext = &v11};
   vkGetPhysicalDeviceProperties2(device.physical, &properties);
   const VkPhysicalDeviceLimits& limits = properties.properties.limits;
   EXPECT_EQ(limits.maxStorageBufferRange, 1u << 27);
@@ -282,7 +297,8 @@ TEST_F(DeviceProfileLayerTest, ReportsSpecMinimumLimitsFeaturesAndFormats) {
   EXPECT_EQ(families[0].timestampValidBits, 36u);
 
   VkPhysicalDeviceVulkan12Features v12{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES};
-  VkPhysicalDeviceVulkan11Features f11{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES, .pNext = &v12};
+  VkPhysicalDeviceVulkan11Features f11{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES,
+                                       .pNext = &v12};
   VkPhysicalDeviceFeatures2 features{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &f11};
   vkGetPhysicalDeviceFeatures2(device.physical, &features);
   EXPECT_FALSE(v12.shaderFloat16);
@@ -299,14 +315,17 @@ TEST_F(DeviceProfileLayerTest, ReportsSpecMinimumLimitsFeaturesAndFormats) {
 TEST_F(DeviceProfileLayerTest, EnforcesHeapSizeAndAllocationLimits) {
   ProfiledDevice device("discrete_no_rebar");
   ASSERT_EQ(device.result, VK_SUCCESS);
-  const uint32_t bar = device.memory_type(VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT | VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT);
+  const uint32_t bar =
+      device.memory_type(VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT | VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT);
   VkDeviceMemory first = VK_NULL_HANDLE, second = VK_NULL_HANDLE;
   ASSERT_EQ(device.allocate(200 * kMiB, bar, &first), VK_SUCCESS);
   // 200 + 100 MiB is over the simulated 256 MiB BAR heap, though lavapipe's real heap has room.
   EXPECT_EQ(device.allocate(100 * kMiB, bar, &second), VK_ERROR_OUT_OF_DEVICE_MEMORY);
 
-  VkPhysicalDeviceMemoryBudgetPropertiesEXT budget{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_BUDGET_PROPERTIES_EXT};
-  VkPhysicalDeviceMemoryProperties2 memory{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_PROPERTIES_2, .pNext = &budget};
+  VkPhysicalDeviceMemoryBudgetPropertiesEXT budget{
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_BUDGET_PROPERTIES_EXT};
+  VkPhysicalDeviceMemoryProperties2 memory{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_PROPERTIES_2,
+                                           .pNext = &budget};
   vkGetPhysicalDeviceMemoryProperties2(device.physical, &memory);
   EXPECT_EQ(budget.heapUsage[2], 200 * kMiB);
   EXPECT_EQ(budget.heapUsage[0], 0u);
@@ -328,7 +347,8 @@ TEST_F(DeviceProfileLayerTest, EnforcesHeapSizeAndAllocationLimits) {
 TEST_F(DeviceProfileLayerTest, MappingMemoryThatIsNotHostVisibleFails) {
   ProfiledDevice device("discrete_no_rebar");
   ASSERT_EQ(device.result, VK_SUCCESS);
-  const uint32_t vram = device.memory_type(VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT);
+  const uint32_t vram =
+      device.memory_type(VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT);
   VkDeviceMemory memory = VK_NULL_HANDLE;
   ASSERT_EQ(device.allocate(4096, vram, &memory), VK_SUCCESS);
   void* data = nullptr;
@@ -340,7 +360,8 @@ TEST_F(DeviceProfileLayerTest, NonCoherentMemoryNeedsFlushAndInvalidate) {
   ProfiledDevice device("integrated_noncoherent");
   ASSERT_EQ(device.result, VK_SUCCESS);
   const uint32_t type = device.memory_type(VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT);
-  ASSERT_FALSE(device.memory_properties().memoryTypes[type].propertyFlags & VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
+  ASSERT_FALSE(device.memory_properties().memoryTypes[type].propertyFlags &
+               VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
   constexpr size_t kCount = 256;
   constexpr VkDeviceSize kBytes = kCount * sizeof(float);
   const std::vector<float> pattern(kCount, 42.0f);
@@ -363,7 +384,8 @@ TEST_F(DeviceProfileLayerTest, NonCoherentMemoryNeedsFlushAndInvalidate) {
 
   // Host write without a flush: the device copies what was there before, not the write.
   Buffer source = device.make_buffer(kBytes, type), target = device.make_buffer(kBytes, type);
-  device.run([&](VkCommandBuffer commands) { vkCmdFillBuffer(commands, source.buffer, 0, VK_WHOLE_SIZE, 0); });
+  device.run(
+      [&](VkCommandBuffer commands) { vkCmdFillBuffer(commands, source.buffer, 0, VK_WHOLE_SIZE, 0); });
   write(source, false);
   device.copy(source, target, kBytes);
   EXPECT_EQ(read(target, true), std::vector<float>(kCount, 0.0f));
@@ -373,7 +395,9 @@ TEST_F(DeviceProfileLayerTest, NonCoherentMemoryNeedsFlushAndInvalidate) {
   EXPECT_EQ(read(target, true), pattern);
 
   // Device write, host read: without an invalidate the host sees the shadow's 0xFF bytes.
-  device.run([&](VkCommandBuffer commands) { vkCmdFillBuffer(commands, target.buffer, 0, VK_WHOLE_SIZE, 0x3F800000); });
+  device.run([&](VkCommandBuffer commands) {
+    vkCmdFillBuffer(commands, target.buffer, 0, VK_WHOLE_SIZE, 0x3F800000);
+  });
   const std::vector<float> stale = read(target, false);
   uint32_t bits = 0;
   std::memcpy(&bits, &stale[0], sizeof bits);
@@ -385,17 +409,21 @@ TEST_F(DeviceProfileLayerTest, FlushOfPartOfTheMappingCopiesOnlyThatPart) {
   ProfiledDevice device("integrated_noncoherent");
   ASSERT_EQ(device.result, VK_SUCCESS);
   const uint32_t type = device.memory_type(VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT);
-  constexpr VkDeviceSize kBytes = 1024; // nonCoherentAtomSize 64: flush [64, 128) of a mapping at 64
+  constexpr VkDeviceSize kBytes = 1024;  // nonCoherentAtomSize 64: flush [64, 128) of a mapping at 64
   Buffer buffer = device.make_buffer(kBytes, type), copy = device.make_buffer(kBytes, type);
-  device.run([&](VkCommandBuffer commands) { vkCmdFillBuffer(commands, buffer.buffer, 0, VK_WHOLE_SIZE, 0); });
+  device.run(
+      [&](VkCommandBuffer commands) { vkCmdFillBuffer(commands, buffer.buffer, 0, VK_WHOLE_SIZE, 0); });
   uint8_t* data = nullptr;
-  ASSERT_EQ(vkMapMemory(device.device, buffer.memory, 64, VK_WHOLE_SIZE, 0, reinterpret_cast<void**>(&data)), VK_SUCCESS);
+  ASSERT_EQ(vkMapMemory(device.device, buffer.memory, 64, VK_WHOLE_SIZE, 0, reinterpret_cast<void**>(&data)),
+            VK_SUCCESS);
   std::memset(data, 7, kBytes - 64);
-  VkMappedMemoryRange range{.sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, .memory = buffer.memory, .offset = 64, .size = 64};
+  VkMappedMemoryRange range{
+      .sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, .memory = buffer.memory, .offset = 64, .size = 64};
   ASSERT_EQ(vkFlushMappedMemoryRanges(device.device, 1, &range), VK_SUCCESS);
   vkUnmapMemory(device.device, buffer.memory);
   device.copy(buffer, copy, kBytes);
-  ASSERT_EQ(vkMapMemory(device.device, copy.memory, 0, VK_WHOLE_SIZE, 0, reinterpret_cast<void**>(&data)), VK_SUCCESS);
+  ASSERT_EQ(vkMapMemory(device.device, copy.memory, 0, VK_WHOLE_SIZE, 0, reinterpret_cast<void**>(&data)),
+            VK_SUCCESS);
   device.invalidate(copy.memory);
   EXPECT_EQ(data[63], 0);
   EXPECT_EQ(data[64], 7);
@@ -406,7 +434,8 @@ TEST_F(DeviceProfileLayerTest, FlushOfPartOfTheMappingCopiesOnlyThatPart) {
 
 // Two timestamps (with availability words) written on the device's queue.
 std::vector<uint64_t> write_timestamps(ProfiledDevice& device) {
-  VkQueryPoolCreateInfo info{.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO, .queryType = VK_QUERY_TYPE_TIMESTAMP,
+  VkQueryPoolCreateInfo info{.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
+                             .queryType = VK_QUERY_TYPE_TIMESTAMP,
                              .queryCount = 2};
   VkQueryPool pool = VK_NULL_HANDLE;
   EXPECT_EQ(vkCreateQueryPool(device.device, &info, nullptr, &pool), VK_SUCCESS);
@@ -417,7 +446,8 @@ std::vector<uint64_t> write_timestamps(ProfiledDevice& device) {
   });
   std::vector<uint64_t> values(4);
   EXPECT_EQ(vkGetQueryPoolResults(device.device, pool, 0, 2, values.size() * sizeof(uint64_t), values.data(),
-                                  2 * sizeof(uint64_t), VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WITH_AVAILABILITY_BIT),
+                                  2 * sizeof(uint64_t),
+                                  VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WITH_AVAILABILITY_BIT),
             VK_SUCCESS);
   vkDestroyQueryPool(device.device, pool, nullptr);
   return values;
@@ -429,14 +459,15 @@ TEST_F(DeviceProfileLayerTest, TimestampsKeepOnlyTheProfilesValidBits) {
     ProfiledDevice real(nullptr);
     ASSERT_EQ(real.result, VK_SUCCESS);
     const auto values = write_timestamps(real);
-    if (values[0] < (uint64_t{1} << 36)) GTEST_SKIP() << "the real clock is still below 2^36 ns (uptime < 69 s)";
+    if (values[0] < (uint64_t{1} << 36))
+      GTEST_SKIP() << "the real clock is still below 2^36 ns (uptime < 69 s)";
   }
   ProfiledDevice device("spec_minimum");
   ASSERT_EQ(device.result, VK_SUCCESS);
   const auto values = write_timestamps(device);
   EXPECT_LT(values[0], uint64_t{1} << 36);
   EXPECT_LT(values[2], uint64_t{1} << 36);
-  EXPECT_EQ(values[1], 1u); // availability words are left alone
+  EXPECT_EQ(values[1], 1u);  // availability words are left alone
   EXPECT_EQ(values[3], 1u);
 }
 
@@ -451,12 +482,14 @@ TEST_F(DeviceProfileLayerTest, PortabilityProfileAddsTheExtensionAndItsFeatures)
   std::vector<VkExtensionProperties> extensions(count);
   vkEnumerateDeviceExtensionProperties(device.physical, nullptr, &count, extensions.data());
   bool found = false;
-  for (const auto& extension : extensions) found |= std::strcmp(extension.extensionName, "VK_KHR_portability_subset") == 0;
+  for (const auto& extension : extensions)
+    found |= std::strcmp(extension.extensionName, "VK_KHR_portability_subset") == 0;
   EXPECT_TRUE(found);
 
   VkPhysicalDevicePortabilitySubsetFeaturesKHR portability{
       .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PORTABILITY_SUBSET_FEATURES_KHR};
-  VkPhysicalDeviceFeatures2 features{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &portability};
+  VkPhysicalDeviceFeatures2 features{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2,
+                                     .pNext = &portability};
   vkGetPhysicalDeviceFeatures2(device.physical, &features);
   EXPECT_FALSE(portability.events);
   EXPECT_FALSE(portability.triangleFans);

@@ -23,7 +23,8 @@ std::vector<float> iota_values(size_t count, float start) {
 }
 
 TEST_F(MemoryTest, MappedPathRoundTrips) {
-  if (!vk::device_memory_mappable(context())) GTEST_SKIP() << device().name << " has no host-visible device memory";
+  if (!vk::device_memory_mappable(context()))
+    GTEST_SKIP() << device().name << " has no host-visible device memory";
   vk::Arena arena(context_ptr(), 4096, vk::MemoryUse::DeviceLocal, "round trip");
   ASSERT_TRUE(arena.host_visible());
   auto first = arena.allocate(3 * sizeof(float), "first");
@@ -67,12 +68,13 @@ TEST_F(MemoryTest, StagingPathRoundTripsAndFeedsKernels) {
     EXPECT_EQ(b_back, b);
 
     // A kernel reads what the staging upload wrote and the staging download reads what it wrote.
-    const auto cache_dir = std::filesystem::temp_directory_path() /
-                           ("vkvision-test-memory-" + std::to_string(::getpid()));
+    const auto cache_dir =
+        std::filesystem::temp_directory_path() / ("vkvision-test-memory-" + std::to_string(::getpid()));
     {
       vk::PipelineCache pipelines(staged, cache_dir);
-      vk::DispatchProgram program(*staged, pipelines,
-                                  {ops::elementwise(staged->info(), ops::ElementwiseMode::Add, 97, 97, a_slice, b_slice, y_slice)});
+      vk::DispatchProgram program(
+          *staged, pipelines,
+          {ops::elementwise(staged->info(), ops::ElementwiseMode::Add, 97, 97, a_slice, b_slice, y_slice)});
       vk::CommandBuffer commands(*staged);
       commands.begin();
       program.record(commands);
@@ -83,9 +85,11 @@ TEST_F(MemoryTest, StagingPathRoundTripsAndFeedsKernels) {
     std::filesystem::remove_all(cache_dir);
     std::vector<float> y(97);
     vk::download(*staged, y_slice, y.data(), y.size() * sizeof(float));
-    for (size_t i = 0; i < y.size(); ++i) EXPECT_EQ(y[i], a[i] + b[i]) << "index " << i;  // correctly rounded add
+    for (size_t i = 0; i < y.size(); ++i)
+      EXPECT_EQ(y[i], a[i] + b[i]) << "index " << i;  // correctly rounded add
   }
-  for (const auto& message : staged->validation_messages()) ADD_FAILURE() << "validation (staging context): " << message;
+  for (const auto& message : staged->validation_messages())
+    ADD_FAILURE() << "validation (staging context): " << message;
   EXPECT_EQ(staged->validation_message_count(), 0u);
 }
 
@@ -137,8 +141,8 @@ TEST_F(MemoryTest, SuccessiveSlicesAreAlignedAndDisjoint) {
   EXPECT_EQ(alignment % device().min_storage_buffer_offset_alignment, 0u);
   EXPECT_EQ(alignment % device().min_texel_buffer_offset_alignment, 0u);
   VkDeviceSize end = 0;
-  for (VkDeviceSize size : {VkDeviceSize(4), VkDeviceSize(12), VkDeviceSize(97 * 4), VkDeviceSize(1), VkDeviceSize(16),
-                            VkDeviceSize(3 * 4), VkDeviceSize(alignment + 4)}) {
+  for (VkDeviceSize size : {VkDeviceSize(4), VkDeviceSize(12), VkDeviceSize(97 * 4), VkDeviceSize(1),
+                            VkDeviceSize(16), VkDeviceSize(3 * 4), VkDeviceSize(alignment + 4)}) {
     auto slice = arena.allocate(size, "slice");
     EXPECT_EQ(slice.buffer, arena.buffer());
     EXPECT_EQ(slice.size, size);
@@ -207,7 +211,8 @@ TEST_F(MemoryTest, BudgetRefusesWhatItCannotHoldAndFreedArenasGiveTheirBytesBack
   EXPECT_EQ(budgeted->memory_budget().peak(), limit);
   vk::Arena again(budgeted, 1 << 19, vk::MemoryUse::DeviceLocal, "stage 3 activations");  // fits once freed
   vk::Arena beside(budgeted, 1 << 19, vk::MemoryUse::Upload, "beside it");
-  for (const auto& message : budgeted->validation_messages()) ADD_FAILURE() << "validation (budget): " << message;
+  for (const auto& message : budgeted->validation_messages())
+    ADD_FAILURE() << "validation (budget): " << message;
 }
 
 TEST_F(MemoryTest, ThreadingBudgetAdmitsExactlyItsLimitUnderConcurrentReservations) {

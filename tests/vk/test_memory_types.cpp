@@ -11,8 +11,10 @@
 namespace vkvision::vk {
 namespace {
 
-constexpr VkMemoryPropertyFlags DL = VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, HV = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT,
-                                HC = VK_MEMORY_PROPERTY_HOST_COHERENT_BIT, CACHED = VK_MEMORY_PROPERTY_HOST_CACHED_BIT,
+constexpr VkMemoryPropertyFlags DL = VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT,
+                                HV = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT,
+                                HC = VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
+                                CACHED = VK_MEMORY_PROPERTY_HOST_CACHED_BIT,
                                 LAZY = VK_MEMORY_PROPERTY_LAZILY_ALLOCATED_BIT,
                                 AMD_COHERENT = VK_MEMORY_PROPERTY_DEVICE_COHERENT_BIT_AMD |
                                                VK_MEMORY_PROPERTY_DEVICE_UNCACHED_BIT_AMD;
@@ -23,11 +25,13 @@ struct Heap {
   bool device_local;
 };
 
-VkPhysicalDeviceMemoryProperties model(std::initializer_list<Heap> heaps,
-                                       std::initializer_list<std::pair<VkMemoryPropertyFlags, uint32_t>> types) {
+VkPhysicalDeviceMemoryProperties model(
+    std::initializer_list<Heap> heaps,
+    std::initializer_list<std::pair<VkMemoryPropertyFlags, uint32_t>> types) {
   VkPhysicalDeviceMemoryProperties memory{};
   for (const Heap& heap : heaps)
-    memory.memoryHeaps[memory.memoryHeapCount++] = {heap.size, heap.device_local ? VkMemoryHeapFlags(VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) : 0u};
+    memory.memoryHeaps[memory.memoryHeapCount++] = {
+        heap.size, heap.device_local ? VkMemoryHeapFlags(VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) : 0u};
   for (const auto& [flags, heap] : types) memory.memoryTypes[memory.memoryTypeCount++] = {flags, heap};
   return memory;
 }
@@ -64,9 +68,13 @@ TEST(MemoryTypesTest, ResizableBarMapsTheWholeVramHeap) {
 
 TEST(MemoryTypesTest, AmdDeviceCoherentTypesAreNeverTaken) {
   // AMD RX 580 without Smart Access Memory, with the AMD device-coherent debugging types listed first.
-  const auto memory = model({{8 * GiB, true}, {16 * GiB, false}, {256 * MiB, true}},
-                            {{DL | AMD_COHERENT, 0}, {DL, 0}, {HV | HC, 1}, {DL | HV | HC, 2}, {HV | HC | CACHED, 1},
-                             {HV | HC | AMD_COHERENT, 1}});
+  const auto memory =
+      model({{8 * GiB, true}, {16 * GiB, false}, {256 * MiB, true}}, {{DL | AMD_COHERENT, 0},
+                                                                      {DL, 0},
+                                                                      {HV | HC, 1},
+                                                                      {DL | HV | HC, 2},
+                                                                      {HV | HC | CACHED, 1},
+                                                                      {HV | HC | AMD_COHERENT, 1}});
   EXPECT_FALSE(device_heap_mappable(memory));
   EXPECT_EQ(choose(memory, MemoryUse::DeviceLocal), 1u);
   EXPECT_EQ(choose(memory, MemoryUse::Upload), 2u);
@@ -101,7 +109,8 @@ TEST(MemoryTypesTest, OnlyTypesTheBufferAllowsAreTaken) {
   const auto memory = nvidia_without_rebar();
   EXPECT_EQ(choose(memory, MemoryUse::Readback, 1u << 3), 3u);  // not host-cached, but the only one allowed
   EXPECT_FALSE(choose_memory_type(memory, 1u << 1, MemoryUse::Upload, false).has_value());
-  EXPECT_FALSE(choose_memory_type(memory, 1u << 5, MemoryUse::DeviceLocal, false).has_value());  // BAR-window only
+  EXPECT_FALSE(
+      choose_memory_type(memory, 1u << 5, MemoryUse::DeviceLocal, false).has_value());  // BAR-window only
 }
 
 TEST(MemoryTypesTest, FlagWordsNameEveryPropertyVkvisionLooksAt) {

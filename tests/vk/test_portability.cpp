@@ -97,7 +97,8 @@ TEST(PortabilityTest, HeapTooSmallForTheWeightsIsNamedInTheError) {
     "device": {"deviceType": "DISCRETE_GPU"}, "properties": {"subgroupSize": 32},
     "memory": {"heaps": [{"size": "128 MiB", "flags": ["DEVICE_LOCAL"]}, {"size": "1 GiB", "flags": []},
                          {"size": "64 MiB", "flags": ["DEVICE_LOCAL"]}],
-               "types": [{"heap": 0, "flags": ["DEVICE_LOCAL"]}, {"heap": 1, "flags": ["HOST_VISIBLE", "HOST_COHERENT"]},
+               "types": [{"heap": 0, "flags": ["DEVICE_LOCAL"]},
+                         {"heap": 1, "flags": ["HOST_VISIBLE", "HOST_COHERENT"]},
                          {"heap": 2, "flags": ["DEVICE_LOCAL", "HOST_VISIBLE", "HOST_COHERENT"]}]}})";
   ScopedProfile profile(path.string());
   auto context = create_context();
@@ -105,7 +106,9 @@ TEST(PortabilityTest, HeapTooSmallForTheWeightsIsNamedInTheError) {
     vk::Arena weights(context, 200 << 20, vk::MemoryUse::DeviceLocal, "weights");
     ADD_FAILURE() << "200 MiB of weights fit a 128 MiB heap";
   } catch (const DeviceError& error) {
-    EXPECT_NE(std::string(error.what()).find("out of device memory: weights needs 200.0 MiB, more than all of heap 0 (device-local, 128.0 MiB)"),
+    EXPECT_NE(std::string(error.what())
+                  .find("out of device memory: weights needs 200.0 MiB, more than all of heap 0 "
+                        "(device-local, 128.0 MiB)"),
               std::string::npos)
         << error.what();
   }
@@ -147,7 +150,8 @@ TEST(PortabilityTest, DeviceWithFewerStorageBuffersPerStageThanAKernelBindsIsRef
     create_context();
     ADD_FAILURE() << "a device with 4 storage buffers per stage was accepted";
   } catch (const DeviceError& error) {
-    EXPECT_NE(std::string(error.what()).find("allows 4 storage buffers per shader stage; vkvision's kernels bind up to 8"),
+    EXPECT_NE(std::string(error.what())
+                  .find("allows 4 storage buffers per shader stage; vkvision's kernels bind up to 8"),
               std::string::npos)
         << error.what();
   }

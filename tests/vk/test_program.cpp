@@ -11,8 +11,8 @@ using testing::DeviceTest;
 class DispatchProgramTest : public DeviceTest {
  protected:
   // y = a + b over `count` floats (elementwise.comp reads bindings 0, 1 and writes binding 2).
-  vk::Dispatch add(const vk::BufferSlice& a, const vk::BufferSlice& b, const vk::BufferSlice& y, uint32_t count,
-                   int layer = -1) {
+  vk::Dispatch add(const vk::BufferSlice& a, const vk::BufferSlice& b, const vk::BufferSlice& y,
+                   uint32_t count, int layer = -1) {
     auto dispatch = ops::elementwise(device(), ops::ElementwiseMode::Add, count, count, a, b, y);
     dispatch.layer = layer;
     return dispatch;
@@ -37,9 +37,11 @@ TEST_F(DispatchProgramTest, BarrierBetweenAWriteAndALaterRead) {
 
 TEST_F(DispatchProgramTest, NoBarrierBetweenIndependentDispatches) {
   auto a = random_values(kCount, 810), b = random_values(kCount, 811);
-  auto a_buffer = make_buffer(a), b_buffer = make_buffer(b), y1 = make_buffer(kCount), y2 = make_buffer(kCount);
+  auto a_buffer = make_buffer(a), b_buffer = make_buffer(b), y1 = make_buffer(kCount),
+       y2 = make_buffer(kCount);
   // Both read a and b (reads never conflict) and write different buffers.
-  std::vector<vk::Dispatch> dispatches{add(a_buffer, b_buffer, y1, kCount), add(b_buffer, a_buffer, y2, kCount)};
+  std::vector<vk::Dispatch> dispatches{add(a_buffer, b_buffer, y1, kCount),
+                                       add(b_buffer, a_buffer, y2, kCount)};
   EXPECT_EQ(barriers(dispatches), 0u);
   run(dispatches);
   auto r1 = read(y1, kCount), r2 = read(y2, kCount);
@@ -67,8 +69,8 @@ TEST_F(DispatchProgramTest, HazardsAreTrackedPerRangeOfASharedBuffer) {
   vk::Arena arena(context_ptr(), 16384, vk::MemoryUse::DeviceLocal, "ranges");
   const VkDeviceSize unit = arena.alignment();
   const uint32_t count = uint32_t(2 * unit / 4);
-  auto a = arena.allocate(count * 4, "a"), b = arena.allocate(count * 4, "b"), y1 = arena.allocate(count * 4, "y1"),
-       y2 = arena.allocate(count * 4, "y2");
+  auto a = arena.allocate(count * 4, "a"), b = arena.allocate(count * 4, "b"),
+       y1 = arena.allocate(count * 4, "y1"), y2 = arena.allocate(count * 4, "y2");
   EXPECT_EQ(barriers({add(a, b, y1, count), add(a, b, y2, count)}), 0u);
   // Reading from one unit into y1 overlaps what the first dispatch wrote there.
   auto overlap = arena.slice(y1.offset + unit, count * 4);
@@ -86,10 +88,11 @@ TEST_F(DispatchProgramTest, OneBarrierCoversEveryEarlierWrite) {
   // d0 and d1 write t0 and t1 without a barrier between them; d2 reads t0, so a barrier goes before
   // it, and that barrier also orders t1, so d3 (reading t1) needs none.
   auto a = random_values(kCount, 820), b = random_values(kCount, 821);
-  auto a_buffer = make_buffer(a), b_buffer = make_buffer(b), t0 = make_buffer(kCount), t1 = make_buffer(kCount),
-       y0 = make_buffer(kCount), y1 = make_buffer(kCount);
-  std::vector<vk::Dispatch> dispatches{add(a_buffer, b_buffer, t0, kCount), add(b_buffer, b_buffer, t1, kCount),
-                                       add(t0, a_buffer, y0, kCount), add(t1, a_buffer, y1, kCount)};
+  auto a_buffer = make_buffer(a), b_buffer = make_buffer(b), t0 = make_buffer(kCount),
+       t1 = make_buffer(kCount), y0 = make_buffer(kCount), y1 = make_buffer(kCount);
+  std::vector<vk::Dispatch> dispatches{add(a_buffer, b_buffer, t0, kCount),
+                                       add(b_buffer, b_buffer, t1, kCount), add(t0, a_buffer, y0, kCount),
+                                       add(t1, a_buffer, y1, kCount)};
   EXPECT_EQ(barriers(dispatches), 1u);
   run(dispatches);
   auto r0 = read(y0, kCount), r1 = read(y1, kCount);
@@ -102,8 +105,9 @@ TEST_F(DispatchProgramTest, OneBarrierCoversEveryEarlierWrite) {
 TEST_F(DispatchProgramTest, LayersListsDistinctLayersInDispatchOrder) {
   auto a = make_buffer(kCount), b = make_buffer(kCount), y1 = make_buffer(kCount), y2 = make_buffer(kCount),
        y3 = make_buffer(kCount);
-  vk::DispatchProgram program(context(), pipelines(),
-                              {add(a, b, y1, kCount, 4), add(a, b, y2, kCount, 4), add(y1, y2, y3, kCount, 7)});
+  vk::DispatchProgram program(
+      context(), pipelines(),
+      {add(a, b, y1, kCount, 4), add(a, b, y2, kCount, 4), add(y1, y2, y3, kCount, 7)});
   EXPECT_EQ(program.dispatch_count(), 3u);
   EXPECT_EQ(program.layers(), (std::vector<int>{4, 7}));
 }
@@ -111,8 +115,8 @@ TEST_F(DispatchProgramTest, LayersListsDistinctLayersInDispatchOrder) {
 TEST_F(DispatchProgramTest, PerLayerTimestampsAreNonDecreasing) {
   // Three layers (one of two dispatches), chained so each depends on the previous one.
   auto a = random_values(kCount, 830), b = random_values(kCount, 831);
-  auto a_buffer = make_buffer(a), b_buffer = make_buffer(b), t0 = make_buffer(kCount), t1 = make_buffer(kCount),
-       t2 = make_buffer(kCount), y = make_buffer(kCount);
+  auto a_buffer = make_buffer(a), b_buffer = make_buffer(b), t0 = make_buffer(kCount),
+       t1 = make_buffer(kCount), t2 = make_buffer(kCount), y = make_buffer(kCount);
   vk::DispatchProgram program(context(), pipelines(),
                               {add(a_buffer, b_buffer, t0, kCount, 0), add(a_buffer, a_buffer, t1, kCount, 0),
                                add(t0, t1, t2, kCount, 1), add(t2, b_buffer, y, kCount, 2)});
@@ -133,9 +137,9 @@ TEST_F(DispatchProgramTest, PerLayerTimestampsAreNonDecreasing) {
     commands.end();
     context().submit_and_wait(commands.handle());
     // WAIT: every query the program wrote must be available; a query it forgot would fail here.
-    const VkResult result =
-        vkGetQueryPoolResults(context().device(), pool, 0, query_count, stamps.size() * sizeof(uint64_t), stamps.data(),
-                              sizeof(uint64_t), VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT);
+    const VkResult result = vkGetQueryPoolResults(
+        context().device(), pool, 0, query_count, stamps.size() * sizeof(uint64_t), stamps.data(),
+        sizeof(uint64_t), VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT);
     EXPECT_EQ(result, VK_SUCCESS) << vk::result_name(result);
   }
   vkDestroyQueryPool(context().device(), pool, nullptr);

@@ -14,7 +14,8 @@ constexpr uint32_t kCount = 97;
 
 class ValidationTest : public DeviceTest {
  protected:
-  vk::Dispatch add(const vk::BufferSlice& a, const vk::BufferSlice& b, const vk::BufferSlice& y, uint32_t count) {
+  vk::Dispatch add(const vk::BufferSlice& a, const vk::BufferSlice& b, const vk::BufferSlice& y,
+                   uint32_t count) {
     return ops::elementwise(device(), ops::ElementwiseMode::Add, count, count, a, b, y);
   }
 };

@@ -9,19 +9,21 @@ namespace device_profile {
 namespace {
 
 void translate(const DeviceState& device, VkMemoryRequirements& requirements) {
-  if (device.profile) requirements.memoryTypeBits = device.memory->to_profile_bits(requirements.memoryTypeBits);
+  if (device.profile)
+    requirements.memoryTypeBits = device.memory->to_profile_bits(requirements.memoryTypeBits);
 }
 
 }  // namespace
 
 VKAPI_ATTR VkResult VKAPI_CALL AllocateMemory(VkDevice handle, const VkMemoryAllocateInfo* info,
-                                              const VkAllocationCallbacks* allocator, VkDeviceMemory* memory) {
+                                              const VkAllocationCallbacks* allocator,
+                                              VkDeviceMemory* memory) {
   auto device = find_device(handle);
   if (!device->profile) return device->next.allocate_memory(handle, info, allocator, memory);
   uint32_t real_type = 0;
   VkResult result = device->allocations->reserve(info->memoryTypeIndex, info->allocationSize, real_type);
   if (result != VK_SUCCESS) return result;
-  VkMemoryAllocateInfo real_info = *info; // pNext (dedicated, flags...) goes down unchanged
+  VkMemoryAllocateInfo real_info = *info;  // pNext (dedicated, flags...) goes down unchanged
   real_info.memoryTypeIndex = real_type;
   result = device->next.allocate_memory(handle, &real_info, allocator, memory);
   if (result != VK_SUCCESS) {
@@ -32,14 +34,15 @@ VKAPI_ATTR VkResult VKAPI_CALL AllocateMemory(VkDevice handle, const VkMemoryAll
   return VK_SUCCESS;
 }
 
-VKAPI_ATTR void VKAPI_CALL FreeMemory(VkDevice handle, VkDeviceMemory memory, const VkAllocationCallbacks* allocator) {
+VKAPI_ATTR void VKAPI_CALL FreeMemory(VkDevice handle, VkDeviceMemory memory,
+                                      const VkAllocationCallbacks* allocator) {
   auto device = find_device(handle);
   if (device->profile && memory) device->allocations->remove(memory);
   device->next.free_memory(handle, memory, allocator);
 }
 
-VKAPI_ATTR VkResult VKAPI_CALL MapMemory(VkDevice handle, VkDeviceMemory memory, VkDeviceSize offset, VkDeviceSize size,
-                                         VkMemoryMapFlags flags, void** data) {
+VKAPI_ATTR VkResult VKAPI_CALL MapMemory(VkDevice handle, VkDeviceMemory memory, VkDeviceSize offset,
+                                         VkDeviceSize size, VkMemoryMapFlags flags, void** data) {
   auto device = find_device(handle);
   if (!device->profile) return device->next.map_memory(handle, memory, offset, size, flags, data);
   if (!device->allocations->may_map(memory)) return VK_ERROR_MEMORY_MAP_FAILED;
@@ -56,7 +59,8 @@ VKAPI_ATTR void VKAPI_CALL UnmapMemory(VkDevice handle, VkDeviceMemory memory) {
   device->next.unmap_memory(handle, memory);
 }
 
-VKAPI_ATTR VkResult VKAPI_CALL FlushMappedMemoryRanges(VkDevice handle, uint32_t count, const VkMappedMemoryRange* ranges) {
+VKAPI_ATTR VkResult VKAPI_CALL FlushMappedMemoryRanges(VkDevice handle, uint32_t count,
+                                                       const VkMappedMemoryRange* ranges) {
   auto device = find_device(handle);
   if (device->profile)
     for (uint32_t i = 0; i < count; ++i) device->allocations->flush(ranges[i]);
@@ -79,34 +83,39 @@ VKAPI_ATTR void VKAPI_CALL GetBufferMemoryRequirements(VkDevice handle, VkBuffer
   translate(*device, *requirements);
 }
 
-VKAPI_ATTR void VKAPI_CALL GetBufferMemoryRequirements2(VkDevice handle, const VkBufferMemoryRequirementsInfo2* info,
+VKAPI_ATTR void VKAPI_CALL GetBufferMemoryRequirements2(VkDevice handle,
+                                                        const VkBufferMemoryRequirementsInfo2* info,
                                                         VkMemoryRequirements2* requirements) {
   auto device = find_device(handle);
   device->next.get_buffer_memory_requirements2(handle, info, requirements);
   translate(*device, requirements->memoryRequirements);
 }
 
-VKAPI_ATTR void VKAPI_CALL GetImageMemoryRequirements(VkDevice handle, VkImage image, VkMemoryRequirements* requirements) {
+VKAPI_ATTR void VKAPI_CALL GetImageMemoryRequirements(VkDevice handle, VkImage image,
+                                                      VkMemoryRequirements* requirements) {
   auto device = find_device(handle);
   device->next.get_image_memory_requirements(handle, image, requirements);
   translate(*device, *requirements);
 }
 
-VKAPI_ATTR void VKAPI_CALL GetImageMemoryRequirements2(VkDevice handle, const VkImageMemoryRequirementsInfo2* info,
+VKAPI_ATTR void VKAPI_CALL GetImageMemoryRequirements2(VkDevice handle,
+                                                       const VkImageMemoryRequirementsInfo2* info,
                                                        VkMemoryRequirements2* requirements) {
   auto device = find_device(handle);
   device->next.get_image_memory_requirements2(handle, info, requirements);
   translate(*device, requirements->memoryRequirements);
 }
 
-VKAPI_ATTR void VKAPI_CALL GetDeviceBufferMemoryRequirements(VkDevice handle, const VkDeviceBufferMemoryRequirements* info,
+VKAPI_ATTR void VKAPI_CALL GetDeviceBufferMemoryRequirements(VkDevice handle,
+                                                             const VkDeviceBufferMemoryRequirements* info,
                                                              VkMemoryRequirements2* requirements) {
   auto device = find_device(handle);
   device->next.get_device_buffer_memory_requirements(handle, info, requirements);
   translate(*device, requirements->memoryRequirements);
 }
 
-VKAPI_ATTR void VKAPI_CALL GetDeviceImageMemoryRequirements(VkDevice handle, const VkDeviceImageMemoryRequirements* info,
+VKAPI_ATTR void VKAPI_CALL GetDeviceImageMemoryRequirements(VkDevice handle,
+                                                            const VkDeviceImageMemoryRequirements* info,
                                                             VkMemoryRequirements2* requirements) {
   auto device = find_device(handle);
   device->next.get_device_image_memory_requirements(handle, info, requirements);
@@ -124,7 +133,8 @@ VKAPI_ATTR VkResult VKAPI_CALL CreateQueryPool(VkDevice handle, const VkQueryPoo
   return result;
 }
 
-VKAPI_ATTR void VKAPI_CALL DestroyQueryPool(VkDevice handle, VkQueryPool pool, const VkAllocationCallbacks* allocator) {
+VKAPI_ATTR void VKAPI_CALL DestroyQueryPool(VkDevice handle, VkQueryPool pool,
+                                            const VkAllocationCallbacks* allocator) {
   auto device = find_device(handle);
   {
     std::lock_guard lock(device->query_pools_mutex);
@@ -133,11 +143,12 @@ VKAPI_ATTR void VKAPI_CALL DestroyQueryPool(VkDevice handle, VkQueryPool pool, c
   device->next.destroy_query_pool(handle, pool, allocator);
 }
 
-VKAPI_ATTR VkResult VKAPI_CALL GetQueryPoolResults(VkDevice handle, VkQueryPool pool, uint32_t first, uint32_t count,
-                                                   size_t data_size, void* data, VkDeviceSize stride,
-                                                   VkQueryResultFlags flags) {
+VKAPI_ATTR VkResult VKAPI_CALL GetQueryPoolResults(VkDevice handle, VkQueryPool pool, uint32_t first,
+                                                   uint32_t count, size_t data_size, void* data,
+                                                   VkDeviceSize stride, VkQueryResultFlags flags) {
   auto device = find_device(handle);
-  const VkResult result = device->next.get_query_pool_results(handle, pool, first, count, data_size, data, stride, flags);
+  const VkResult result =
+      device->next.get_query_pool_results(handle, pool, first, count, data_size, data, stride, flags);
   if (!device->profile || (result != VK_SUCCESS && result != VK_NOT_READY)) return result;
   {
     std::lock_guard lock(device->query_pools_mutex);

@@ -33,14 +33,16 @@ VKAPI_ATTR void VKAPI_CALL GetPhysicalDeviceFeatures2(VkPhysicalDevice physical_
   if (instance->profile) apply_feature_chain(*instance->profile, features->pNext);
 }
 
-VKAPI_ATTR void VKAPI_CALL GetPhysicalDeviceFormatProperties(VkPhysicalDevice physical_device, VkFormat format,
+VKAPI_ATTR void VKAPI_CALL GetPhysicalDeviceFormatProperties(VkPhysicalDevice physical_device,
+                                                             VkFormat format,
                                                              VkFormatProperties* properties) {
   auto instance = find_instance(physical_device);
   instance->next.get_format_properties(physical_device, format, properties);
   if (instance->profile) apply_format(*instance->profile, format, *properties);
 }
 
-VKAPI_ATTR void VKAPI_CALL GetPhysicalDeviceFormatProperties2(VkPhysicalDevice physical_device, VkFormat format,
+VKAPI_ATTR void VKAPI_CALL GetPhysicalDeviceFormatProperties2(VkPhysicalDevice physical_device,
+                                                              VkFormat format,
                                                               VkFormatProperties2* properties) {
   auto instance = find_instance(physical_device);
   instance->next.get_format_properties2(physical_device, format, properties);
@@ -49,7 +51,8 @@ VKAPI_ATTR void VKAPI_CALL GetPhysicalDeviceFormatProperties2(VkPhysicalDevice p
   apply_format_chain(*instance->profile, format, properties->pNext);
 }
 
-VKAPI_ATTR void VKAPI_CALL GetPhysicalDeviceQueueFamilyProperties(VkPhysicalDevice physical_device, uint32_t* count,
+VKAPI_ATTR void VKAPI_CALL GetPhysicalDeviceQueueFamilyProperties(VkPhysicalDevice physical_device,
+                                                                  uint32_t* count,
                                                                   VkQueueFamilyProperties* families) {
   auto instance = find_instance(physical_device);
   instance->next.get_queue_family_properties(physical_device, count, families);
@@ -57,12 +60,14 @@ VKAPI_ATTR void VKAPI_CALL GetPhysicalDeviceQueueFamilyProperties(VkPhysicalDevi
     for (uint32_t i = 0; i < *count; ++i) apply_queue_family(*instance->profile, families[i]);
 }
 
-VKAPI_ATTR void VKAPI_CALL GetPhysicalDeviceQueueFamilyProperties2(VkPhysicalDevice physical_device, uint32_t* count,
+VKAPI_ATTR void VKAPI_CALL GetPhysicalDeviceQueueFamilyProperties2(VkPhysicalDevice physical_device,
+                                                                   uint32_t* count,
                                                                    VkQueueFamilyProperties2* families) {
   auto instance = find_instance(physical_device);
   instance->next.get_queue_family_properties2(physical_device, count, families);
   if (instance->profile && families)
-    for (uint32_t i = 0; i < *count; ++i) apply_queue_family(*instance->profile, families[i].queueFamilyProperties);
+    for (uint32_t i = 0; i < *count; ++i)
+      apply_queue_family(*instance->profile, families[i].queueFamilyProperties);
 }
 
 VKAPI_ATTR void VKAPI_CALL GetPhysicalDeviceMemoryProperties(VkPhysicalDevice physical_device,
@@ -88,8 +93,10 @@ VKAPI_ATTR void VKAPI_CALL GetPhysicalDeviceMemoryProperties2(VkPhysicalDevice p
   std::lock_guard lock(state->usage->mutex);
   for (uint32_t i = 0; i < VK_MAX_MEMORY_HEAPS; ++i) {
     const bool exists = i < memory.memoryHeapCount;
-    budget->heapBudget[i] =
-        exists ? static_cast<VkDeviceSize>(static_cast<double>(memory.memoryHeaps[i].size) * state->memory->budget_fractions()[i]) : 0;
+    budget->heapBudget[i] = exists
+                                ? static_cast<VkDeviceSize>(static_cast<double>(memory.memoryHeaps[i].size) *
+                                                            state->memory->budget_fractions()[i])
+                                : 0;
     budget->heapUsage[i] = exists ? state->usage->used[i] : 0;
   }
 }
@@ -105,7 +112,8 @@ std::vector<VkExtensionProperties> layer_extensions(const Profile* profile) {
     properties.specVersion = version;
     extensions.push_back(properties);
   };
-  if (profile && profile->memory_budget) add(VK_EXT_MEMORY_BUDGET_EXTENSION_NAME, VK_EXT_MEMORY_BUDGET_SPEC_VERSION);
+  if (profile && profile->memory_budget)
+    add(VK_EXT_MEMORY_BUDGET_EXTENSION_NAME, VK_EXT_MEMORY_BUDGET_SPEC_VERSION);
   if (profile && profile->portability_subset)
     add(VK_KHR_PORTABILITY_SUBSET_EXTENSION_NAME, VK_KHR_PORTABILITY_SUBSET_SPEC_VERSION);
   return extensions;
@@ -132,18 +140,22 @@ VKAPI_ATTR VkResult VKAPI_CALL EnumerateDeviceExtensionProperties(VkPhysicalDevi
   if (layer_name && std::strcmp(layer_name, kLayerName) == 0)
     return write_out(layer_extensions(instance->profile.get()), count, properties);
   if (layer_name || !instance->profile)
-    return instance->next.enumerate_device_extension_properties(physical_device, layer_name, count, properties);
+    return instance->next.enumerate_device_extension_properties(physical_device, layer_name, count,
+                                                                properties);
   uint32_t real_count = 0;
-  VkResult result = instance->next.enumerate_device_extension_properties(physical_device, nullptr, &real_count, nullptr);
+  VkResult result =
+      instance->next.enumerate_device_extension_properties(physical_device, nullptr, &real_count, nullptr);
   if (result != VK_SUCCESS) return result;
   std::vector<VkExtensionProperties> extensions(real_count);
-  result = instance->next.enumerate_device_extension_properties(physical_device, nullptr, &real_count, extensions.data());
+  result = instance->next.enumerate_device_extension_properties(physical_device, nullptr, &real_count,
+                                                                extensions.data());
   if (result != VK_SUCCESS && result != VK_INCOMPLETE) return result;
   extensions.resize(real_count);
   for (const VkExtensionProperties& added : layer_extensions(instance->profile.get())) {
-    const bool present = std::any_of(extensions.begin(), extensions.end(), [&](const VkExtensionProperties& e) {
-      return std::strcmp(e.extensionName, added.extensionName) == 0;
-    });
+    const bool present =
+        std::any_of(extensions.begin(), extensions.end(), [&](const VkExtensionProperties& e) {
+          return std::strcmp(e.extensionName, added.extensionName) == 0;
+        });
     if (!present) extensions.push_back(added);
   }
   return write_out(extensions, count, properties);

@@ -27,7 +27,8 @@ void load(Function& out, PFN_vkGetInstanceProcAddr get, VkInstance instance, con
 }
 
 template <typename Function>
-void load(Function& out, PFN_vkGetDeviceProcAddr get, VkDevice device, const char* name, const char* alias = nullptr) {
+void load(Function& out, PFN_vkGetDeviceProcAddr get, VkDevice device, const char* name,
+          const char* alias = nullptr) {
   out = reinterpret_cast<Function>(get(device, name));
   if (!out && alias) out = reinterpret_cast<Function>(get(device, alias));
 }
@@ -54,10 +55,12 @@ void inspect_physical_devices(InstanceState& state) {
   std::vector<VkPhysicalDevice> physical_devices(count);
   state.next.enumerate_physical_devices(state.instance, &count, physical_devices.data());
   for (VkPhysicalDevice physical_device : physical_devices) {
-    VkPhysicalDeviceMaintenance4Properties maintenance4{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_4_PROPERTIES};
-    VkPhysicalDeviceMaintenance3Properties maintenance3{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES,
-                                                        .pNext = &maintenance4};
-    VkPhysicalDeviceProperties2 properties{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, .pNext = &maintenance3};
+    VkPhysicalDeviceMaintenance4Properties maintenance4{
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_4_PROPERTIES};
+    VkPhysicalDeviceMaintenance3Properties maintenance3{
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES, .pNext = &maintenance4};
+    VkPhysicalDeviceProperties2 properties{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
+                                           .pNext = &maintenance3};
     state.next.get_properties2(physical_device, &properties);
     RealExtras extras{.max_memory_allocation_size = maintenance3.maxMemoryAllocationSize,
                       .max_buffer_size = maintenance4.maxBufferSize,
@@ -67,7 +70,8 @@ void inspect_physical_devices(InstanceState& state) {
     std::vector<VkQueueFamilyProperties> families(family_count);
     state.next.get_queue_family_properties(physical_device, &family_count, families.data());
     for (const auto& family : families)
-      if (family.timestampValidBits) extras.timestamp_valid_bits = std::min(extras.timestamp_valid_bits, family.timestampValidBits);
+      if (family.timestampValidBits)
+        extras.timestamp_valid_bits = std::min(extras.timestamp_valid_bits, family.timestampValidBits);
     check_against_real_device(*state.profile, properties.properties, extras);
 
     VkPhysicalDeviceMemoryProperties memory{};
@@ -83,17 +87,18 @@ void inspect_physical_devices(InstanceState& state) {
     uint32_t extension_count = 0;
     state.next.enumerate_device_extension_properties(physical_device, nullptr, &extension_count, nullptr);
     std::vector<VkExtensionProperties> extensions(extension_count);
-    state.next.enumerate_device_extension_properties(physical_device, nullptr, &extension_count, extensions.data());
+    state.next.enumerate_device_extension_properties(physical_device, nullptr, &extension_count,
+                                                     extensions.data());
     device.real_has_memory_budget = has_extension(extensions, VK_EXT_MEMORY_BUDGET_EXTENSION_NAME);
     device.real_has_portability_subset = has_extension(extensions, VK_KHR_PORTABILITY_SUBSET_EXTENSION_NAME);
     state.physical_devices[physical_device] = std::move(device);
   }
 }
 
-VKAPI_ATTR VkResult VKAPI_CALL CreateInstance(const VkInstanceCreateInfo* info, const VkAllocationCallbacks* allocator,
-                                              VkInstance* instance) {
-  auto* link = find_link<VkLayerInstanceCreateInfo>(info->pNext, VK_STRUCTURE_TYPE_LOADER_INSTANCE_CREATE_INFO,
-                                                    VK_LAYER_LINK_INFO);
+VKAPI_ATTR VkResult VKAPI_CALL CreateInstance(const VkInstanceCreateInfo* info,
+                                              const VkAllocationCallbacks* allocator, VkInstance* instance) {
+  auto* link = find_link<VkLayerInstanceCreateInfo>(
+      info->pNext, VK_STRUCTURE_TYPE_LOADER_INSTANCE_CREATE_INFO, VK_LAYER_LINK_INFO);
   if (!link || !link->u.pLayerInfo) return VK_ERROR_INITIALIZATION_FAILED;
   const PFN_vkGetInstanceProcAddr next_get = link->u.pLayerInfo->pfnNextGetInstanceProcAddr;
 
@@ -111,7 +116,7 @@ VKAPI_ATTR VkResult VKAPI_CALL CreateInstance(const VkInstanceCreateInfo* info, 
 
   auto next_create = reinterpret_cast<PFN_vkCreateInstance>(next_get(VK_NULL_HANDLE, "vkCreateInstance"));
   if (!next_create) return VK_ERROR_INITIALIZATION_FAILED;
-  link->u.pLayerInfo = link->u.pLayerInfo->pNext; // the next layer finds its own link
+  link->u.pLayerInfo = link->u.pLayerInfo->pNext;  // the next layer finds its own link
   VkResult result = next_create(info, allocator, instance);
   if (result != VK_SUCCESS) return result;
 
@@ -120,11 +125,14 @@ VKAPI_ATTR VkResult VKAPI_CALL CreateInstance(const VkInstanceCreateInfo* info, 
   next.get_instance_proc_addr = next_get;
   load(next.destroy_instance, next_get, *instance, "vkDestroyInstance");
   load(next.enumerate_physical_devices, next_get, *instance, "vkEnumeratePhysicalDevices");
-  load(next.enumerate_device_extension_properties, next_get, *instance, "vkEnumerateDeviceExtensionProperties");
+  load(next.enumerate_device_extension_properties, next_get, *instance,
+       "vkEnumerateDeviceExtensionProperties");
   load(next.create_device, next_get, *instance, "vkCreateDevice");
   load(next.get_properties, next_get, *instance, "vkGetPhysicalDeviceProperties");
-  load(next.get_properties2, next_get, *instance, "vkGetPhysicalDeviceProperties2", "vkGetPhysicalDeviceProperties2KHR");
-  load(next.get_features2, next_get, *instance, "vkGetPhysicalDeviceFeatures2", "vkGetPhysicalDeviceFeatures2KHR");
+  load(next.get_properties2, next_get, *instance, "vkGetPhysicalDeviceProperties2",
+       "vkGetPhysicalDeviceProperties2KHR");
+  load(next.get_features2, next_get, *instance, "vkGetPhysicalDeviceFeatures2",
+       "vkGetPhysicalDeviceFeatures2KHR");
   load(next.get_format_properties, next_get, *instance, "vkGetPhysicalDeviceFormatProperties");
   load(next.get_format_properties2, next_get, *instance, "vkGetPhysicalDeviceFormatProperties2",
        "vkGetPhysicalDeviceFormatProperties2KHR");
@@ -166,7 +174,8 @@ class DeviceCreateInfoForDriver {
       const char* name = info.ppEnabledExtensionNames[i];
       const bool layer_provided =
           (!device->real_has_memory_budget && std::strcmp(name, VK_EXT_MEMORY_BUDGET_EXTENSION_NAME) == 0) ||
-          (!device->real_has_portability_subset && std::strcmp(name, VK_KHR_PORTABILITY_SUBSET_EXTENSION_NAME) == 0);
+          (!device->real_has_portability_subset &&
+           std::strcmp(name, VK_KHR_PORTABILITY_SUBSET_EXTENSION_NAME) == 0);
       if (!layer_provided) extensions_.push_back(name);
     }
     info_.enabledExtensionCount = static_cast<uint32_t>(extensions_.size());
@@ -201,11 +210,13 @@ VKAPI_ATTR VkResult VKAPI_CALL CreateDevice(VkPhysicalDevice physical_device, co
   const PFN_vkGetInstanceProcAddr next_get_instance = link->u.pLayerInfo->pfnNextGetInstanceProcAddr;
   const PFN_vkGetDeviceProcAddr next_get = link->u.pLayerInfo->pfnNextGetDeviceProcAddr;
   auto instance = find_instance(physical_device);
-  auto next_create = reinterpret_cast<PFN_vkCreateDevice>(next_get_instance(instance->instance, "vkCreateDevice"));
+  auto next_create =
+      reinterpret_cast<PFN_vkCreateDevice>(next_get_instance(instance->instance, "vkCreateDevice"));
   if (!next_create) return VK_ERROR_INITIALIZATION_FAILED;
   link->u.pLayerInfo = link->u.pLayerInfo->pNext;
 
-  const PhysicalDeviceState* physical = instance->profile ? instance->physical_device(physical_device) : nullptr;
+  const PhysicalDeviceState* physical =
+      instance->profile ? instance->physical_device(physical_device) : nullptr;
   VkResult result = VK_SUCCESS;
   {
     DeviceCreateInfoForDriver driver_info(*info, physical);
@@ -240,13 +251,14 @@ VKAPI_ATTR VkResult VKAPI_CALL CreateDevice(VkPhysicalDevice physical_device, co
   if (physical) {
     state->profile = instance->profile;
     state->memory = physical->memory;
-    state->allocations = std::make_unique<AllocationTracker>(physical->memory, physical->usage,
-                                                             instance->profile->max_memory_allocation_size.value_or(0));
+    state->allocations = std::make_unique<AllocationTracker>(
+        physical->memory, physical->usage, instance->profile->max_memory_allocation_size.value_or(0));
     state->real_timestamp_period = physical->real_timestamp_period;
     state->profile_timestamp_period = physical->real_timestamp_period;
     const auto& fields = limit_fields();
     for (const auto& [index, values] : instance->profile->limits)
-      if (std::strcmp(fields[index].name, "timestampPeriod") == 0) state->profile_timestamp_period = static_cast<float>(values[0]);
+      if (std::strcmp(fields[index].name, "timestampPeriod") == 0)
+        state->profile_timestamp_period = static_cast<float>(values[0]);
   }
   add_device(*device, std::move(state));
   return VK_SUCCESS;
@@ -266,7 +278,8 @@ struct Hook {
   PFN_vkVoidFunction function;
   bool device_level;
 };
-#define HOOK(name, function, device_level) {name, reinterpret_cast<PFN_vkVoidFunction>(&function), device_level}
+#define HOOK(name, function, device_level) \
+  { name, reinterpret_cast<PFN_vkVoidFunction>(&function), device_level }
 const Hook kHooks[] = {
     HOOK("vkCreateInstance", CreateInstance, false),
     HOOK("vkDestroyInstance", DestroyInstance, false),
@@ -320,7 +333,8 @@ VKAPI_ATTR PFN_vkVoidFunction VKAPI_CALL GetDeviceProcAddr(VkDevice device, cons
   if (hook && hook->device_level) {
     // A function the driver lacks (an extension not enabled) stays absent.
     auto state = find_device(device);
-    if (!state || state->next.get_device_proc_addr(device, name) || std::strcmp(name, "vkGetDeviceProcAddr") == 0)
+    if (!state || state->next.get_device_proc_addr(device, name) ||
+        std::strcmp(name, "vkGetDeviceProcAddr") == 0)
       return hook->function;
     return nullptr;
   }
@@ -329,9 +343,11 @@ VKAPI_ATTR PFN_vkVoidFunction VKAPI_CALL GetDeviceProcAddr(VkDevice device, cons
 }
 
 VKAPI_ATTR PFN_vkVoidFunction VKAPI_CALL GetInstanceProcAddr(VkInstance instance, const char* name) {
-  if (std::strcmp(name, "vkGetInstanceProcAddr") == 0) return reinterpret_cast<PFN_vkVoidFunction>(&GetInstanceProcAddr);
-  if (std::strcmp(name, "vkCreateInstance") == 0) return reinterpret_cast<PFN_vkVoidFunction>(&CreateInstance);
-  if (!instance) return nullptr; // the loader answers the other global functions from the manifest
+  if (std::strcmp(name, "vkGetInstanceProcAddr") == 0)
+    return reinterpret_cast<PFN_vkVoidFunction>(&GetInstanceProcAddr);
+  if (std::strcmp(name, "vkCreateInstance") == 0)
+    return reinterpret_cast<PFN_vkVoidFunction>(&CreateInstance);
+  if (!instance) return nullptr;  // the loader answers the other global functions from the manifest
   auto state = find_instance(instance);
   if (!state) return nullptr;
   PFN_vkVoidFunction next = state->next.get_instance_proc_addr(instance, name);

@@ -29,7 +29,8 @@ MemoryModel::MemoryModel(const Profile& profile, const VkPhysicalDeviceMemoryPro
     for (uint32_t r = 0; r < real.memoryTypeCount && chosen == UINT32_MAX; ++r)
       if ((real.memoryTypes[r].propertyFlags & type.flags) == type.flags) chosen = r;
     if (chosen == UINT32_MAX)
-      throw std::runtime_error("memory.types[" + std::to_string(i) + "] has flags no real memory type covers");
+      throw std::runtime_error("memory.types[" + std::to_string(i) +
+                               "] has flags no real memory type covers");
     real_type_.push_back(chosen);
   }
 }
@@ -92,8 +93,9 @@ void AllocationTracker::remove(VkDeviceMemory memory) {
 bool AllocationTracker::may_map(VkDeviceMemory memory) const {
   std::lock_guard lock(mutex_);
   auto found = allocations_.find(memory);
-  if (found == allocations_.end()) return true; // not ours to judge; the driver decides
-  return model_->reported().memoryTypes[found->second.profile_type].propertyFlags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT;
+  if (found == allocations_.end()) return true;  // not ours to judge; the driver decides
+  return model_->reported().memoryTypes[found->second.profile_type].propertyFlags &
+         VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT;
 }
 
 void* AllocationTracker::on_map(VkDeviceMemory memory, VkDeviceSize offset, VkDeviceSize size, void* real) {
@@ -118,11 +120,11 @@ void AllocationTracker::on_unmap(VkDeviceMemory memory) {
   found->second.shadow = {};
 }
 
-bool AllocationTracker::clamp(const Allocation& allocation, const VkMappedMemoryRange& range, VkDeviceSize& begin,
-                              VkDeviceSize& end) const {
+bool AllocationTracker::clamp(const Allocation& allocation, const VkMappedMemoryRange& range,
+                              VkDeviceSize& begin, VkDeviceSize& end) const {
   const VkDeviceSize map_end = allocation.map_offset + allocation.shadow.size();
   const VkDeviceSize range_begin = std::max(range.offset, allocation.map_offset);
-  VkDeviceSize range_end = map_end; // VK_WHOLE_SIZE: to the end of the mapping
+  VkDeviceSize range_end = map_end;  // VK_WHOLE_SIZE: to the end of the mapping
   if (range.size != VK_WHOLE_SIZE && range.offset < map_end)
     range_end = range.offset + std::min(range.size, map_end - range.offset);
   if (range_begin >= range_end) return false;

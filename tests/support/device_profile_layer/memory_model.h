@@ -54,15 +54,15 @@ class AllocationTracker {
   VkResult reserve(uint32_t profile_type, VkDeviceSize size, uint32_t& real_type);
   void unreserve(uint32_t profile_type, VkDeviceSize size);
   void add(VkDeviceMemory memory, uint32_t profile_type, VkDeviceSize size);
-  void remove(VkDeviceMemory memory); // also releases the heap space and any shadow
+  void remove(VkDeviceMemory memory);  // also releases the heap space and any shadow
 
   // Map: given the driver's pointer to the mapped range, returns what the application gets (the
   // real pointer or a 0xFF-filled shadow). Fails for memory whose profile type is not HOST_VISIBLE.
   bool may_map(VkDeviceMemory memory) const;
   void* on_map(VkDeviceMemory memory, VkDeviceSize offset, VkDeviceSize size, void* real);
   void on_unmap(VkDeviceMemory memory);
-  void flush(const VkMappedMemoryRange& range);      // shadow -> real
-  void invalidate(const VkMappedMemoryRange& range); // real -> shadow
+  void flush(const VkMappedMemoryRange& range);       // shadow -> real
+  void invalidate(const VkMappedMemoryRange& range);  // real -> shadow
 
  private:
   struct Allocation {

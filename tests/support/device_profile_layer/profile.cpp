@@ -17,7 +17,7 @@ using Kind = LimitField::Kind;
 using Direction = LimitField::Direction;
 
 #define LIMIT(name, kind, direction, count) \
-  LimitField{#name, Kind::kind, Direction::direction, offsetof(VkPhysicalDeviceLimits, name), count}
+  LimitField { #name, Kind::kind, Direction::direction, offsetof(VkPhysicalDeviceLimits, name), count }
 
 [[noreturn]] void fail(const std::string& what) { throw std::runtime_error(what); }
 
@@ -31,8 +31,9 @@ void require_known_keys(const json& object, const std::set<std::string>& known, 
 
 uint64_t to_u64(const json& value, const std::string& where) {
   if (value.is_number_unsigned()) return value.get<uint64_t>();
-  if (value.is_number_integer() && value.get<int64_t>() >= 0) return static_cast<uint64_t>(value.get<int64_t>());
-  if (value.is_string()) { // "0x10DE", "256 MiB"
+  if (value.is_number_integer() && value.get<int64_t>() >= 0)
+    return static_cast<uint64_t>(value.get<int64_t>());
+  if (value.is_string()) {  // "0x10DE", "256 MiB"
     const std::string text = value.get<std::string>();
     size_t used = 0;
     uint64_t number = 0;
@@ -43,7 +44,8 @@ uint64_t to_u64(const json& value, const std::string& where) {
     }
     std::string unit = text.substr(used);
     while (!unit.empty() && unit.front() == ' ') unit.erase(0, 1);
-    const std::map<std::string, uint64_t> units{{"", 1}, {"KiB", 1ull << 10}, {"MiB", 1ull << 20}, {"GiB", 1ull << 30}};
+    const std::map<std::string, uint64_t> units{
+        {"", 1}, {"KiB", 1ull << 10}, {"MiB", 1ull << 20}, {"GiB", 1ull << 30}};
     auto found = units.find(unit);
     if (found == units.end()) fail(where + ": unknown unit '" + unit + "' (KiB, MiB or GiB)");
     return number * found->second;
@@ -82,23 +84,23 @@ const std::map<std::string, VkMemoryPropertyFlags> kMemoryPropertyNames{
     {"HOST_VISIBLE", VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT},
     {"HOST_COHERENT", VK_MEMORY_PROPERTY_HOST_COHERENT_BIT},
     {"HOST_CACHED", VK_MEMORY_PROPERTY_HOST_CACHED_BIT}};
-const std::map<std::string, VkMemoryHeapFlags> kMemoryHeapNames{{"DEVICE_LOCAL", VK_MEMORY_HEAP_DEVICE_LOCAL_BIT}};
+const std::map<std::string, VkMemoryHeapFlags> kMemoryHeapNames{
+    {"DEVICE_LOCAL", VK_MEMORY_HEAP_DEVICE_LOCAL_BIT}};
 const std::map<std::string, VkFormatFeatureFlags> kBufferFeatureNames{
     {"UNIFORM_TEXEL_BUFFER", VK_FORMAT_FEATURE_UNIFORM_TEXEL_BUFFER_BIT},
     {"STORAGE_TEXEL_BUFFER", VK_FORMAT_FEATURE_STORAGE_TEXEL_BUFFER_BIT},
     {"STORAGE_TEXEL_BUFFER_ATOMIC", VK_FORMAT_FEATURE_STORAGE_TEXEL_BUFFER_ATOMIC_BIT},
     {"VERTEX_BUFFER", VK_FORMAT_FEATURE_VERTEX_BUFFER_BIT}};
 // The formats vkvision's texel buffers use, plus their neighbours.
-const std::map<std::string, VkFormat> kFormatNames{
-    {"R32_SFLOAT", VK_FORMAT_R32_SFLOAT},
-    {"R32G32_SFLOAT", VK_FORMAT_R32G32_SFLOAT},
-    {"R32G32B32A32_SFLOAT", VK_FORMAT_R32G32B32A32_SFLOAT},
-    {"R16_SFLOAT", VK_FORMAT_R16_SFLOAT},
-    {"R16G16_SFLOAT", VK_FORMAT_R16G16_SFLOAT},
-    {"R16G16B16A16_SFLOAT", VK_FORMAT_R16G16B16A16_SFLOAT},
-    {"R32_UINT", VK_FORMAT_R32_UINT},
-    {"R32G32B32A32_UINT", VK_FORMAT_R32G32B32A32_UINT},
-    {"R8G8B8A8_UNORM", VK_FORMAT_R8G8B8A8_UNORM}};
+const std::map<std::string, VkFormat> kFormatNames{{"R32_SFLOAT", VK_FORMAT_R32_SFLOAT},
+                                                   {"R32G32_SFLOAT", VK_FORMAT_R32G32_SFLOAT},
+                                                   {"R32G32B32A32_SFLOAT", VK_FORMAT_R32G32B32A32_SFLOAT},
+                                                   {"R16_SFLOAT", VK_FORMAT_R16_SFLOAT},
+                                                   {"R16G16_SFLOAT", VK_FORMAT_R16G16_SFLOAT},
+                                                   {"R16G16B16A16_SFLOAT", VK_FORMAT_R16G16B16A16_SFLOAT},
+                                                   {"R32_UINT", VK_FORMAT_R32_UINT},
+                                                   {"R32G32B32A32_UINT", VK_FORMAT_R32G32B32A32_UINT},
+                                                   {"R8G8B8A8_UNORM", VK_FORMAT_R8G8B8A8_UNORM}};
 const std::map<std::string, VkPhysicalDeviceType> kDeviceTypeNames{
     {"OTHER", VK_PHYSICAL_DEVICE_TYPE_OTHER},
     {"INTEGRATED_GPU", VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU},
@@ -106,16 +108,23 @@ const std::map<std::string, VkPhysicalDeviceType> kDeviceTypeNames{
     {"VIRTUAL_GPU", VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU},
     {"CPU", VK_PHYSICAL_DEVICE_TYPE_CPU}};
 
-#define PORTABILITY(name) {#name, offsetof(VkPhysicalDevicePortabilitySubsetFeaturesKHR, name)}
-const std::map<std::string, size_t> kPortabilityFeatures{
-    PORTABILITY(constantAlphaColorBlendFactors), PORTABILITY(events),
-    PORTABILITY(imageViewFormatReinterpretation), PORTABILITY(imageViewFormatSwizzle),
-    PORTABILITY(imageView2DOn3DImage), PORTABILITY(multisampleArrayImage),
-    PORTABILITY(mutableComparisonSamplers), PORTABILITY(pointPolygons),
-    PORTABILITY(samplerMipLodBias), PORTABILITY(separateStencilMaskRef),
-    PORTABILITY(shaderSampleRateInterpolationFunctions), PORTABILITY(tessellationIsolines),
-    PORTABILITY(tessellationPointMode), PORTABILITY(triangleFans),
-    PORTABILITY(vertexAttributeAccessBeyondStride)};
+#define PORTABILITY(name) \
+  { #name, offsetof(VkPhysicalDevicePortabilitySubsetFeaturesKHR, name) }
+const std::map<std::string, size_t> kPortabilityFeatures{PORTABILITY(constantAlphaColorBlendFactors),
+                                                         PORTABILITY(events),
+                                                         PORTABILITY(imageViewFormatReinterpretation),
+                                                         PORTABILITY(imageViewFormatSwizzle),
+                                                         PORTABILITY(imageView2DOn3DImage),
+                                                         PORTABILITY(multisampleArrayImage),
+                                                         PORTABILITY(mutableComparisonSamplers),
+                                                         PORTABILITY(pointPolygons),
+                                                         PORTABILITY(samplerMipLodBias),
+                                                         PORTABILITY(separateStencilMaskRef),
+                                                         PORTABILITY(shaderSampleRateInterpolationFunctions),
+                                                         PORTABILITY(tessellationIsolines),
+                                                         PORTABILITY(tessellationPointMode),
+                                                         PORTABILITY(triangleFans),
+                                                         PORTABILITY(vertexAttributeAccessBeyondStride)};
 
 void read_device(const json& device, Profile& profile) {
   require_known_keys(device, {"deviceType", "vendorID", "deviceID", "deviceName", "apiVersion"}, "device");
@@ -130,9 +139,11 @@ void read_device(const json& device, Profile& profile) {
   if (device.contains("deviceName")) {
     if (!device["deviceName"].is_string()) fail("device.deviceName must be a string");
     profile.device_name = device["deviceName"].get<std::string>();
-    if (profile.device_name->size() >= VK_MAX_PHYSICAL_DEVICE_NAME_SIZE) fail("device.deviceName is too long");
+    if (profile.device_name->size() >= VK_MAX_PHYSICAL_DEVICE_NAME_SIZE)
+      fail("device.deviceName is too long");
   }
-  if (device.contains("apiVersion")) profile.api_version = parse_version(device["apiVersion"], "device.apiVersion");
+  if (device.contains("apiVersion"))
+    profile.api_version = parse_version(device["apiVersion"], "device.apiVersion");
 }
 
 void read_limits(const json& limits, Profile& profile) {
@@ -153,7 +164,8 @@ void read_limits(const json& limits, Profile& profile) {
       if (!value.is_number() || value.get<double>() <= 0) fail(where + " must be a positive number");
       values.push_back(value.get<double>());
     } else {
-      values.push_back(static_cast<double>(field.kind == Kind::U32 ? to_u32(value, where) : to_u64(value, where)));
+      values.push_back(
+          static_cast<double>(field.kind == Kind::U32 ? to_u32(value, where) : to_u64(value, where)));
     }
     if (field.direction == Direction::AtLeastReal)
       for (double v : values)
@@ -165,8 +177,8 @@ void read_limits(const json& limits, Profile& profile) {
 
 void read_properties(const json& properties, Profile& profile) {
   require_known_keys(properties,
-                     {"subgroupSize", "minSubgroupSize", "maxSubgroupSize", "maxMemoryAllocationSize", "maxBufferSize",
-                      "minVertexInputBindingStrideAlignment"},
+                     {"subgroupSize", "minSubgroupSize", "maxSubgroupSize", "maxMemoryAllocationSize",
+                      "maxBufferSize", "minVertexInputBindingStrideAlignment"},
                      "properties");
   auto u32 = [&](const char* key, std::optional<uint32_t>& out) {
     if (properties.contains(key)) out = to_u32(properties[key], std::string("properties.") + key);
@@ -176,7 +188,8 @@ void read_properties(const json& properties, Profile& profile) {
   u32("maxSubgroupSize", profile.max_subgroup_size);
   u32("minVertexInputBindingStrideAlignment", profile.min_vertex_input_binding_stride_alignment);
   if (properties.contains("maxMemoryAllocationSize"))
-    profile.max_memory_allocation_size = to_u64(properties["maxMemoryAllocationSize"], "properties.maxMemoryAllocationSize");
+    profile.max_memory_allocation_size =
+        to_u64(properties["maxMemoryAllocationSize"], "properties.maxMemoryAllocationSize");
   if (properties.contains("maxBufferSize"))
     profile.max_buffer_size = to_u64(properties["maxBufferSize"], "properties.maxBufferSize");
   // One subgroup size unless a range is given: the profile names a device with a fixed width.
@@ -205,8 +218,8 @@ void read_formats(const json& formats, Profile& profile) {
     if (format == kFormatNames.end()) fail("formats: unknown format '" + name + "'");
     require_known_keys(entry, {"remove_buffer_features"}, "formats." + name);
     if (!entry.contains("remove_buffer_features")) fail("formats." + name + " needs remove_buffer_features");
-    profile.removed_buffer_features[format->second] =
-        parse_flags(entry["remove_buffer_features"], kBufferFeatureNames, "formats." + name + ".remove_buffer_features");
+    profile.removed_buffer_features[format->second] = parse_flags(
+        entry["remove_buffer_features"], kBufferFeatureNames, "formats." + name + ".remove_buffer_features");
   }
 }
 
@@ -216,8 +229,10 @@ void read_memory(const json& memory, Profile& profile) {
     fail("memory.heaps must be a non-empty array");
   if (!memory.contains("types") || !memory["types"].is_array() || memory["types"].empty())
     fail("memory.types must be a non-empty array");
-  if (memory["heaps"].size() > VK_MAX_MEMORY_HEAPS) fail("memory.heaps has more than VK_MAX_MEMORY_HEAPS entries");
-  if (memory["types"].size() > VK_MAX_MEMORY_TYPES) fail("memory.types has more than VK_MAX_MEMORY_TYPES entries");
+  if (memory["heaps"].size() > VK_MAX_MEMORY_HEAPS)
+    fail("memory.heaps has more than VK_MAX_MEMORY_HEAPS entries");
+  if (memory["types"].size() > VK_MAX_MEMORY_TYPES)
+    fail("memory.types has more than VK_MAX_MEMORY_TYPES entries");
   for (size_t i = 0; i < memory["heaps"].size(); ++i) {
     const json& heap = memory["heaps"][i];
     const std::string where = "memory.heaps[" + std::to_string(i) + "]";
@@ -242,8 +257,10 @@ void read_memory(const json& memory, Profile& profile) {
     if (!type.contains("heap")) fail(where + " needs a heap");
     MemoryType out;
     out.heap = to_u32(type["heap"], where + ".heap");
-    if (out.heap >= profile.heaps.size()) fail(where + ".heap " + std::to_string(out.heap) + " does not exist");
-    if (type.contains("flags")) out.flags = parse_flags(type["flags"], kMemoryPropertyNames, where + ".flags");
+    if (out.heap >= profile.heaps.size())
+      fail(where + ".heap " + std::to_string(out.heap) + " does not exist");
+    if (type.contains("flags"))
+      out.flags = parse_flags(type["flags"], kMemoryPropertyNames, where + ".flags");
     // The spec requires HOST_CACHED or HOST_COHERENT memory to be HOST_VISIBLE.
     if ((out.flags & (VK_MEMORY_PROPERTY_HOST_COHERENT_BIT | VK_MEMORY_PROPERTY_HOST_CACHED_BIT)) &&
         !(out.flags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT))
@@ -326,8 +343,8 @@ Profile load_profile(const std::string& name_or_path) {
       fail(std::string("bad JSON: ") + error.what());
     }
     require_known_keys(root,
-                       {"description", "modelled_on", "device", "limits", "properties", "queue_families", "features",
-                        "formats", "memory", "memory_budget", "portability_subset"},
+                       {"description", "modelled_on", "device", "limits", "properties", "queue_families",
+                        "features", "formats", "memory", "memory_budget", "portability_subset"},
                        "the profile");
     for (const char* key : {"description", "modelled_on"})
       if (!root.contains(key) || !root[key].is_string() || root[key].get<std::string>().empty())
@@ -340,8 +357,10 @@ Profile load_profile(const std::string& name_or_path) {
     if (root.contains("queue_families")) {
       require_known_keys(root["queue_families"], {"timestampValidBits"}, "queue_families");
       if (root["queue_families"].contains("timestampValidBits")) {
-        const uint32_t bits = to_u32(root["queue_families"]["timestampValidBits"], "queue_families.timestampValidBits");
-        if (bits != 0 && (bits < 36 || bits > 64)) fail("queue_families.timestampValidBits must be 0 or 36..64");
+        const uint32_t bits =
+            to_u32(root["queue_families"]["timestampValidBits"], "queue_families.timestampValidBits");
+        if (bits != 0 && (bits < 36 || bits > 64))
+          fail("queue_families.timestampValidBits must be 0 or 36..64");
         profile.timestamp_valid_bits = bits;
       }
     }
@@ -359,7 +378,8 @@ Profile load_profile(const std::string& name_or_path) {
   return profile;
 }
 
-void check_against_real_device(const Profile& profile, const VkPhysicalDeviceProperties& real, const RealExtras& extras) {
+void check_against_real_device(const Profile& profile, const VkPhysicalDeviceProperties& real,
+                               const RealExtras& extras) {
   const auto& fields = limit_fields();
   const char* limits = reinterpret_cast<const char*>(&real.limits);
   for (const auto& [index, values] : profile.limits) {
@@ -367,12 +387,14 @@ void check_against_real_device(const Profile& profile, const VkPhysicalDevicePro
     for (uint32_t i = 0; i < field.count; ++i) {
       double actual = 0;
       if (field.kind == Kind::U32) actual = reinterpret_cast<const uint32_t*>(limits + field.offset)[i];
-      if (field.kind == Kind::U64) actual = static_cast<double>(reinterpret_cast<const uint64_t*>(limits + field.offset)[i]);
+      if (field.kind == Kind::U64)
+        actual = static_cast<double>(reinterpret_cast<const uint64_t*>(limits + field.offset)[i]);
       if (field.kind == Kind::Float) actual = reinterpret_cast<const float*>(limits + field.offset)[i];
       const bool bad = (field.direction == Direction::AtMostReal && values[i] > actual) ||
                        (field.direction == Direction::AtLeastReal && values[i] < actual);
       if (bad)
-        fail("device profile " + profile.path + ": limits." + field.name + " " + std::to_string(uint64_t(values[i])) +
+        fail("device profile " + profile.path + ": limits." + field.name + " " +
+             std::to_string(uint64_t(values[i])) +
              (field.direction == Direction::AtMostReal ? " is above " : " is below ") + "the real device's " +
              std::to_string(uint64_t(actual)) + " (" + real.deviceName + ")");
     }
@@ -381,13 +403,15 @@ void check_against_real_device(const Profile& profile, const VkPhysicalDevicePro
     fail("device profile " + profile.path + ": device.apiVersion is above the real device's");
   auto at_most = [&](const std::optional<uint64_t>& value, uint64_t actual, const char* what) {
     if (value && *value > actual)
-      fail("device profile " + profile.path + ": " + what + " " + std::to_string(*value) + " is above the real device's " +
-           std::to_string(actual) + " (" + real.deviceName + ")");
+      fail("device profile " + profile.path + ": " + what + " " + std::to_string(*value) +
+           " is above the real device's " + std::to_string(actual) + " (" + real.deviceName + ")");
   };
-  at_most(profile.max_memory_allocation_size, extras.max_memory_allocation_size, "properties.maxMemoryAllocationSize");
+  at_most(profile.max_memory_allocation_size, extras.max_memory_allocation_size,
+          "properties.maxMemoryAllocationSize");
   at_most(profile.max_buffer_size, extras.max_buffer_size, "properties.maxBufferSize");
   if (profile.timestamp_valid_bits)
-    at_most(uint64_t{*profile.timestamp_valid_bits}, extras.timestamp_valid_bits, "queue_families.timestampValidBits");
+    at_most(uint64_t{*profile.timestamp_valid_bits}, extras.timestamp_valid_bits,
+            "queue_families.timestampValidBits");
 }
 
 }  // namespace device_profile

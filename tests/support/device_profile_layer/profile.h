@@ -19,15 +19,15 @@ struct LimitField {
   const char* name;
   Kind kind;
   Direction direction;
-  size_t offset;  // offsetof(VkPhysicalDeviceLimits, field)
-  uint32_t count; // 3 for the work-group size/count arrays
+  size_t offset;   // offsetof(VkPhysicalDeviceLimits, field)
+  uint32_t count;  // 3 for the work-group size/count arrays
 };
 const std::vector<LimitField>& limit_fields();
 
 struct MemoryHeap {
   VkDeviceSize size = 0;
   VkMemoryHeapFlags flags = 0;
-  double budget_fraction = 1.0; // heapBudget reported through VK_EXT_memory_budget
+  double budget_fraction = 1.0;  // heapBudget reported through VK_EXT_memory_budget
 };
 struct MemoryType {
   VkMemoryPropertyFlags flags = 0;
@@ -35,7 +35,7 @@ struct MemoryType {
 };
 
 struct Profile {
-  std::string name;   // file stem, appended to driverInfo
+  std::string name;  // file stem, appended to driverInfo
   std::string path;
   std::string description;
   std::string modelled_on;
@@ -56,7 +56,7 @@ struct Profile {
 
   std::map<VkFormat, VkFormatFeatureFlags> removed_buffer_features;
 
-  std::vector<MemoryHeap> heaps; // empty: the real heaps and types pass through
+  std::vector<MemoryHeap> heaps;  // empty: the real heaps and types pass through
   std::vector<MemoryType> types;
   bool memory_budget = false;
 
@@ -74,10 +74,11 @@ Profile load_profile(const std::string& name_or_path);
 struct RealExtras {
   VkDeviceSize max_memory_allocation_size = 0;
   VkDeviceSize max_buffer_size = 0;
-  uint32_t timestamp_valid_bits = 0; // the lowest over the queue families that have timestamps
+  uint32_t timestamp_valid_bits = 0;  // the lowest over the queue families that have timestamps
 };
 
 // Throws std::runtime_error (one line) when the profile reports more than the real device has.
-void check_against_real_device(const Profile& profile, const VkPhysicalDeviceProperties& real, const RealExtras& extras);
+void check_against_real_device(const Profile& profile, const VkPhysicalDeviceProperties& real,
+                               const RealExtras& extras);
 
 }  // namespace device_profile

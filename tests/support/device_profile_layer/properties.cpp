@@ -11,8 +11,12 @@ void set_limit(VkPhysicalDeviceLimits& limits, const LimitField& field, const st
   char* base = reinterpret_cast<char*>(&limits) + field.offset;
   for (uint32_t i = 0; i < field.count; ++i) {
     switch (field.kind) {
-      case LimitField::Kind::U32: reinterpret_cast<uint32_t*>(base)[i] = static_cast<uint32_t>(values[i]); break;
-      case LimitField::Kind::U64: reinterpret_cast<uint64_t*>(base)[i] = static_cast<uint64_t>(values[i]); break;
+      case LimitField::Kind::U32:
+        reinterpret_cast<uint32_t*>(base)[i] = static_cast<uint32_t>(values[i]);
+        break;
+      case LimitField::Kind::U64:
+        reinterpret_cast<uint64_t*>(base)[i] = static_cast<uint64_t>(values[i]);
+        break;
       case LimitField::Kind::Float: reinterpret_cast<float*>(base)[i] = static_cast<float>(values[i]); break;
     }
   }
@@ -38,7 +42,8 @@ void apply_properties(const Profile& profile, VkPhysicalDeviceProperties& proper
     std::memset(properties.deviceName, 0, sizeof properties.deviceName);
     std::memcpy(properties.deviceName, profile.device_name->data(), profile.device_name->size());
   }
-  for (const auto& [index, values] : profile.limits) set_limit(properties.limits, limit_fields()[index], values);
+  for (const auto& [index, values] : profile.limits)
+    set_limit(properties.limits, limit_fields()[index], values);
 }
 
 void apply_property_chain(const Profile& profile, void* chain) {
@@ -52,12 +57,14 @@ void apply_property_chain(const Profile& profile, void* chain) {
       case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_PROPERTIES: {
         auto* v11 = reinterpret_cast<VkPhysicalDeviceVulkan11Properties*>(node);
         if (profile.subgroup_size) v11->subgroupSize = *profile.subgroup_size;
-        if (profile.max_memory_allocation_size) v11->maxMemoryAllocationSize = *profile.max_memory_allocation_size;
+        if (profile.max_memory_allocation_size)
+          v11->maxMemoryAllocationSize = *profile.max_memory_allocation_size;
         break;
       }
       case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES: {
         auto* m3 = reinterpret_cast<VkPhysicalDeviceMaintenance3Properties*>(node);
-        if (profile.max_memory_allocation_size) m3->maxMemoryAllocationSize = *profile.max_memory_allocation_size;
+        if (profile.max_memory_allocation_size)
+          m3->maxMemoryAllocationSize = *profile.max_memory_allocation_size;
         break;
       }
       case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_4_PROPERTIES: {
@@ -86,7 +93,8 @@ void apply_property_chain(const Profile& profile, void* chain) {
         break;
       case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PORTABILITY_SUBSET_PROPERTIES_KHR:
         if (profile.portability_subset)
-          reinterpret_cast<VkPhysicalDevicePortabilitySubsetPropertiesKHR*>(node)->minVertexInputBindingStrideAlignment =
+          reinterpret_cast<VkPhysicalDevicePortabilitySubsetPropertiesKHR*>(node)
+              ->minVertexInputBindingStrideAlignment =
               profile.min_vertex_input_binding_stride_alignment.value_or(4);
         break;
       default: break;

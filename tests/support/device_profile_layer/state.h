@@ -67,7 +67,7 @@ struct PhysicalDeviceState {
 struct InstanceState {
   VkInstance instance = VK_NULL_HANDLE;
   InstanceFunctions next;
-  std::shared_ptr<const Profile> profile; // null: pass-through
+  std::shared_ptr<const Profile> profile;  // null: pass-through
   std::unordered_map<VkPhysicalDevice, PhysicalDeviceState> physical_devices;
 
   const PhysicalDeviceState* physical_device(VkPhysicalDevice handle) const {
@@ -79,11 +79,11 @@ struct InstanceState {
 struct DeviceState {
   VkDevice device = VK_NULL_HANDLE;
   DeviceFunctions next;
-  std::shared_ptr<const Profile> profile; // null: pass-through
+  std::shared_ptr<const Profile> profile;  // null: pass-through
   std::shared_ptr<const MemoryModel> memory;
   std::unique_ptr<AllocationTracker> allocations;
   float real_timestamp_period = 1.0f;
-  float profile_timestamp_period = 1.0f; // the real one unless the profile sets limits.timestampPeriod
+  float profile_timestamp_period = 1.0f;  // the real one unless the profile sets limits.timestampPeriod
   std::mutex query_pools_mutex;
   std::unordered_set<VkQueryPool> timestamp_pools;
 };

@@ -7,24 +7,19 @@
 #include "vkvision/error.h"
 
 namespace vkvision::ops {
+namespace {
 
-extern const OpTraits batch_norm_op{
-    .kind = ir::OpKind::BatchNorm,
-    .name = "batch_norm",
-    .epilogues = {},
-    .infer_shape =
-        [](const ir::Layer& layer, std::span<const ir::Shape> in) {
-          for (const char* role : {"weight", "bias", "running_mean", "running_var"})
-            ir::expect_vector(layer, role, in[0].back());
-          return in[0];
-        },
-    .attributes = no_attributes,
-    .gflop = per_output_gflop,
-    .pack = no_parameters,
-    .reads_half_weights = no_half_weights,
-    .lower = [](const Lowering&) -> vk::Dispatch {
-      throw Error("internal: BatchNorm reached the plan unconverted");
-    },
-};
+ir::Shape infer_shape(const ir::Layer& layer, std::span<const ir::Shape> in) {
+  for (const char* role : {"weight", "bias", "running_mean", "running_var"})
+    ir::expect_vector(layer, role, in[0].back());
+  return in[0];
+}
+
+vk::Dispatch refuse(const Lowering&) { throw Error("internal: BatchNorm reached the plan unconverted"); }
+
+}  // namespace
+
+// Never lowered, so nothing to pack.
+extern const OpTraits batch_norm_op = weightless_op(ir::OpKind::BatchNorm, infer_shape, refuse);
 
 }  // namespace vkvision::ops

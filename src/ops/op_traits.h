@@ -28,13 +28,16 @@ struct Epilogues {
 
 using PackedParameters = std::vector<std::vector<float>>;
 
+using InferShape = ir::Shape (*)(const ir::Layer& layer, std::span<const ir::Shape> inputs);
+using Lower = vk::Dispatch (*)(const Lowering& lowering);
+
 struct OpTraits {
   ir::OpKind kind;
   const char* name;  // ir::op_name(kind)
   Epilogues epilogues;
   // The output's shape from the inputs' shapes (inputs[0] is the main one); checks every parameter's
   // shape and throws InputError naming the layer where one does not fit (ir/shape_checks.h).
-  ir::Shape (*infer_shape)(const ir::Layer& layer, std::span<const ir::Shape> inputs);
+  InferShape infer_shape;
   // The attributes ir::describe prints after the op's name, e.g. " 3x3/s1 pad 1"; empty when none.
   std::string (*attributes)(const ir::Layer& layer);
   // Work of one run, in GFLOP (multiply-adds count two), for profiles and `vkvision bench`.
@@ -46,7 +49,7 @@ struct OpTraits {
   bool (*reads_half_weights)(const KernelQuery& query);
   // The dispatch that runs the layer; throws Error for a layer the executor must not see (e.g. a
   // BatchNorm that no pass converted).
-  vk::Dispatch (*lower)(const Lowering& lowering);
+  Lower lower;
 };
 
 // The traits of `kind`.
@@ -59,6 +62,22 @@ inline PackedParameters no_parameters(const ir::Layer&, const ir::Shape&) { retu
 inline bool no_half_weights(const KernelQuery&) { return false; }
 // One operation per output element.
 double per_output_gflop(const ir::Layer& layer, const ir::Shape& input, const ir::Shape& output);
+// The output has the main input's shape.
+inline ir::Shape same_shape(const ir::Layer&, std::span<const ir::Shape> inputs) { return inputs[0]; }
+
+// The traits of an op without parameters, attributes, epilogues or an fp16 path, costing one
+// operation per output element (the elementwise ops, pooling, gathers).
+constexpr OpTraits weightless_op(ir::OpKind kind, InferShape infer_shape, Lower lower) {
+  return {.kind = kind,
+          .name = ir::op_name(kind),
+          .epilogues = {},
+          .infer_shape = infer_shape,
+          .attributes = no_attributes,
+          .gflop = per_output_gflop,
+          .pack = no_parameters,
+          .reads_half_weights = no_half_weights,
+          .lower = lower};
+}
 // The values of a parameter as a span (empty when the layer has none by that role).
 std::span<const float> parameter_values(const ir::Layer& layer, const std::string& role);
 

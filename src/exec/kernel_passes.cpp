@@ -1,6 +1,7 @@
 #include "exec/kernel_passes.h"
 
 #include "ops/depthwise_conv2d.h"
+#include "ops/layer_shapes.h"
 #include "ops/window_attention.h"
 
 namespace vkvision::exec {
@@ -21,15 +22,9 @@ ir::PassPipeline kernel_family_passes(const DeviceInfo& info, KernelFamily famil
     passes.push_back({"fuse_depthwise_layer_norm", [=](const ir::LayerList& list) {
                         const auto shapes = ir::infer_shapes(list, batch, height, width);
                         return ir::fuse_depthwise_layer_norm(list, [&](const ir::Layer& layer) {
-                          const ir::Shape& in = shapes.at(layer.inputs[0]);
-                          const ops::Conv2dShape shape{.n = uint32_t(in[0]),
-                                                       .ih = uint32_t(in[1]),
-                                                       .iw = uint32_t(in[2]),
-                                                       .ic = uint32_t(in[3]),
-                                                       .oc = uint32_t(in[3]),
-                                                       .kh = layer.kernel_h,
-                                                       .kw = layer.kernel_w};
-                          return !layer.input_nchw && ops::depthwise_layer_norm_supported(info, shape);
+                          return !layer.input_nchw &&
+                                 ops::depthwise_layer_norm_supported(
+                                     info, ops::conv2d_shape(layer, shapes.at(layer.inputs[0])));
                         });
                       }});
     passes.push_back({"defer_layer_norm_to_linear", ir::defer_layer_norm_to_linear});

@@ -6,6 +6,8 @@
 
 #include <array>
 #include <cstdint>
+#include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -41,6 +43,7 @@ struct DeviceInfo {
   uint32_t subgroup_size = 0;
   bool shader_float16 = false;
   bool storage_buffer_16bit = false;
+  bool timeline_semaphore = false;  // Vulkan 1.2's timelineSemaphore (enabled, for a wrapped device)
   bool timestamps = false;
   float timestamp_period_ns = 0;
   uint32_t timestamp_valid_bits = 64;  // of the compute queue; tick differences are taken modulo 2^bits
@@ -95,16 +98,77 @@ struct DeviceOptions {
   // waiting forever; the runtime is unusable afterwards. Raise it for very large batches on slow
   // devices.
   uint32_t submit_timeout_ms = 120000;
+  // Where the pipeline cache and the cached kernel-family decisions are kept between runs. Empty:
+  // $VKVISION_CACHE_DIR, else $XDG_CACHE_HOME/vkvision, else ~/.cache/vkvision.
+  std::filesystem::path cache_directory;
+  // False: no cache file is read or written (pipelines are still cached in memory for the runtime).
+  bool disk_cache = true;
 };
 
-// Handles owned by a host application that embeds vkvision. vkvision never destroys them; the
-// queue must support compute and must not be used by another thread while vkvision submits.
+// What vkvision can use on one physical device, ready for a host application to merge into its own
+// VkDeviceCreateInfo (docs/EMBEDDING.md): the Vulkan version its instance and device must have, the
+// device extensions to enable, and the feature structures with every feature vkvision can use set
+// where the device has it. vkvision runs with whatever subset the host enables and states in
+// ExternalDevice; the optional ones only choose faster or smaller paths.
+struct DeviceContract {
+  uint32_t api_version = 0;  // the least apiVersion for the instance and the device (Vulkan 1.2)
+  // Device extensions vkvision uses where the device has them (VK_EXT_memory_budget, and
+  // VK_KHR_portability_subset, which a portability driver requires); every one listed is present.
+  std::vector<const char*> extensions;
+  // features.features stays zero: vkvision needs no Vulkan 1.0 feature.
+  VkPhysicalDeviceFeatures2 features{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2};
+  VkPhysicalDeviceVulkan11Features vulkan11{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES};
+  VkPhysicalDeviceVulkan12Features vulkan12{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES};
+  // The queue family vkvision prefers (a compute-only one where the device has it, else the first
+  // with compute); -1 when the device has no compute queue.
+  int queue_family = -1;
+  // Empty when vkvision can run on the device, else why not (the same line Runtime::wrap throws).
+  std::string unsupported_reason;
+
+  // Links features -> vulkan11 -> vulkan12 -> next and returns &features, for
+  // VkDeviceCreateInfo::pNext (pEnabledFeatures must then be null). Call it again after copying or
+  // moving the contract: the links point into this object. Throws nothing.
+  VkPhysicalDeviceFeatures2* chain(void* next = nullptr);
+};
+
+// The device contract of `physical_device`, whose instance must have been created with Vulkan 1.1 or
+// later (vkGetPhysicalDeviceFeatures2); on an older instance, or a device below Vulkan 1.2, the
+// contract has an unsupported_reason. Throws nothing but std::bad_alloc; thread-safe.
+DeviceContract device_contract(VkPhysicalDevice physical_device);
+
+// Handles owned by a host application that embeds vkvision, and what the host enabled on them.
+// vkvision never destroys the handles, never waits on the host's work (no vkDeviceWaitIdle or
+// vkQueueWaitIdle: destruction waits only for vkvision's own fences), and uses exactly the features
+// and extensions stated here.
 struct ExternalDevice {
   VkInstance instance = VK_NULL_HANDLE;
   VkPhysicalDevice physical_device = VK_NULL_HANDLE;
   VkDevice device = VK_NULL_HANDLE;
+  // A queue vkvision submits to (session compilation's weight uploads, run(), submit()): the host's
+  // own queue with lock_queue/unlock_queue set, or one the host gives vkvision alone. Session::record
+  // submits nothing.
   VkQueue queue = VK_NULL_HANDLE;
   uint32_t queue_family_index = 0;
+  // VkApplicationInfo::apiVersion of the host's instance; the device's own version is queried. 0 or
+  // below 1.2 is refused (vkvision's shaders are SPIR-V 1.5).
+  uint32_t api_version = 0;
+  // The device extensions the host enabled (VkDeviceCreateInfo::ppEnabledExtensionNames).
+  std::vector<std::string> enabled_extensions;
+  // The instance extensions the host enabled; VK_EXT_debug_utils lets DeviceOptions::validation
+  // attach vkvision's own messenger to the host's instance.
+  std::vector<std::string> enabled_instance_extensions;
+  // The feature structures the host enabled: VkDeviceCreateInfo::pNext as the host passed it.
+  // vkvision reads VkPhysicalDeviceFeatures2, VkPhysicalDeviceVulkan11Features,
+  // VkPhysicalDeviceVulkan12Features, VkPhysicalDevice16BitStorageFeatures,
+  // VkPhysicalDeviceShaderFloat16Int8Features and VkPhysicalDeviceTimelineSemaphoreFeatures from
+  // the chain and ignores the rest. Null: none enabled (fp32 weights, fences instead of timeline
+  // semaphores). Read during wrap() only.
+  const void* enabled_features = nullptr;
+  // Called around every vkQueueSubmit vkvision makes on `queue` (the pattern of FFmpeg's Vulkan
+  // hwcontext), so that a host thread submitting to the same queue takes turns with it. Both or
+  // neither; they may be called from any thread that uses a vkvision session.
+  std::function<void(VkQueue)> lock_queue;
+  std::function<void(VkQueue)> unlock_queue;
 };
 
 // Lists every Vulkan device the loader reports (creates and destroys a temporary instance), those

@@ -24,7 +24,9 @@
 #include <vector>
 
 #include "vkvision/device.h"
+#include "vkvision/embedding.h"
 #include "vkvision/error.h"
+#include "vkvision/image.h"
 #include "vkvision/model.h"
 
 namespace vkvision {
@@ -172,6 +174,34 @@ class Session {
   // One run with a timestamp after every layer. Throws as run(), and DeviceError where the device
   // has no timestamps.
   std::vector<LayerTiming> profile(std::span<const float> input);
+
+  // Records the whole inference, barriers included, into a command buffer the host owns and submits
+  // (primary or secondary, outside a render pass, from a pool of the runtime's queue family), between
+  // the host's vkBeginCommandBuffer and vkEndCommandBuffer; the host may record its own work before
+  // and after it. Synchronisation at entry and exit: see Bindings. The first record with a distinct
+  // input image writes its descriptors and resampling tables; later ones allocate nothing and
+  // update no descriptors. Every execution of recorded commands uses the session's activations: run
+  // them on one queue (the GPU then takes them in turn), or give each frame in flight its own session
+  // (sessions of one model share its device weights). Throws InputError for bindings that do not
+  // fit the session (sizes, formats, counts) and DeviceError where the device cannot sample the
+  // image's format. Not thread-safe (the session's rule).
+  void record(VkCommandBuffer commands, const Bindings& bindings);
+  // Submits the inference to the runtime's queue (under ExternalDevice::lock_queue), waiting for and
+  // signalling the host's semaphores, and returns at once. Bindings as for record(); the recording
+  // is kept per distinct bindings, so submitting the same ones again records nothing. Several
+  // submissions may be in flight; the queue runs them in turn. Throws as record(), and DeviceError
+  // when the submit fails.
+  Ticket submit(const Bindings& bindings = {}, const SubmitSync& sync = {});
+  // The session's own input (Bindings without input): float32 NCHW as run() takes, written to the
+  // session's input memory after waiting for submissions that read it. Throws InputError for a
+  // wrong size.
+  void write_input(std::span<const float> input);
+  // The logits of the last finished submission without an output buffer, [batch, classes]. Waits for
+  // that submission. Throws DeviceError on a lost device.
+  std::vector<float> logits();
+  // The CPU eval transform for this session's input size (Preprocessing of the model), for
+  // write_input and run(). Throws as vkvision::preprocess.
+  std::vector<float> preprocess(const Image& image) const;
 
   // What the session was compiled for. None of these throws.
   uint32_t batch() const;

@@ -4,7 +4,11 @@
 
 namespace vkvision::vk {
 
-CommandBuffer::CommandBuffer(Context& context) : context_(context) {
+CommandBuffer::CommandBuffer(Context& context, VkCommandBuffer borrowed)
+    : context_(context), buffer_(borrowed) {}
+
+CommandBuffer::CommandBuffer(Context& context, bool simultaneous_use)
+    : context_(context), simultaneous_use_(simultaneous_use) {
   VkCommandPoolCreateInfo pool_info{.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
                                     .queueFamilyIndex = context.queue_family()};
   VKV_CHECK(vkCreateCommandPool(context.device(), &pool_info, nullptr, &pool_));
@@ -20,7 +24,9 @@ CommandBuffer::~CommandBuffer() {
 }
 
 void CommandBuffer::begin() {
-  VkCommandBufferBeginInfo begin_info{.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
+  VkCommandBufferBeginInfo begin_info{
+      .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+      .flags = simultaneous_use_ ? VkCommandBufferUsageFlags(VK_COMMAND_BUFFER_USAGE_SIMULTANEOUS_USE_BIT) : 0u};
   VKV_CHECK(vkBeginCommandBuffer(buffer_, &begin_info));
 }
 

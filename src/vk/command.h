@@ -1,4 +1,5 @@
-// A command pool with one primary command buffer, and the few commands vkvision records.
+// A command pool with one primary command buffer (or a host application's command buffer, borrowed),
+// and the few commands vkvision records.
 #pragma once
 #include <vulkan/vulkan.h>
 
@@ -9,7 +10,10 @@ namespace vkvision::vk {
 
 class CommandBuffer {
  public:
-  explicit CommandBuffer(Context& context);
+  // simultaneous_use: the recording may be pending in several submissions at once (Session::submit).
+  explicit CommandBuffer(Context& context, bool simultaneous_use = false);
+  // Records into a host's command buffer between its own begin and end; owns nothing.
+  CommandBuffer(Context& context, VkCommandBuffer borrowed);
   ~CommandBuffer();
   CommandBuffer(const CommandBuffer&) = delete;
   CommandBuffer& operator=(const CommandBuffer&) = delete;
@@ -28,16 +32,18 @@ class CommandBuffer {
   void barrier_compute_to_transfer();
   // Shader or transfer writes -> host reads after the fence.
   void barrier_transfer_to_host();
+  // Any memory dependency (the host's entry and exit contract, Session::record).
+  void memory_barrier(VkPipelineStageFlags source_stage, VkAccessFlags source_access,
+                      VkPipelineStageFlags destination_stage, VkAccessFlags destination_access);
   void reset_queries(VkQueryPool pool, uint32_t first, uint32_t count);
   void write_timestamp(VkQueryPool pool, uint32_t query);
 
  private:
-  void memory_barrier(VkPipelineStageFlags source_stage, VkAccessFlags source_access,
-                      VkPipelineStageFlags destination_stage, VkAccessFlags destination_access);
 
   Context& context_;
   VkCommandPool pool_ = VK_NULL_HANDLE;
   VkCommandBuffer buffer_ = VK_NULL_HANDLE;
+  bool simultaneous_use_ = false;
 };
 
 }  // namespace vkvision::vk

@@ -528,6 +528,13 @@ void Context::submit_and_wait(VkCommandBuffer command_buffer) {
   if (waited != VK_SUCCESS) fail_submit(waited, "vkWaitForFences");
 }
 
+void Context::submit(const VkSubmitInfo& submit, VkFence fence) {
+  std::lock_guard lock(submit_mutex_);
+  throw_if_lost();
+  if (VkResult result = vkQueueSubmit(queue_, 1, &submit, fence); result != VK_SUCCESS)
+    fail_submit(result, "vkQueueSubmit");
+}
+
 void Context::fail_submit(VkResult result, const char* call) {
   if (result == VK_TIMEOUT) {
     submit_timed_out_ = true;

@@ -53,6 +53,10 @@ class Context {
   // be used from two threads at once. A lost or hung device throws DeviceError and marks the context
   // lost: every later submit, allocation and session throws at once instead of waiting on a fence.
   void submit_and_wait(VkCommandBuffer command_buffer);
+  // Submits without waiting (Session::submit): serialised with every other submit of this context,
+  // and under the host's queue lock (ExternalDevice::lock_queue) where it gave one. A failure marks
+  // the context lost where it is a loss, else throws DeviceError.
+  void submit(const VkSubmitInfo& submit, VkFence fence);
 
   bool lost() const { return lost_.load(); }
   // Throws the DeviceError that marked the context lost, if one did.

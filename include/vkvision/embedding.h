@@ -11,12 +11,14 @@
 
 namespace vkvision {
 
-// A range of a host VkBuffer. size 0: from offset to the end the session needs (checked against
-// nothing vkvision can see; the validation layer checks the buffer's real size).
+// A range of a host VkBuffer, and the usage flags it was created with (checked: vkvision copies
+// from an input buffer and into an output buffer, so they need TRANSFER_SRC and TRANSFER_DST).
+// size: at least what the session reads or writes there.
 struct BufferRange {
   VkBuffer buffer = VK_NULL_HANDLE;
   VkDeviceSize offset = 0;
   VkDeviceSize size = 0;
+  VkBufferUsageFlags usage = 0;
 };
 
 // A host image the session preprocesses on the GPU (resize, centre crop, normalise: the model's own

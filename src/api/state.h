@@ -2,9 +2,13 @@
 // Model, reachable only from code that includes this internal header (the library, and what links
 // vkvision_internal: the CLI, tests, benchmarks).
 #pragma once
+#include <map>
 #include <memory>
+#include <string>
 
+#include "exec/frame_recording.h"
 #include "exec/plan.h"
+#include "exec/submissions.h"
 #include "ir/layer_list.h"
 #include "ir/passes.h"
 #include "vk/context.h"
@@ -46,6 +50,24 @@ struct SessionState {
   std::shared_ptr<const ModelState> model;
   std::unique_ptr<exec::Plan> plan;
   uint32_t batch = 1, input_size = 0;
+  // Recording and submitting with the host's bindings (Session::record, submit), made on first use.
+  std::unique_ptr<exec::FrameRecorder> frames;
+  std::shared_ptr<exec::Submissions> submissions;
+  // submit()'s recordings, one per distinct Bindings (their bytes as the key).
+  std::map<std::string, std::unique_ptr<vk::CommandBuffer>> recordings;
+  uint64_t own_input_reader = 0;  // the last submission that reads the session's own input
+  uint64_t own_logits_writer = 0;  // ... that writes its own logits
+
+  // Declared last, destroyed first: nothing of the session's may go while its submissions run.
+  struct WaitForSubmissions {
+    SessionState* state;
+    ~WaitForSubmissions();
+  } wait_for_submissions{this};
+};
+
+struct TicketState {
+  std::shared_ptr<exec::Submissions> submissions;
+  uint64_t id = 0;
 };
 
 struct Access {

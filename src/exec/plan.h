@@ -63,6 +63,13 @@ class Plan {
   // pool of layers + 1 queries), a timestamp before the first dispatch and after each layer.
   void record(vk::CommandBuffer& commands, VkQueryPool timestamps = VK_NULL_HANDLE) const;
 
+  // For recording with inputs and outputs of the caller's (exec/frame_recording.h): one sub-batch's
+  // input and logits on the device, and its dispatches with the barriers between them only.
+  const vk::BufferSlice& input_slice() const { return input_slice_; }
+  const vk::BufferSlice& output_slice() const { return output_slice_; }
+  void record_dispatches(vk::CommandBuffer& commands) const { program_->record(commands); }
+  const vk::Context& context() const { return *context_; }
+
   size_t dispatch_count() const { return program_->dispatch_count(); }
   size_t barrier_count() const { return program_->barrier_count(); }
   uint64_t weight_bytes() const { return weights_->bytes(); }

@@ -535,6 +535,10 @@ void Context::submit(const VkSubmitInfo& submit, VkFence fence) {
     fail_submit(result, "vkQueueSubmit");
 }
 
+void Context::check_wait(VkResult result, const char* call) {
+  if (result != VK_SUCCESS) fail_submit(result, call);
+}
+
 void Context::fail_submit(VkResult result, const char* call) {
   if (result == VK_TIMEOUT) {
     submit_timed_out_ = true;

@@ -57,6 +57,10 @@ class Context {
   // and under the host's queue lock (ExternalDevice::lock_queue) where it gave one. A failure marks
   // the context lost where it is a loss, else throws DeviceError.
   void submit(const VkSubmitInfo& submit, VkFence fence);
+  // For waits on vkvision's own fences and semaphores outside submit_and_wait: a timeout or loss
+  // marks the context lost and throws as submit_and_wait does; other failures throw DeviceError.
+  void check_wait(VkResult result, const char* call);
+  uint64_t submit_timeout_ns() const { return submit_timeout_ns_; }
 
   bool lost() const { return lost_.load(); }
   // Throws the DeviceError that marked the context lost, if one did.

@@ -1,5 +1,6 @@
 // A batch whose activations exceed what one binding can address runs as several submits of a
 // smaller plan; each image's logits equal those of running it alone.
+#include "exec/frame_recording.h"
 #include "exec/plan.h"
 #include "ir/passes.h"
 #include "ir/sub_batch.h"
@@ -53,6 +54,27 @@ TEST_P(SubBatchTest, EveryImageOfASubBatchedRunMatchesItsRunAlone) {
     for (size_t i = 0; i < alone.size(); ++i)
       EXPECT_EQ(all[image * alone.size() + i], alone[i]) << image << " " << i;
   }
+}
+
+// Session::record and submit go through the FrameRecorder, which records every sub-batch in turn
+// into one command buffer: the same logits as run()'s several submits.
+TEST_P(SubBatchTest, RecordingEverySubBatchInOneCommandBufferMatchesRun) {
+  exec::Plan single(context_ptr(), pipelines(), network(), 1, kSize, kSize, GetParam());
+  exec::Plan batched(context_ptr(), pipelines(), network(), 5, kSize, kSize, GetParam(), Precision::Fp32,
+                     2 * single.largest_binding_bytes());
+  ASSERT_EQ(batched.sub_batch(), 2u);
+  const auto input = random_values(batched.input_count(), 11);
+  std::vector<float> expected(batched.output_count()), recorded(batched.output_count());
+  batched.run(input, expected);
+  exec::FrameRecorder frames(context_ptr(), pipelines(), batched, io::PreprocessConfig{});
+  frames.write_input(input);
+  vk::CommandBuffer commands(context());
+  commands.begin();
+  frames.record(commands, {});
+  commands.end();
+  context().submit_and_wait(commands.handle());
+  frames.read_logits(recorded);
+  EXPECT_EQ(recorded, expected);
 }
 
 TEST_P(SubBatchTest, ProfileCoversEverySubmit) {

@@ -207,5 +207,4 @@ bool Ticket::wait(std::chrono::nanoseconds timeout) const {
   return !state_ || state_->submissions->wait(state_->id, timeout);
 }
 
-
 }  // namespace vkvision

@@ -55,7 +55,7 @@ struct SessionState {
   std::shared_ptr<exec::Submissions> submissions;
   // submit()'s recordings, one per distinct Bindings (their bytes as the key).
   std::map<std::string, std::unique_ptr<vk::CommandBuffer>> recordings;
-  uint64_t own_input_reader = 0;  // the last submission that reads the session's own input
+  uint64_t own_input_reader = 0;   // the last submission that reads the session's own input
   uint64_t own_logits_writer = 0;  // ... that writes its own logits
 
   // Declared last, destroyed first: nothing of the session's may go while its submissions run.

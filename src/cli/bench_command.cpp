@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/embedding_costs.h"
 
 namespace vkvision::cli {
 
@@ -42,7 +43,7 @@ void add_bench(CLI::App& app) {
   struct Options {
     ModelSelection model;
     uint32_t batch = 1, iterations = 10, warmup = 2, size = 0;
-    bool per_layer = false, unconverted = false;
+    bool per_layer = false, unconverted = false, embedding = false;
     std::string json;
   };
   auto options = std::make_shared<Options>();
@@ -57,6 +58,8 @@ void add_bench(CLI::App& app) {
   command->add_flag("--unconverted", options->unconverted,
                     "run the layer list as built: branches, BatchNorm and activations as separate layers");
   command->add_option("--json", options->json, "also write the results to this JSON file");
+  command->add_flag("--embedding", options->embedding,
+                    "also time Session::record's CPU cost per frame and the GPU image preprocessing");
   command->callback([options] {
     const Model model = load_model(options->model, false, !options->unconverted);
     auto runtime = open_runtime(options->model);
@@ -119,6 +122,23 @@ void add_bench(CLI::App& app) {
                                {"mapped", mapped}}},
                              {"ms", {{"min", sorted.front()}, {"median", median}, {"max", sorted.back()}}},
                              {"images_per_second", images_per_second}};
+    if (options->embedding) {
+      const EmbeddingCosts costs = measure_embedding_costs(runtime, session, model, 200);
+      std::printf(
+          "record into a host command buffer: %.1f us per frame (buffer input), %.1f us (image input)\n",
+          costs.record_buffer_us, costs.record_image_us);
+      result["embedding"] = {{"record_buffer_us", costs.record_buffer_us},
+                             {"record_image_us", costs.record_image_us}};
+      if (costs.preprocess_ms >= 0) {
+        std::printf(
+            "image preprocessing on the GPU (%ux%u RGBA8 -> %u, per batch): %.3f ms device time, %.1f%% of "
+            "the network's %.3f ms\n",
+            costs.image_width, costs.image_height, session.input_size(), costs.preprocess_ms,
+            100.0 * costs.preprocess_ms / costs.network_ms, costs.network_ms);
+        result["embedding"]["preprocess_ms"] = costs.preprocess_ms;
+        result["embedding"]["network_ms"] = costs.network_ms;
+      }
+    }
     if (options->per_layer) {
       const auto layers = session.profile(input);
       double total = 0, total_gflop = 0;

@@ -9,17 +9,18 @@
 namespace vkvision::exec {
 namespace {
 
-constexpr VkPipelineStageFlags kOwnStages = VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT;
+constexpr VkPipelineStageFlags kOwnStages =
+    VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT;
 constexpr VkAccessFlags kOwnWrites = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
-constexpr VkAccessFlags kOwnAccesses =
-    kOwnWrites | VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_TRANSFER_READ_BIT;
+constexpr VkAccessFlags kOwnAccesses = kOwnWrites | VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_TRANSFER_READ_BIT;
 
 bool has_graphics(const vk::Context& context) {
   uint32_t count = 0;
   vkGetPhysicalDeviceQueueFamilyProperties(context.physical_device(), &count, nullptr);
   std::vector<VkQueueFamilyProperties> families(count);
   vkGetPhysicalDeviceQueueFamilyProperties(context.physical_device(), &count, families.data());
-  return context.queue_family() < count && (families[context.queue_family()].queueFlags & VK_QUEUE_GRAPHICS_BIT);
+  return context.queue_family() < count &&
+         (families[context.queue_family()].queueFlags & VK_QUEUE_GRAPHICS_BIT);
 }
 
 void check_range(const BufferRange& range, const char* name, VkDeviceSize needed, VkBufferUsageFlags usage,
@@ -139,11 +140,13 @@ void FrameRecorder::record(vk::CommandBuffer& commands, const Bindings& bindings
   VkPipelineStageFlags readers = bindings.output_stages;
   if (!readers) {
     readers = kOwnStages | VK_PIPELINE_STAGE_HOST_BIT;
-    if (graphics_queue_) readers |= VK_PIPELINE_STAGE_VERTEX_SHADER_BIT | VK_PIPELINE_STAGE_FRAGMENT_SHADER_BIT;
+    if (graphics_queue_)
+      readers |= VK_PIPELINE_STAGE_VERTEX_SHADER_BIT | VK_PIPELINE_STAGE_FRAGMENT_SHADER_BIT;
   }
-  const VkAccessFlags reads = bindings.output_access ? bindings.output_access
-                                                     : VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_TRANSFER_READ_BIT |
-                                                           VK_ACCESS_HOST_READ_BIT;
+  const VkAccessFlags reads =
+      bindings.output_access
+          ? bindings.output_access
+          : VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_HOST_READ_BIT;
   commands.memory_barrier(VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT, readers, reads);
 }
 

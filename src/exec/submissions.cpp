@@ -52,14 +52,16 @@ uint64_t Submissions::submit(VkCommandBuffer commands, const SubmitSync& sync) {
   const uint64_t id = last_ + 1;
   std::vector<VkSemaphore> signals;
   std::vector<uint64_t> signal_values;
-  if (sync.signal_semaphore) signals.push_back(sync.signal_semaphore), signal_values.push_back(sync.signal_value);
+  if (sync.signal_semaphore)
+    signals.push_back(sync.signal_semaphore), signal_values.push_back(sync.signal_value);
   if (timeline_) signals.push_back(timeline_), signal_values.push_back(id);
   const bool timeline_values = timeline_ || !sync.wait_values.empty() || sync.signal_value;
-  VkTimelineSemaphoreSubmitInfo values{.sType = VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO,
-                                       .waitSemaphoreValueCount = static_cast<uint32_t>(sync.wait_values.size()),
-                                       .pWaitSemaphoreValues = sync.wait_values.data(),
-                                       .signalSemaphoreValueCount = static_cast<uint32_t>(signal_values.size()),
-                                       .pSignalSemaphoreValues = signal_values.data()};
+  VkTimelineSemaphoreSubmitInfo values{
+      .sType = VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO,
+      .waitSemaphoreValueCount = static_cast<uint32_t>(sync.wait_values.size()),
+      .pWaitSemaphoreValues = sync.wait_values.data(),
+      .signalSemaphoreValueCount = static_cast<uint32_t>(signal_values.size()),
+      .pSignalSemaphoreValues = signal_values.data()};
   VkSubmitInfo submit{.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
                       .pNext = timeline_values ? &values : nullptr,
                       .waitSemaphoreCount = static_cast<uint32_t>(sync.wait_semaphores.size()),
@@ -95,7 +97,8 @@ bool Submissions::finished(uint64_t id) { return wait(id, std::chrono::nanosecon
 
 bool Submissions::wait(uint64_t id, std::chrono::nanoseconds timeout) {
   if (id == 0) return true;
-  const uint64_t timeout_ns = timeout == std::chrono::nanoseconds::max() ? UINT64_MAX : uint64_t(timeout.count());
+  const uint64_t timeout_ns =
+      timeout == std::chrono::nanoseconds::max() ? UINT64_MAX : uint64_t(timeout.count());
   if (timeline_) {
     VkSemaphoreWaitInfo info{.sType = VK_STRUCTURE_TYPE_SEMAPHORE_WAIT_INFO,
                              .semaphoreCount = 1,
@@ -131,8 +134,9 @@ void Submissions::wait_all() {
   if (timeline_) return;
   std::lock_guard lock(mutex_);
   for (const auto& [running_id, fence] : running_)
-    context_->check_wait(vkWaitForFences(context_->device(), 1, &fence, VK_TRUE, context_->submit_timeout_ns()),
-                         "vkWaitForFences");
+    context_->check_wait(
+        vkWaitForFences(context_->device(), 1, &fence, VK_TRUE, context_->submit_timeout_ns()),
+        "vkWaitForFences");
 }
 
 uint64_t Submissions::last() const {

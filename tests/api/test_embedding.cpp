@@ -46,9 +46,10 @@ class HostBuffer {
     vkGetBufferMemoryRequirements(device_, buffer_, &requirements);
     const auto& memory = context.memory_properties();
     uint32_t type = 0;
-    const VkMemoryPropertyFlags wanted = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
-    while (type < memory.memoryTypeCount &&
-           !((requirements.memoryTypeBits >> type & 1) && (memory.memoryTypes[type].propertyFlags & wanted) == wanted))
+    const VkMemoryPropertyFlags wanted =
+        VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
+    while (type < memory.memoryTypeCount && !((requirements.memoryTypeBits >> type & 1) &&
+                                              (memory.memoryTypes[type].propertyFlags & wanted) == wanted))
       ++type;
     VkMemoryAllocateInfo allocate{.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
                                   .allocationSize = requirements.size,
@@ -144,8 +145,10 @@ class EmbeddingTest : public ::testing::Test {
   std::unique_ptr<Model> model_;
 };
 
-constexpr VkBufferUsageFlags kInputUsage = VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_STORAGE_BUFFER_BIT;
-constexpr VkBufferUsageFlags kOutputUsage = VK_BUFFER_USAGE_TRANSFER_DST_BIT | VK_BUFFER_USAGE_STORAGE_BUFFER_BIT;
+constexpr VkBufferUsageFlags kInputUsage =
+    VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_STORAGE_BUFFER_BIT;
+constexpr VkBufferUsageFlags kOutputUsage =
+    VK_BUFFER_USAGE_TRANSFER_DST_BIT | VK_BUFFER_USAGE_STORAGE_BUFFER_BIT;
 
 TEST_F(EmbeddingTest, RecordIntoHostCommandBufferEqualsRun) {
   Session inference = session(2);
@@ -196,7 +199,8 @@ TEST_F(EmbeddingTest, SubmitSeveralInFlightThenWait) {
     inputs.push_back(std::make_unique<HostBuffer>(context(), image * sizeof(float), kInputUsage));
     outputs.push_back(std::make_unique<HostBuffer>(context(), 10 * sizeof(float), kOutputUsage));
     inputs[i]->write({all.begin() + i * image, all.begin() + (i + 1) * image});
-    tickets.push_back(inference.submit({.input_buffer = inputs[i]->range(), .output_buffer = outputs[i]->range()}));
+    tickets.push_back(
+        inference.submit({.input_buffer = inputs[i]->range(), .output_buffer = outputs[i]->range()}));
   }
   for (size_t i = 0; i < 4; ++i) {
     EXPECT_TRUE(tickets[i].wait(std::chrono::seconds(60)));
@@ -269,7 +273,8 @@ TEST_F(EmbeddingTest, TicketOutlivesItsSession) {
 
 TEST_F(EmbeddingTest, BindingsThatDoNotFitAreRefusedInOneLine) {
   Session inference = session(2);
-  const VkDeviceSize input_bytes = inference.input_channels() * inference.input_size() * inference.input_size() * 2 * 4;
+  const VkDeviceSize input_bytes =
+      inference.input_channels() * inference.input_size() * inference.input_size() * 2 * 4;
   HostBuffer in(context(), input_bytes, kInputUsage);
   HostBuffer out(context(), 20 * sizeof(float), kOutputUsage);
   HostBuffer wrong_usage(context(), input_bytes, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT);

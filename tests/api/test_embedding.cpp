@@ -166,6 +166,69 @@ TEST_F(EmbeddingTest, RecordIntoHostCommandBufferEqualsRun) {
   EXPECT_EQ(out.read(expected.size(), 20), expected);
 }
 
+// The contract at entry and exit, checked by synchronisation validation: the host writes the input
+// with a transfer in the same command buffer, states that in input_stages/input_access, and copies
+// the logits out with a transfer that only vkvision's exit barrier orders after their write.
+TEST_F(EmbeddingTest, EntryAndExitBarriersOrderTheHostsOwnCommands) {
+  Session inference = session(1);
+  const std::vector<float> input = sample_batch(inference, 1);
+  const std::vector<float> expected = inference.run(input);
+  const VkDeviceSize input_bytes = input.size() * sizeof(float),
+                     logit_bytes = expected.size() * sizeof(float);
+  const VkBufferUsageFlags both = VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
+  HostBuffer upload(context(), input_bytes, VK_BUFFER_USAGE_TRANSFER_SRC_BIT);
+  HostBuffer in(context(), input_bytes, both), out(context(), logit_bytes, both);
+  HostBuffer readback(context(), logit_bytes, VK_BUFFER_USAGE_TRANSFER_DST_BIT);
+  upload.write(input);
+  HostCommands host(context());
+  VkCommandBuffer commands = host.begin();
+  const VkBufferCopy whole_input{0, 0, input_bytes}, whole_logits{0, 0, logit_bytes};
+  vkCmdCopyBuffer(commands, upload.range().buffer, in.range().buffer, 1, &whole_input);
+  inference.record(commands, {.input_buffer = in.range(),
+                              .output_buffer = out.range(),
+                              .input_stages = VK_PIPELINE_STAGE_TRANSFER_BIT,
+                              .input_access = VK_ACCESS_TRANSFER_WRITE_BIT,
+                              .output_stages = VK_PIPELINE_STAGE_TRANSFER_BIT,
+                              .output_access = VK_ACCESS_TRANSFER_READ_BIT});
+  vkCmdCopyBuffer(commands, out.range().buffer, readback.range().buffer, 1, &whole_logits);
+  ASSERT_EQ(vkEndCommandBuffer(commands), VK_SUCCESS);
+  host.submit_and_wait({commands});
+  EXPECT_EQ(readback.read(expected.size()), expected);
+}
+
+// A secondary command buffer, executed from the host's primary one.
+TEST_F(EmbeddingTest, RecordIntoASecondaryCommandBuffer) {
+  Session inference = session(1);
+  const std::vector<float> input = sample_batch(inference, 1);
+  const std::vector<float> expected = inference.run(input);
+  HostBuffer in(context(), input.size() * sizeof(float), kInputUsage);
+  HostBuffer out(context(), expected.size() * sizeof(float), kOutputUsage);
+  in.write(input);
+  VkCommandPoolCreateInfo pool_info{.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
+                                    .queueFamilyIndex = context().queue_family()};
+  VkCommandPool pool;
+  ASSERT_EQ(vkCreateCommandPool(context().device(), &pool_info, nullptr, &pool), VK_SUCCESS);
+  VkCommandBufferAllocateInfo allocate{.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+                                       .commandPool = pool,
+                                       .level = VK_COMMAND_BUFFER_LEVEL_SECONDARY,
+                                       .commandBufferCount = 1};
+  VkCommandBuffer secondary;
+  ASSERT_EQ(vkAllocateCommandBuffers(context().device(), &allocate, &secondary), VK_SUCCESS);
+  VkCommandBufferInheritanceInfo inheritance{.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_INHERITANCE_INFO};
+  VkCommandBufferBeginInfo begin{.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+                                 .pInheritanceInfo = &inheritance};
+  ASSERT_EQ(vkBeginCommandBuffer(secondary, &begin), VK_SUCCESS);
+  inference.record(secondary, {.input_buffer = in.range(), .output_buffer = out.range()});
+  ASSERT_EQ(vkEndCommandBuffer(secondary), VK_SUCCESS);
+  HostCommands host(context());
+  VkCommandBuffer primary = host.begin();
+  vkCmdExecuteCommands(primary, 1, &secondary);
+  ASSERT_EQ(vkEndCommandBuffer(primary), VK_SUCCESS);
+  host.submit_and_wait({primary});
+  EXPECT_EQ(out.read(expected.size()), expected);
+  vkDestroyCommandPool(context().device(), pool, nullptr);
+}
+
 // Three frames recorded from one session into three command buffers and submitted together: the
 // session's entry barrier orders each frame after the previous one's use of its activations.
 TEST_F(EmbeddingTest, SeveralFramesOfOneSessionInOneSubmit) {

@@ -74,4 +74,8 @@ std::vector<std::vector<Prediction>> top_k(std::span<const float> logits, uint32
   return result;
 }
 
+std::vector<float> Session::preprocess(const Image& image) const {
+  return vkvision::preprocess(image, state_->model->info.preprocessing, state_->input_size);
+}
+
 }  // namespace vkvision

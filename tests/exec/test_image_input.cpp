@@ -353,6 +353,44 @@ TEST_F(ImageInputTest, LaterRecordsAllocateNothing) {
   EXPECT_EQ(preprocessor.cached_bytes(), cached);
 }
 
+TEST_F(ImageInputTest, BatchSlicesOfOneBufferAtUnalignedOffsets) {
+  // A batch's images at 4 + n * image bytes: below any storage-buffer offset alignment.
+  const io::PreprocessConfig config = grey_config();
+  const size_t count = size_t(config.input_size) * config.input_size;
+  const io::Image first = random_rgb(517, 383, 23), second = random_rgb(97, 301, 29);
+  exec::ImagePreprocessor preprocessor(context_ptr(), pipelines(), config);
+  DeviceImage first_image(context(), first, VK_FORMAT_R8G8B8A8_UNORM,
+                          VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL);
+  DeviceImage second_image(context(), second, VK_FORMAT_B8G8R8A8_SRGB,
+                           VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL);
+  const vk::BufferSlice buffer = make_buffer(1 + 2 * count + 1);
+  const auto slice = [&](size_t first_float) {
+    return vk::BufferSlice{buffer.buffer, buffer.offset + first_float * 4, count * 4,
+                           buffer.mapped ? buffer.mapped + first_float * 4 : nullptr, buffer.arena};
+  };
+  for (int run = 0; run < 2; ++run) {  // the second run reuses every cached set
+    vk::CommandBuffer commands(context());
+    commands.begin();
+    commands.memory_barrier(VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, VK_ACCESS_MEMORY_WRITE_BIT,
+                            VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                            VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
+    preprocessor.record(commands, first_image.input(), slice(1));
+    preprocessor.record(commands, second_image.input(), slice(1 + count));
+    commands.memory_barrier(VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT,
+                            VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_HOST_BIT,
+                            VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_HOST_READ_BIT);
+    commands.end();
+    context().submit_and_wait(commands.handle());
+    const std::vector<float> values = read(buffer, 1 + 2 * count + 1);
+    EXPECT_EQ(values.front(), 0.0f);
+    EXPECT_EQ(values.back(), 0.0f);
+    expect_bitwise_equal({values.begin() + 1, values.begin() + 1 + count}, io::preprocess(first, config),
+                         config.input_size, "first slice");
+    expect_bitwise_equal({values.begin() + 1 + count, values.end() - 1}, io::preprocess(second, config),
+                         config.input_size, "second slice");
+  }
+}
+
 TEST_F(ImageInputTest, CheckRefusesWhatItCannotTake) {
   exec::ImagePreprocessor preprocessor(context_ptr(), pipelines(), imagenet());
   DeviceImage image(context(), random_rgb(64, 48, 17), VK_FORMAT_R8G8B8A8_UNORM,

@@ -110,6 +110,15 @@ ImagePreprocessor::ImagePreprocessor(std::shared_ptr<vk::Context> context, vk::P
                                      io::PreprocessConfig config)
     : context_(std::move(context)), pipelines_(pipelines), config_(std::move(config)) {
   io::check_config(config_);
+  try {
+    create();
+  } catch (...) {
+    destroy();  // the destructor does not run for a constructor that throws
+    throw;
+  }
+}
+
+void ImagePreprocessor::create() {
   VkDevice device = context_->device();
   // texelFetch ignores filtering and addressing; nearest and clamping keep the sampler trivial.
   VkSamplerCreateInfo sampler_info{.sType = VK_STRUCTURE_TYPE_SAMPLER_CREATE_INFO,
@@ -174,7 +183,9 @@ ImagePreprocessor::ImagePreprocessor(std::shared_ptr<vk::Context> context, vk::P
   calibrate_srgb();
 }
 
-ImagePreprocessor::~ImagePreprocessor() {
+ImagePreprocessor::~ImagePreprocessor() { destroy(); }
+
+void ImagePreprocessor::destroy() {
   VkDevice device = context_->device();
   for (VkDescriptorPool pool : pools_) vkDestroyDescriptorPool(device, pool, nullptr);
   vkDestroyPipeline(device, vertical_, nullptr);

@@ -23,6 +23,8 @@ namespace vkvision::exec {
 class ImagePreprocessor {
  public:
   // config: the session's eval transform (input size, crop, interpolation, channels, mean, std).
+  // Throws InputError for a config io::preprocess refuses. Submits once and waits (the sRGB
+  // calibration, see image_input.cpp). Not thread-safe: one thread records at a time.
   ImagePreprocessor(std::shared_ptr<vk::Context> context, vk::PipelineCache& pipelines,
                     io::PreprocessConfig config);
   ~ImagePreprocessor();
@@ -30,8 +32,10 @@ class ImagePreprocessor {
   ImagePreprocessor& operator=(const ImagePreprocessor&) = delete;
 
   // Throws InputError for an image this preprocessor cannot take (null view, a format outside
-  // ImageInput's list, zero extent, a source rectangle outside the image, a layout outside the
-  // list), DeviceError when the device cannot sample the format with optimal tiling.
+  // ImageInput's list, zero extent, a layout outside the list, a source rectangle outside the image
+  // or with an origin but no size, one whose resize would be smaller than the crop), DeviceError
+  // when the device cannot sample the format with optimal tiling or its sRGB decode cannot be
+  // inverted exactly.
   void check(const ImageInput& image) const;
   // Records the transform of `image` into `destination` (float32 CHW, channels * size * size
   // values). The image must be in image.layout; the caller orders earlier writes to it and to
@@ -39,8 +43,9 @@ class ImagePreprocessor {
   // barrier), and makes `destination` visible to its readers after (compute-shader writes). The
   // first use of a distinct image (view, format, extent, rectangle, layout) allocates its
   // descriptor set, coefficient tables and intermediate band, and the first use of a destination
-  // slice its descriptor set; later uses allocate nothing and write no descriptors. Throws as
-  // check() on first use.
+  // slice its descriptor set; later uses allocate nothing and write no descriptors. Cached entries
+  // are keyed by handle: a view or buffer destroyed and re-created under the same handle value
+  // needs a new preprocessor. Throws as check() on first use.
   void record(vk::CommandBuffer& commands, const ImageInput& image, const vk::BufferSlice& destination);
 
   // The device memory held for cached images (coefficients and bands), for docs and bench.
@@ -55,6 +60,8 @@ class ImagePreprocessor {
   // The set binding `destination` from the largest aligned offset below it; `skipped_floats` is
   // what lies between that offset and the slice.
   VkDescriptorSet destination_set(const vk::BufferSlice& destination, uint32_t& skipped_floats);
+  void create();  // the constructor's Vulkan objects and tables
+  void destroy();
   // Fills srgb_decode_ with the device's decode of every byte, for each sRGB format it can sample.
   void calibrate_srgb();
 

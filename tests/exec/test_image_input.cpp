@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <random>
 
 #include "api/preprocess_config.h"
@@ -15,6 +16,8 @@
 #include "ops/half_weights.h"
 #include "support/device_test.h"
 #include "support/paths.h"
+#include "support/scoped_profile.h"
+#include "support/test_directory.h"
 #include "vk/check.h"
 #include "vk/timestamps.h"
 
@@ -432,6 +435,42 @@ TEST_F(ImageInputTest, CheckRefusesWhatItCannotTake) {
   EXPECT_THROW(preprocessor.record(commands, null_view, make_buffer(3 * 224 * 224)), InputError);
   commands.end();
   EXPECT_EQ(preprocessor.cached_bytes(), 0u);
+}
+
+// A device that cannot sample a format: check() says so as a DeviceError, and an sRGB format's
+// calibration skips it. The profile only edits the reported features (tests/support/device_profiles).
+TEST_F(ImageInputTest, FormatTheDeviceCannotSampleIsADeviceError) {
+  TestDirectory directory("image_input");
+  std::filesystem::create_directories(directory.path());
+  const std::filesystem::path path = directory.path() / "no_bgra_srgb.json";
+  std::ofstream(path) << R"({"description": "B8G8R8A8_SRGB not sampled", "modelled_on": "test only",
+                             "formats": {"B8G8R8A8_SRGB": {"remove_optimal_tiling_features": ["SAMPLED_IMAGE"]}}})";
+  DeviceOptions options;
+  options.validation = true;
+  std::shared_ptr<vk::Context> limited;
+  {
+    ScopedProfile profile(path.string());
+    limited = vk::Context::create(options);
+  }
+  {
+    vk::PipelineCache limited_pipelines(limited);
+    exec::ImagePreprocessor preprocessor(limited, limited_pipelines, imagenet());
+    DeviceImage image(*limited, random_rgb(64, 48, 31), VK_FORMAT_R8G8B8A8_SRGB,
+                      VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL);
+    ImageInput input = image.input();
+    input.format = VK_FORMAT_B8G8R8A8_SRGB;  // check() reads the format it is told
+    try {
+      preprocessor.check(input);
+      ADD_FAILURE() << "no DeviceError";
+    } catch (const DeviceError& error) {
+      EXPECT_NE(std::string(error.what()).find("cannot sample B8G8R8A8_SRGB images with optimal tiling"),
+                std::string::npos)
+          << error.what();
+    }
+    input.format = VK_FORMAT_R8G8B8A8_SRGB;
+    EXPECT_NO_THROW(preprocessor.check(input));
+  }
+  for (const auto& message : limited->validation_messages()) ADD_FAILURE() << "validation: " << message;
 }
 
 // For docs: the GPU time of ImageNet's 224 transform from a 1024 x 768 image (printed, not checked).

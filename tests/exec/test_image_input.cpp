@@ -444,7 +444,8 @@ TEST_F(ImageInputTest, FormatTheDeviceCannotSampleIsADeviceError) {
   std::filesystem::create_directories(directory.path());
   const std::filesystem::path path = directory.path() / "no_bgra_srgb.json";
   std::ofstream(path) << R"({"description": "B8G8R8A8_SRGB not sampled", "modelled_on": "test only",
-                             "formats": {"B8G8R8A8_SRGB": {"remove_optimal_tiling_features": ["SAMPLED_IMAGE"]}}})";
+                             "formats": {"B8G8R8A8_SRGB":
+                                           {"remove_optimal_tiling_features": ["SAMPLED_IMAGE"]}}})";
   DeviceOptions options;
   options.validation = true;
   std::shared_ptr<vk::Context> limited;

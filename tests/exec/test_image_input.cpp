@@ -352,6 +352,22 @@ TEST_F(ImageInputTest, SourceRectangleIsTheImageTheTransformSees) {
   }
 }
 
+TEST_F(ImageInputTest, ManyRectanglesOfOneImageGrowTheDescriptorPools) {
+  // 20 rectangles are 20 distinct images (and destinations): more sets than one pool holds.
+  const io::PreprocessConfig config = grey_config();
+  const io::Image pixels = random_rgb(120, 90, 41);
+  exec::ImagePreprocessor preprocessor(context_ptr(), pipelines(), config);
+  DeviceImage image(context(), pixels, VK_FORMAT_R8G8B8A8_UNORM, VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL);
+  for (int i = 0; i < 20; ++i) {
+    ImageInput input = image.input();
+    input.x = uint32_t(i), input.y = uint32_t(i / 2), input.rect_width = uint32_t(60 + i),
+    input.rect_height = uint32_t(50 + i);
+    expect_bitwise_equal(run_gpu(preprocessor, config, input),
+                         io::preprocess(crop(pixels, i, i / 2, 60 + i, 50 + i), config), config.input_size,
+                         "rectangle " + std::to_string(i));
+  }
+}
+
 TEST_F(ImageInputTest, GreyModelFromAnRgbImage) {
   for (const auto& size : {std::array<int, 2>{517, 383}, {28, 28}, {40, 1000}})
     expect_matches(random_rgb(size[0], size[1], 5), grey_config(), "grey " + std::to_string(size[0]));

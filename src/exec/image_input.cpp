@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 
 #include "image_resample_abi.h"
 #include "io/resample_weights.h"
@@ -50,8 +52,8 @@ Rect source_rect(const ImageInput& image) {
   return {image.x, image.y, image.rect_width, image.rect_height};
 }
 
-// Sums of |weight| at which an exact 32-bit sum (image_resample.glsl) could overflow: hi =
-// floor(sum / 2^16) must stay in int32, so every partial sum must stay below 2^47 in magnitude.
+// The exact 32-bit sum (image_resample.glsl) keeps hi = floor(sum / 2^16) in an int32, so every
+// partial sum must stay below 2^47 in magnitude; 2^21 + 255 * sum |w| bounds them all.
 constexpr int64_t kMaxExactSum = int64_t(1) << 47;
 
 // One axis's table as the shaders read it: first[size] (shifted by `first_shift`), count[size],

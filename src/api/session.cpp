@@ -2,6 +2,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "api/preprocess_config.h"
 #include "api/state.h"
 
 namespace vkvision {
@@ -91,24 +92,12 @@ SessionState::WaitForSubmissions::~WaitForSubmissions() {
 
 namespace {
 
-io::PreprocessConfig session_preprocessing(const Preprocessing& preprocessing, uint32_t input_size) {
-  io::PreprocessConfig config;
-  config.input_size = static_cast<int>(input_size);
-  config.crop_pct = preprocessing.crop_pct;
-  config.interpolation =
-      preprocessing.interpolation == "bilinear" ? io::Interpolation::Bilinear : io::Interpolation::Bicubic;
-  config.channels = static_cast<int>(preprocessing.channels);
-  config.mean = preprocessing.mean;
-  config.std = preprocessing.std;
-  return config;
-}
-
 exec::FrameRecorder& frames(detail::SessionState& state) {
   if (!state.frames) {
     auto& runtime = detail::Access::state(*state.runtime);
     state.frames = std::make_unique<exec::FrameRecorder>(
         runtime.context, *runtime.pipelines, *state.plan,
-        session_preprocessing(state.model->info.preprocessing, state.input_size));
+        detail::preprocess_config(state.model->info.preprocessing, state.input_size));
   }
   return *state.frames;
 }
@@ -205,6 +194,8 @@ bool Ticket::ready() const { return !state_ || state_->submissions->finished(sta
 
 bool Ticket::wait(std::chrono::nanoseconds timeout) const {
   return !state_ || state_->submissions->wait(state_->id, timeout);
+std::vector<float> Session::preprocess(const Image& image) const {
+  return vkvision::preprocess(image, state_->model->info.preprocessing, state_->input_size);
 }
 
 }  // namespace vkvision

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <vector>
 
+#include "api/preprocess_config.h"
 #include "api/state.h"
 #include "exec/image_input.h"
 #include "vk/check.h"
@@ -137,18 +138,6 @@ double record_microseconds(const vk::Context& context, Session& session, const B
   return median(us);
 }
 
-io::PreprocessConfig preprocess_config(const Preprocessing& p, uint32_t input_size) {
-  io::PreprocessConfig config;
-  config.input_size = int(input_size);
-  config.crop_pct = p.crop_pct;
-  config.interpolation =
-      p.interpolation == "bilinear" ? io::Interpolation::Bilinear : io::Interpolation::Bicubic;
-  config.channels = int(p.channels);
-  config.mean = p.mean;
-  config.std = p.std;
-  return config;
-}
-
 }  // namespace
 
 EmbeddingCosts measure_embedding_costs(const std::shared_ptr<Runtime>& runtime, Session& session,
@@ -176,7 +165,7 @@ EmbeddingCosts measure_embedding_costs(const std::shared_ptr<Runtime>& runtime, 
   const DeviceInfo& info = context->info();
   if (!info.timestamps) return costs;
   exec::ImagePreprocessor preprocessor(context, *state.pipelines,
-                                       preprocess_config(model.info().preprocessing, session.input_size()));
+                                       detail::preprocess_config(model.info().preprocessing, session.input_size()));
   const VkDeviceSize image_bytes = input_bytes / session.batch();
   VkQueryPoolCreateInfo pool_info{.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
                                   .queryType = VK_QUERY_TYPE_TIMESTAMP,

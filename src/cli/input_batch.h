@@ -8,8 +8,6 @@
 
 namespace vkvision::cli {
 
-io::PreprocessConfig preprocess_config(const Preprocessing& preprocessing);
-
 // Images are preprocessed in order and concatenated: [images.size(), C, S, S].
 std::vector<float> make_batch(const std::vector<io::Image>& images, const Preprocessing& preprocessing);
 

@@ -21,6 +21,29 @@ std::filesystem::path default_cache_dir() {
   return {};
 }
 
+// A compute pipeline of `code`; the shader module lives only as long as the creation.
+VkPipeline create_compute_pipeline(VkDevice device, VkPipelineCache cache, std::span<const uint32_t> code,
+                                   VkPipelineLayout layout, const VkSpecializationInfo* specialization) {
+  VkShaderModuleCreateInfo module_info{.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
+                                       .codeSize = code.size() * sizeof(uint32_t),
+                                       .pCode = code.data()};
+  VkShaderModule module = VK_NULL_HANDLE;
+  VKV_CHECK(vkCreateShaderModule(device, &module_info, nullptr, &module));
+  VkComputePipelineCreateInfo pipeline_info{
+      .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
+      .stage = {.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
+                .stage = VK_SHADER_STAGE_COMPUTE_BIT,
+                .module = module,
+                .pName = "main",
+                .pSpecializationInfo = specialization},
+      .layout = layout};
+  VkPipeline pipeline = VK_NULL_HANDLE;
+  VkResult result = vkCreateComputePipelines(device, cache, 1, &pipeline_info, nullptr, &pipeline);
+  vkDestroyShaderModule(device, module, nullptr);
+  VKV_CHECK(result);
+  return pipeline;
+}
+
 std::string hex(const uint8_t* bytes, size_t count) {
   static const char* digits = "0123456789abcdef";
   std::string out;
@@ -131,6 +154,13 @@ void PipelineCache::record_decision(const std::string& name, const std::string& 
   if (!written || error) std::filesystem::remove(temporary, error);
 }
 
+VkPipeline PipelineCache::create(ShaderId shader, VkPipelineLayout layout) {
+  std::span<const uint32_t> code = shader_words(shader);
+  if (code.empty()) throw Error("internal: no embedded shader " + std::to_string(uint32_t(shader)));
+  std::lock_guard lock(mutex_);  // the VkPipelineCache is externally synchronised with get()'s
+  return create_compute_pipeline(context_->device(), cache_, code, layout, nullptr);
+}
+
 const Pipeline& PipelineCache::get(const PipelineKey& key) {
   std::lock_guard lock(mutex_);
   if (auto it = pipelines_.find(key); it != pipelines_.end()) return *it->second;
@@ -166,28 +196,14 @@ const Pipeline& PipelineCache::get(const PipelineKey& key) {
                                          .pPushConstantRanges = &push_range};
   VKV_CHECK(vkCreatePipelineLayout(device, &layout_info, nullptr, &pipeline->layout));
 
-  VkShaderModuleCreateInfo module_info{.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
-                                       .codeSize = code.size() * sizeof(uint32_t),
-                                       .pCode = code.data()};
-  VkShaderModule module = VK_NULL_HANDLE;
-  VKV_CHECK(vkCreateShaderModule(device, &module_info, nullptr, &module));
   std::vector<VkSpecializationMapEntry> entries(key.specialization.size());
   for (uint32_t i = 0; i < entries.size(); ++i) entries[i] = {.constantID = i, .offset = i * 4u, .size = 4};
   VkSpecializationInfo specialization{.mapEntryCount = static_cast<uint32_t>(entries.size()),
                                       .pMapEntries = entries.data(),
                                       .dataSize = key.specialization.size() * 4,
                                       .pData = key.specialization.data()};
-  VkComputePipelineCreateInfo pipeline_info{
-      .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
-      .stage = {.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
-                .stage = VK_SHADER_STAGE_COMPUTE_BIT,
-                .module = module,
-                .pName = "main",
-                .pSpecializationInfo = entries.empty() ? nullptr : &specialization},
-      .layout = pipeline->layout};
-  VkResult result = vkCreateComputePipelines(device, cache_, 1, &pipeline_info, nullptr, &pipeline->pipeline);
-  vkDestroyShaderModule(device, module, nullptr);
-  VKV_CHECK(result);
+  pipeline->pipeline = create_compute_pipeline(device, cache_, code, pipeline->layout,
+                                               entries.empty() ? nullptr : &specialization);
   return *pipelines_.emplace(key, std::move(pipeline)).first->second;
 }
 

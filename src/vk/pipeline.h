@@ -50,6 +50,10 @@ class PipelineCache {
   PipelineCache& operator=(const PipelineCache&) = delete;
 
   const Pipeline& get(const PipelineKey& key);
+  // A compute pipeline of an embedded shader with a layout of the caller's (descriptor types the
+  // keys above do not cover, e.g. sampled images), through the persisted cache; the caller destroys
+  // it.
+  VkPipeline create(ShaderId shader, VkPipelineLayout layout);
   const std::filesystem::path& file() const { return file_; }
   // Writes the VkPipelineCache data; failures are ignored (a cache is an optimisation).
   void save() const;

@@ -91,7 +91,9 @@ const std::map<std::string, VkFormatFeatureFlags> kBufferFeatureNames{
     {"STORAGE_TEXEL_BUFFER", VK_FORMAT_FEATURE_STORAGE_TEXEL_BUFFER_BIT},
     {"STORAGE_TEXEL_BUFFER_ATOMIC", VK_FORMAT_FEATURE_STORAGE_TEXEL_BUFFER_ATOMIC_BIT},
     {"VERTEX_BUFFER", VK_FORMAT_FEATURE_VERTEX_BUFFER_BIT}};
-// The formats vkvision's texel buffers use, plus their neighbours.
+const std::map<std::string, VkFormatFeatureFlags> kOptimalTilingFeatureNames{
+    {"SAMPLED_IMAGE", VK_FORMAT_FEATURE_SAMPLED_IMAGE_BIT}};
+// The formats vkvision's texel buffers and image inputs use, plus their neighbours.
 const std::map<std::string, VkFormat> kFormatNames{{"R32_SFLOAT", VK_FORMAT_R32_SFLOAT},
                                                    {"R32G32_SFLOAT", VK_FORMAT_R32G32_SFLOAT},
                                                    {"R32G32B32A32_SFLOAT", VK_FORMAT_R32G32B32A32_SFLOAT},
@@ -100,7 +102,10 @@ const std::map<std::string, VkFormat> kFormatNames{{"R32_SFLOAT", VK_FORMAT_R32_
                                                    {"R16G16B16A16_SFLOAT", VK_FORMAT_R16G16B16A16_SFLOAT},
                                                    {"R32_UINT", VK_FORMAT_R32_UINT},
                                                    {"R32G32B32A32_UINT", VK_FORMAT_R32G32B32A32_UINT},
-                                                   {"R8G8B8A8_UNORM", VK_FORMAT_R8G8B8A8_UNORM}};
+                                                   {"R8G8B8A8_UNORM", VK_FORMAT_R8G8B8A8_UNORM},
+                                                   {"R8G8B8A8_SRGB", VK_FORMAT_R8G8B8A8_SRGB},
+                                                   {"B8G8R8A8_UNORM", VK_FORMAT_B8G8R8A8_UNORM},
+                                                   {"B8G8R8A8_SRGB", VK_FORMAT_B8G8R8A8_SRGB}};
 const std::map<std::string, VkPhysicalDeviceType> kDeviceTypeNames{
     {"OTHER", VK_PHYSICAL_DEVICE_TYPE_OTHER},
     {"INTEGRATED_GPU", VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU},
@@ -216,10 +221,18 @@ void read_formats(const json& formats, Profile& profile) {
   for (const auto& [name, entry] : formats.items()) {
     auto format = kFormatNames.find(name);
     if (format == kFormatNames.end()) fail("formats: unknown format '" + name + "'");
-    require_known_keys(entry, {"remove_buffer_features"}, "formats." + name);
-    if (!entry.contains("remove_buffer_features")) fail("formats." + name + " needs remove_buffer_features");
-    profile.removed_buffer_features[format->second] = parse_flags(
-        entry["remove_buffer_features"], kBufferFeatureNames, "formats." + name + ".remove_buffer_features");
+    require_known_keys(entry, {"remove_buffer_features", "remove_optimal_tiling_features"},
+                       "formats." + name);
+    if (!entry.contains("remove_buffer_features") && !entry.contains("remove_optimal_tiling_features"))
+      fail("formats." + name + " needs remove_buffer_features or remove_optimal_tiling_features");
+    if (entry.contains("remove_buffer_features"))
+      profile.removed_buffer_features[format->second] =
+          parse_flags(entry["remove_buffer_features"], kBufferFeatureNames,
+                      "formats." + name + ".remove_buffer_features");
+    if (entry.contains("remove_optimal_tiling_features"))
+      profile.removed_optimal_tiling_features[format->second] =
+          parse_flags(entry["remove_optimal_tiling_features"], kOptimalTilingFeatureNames,
+                      "formats." + name + ".remove_optimal_tiling_features");
   }
 }
 

@@ -55,6 +55,7 @@ struct Profile {
   bool disable_storage_buffer_16bit = false;
 
   std::map<VkFormat, VkFormatFeatureFlags> removed_buffer_features;
+  std::map<VkFormat, VkFormatFeatureFlags> removed_optimal_tiling_features;
 
   std::vector<MemoryHeap> heaps;  // empty: the real heaps and types pass through
   std::vector<MemoryType> types;

@@ -31,6 +31,12 @@ void append_driver_info(const Profile& profile, char (&info)[VK_MAX_DRIVER_INFO_
   info[length + copied] = '\0';
 }
 
+// What a profile takes away from one format's features.
+VkFormatFeatureFlags removed(const std::map<VkFormat, VkFormatFeatureFlags>& features, VkFormat format) {
+  auto found = features.find(format);
+  return found == features.end() ? 0 : found->second;
+}
+
 }  // namespace
 
 void apply_properties(const Profile& profile, VkPhysicalDeviceProperties& properties) {
@@ -136,16 +142,18 @@ void apply_feature_chain(const Profile& profile, void* chain) {
 }
 
 void apply_format(const Profile& profile, VkFormat format, VkFormatProperties& properties) {
-  auto found = profile.removed_buffer_features.find(format);
-  if (found != profile.removed_buffer_features.end()) properties.bufferFeatures &= ~found->second;
+  properties.bufferFeatures &= ~removed(profile.removed_buffer_features, format);
+  properties.optimalTilingFeatures &= ~removed(profile.removed_optimal_tiling_features, format);
 }
 
 void apply_format_chain(const Profile& profile, VkFormat format, void* chain) {
-  auto found = profile.removed_buffer_features.find(format);
-  if (found == profile.removed_buffer_features.end()) return;
   // VkFormatFeatureFlags2 keeps the VkFormatFeatureFlags bits at the same positions.
-  if (auto* three = find_in_chain<VkFormatProperties3>(chain, VK_STRUCTURE_TYPE_FORMAT_PROPERTIES_3))
-    three->bufferFeatures &= ~static_cast<VkFormatFeatureFlags2>(found->second);
+  if (auto* three = find_in_chain<VkFormatProperties3>(chain, VK_STRUCTURE_TYPE_FORMAT_PROPERTIES_3)) {
+    three->bufferFeatures &=
+        ~static_cast<VkFormatFeatureFlags2>(removed(profile.removed_buffer_features, format));
+    three->optimalTilingFeatures &=
+        ~static_cast<VkFormatFeatureFlags2>(removed(profile.removed_optimal_tiling_features, format));
+  }
 }
 
 void apply_queue_family(const Profile& profile, VkQueueFamilyProperties& family) {

@@ -4,6 +4,7 @@
 #include <vulkan/vulkan.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -76,6 +77,10 @@ class Context {
  private:
   Context() = default;
   void apply_options(const DeviceOptions& options);
+  // Creates messenger_ on instance_ (the host's, for a wrapped device), counting into messages_.
+  void attach_messenger();
+  // vkQueueSubmit under the host's queue lock where it gave one.
+  VkResult queue_submit(const VkSubmitInfo& submit, VkFence fence);
   // DeviceOptions::force_staging: device memory is treated as not host-visible.
   void stage_device_memory();
   [[noreturn]] void fail_submit(VkResult result, const char* call);
@@ -94,6 +99,7 @@ class Context {
   VkDevice device_ = VK_NULL_HANDLE;
   VkQueue queue_ = VK_NULL_HANDLE;
   uint32_t queue_family_ = 0;
+  std::function<void(VkQueue)> lock_queue_, unlock_queue_;  // ExternalDevice's; empty for our own queue
   VkFence fence_ = VK_NULL_HANDLE;
   DeviceInfo info_;
   VkPhysicalDeviceMemoryProperties memory_properties_{};

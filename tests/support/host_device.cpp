@@ -65,7 +65,9 @@ HostDevice::HostDevice(const HostDeviceOptions& options) : api_version_(options.
     throw std::runtime_error("host device: VK_LAYER_KHRONOS_validation is not installed");
   std::vector<const char*> layers{kValidationLayer};
   const char* profile = std::getenv("VKVISION_DEVICE_PROFILE");
-  if (profile && profile[0] != '\0') layers.push_back(kDeviceProfileLayer);
+  // The profile layer itself makes Vulkan 1.1 queries, invalid on an older instance.
+  if (profile && profile[0] != '\0' && api_version_ >= VK_API_VERSION_1_2)
+    layers.push_back(kDeviceProfileLayer);
   instance_extensions_ = {VK_EXT_DEBUG_UTILS_EXTENSION_NAME, VK_EXT_VALIDATION_FEATURES_EXTENSION_NAME};
   std::vector<const char*> instance_extensions;
   for (const auto& name : instance_extensions_) instance_extensions.push_back(name.c_str());

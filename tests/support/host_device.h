@@ -39,8 +39,9 @@ struct HostDeviceOptions {
 
 class HostDevice {
  public:
-  // Physical device VKVISION_DEVICE (else 0); with VKVISION_DEVICE_PROFILE set the instance also
-  // enables the device-profile layer, below the validation layer, as vk::Context does. Throws
+  // Physical device VKVISION_DEVICE (else 0); with VKVISION_DEVICE_PROFILE set an instance of
+  // Vulkan 1.2 or later also enables the device-profile layer, below the validation layer, as
+  // vk::Context does. Throws
   // std::runtime_error when the validation layer or the device is missing or a Vulkan call fails.
   explicit HostDevice(const HostDeviceOptions& options = {});
   // Waits for the host's own device to go idle (the host may), then destroys what it created.

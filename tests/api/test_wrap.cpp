@@ -157,6 +157,8 @@ struct FeatureSet {
   HostDeviceOptions options;
 };
 
+void PrintTo(const FeatureSet& set, std::ostream* out) { *out << set.name; }
+
 class WrapFeaturesTest : public ::testing::TestWithParam<FeatureSet> {};
 
 TEST_P(WrapFeaturesTest, SessionsMatchRuntimeCreateBitForBit) {
@@ -276,6 +278,20 @@ TEST(WrapTest, RefusesARealVulkan10InstanceWithoutValidationMessages) {
       "the host's instance was created with Vulkan 1.0.0 (ExternalDevice::api_version); vkvision needs 1.2 "
       "(its shaders are SPIR-V 1.5)");
   expect_no_messages(host);
+}
+
+TEST(WrapTest, RefusesAVulkan11Device) {
+  std::optional<HostDevice> host;
+  {
+    testing::ScopedProfile profile("vulkan_1_1");  // read when the host creates its instance
+    host.emplace();
+  }
+  const std::string message = refusal<DeviceError>([&] { Runtime::wrap(host->external()); });
+  EXPECT_TRUE(message.starts_with("the host's device (")) << message;
+  EXPECT_TRUE(message.ends_with(") supports Vulkan 1.1.0; vkvision needs 1.2 (its shaders are SPIR-V 1.5)"))
+      << message;
+  EXPECT_FALSE(device_contract(host->physical_device()).unsupported_reason.empty());
+  expect_no_messages(*host);
 }
 
 TEST(WrapTest, RefusesNullHandles) {

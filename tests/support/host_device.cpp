@@ -115,7 +115,11 @@ HostDevice::HostDevice(const HostDeviceOptions& options) : api_version_(options.
 
   // Below 1.1 the contract's own queries (vkGetPhysicalDeviceFeatures2) are invalid: such a host
   // creates a plain device on the first family with compute.
+  VkPhysicalDeviceProperties properties{};
+  vkGetPhysicalDeviceProperties(physical_device_, &properties);
+  // The Vulkan 1.1 and 1.2 feature structures are invalid on a device below 1.2, too.
   const bool modern_instance = api_version_ >= VK_API_VERSION_1_2;
+  const bool modern_device = modern_instance && properties.apiVersion >= VK_API_VERSION_1_2;
   if (modern_instance) {
     enabled_ = device_contract(physical_device_);
     if (!options.storage_buffer_16bit) enabled_.vulkan11.storageBuffer16BitAccess = VK_FALSE;
@@ -143,7 +147,7 @@ HostDevice::HostDevice(const HostDeviceOptions& options) : api_version_(options.
                                      .queueCount = 1,
                                      .pQueuePriorities = &priority};
   VkDeviceCreateInfo device_info{.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
-                                 .pNext = modern_instance ? enabled_.chain() : nullptr,
+                                 .pNext = modern_device ? enabled_.chain() : nullptr,
                                  .queueCreateInfoCount = 1,
                                  .pQueueCreateInfos = &queue_info,
                                  .enabledExtensionCount = static_cast<uint32_t>(enabled_.extensions.size()),

@@ -28,7 +28,7 @@ namespace vkvision::testing {
 struct HostDeviceOptions {
   // VkApplicationInfo::apiVersion of the host's instance (and ExternalDevice::api_version). Below
   // 1.2 the device gets no feature structures and no extensions (their queries are 1.1 functions),
-  // so that refusing it raises no validation message of its own.
+  // so that refusing it raises no validation message of its own; nor does a device below 1.2.
   uint32_t api_version = VK_API_VERSION_1_2;
   // Each false leaves that feature of the contract off (it stays off where the device lacks it).
   bool storage_buffer_16bit = true;

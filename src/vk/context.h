@@ -51,8 +51,9 @@ class Context {
   const ValidationFeatures& validation() const { return validation_; }
 
   // Submits and waits, at most DeviceOptions::submit_timeout_ms; serialised because a queue may not
-  // be used from two threads at once. A lost or hung device throws DeviceError and marks the context
-  // lost: every later submit, allocation and session throws at once instead of waiting on a fence.
+  // be used from two threads at once. The host's queue lock (ExternalDevice::lock_queue) is held
+  // for the vkQueueSubmit alone, not for the wait. A lost or hung device throws DeviceError and marks the
+  // context lost: every later submit, allocation and session throws at once instead of waiting on a fence.
   void submit_and_wait(VkCommandBuffer command_buffer);
   // Submits without waiting (Session::submit): serialised with every other submit of this context,
   // and under the host's queue lock (ExternalDevice::lock_queue) where it gave one. A failure marks

@@ -194,6 +194,8 @@ bool Ticket::ready() const { return !state_ || state_->submissions->finished(sta
 
 bool Ticket::wait(std::chrono::nanoseconds timeout) const {
   return !state_ || state_->submissions->wait(state_->id, timeout);
+}
+
 std::vector<float> Session::preprocess(const Image& image) const {
   return vkvision::preprocess(image, state_->model->info.preprocessing, state_->input_size);
 }

@@ -290,6 +290,7 @@ DeviceInfo query_device_info(VkPhysicalDevice physical_device, uint32_t index) {
   info.subgroup_size = subgroup.subgroupSize;
   info.shader_float16 = vulkan_1_2 && features12.shaderFloat16;
   info.storage_buffer_16bit = storage16.storageBuffer16BitAccess;
+  info.timeline_semaphore = vulkan_1_2 && features12.timelineSemaphore;
   info.timestamps = limits.timestampComputeAndGraphics;
   info.timestamp_period_ns = limits.timestampPeriod;
   if (compute_family) {
@@ -340,7 +341,93 @@ void describe_memory_paths(DeviceInfo& info, const VkPhysicalDeviceMemoryPropert
   info.readback_memory = memory_path(memory, MemoryUse::Readback, map_device_memory);
 }
 
+namespace {
+
+// What vkvision enables on a device it creates and asks a host to enable (device_contract): every
+// optional feature and extension it can use, where the device has it. The kernels use no other:
+// the *_half_weights shader variants read fp16 weights from storage buffers (StorageBuffer16BitAccess)
+// and widen them to fp32 on load, RGBA16F texel views need only the format's texel-buffer support.
+DeviceContract contract_for(VkPhysicalDevice physical_device, const DeviceInfo& info) {
+  DeviceContract contract;
+  contract.api_version = kRequiredApiVersion;
+  contract.unsupported_reason = info.unsupported_reason;
+  if (const auto family = find_compute_queue_family(physical_device))
+    contract.queue_family = static_cast<int>(*family);
+  // A portability driver must have its subset enabled (its feature bits list what it cannot do;
+  // vkvision's compute kernels need none of them: docs/PORTABILITY.md). The memory budget makes
+  // allocations respect what other applications leave free.
+  if (info.portability_subset) contract.extensions.push_back(kPortabilitySubset);
+  if (info.memory_budget) contract.extensions.push_back(VK_EXT_MEMORY_BUDGET_EXTENSION_NAME);
+  contract.vulkan11.storageBuffer16BitAccess = info.storage_buffer_16bit;
+  contract.vulkan12.shaderFloat16 = info.shader_float16;
+  contract.vulkan12.timelineSemaphore = info.timeline_semaphore;
+  return contract;
+}
+
+// The features a host enabled, from its VkDeviceCreateInfo::pNext chain (ExternalDevice).
+struct EnabledFeatures {
+  bool storage_buffer_16bit = false;
+  bool shader_float16 = false;
+  bool timeline_semaphore = false;
+};
+
+EnabledFeatures read_enabled_features(const void* chain) {
+  // Far more than any real chain: a longer one is taken for a cycle rather than walked forever.
+  constexpr int kMaxChainLength = 1024;
+  EnabledFeatures enabled;
+  int length = 0;
+  for (auto* next = static_cast<const VkBaseInStructure*>(chain); next; next = next->pNext) {
+    if (++length > kMaxChainLength)
+      throw InputError("ExternalDevice::enabled_features: the pNext chain is longer than " +
+                       std::to_string(kMaxChainLength) + " structures (a cycle?)");
+    switch (next->sType) {
+      case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES:
+        enabled.storage_buffer_16bit |=
+            reinterpret_cast<const VkPhysicalDeviceVulkan11Features*>(next)->storageBuffer16BitAccess;
+        break;
+      case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES: {
+        const auto* features = reinterpret_cast<const VkPhysicalDeviceVulkan12Features*>(next);
+        enabled.shader_float16 |= features->shaderFloat16;
+        enabled.timeline_semaphore |= features->timelineSemaphore;
+        break;
+      }
+      case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES:
+        enabled.storage_buffer_16bit |=
+            reinterpret_cast<const VkPhysicalDevice16BitStorageFeatures*>(next)->storageBuffer16BitAccess;
+        break;
+      case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES:
+        enabled.shader_float16 |=
+            reinterpret_cast<const VkPhysicalDeviceShaderFloat16Int8Features*>(next)->shaderFloat16;
+        break;
+      case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_TIMELINE_SEMAPHORE_FEATURES:
+        enabled.timeline_semaphore |=
+            reinterpret_cast<const VkPhysicalDeviceTimelineSemaphoreFeatures*>(next)->timelineSemaphore;
+        break;
+      default:  // VkPhysicalDeviceFeatures2 included: vkvision needs no Vulkan 1.0 feature
+        break;
+    }
+  }
+  return enabled;
+}
+
+bool listed(const std::vector<std::string>& names, const char* name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+}  // namespace
+
 }  // namespace vk
+
+VkPhysicalDeviceFeatures2* DeviceContract::chain(void* next) {
+  features.pNext = &vulkan11;
+  vulkan11.pNext = &vulkan12;
+  vulkan12.pNext = next;
+  return &features;
+}
+
+DeviceContract device_contract(VkPhysicalDevice physical_device) {
+  return vk::contract_for(physical_device, vk::query_device_info(physical_device, 0));
+}
 
 std::string DeviceInfo::api_version_string() const { return vk::version_string(api_version); }
 
@@ -387,20 +474,7 @@ std::shared_ptr<Context> Context::create(const DeviceOptions& options) {
   context->force_staging_ = options.force_staging || env_flag("VKVISION_FORCE_STAGING");
   context->apply_options(options);
   context->instance_ = create_instance(context->validation_);
-  if (context->validation_.layer) {
-    auto create_messenger = reinterpret_cast<PFN_vkCreateDebugUtilsMessengerEXT>(
-        vkGetInstanceProcAddr(context->instance_, "vkCreateDebugUtilsMessengerEXT"));
-    VkDebugUtilsMessengerCreateInfoEXT messenger_info{
-        .sType = VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CREATE_INFO_EXT,
-        .messageSeverity =
-            VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT,
-        .messageType =
-            VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT,
-        .pfnUserCallback = &Context::on_debug_message,
-        .pUserData = context.get()};
-    if (create_messenger)
-      VKV_CHECK(create_messenger(context->instance_, &messenger_info, nullptr, &context->messenger_));
-  }
+  if (context->validation_.layer) context->attach_messenger();
 
   auto devices = physical_devices(context->instance_);
   if (devices.empty())
@@ -418,35 +492,23 @@ std::shared_ptr<Context> Context::create(const DeviceOptions& options) {
   if (!context->info_.unsupported_reason.empty())
     throw DeviceError("device " + std::to_string(index) + " (" + context->info_.name + ") " +
                       context->info_.unsupported_reason);
-  context->queue_family_ = *find_compute_queue_family(context->physical_device_);
   if (context->force_staging_) context->stage_device_memory();
 
-  // Ask only for the optional features the device has; kernels choose their path from info_.
-  VkPhysicalDeviceVulkan12Features features12{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES,
-                                              .shaderFloat16 = context->info_.shader_float16};
-  VkPhysicalDeviceVulkan11Features features11{
-      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES,
-      .pNext = &features12,
-      .storageBuffer16BitAccess = context->info_.storage_buffer_16bit};
-  VkPhysicalDeviceFeatures2 features{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2,
-                                     .pNext = &features11};
-  // A portability driver must have its subset enabled (its feature bits list what it cannot do;
-  // vkvision's compute kernels need none of them: docs/PORTABILITY.md). The memory budget makes
-  // allocations respect what other applications leave free.
-  std::vector<const char*> extensions;
-  if (context->info_.portability_subset) extensions.push_back(kPortabilitySubset);
-  if (context->info_.memory_budget) extensions.push_back(VK_EXT_MEMORY_BUDGET_EXTENSION_NAME);
+  // Exactly what a host is asked to enable (device_contract), so that a wrapped device with the
+  // whole contract runs the kernels a created one runs.
+  DeviceContract contract = contract_for(context->physical_device_, context->info_);
+  context->queue_family_ = static_cast<uint32_t>(contract.queue_family);
   const float priority = 1.0f;
   VkDeviceQueueCreateInfo queue_info{.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
                                      .queueFamilyIndex = context->queue_family_,
                                      .queueCount = 1,
                                      .pQueuePriorities = &priority};
   VkDeviceCreateInfo device_info{.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
-                                 .pNext = &features,
+                                 .pNext = contract.chain(),
                                  .queueCreateInfoCount = 1,
                                  .pQueueCreateInfos = &queue_info,
-                                 .enabledExtensionCount = static_cast<uint32_t>(extensions.size()),
-                                 .ppEnabledExtensionNames = extensions.data()};
+                                 .enabledExtensionCount = static_cast<uint32_t>(contract.extensions.size()),
+                                 .ppEnabledExtensionNames = contract.extensions.data()};
   VKV_CHECK(vkCreateDevice(context->physical_device_, &device_info, nullptr, &context->device_));
   vkGetDeviceQueue(context->device_, context->queue_family_, 0, &context->queue_);
   vkGetPhysicalDeviceMemoryProperties(context->physical_device_, &context->memory_properties_);
@@ -456,8 +518,35 @@ std::shared_ptr<Context> Context::create(const DeviceOptions& options) {
 }
 
 std::shared_ptr<Context> Context::wrap(const ExternalDevice& external, const DeviceOptions& options) {
+  // Everything the host stated is checked before the first Vulkan call that depends on it: the
+  // property queries below are Vulkan 1.1 functions, invalid on an older instance.
   if (!external.instance || !external.physical_device || !external.device || !external.queue)
     throw InputError("ExternalDevice: instance, physical_device, device and queue must all be set");
+  if (bool(external.lock_queue) != bool(external.unlock_queue))
+    throw InputError("ExternalDevice: lock_queue and unlock_queue must be set together (or neither)");
+  if (external.api_version == 0)
+    throw InputError(
+        "ExternalDevice::api_version is 0: state the apiVersion your VkInstance was created with "
+        "(vkvision needs 1.2 or later)");
+  if (external.api_version < kRequiredApiVersion)
+    throw DeviceError("the host's instance was created with Vulkan " + version_string(external.api_version) +
+                      " (ExternalDevice::api_version); vkvision needs 1.2 (its shaders are SPIR-V 1.5)");
+  VkPhysicalDeviceProperties properties{};
+  vkGetPhysicalDeviceProperties(external.physical_device, &properties);
+  const std::string device_name = std::string("the host's device (") + properties.deviceName + ") ";
+  if (properties.apiVersion < kRequiredApiVersion)
+    throw DeviceError(device_name + "supports Vulkan " + version_string(properties.apiVersion) +
+                      "; vkvision needs 1.2 (its shaders are SPIR-V 1.5)");
+  const auto families = queue_families(external.physical_device);
+  if (external.queue_family_index >= families.size())
+    throw InputError("ExternalDevice::queue_family_index " + std::to_string(external.queue_family_index) +
+                     " does not exist: the device has " + std::to_string(families.size()) + " queue famil" +
+                     (families.size() == 1 ? "y" : "ies"));
+  if (!(families[external.queue_family_index].queueFlags & VK_QUEUE_COMPUTE_BIT))
+    throw InputError("ExternalDevice::queue_family_index " + std::to_string(external.queue_family_index) +
+                     " has no compute support; vkvision's queue must run compute work");
+  const EnabledFeatures enabled = read_enabled_features(external.enabled_features);
+
   std::shared_ptr<Context> context(new Context());
   context->owns_device_ = false;
   context->force_staging_ = options.force_staging;
@@ -467,25 +556,54 @@ std::shared_ptr<Context> Context::wrap(const ExternalDevice& external, const Dev
   context->device_ = external.device;
   context->queue_ = external.queue;
   context->queue_family_ = external.queue_family_index;
+  context->lock_queue_ = external.lock_queue;
+  context->unlock_queue_ = external.unlock_queue;
   context->info_ = query_device_info(external.physical_device, 0);
   if (!context->info_.unsupported_reason.empty())
-    throw DeviceError("the host's device (" + context->info_.name + ") " + context->info_.unsupported_reason);
-  const auto families = queue_families(external.physical_device);
-  if (external.queue_family_index >= families.size() ||
-      !(families[external.queue_family_index].queueFlags & VK_QUEUE_COMPUTE_BIT))
-    throw InputError("ExternalDevice: queue family " + std::to_string(external.queue_family_index) +
-                     " does not exist or has no compute support");
+    throw DeviceError(device_name + context->info_.unsupported_reason);
   context->info_.timestamp_valid_bits = families[external.queue_family_index].timestampValidBits;
-  // Which extensions the host enabled is not known: only what needs none is assumed.
-  context->info_.memory_budget = false;
+  context->info_.timestamps = context->info_.timestamps && context->info_.timestamp_valid_bits > 0;
+  // What the device has and the host enabled; kernels choose their paths from these.
+  context->info_.storage_buffer_16bit = context->info_.storage_buffer_16bit && enabled.storage_buffer_16bit;
+  context->info_.shader_float16 = context->info_.shader_float16 && enabled.shader_float16;
+  context->info_.timeline_semaphore = context->info_.timeline_semaphore && enabled.timeline_semaphore;
+  context->info_.memory_budget = context->info_.memory_budget &&
+                                 listed(external.enabled_extensions, VK_EXT_MEMORY_BUDGET_EXTENSION_NAME);
+  if (!context->info_.memory_budget)
+    for (MemoryHeapInfo& heap : context->info_.memory_heaps) heap.budget = heap.usage = 0;
   if (context->force_staging_) context->stage_device_memory();
   vkGetPhysicalDeviceMemoryProperties(context->physical_device_, &context->memory_properties_);
-  // The host enabled the device's features; assume only what it could have enabled for us is core.
-  context->info_.shader_float16 = false;
-  context->info_.storage_buffer_16bit = false;
+
+  // The host's instance has whatever layers it was created with; vkvision can only listen to them.
+  const ValidationFeatures request = validation_request(options.validation);
+  if (request.layer) {
+    if (!listed(external.enabled_instance_extensions, VK_EXT_DEBUG_UTILS_EXTENSION_NAME))
+      throw DeviceError(
+          "validation requested (DeviceOptions::validation or VKVISION_VALIDATION) but the host's instance "
+          "does not enable VK_EXT_debug_utils (ExternalDevice::enabled_instance_extensions): vkvision "
+          "cannot add a layer or extension to an instance it did not create");
+    context->validation_.layer = true;  // which checks run is the host's instance's choice
+    context->attach_messenger();
+  }
   VkFenceCreateInfo fence_info{.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
   VKV_CHECK(vkCreateFence(context->device_, &fence_info, nullptr, &context->fence_));
   return context;
+}
+
+void Context::attach_messenger() {
+  auto create_messenger = reinterpret_cast<PFN_vkCreateDebugUtilsMessengerEXT>(
+      vkGetInstanceProcAddr(instance_, "vkCreateDebugUtilsMessengerEXT"));
+  if (!create_messenger)
+    throw DeviceError("validation requested but vkCreateDebugUtilsMessengerEXT is missing");
+  VkDebugUtilsMessengerCreateInfoEXT messenger_info{
+      .sType = VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CREATE_INFO_EXT,
+      .messageSeverity =
+          VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT,
+      .messageType =
+          VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT,
+      .pfnUserCallback = &Context::on_debug_message,
+      .pUserData = this};
+  VKV_CHECK(create_messenger(instance_, &messenger_info, nullptr, &messenger_));
 }
 
 void Context::stage_device_memory() {
@@ -502,15 +620,29 @@ Context::~Context() {
   // Every submit was waited for, so only a timed-out one can still run; a borrowed device is never
   // waited idle (that would stall the host application's own work).
   if (fence_ && !submitted_work_may_be_running()) vkDestroyFence(device_, fence_, nullptr);
-  if (!owns_device_) return;
-  if (device_) vkDeviceWaitIdle(device_);
-  if (device_) vkDestroyDevice(device_, nullptr);
+  if (owns_device_ && device_) {
+    vkDeviceWaitIdle(device_);
+    vkDestroyDevice(device_, nullptr);
+  }
+  // On a borrowed instance too: the messenger is vkvision's own.
   if (messenger_) {
     auto destroy_messenger = reinterpret_cast<PFN_vkDestroyDebugUtilsMessengerEXT>(
         vkGetInstanceProcAddr(instance_, "vkDestroyDebugUtilsMessengerEXT"));
     if (destroy_messenger) destroy_messenger(instance_, messenger_, nullptr);
   }
-  if (instance_) vkDestroyInstance(instance_, nullptr);
+  if (owns_device_ && instance_) vkDestroyInstance(instance_, nullptr);
+}
+
+VkResult Context::queue_submit(const VkSubmitInfo& submit, VkFence fence) {
+  if (!lock_queue_) return vkQueueSubmit(queue_, 1, &submit, fence);
+  // The host's queue lock (ExternalDevice::lock_queue), held for vkQueueSubmit alone and released
+  // however the submit ends.
+  struct HostQueueLock {
+    const Context& context;
+    explicit HostQueueLock(const Context& owner) : context(owner) { context.lock_queue_(context.queue_); }
+    ~HostQueueLock() { context.unlock_queue_(context.queue_); }
+  } lock(*this);
+  return vkQueueSubmit(queue_, 1, &submit, fence);
 }
 
 void Context::submit_and_wait(VkCommandBuffer command_buffer) {
@@ -520,8 +652,9 @@ void Context::submit_and_wait(VkCommandBuffer command_buffer) {
       .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &command_buffer};
   if (VkResult result = vkResetFences(device_, 1, &fence_); result != VK_SUCCESS)
     fail_submit(result, "vkResetFences");
-  if (VkResult result = vkQueueSubmit(queue_, 1, &submit, fence_); result != VK_SUCCESS)
+  if (VkResult result = queue_submit(submit, fence_); result != VK_SUCCESS)
     fail_submit(result, "vkQueueSubmit");
+  // Outside the host's queue lock: only the submit needs it.
   VkResult waited = vkWaitForFences(device_, 1, &fence_, VK_TRUE, submit_timeout_ns_);
   if (waited == VK_SUCCESS && injected_wait_result_ != VK_SUCCESS)
     waited = std::exchange(injected_wait_result_, VK_SUCCESS);
@@ -531,7 +664,7 @@ void Context::submit_and_wait(VkCommandBuffer command_buffer) {
 void Context::submit(const VkSubmitInfo& submit, VkFence fence) {
   std::lock_guard lock(submit_mutex_);
   throw_if_lost();
-  if (VkResult result = vkQueueSubmit(queue_, 1, &submit, fence); result != VK_SUCCESS)
+  if (VkResult result = queue_submit(submit, fence); result != VK_SUCCESS)
     fail_submit(result, "vkQueueSubmit");
 }
 

@@ -4,6 +4,7 @@
 #include <vulkan/vulkan.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -50,8 +51,9 @@ class Context {
   const ValidationFeatures& validation() const { return validation_; }
 
   // Submits and waits, at most DeviceOptions::submit_timeout_ms; serialised because a queue may not
-  // be used from two threads at once. A lost or hung device throws DeviceError and marks the context
-  // lost: every later submit, allocation and session throws at once instead of waiting on a fence.
+  // be used from two threads at once. The host's queue lock (ExternalDevice::lock_queue) is held
+  // for the vkQueueSubmit alone, not for the wait. A lost or hung device throws DeviceError and marks the
+  // context lost: every later submit, allocation and session throws at once instead of waiting on a fence.
   void submit_and_wait(VkCommandBuffer command_buffer);
   // Submits without waiting (Session::submit): serialised with every other submit of this context,
   // and under the host's queue lock (ExternalDevice::lock_queue) where it gave one. A failure marks
@@ -80,6 +82,10 @@ class Context {
  private:
   Context() = default;
   void apply_options(const DeviceOptions& options);
+  // Creates messenger_ on instance_ (the host's, for a wrapped device), counting into messages_.
+  void attach_messenger();
+  // vkQueueSubmit under the host's queue lock where it gave one.
+  VkResult queue_submit(const VkSubmitInfo& submit, VkFence fence);
   // DeviceOptions::force_staging: device memory is treated as not host-visible.
   void stage_device_memory();
   [[noreturn]] void fail_submit(VkResult result, const char* call);
@@ -98,6 +104,7 @@ class Context {
   VkDevice device_ = VK_NULL_HANDLE;
   VkQueue queue_ = VK_NULL_HANDLE;
   uint32_t queue_family_ = 0;
+  std::function<void(VkQueue)> lock_queue_, unlock_queue_;  // ExternalDevice's; empty for our own queue
   VkFence fence_ = VK_NULL_HANDLE;
   DeviceInfo info_;
   VkPhysicalDeviceMemoryProperties memory_properties_{};

@@ -74,9 +74,13 @@ std::string temporary_beside(const std::filesystem::path& file) {
 
 }  // namespace
 
-PipelineCache::PipelineCache(std::shared_ptr<Context> context, std::filesystem::path cache_dir)
+PipelineCache::PipelineCache(std::shared_ptr<Context> context, std::filesystem::path cache_dir,
+                             bool disk_cache)
     : context_(std::move(context)) {
-  if (cache_dir.empty()) cache_dir = default_cache_dir();
+  if (!disk_cache)
+    cache_dir.clear();
+  else if (cache_dir.empty())
+    cache_dir = default_cache_dir();
   const DeviceInfo& info = context_->info();
   const std::string key = hex(info.pipeline_cache_uuid.data(), info.pipeline_cache_uuid.size()) + "-" +
                           std::to_string(info.driver_version);

@@ -43,8 +43,11 @@ struct Pipeline {
 
 class PipelineCache {
  public:
-  // cache_dir empty: $VKVISION_CACHE_DIR, else $XDG_CACHE_HOME/vkvision, else ~/.cache/vkvision.
-  explicit PipelineCache(std::shared_ptr<Context> context, std::filesystem::path cache_dir = {});
+  // cache_dir empty: $VKVISION_CACHE_DIR, else $XDG_CACHE_HOME/vkvision, else ~/.cache/vkvision
+  // (DeviceOptions::cache_directory). disk_cache false: no file is read or written, and file() and
+  // decisions_file() are empty (DeviceOptions::disk_cache).
+  explicit PipelineCache(std::shared_ptr<Context> context, std::filesystem::path cache_dir = {},
+                         bool disk_cache = true);
   ~PipelineCache();  // saves the cache file
   PipelineCache(const PipelineCache&) = delete;
   PipelineCache& operator=(const PipelineCache&) = delete;

@@ -122,7 +122,8 @@ struct DeviceContract {
   // The queue family vkvision prefers (a compute-only one where the device has it, else the first
   // with compute); -1 when the device has no compute queue.
   int queue_family = -1;
-  // Empty when vkvision can run on the device, else why not (the same line Runtime::wrap throws).
+  // Empty when vkvision can run on the device, else why not (what Runtime::wrap throws after "the
+  // host's device (NAME) ").
   std::string unsupported_reason;
 
   // Links features -> vulkan11 -> vulkan12 -> next and returns &features, for

@@ -164,8 +164,8 @@ EmbeddingCosts measure_embedding_costs(const std::shared_ptr<Runtime>& runtime, 
 
   const DeviceInfo& info = context->info();
   if (!info.timestamps) return costs;
-  exec::ImagePreprocessor preprocessor(context, *state.pipelines,
-                                       detail::preprocess_config(model.info().preprocessing, session.input_size()));
+  exec::ImagePreprocessor preprocessor(
+      context, *state.pipelines, detail::preprocess_config(model.info().preprocessing, session.input_size()));
   const VkDeviceSize image_bytes = input_bytes / session.batch();
   VkQueryPoolCreateInfo pool_info{.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
                                   .queryType = VK_QUERY_TYPE_TIMESTAMP,

@@ -26,7 +26,8 @@ CommandBuffer::~CommandBuffer() {
 void CommandBuffer::begin() {
   VkCommandBufferBeginInfo begin_info{
       .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
-      .flags = simultaneous_use_ ? VkCommandBufferUsageFlags(VK_COMMAND_BUFFER_USAGE_SIMULTANEOUS_USE_BIT) : 0u};
+      .flags =
+          simultaneous_use_ ? VkCommandBufferUsageFlags(VK_COMMAND_BUFFER_USAGE_SIMULTANEOUS_USE_BIT) : 0u};
   VKV_CHECK(vkBeginCommandBuffer(buffer_, &begin_info));
 }
 

@@ -39,7 +39,6 @@ class CommandBuffer {
   void write_timestamp(VkQueryPool pool, uint32_t query);
 
  private:
-
   Context& context_;
   VkCommandPool pool_ = VK_NULL_HANDLE;
   VkCommandBuffer buffer_ = VK_NULL_HANDLE;

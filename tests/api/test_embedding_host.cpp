@@ -446,6 +446,47 @@ TEST_P(EmbeddingHostSubmitTest, FramesInFlightWithHostBuffersEqualRun) {
   expect_same_bits(read(outputs[0], classes()), expected[0], "beside the own input");
 }
 
+// The host's own recorded frames and Session::submit's on one queue, all pending at once: a host
+// frame, a submit, another host frame, before anyone waits. The entry barriers order them on the
+// session's activations (synchronisation validation checks it across the submissions).
+TEST_P(EmbeddingHostSubmitTest, HostRecordedFramesAndSubmitsPendingTogether) {
+  Session session(runtime_, bundled_model(), session_options());
+  constexpr size_t kFrames = 3;
+  std::vector<HostDevice::Buffer> inputs, outputs;
+  std::vector<std::vector<float>> expected;
+  for (size_t i = 0; i < kFrames; ++i) {
+    const std::vector<float> input = session.preprocess(samples()[i + 2]);
+    expected.push_back(session.run(input));
+    inputs.push_back(host().create_buffer(input.size() * sizeof(float), kInputUsage, true));
+    outputs.push_back(host().create_buffer(classes() * sizeof(float), kOutputUsage, true));
+    write(inputs[i], input);
+  }
+  const auto bindings = [&](size_t i) {
+    return Bindings{.input_buffer = range(inputs[i], kInputUsage),
+                    .output_buffer = range(outputs[i], kOutputUsage)};
+  };
+  const VkCommandPool pool = host().create_command_pool();
+  const VkCommandBuffer first = host().allocate_command_buffer(pool);
+  const VkCommandBuffer last = host().allocate_command_buffer(pool);
+  const VkFence first_fence = host().create_fence(), last_fence = host().create_fence();
+  const auto host_frame = [&](VkCommandBuffer commands, VkFence fence, size_t i) {
+    begin(commands);
+    session.record(commands, bindings(i));
+    end(commands);
+    host().submit(
+        {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &commands},
+        fence);
+  };
+  host_frame(first, first_fence, 0);
+  const Ticket ticket = session.submit(bindings(1));
+  host_frame(last, last_fence, 2);
+  host().wait(first_fence);
+  EXPECT_TRUE(ticket.wait(std::chrono::seconds(60)));
+  host().wait(last_fence);
+  for (size_t i = 0; i < kFrames; ++i)
+    expect_same_bits(read(outputs[i], classes()), expected[i], "frame " + std::to_string(i));
+}
+
 TEST_P(EmbeddingHostSubmitTest, ImageInputSubmitsReuseTheirRecording) {
   const HostImage first(host(), samples()[6], VK_FORMAT_R8G8B8A8_UNORM);
   const HostImage second(host(), samples()[7], VK_FORMAT_B8G8R8A8_SRGB);

@@ -20,6 +20,23 @@
 #include <stdint.h>
 #include <vulkan/vulkan.h>
 
+/* Marks the exported functions: default visibility for a shared libvkvision built with hidden
+ * visibility; on Windows, dllexport while building a DLL (VKVISION_SHARED and VKVISION_BUILDING),
+ * dllimport when using one (VKVISION_SHARED). Define VKV_API beforehand to override. */
+#ifndef VKV_API
+#if defined(_WIN32) && defined(VKVISION_SHARED)
+#ifdef VKVISION_BUILDING
+#define VKV_API __declspec(dllexport)
+#else
+#define VKV_API __declspec(dllimport)
+#endif
+#elif defined(__GNUC__)
+#define VKV_API __attribute__((visibility("default")))
+#else
+#define VKV_API
+#endif
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -41,10 +58,10 @@ typedef struct vkv_ticket_t* vkv_ticket;
 typedef struct vkv_image_t* vkv_image;
 
 /* The library's version, "MAJOR.MINOR.PATCH". Static storage; thread-safe. */
-const char* vkv_version(void);
+VKV_API const char* vkv_version(void);
 /* The calling thread's message of its last failed call; "" after a successful one. Valid until the
  * thread's next vkv_ call. Thread-safe (per thread). */
-const char* vkv_last_error(void);
+VKV_API const char* vkv_last_error(void);
 
 /* ---- Devices ---- */
 
@@ -70,7 +87,7 @@ typedef struct vkv_device_info {
 
 /* Every Vulkan device the loader reports: writes min(capacity, total) entries to devices (may be null
  * with capacity 0) and the total to *count. Creates a temporary instance. Thread-safe. */
-vkv_status vkv_list_devices(vkv_device_info* devices, uint32_t capacity, uint32_t* count);
+VKV_API vkv_status vkv_list_devices(vkv_device_info* devices, uint32_t capacity, uint32_t* count);
 
 /* What vkvision can use on a physical device, for the host's VkDeviceCreateInfo (docs/EMBEDDING.md),
  * as vkvision::DeviceContract. The instance must be Vulkan 1.1 or later. */
@@ -88,10 +105,10 @@ typedef struct vkv_device_contract {
 } vkv_device_contract;
 
 /* Fills *contract for physical_device, chained. Thread-safe. */
-vkv_status vkv_device_contract_query(VkPhysicalDevice physical_device, vkv_device_contract* contract);
+VKV_API vkv_status vkv_device_contract_query(VkPhysicalDevice physical_device, vkv_device_contract* contract);
 /* Re-links contract's features -> vulkan11 -> vulkan12 -> next (after copying it) and returns
  * &contract->features; null for a null contract. Thread-safe on distinct contracts. */
-VkPhysicalDeviceFeatures2* vkv_device_contract_chain(vkv_device_contract* contract, void* next);
+VKV_API VkPhysicalDeviceFeatures2* vkv_device_contract_chain(vkv_device_contract* contract, void* next);
 
 /* ---- Runtime: one Vulkan device with its pipeline cache ---- */
 
@@ -105,7 +122,7 @@ typedef struct vkv_runtime_options {
 } vkv_runtime_options;
 
 /* The defaults (device_index -1, the rest 0), which a null options pointer also means. */
-void vkv_runtime_options_init(vkv_runtime_options* options);
+VKV_API void vkv_runtime_options_init(vkv_runtime_options* options);
 
 /* Called around each vkQueueSubmit vkvision makes on the host's queue, from any thread that uses a
  * session of the runtime. */
@@ -131,25 +148,25 @@ typedef struct vkv_external_device {
 } vkv_external_device;
 
 /* Opens a device (options may be null). Caller owns *runtime: vkv_runtime_destroy. Thread-safe. */
-vkv_status vkv_runtime_create(const vkv_runtime_options* options, vkv_runtime* runtime);
+VKV_API vkv_status vkv_runtime_create(const vkv_runtime_options* options, vkv_runtime* runtime);
 /* Runs on the host's device and queue (options may be null; its device_index is ignored). Caller owns
  * *runtime; the host's handles must outlive it and every session of it. Thread-safe. */
-vkv_status vkv_runtime_wrap(const vkv_external_device* device, const vkv_runtime_options* options,
-                            vkv_runtime* runtime);
+VKV_API vkv_status vkv_runtime_wrap(const vkv_external_device* device, const vkv_runtime_options* options,
+                                    vkv_runtime* runtime);
 /* Drops the caller's reference; sessions keep the device open until they are destroyed. */
-void vkv_runtime_destroy(vkv_runtime runtime);
+VKV_API void vkv_runtime_destroy(vkv_runtime runtime);
 /* The runtime's device, as queried at creation. Thread-safe. */
-vkv_status vkv_runtime_device_info(vkv_runtime runtime, vkv_device_info* info);
+VKV_API vkv_status vkv_runtime_device_info(vkv_runtime runtime, vkv_device_info* info);
 /* Validation messages seen so far (0 without validation). Thread-safe. */
-vkv_status vkv_runtime_validation_message_count(vkv_runtime runtime, uint32_t* count);
+VKV_API vkv_status vkv_runtime_validation_message_count(vkv_runtime runtime, uint32_t* count);
 
 /* ---- Model: weights and metadata, immutable, shareable between threads ---- */
 
 /* Loads a safetensors or PyTorch checkpoint. Caller owns *model: vkv_model_destroy. Thread-safe. */
-vkv_status vkv_model_load(const char* path, vkv_model* model);
+VKV_API vkv_status vkv_model_load(const char* path, vkv_model* model);
 /* A preset (`vkvision models`) with seeded random weights. Caller owns *model. Thread-safe. */
-vkv_status vkv_model_preset(const char* name, uint32_t seed, vkv_model* model);
-void vkv_model_destroy(vkv_model model);
+VKV_API vkv_status vkv_model_preset(const char* name, uint32_t seed, vkv_model* model);
+VKV_API void vkv_model_destroy(vkv_model model);
 
 typedef struct vkv_model_info {
   const char* family;  /* "convnext"; strings owned by the model */
@@ -167,9 +184,9 @@ typedef struct vkv_model_info {
 } vkv_model_info;
 
 /* Fills *info; its strings live as long as the model. Thread-safe. */
-vkv_status vkv_model_get_info(vkv_model model, vkv_model_info* info);
+VKV_API vkv_status vkv_model_get_info(vkv_model model, vkv_model_info* info);
 /* The name of class index (< num_classes), owned by the model. Thread-safe. */
-vkv_status vkv_model_label(vkv_model model, uint32_t index, const char** label);
+VKV_API vkv_status vkv_model_label(vkv_model model, uint32_t index, const char** label);
 
 /* ---- Images: decoding and the eval transform on the CPU, as `vkvision classify` ---- */
 
@@ -182,12 +199,13 @@ typedef struct vkv_pixels {
 } vkv_pixels;
 
 /* Decodes a PNG or JPEG file (alpha dropped). Caller owns *image: vkv_image_destroy. Thread-safe. */
-vkv_status vkv_image_decode(const char* path, vkv_image* image);
+VKV_API vkv_status vkv_image_decode(const char* path, vkv_image* image);
 /* The same from bytes in memory; name only names it in messages (may be null). Thread-safe. */
-vkv_status vkv_image_decode_memory(const void* bytes, uint64_t size, const char* name, vkv_image* image);
-void vkv_image_destroy(vkv_image image);
+VKV_API vkv_status vkv_image_decode_memory(const void* bytes, uint64_t size, const char* name,
+                                           vkv_image* image);
+VKV_API void vkv_image_destroy(vkv_image image);
 /* The decoded pixels, owned by the image. Thread-safe. */
-vkv_status vkv_image_pixels(vkv_image image, vkv_pixels* pixels);
+VKV_API vkv_status vkv_image_pixels(vkv_image image, vkv_pixels* pixels);
 
 /* ---- Session: a model compiled for one device, batch and input size ---- */
 
@@ -211,10 +229,10 @@ typedef struct vkv_session_options {
 
 /* Compiles model for runtime's device (options null: batch 1, the rest 0). Caller owns *session:
  * vkv_session_destroy. Thread-safe on distinct sessions. */
-vkv_status vkv_session_create(vkv_runtime runtime, vkv_model model, const vkv_session_options* options,
-                              vkv_session* session);
+VKV_API vkv_status vkv_session_create(vkv_runtime runtime, vkv_model model,
+                                      const vkv_session_options* options, vkv_session* session);
 /* Waits for the session's own submissions. One thread at a time per session (for every vkv_session_*). */
-void vkv_session_destroy(vkv_session session);
+VKV_API void vkv_session_destroy(vkv_session session);
 
 typedef struct vkv_session_info {
   uint32_t batch;
@@ -231,11 +249,11 @@ typedef struct vkv_session_info {
   char kernel_family[64]; /* "register" or "tiled", and how it was chosen */
 } vkv_session_info;
 
-vkv_status vkv_session_get_info(vkv_session session, vkv_session_info* info);
+VKV_API vkv_status vkv_session_get_info(vkv_session session, vkv_session_info* info);
 /* input: float32 NCHW, normalised, input_count floats exactly (else VKV_ERROR_INPUT); writes
  * logits_count floats of logits [batch, classes] (capacity smaller: VKV_ERROR_INVALID_ARGUMENT). */
-vkv_status vkv_session_run(vkv_session session, const float* input, uint64_t input_count, float* logits,
-                           uint64_t logits_capacity);
+VKV_API vkv_status vkv_session_run(vkv_session session, const float* input, uint64_t input_count,
+                                   float* logits, uint64_t logits_capacity);
 
 typedef struct vkv_layer_timing {
   char name[128];
@@ -249,13 +267,13 @@ typedef struct vkv_layer_timing {
 
 /* One run with a timestamp per layer: writes min(capacity, total) rows (rows may be null with
  * capacity 0) and the total to *count. VKV_ERROR_DEVICE where the device has no timestamps. */
-vkv_status vkv_session_profile(vkv_session session, const float* input, uint64_t input_count,
-                               vkv_layer_timing* rows, uint32_t capacity, uint32_t* count);
+VKV_API vkv_status vkv_session_profile(vkv_session session, const float* input, uint64_t input_count,
+                                       vkv_layer_timing* rows, uint32_t capacity, uint32_t* count);
 /* The model's CPU eval transform of one image for this session's input size: writes
  * input_channels * input_size^2 floats (CHW) at input (capacity smaller: VKV_ERROR_INVALID_ARGUMENT);
  * several images go one after another for a batch. */
-vkv_status vkv_session_preprocess(vkv_session session, const vkv_pixels* pixels, float* input,
-                                  uint64_t capacity);
+VKV_API vkv_status vkv_session_preprocess(vkv_session session, const vkv_pixels* pixels, float* input,
+                                          uint64_t capacity);
 
 /* ---- Top-k ---- */
 
@@ -268,8 +286,8 @@ typedef struct vkv_prediction {
 /* Softmax over each row of logits [logits_count / classes, classes], then the k most probable classes
  * per row (k is capped at classes): writes rows * min(k, classes) predictions, row by row (capacity
  * smaller: VKV_ERROR_INVALID_ARGUMENT). model names them (null: "class N"). Thread-safe. */
-vkv_status vkv_top_k(const float* logits, uint64_t logits_count, uint32_t classes, uint32_t k,
-                     vkv_model model, vkv_prediction* predictions, uint64_t capacity);
+VKV_API vkv_status vkv_top_k(const float* logits, uint64_t logits_count, uint32_t classes, uint32_t k,
+                             vkv_model model, vkv_prediction* predictions, uint64_t capacity);
 
 /* ---- GPU-resident calls (docs/EMBEDDING.md): the host's buffers, images, command buffers ---- */
 
@@ -315,22 +333,23 @@ typedef struct vkv_submit_sync {
 
 /* Records the inference into the host's command buffer (between its begin and end; the runtime's
  * queue family). bindings null: all defaults. Nothing is submitted. */
-vkv_status vkv_session_record(vkv_session session, VkCommandBuffer commands, const vkv_bindings* bindings);
+VKV_API vkv_status vkv_session_record(vkv_session session, VkCommandBuffer commands,
+                                      const vkv_bindings* bindings);
 /* Submits the inference to the runtime's queue and returns at once (bindings and sync may be null).
  * Caller owns *ticket: vkv_ticket_release; it may outlive the session. */
-vkv_status vkv_session_submit(vkv_session session, const vkv_bindings* bindings, const vkv_submit_sync* sync,
-                              vkv_ticket* ticket);
+VKV_API vkv_status vkv_session_submit(vkv_session session, const vkv_bindings* bindings,
+                                      const vkv_submit_sync* sync, vkv_ticket* ticket);
 /* *ready: 1 once the submission's work finished. Thread-safe. */
-vkv_status vkv_ticket_ready(vkv_ticket ticket, uint32_t* ready);
+VKV_API vkv_status vkv_ticket_ready(vkv_ticket ticket, uint32_t* ready);
 /* Waits at most timeout_ns (UINT64_MAX: forever); *finished: 1 when the work finished. Thread-safe. */
-vkv_status vkv_ticket_wait(vkv_ticket ticket, uint64_t timeout_ns, uint32_t* finished);
+VKV_API vkv_status vkv_ticket_wait(vkv_ticket ticket, uint64_t timeout_ns, uint32_t* finished);
 /* Frees the ticket (not the submission, which runs on). */
-void vkv_ticket_release(vkv_ticket ticket);
+VKV_API void vkv_ticket_release(vkv_ticket ticket);
 /* The session's own input (input_count floats, NCHW), after its submissions that read it finish. */
-vkv_status vkv_session_write_input(vkv_session session, const float* input, uint64_t input_count);
+VKV_API vkv_status vkv_session_write_input(vkv_session session, const float* input, uint64_t input_count);
 /* The logits of the last finished submission without an output buffer: waits for it, writes
  * logits_count floats (capacity smaller: VKV_ERROR_INVALID_ARGUMENT). */
-vkv_status vkv_session_logits(vkv_session session, float* logits, uint64_t logits_capacity);
+VKV_API vkv_status vkv_session_logits(vkv_session session, float* logits, uint64_t logits_capacity);
 
 #ifdef __cplusplus
 }

@@ -366,11 +366,24 @@ static void destroy_host_buffer(VkDevice device, host_buffer* buffer) {
   vkFreeMemory(device, buffer->memory, NULL);
 }
 
-static void test_gpu_resident(void) {
-  /* The instance: Vulkan 1.2, the validation layer with synchronisation checks, debug utils. */
-  const char* layers[] = {"VK_LAYER_KHRONOS_validation"};
-  const char* instance_extensions[] = {VK_EXT_DEBUG_UTILS_EXTENSION_NAME,
-                                       VK_EXT_VALIDATION_FEATURES_EXTENSION_NAME};
+/* A C host application's own instance and device, made as docs/EMBEDDING.md says. */
+typedef struct c_host {
+  VkInstance instance;
+  VkDebugUtilsMessengerEXT messenger;
+  VkPhysicalDevice physical;
+  vkv_device_contract contract; /* as enabled on the device: the whole contract */
+  VkDevice device;
+  VkQueue queue;
+  VkCommandPool pool;
+  VkFence fence;
+} c_host;
+
+static const char* const kHostLayers[] = {"VK_LAYER_KHRONOS_validation"};
+static const char* const kHostInstanceExtensions[] = {VK_EXT_DEBUG_UTILS_EXTENSION_NAME,
+                                                      VK_EXT_VALIDATION_FEATURES_EXTENSION_NAME};
+
+/* Vulkan 1.2, the validation layer with synchronisation checks, the host's own messenger. */
+static void create_host_instance(c_host* host) {
   const VkValidationFeatureEnableEXT enables[] = {
       VK_VALIDATION_FEATURE_ENABLE_SYNCHRONIZATION_VALIDATION_EXT};
   VkValidationFeaturesEXT validation = {.sType = VK_STRUCTURE_TYPE_VALIDATION_FEATURES_EXT,
@@ -391,146 +404,171 @@ static void test_gpu_resident(void) {
                                         .pNext = &messenger_info,
                                         .pApplicationInfo = &app,
                                         .enabledLayerCount = 1,
-                                        .ppEnabledLayerNames = layers,
+                                        .ppEnabledLayerNames = kHostLayers,
                                         .enabledExtensionCount = 2,
-                                        .ppEnabledExtensionNames = instance_extensions};
-  VkInstance instance = VK_NULL_HANDLE;
-  VK_MUST(vkCreateInstance(&instance_info, NULL, &instance));
+                                        .ppEnabledExtensionNames = kHostInstanceExtensions};
+  VK_MUST(vkCreateInstance(&instance_info, NULL, &host->instance));
   PFN_vkCreateDebugUtilsMessengerEXT create_messenger =
-      (PFN_vkCreateDebugUtilsMessengerEXT)vkGetInstanceProcAddr(instance, "vkCreateDebugUtilsMessengerEXT");
-  PFN_vkDestroyDebugUtilsMessengerEXT destroy_messenger =
-      (PFN_vkDestroyDebugUtilsMessengerEXT)vkGetInstanceProcAddr(instance, "vkDestroyDebugUtilsMessengerEXT");
+      (PFN_vkCreateDebugUtilsMessengerEXT)vkGetInstanceProcAddr(host->instance,
+                                                                "vkCreateDebugUtilsMessengerEXT");
   messenger_info.pNext = NULL;
-  VkDebugUtilsMessengerEXT messenger = VK_NULL_HANDLE;
-  VK_MUST(create_messenger(instance, &messenger_info, NULL, &messenger));
-  uint32_t device_count = 1;
-  VkPhysicalDevice physical = VK_NULL_HANDLE;
-  VkResult enumerated = vkEnumeratePhysicalDevices(instance, &device_count, &physical);
-  CHECK(enumerated == VK_SUCCESS || enumerated == VK_INCOMPLETE);
+  VK_MUST(create_messenger(host->instance, &messenger_info, NULL, &host->messenger));
+}
 
-  /* The device, from the C device contract. */
-  vkv_device_contract contract;
-  MUST(vkv_device_contract_query(physical, &contract));
-  CHECK(contract.unsupported_reason[0] == '\0');
-  CHECK(contract.queue_family >= 0);
-  CHECK(contract.api_version >= VK_API_VERSION_1_2);
+/* The first physical device, its whole device contract enabled, one queue, a pool and a fence. */
+static void create_host(c_host* host) {
+  memset(host, 0, sizeof *host);
+  create_host_instance(host);
+  uint32_t device_count = 1;
+  VkResult enumerated = vkEnumeratePhysicalDevices(host->instance, &device_count, &host->physical);
+  CHECK(enumerated == VK_SUCCESS || enumerated == VK_INCOMPLETE);
+  MUST(vkv_device_contract_query(host->physical, &host->contract));
+  CHECK(host->contract.unsupported_reason[0] == '\0');
+  CHECK(host->contract.queue_family >= 0);
+  CHECK(host->contract.api_version >= VK_API_VERSION_1_2);
+  const uint32_t family = (uint32_t)host->contract.queue_family;
   const float priority = 1.0f;
   VkDeviceQueueCreateInfo queue_info = {.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
-                                        .queueFamilyIndex = (uint32_t)contract.queue_family,
+                                        .queueFamilyIndex = family,
                                         .queueCount = 1,
                                         .pQueuePriorities = &priority};
   VkDeviceCreateInfo device_info = {.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
-                                    .pNext = vkv_device_contract_chain(&contract, NULL),
+                                    .pNext = vkv_device_contract_chain(&host->contract, NULL),
                                     .queueCreateInfoCount = 1,
                                     .pQueueCreateInfos = &queue_info,
-                                    .enabledExtensionCount = contract.extension_count,
-                                    .ppEnabledExtensionNames = contract.extensions};
-  VkDevice device = VK_NULL_HANDLE;
-  VK_MUST(vkCreateDevice(physical, &device_info, NULL, &device));
-  VkQueue queue = VK_NULL_HANDLE;
-  vkGetDeviceQueue(device, (uint32_t)contract.queue_family, 0, &queue);
+                                    .enabledExtensionCount = host->contract.extension_count,
+                                    .ppEnabledExtensionNames = host->contract.extensions};
+  VK_MUST(vkCreateDevice(host->physical, &device_info, NULL, &host->device));
+  vkGetDeviceQueue(host->device, family, 0, &host->queue);
+  VkCommandPoolCreateInfo pool_info = {.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
+                                       .queueFamilyIndex = family};
+  VK_MUST(vkCreateCommandPool(host->device, &pool_info, NULL, &host->pool));
+  VkFenceCreateInfo fence_info = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+  VK_MUST(vkCreateFence(host->device, &fence_info, NULL, &host->fence));
+}
 
-  vkv_external_device external = {.instance = instance,
-                                  .physical_device = physical,
-                                  .device = device,
-                                  .queue = queue,
-                                  .queue_family_index = (uint32_t)contract.queue_family,
+static void destroy_host(c_host* host) {
+  vkDestroyFence(host->device, host->fence, NULL);
+  vkDestroyCommandPool(host->device, host->pool, NULL);
+  vkDestroyDevice(host->device, NULL);
+  PFN_vkDestroyDebugUtilsMessengerEXT destroy_messenger =
+      (PFN_vkDestroyDebugUtilsMessengerEXT)vkGetInstanceProcAddr(host->instance,
+                                                                 "vkDestroyDebugUtilsMessengerEXT");
+  destroy_messenger(host->instance, host->messenger, NULL);
+  vkDestroyInstance(host->instance, NULL);
+}
+
+/* vkv_runtime_wrap on the host's handles, what it enabled, and its queue callbacks. */
+static vkv_runtime wrap_host(c_host* host) {
+  vkv_external_device external = {.instance = host->instance,
+                                  .physical_device = host->physical,
+                                  .device = host->device,
+                                  .queue = host->queue,
+                                  .queue_family_index = (uint32_t)host->contract.queue_family,
                                   .api_version = VK_API_VERSION_1_2,
-                                  .enabled_extensions = contract.extensions,
-                                  .enabled_extension_count = contract.extension_count,
-                                  .enabled_instance_extensions = instance_extensions,
+                                  .enabled_extensions = host->contract.extensions,
+                                  .enabled_extension_count = host->contract.extension_count,
+                                  .enabled_instance_extensions = kHostInstanceExtensions,
                                   .enabled_instance_extension_count = 2,
-                                  .enabled_features = &contract.features,
+                                  .enabled_features = &host->contract.features,
                                   .lock_queue = lock_queue,
-                                  .unlock_queue = unlock_queue,
+                                  .unlock_queue = NULL,
                                   .queue_user_data = &queue_locks};
   vkv_runtime runtime = NULL;
-  external.unlock_queue = NULL;
   EXPECT_ERROR(VKV_ERROR_INPUT, "set together", vkv_runtime_wrap(&external, NULL, &runtime));
   external.unlock_queue = unlock_queue;
   MUST(vkv_runtime_wrap(&external, NULL, &runtime));
+  return runtime;
+}
+
+/* The session recorded into the host's command buffer between the host's begin and end, submitted
+ * and waited for by the host. */
+static void record_on_host(c_host* host, vkv_session session, const vkv_bindings* bindings) {
+  VkCommandBufferAllocateInfo allocate_info = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+                                               .commandPool = host->pool,
+                                               .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+                                               .commandBufferCount = 1};
+  VkCommandBuffer commands = VK_NULL_HANDLE;
+  VK_MUST(vkAllocateCommandBuffers(host->device, &allocate_info, &commands));
+  VkCommandBufferBeginInfo begin = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
+  VK_MUST(vkBeginCommandBuffer(commands, &begin));
+  MUST(vkv_session_record(session, commands, bindings));
+  VK_MUST(vkEndCommandBuffer(commands));
+  VkSubmitInfo submit = {
+      .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &commands};
+  VK_MUST(vkQueueSubmit(host->queue, 1, &submit, host->fence));
+  VK_MUST(vkWaitForFences(host->device, 1, &host->fence, VK_TRUE, UINT64_MAX));
+  VK_MUST(vkResetFences(host->device, 1, &host->fence));
+  vkFreeCommandBuffers(host->device, host->pool, 1, &commands);
+}
+
+/* Submitted by vkvision and waited for through its ticket. */
+static void submit_and_wait(vkv_session session, const vkv_bindings* bindings) {
+  vkv_submit_sync no_waits = {.wait_count = 0};
+  vkv_ticket ticket = NULL;
+  MUST(vkv_session_submit(session, bindings, &no_waits, &ticket));
+  uint32_t finished = 0, ready = 0;
+  MUST(vkv_ticket_wait(ticket, 60000000000ull, &finished));
+  CHECK(finished == 1);
+  MUST(vkv_ticket_ready(ticket, &ready));
+  CHECK(ready == 1);
+  vkv_ticket_release(ticket);
+}
+
+/* Recorded and submitted inferences, the host's buffers in and out or the session's own, equal run(). */
+static void test_gpu_resident(void) {
+  c_host host;
+  create_host(&host);
+  vkv_runtime runtime = wrap_host(&host);
   vkv_model model = NULL;
   MUST(vkv_model_load(VKV_TEST_MODEL, &model));
   vkv_session_info info;
   vkv_session session = create_session(runtime, model, &info);
-
   float* input = allocate(info.input_count * sizeof(float));
   for (uint64_t i = 0; i < info.input_count; ++i) input[i] = (float)((i * 13) % 29) / 14.0f - 1.0f;
   float expected[10], actual[10];
   MUST(vkv_session_run(session, input, info.input_count, expected, 10));
   CHECK(queue_locks > 0); /* run()'s submit took the host's lock */
 
-  /* Recorded into the host's command buffer: the host's buffers in and out. */
   const VkBufferUsageFlags in_usage = VK_BUFFER_USAGE_TRANSFER_SRC_BIT;
   const VkBufferUsageFlags out_usage = VK_BUFFER_USAGE_TRANSFER_DST_BIT;
-  host_buffer in = create_host_buffer(physical, device, info.input_count * sizeof(float), in_usage);
-  host_buffer out = create_host_buffer(physical, device, info.logits_count * sizeof(float), out_usage);
+  host_buffer in = create_host_buffer(host.physical, host.device, info.input_count * sizeof(float), in_usage);
+  host_buffer out =
+      create_host_buffer(host.physical, host.device, info.logits_count * sizeof(float), out_usage);
   memcpy(in.mapped, input, in.size);
-  memset(out.mapped, 0, out.size);
-  VkCommandPoolCreateInfo pool_info = {.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
-                                       .queueFamilyIndex = (uint32_t)contract.queue_family};
-  VkCommandPool pool = VK_NULL_HANDLE;
-  VK_MUST(vkCreateCommandPool(device, &pool_info, NULL, &pool));
-  VkCommandBufferAllocateInfo allocate_info = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
-                                               .commandPool = pool,
-                                               .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
-                                               .commandBufferCount = 1};
-  VkCommandBuffer commands = VK_NULL_HANDLE;
-  VK_MUST(vkAllocateCommandBuffers(device, &allocate_info, &commands));
-  VkCommandBufferBeginInfo begin = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
-  VK_MUST(vkBeginCommandBuffer(commands, &begin));
   vkv_bindings bindings = {.input_buffer = {.buffer = in.buffer, .size = in.size, .usage = in_usage},
                            .output_buffer = {.buffer = out.buffer, .size = out.size, .usage = out_usage},
                            .output_stages = VK_PIPELINE_STAGE_HOST_BIT,
                            .output_access = VK_ACCESS_HOST_READ_BIT};
-  MUST(vkv_session_record(session, commands, &bindings));
-  VK_MUST(vkEndCommandBuffer(commands));
-  VkFenceCreateInfo fence_info = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
-  VkFence fence = VK_NULL_HANDLE;
-  VK_MUST(vkCreateFence(device, &fence_info, NULL, &fence));
-  VkSubmitInfo submit = {
-      .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &commands};
-  VK_MUST(vkQueueSubmit(queue, 1, &submit, fence));
-  VK_MUST(vkWaitForFences(device, 1, &fence, VK_TRUE, UINT64_MAX));
-  CHECK(memcmp(out.mapped, expected, sizeof expected) == 0);
-
-  /* Submitted by vkvision, the host's buffers again, then the session's own input and logits. */
   memset(out.mapped, 0, out.size);
-  vkv_ticket ticket = NULL;
-  MUST(vkv_session_submit(session, &bindings, NULL, &ticket));
-  uint32_t finished = 0;
-  MUST(vkv_ticket_wait(ticket, UINT64_MAX, &finished));
-  CHECK(finished == 1);
-  uint32_t ready = 0;
-  MUST(vkv_ticket_ready(ticket, &ready));
-  CHECK(ready == 1);
-  vkv_ticket_release(ticket);
+  record_on_host(&host, session, &bindings);
   CHECK(memcmp(out.mapped, expected, sizeof expected) == 0);
-
+  memset(out.mapped, 0, out.size);
+  submit_and_wait(session, &bindings);
+  CHECK(memcmp(out.mapped, expected, sizeof expected) == 0);
   MUST(vkv_session_write_input(session, input, info.input_count));
-  vkv_submit_sync no_waits = {.wait_count = 0};
-  MUST(vkv_session_submit(session, NULL, &no_waits, &ticket));
-  MUST(vkv_ticket_wait(ticket, 60000000000ull, &finished));
-  CHECK(finished == 1);
+  submit_and_wait(session, NULL);
   MUST(vkv_session_logits(session, actual, 10));
   CHECK(memcmp(actual, expected, sizeof expected) == 0);
+
+  /* A ticket may outlive its session. */
+  vkv_ticket last = NULL;
+  MUST(vkv_session_submit(session, NULL, NULL, &last));
+  vkv_session_destroy(session);
+  uint32_t finished = 0;
+  MUST(vkv_ticket_wait(last, UINT64_MAX, &finished));
+  CHECK(finished == 1);
+  vkv_ticket_release(last);
 
   uint32_t messages = 0;
   MUST(vkv_runtime_validation_message_count(runtime, &messages));
   CHECK(messages == 0);
-  vkv_session_destroy(session);
-  vkv_ticket_release(ticket); /* after its session: a ticket may outlive it */
   vkv_model_destroy(model);
   vkv_runtime_destroy(runtime);
   free(input);
-
-  vkDestroyFence(device, fence, NULL);
-  vkDestroyCommandPool(device, pool, NULL);
-  destroy_host_buffer(device, &in);
-  destroy_host_buffer(device, &out);
-  vkDestroyDevice(device, NULL);
-  destroy_messenger(instance, messenger, NULL);
-  vkDestroyInstance(instance, NULL);
+  destroy_host_buffer(host.device, &in);
+  destroy_host_buffer(host.device, &out);
+  destroy_host(&host);
   CHECK(host_messages == 0);
 }
 

@@ -458,6 +458,91 @@ static void destroy_host(c_host* host) {
   vkDestroyInstance(host->instance, NULL);
 }
 
+/* A host's sampled image (R8G8B8A8_UNORM, optimal tiling) of decoded pixels: grey in all three colour
+ * channels, opaque alpha, so that sampling gives the decoded bytes back. */
+typedef struct host_image {
+  VkImage image;
+  VkDeviceMemory memory;
+  VkImageView view;
+  host_buffer staging;
+  uint32_t width, height;
+} host_image;
+
+static host_image create_host_image(c_host* host, const vkv_pixels* pixels) {
+  host_image result = {.width = pixels->width, .height = pixels->height};
+  VkImageCreateInfo image_info = {.sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
+                                  .imageType = VK_IMAGE_TYPE_2D,
+                                  .format = VK_FORMAT_R8G8B8A8_UNORM,
+                                  .extent = {pixels->width, pixels->height, 1},
+                                  .mipLevels = 1,
+                                  .arrayLayers = 1,
+                                  .samples = VK_SAMPLE_COUNT_1_BIT,
+                                  .tiling = VK_IMAGE_TILING_OPTIMAL,
+                                  .usage = VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT,
+                                  .initialLayout = VK_IMAGE_LAYOUT_UNDEFINED};
+  VK_MUST(vkCreateImage(host->device, &image_info, NULL, &result.image));
+  VkMemoryRequirements requirements;
+  vkGetImageMemoryRequirements(host->device, result.image, &requirements);
+  VkPhysicalDeviceMemoryProperties memory;
+  vkGetPhysicalDeviceMemoryProperties(host->physical, &memory);
+  uint32_t type = 0;
+  while (type < memory.memoryTypeCount &&
+         !((requirements.memoryTypeBits >> type & 1) &&
+           (memory.memoryTypes[type].propertyFlags & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT)))
+    ++type;
+  CHECK(type < memory.memoryTypeCount);
+  VkMemoryAllocateInfo allocate_info = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+                                        .allocationSize = requirements.size,
+                                        .memoryTypeIndex = type};
+  VK_MUST(vkAllocateMemory(host->device, &allocate_info, NULL, &result.memory));
+  VK_MUST(vkBindImageMemory(host->device, result.image, result.memory, 0));
+  VkImageViewCreateInfo view_info = {.sType = VK_STRUCTURE_TYPE_IMAGE_VIEW_CREATE_INFO,
+                                     .image = result.image,
+                                     .viewType = VK_IMAGE_VIEW_TYPE_2D,
+                                     .format = VK_FORMAT_R8G8B8A8_UNORM,
+                                     .subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1}};
+  VK_MUST(vkCreateImageView(host->device, &view_info, NULL, &result.view));
+  const size_t texels = (size_t)pixels->width * pixels->height;
+  result.staging =
+      create_host_buffer(host->physical, host->device, texels * 4, VK_BUFFER_USAGE_TRANSFER_SRC_BIT);
+  uint8_t* rgba = result.staging.mapped;
+  for (size_t i = 0; i < texels; ++i)
+    for (uint32_t c = 0; c < 4; ++c)
+      rgba[i * 4 + c] = c == 3 ? 255 : pixels->data[i * pixels->channels + (pixels->channels == 1 ? 0 : c)];
+  return result;
+}
+
+/* The host's upload: UNDEFINED -> TRANSFER_DST, the copy, then SHADER_READ_ONLY for compute reads. */
+static void record_image_upload(VkCommandBuffer commands, const host_image* image) {
+  VkImageMemoryBarrier barrier = {.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
+                                  .dstAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
+                                  .oldLayout = VK_IMAGE_LAYOUT_UNDEFINED,
+                                  .newLayout = VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+                                  .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+                                  .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+                                  .image = image->image,
+                                  .subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1}};
+  vkCmdPipelineBarrier(commands, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0,
+                       NULL, 0, NULL, 1, &barrier);
+  VkBufferImageCopy region = {.imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
+                              .imageExtent = {image->width, image->height, 1}};
+  vkCmdCopyBufferToImage(commands, image->staging.buffer, image->image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+                         1, &region);
+  barrier.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT;
+  barrier.dstAccessMask = VK_ACCESS_SHADER_READ_BIT;
+  barrier.oldLayout = VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL;
+  barrier.newLayout = VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL;
+  vkCmdPipelineBarrier(commands, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 0,
+                       NULL, 0, NULL, 1, &barrier);
+}
+
+static void destroy_host_image(VkDevice device, host_image* image) {
+  vkDestroyImageView(device, image->view, NULL);
+  vkDestroyImage(device, image->image, NULL);
+  vkFreeMemory(device, image->memory, NULL);
+  destroy_host_buffer(device, &image->staging);
+}
+
 /* vkv_runtime_wrap on the host's handles, what it enabled, and its queue callbacks. */
 static vkv_runtime wrap_host(c_host* host) {
   vkv_external_device external = {.instance = host->instance,
@@ -483,7 +568,8 @@ static vkv_runtime wrap_host(c_host* host) {
 
 /* The session recorded into the host's command buffer between the host's begin and end, submitted
  * and waited for by the host. */
-static void record_on_host(c_host* host, vkv_session session, const vkv_bindings* bindings) {
+static void record_on_host(c_host* host, vkv_session session, const vkv_bindings* bindings,
+                           const host_image* upload) {
   VkCommandBufferAllocateInfo allocate_info = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
                                                .commandPool = host->pool,
                                                .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
@@ -492,6 +578,7 @@ static void record_on_host(c_host* host, vkv_session session, const vkv_bindings
   VK_MUST(vkAllocateCommandBuffers(host->device, &allocate_info, &commands));
   VkCommandBufferBeginInfo begin = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
   VK_MUST(vkBeginCommandBuffer(commands, &begin));
+  if (upload) record_image_upload(commands, upload);
   MUST(vkv_session_record(session, commands, bindings));
   VK_MUST(vkEndCommandBuffer(commands));
   VkSubmitInfo submit = {
@@ -513,6 +600,35 @@ static void submit_and_wait(vkv_session session, const vkv_bindings* bindings) {
   MUST(vkv_ticket_ready(ticket, &ready));
   CHECK(ready == 1);
   vkv_ticket_release(ticket);
+}
+
+/* A sample image in the host's sampled image, preprocessed on the GPU in the host's command buffer
+ * after the host's upload there: the logits equal run() on the CPU's preprocessing of it. */
+static void test_image_input(c_host* host, vkv_session session, const vkv_session_info* info,
+                             const vkv_bindings* buffer_bindings, const host_buffer* out) {
+  vkv_image decoded = NULL;
+  MUST(vkv_image_decode(VKV_TEST_IMAGE, &decoded));
+  vkv_pixels pixels;
+  MUST(vkv_image_pixels(decoded, &pixels));
+  float* input = allocate(info->input_count * sizeof(float));
+  float expected[10];
+  MUST(vkv_session_preprocess(session, &pixels, input, info->input_count));
+  MUST(vkv_session_run(session, input, info->input_count, expected, 10));
+  host_image image = create_host_image(host, &pixels);
+  vkv_image_input image_input = {.view = image.view,
+                                 .format = VK_FORMAT_R8G8B8A8_UNORM,
+                                 .width = image.width,
+                                 .height = image.height}; /* layout 0: SHADER_READ_ONLY_OPTIMAL */
+  vkv_bindings bindings = *buffer_bindings;
+  memset(&bindings.input_buffer, 0, sizeof bindings.input_buffer);
+  bindings.input_images = &image_input;
+  bindings.input_image_count = 1;
+  memset(out->mapped, 0, out->size);
+  record_on_host(host, session, &bindings, &image);
+  CHECK(memcmp(out->mapped, expected, sizeof expected) == 0);
+  destroy_host_image(host->device, &image);
+  vkv_image_destroy(decoded);
+  free(input);
 }
 
 /* Recorded and submitted inferences, the host's buffers in and out or the session's own, equal run(). */
@@ -541,7 +657,7 @@ static void test_gpu_resident(void) {
                            .output_stages = VK_PIPELINE_STAGE_HOST_BIT,
                            .output_access = VK_ACCESS_HOST_READ_BIT};
   memset(out.mapped, 0, out.size);
-  record_on_host(&host, session, &bindings);
+  record_on_host(&host, session, &bindings, NULL);
   CHECK(memcmp(out.mapped, expected, sizeof expected) == 0);
   memset(out.mapped, 0, out.size);
   submit_and_wait(session, &bindings);
@@ -550,6 +666,7 @@ static void test_gpu_resident(void) {
   submit_and_wait(session, NULL);
   MUST(vkv_session_logits(session, actual, 10));
   CHECK(memcmp(actual, expected, sizeof expected) == 0);
+  test_image_input(&host, session, &info, &bindings, &out);
 
   /* A ticket may outlive its session. */
   vkv_ticket last = NULL;

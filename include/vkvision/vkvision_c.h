@@ -7,7 +7,8 @@
  *   vkv_session_run(session, input, input_count, logits, logits_capacity);
  *
  * Errors: every function that can fail returns a vkv_status; no exception crosses this boundary.
- * vkv_last_error() then holds the calling thread's message (the empty string after a success).
+ * vkv_last_error() then holds the calling thread's message, naming the function; a call that
+ * returns VKV_SUCCESS sets it to the empty string, and functions without a status leave it alone.
  * Handles: opaque, created by one vkv_*_create/load/... call and freed by the matching
  * vkv_*_destroy/release (null is accepted there). Handles may be destroyed in any order: a session
  * keeps its runtime and model alive. Threading is the C++ API's (include/vkvision/vkvision.h): runtimes,
@@ -59,8 +60,8 @@ typedef struct vkv_image_t* vkv_image;
 
 /* The library's version, "MAJOR.MINOR.PATCH". Static storage; thread-safe. */
 VKV_API const char* vkv_version(void);
-/* The calling thread's message of its last failed call; "" after a successful one. Valid until the
- * thread's next vkv_ call. Thread-safe (per thread). */
+/* The calling thread's message of its last call returning a status: "" after VKV_SUCCESS. Owned by
+ * the library, valid until the thread's next such call. Thread-safe (per thread). */
 VKV_API const char* vkv_last_error(void);
 
 /* ---- Devices ---- */

@@ -378,7 +378,9 @@ typedef struct c_host {
   VkFence fence;
 } c_host;
 
-static const char* const kHostLayers[] = {"VK_LAYER_KHRONOS_validation"};
+/* The profile layer below the validation layer, as vkvision's own instances have it, where
+ * VKVISION_DEVICE_PROFILE asks for a simulated device (tools/test_profiles.sh). */
+static const char* const kHostLayers[] = {"VK_LAYER_KHRONOS_validation", "VK_LAYER_VKVISION_device_profile"};
 static const char* const kHostInstanceExtensions[] = {VK_EXT_DEBUG_UTILS_EXTENSION_NAME,
                                                       VK_EXT_VALIDATION_FEATURES_EXTENSION_NAME};
 
@@ -397,13 +399,14 @@ static void create_host_instance(c_host* host) {
       .messageType =
           VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT,
       .pfnUserCallback = on_host_message};
+  const char* profile = getenv("VKVISION_DEVICE_PROFILE");
   VkApplicationInfo app = {.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
                            .pApplicationName = "vkvision C test host",
                            .apiVersion = VK_API_VERSION_1_2};
   VkInstanceCreateInfo instance_info = {.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
                                         .pNext = &messenger_info,
                                         .pApplicationInfo = &app,
-                                        .enabledLayerCount = 1,
+                                        .enabledLayerCount = profile && profile[0] ? 2 : 1,
                                         .ppEnabledLayerNames = kHostLayers,
                                         .enabledExtensionCount = 2,
                                         .ppEnabledExtensionNames = kHostInstanceExtensions};
@@ -415,13 +418,23 @@ static void create_host_instance(c_host* host) {
   VK_MUST(create_messenger(host->instance, &messenger_info, NULL, &host->messenger));
 }
 
-/* The first physical device, its whole device contract enabled, one queue, a pool and a fence. */
+/* Physical device $VKVISION_DEVICE (else 0), as vkv_runtime_create picks it, with its whole device
+ * contract enabled; one queue, a pool and a fence. */
 static void create_host(c_host* host) {
   memset(host, 0, sizeof *host);
   create_host_instance(host);
-  uint32_t device_count = 1;
-  VkResult enumerated = vkEnumeratePhysicalDevices(host->instance, &device_count, &host->physical);
-  CHECK(enumerated == VK_SUCCESS || enumerated == VK_INCOMPLETE);
+  uint32_t device_count = 0;
+  VK_MUST(vkEnumeratePhysicalDevices(host->instance, &device_count, NULL));
+  VkPhysicalDevice* devices = allocate(device_count * sizeof(VkPhysicalDevice));
+  VK_MUST(vkEnumeratePhysicalDevices(host->instance, &device_count, devices));
+  const char* index_text = getenv("VKVISION_DEVICE");
+  const uint32_t index = index_text ? (uint32_t)atoi(index_text) : 0;
+  if (index >= device_count) {
+    fprintf(stderr, "no Vulkan device %u\n", index);
+    exit(1);
+  }
+  host->physical = devices[index];
+  free(devices);
   MUST(vkv_device_contract_query(host->physical, &host->contract));
   CHECK(host->contract.unsupported_reason[0] == '\0');
   CHECK(host->contract.queue_family >= 0);

@@ -329,28 +329,43 @@ static void unlock_queue(VkQueue queue, void* user_data) {
     }                                                                                 \
   } while (0)
 
+/* A host-visible buffer, persistently mapped; coherent where the device has such memory, else
+ * flushed and invalidated around the device's use (the integrated_noncoherent profile). */
 typedef struct host_buffer {
+  VkDevice device;
   VkBuffer buffer;
   VkDeviceMemory memory;
   VkDeviceSize size;
   void* mapped;
+  uint32_t coherent;
 } host_buffer;
+
+/* The index of the first allowed memory type with all of `wanted`; memoryTypeCount if none. */
+static uint32_t memory_type(VkPhysicalDevice physical, uint32_t allowed, VkMemoryPropertyFlags wanted) {
+  VkPhysicalDeviceMemoryProperties memory;
+  vkGetPhysicalDeviceMemoryProperties(physical, &memory);
+  uint32_t type = 0;
+  while (type < memory.memoryTypeCount &&
+         !((allowed >> type & 1) && (memory.memoryTypes[type].propertyFlags & wanted) == wanted))
+    ++type;
+  return type;
+}
 
 static host_buffer create_host_buffer(VkPhysicalDevice physical, VkDevice device, VkDeviceSize size,
                                       VkBufferUsageFlags usage) {
-  host_buffer result = {.size = size};
+  host_buffer result = {.device = device, .size = size, .coherent = 1};
   VkBufferCreateInfo info = {.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO, .size = size, .usage = usage};
   VK_MUST(vkCreateBuffer(device, &info, NULL, &result.buffer));
   VkMemoryRequirements requirements;
   vkGetBufferMemoryRequirements(device, result.buffer, &requirements);
   VkPhysicalDeviceMemoryProperties memory;
   vkGetPhysicalDeviceMemoryProperties(physical, &memory);
-  const VkMemoryPropertyFlags wanted =
-      VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
-  uint32_t type = 0;
-  while (type < memory.memoryTypeCount && !((requirements.memoryTypeBits & (1u << type)) &&
-                                            (memory.memoryTypes[type].propertyFlags & wanted) == wanted))
-    ++type;
+  uint32_t type = memory_type(physical, requirements.memoryTypeBits,
+                              VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
+  if (type == memory.memoryTypeCount) {
+    type = memory_type(physical, requirements.memoryTypeBits, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT);
+    result.coherent = 0;
+  }
   CHECK(type < memory.memoryTypeCount);
   VkMemoryAllocateInfo allocate_info = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
                                         .allocationSize = requirements.size,
@@ -359,6 +374,20 @@ static host_buffer create_host_buffer(VkPhysicalDevice physical, VkDevice device
   VK_MUST(vkBindBufferMemory(device, result.buffer, result.memory, 0));
   VK_MUST(vkMapMemory(device, result.memory, 0, VK_WHOLE_SIZE, 0, &result.mapped));
   return result;
+}
+
+/* The host's writes, made available to the device before a submit. */
+static void flush_host_buffer(const host_buffer* buffer) {
+  VkMappedMemoryRange range = {
+      .sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, .memory = buffer->memory, .size = VK_WHOLE_SIZE};
+  if (!buffer->coherent) VK_MUST(vkFlushMappedMemoryRanges(buffer->device, 1, &range));
+}
+
+/* The device's writes, made visible to the host after its wait. */
+static void invalidate_host_buffer(const host_buffer* buffer) {
+  VkMappedMemoryRange range = {
+      .sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, .memory = buffer->memory, .size = VK_WHOLE_SIZE};
+  if (!buffer->coherent) VK_MUST(vkInvalidateMappedMemoryRanges(buffer->device, 1, &range));
 }
 
 static void destroy_host_buffer(VkDevice device, host_buffer* buffer) {
@@ -498,11 +527,8 @@ static host_image create_host_image(c_host* host, const vkv_pixels* pixels) {
   vkGetImageMemoryRequirements(host->device, result.image, &requirements);
   VkPhysicalDeviceMemoryProperties memory;
   vkGetPhysicalDeviceMemoryProperties(host->physical, &memory);
-  uint32_t type = 0;
-  while (type < memory.memoryTypeCount &&
-         !((requirements.memoryTypeBits >> type & 1) &&
-           (memory.memoryTypes[type].propertyFlags & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT)))
-    ++type;
+  const uint32_t type =
+      memory_type(host->physical, requirements.memoryTypeBits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
   CHECK(type < memory.memoryTypeCount);
   VkMemoryAllocateInfo allocate_info = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
                                         .allocationSize = requirements.size,
@@ -522,6 +548,7 @@ static host_image create_host_image(c_host* host, const vkv_pixels* pixels) {
   for (size_t i = 0; i < texels; ++i)
     for (uint32_t c = 0; c < 4; ++c)
       rgba[i * 4 + c] = c == 3 ? 255 : pixels->data[i * pixels->channels + (pixels->channels == 1 ? 0 : c)];
+  flush_host_buffer(&result.staging);
   return result;
 }
 
@@ -637,7 +664,9 @@ static void test_image_input(c_host* host, vkv_session session, const vkv_sessio
   bindings.input_images = &image_input;
   bindings.input_image_count = 1;
   memset(out->mapped, 0, out->size);
+  flush_host_buffer(out);
   record_on_host(host, session, &bindings, &image);
+  invalidate_host_buffer(out);
   CHECK(memcmp(out->mapped, expected, sizeof expected) == 0);
   destroy_host_image(host->device, &image);
   vkv_image_destroy(decoded);
@@ -665,15 +694,20 @@ static void test_gpu_resident(void) {
   host_buffer out =
       create_host_buffer(host.physical, host.device, info.logits_count * sizeof(float), out_usage);
   memcpy(in.mapped, input, in.size);
+  flush_host_buffer(&in);
   vkv_bindings bindings = {.input_buffer = {.buffer = in.buffer, .size = in.size, .usage = in_usage},
                            .output_buffer = {.buffer = out.buffer, .size = out.size, .usage = out_usage},
                            .output_stages = VK_PIPELINE_STAGE_HOST_BIT,
                            .output_access = VK_ACCESS_HOST_READ_BIT};
   memset(out.mapped, 0, out.size);
+  flush_host_buffer(&out);
   record_on_host(&host, session, &bindings, NULL);
+  invalidate_host_buffer(&out);
   CHECK(memcmp(out.mapped, expected, sizeof expected) == 0);
   memset(out.mapped, 0, out.size);
+  flush_host_buffer(&out);
   submit_and_wait(session, &bindings);
+  invalidate_host_buffer(&out);
   CHECK(memcmp(out.mapped, expected, sizeof expected) == 0);
   MUST(vkv_session_write_input(session, input, info.input_count));
   submit_and_wait(session, NULL);

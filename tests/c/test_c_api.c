@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <threads.h>
 #include <vulkan/vulkan.h>
 
 #include "vkvision/vkvision_c.h"
@@ -70,6 +71,27 @@ static void test_version_and_devices(void) {
   CHECK(devices[0].subgroup_size >= 1);
   CHECK(strcmp(vkv_last_error(), "") == 0); /* cleared by a success */
   free(devices);
+}
+
+/* A thread's failure sets its own last error only. */
+static int fail_on_a_thread(void* message_copy) {
+  vkv_model model = NULL;
+  if (vkv_model_preset("no_such_preset_on_a_thread", 0, &model) != VKV_ERROR_INPUT) return 1;
+  strncpy(message_copy, vkv_last_error(), 255);
+  return 0;
+}
+
+static void test_last_error_per_thread(void) {
+  vkv_model model = NULL;
+  CHECK(vkv_model_load("/no/such/main_thread.safetensors", &model) == VKV_ERROR_INPUT);
+  char thread_message[256] = {0};
+  thrd_t thread;
+  CHECK(thrd_create(&thread, fail_on_a_thread, thread_message) == thrd_success);
+  int result = 1;
+  CHECK(thrd_join(thread, &result) == thrd_success && result == 0);
+  CHECK(strstr(thread_message, "no_such_preset_on_a_thread") != NULL);
+  CHECK(strstr(vkv_last_error(), "main_thread.safetensors") != NULL);
+  CHECK(strstr(vkv_last_error(), "no_such_preset_on_a_thread") == NULL);
 }
 
 /* The label a sample's file name states: "0000_ankle_boot.png" -> "ankle boot". */
@@ -738,6 +760,7 @@ static void test_gpu_resident(void) {
 
 int main(void) {
   test_version_and_devices();
+  test_last_error_per_thread();
   vkv_runtime_options options;
   vkv_runtime_options_init(&options);
   options.validation = 1;

@@ -44,13 +44,22 @@ class HostBuffer {
     EXPECT_EQ(vkCreateBuffer(device_, &info, nullptr, &buffer_), VK_SUCCESS);
     VkMemoryRequirements requirements;
     vkGetBufferMemoryRequirements(device_, buffer_, &requirements);
+    // Coherent where the device has it; a device profile with only non-coherent host memory gets
+    // flushes and invalidations.
     const auto& memory = context.memory_properties();
-    uint32_t type = 0;
-    const VkMemoryPropertyFlags wanted =
-        VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
-    while (type < memory.memoryTypeCount && !((requirements.memoryTypeBits >> type & 1) &&
-                                              (memory.memoryTypes[type].propertyFlags & wanted) == wanted))
-      ++type;
+    const auto find = [&](VkMemoryPropertyFlags wanted) {
+      uint32_t type = 0;
+      while (type < memory.memoryTypeCount && !((requirements.memoryTypeBits >> type & 1) &&
+                                                (memory.memoryTypes[type].propertyFlags & wanted) == wanted))
+        ++type;
+      return type;
+    };
+    uint32_t type = find(VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
+    if (type == memory.memoryTypeCount) {
+      type = find(VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT);
+      coherent_ = false;
+    }
+    EXPECT_LT(type, memory.memoryTypeCount);
     VkMemoryAllocateInfo allocate{.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
                                   .allocationSize = requirements.size,
                                   .memoryTypeIndex = type};
@@ -65,9 +74,18 @@ class HostBuffer {
   BufferRange range(VkDeviceSize offset = 0) const { return {buffer_, offset, size_ - offset, usage_}; }
   void write(const std::vector<float>& values, VkDeviceSize offset = 0) {
     std::memcpy(static_cast<std::byte*>(mapped_) + offset, values.data(), values.size() * sizeof(float));
+    if (coherent_) return;
+    VkMappedMemoryRange range{
+        .sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, .memory = memory_, .size = VK_WHOLE_SIZE};
+    EXPECT_EQ(vkFlushMappedMemoryRanges(device_, 1, &range), VK_SUCCESS);
   }
   std::vector<float> read(size_t count, VkDeviceSize offset = 0) const {
     std::vector<float> values(count);
+    if (!coherent_) {
+      VkMappedMemoryRange range{
+          .sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, .memory = memory_, .size = VK_WHOLE_SIZE};
+      EXPECT_EQ(vkInvalidateMappedMemoryRanges(device_, 1, &range), VK_SUCCESS);
+    }
     std::memcpy(values.data(), static_cast<const std::byte*>(mapped_) + offset, count * sizeof(float));
     return values;
   }
@@ -79,6 +97,7 @@ class HostBuffer {
   VkBuffer buffer_ = VK_NULL_HANDLE;
   VkDeviceMemory memory_ = VK_NULL_HANDLE;
   void* mapped_ = nullptr;
+  bool coherent_ = true;
 };
 
 // The host's command pool, command buffers and a submit it waits for itself.

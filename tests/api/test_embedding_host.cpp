@@ -83,12 +83,14 @@ void expect_same_bits(const std::vector<float>& actual, const std::vector<float>
 
 std::vector<float> read(const HostDevice::Buffer& buffer, size_t count) {
   std::vector<float> values(count);
+  buffer.invalidate();
   std::memcpy(values.data(), buffer.mapped, count * sizeof(float));
   return values;
 }
 
 void write(const HostDevice::Buffer& buffer, const std::vector<float>& values) {
   std::memcpy(buffer.mapped, values.data(), values.size() * sizeof(float));
+  buffer.flush();
 }
 
 BufferRange range(const HostDevice::Buffer& buffer, VkBufferUsageFlags usage) {
@@ -164,6 +166,7 @@ class HostImage {
     const std::vector<std::byte> texels = encode(pixels, format);
     staging_ = host.create_buffer(texels.size(), VK_BUFFER_USAGE_TRANSFER_SRC_BIT, true);
     std::memcpy(staging_.mapped, texels.data(), texels.size());
+    staging_.flush();
   }
   ~HostImage() {
     vkDestroyImageView(device_, view_, nullptr);
@@ -634,6 +637,7 @@ TEST_F(EmbeddingHostTest, RenderThreadBesideAnInferenceThread) {
       transfer_to_host(render_commands);
       end(render_commands);
       host().submit_and_wait(render_commands);  // under the queue mutex; waits outside it
+      shown.invalidate();
       const auto* words = static_cast<const uint32_t*>(shown.mapped);
       if (words[0] != frame || words[target.size / 4 - 1] != frame) ++wrong_host_frames;
       ++host_frames;

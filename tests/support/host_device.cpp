@@ -236,18 +236,42 @@ HostDevice::Buffer HostDevice::create_buffer(VkDeviceSize size, VkBufferUsageFla
   check(vkCreateBuffer(device_, &info, nullptr, &buffer.buffer), "vkCreateBuffer");
   VkMemoryRequirements requirements{};
   vkGetBufferMemoryRequirements(device_, buffer.buffer, &requirements);
-  const VkMemoryPropertyFlags flags =
-      host_visible ? VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT
-                   : VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT;
+  uint32_t type = 0;
+  if (!host_visible) {
+    type = memory_type(requirements.memoryTypeBits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
+  } else {
+    try {
+      type = memory_type(requirements.memoryTypeBits,
+                         VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
+    } catch (const std::runtime_error&) {  // a device with non-coherent host memory only
+      type = memory_type(requirements.memoryTypeBits, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT);
+      buffer.coherent = false;
+    }
+  }
+  buffer.device = device_;
   VkMemoryAllocateInfo allocate{.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
                                 .allocationSize = requirements.size,
-                                .memoryTypeIndex = memory_type(requirements.memoryTypeBits, flags)};
+                                .memoryTypeIndex = type};
   check(vkAllocateMemory(device_, &allocate, nullptr, &buffer.memory), "vkAllocateMemory");
   check(vkBindBufferMemory(device_, buffer.buffer, buffer.memory, 0), "vkBindBufferMemory");
   if (host_visible)
     check(vkMapMemory(device_, buffer.memory, 0, VK_WHOLE_SIZE, 0, &buffer.mapped), "vkMapMemory");
   buffers_.push_back(buffer);
   return buffer;
+}
+
+void HostDevice::Buffer::flush() const {
+  if (coherent || !mapped) return;
+  VkMappedMemoryRange range{
+      .sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, .memory = memory, .size = VK_WHOLE_SIZE};
+  vkFlushMappedMemoryRanges(device, 1, &range);
+}
+
+void HostDevice::Buffer::invalidate() const {
+  if (coherent || !mapped) return;
+  VkMappedMemoryRange range{
+      .sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, .memory = memory, .size = VK_WHOLE_SIZE};
+  vkInvalidateMappedMemoryRanges(device, 1, &range);
 }
 
 VkFence HostDevice::create_fence() {

@@ -83,9 +83,15 @@ class HostDevice {
     VkBuffer buffer = VK_NULL_HANDLE;
     VkDeviceMemory memory = VK_NULL_HANDLE;
     VkDeviceSize size = 0;
-    void* mapped = nullptr;  // host_visible buffers: persistently mapped, coherent
+    void* mapped = nullptr;  // host_visible buffers: persistently mapped
+    VkDevice device = VK_NULL_HANDLE;
+    bool coherent = true;  // false where the device has only non-coherent host-visible memory
+    // After host writes through `mapped` / before host reads of it; no-ops on coherent memory.
+    void flush() const;
+    void invalidate() const;
   };
-  // usage: VK_BUFFER_USAGE_*; host_visible: HOST_VISIBLE | HOST_COHERENT memory, else DEVICE_LOCAL.
+  // usage: VK_BUFFER_USAGE_*; host_visible: HOST_VISIBLE memory, coherent where the device has it
+  // (else flush and invalidate it), otherwise DEVICE_LOCAL.
   Buffer create_buffer(VkDeviceSize size, VkBufferUsageFlags usage, bool host_visible);
   VkFence create_fence();
 

@@ -44,6 +44,7 @@ endif()
 
 # cpack -G DEB. Depends are stated for Debian 12 (what readelf -d lists as NEEDED, by package).
 set(CPACK_PACKAGE_NAME vkvision)
+set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_VENDOR vkvision)
 set(CPACK_PACKAGE_CONTACT "vkvision maintainers <vkvision@localhost>")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "image classification on any Vulkan device")
@@ -59,7 +60,8 @@ set(version_dependency "(= ${PROJECT_VERSION})")
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_NAME libvkvision${PROJECT_VERSION_MAJOR})
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_DEPENDS
     "libc6 (>= 2.34), libgcc-s1, libstdc++6 (>= 12), libvulkan1, zlib1g, libjpeg62-turbo")
-set(CPACK_DEBIAN_RUNTIME_PACKAGE_GENERATE_SHLIBS ON)
+# A shlibs file (with its ldconfig trigger) for packages built against libvkvision0.
+set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON)
 set(CPACK_COMPONENT_RUNTIME_DESCRIPTION "vkvision shared library: image classifiers on any Vulkan device")
 set(CPACK_DEBIAN_DEV_PACKAGE_NAME libvkvision-dev)
 set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
@@ -69,6 +71,7 @@ set(CPACK_COMPONENT_DEV_DESCRIPTION "vkvision headers, CMake package and pkg-con
 set(CPACK_DEBIAN_TOOLS_PACKAGE_NAME vkvision-tools)
 set(CPACK_DEBIAN_TOOLS_PACKAGE_SECTION science)
 set(CPACK_DEBIAN_TOOLS_PACKAGE_DEPENDS "${CPACK_DEBIAN_RUNTIME_PACKAGE_NAME} ${version_dependency}")
-string(APPEND CPACK_DEBIAN_TOOLS_PACKAGE_DEPENDS ", libc6 (>= 2.34), libgcc-s1, libstdc++6 (>= 12)")
+string(APPEND CPACK_DEBIAN_TOOLS_PACKAGE_DEPENDS
+       ", libc6 (>= 2.34), libgcc-s1, libstdc++6 (>= 12), libvulkan1")
 set(CPACK_COMPONENT_TOOLS_DESCRIPTION "vkvision command line, default Fashion-MNIST model and samples")
 include(CPack)

@@ -28,7 +28,6 @@
 #include "vkvision/error.h"
 #include "vkvision/image.h"
 #include "vkvision/model.h"
-#include "vkvision/version.h"
 
 namespace vkvision {
 

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "vkvision/vkvision.h"
 
@@ -24,8 +25,9 @@ void add_model_options(CLI::App& command, ModelSelection& selection, bool allow_
 Model load_model(const ModelSelection& selection, bool allow_default_model, bool optimize = true);
 std::shared_ptr<Runtime> open_runtime(const ModelSelection& selection);
 SessionOptions session_options(const ModelSelection& selection, uint32_t batch, uint32_t input_size);
-// The bundled Fashion-MNIST ConvNeXt: $VKVISION_DEFAULT_MODEL, else the copy in the source tree.
-std::string default_model_path();
+// Where the bundled Fashion-MNIST ConvNeXt may be, first found wins: $VKVISION_DEFAULT_MODEL alone,
+// else share/vkvision/models beside an installed executable, then the copy in the source tree.
+std::vector<std::string> default_model_paths();
 
 void add_devices(CLI::App& app);
 void add_models(CLI::App& app);

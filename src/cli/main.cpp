@@ -2,8 +2,14 @@
 // (2: bad input or usage, 3: the device failed or cannot do it, 1: anything else).
 #include <cstdio>
 #include <iostream>
+#include <string_view>
 
 #include "cli/commands.h"
+#include "vkvision/version.h"
+
+#ifndef VKVISION_GIT_COMMIT
+#define VKVISION_GIT_COMMIT ""
+#endif
 
 namespace {
 // Every message is one line whatever a file put into it: the readers escape what they quote, and
@@ -19,12 +25,18 @@ std::string one_line(const char* message) {
   }
   return line;
 }
+// "vkvision 0.1.0", with the commit when built from a git checkout: "vkvision 0.1.0 (git 55847aa)".
+std::string version_line() {
+  std::string line = std::string("vkvision ") + vkvision::version();
+  if (std::string_view(VKVISION_GIT_COMMIT).size()) line += " (git " VKVISION_GIT_COMMIT ")";
+  return line;
+}
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"vkvision: image classification on any Vulkan device"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "vkvision 0.1.0");
+  app.set_version_flag("--version", version_line());
   vkvision::cli::add_devices(app);
   vkvision::cli::add_models(app);
   vkvision::cli::add_classify(app);

@@ -1,18 +1,30 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <string_view>
+#include <vector>
 
 #include "cli/commands.h"
 
 #ifndef VKVISION_SOURCE_MODEL
 #define VKVISION_SOURCE_MODEL ""
 #endif
+#ifndef VKVISION_INSTALLED_MODEL
+#define VKVISION_INSTALLED_MODEL ""
+#endif
 
 namespace vkvision::cli {
 
-std::string default_model_path() {
-  if (const char* path = std::getenv("VKVISION_DEFAULT_MODEL"); path && path[0]) return path;
-  return VKVISION_SOURCE_MODEL;
+std::vector<std::string> default_model_paths() {
+  if (const char* path = std::getenv("VKVISION_DEFAULT_MODEL"); path && path[0]) return {path};
+  std::vector<std::string> paths;
+  // An installed CLI finds the model under its own prefix, wherever that was moved to.
+  std::error_code error;
+  const auto executable = std::filesystem::read_symlink("/proc/self/exe", error);
+  if (!error && std::string_view(VKVISION_INSTALLED_MODEL).size())
+    paths.push_back((executable.parent_path() / VKVISION_INSTALLED_MODEL).lexically_normal().string());
+  if (std::string_view(VKVISION_SOURCE_MODEL).size()) paths.push_back(VKVISION_SOURCE_MODEL);
+  return paths;
 }
 
 void add_model_options(CLI::App& command, ModelSelection& selection, bool allow_default_model) {
@@ -52,10 +64,13 @@ Model load_model(const ModelSelection& selection, bool allow_default_model, bool
   if (!selection.preset.empty() && !allow_default_model) return Model::preset(selection.preset, 0, optimize);
   if (!allow_default_model) throw InputError("give --weights FILE or --model NAME");
   if (!selection.preset.empty()) return Model::preset(selection.preset, 0, optimize);
-  const std::string path = default_model_path();
-  if (path.empty() || !std::filesystem::exists(path))
-    throw InputError("bundled default model not found at '" + path + "'; give --weights FILE");
-  return Model::load(path, {"", optimize});
+  const std::vector<std::string> paths = default_model_paths();
+  for (const std::string& path : paths)
+    if (std::filesystem::exists(path)) return Model::load(path, {"", optimize});
+  std::string tried;
+  for (const std::string& path : paths) tried += (tried.empty() ? "'" : " or '") + path + "'";
+  throw InputError("bundled default model not found at " + (tried.empty() ? "''" : tried) +
+                   "; give --weights FILE");
 }
 
 std::shared_ptr<Runtime> open_runtime(const ModelSelection& selection) {

@@ -1,0 +1,77 @@
+# Install rules (GNUInstallDirs) and the Debian packages, one component each:
+#   runtime  libvkvision0     the shared library
+#   dev      libvkvision-dev  headers, CMake package (vkvision::vkvision), pkg-config file, the .so link
+#   tools    vkvision-tools   the CLI, the bundled default model and the samples under share/vkvision
+# tests/install/run.sh installs into a prefix, builds a consumer against it and checks the packages.
+include(CMakePackageConfigHelpers)
+set(cmake_dir ${CMAKE_INSTALL_LIBDIR}/cmake/vkvision)
+
+install(DIRECTORY include/vkvision ${PROJECT_BINARY_DIR}/include/vkvision
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT dev FILES_MATCHING PATTERN "*.h")
+install(TARGETS vkvision EXPORT vkvisionTargets
+        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT runtime NAMELINK_COMPONENT dev
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT dev)
+install(EXPORT vkvisionTargets NAMESPACE vkvision:: DESTINATION ${cmake_dir} COMPONENT dev)
+
+# A static libvkvision carries its private dependencies to the consumer's link.
+if(VKVISION_SHARED)
+  set(VKVISION_PRIVATE_DEPENDENCIES "")
+  set(VKVISION_PKGCONFIG_LIBS_PRIVATE "")
+else()
+  set(VKVISION_PRIVATE_DEPENDENCIES "find_dependency(ZLIB)\nfind_dependency(JPEG)")
+  set(VKVISION_PKGCONFIG_LIBS_PRIVATE "Libs.private: -lz -ljpeg")
+endif()
+configure_package_config_file(cmake/vkvisionConfig.cmake.in ${PROJECT_BINARY_DIR}/vkvisionConfig.cmake
+                              INSTALL_DESTINATION ${cmake_dir})
+# 0.x: a minor version may break the API.
+write_basic_package_version_file(${PROJECT_BINARY_DIR}/vkvisionConfigVersion.cmake
+                                 COMPATIBILITY SameMinorVersion)
+install(FILES ${PROJECT_BINARY_DIR}/vkvisionConfig.cmake ${PROJECT_BINARY_DIR}/vkvisionConfigVersion.cmake
+        DESTINATION ${cmake_dir} COMPONENT dev)
+
+# pkg-config: paths relative to the .pc file, so the prefix may move (cmake --install --prefix, cpack).
+file(RELATIVE_PATH VKVISION_PKGCONFIG_PREFIX ${CMAKE_INSTALL_FULL_LIBDIR}/pkgconfig ${CMAKE_INSTALL_PREFIX})
+configure_file(cmake/vkvision.pc.in ${PROJECT_BINARY_DIR}/vkvision.pc @ONLY)
+install(FILES ${PROJECT_BINARY_DIR}/vkvision.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig COMPONENT dev)
+
+if(VKVISION_BUILD_CLI)
+  install(TARGETS vkvision_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT tools)
+  install(FILES models/convnext_fmnist.safetensors models/README.md
+          DESTINATION ${CMAKE_INSTALL_DATADIR}/vkvision/models COMPONENT tools)
+  install(DIRECTORY samples/ DESTINATION ${CMAKE_INSTALL_DATADIR}/vkvision/samples COMPONENT tools
+          FILES_MATCHING PATTERN "*.png")
+endif()
+
+# cpack -G DEB. Depends are stated for Debian 12 (what readelf -d lists as NEEDED, by package).
+set(CPACK_PACKAGE_NAME vkvision)
+set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
+set(CPACK_PACKAGE_VENDOR vkvision)
+set(CPACK_PACKAGE_CONTACT "vkvision maintainers <vkvision@localhost>")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "image classification on any Vulkan device")
+set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+set(CPACK_DEB_COMPONENT_INSTALL ON)
+set(CPACK_COMPONENTS_ALL runtime dev)
+if(VKVISION_BUILD_CLI)
+  list(APPEND CPACK_COMPONENTS_ALL tools)
+endif()
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(CPACK_DEBIAN_PACKAGE_SECTION libs)
+set(version_dependency "(= ${PROJECT_VERSION})")
+set(CPACK_DEBIAN_RUNTIME_PACKAGE_NAME libvkvision${PROJECT_VERSION_MAJOR})
+set(CPACK_DEBIAN_RUNTIME_PACKAGE_DEPENDS
+    "libc6 (>= 2.34), libgcc-s1, libstdc++6 (>= 12), libvulkan1, zlib1g, libjpeg62-turbo")
+# A shlibs file (with its ldconfig trigger) for packages built against libvkvision0.
+set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON)
+set(CPACK_COMPONENT_RUNTIME_DESCRIPTION "vkvision shared library: image classifiers on any Vulkan device")
+set(CPACK_DEBIAN_DEV_PACKAGE_NAME libvkvision-dev)
+set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
+set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS
+    "${CPACK_DEBIAN_RUNTIME_PACKAGE_NAME} ${version_dependency}, libvulkan-dev")
+set(CPACK_COMPONENT_DEV_DESCRIPTION "vkvision headers, CMake package and pkg-config file")
+set(CPACK_DEBIAN_TOOLS_PACKAGE_NAME vkvision-tools)
+set(CPACK_DEBIAN_TOOLS_PACKAGE_SECTION science)
+set(CPACK_DEBIAN_TOOLS_PACKAGE_DEPENDS "${CPACK_DEBIAN_RUNTIME_PACKAGE_NAME} ${version_dependency}")
+string(APPEND CPACK_DEBIAN_TOOLS_PACKAGE_DEPENDS
+       ", libc6 (>= 2.34), libgcc-s1, libstdc++6 (>= 12), libvulkan1")
+set(CPACK_COMPONENT_TOOLS_DESCRIPTION "vkvision command line, default Fashion-MNIST model and samples")
+include(CPack)

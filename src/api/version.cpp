@@ -1,0 +1,7 @@
+#include "vkvision/version.h"
+
+namespace vkvision {
+
+const char* version() noexcept { return VKVISION_VERSION_STRING; }
+
+}  // namespace vkvision

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# vkvision as installed: cmake --install the build into a temporary prefix, then build and run a
+# consumer (main.cpp) against that prefix alone, with CMake (find_package) and with pkg-config; run
+# the installed CLI on the installed samples; build the Debian packages and check their contents and
+# Depends (never installing them). Exit 77 (ctest: skipped) under a device profile: nothing here
+# depends on the device's class. Usage: tests/install/run.sh BUILD_DIR [WORK_DIR]
+set -euo pipefail
+[ -n "${VKVISION_DEVICE_PROFILE:-}" ] && { echo "install: skipped under a device profile"; exit 77; }
+build=$(realpath "$1")
+here=$(realpath "$(dirname "$0")")
+if [ -n "${2:-}" ]; then
+  work=$(realpath -m "$2") && rm -rf "$work" && mkdir -p "$work"
+else
+  work=$(mktemp -d) && trap 'rm -rf "$work"' EXIT
+fi
+start=$SECONDS
+fail() { echo "install: FAILED: $*" >&2; exit 1; }
+prefix=$work/prefix
+cmake --install "$build" --prefix "$prefix" >"$work/install.log"
+version=$(sed -n 's/^#define VKVISION_VERSION_STRING "\(.*\)"$/\1/p' "$prefix/include/vkvision/version.h")
+[ -n "$version" ] || fail "no VKVISION_VERSION_STRING in the installed version.h"
+
+for file in include/vkvision/vkvision.h include/vkvision/version.h lib/libvkvision.so lib/libvkvision.so.0 \
+  lib/libvkvision.so.$version lib/cmake/vkvision/vkvisionConfig.cmake \
+  lib/cmake/vkvision/vkvisionConfigVersion.cmake lib/pkgconfig/vkvision.pc bin/vkvision \
+  share/vkvision/models/convnext_fmnist.safetensors share/vkvision/models/README.md; do
+  [ -e "$prefix/$file" ] || fail "$file not installed"
+done
+ls "$prefix"/share/vkvision/samples/*.png >/dev/null || fail "no samples installed"
+[ "$(ls "$prefix/include")" = vkvision ] || fail "include/ holds more than vkvision/: $(ls "$prefix/include")"
+readelf -d "$prefix/lib/libvkvision.so.$version" | grep -q 'SONAME.*\[libvkvision\.so\.0\]' ||
+  fail "the SONAME is not libvkvision.so.0"
+# Only the Vulkan loader reaches a consumer: no third-party library in the exported target or .pc.
+grep -h INTERFACE_LINK_LIBRARIES "$prefix"/lib/cmake/vkvision/vkvisionTargets*.cmake | grep -qx \
+  '  INTERFACE_LINK_LIBRARIES "Vulkan::Vulkan"' || fail "vkvision::vkvision links more than Vulkan::Vulkan"
+grep -qiE 'zlib|jpeg|nlohmann|cli11|stb' "$prefix"/lib/cmake/vkvision/*.cmake \
+  "$prefix/lib/pkgconfig/vkvision.pc" && fail "a third-party library leaks into the package files"
+sample=$prefix/share/vkvision/samples/0000_ankle_boot.png
+
+# The consumer sees the prefix only: not the build tree, not CMake's package registry.
+cmake -S "$here" -B "$work/consumer" -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix" \
+  -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF >"$work/consumer.log"
+grep -qx "vkvision_DIR:PATH=$prefix/lib/cmake/vkvision" "$work/consumer/CMakeCache.txt" ||
+  fail "find_package found another vkvision: $(grep vkvision_DIR "$work/consumer/CMakeCache.txt")"
+cmake --build "$work/consumer" >>"$work/consumer.log"
+LD_LIBRARY_PATH=$prefix/lib ldd "$work/consumer/consumer" | grep -q "libvkvision.so.0 => $prefix/lib/" ||
+  fail "the CMake consumer does not load the installed libvkvision"
+label=$(LD_LIBRARY_PATH=$prefix/lib "$work/consumer/consumer" "$prefix" "$sample")
+[ "$label" = "Ankle boot" ] || fail "CMake consumer printed '$label', not 'Ankle boot'"
+echo "install: CMake consumer: $label ($((SECONDS - start)) s)"
+
+export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
+# shellcheck disable=SC2046  # pkg-config's flags are words
+c++ -std=c++20 -O1 "$here/main.cpp" -o "$work/consumer_pc" $(pkg-config --cflags --libs vkvision)
+label=$(LD_LIBRARY_PATH=$prefix/lib "$work/consumer_pc" "$prefix" "$sample")
+[ "$label" = "Ankle boot" ] || fail "pkg-config consumer printed '$label', not 'Ankle boot'"
+echo "install: pkg-config consumer: $label ($((SECONDS - start)) s)"
+
+# The installed CLI: found libvkvision through its RUNPATH and the model under the prefix.
+cd "$work"
+"$prefix/bin/vkvision" --version | grep -q "^vkvision $version" || fail "vkvision --version: wrong version"
+samples=("$prefix"/share/vkvision/samples/*.png)
+output=$(env -u VKVISION_DEFAULT_MODEL "$prefix/bin/vkvision" classify --top 1 "${samples[@]}")
+for image in "${samples[@]}"; do
+  # 0000_ankle_boot.png -> "ankle boot"; the top-1 line follows the image's own.
+  want=$(basename "$image" .png | cut -d_ -f2- | tr _ ' ')
+  got=$(grep -A1 -xF "$image" <<<"$output" | tail -1 | sed 's/^ *[0-9.]*% *//')
+  [ "${got,,}" = "$want" ] || fail "vkvision classify $image: '$got', not '$want'"
+done
+echo "install: CLI classify: ${#samples[@]} samples ($((SECONDS - start)) s)"
+
+cpack -G DEB --config "$build/CPackConfig.cmake" -B "$work/debs" >"$work/cpack.log"
+deb() { ls "$work"/debs/"$1"_"$version"_*.deb 2>/dev/null || fail "no $1 package"; }
+depends() { dpkg-deb --field "$(deb "$1")" Depends; }
+contents() { dpkg-deb --contents "$(deb "$1")" | awk '{print $6}' | sed 's|^\./|/|'; }
+expect_files() {  # package file...
+  local package=$1 listing
+  shift
+  listing=$(contents "$package")
+  for file in "$@"; do grep -qx -- "$file" <<<"$listing" || fail "$package lacks $file"; done
+}
+expect_files libvkvision0 /usr/lib/libvkvision.so.0 "/usr/lib/libvkvision.so.$version"
+expect_files libvkvision-dev /usr/include/vkvision/vkvision.h /usr/include/vkvision/version.h \
+  /usr/lib/libvkvision.so /usr/lib/cmake/vkvision/vkvisionConfig.cmake \
+  /usr/lib/pkgconfig/vkvision.pc
+expect_files vkvision-tools /usr/bin/vkvision /usr/share/vkvision/models/convnext_fmnist.safetensors \
+  /usr/share/vkvision/samples/0000_ankle_boot.png
+contents libvkvision0 | grep -qE '^/usr/(include|bin|share/vkvision)/.' &&
+  fail "libvkvision0 holds more than the library"
+for dependency in libvulkan1 zlib1g libjpeg62-turbo libstdc++6 libc6; do
+  depends libvkvision0 | grep -qw "$dependency" || fail "libvkvision0 does not depend on $dependency"
+done
+for package in libvkvision-dev vkvision-tools; do
+  depends $package | grep -qF "libvkvision0 (= $version)" || fail "$package: no libvkvision0 (= $version)"
+done
+depends libvkvision-dev | grep -qw libvulkan-dev || fail "libvkvision-dev does not depend on libvulkan-dev"
+echo "install: packages: $(cd "$work/debs" && echo ./*.deb) ($((SECONDS - start)) s)"
+
+# Last, as it spoils the prefix: the installed CLI reads the model under its own prefix first.
+echo junk >"$prefix/share/vkvision/models/convnext_fmnist.safetensors"
+if error=$(env -u VKVISION_DEFAULT_MODEL "$prefix/bin/vkvision" classify "$sample" 2>&1); then
+  fail "the CLI did not read the installed default model"
+fi
+grep -qF "$prefix/share/vkvision/models" <<<"$error" || fail "the CLI read another model: $error"
+echo "install: ok in $((SECONDS - start)) s"

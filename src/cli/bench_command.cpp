@@ -138,6 +138,8 @@ void add_bench(CLI::App& app) {
         result["embedding"]["preprocess_ms"] = costs.preprocess_ms;
         result["embedding"]["network_ms"] = costs.network_ms;
       }
+      std::printf("the same preprocessing on the CPU (io::preprocess): %.3f ms\n", costs.host_preprocess_ms);
+      result["embedding"]["host_preprocess_ms"] = costs.host_preprocess_ms;
     }
     if (options->per_layer) {
       const auto layers = session.profile(input);

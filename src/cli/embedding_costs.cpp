@@ -162,10 +162,29 @@ EmbeddingCosts measure_embedding_costs(const std::shared_ptr<Runtime>& runtime, 
       {.input_images = std::vector<ImageInput>(session.batch(), image.input()), .output_buffer = logits},
       iterations);
 
+  // The CPU path on the same pixels, for comparison.
+  const io::PreprocessConfig config =
+      detail::preprocess_config(model.info().preprocessing, session.input_size());
+  io::Image pixels{.width = int(costs.image_width), .height = int(costs.image_height), .channels = 3};
+  pixels.pixels.resize(size_t(costs.image_width) * costs.image_height * 3);
+  for (uint32_t y = 0; y < costs.image_height; ++y)
+    for (uint32_t x = 0; x < costs.image_width; ++x) {
+      uint8_t* p = &pixels.pixels[(size_t(y) * costs.image_width + x) * 3];
+      p[0] = uint8_t(x * 255 / costs.image_width), p[1] = uint8_t(y * 255 / costs.image_height);
+      p[2] = uint8_t((x ^ y) & 255);
+    }
+  costs.host_preprocess_ms = 1e30;
+  for (int i = 0; i < 5; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    io::preprocess(pixels, config);
+    costs.host_preprocess_ms =
+        std::min(costs.host_preprocess_ms,
+                 std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+  }
+
   const DeviceInfo& info = context->info();
   if (!info.timestamps) return costs;
-  exec::ImagePreprocessor preprocessor(
-      context, *state.pipelines, detail::preprocess_config(model.info().preprocessing, session.input_size()));
+  exec::ImagePreprocessor preprocessor(context, *state.pipelines, config);
   const VkDeviceSize image_bytes = input_bytes / session.batch();
   VkQueryPoolCreateInfo pool_info{.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
                                   .queryType = VK_QUERY_TYPE_TIMESTAMP,

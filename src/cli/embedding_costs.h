@@ -8,10 +8,11 @@
 namespace vkvision::cli {
 
 struct EmbeddingCosts {
-  double record_buffer_us = 0;  // median CPU time of one record() with buffer input and output
-  double record_image_us = 0;   // ... with an image input (after its first record)
-  double preprocess_ms = -1;    // device time of the image preprocessing; -1: no timestamps
-  double network_ms = -1;       // device time of the network (profile()'s total); -1: no timestamps
+  double record_buffer_us = 0;    // median CPU time of one record() with buffer input and output
+  double record_image_us = 0;     // ... with an image input (after its first record)
+  double preprocess_ms = -1;      // device time of the image preprocessing; -1: no timestamps
+  double network_ms = -1;         // device time of the network (profile()'s total); -1: no timestamps
+  double host_preprocess_ms = 0;  // io::preprocess of the same pixels on the CPU (best of 5)
   uint32_t image_width = 1024, image_height = 768;
 };
 

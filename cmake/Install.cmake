@@ -2,6 +2,7 @@
 #   runtime  libvkvision0     the shared library
 #   dev      libvkvision-dev  headers, CMake package (vkvision::vkvision), pkg-config file, the .so link
 #   tools    vkvision-tools   the CLI, the bundled default model and the samples under share/vkvision
+#   python   python3-vkvision `import vkvision` (python/CMakeLists.txt), in Debian's dist-packages
 # tests/install/run.sh installs into a prefix, builds a consumer against it and checks the packages.
 include(CMakePackageConfigHelpers)
 set(cmake_dir ${CMAKE_INSTALL_LIBDIR}/cmake/vkvision)
@@ -54,6 +55,9 @@ set(CPACK_COMPONENTS_ALL runtime dev)
 if(VKVISION_BUILD_CLI)
   list(APPEND CPACK_COMPONENTS_ALL tools)
 endif()
+if(VKVISION_BUILD_PYTHON)
+  list(APPEND CPACK_COMPONENTS_ALL python)
+endif()
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION libs)
 set(version_dependency "(= ${PROJECT_VERSION})")
@@ -74,4 +78,15 @@ set(CPACK_DEBIAN_TOOLS_PACKAGE_DEPENDS "${CPACK_DEBIAN_RUNTIME_PACKAGE_NAME} ${v
 string(APPEND CPACK_DEBIAN_TOOLS_PACKAGE_DEPENDS
        ", libc6 (>= 2.34), libgcc-s1, libstdc++6 (>= 12), libvulkan1")
 set(CPACK_COMPONENT_TOOLS_DESCRIPTION "vkvision command line, default Fashion-MNIST model and samples")
+set(CPACK_DEBIAN_PYTHON_PACKAGE_NAME python3-vkvision)
+set(CPACK_DEBIAN_PYTHON_PACKAGE_SECTION python)
+# The extension is built for this interpreter's ABI (cpython-3XY), hence the bounded python3.
+set(python_next "${Python3_VERSION_MAJOR}.${Python3_VERSION_MINOR}")
+math(EXPR python_next_minor "${Python3_VERSION_MINOR} + 1")
+set(CPACK_DEBIAN_PYTHON_PACKAGE_DEPENDS
+    "${CPACK_DEBIAN_RUNTIME_PACKAGE_NAME} ${version_dependency}, python3 (>= ${python_next}), "
+    "python3 (<< ${Python3_VERSION_MAJOR}.${python_next_minor}), python3-numpy, libc6 (>= 2.34), libgcc-s1, "
+    "libstdc++6 (>= 12)")
+string(REPLACE ";" "" CPACK_DEBIAN_PYTHON_PACKAGE_DEPENDS "${CPACK_DEBIAN_PYTHON_PACKAGE_DEPENDS}")
+set(CPACK_COMPONENT_PYTHON_DESCRIPTION "vkvision Python module: import vkvision")
 include(CPack)

@@ -10,6 +10,9 @@
 #ifndef VKVISION_GIT_COMMIT
 #define VKVISION_GIT_COMMIT ""
 #endif
+#ifndef VKVISION_INSTALLED_MODEL
+#define VKVISION_INSTALLED_MODEL ""
+#endif
 
 namespace {
 // Every message is one line whatever a file put into it: the readers escape what they quote, and
@@ -44,6 +47,27 @@ int main(int argc, char** argv) {
   vkvision::cli::add_eval(app);
   vkvision::cli::add_bench(app);
   vkvision::cli::add_inspect(app);
+  // Set after the subcommands: CLI11 copies a parent's footer into each subcommand added later.
+  app.footer(
+      "Runs image classifiers (ConvNeXt and the other families `vkvision models` lists) on a Vulkan\n"
+      "device through compute shaders. `vkvision SUBCOMMAND --help` describes each subcommand.\n"
+      "\n"
+      "Exit status: 0 success; 2 bad input or usage; 3 the device failed or cannot run the model;\n"
+      "1 any other error. Every failure prints one line on stderr.\n"
+      "\n"
+      "Environment:\n"
+      "  VKVISION_DEVICE          device index when --device is not given (default 0)\n"
+      "  VKVISION_VALIDATION      Vulkan validation: 1 (core checks), sync, gpu, comma-separated;\n"
+      "                           empty or 0 is off\n"
+      "  VKVISION_FORCE_STAGING   non-empty, not 0: fill device memory through staging buffers\n"
+      "  VKVISION_CACHE_DIR       pipeline cache and kernel decisions (default\n"
+      "                           $XDG_CACHE_HOME/vkvision, else ~/.cache/vkvision)\n"
+      "  VKVISION_DEFAULT_MODEL   the bundled default model's path, looked up alone when set\n"
+      "  VKVISION_DEVICE_PROFILE  tests only: the device-profile layer's simulated device class\n"
+      "\n"
+      "Default model (classify, eval, inspect without --weights): $VKVISION_DEFAULT_MODEL alone if set,\n"
+      "else " VKVISION_INSTALLED_MODEL
+      "\nfrom the executable's folder, then the source tree's models/convnext_fmnist.safetensors.");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& help) {

@@ -80,13 +80,7 @@ string(APPEND CPACK_DEBIAN_TOOLS_PACKAGE_DEPENDS
 set(CPACK_COMPONENT_TOOLS_DESCRIPTION "vkvision command line, default Fashion-MNIST model and samples")
 set(CPACK_DEBIAN_PYTHON_PACKAGE_NAME python3-vkvision)
 set(CPACK_DEBIAN_PYTHON_PACKAGE_SECTION python)
-# The extension is built for this interpreter's ABI (cpython-3XY), hence the bounded python3.
-set(python_next "${Python3_VERSION_MAJOR}.${Python3_VERSION_MINOR}")
-math(EXPR python_next_minor "${Python3_VERSION_MINOR} + 1")
-set(CPACK_DEBIAN_PYTHON_PACKAGE_DEPENDS
-    "${CPACK_DEBIAN_RUNTIME_PACKAGE_NAME} ${version_dependency}, python3 (>= ${python_next}), "
-    "python3 (<< ${Python3_VERSION_MAJOR}.${python_next_minor}), python3-numpy, libc6 (>= 2.34), libgcc-s1, "
-    "libstdc++6 (>= 12)")
-string(REPLACE ";" "" CPACK_DEBIAN_PYTHON_PACKAGE_DEPENDS "${CPACK_DEBIAN_PYTHON_PACKAGE_DEPENDS}")
+set(CPACK_DEBIAN_PYTHON_PACKAGE_DEPENDS "${CPACK_DEBIAN_RUNTIME_PACKAGE_NAME} ${version_dependency}, \
+${VKVISION_PYTHON_DEB_DEPENDS}, python3-numpy, libc6 (>= 2.34), libgcc-s1, libstdc++6 (>= 12)")
 set(CPACK_COMPONENT_PYTHON_DESCRIPTION "vkvision Python module: import vkvision")
 include(CPack)

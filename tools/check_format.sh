@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sources() {
-  find include src tests bench fuzz tools shaders cmake -type f \( "$@" \) \
+  find include src tests bench fuzz tools shaders cmake python -type f \( "$@" \) \
     -not -path '*/corpus/*' -not -path '*/regressions/*' | sort
 }
 # shaders/include/*_abi.h are shared with GLSL: a macro language clang-format does not parse; only

@@ -13,7 +13,7 @@ shift || true
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=(safetensors torch_zip pickle npy family_detection image)
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVKVISION_FUZZ=ON \
-  -DVKVISION_BUILD_TESTS=OFF >/dev/null
+  -DVKVISION_BUILD_TESTS=OFF -DVKVISION_BUILD_PYTHON=OFF >/dev/null
 cmake --build build-fuzz -j"$(nproc)" --target "${targets[@]/#/fuzz_}"
 for target in "${targets[@]}"; do
   corpus="build-fuzz/corpus/$target" artifacts="build-fuzz/artifacts/$target/"

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Installs every Debian 12 package vkvision needs to build and test (the scripts in tools/ that train
-# the default model and make fixtures also need python3-torch and python3-torchvision).
+# Installs every Debian 12 package vkvision needs to build and test, the Python module and its tests
+# (pybind11, numpy, pytest, and torch/torchvision for the logit comparisons) included.
 set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libvulkan-dev glslc spirv-tools mesa-vulkan-drivers vulkan-validationlayers vulkan-tools
   nlohmann-json3-dev libcli11-dev libstb-dev libjpeg62-turbo-dev zlib1g-dev libgtest-dev
   dataset-fashion-mnist clang-format
+  python3-dev pybind11-dev python3-numpy python3-pytest python3-torch python3-torchvision
 )
 # --list prints the packages, one a line (for .ci/run), and installs nothing.
 if [ "${1:-}" = "--list" ]; then

@@ -15,7 +15,7 @@ kinds=("$@")
 configure() {  # build-dir sanitizer
   # -O1 -g1: line numbers in every report and assertions kept (no NDEBUG), at about Release's build time.
   cmake -S . -B "$1" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" \
-    -DVKVISION_BUILD_TESTS=ON -DVKVISION_SANITIZE="$2"
+    -DVKVISION_BUILD_TESTS=ON -DVKVISION_SANITIZE="$2" -DVKVISION_BUILD_PYTHON=OFF
 }
 
 timed() {  # label command...

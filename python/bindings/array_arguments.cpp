@@ -40,7 +40,8 @@ py::array_t<float> float32_array(const py::handle& value, const std::vector<py::
   const std::string expected = "float32 with shape " + shape_text(shape);
   auto array = checked_array(value, py::dtype::of<float>(), what, expected);
   const std::vector<py::ssize_t> actual(array.shape(), array.shape() + array.ndim());
-  if (actual != shape) throw py::value_error(what + " has shape " + shape_text(actual) + "; expected " + expected);
+  if (actual != shape)
+    throw py::value_error(what + " has shape " + shape_text(actual) + "; expected " + expected);
   // ensure() returns the same object when it is already C-contiguous, float32 and aligned.
   return py::array_t<float, py::array::c_style | py::array::forcecast>::ensure(array);
 }

@@ -92,7 +92,8 @@ void bind_devices(py::module_& module) {
       .def_property_readonly("device", &Runtime::device, py::return_value_policy::reference_internal)
       .def("validation_messages", &Runtime::validation_messages,
            "Validation messages seen so far (with validation on; else empty).")
-      .def("__repr__", [](const Runtime& runtime) { return "<vkvision.Runtime on " + runtime.device().name + ">"; });
+      .def("__repr__",
+           [](const Runtime& runtime) { return "<vkvision.Runtime on " + runtime.device().name + ">"; });
 }
 
 }  // namespace vkvision::python

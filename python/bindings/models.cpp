@@ -38,7 +38,8 @@ void bind_models(py::module_& module) {
       .def_readonly("name", &PresetInfo::name)
       .def_readonly("family", &PresetInfo::family)
       .def_readonly("description", &PresetInfo::description)
-      .def("__repr__", [](const PresetInfo& p) { return "<vkvision.Preset " + p.name + " (" + p.family + ")>"; });
+      .def("__repr__",
+           [](const PresetInfo& p) { return "<vkvision.Preset " + p.name + " (" + p.family + ")>"; });
   module.def("models", &list_presets, "Every preset Model.preset and Model.load(preset=...) take.");
 
   py::class_<Model>(module, "Model",
@@ -52,19 +53,21 @@ void bind_models(py::module_& module) {
                   "A preset (vkvision.models()) with seeded random weights, for benchmarks and tests.")
       .def_property_readonly("family", [](const Model& m) { return m.info().family; })
       .def_property_readonly("variant", [](const Model& m) { return m.info().variant; })
-      .def_property_readonly("naming", [](const Model& m) { return m.info().naming; },
-                             "'official', 'timm' or 'torchvision'")
+      .def_property_readonly(
+          "naming", [](const Model& m) { return m.info().naming; }, "'official', 'timm' or 'torchvision'")
       .def_property_readonly("origin", [](const Model& m) { return m.info().origin; })
       .def_property_readonly("config", [](const Model& m) { return m.info().config; })
       .def_property_readonly("num_classes", [](const Model& m) { return m.info().num_classes; })
       .def_property_readonly("labels", [](const Model& m) { return m.info().labels; })
       .def_property_readonly("preprocessing", [](const Model& m) { return m.info().preprocessing; })
       .def(
-          "describe", [](const Model& m, bool optimized, uint32_t batch) { return m.describe_layers(optimized, batch); },
+          "describe",
+          [](const Model& m, bool optimized, uint32_t batch) { return m.describe_layers(optimized, batch); },
           py::arg("optimized") = true, py::arg("batch") = 1,
           "The layer list as executed (optimized) or as built, one line per layer.")
       .def("__repr__", [](const Model& m) {
-        return "<vkvision.Model " + m.info().family + " " + m.info().variant + " from " + m.info().origin + ">";
+        return "<vkvision.Model " + m.info().family + " " + m.info().variant + " from " + m.info().origin +
+               ">";
       });
 }
 

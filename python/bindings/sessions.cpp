@@ -34,7 +34,9 @@ class PythonSession {
  public:
   PythonSession(const Model& model, uint32_t batch, const std::string& precision_name,
                 const std::string& kernels, const py::object& device, uint32_t input_size)
-      : runtime_(runtime_for(device)), model_(model), session_(make(batch, precision_name, kernels, input_size)) {}
+      : runtime_(runtime_for(device)),
+        model_(model),
+        session_(make(batch, precision_name, kernels, input_size)) {}
 
   py::array_t<float> run(const py::handle& input) {
     auto array = float32_array(input, input_shape(), "Session.run: input");
@@ -57,7 +59,8 @@ class PythonSession {
 
   // Each path's k most probable classes, as `vkvision classify` prints them: images decoded and
   // preprocessed on the CPU, run `batch` at a time (the last batch padded with zeros).
-  std::vector<std::vector<Prediction>> classify(const std::vector<std::filesystem::path>& paths, uint32_t top) {
+  std::vector<std::vector<Prediction>> classify(const std::vector<std::filesystem::path>& paths,
+                                                uint32_t top) {
     if (top == 0) throw py::value_error("Session.classify: top must be at least 1");
     py::gil_scoped_release release;
     std::lock_guard lock(mutex_);
@@ -81,8 +84,9 @@ class PythonSession {
   py::array_t<float> preprocess(const py::object& image) {
     const bool pixels_given = py::isinstance<py::array>(image);
     if (!pixels_given && !py::isinstance<py::str>(image) && !py::hasattr(image, "__fspath__"))
-      throw py::type_error("Session.preprocess: image must be a path or a numpy.ndarray of uint8 (H, W[, C]), not " +
-                           std::string(py::str(image.get_type().attr("__name__"))));
+      throw py::type_error(
+          "Session.preprocess: image must be a path or a numpy.ndarray of uint8 (H, W[, C]), not " +
+          std::string(py::str(image.get_type().attr("__name__"))));
     const Image pixels = pixels_given ? image_from_array(image, "Session.preprocess: image") : Image{};
     const auto path = pixels_given ? std::filesystem::path() : image.cast<std::filesystem::path>();
     std::vector<float> values;
@@ -103,7 +107,9 @@ class PythonSession {
  private:
   std::unique_ptr<Session> make(uint32_t batch, const std::string& precision_name, const std::string& kernels,
                                 uint32_t input_size) {
-    const SessionOptions options{.batch = batch, .input_size = input_size, .kernels = kernel_family(kernels),
+    const SessionOptions options{.batch = batch,
+                                 .input_size = input_size,
+                                 .kernels = kernel_family(kernels),
                                  .precision = precision(precision_name)};
     py::gil_scoped_release release;
     return std::make_unique<Session>(runtime_, model_, options);
@@ -175,11 +181,13 @@ void bind_sessions(py::module_& module) {
         return "<vkvision.LayerTiming " + t.name + " " + t.op + " " + std::to_string(t.milliseconds) + " ms>";
       });
 
-  py::class_<PythonSession>(module, "Session",
-                            "A model compiled for one device, batch and input size.\n"
-                            "Session(model, batch=1, precision='fp32', kernels='auto', device=None, input_size=0)\n"
-                            "device: None (VKVISION_DEVICE, else 0), a device index, or a vkvision.Runtime.")
-      .def(py::init<const Model&, uint32_t, const std::string&, const std::string&, const py::object&, uint32_t>(),
+  py::class_<PythonSession>(
+      module, "Session",
+      "A model compiled for one device, batch and input size.\n"
+      "Session(model, batch=1, precision='fp32', kernels='auto', device=None, input_size=0)\n"
+      "device: None (VKVISION_DEVICE, else 0), a device index, or a vkvision.Runtime.")
+      .def(py::init<const Model&, uint32_t, const std::string&, const std::string&, const py::object&,
+                    uint32_t>(),
            py::arg("model"), py::arg("batch") = 1, py::arg("precision") = "fp32", py::arg("kernels") = "auto",
            py::arg("device") = py::none(), py::arg("input_size") = 0)
       .def("run", &PythonSession::run, py::arg("input"),
@@ -193,11 +201,15 @@ void bind_sessions(py::module_& module) {
            "The model's eval transform of an image file or uint8 (H, W[, C]) pixels: float32 (C, S, S).")
       .def_property_readonly("batch", [](const PythonSession& s) { return s.session().batch(); })
       .def_property_readonly("input_size", [](const PythonSession& s) { return s.session().input_size(); })
-      .def_property_readonly("input_channels", [](const PythonSession& s) { return s.session().input_channels(); })
+      .def_property_readonly("input_channels",
+                             [](const PythonSession& s) { return s.session().input_channels(); })
       .def_property_readonly("num_classes", &PythonSession::classes)
-      .def_property_readonly("kernel_family", [](const PythonSession& s) { return s.session().kernel_family(); })
-      .def_property_readonly("dispatch_count", [](const PythonSession& s) { return s.session().dispatch_count(); })
-      .def_property_readonly("weight_bytes", [](const PythonSession& s) { return s.session().weight_bytes(); })
+      .def_property_readonly("kernel_family",
+                             [](const PythonSession& s) { return s.session().kernel_family(); })
+      .def_property_readonly("dispatch_count",
+                             [](const PythonSession& s) { return s.session().dispatch_count(); })
+      .def_property_readonly("weight_bytes",
+                             [](const PythonSession& s) { return s.session().weight_bytes(); })
       .def_property_readonly("activation_bytes",
                              [](const PythonSession& s) { return s.session().activation_bytes(); })
       .def_property_readonly("model", &PythonSession::model)

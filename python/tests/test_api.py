@@ -139,3 +139,14 @@ def test_fp16_weights_stay_close(default_model, runtime):
     fp32 = vkvision.Session(default_model, device=runtime).run(x)
     fp16 = vkvision.Session(default_model, precision="fp16", device=runtime).run(x)
     assert np.argmax(fp16) == np.argmax(fp32) and np.max(np.abs(fp16 - fp32)) < 0.05 * np.max(np.abs(fp32))
+
+
+def test_the_documented_example_prints_what_docs_api_md_says(data_dir, capsys):
+    """docs/API.md's Python block, run as written (its paths taken from the data directory)."""
+    text = (pathlib.Path(__file__).resolve().parents[2] / "docs" / "API.md").read_text()
+    example = re.search(r"## Python\n\n```python\n(.*?)```", text, re.S).group(1)
+    expected = re.search(r"all three print the same three lines:\n\n```\n(.*?)```", text, re.S).group(1)
+    for relative in ("models/convnext_fmnist.safetensors", "samples/0000_ankle_boot.png"):
+        example = example.replace(f'"{relative}"', repr(str(data_dir / relative)))
+    exec(compile(example, "docs/API.md", "exec"), {})
+    assert capsys.readouterr().out == expected

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # vkvision as installed: cmake --install the build into a temporary prefix, then build and run a
 # consumer (main.cpp) against that prefix alone, with CMake (find_package) and with pkg-config; run
-# the installed CLI on the installed samples; build the Debian packages and check their contents and
-# Depends (never installing them). Exit 77 (ctest: skipped) under a device profile: nothing here
+# the installed CLI on the installed samples and the Python tests on the installed module; build the
+# Debian packages and check their contents and Depends (never installing them). Exit 77 (ctest: skipped) under a device profile: nothing here
 # depends on the device's class. Usage: tests/install/run.sh BUILD_DIR [WORK_DIR]
 set -euo pipefail
 [ -n "${VKVISION_DEVICE_PROFILE:-}" ] && { echo "install: skipped under a device profile"; exit 77; }
@@ -69,6 +69,25 @@ for image in "${samples[@]}"; do
 done
 echo "install: CLI classify: ${#samples[@]} samples ($((SECONDS - start)) s)"
 
+# The Python module as installed: in the interpreter's site directory under the prefix
+# (python/site_dir.py), loading the installed libvkvision through its RUNPATH; the pytest suite
+# against it, on the installed model and samples.
+python_package=""
+if [ -f "$build/python/vkvision/__init__.py" ]; then
+  python=$(sed -n 's/^Python3_EXECUTABLE:[A-Z]*=//p' "$build/CMakeCache.txt")
+  site=$("$python" "$here/../../python/site_dir.py" "$prefix")
+  python_package=$prefix/$site/vkvision
+  [ -f "$python_package/__init__.py" ] || fail "vkvision/__init__.py not installed in $prefix/$site"
+  extension=$(ls "$python_package"/_vkvision*.so) || fail "the extension is not installed in $python_package"
+  env -u LD_LIBRARY_PATH ldd "$extension" | grep -q "libvkvision.so.0 => $prefix/lib/" ||
+    fail "the installed extension does not load the installed libvkvision"
+  (cd "$work" && env -u LD_LIBRARY_PATH PYTHONPATH="$prefix/$site" \
+    VKVISION_EXPECT_MODULE_DIR="$python_package" VKVISION_DATA_DIR="$prefix/share/vkvision" \
+    "$python" -m pytest -q -p no:cacheprovider "$here/../../python/tests" >"$work/pytest.log") ||
+    { cat "$work/pytest.log"; fail "pytest on the installed module"; }
+  echo "install: Python module: $(tail -1 "$work/pytest.log") ($((SECONDS - start)) s)"
+fi
+
 cpack -G DEB --config "$build/CPackConfig.cmake" -B "$work/debs" >"$work/cpack.log"
 deb() { ls "$work"/debs/"$1"_"$version"_*.deb 2>/dev/null || fail "no $1 package"; }
 depends() { dpkg-deb --field "$(deb "$1")" Depends; }
@@ -85,6 +104,17 @@ expect_files libvkvision-dev /usr/include/vkvision/vkvision.h /usr/include/vkvis
   /usr/lib/pkgconfig/vkvision.pc
 expect_files vkvision-tools /usr/bin/vkvision /usr/share/vkvision/models/convnext_fmnist.safetensors \
   /usr/share/vkvision/samples/0000_ankle_boot.png
+if [ -n "$python_package" ]; then
+  listing=$(contents python3-vkvision)
+  grep -qx /usr/lib/python3/dist-packages/vkvision/__init__.py <<<"$listing" ||
+    fail "python3-vkvision lacks /usr/lib/python3/dist-packages/vkvision/__init__.py"
+  grep -qE '^/usr/lib/python3/dist-packages/vkvision/_vkvision.*\.so$' <<<"$listing" ||
+    fail "python3-vkvision lacks the extension"
+  for dependency in "libvkvision0 (= $version)" python3-numpy "python3 (>= 3"; do
+    depends python3-vkvision | grep -qF "$dependency" ||
+      fail "python3-vkvision does not depend on $dependency"
+  done
+fi
 contents libvkvision0 | grep -qE '^/usr/(include|bin|share/vkvision)/.' &&
   fail "libvkvision0 holds more than the library"
 for dependency in libvulkan1 zlib1g libjpeg62-turbo libstdc++6 libc6; do

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "cli/commands.h"
+#include "cli/man_page.h"
 #include "vkvision/version.h"
 
 #ifndef VKVISION_GIT_COMMIT
@@ -68,6 +69,11 @@ int main(int argc, char** argv) {
       "Default model (classify, eval, inspect without --weights): $VKVISION_DEFAULT_MODEL alone if set,\n"
       "else " VKVISION_INSTALLED_MODEL
       "\nfrom the executable's folder, then the source tree's models/convnext_fmnist.safetensors.");
+  // Hidden: the build writes the man page with it (src/cli/CMakeLists.txt).
+  if (argc == 2 && std::string_view(argv[1]) == "--man") {
+    std::cout << vkvision::cli::man_page(app, version_line());
+    return 0;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& help) {

@@ -2,8 +2,9 @@
 # vkvision as installed: cmake --install the build into a temporary prefix, then build and run a
 # consumer (main.cpp) against that prefix alone, with CMake (find_package) and with pkg-config; run
 # the installed CLI on the installed samples and the Python tests on the installed module; build the
-# Debian packages and check their contents and Depends (never installing them). Exit 77 (ctest: skipped) under a device profile: nothing here
-# depends on the device's class. Usage: tests/install/run.sh BUILD_DIR [WORK_DIR]
+# Debian packages and check their contents and Depends (never installing them). Exit 77 (ctest:
+# skipped) under a device profile: nothing here depends on the device's class.
+# Usage: tests/install/run.sh BUILD_DIR [WORK_DIR]
 set -euo pipefail
 [ -n "${VKVISION_DEVICE_PROFILE:-}" ] && { echo "install: skipped under a device profile"; exit 77; }
 build=$(realpath "$1")
@@ -27,6 +28,8 @@ for file in include/vkvision/vkvision.h include/vkvision/version.h lib/libvkvisi
   [ -e "$prefix/$file" ] || fail "$file not installed"
 done
 ls "$prefix"/share/vkvision/samples/*.png >/dev/null || fail "no samples installed"
+MANPAGER=cat man -l "$prefix/share/man/man1/vkvision.1.gz" 2>&1 | grep -q "^SUBCOMMANDS" ||
+  fail "the installed man page does not render"
 [ "$(ls "$prefix/include")" = vkvision ] || fail "include/ holds more than vkvision/: $(ls "$prefix/include")"
 readelf -d "$prefix/lib/libvkvision.so.$version" | grep -q 'SONAME.*\[libvkvision\.so\.0\]' ||
   fail "the SONAME is not libvkvision.so.0"
@@ -102,7 +105,8 @@ expect_files libvkvision0 /usr/lib/libvkvision.so.0 "/usr/lib/libvkvision.so.$ve
 expect_files libvkvision-dev /usr/include/vkvision/vkvision.h /usr/include/vkvision/version.h \
   /usr/lib/libvkvision.so /usr/lib/cmake/vkvision/vkvisionConfig.cmake \
   /usr/lib/pkgconfig/vkvision.pc
-expect_files vkvision-tools /usr/bin/vkvision /usr/share/vkvision/models/convnext_fmnist.safetensors \
+expect_files vkvision-tools /usr/share/man/man1/vkvision.1.gz /usr/bin/vkvision \
+  /usr/share/vkvision/models/convnext_fmnist.safetensors \
   /usr/share/vkvision/samples/0000_ankle_boot.png
 if [ -n "$python_package" ]; then
   listing=$(contents python3-vkvision)

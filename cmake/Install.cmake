@@ -64,6 +64,8 @@ set(version_dependency "(= ${PROJECT_VERSION})")
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_NAME libvkvision${PROJECT_VERSION_MAJOR})
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_DEPENDS
     "libc6 (>= 2.34), libgcc-s1, libstdc++6 (>= 12), libvulkan1, zlib1g, libjpeg62-turbo")
+# Without a Vulkan driver there is no device to run on (libvulkan1 recommends the same).
+set(CPACK_DEBIAN_RUNTIME_PACKAGE_RECOMMENDS "mesa-vulkan-drivers | vulkan-icd")
 # A shlibs file (with its ldconfig trigger) for packages built against libvkvision0.
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON)
 set(CPACK_COMPONENT_RUNTIME_DESCRIPTION "vkvision shared library: image classifiers on any Vulkan device")

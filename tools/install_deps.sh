@@ -8,7 +8,7 @@ packages=(
   nlohmann-json3-dev libcli11-dev libstb-dev libjpeg62-turbo-dev zlib1g-dev libgtest-dev
   dataset-fashion-mnist clang-format
   python3-dev pybind11-dev python3-numpy python3-pytest python3-torch python3-torchvision
-  groff-base man-db
+  groff-base man-db debootstrap
 )
 # --list prints the packages, one a line (for .ci/run), and installs nothing.
 if [ "${1:-}" = "--list" ]; then

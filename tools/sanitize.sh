@@ -12,10 +12,10 @@ suppressions=$PWD/tools/sanitizers
 kinds=("$@")
 [ ${#kinds[@]} -eq 0 ] && kinds=(address thread)
 
-configure() {  # build-dir sanitizer
+configure() {  # build-dir sanitizer [cmake options...]
   # -O1 -g1: line numbers in every report and assertions kept (no NDEBUG), at about Release's build time.
   cmake -S . -B "$1" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" \
-    -DVKVISION_BUILD_TESTS=ON -DVKVISION_SANITIZE="$2" -DVKVISION_BUILD_PYTHON=OFF
+    -DVKVISION_BUILD_TESTS=ON -DVKVISION_SANITIZE="$2" -DVKVISION_BUILD_PYTHON=OFF "${@:3}"
 }
 
 timed() {  # label command...
@@ -26,7 +26,9 @@ timed() {  # label command...
 }
 
 address() {
-  configure build-asan address
+  # A static libvkvision here (the Release tree's is shared): install_package then checks the static
+  # install, its CMake package and `pkg-config --static` consumers, at no extra build.
+  configure build-asan address -DVKVISION_SHARED=OFF
   cmake --build build-asan -j"$jobs"
   export ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:check_initialization_order=1
   export UBSAN_OPTIONS=print_stacktrace=1

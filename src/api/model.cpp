@@ -37,7 +37,7 @@ Model Model::load(const std::filesystem::path& weights, const ModelOptions& opti
       options.preset.empty() ? models::detect_family(source) : models::family_of_preset(options.preset);
   if (!family.matches(source))
     source.fail("is not a " + family.name() + " checkpoint, so it cannot be preset " + options.preset);
-  return finish(family.build(source, options.preset), options.optimize, weights.string());
+  return finish(models::build_strict(family, source, options.preset), options.optimize, weights.string());
 }
 
 Model Model::preset(const std::string& name, uint32_t seed, bool optimize) {

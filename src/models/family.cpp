@@ -35,6 +35,24 @@ const std::vector<const Family*>& families() {
   return all;
 }
 
+bool Family::ignorable(const std::string& name) const { return name.ends_with(".num_batches_tracked"); }
+
+BuiltModel build_strict(const Family& family, const WeightSource& weights, const std::string& preset) {
+  BuiltModel built = family.build(weights, preset);
+  std::vector<std::string> unused;
+  for (std::string& name : weights.unread_names())
+    if (!family.ignorable(name)) unused.push_back(std::move(name));
+  if (!unused.empty()) {
+    std::string sample;
+    for (size_t i = 0; i < unused.size() && i < 4; ++i) sample += (i ? ", " : "") + unused[i];
+    weights.fail("matched " + built.info.family + " (" + built.info.naming + " naming) but " +
+                 std::to_string(unused.size()) + " of its tensors have no place in that model: " + sample +
+                 (unused.size() > 4 ? ", ..." : "") +
+                 " (a different model, or a variant vkvision does not run)");
+  }
+  return built;
+}
+
 const Family& detect_family(const WeightSource& weights) {
   for (const Family* family : families())
     if (family->matches(weights)) return *family;

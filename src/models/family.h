@@ -25,6 +25,9 @@ class Family {
   // Builds from the checkpoint; `preset` (may be empty) must then agree with what the file holds.
   virtual BuiltModel build(const WeightSource& weights, const std::string& preset) const = 0;
   virtual std::vector<PresetInfo> presets() const = 0;
+  // Whether a tensor this family's checkpoints hold may go unread: buffers PyTorch saves but the
+  // builder recomputes or has no use for (BatchNorm's num_batches_tracked here; families add theirs).
+  virtual bool ignorable(const std::string& name) const;
   // Builds a preset from its own configuration (nothing is inferred from `weights`), asking for every
   // tensor, in the family's timm naming, with its shape and Init: given a RandomWeightSource, the
   // builder's requests are the preset's random weights (benchmarks, tests, `--model NAME`).
@@ -32,6 +35,12 @@ class Family {
 };
 
 const std::vector<const Family*>& families();
+
+// Builds a checkpoint strictly, as PyTorch's load_state_dict(strict=True) loads one: every tensor
+// must be consumed by the builder or be ignorable for the family, else InputError naming the family
+// and naming the builder matched, the count and the first unused tensors (a near relative's
+// checkpoint, such as ConvNeXt V2's for V1, fails here rather than running without its extra layers).
+BuiltModel build_strict(const Family& family, const WeightSource& weights, const std::string& preset);
 
 // The family whose checkpoint this is; throws InputError listing what was found otherwise.
 const Family& detect_family(const WeightSource& weights);

@@ -493,6 +493,12 @@ class Swin final : public Family {
  public:
   std::string name() const override { return "swin"; }
   bool matches(const WeightSource& weights) const override { return detect_naming(weights) != nullptr; }
+  // Buffers the builder recomputes from the window and the shift: each block's relative position
+  // index and (official Swin) its shifted-window attention mask.
+  bool ignorable(const std::string& name) const override {
+    return name.ends_with(".relative_position_index") || name.ends_with(".attn_mask") ||
+           Family::ignorable(name);
+  }
 
   BuiltModel build(const WeightSource& weights, const std::string& preset) const override {
     const Naming* naming = detect_naming(weights);

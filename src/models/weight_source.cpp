@@ -56,8 +56,16 @@ int64_t WeightSource::dim(const std::string& name, size_t axis) const {
   return dims[axis];
 }
 
+std::vector<std::string> WeightSource::unread_names() const {
+  std::vector<std::string> unread;
+  for (std::string& name : names())
+    if (!read_.count(name)) unread.push_back(std::move(name));
+  return unread;
+}
+
 ir::HostTensor WeightSource::get(const std::string& name) const {
   if (!contains(name)) fail("missing tensor '" + name + "'");
+  read_.insert(name);
   if (!checkpoint_) return tensors_.at(name);
   const io::TensorRecord& record = checkpoint_->at(name);
   const bool aligned = reinterpret_cast<uintptr_t>(record.data) % alignof(float) == 0;

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,9 @@ class WeightSource {
   // detection reads sizes from tensors whose rank a stranger's file chose).
   int64_t dim(const std::string& name, size_t axis) const;
   const std::map<std::string, std::string>& metadata() const { return metadata_; }
+  // The names of the tensors get() has not returned yet, in the checkpoint's order: after a build,
+  // what the builder never consumed (strict loading, check_all_consumed in models/family.h).
+  std::vector<std::string> unread_names() const;
 
   [[noreturn]] void fail(const std::string& problem) const;
 
@@ -75,6 +79,7 @@ class WeightSource {
   std::map<std::string, ir::HostTensor> tensors_;
   std::map<std::string, std::string> metadata_;
   std::string origin_;
+  mutable std::set<std::string> read_;  // what get() returned: one builder reads a source at a time
 };
 
 // A preset's weights, made as its builder asks for them: each tensor has the name, shape and Init

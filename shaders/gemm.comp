@@ -4,6 +4,9 @@
 // mean and 1/std per row, from depthwise_conv2d_layer_norm.comp), the norm's affine folded into W and
 // bias at load; the epilogue applies LN(x) W = rstd * (x W - mean * colsum(W)) + bias, with bias
 // holding N4 vec4s of bias then N4 of colsum(W). No extra load of X and no per-element work.
+// INPUT_SCALE: X's columns are scaled per image first, X[m, k] * input_scale[image(m), k] (ConvNeXt V2's
+// GRN, ops/grn.h). Each tile's rows lie in one image, so the scale multiplies the tile's weight vec4s
+// once per K step instead of every row's X.
 // Register-blocked: each invocation owns a 12 x 16 output tile (see ROWS, QUADS below). W is
 // pre-transposed to [K, N4*4] (N padded to a multiple of 4) at load so 4 columns are one vec4 load.
 //
@@ -25,6 +28,7 @@ layout(local_size_x = GEMM_LOCAL_SIZE_X) in;
 layout(constant_id = 0) const int ACTIVATION = ACTIVATION_NONE;
 layout(constant_id = 1) const bool HAS_RESIDUAL = false;
 layout(constant_id = 2) const bool ROW_STATISTICS = false;
+layout(constant_id = 3) const bool INPUT_SCALE = false;
 
 #if TEXEL_OPERANDS
 layout(binding = 0) uniform samplerBuffer x4;
@@ -43,6 +47,7 @@ layout(binding = 2) readonly buffer Bias { vec4 bias[]; };
 layout(binding = 3) writeonly buffer Output { float y[]; };
 layout(binding = 4) readonly buffer Residual { float residual[]; };
 layout(binding = 5) readonly buffer RowStatistics { vec2 row_statistics[]; };  // ROW_STATISTICS: [M]
+layout(binding = 6) readonly buffer InputScale { float input_scale[]; };       // INPUT_SCALE: [images, K]
 
 // Each invocation owns a tile of ROWS x (4 * QUADS) outputs. Per step of 4 along K it loads the
 // 4 x QUADS weight vec4s once and reuses them for all ROWS rows, then loads one vec4 of X per row
@@ -56,12 +61,16 @@ void main() {
   const uint id = LINEAR_INVOCATION_ID;
   const uint column_groups = (p.N4 + QUADS - 1) / QUADS;
   const uint tile_m = id / column_groups, group = id % column_groups;
-  const uint m0 = tile_m * ROWS;
-  if (m0 >= p.M) return;
-  // Rows past M and column quads past N4 read the last valid one (always in bounds) and are not stored.
+  const uint image = tile_m / p.tiles_per_image;
+  const uint m0 = image * p.rows_per_image + (tile_m % p.tiles_per_image) * ROWS;
+  const uint m_end = min((image + 1) * p.rows_per_image, p.M);  // this tile's image's rows end here
+  if (m0 >= m_end) return;
+  const uint scale_row = image * p.K;
+  // Rows past the image and column quads past N4 read the last valid one (always in bounds) and are
+  // not stored.
   uint quad[QUADS], row[ROWS];
   [[unroll]] for (uint q = 0; q < QUADS; ++q) quad[q] = min(QUADS * group + q, p.N4 - 1);
-  [[unroll]] for (uint i = 0; i < ROWS; ++i) row[i] = min(m0 + i, p.M - 1) * p.K;
+  [[unroll]] for (uint i = 0; i < ROWS; ++i) row[i] = min(m0 + i, m_end - 1) * p.K;
   vec4 acc[ROWS * QUADS];
   [[unroll]] for (uint q = 0; q < QUADS; ++q) {
     const vec4 b = ROW_STATISTICS ? vec4(0.0) : bias[quad[q]];
@@ -74,6 +83,12 @@ void main() {
       vec4 wk[4 * QUADS];
       [[unroll]] for (uint q = 0; q < QUADS; ++q)
         [[unroll]] for (uint j = 0; j < 4; ++j) wk[4 * q + j] = LOAD_W(w_row + j * p.N4 + quad[q]);
+      if (INPUT_SCALE) {
+        const uint s = scale_row + k;
+        const vec4 scale = vec4(input_scale[s], input_scale[s + 1], input_scale[s + 2], input_scale[s + 3]);
+        [[unroll]] for (uint q = 0; q < QUADS; ++q)
+          [[unroll]] for (uint j = 0; j < 4; ++j) wk[4 * q + j] *= scale[j];
+      }
       [[unroll]] for (uint i = 0; i < ROWS; ++i) {
         const vec4 a = LOAD_X4((row[i] + k) >> 2);
         [[unroll]] for (uint q = 0; q < QUADS; ++q)
@@ -85,7 +100,7 @@ void main() {
 #if !TEXEL_OPERANDS
   for (; k < p.K; ++k) {
     [[unroll]] for (uint q = 0; q < QUADS; ++q) {
-      const vec4 w = LOAD_W(k * p.N4 + quad[q]);
+      const vec4 w = LOAD_W(k * p.N4 + quad[q]) * (INPUT_SCALE ? input_scale[scale_row + k] : 1.0);
       [[unroll]] for (uint i = 0; i < ROWS; ++i) acc[QUADS * i + q] += x_data[row[i] + k] * w;
     }
   }
@@ -100,7 +115,7 @@ void main() {
   }
   [[unroll]] for (uint i = 0; i < ROWS; ++i) {
     const uint m = m0 + i;
-    if (m >= p.M) break;
+    if (m >= m_end) break;
     const vec2 statistics = ROW_STATISTICS ? row_statistics[m] : vec2(0.0, 1.0);
     [[unroll]] for (uint q = 0; q < QUADS; ++q) {
       vec4 sum = acc[QUADS * i + q];

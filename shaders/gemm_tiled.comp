@@ -13,6 +13,8 @@
 // |mean| >> std), and the epilogue applies
 //   LN(x) W = rstd * (sum_k (x_k - s) W_k - (mean - s) * colsum(W)) + bias.
 // bias holds N4 vec4s of bias, then N4 of colsum(W).
+// INPUT_SCALE: X's columns are scaled per image as they are staged, X[m, k] * input_scale[image(m), k]
+// (ConvNeXt V2's GRN, ops/grn.h); not with NORMALIZE_ROWS.
 // @half_weights
 #extension GL_GOOGLE_include_directive : require
 #include "gemm_tiled_abi.h"
@@ -24,12 +26,14 @@ layout(local_size_x = GEMM_TILED_LOCAL_SIZE_X) in;
 layout(constant_id = 0) const int ACTIVATION = ACTIVATION_NONE;
 layout(constant_id = 1) const bool HAS_RESIDUAL = false;
 layout(constant_id = 2) const bool NORMALIZE_ROWS = false;
+layout(constant_id = 3) const bool INPUT_SCALE = false;
 
 layout(binding = 0) readonly buffer Input { float x[]; };
 layout(binding = 1) readonly buffer Weight { WEIGHT_SCALAR w[]; };
 layout(binding = 2) readonly buffer Bias { vec4 bias[]; };
 layout(binding = 3) writeonly buffer Output { float y[]; };
 layout(binding = 4) readonly buffer Residual { float residual[]; };
+layout(binding = 5) readonly buffer InputScale { float input_scale[]; };  // INPUT_SCALE: [images, K]
 
 const uint TILE = GEMM_TILED_TILE, STEP = GEMM_TILED_STEP;
 // Column-major slices: a_tile[k][m / 4] holds X[m .. m+3][k], b_tile[k][n / 4] holds W[k][n .. n+3],
@@ -64,7 +68,9 @@ void main() {
       [[unroll]] for (uint i = 0; i < 4; ++i) {
         const uint m = m_base + quad * 4 + i;
         if (m < p.M && k < p.K)
-          a[i] = NORMALIZE_ROWS ? x[m * p.K + k] - row_shift[quad * 4 + i] : x[m * p.K + k];
+          a[i] = NORMALIZE_ROWS ? x[m * p.K + k] - row_shift[quad * 4 + i]
+                 : INPUT_SCALE  ? x[m * p.K + k] * input_scale[(m / p.rows_per_image) * p.K + k]
+                                : x[m * p.K + k];
       }
       a_tile[kk][quad] = a;
       vec4 b = vec4(0.0);

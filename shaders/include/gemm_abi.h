@@ -13,6 +13,10 @@ VKV_UINT(M)
 VKV_UINT(N)
 VKV_UINT(K)
 VKV_UINT(N4)  // N rounded up to 4, divided by 4: the number of column quads
-VKV_PUSH_END(GemmPush, 16)
+// Rows are tiled image by image, so that a tile's rows share one image's INPUT_SCALE: rows per image
+// (M without INPUT_SCALE) and row tiles per image.
+VKV_UINT(rows_per_image)
+VKV_UINT(tiles_per_image)
+VKV_PUSH_END(GemmPush, 24)
 
 #endif

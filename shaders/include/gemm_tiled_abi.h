@@ -17,6 +17,7 @@ VKV_UINT(N4)
 VKV_UINT(tiles_n)  // column tiles of GEMM_TILED_TILE
 VKV_UINT(tiles)    // all tiles
 VKV_FLOAT(eps)     // NORMALIZE_ROWS
-VKV_PUSH_END(GemmTiledPush, 28)
+VKV_UINT(rows_per_image)  // INPUT_SCALE: the rows of one image
+VKV_PUSH_END(GemmTiledPush, 32)
 
 #endif

@@ -108,6 +108,7 @@ std::map<std::string, Shape> infer_shapes(const LayerList& list, uint32_t batch,
 std::string fused_op_name(const Layer& layer) {
   std::string name = op_name(layer.op);
   if (layer.normalize_input) name = "layer_norm+" + name;
+  if (layer.input_scale) name = "channel_gate+" + name;
   if (layer.gather_patches) name = "patch_gather+" + name;
   if (layer.fused_layer_norm) name += layer.emits_statistics ? "+layer_norm_statistics" : "+layer_norm";
   if (layer.fused_projection) name += "+projection";
@@ -129,6 +130,7 @@ std::string describe(const LayerList& list, uint32_t batch, uint32_t height, uin
     if (layer.gather_patches) out << " +patch_gather";
     if (layer.has_param("input_scale")) out << " +input_affine";
     if (layer.gate) out << " +gate(" << layer.inputs[1] << ")";
+    if (layer.input_scale) out << " +input_scale(" << layer.inputs[1] << ")";
     if (layer.normalize_input)
       out << (layer.input_statistics ? " +input_layer_norm(statistics)" : " +input_layer_norm");
     if (layer.fused_projection) out << " +projection";

@@ -76,6 +76,9 @@ struct Layer {
   // Linear with normalize_input: the row statistics come from the input's producer (emits_statistics)
   // rather than from the GEMM itself.
   bool input_statistics = false;
+  // Linear: inputs[1] ([N, K]) scales each image's input features before the product (ConvNeXt V2's
+  // GRN, X * (1 + gamma * N)); set by fold_channel_gate_into_linear.
+  bool input_scale = false;
 
   const HostTensor& param(const std::string& role) const;
   bool has_param(const std::string& role) const { return params.count(role) != 0; }

@@ -25,7 +25,9 @@ namespace vkvision::ir {
   X(InceptionDepthwise, inception_depthwise) \
   X(PartitionLinear, partition_linear)       \
   X(PartitionConv, partition_conv)           \
-  X(ChannelGate, channel_gate)
+  X(ChannelGate, channel_gate)              \
+  X(SpatialL2Norm, spatial_l2_norm)         \
+  X(GrnScale, grn_scale)
 
 enum class OpKind {
 #define VKVISION_OP_ENUMERATOR(kind, name) kind,

@@ -142,7 +142,7 @@ LayerList fold_affine_into_consumer(const LayerList& list) {
     const int reader = sole_reader(result, affine.output);
     if (reader < 0) return std::nullopt;
     Layer& consumer = result.layers[reader];
-    if (!is_weighted(consumer.op) || consumer.input_nchw ||
+    if (!is_weighted(consumer.op) || consumer.input_nchw || consumer.input_scale ||
         !reads_only_as_main_input(consumer, affine.output) || consumer.fused_layer_norm)
       return std::nullopt;
     if (consumer.op != OpKind::Linear && (consumer.pad_h != 0 || consumer.pad_w != 0 || consumer.ceil_mode))
@@ -464,6 +464,22 @@ LayerList fuse_channel_gate(const LayerList& list) {
   });
 }
 
+LayerList fold_channel_gate_into_linear(const LayerList& list) {
+  return rewrite_each(list, OpKind::ChannelGate, [](LayerList& result, size_t i) -> Resume {
+    const Layer& gate = result.layers[i];
+    const int reader = sole_linear_reader(result, gate.output);
+    if (reader < 0) return std::nullopt;
+    Layer& linear = result.layers[reader];
+    if (linear.input_scale || linear.fused_layer_norm) return std::nullopt;
+    linear.input_scale = true;
+    linear.inputs[0] = gate.inputs[0];
+    linear.inputs.insert(linear.inputs.begin() + 1, gate.inputs[1]);
+    linear.name = gate.name + "+" + linear.name;
+    erase_layer(result, i);
+    return i;
+  });
+}
+
 LayerList absorb_patch_gather_into_layer_norm(const LayerList& list) {
   return rewrite_each(list, OpKind::LayerNorm, [](LayerList& result, size_t i) -> Resume {
     Layer& norm = result.layers[i];
@@ -522,6 +538,7 @@ PassPipeline optimization_passes() {
       {"merge_parallel_branches", merge_parallel_branches},
       {"fuse_activation", fuse_activation},
       {"fuse_channel_gate", fuse_channel_gate},
+      {"fold_channel_gate_into_linear", fold_channel_gate_into_linear},
       {"fuse_residual_add", fuse_residual_add},
       {"absorb_patch_gather_into_layer_norm", absorb_patch_gather_into_layer_norm},
       {"fold_patch_gather_into_linear", fold_patch_gather_into_linear},

@@ -81,6 +81,10 @@ LayerList fold_affine_into_partition_linear(const LayerList& list);
 // ChannelGate(partition_fc_out, gate) where the FC feeds only the gate becomes the FC's gate epilogue.
 LayerList fuse_channel_gate(const LayerList& list);
 
+// ChannelGate(x, s) read only by a Linear as its input becomes the Linear's per-image input scale
+// (input_scale): W (x * s) is the product with each image's weight rows scaled (ConvNeXt V2's GRN).
+LayerList fold_channel_gate_into_linear(const LayerList& list);
+
 // Swin PatchMerging's 2x2 gather read only by its LayerNorm moves into the norm (gather_patches),
 // which reads the neighbours in place: no pass that only rearranges memory.
 LayerList absorb_patch_gather_into_layer_norm(const LayerList& list);

@@ -2,6 +2,11 @@
 //   x + gamma * fc2(gelu(fc1(LN(dwconv7x7(x)))))
 // with LayerNorm -> conv 2x2/s2 between stages; head: mean over H,W -> LayerNorm -> linear.
 // All LayerNorms use eps 1e-6 (reference: facebookresearch/ConvNeXt models/convnext.py).
+// ConvNeXt V2 (facebookresearch/ConvNeXt-V2 models/convnextv2.py, timm's convnextv2_*): no layer scale,
+// and Global Response Normalisation after the GELU, GRN(x) = x + gamma * x * N + beta with
+// N = G / (mean_c G + 1e-6), G each channel's L2 norm over H and W. Built as
+//   s = grn_scale(spatial_l2_norm(x)); channel_gate(x, s); channel_affine(shift beta)
+// which the passes turn into fc2's input scale and bias (ops/grn.h).
 #include "models/convnext.h"
 
 #include "vkvision/error.h"
@@ -24,6 +29,7 @@ struct Config {
   bool conv_mlp = false;    // timm atto/femto/pico: 1x1 convs, weights [out, in, 1, 1]
   bool layer_scale = true;  // gamma present
   bool gamma_3d = false;    // torchvision's layer_scale [C, 1, 1]
+  bool grn = false;         // ConvNeXt V2
 
   std::string describe() const {
     auto join = [](const std::vector<int64_t>& v) {
@@ -33,10 +39,10 @@ struct Config {
     };
     return "depths " + join(depths) + " dims " + join(dims) + " patch " + std::to_string(patch) +
            " in_chans " + std::to_string(in_chans) + " classes " + std::to_string(classes) +
-           (conv_mlp ? " conv-mlp" : "");
+           (conv_mlp ? " conv-mlp" : "") + (grn ? " grn" : "");
   }
   bool same_architecture(const Config& other) const {
-    return depths == other.depths && dims == other.dims && conv_mlp == other.conv_mlp;
+    return depths == other.depths && dims == other.dims && conv_mlp == other.conv_mlp && grn == other.grn;
   }
 };
 
@@ -44,6 +50,8 @@ struct Preset {
   const char* name;
   std::vector<int64_t> depths, dims;
   bool conv_mlp;
+  bool grn = false;           // ConvNeXt V2
+  uint32_t input_size = 224;  // timm's fine-tunes at 384 and 512 evaluate at crop_pct 1
 };
 
 const std::vector<Preset>& preset_table() {
@@ -57,6 +65,22 @@ const std::vector<Preset>& preset_table() {
       {"convnext_base", {3, 3, 27, 3}, {128, 256, 512, 1024}, false},
       {"convnext_large", {3, 3, 27, 3}, {192, 384, 768, 1536}, false},
       {"convnext_xlarge", {3, 3, 27, 3}, {256, 512, 1024, 2048}, false},
+      // ConvNeXt V2 (timm: atto to nano with conv_mlp).
+      {"convnextv2_atto", {2, 2, 6, 2}, {40, 80, 160, 320}, true, true},
+      {"convnextv2_femto", {2, 2, 6, 2}, {48, 96, 192, 384}, true, true},
+      {"convnextv2_pico", {2, 2, 6, 2}, {64, 128, 256, 512}, true, true},
+      {"convnextv2_nano", {2, 2, 8, 2}, {80, 160, 320, 640}, true, true},
+      {"convnextv2_tiny", {3, 3, 9, 3}, {96, 192, 384, 768}, false, true},
+      {"convnextv2_small", {3, 3, 27, 3}, {96, 192, 384, 768}, false, true},
+      {"convnextv2_base", {3, 3, 27, 3}, {128, 256, 512, 1024}, false, true},
+      {"convnextv2_large", {3, 3, 27, 3}, {192, 384, 768, 1536}, false, true},
+      {"convnextv2_huge", {3, 3, 27, 3}, {352, 704, 1408, 2816}, false, true},
+      {"convnextv2_nano_384", {2, 2, 8, 2}, {80, 160, 320, 640}, true, true, 384},
+      {"convnextv2_tiny_384", {3, 3, 9, 3}, {96, 192, 384, 768}, false, true, 384},
+      {"convnextv2_base_384", {3, 3, 27, 3}, {128, 256, 512, 1024}, false, true, 384},
+      {"convnextv2_large_384", {3, 3, 27, 3}, {192, 384, 768, 1536}, false, true, 384},
+      {"convnextv2_huge_384", {3, 3, 27, 3}, {352, 704, 1408, 2816}, false, true, 384},
+      {"convnextv2_huge_512", {3, 3, 27, 3}, {352, 704, 1408, 2816}, false, true, 512},
   };
   return table;
 }
@@ -70,6 +94,8 @@ struct Naming {
   std::string (*block)(int stage, int index);  // prefix ending in '.'
   const char *dwconv, *norm, *fc1, *fc2;       // parts under block()
   std::string (*gamma)(int stage, int index);  // full tensor name
+  const char *grn_gamma, *grn_beta;            // V2, under block(); nullptr: no V2 in this naming
+  bool grn_4d;                                 // the official [1, 1, 1, C] rather than timm's [C]
 };
 
 std::string s(int v) { return std::to_string(v); }
@@ -86,7 +112,10 @@ const Naming kOfficial{"official",
                        "norm",
                        "pwconv1",
                        "pwconv2",
-                       [](int st, int b) { return "stages." + s(st) + "." + s(b) + ".gamma"; }};
+                       [](int st, int b) { return "stages." + s(st) + "." + s(b) + ".gamma"; },
+                       "grn.gamma",
+                       "grn.beta",
+                       true};
 
 const Naming kTimm{"timm",
                    "stem.0",
@@ -100,7 +129,10 @@ const Naming kTimm{"timm",
                    "norm",
                    "mlp.fc1",
                    "mlp.fc2",
-                   [](int st, int b) { return "stages." + s(st) + ".blocks." + s(b) + ".gamma"; }};
+                   [](int st, int b) { return "stages." + s(st) + ".blocks." + s(b) + ".gamma"; },
+                   "mlp.grn.weight",
+                   "mlp.grn.bias",
+                   false};
 
 // torchvision: features.0 stem, features.{1,3,5,7} stages, features.{2,4,6} downsampling;
 // block = Sequential(dwconv, Permute, LayerNorm, Linear, GELU, Linear, Permute) + layer_scale [C,1,1].
@@ -117,7 +149,10 @@ const Naming kTorchvision{
     "2",
     "3",
     "5",
-    [](int st, int b) { return "features." + s(2 * st + 1) + "." + s(b) + ".layer_scale"; }};
+    [](int st, int b) { return "features." + s(2 * st + 1) + "." + s(b) + ".layer_scale"; },
+    nullptr,
+    nullptr,
+    false};
 
 const Naming* detect_naming(const WeightSource& w) {
   if (w.contains("downsample_layers.0.0.weight") && w.contains("stages.0.0.dwconv.weight")) return &kOfficial;
@@ -144,6 +179,7 @@ Config infer_config(const WeightSource& w, const Naming& n) {
   config.conv_mlp = w.shape(n.block(0, 0) + n.fc1 + ".weight").size() == 4;
   config.layer_scale = w.contains(n.gamma(0, 0));
   config.gamma_3d = config.layer_scale && w.shape(n.gamma(0, 0)).size() == 3;
+  config.grn = n.grn_gamma && w.contains(n.block(0, 0) + n.grn_gamma);
   const auto& head = w.shape(n.head_fc + ".weight");
   if (head.size() != 2)
     w.fail("tensor '" + n.head_fc + ".weight' has shape " + ir::shape_string(head) +
@@ -192,6 +228,26 @@ ir::LayerList build_layers(const WeightSource& w, const Naming& n, const Config&
     add(std::move(layer));
   };
 
+  // V2's GRN on the current [N, H, W, C] map. The reference initialises gamma and beta to zeros (GRN
+  // the identity); a preset's are small and random instead, so that presets exercise the GRN path.
+  auto global_response_norm = [&](const std::string& prefix, int64_t channels) {
+    const ir::Shape shape = n.grn_4d ? ir::Shape{1, 1, 1, channels} : ir::Shape{channels};
+    HostTensor gamma = w.get(prefix + n.grn_gamma, shape, Init::normal(0.1f));
+    HostTensor beta = w.get(prefix + n.grn_beta, shape, Init::normal(0.02f));
+    gamma.shape = beta.shape = {channels};
+    const std::string map = current;
+    add(Layer{.op = OpKind::SpatialL2Norm, .name = prefix + "grn.norms"});
+    Layer scale{.op = OpKind::GrnScale, .name = prefix + n.grn_gamma};
+    scale.params["gamma"] = gamma;
+    scale.eps = kEps;
+    const std::string scales = add(std::move(scale));
+    add(Layer{.op = OpKind::ChannelGate, .name = prefix + "grn", .inputs = {map, scales}});
+    Layer shift{.op = OpKind::ChannelAffine, .name = prefix + n.grn_beta};
+    shift.params["scale"] = HostTensor::from({channels}, std::vector<float>(channels, 1.0f));
+    shift.params["shift"] = beta;
+    add(std::move(shift));
+  };
+
   conv(n.stem_conv, c.in_chans, c.dims[0], static_cast<uint32_t>(c.patch), true);
   layer_norm(n.stem_norm, c.dims[0]);
   for (int stage = 0; stage < static_cast<int>(c.depths.size()); ++stage) {
@@ -213,6 +269,7 @@ ir::LayerList build_layers(const WeightSource& w, const Naming& n, const Config&
       layer_norm(prefix + n.norm, dim);
       linear(prefix + n.fc1, dim, 4 * dim, c.conv_mlp);
       add(Layer{.op = OpKind::Gelu, .name = prefix + "gelu"});
+      if (c.grn) global_response_norm(prefix, 4 * dim);
       linear(prefix + n.fc2, 4 * dim, dim, c.conv_mlp);
       if (c.layer_scale) {
         Layer scale{.op = OpKind::ChannelAffine, .name = n.gamma(stage, b)};
@@ -242,46 +299,55 @@ class ConvNext final : public Family {
     const Naming* naming = detect_naming(weights);
     if (!naming) weights.fail("not a ConvNeXt checkpoint");
     const Config config = infer_config(weights, *naming);
-    std::string variant = "custom";
+    const Preset* variant = nullptr;  // the first (224) preset of this architecture
     for (const Preset& p : preset_table())
-      if (p.depths == config.depths && p.dims == config.dims && p.conv_mlp == config.conv_mlp)
-        variant = p.name;
-    if (!preset.empty() && preset != variant) {
+      if (!variant && preset_config(p).same_architecture(config)) variant = &p;
+    if (!preset.empty()) {
       const Preset& wanted = find_preset(preset);
-      Config expected{.depths = wanted.depths, .dims = wanted.dims, .conv_mlp = wanted.conv_mlp};
-      if (!expected.same_architecture(config))
+      if (!preset_config(wanted).same_architecture(config))
         weights.fail("holds ConvNeXt " + config.describe() + ", which is not preset " + preset + " (" +
-                     expected.describe() + ")");
+                     preset_config(wanted).describe() + ")");
+      variant = &wanted;
     }
-    return finish(weights, *naming, config, variant);
+    return finish(weights, *naming, config, variant ? variant->name : "custom",
+                  variant ? variant->input_size : 224);
   }
 
   BuiltModel build_preset(const WeightSource& weights, const std::string& preset) const override {
     const Preset& p = find_preset(preset);
-    return finish(weights, kTimm, Config{.depths = p.depths, .dims = p.dims, .conv_mlp = p.conv_mlp}, p.name);
+    return finish(weights, kTimm, preset_config(p), p.name, p.input_size);
   }
 
   std::vector<PresetInfo> presets() const override {
     std::vector<PresetInfo> result;
     for (const Preset& p : preset_table()) {
-      Config config{.depths = p.depths, .dims = p.dims, .conv_mlp = p.conv_mlp};
-      result.push_back({p.name, "convnext", config.describe()});
+      std::string description = preset_config(p).describe();
+      if (p.input_size != 224) description += " input " + std::to_string(p.input_size);
+      result.push_back({p.name, p.grn ? "convnext_v2" : "convnext", description});
     }
     return result;
   }
 
  private:
+  static Config preset_config(const Preset& p) {
+    return Config{
+        .depths = p.depths, .dims = p.dims, .conv_mlp = p.conv_mlp, .layer_scale = !p.grn, .grn = p.grn};
+  }
+
   static BuiltModel finish(const WeightSource& weights, const Naming& naming, const Config& config,
-                           const std::string& variant) {
+                           const std::string& variant, uint32_t input_size) {
     BuiltModel model;
     model.layers = build_layers(weights, naming, config);
-    // timm's eval defaults for ConvNeXt at 224 (crop_pct 0.875, bicubic, ImageNet mean/std).
+    // timm's eval defaults for ConvNeXt at 224 (crop_pct 0.875, bicubic, ImageNet mean/std); its V2
+    // fine-tunes at 384 and 512 evaluate the whole image (crop_pct 1).
     Preprocessing defaults;
+    defaults.input_size = input_size;
+    if (input_size != 224) defaults.crop_pct = 1.0f;
     defaults.channels = static_cast<uint32_t>(config.in_chans);
     if (config.in_chans != 3)
       defaults.mean.assign(config.in_chans, 0.5f), defaults.std.assign(config.in_chans, 0.5f);
-    model.info =
-        model_info(weights, "convnext", variant, naming.name, config.describe(), config.classes, defaults);
+    model.info = model_info(weights, config.grn ? "convnext_v2" : "convnext", variant, naming.name,
+                            config.describe(), config.classes, defaults);
     return model;
   }
 

@@ -1,5 +1,7 @@
 #include "ops/gemm.h"
 
+#include <algorithm>
+
 #include "gemm_abi.h"
 #include "gemm_tiled_abi.h"
 #include "ops/half_weights.h"
@@ -84,14 +86,24 @@ vk::Dispatch gemm_tiled(const DeviceInfo& device, const GemmShape& shape, Activa
                         const GemmBuffers& buffers, bool half_weights, std::optional<float> normalize_rows) {
   constexpr uint32_t kTile = kTiledTile, kWorkgroup = kTiledWorkgroup;
   const uint32_t tiles_n = (shape.n + kTile - 1) / kTile, tiles = ((shape.m + kTile - 1) / kTile) * tiles_n;
-  const abi::GemmTiledPush push{
-      shape.m, shape.n, shape.k, quads(shape.n), tiles_n, tiles, normalize_rows.value_or(0.0f)};
+  const abi::GemmTiledPush push{shape.m,
+                                shape.n,
+                                shape.k,
+                                quads(shape.n),
+                                tiles_n,
+                                tiles,
+                                normalize_rows.value_or(0.0f),
+                                std::max(shape.rows_per_image, 1u)};
   vk::Dispatch dispatch;
   dispatch.shader = vk::ShaderId::gemm_tiled;
   dispatch.specialization = {static_cast<int32_t>(activation), buffers.residual ? 1 : 0,
-                             normalize_rows ? 1 : 0};
-  dispatch.buffers = {buffers.input, buffers.weight, buffers.bias, buffers.output,
-                      buffers.residual.value_or(buffers.input)};
+                             normalize_rows ? 1 : 0, buffers.input_scale ? 1 : 0};
+  dispatch.buffers = {buffers.input,
+                      buffers.weight,
+                      buffers.bias,
+                      buffers.output,
+                      buffers.residual.value_or(buffers.input),
+                      buffers.input_scale.value_or(buffers.bias)};
   dispatch.written = 1u << 3;
   dispatch.set_push(push);
   dispatch.groups = vk::groups_for(uint64_t(tiles) * kWorkgroup, kWorkgroup, device);
@@ -103,6 +115,9 @@ vk::Dispatch gemm_tiled(const DeviceInfo& device, const GemmShape& shape, Activa
 vk::Dispatch gemm(const DeviceInfo& device, const GemmShape& shape, Activation activation,
                   const GemmBuffers& buffers, GemmOperands operands, bool half_weights,
                   std::optional<float> normalize_rows) {
+  if (buffers.input_scale && (normalize_rows || buffers.row_statistics || shape.rows_per_image == 0 ||
+                              shape.m % shape.rows_per_image != 0))
+    throw Error("gemm: an input scale needs whole images of rows and no row normalisation");
   if (operands == GemmOperands::Tiled) {
     if (const std::string reason = gemm_tiled_unsupported_reason(device); !reason.empty())
       throw DeviceError("gemm: " + reason);
@@ -116,22 +131,28 @@ vk::Dispatch gemm(const DeviceInfo& device, const GemmShape& shape, Activation a
   if (texel && !gemm_texel_supported(device, shape))
     throw Error("gemm: the texel-buffer path needs K % 4 == 0 and RGBA32F texel buffers (K = " +
                 std::to_string(shape.k) + ")");
-  const abi::GemmPush push{shape.m, shape.n, shape.k, quads(shape.n)};
+  // Without an input scale the rows are one "image", tiled as before.
+  const uint32_t rows_per_image = buffers.input_scale ? shape.rows_per_image : shape.m;
+  const uint32_t images = rows_per_image == 0 ? 0 : shape.m / rows_per_image;
+  const uint32_t tiles_per_image = (rows_per_image + kRows - 1) / kRows;
+  const abi::GemmPush push{shape.m, shape.n, shape.k, quads(shape.n), rows_per_image, tiles_per_image};
   vk::Dispatch dispatch;
   dispatch.shader = texel ? vk::ShaderId::gemm_texel : vk::ShaderId::gemm;
   dispatch.texel = texel ? 0b11u : 0u;
   dispatch.specialization = {static_cast<int32_t>(activation), buffers.residual ? 1 : 0,
-                             buffers.row_statistics ? 1 : 0};
+                             buffers.row_statistics ? 1 : 0, buffers.input_scale ? 1 : 0};
   // Without a residual or statistics the binding still needs a valid buffer; the shader never reads it.
   dispatch.buffers = {buffers.input,
                       buffers.weight,
                       buffers.bias,
                       buffers.output,
                       buffers.residual.value_or(buffers.input),
-                      buffers.row_statistics.value_or(buffers.bias)};
+                      buffers.row_statistics.value_or(buffers.bias),
+                      buffers.input_scale.value_or(buffers.bias)};
   dispatch.written = 1u << 3;
   dispatch.set_push(push);
-  const uint64_t row_tiles = (shape.m + kRows - 1) / kRows, column_groups = (push.N4 + kQuads - 1) / kQuads;
+  const uint64_t row_tiles = uint64_t(images) * tiles_per_image,
+                 column_groups = (push.N4 + kQuads - 1) / kQuads;
   dispatch.groups = vk::groups_for(row_tiles * column_groups, kLocalSize, device);
   if (half_weights) use_half_weights(dispatch, 1, device);
   return dispatch;

@@ -15,6 +15,8 @@ struct GemmShape {
   uint32_t m = 0;  // rows: tokens or pixels
   uint32_t n = 0;  // output features
   uint32_t k = 0;  // input features
+  // With GemmBuffers::input_scale: the rows of one image (m / rows_per_image images); 0 otherwise.
+  uint32_t rows_per_image = 0;
 };
 
 // PyTorch's Linear weight [N, K] (or a 1x1 conv's [N, K, 1, 1]) -> [K, round_up(N, 4)], zero-padded.
@@ -36,6 +38,9 @@ struct GemmBuffers {
   // depthwise_conv2d_layer_norm's statistics output), the norm's affine folded into weight and bias;
   // bias from pack_bias_and_column_sums.
   std::optional<vk::BufferSlice> row_statistics;
+  // Scale each image's input columns first: X[m, k] * input_scale[m / rows_per_image, k] ([images, K];
+  // ConvNeXt V2's GRN, ops/grn.h). Not with normalize_rows or row_statistics.
+  std::optional<vk::BufferSlice> input_scale;
 };
 
 enum class GemmOperands {

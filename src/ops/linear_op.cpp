@@ -1,7 +1,8 @@
 // Linear on the last axis: weight [N, K] (or [N, K, 1, 1]: a 1x1 convolution's), bias [N] (optional).
 // Epilogues: an activation and a residual (the last input). A pass may fold the LayerNorm before it
 // into it (normalize_input, eps; the norm's affine already in weight and bias), its row statistics
-// gathered by the GEMM or read from the input's producer (input_statistics). Kernels: ops/gemm.h.
+// gathered by the GEMM or read from the input's producer (input_statistics). With input_scale, inputs[1]
+// ([N, K]) scales each image's input features first. Kernels: ops/gemm.h.
 #include <optional>
 
 #include "ir/shape_checks.h"
@@ -23,6 +24,9 @@ ir::Shape infer_shape(const ir::Layer& layer, std::span<const ir::Shape> in) {
     ir::shape_error(layer, "weight expects " + std::to_string(weight.shape[1]) +
                                " input features, the input has " + std::to_string(x.back()));
   ir::expect_vector(layer, "bias", weight.shape[0], true);
+  if (layer.input_scale && (in.size() < 2 || in[1] != ir::Shape{x[0], x.back()}))
+    ir::shape_error(layer, "an input scale must be [N, " + std::to_string(x.back()) + "], got " +
+                               (in.size() > 1 ? ir::shape_string(in[1]) : "nothing"));
   ir::Shape out = x;
   out.back() = weight.shape[0];
   return out;
@@ -52,9 +56,15 @@ vk::Dispatch lower(const Lowering& l) {
   const ir::Layer& layer = l.layer;
   GemmBuffers buffers{l.main_input(), l.parameter(0), l.parameter(1), l.result(), l.residual()};
   if (layer.input_statistics) buffers.row_statistics = l.statistics(layer.inputs[0]);
+  GemmShape shape = gemm_shape(l.input, l.output);
+  if (layer.input_scale) {
+    buffers.input_scale = l.tensor(layer.inputs[1]);
+    shape.rows_per_image =
+        l.input[0] == 0 ? 0 : static_cast<uint32_t>(ir::shape_numel(l.input) / l.input[0] / l.input.back());
+  }
   const bool gathers_statistics = layer.normalize_input && !layer.input_statistics;
-  return gemm(l.info, gemm_shape(l.input, l.output), layer.activation, buffers, l.gemm_operands,
-              l.half_weights, gathers_statistics ? std::optional<float>(layer.eps) : std::nullopt);
+  return gemm(l.info, shape, layer.activation, buffers, l.gemm_operands, l.half_weights,
+              gathers_statistics ? std::optional<float>(layer.eps) : std::nullopt);
 }
 
 }  // namespace

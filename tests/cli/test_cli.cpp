@@ -12,6 +12,7 @@
 #include "io/npy.h"
 #include "ops/half_weights.h"
 #include "support/paths.h"
+#include "support/safetensors_writer.h"
 #include "vkvision/device.h"
 
 namespace {
@@ -135,6 +136,21 @@ TEST_F(CliTest, TrainingCheckpointWithABranchMissingItsBatchNormIsRejected) {
   auto result = run_cli("run --weights " + weights.string() + " --input " +
                         (fixtures() / "repvgg/input.npy").string() + " --output " + output.string());
   expect_one_line_error(result, weights.string() + ": missing tensor 'stages.1.0.conv_1x1.bn.running_var'");
+  EXPECT_FALSE(fs::exists(output));
+}
+
+// Strict loading: a tensor the matched family has no place for fails the load (exit 2, one line).
+TEST_F(CliTest, CheckpointWithATensorNoLayerUsesIsRejected) {
+  vkvision::testing::TensorMap tensors =
+      vkvision::testing::read_tensors(fixtures() / "convnext/timm.safetensors");
+  tensors["head.extra.weight"] = vkvision::ir::HostTensor::from({2}, {1.0f, 2.0f});
+  const fs::path weights = dir / "extra.safetensors", output = dir / "out.npy";
+  vkvision::testing::write_safetensors(weights, tensors);
+  auto result = run_cli("run --weights " + weights.string() + " --input " +
+                        (fixtures() / "convnext/input.npy").string() + " --output " + output.string());
+  expect_one_line_error(result, weights.string() +
+                                    ": matched convnext (timm naming) but 1 of its tensors have "
+                                    "no place in that model: head.extra.weight");
   EXPECT_FALSE(fs::exists(output));
 }
 

@@ -27,6 +27,7 @@ struct GemmParams {
   std::array<uint32_t, 2> groups{};  // the grid that must then result (0: not checked)
   uint32_t min_workgroups = 0;       // at least this many workgroups (0: not checked)
   bool relu_zeros = false;           // check that ReLU made a good share of the outputs exactly 0
+  uint32_t scaled_images = 0;        // scale each of this many images' input columns (GRN; 0: none)
 };
 
 // The paths a shape runs on: the register family on storage operands, on texel operands where
@@ -65,7 +66,8 @@ class GemmTest : public testing::ConformanceTest<GemmParams> {
   // Random O(1) data through the kernel of `path`, next to the bounded reference. With fp16 weights
   // the reference multiplies by the half-rounded weights, with the fp32-accumulation bound.
   testing::Outcome run_case(const GemmParams& c, const Path& path, const DeviceInfo& device_info) override {
-    const auto& s = c.shape;
+    ops::GemmShape s = c.shape;
+    if (c.scaled_images) s.rows_per_image = s.m / c.scaled_images;
     DeviceInfo info = device_info;
     if (c.max_groups_x) info.max_workgroup_count = {c.max_groups_x, info.max_workgroup_count[1], 1};
     const ops::GemmOperands operands = path.tiled     ? ops::GemmOperands::Tiled
@@ -77,6 +79,9 @@ class GemmTest : public testing::ConformanceTest<GemmParams> {
     auto x = random_values(size_t(s.m) * s.k, c.seed), w = random_values(size_t(s.n) * s.k, c.seed + 1),
          b = random_values(s.n, c.seed + 2), r = random_values(size_t(s.m) * s.n, c.seed + 3);
     for (float& value : x) value += c.input_offset;
+    // Per-image column scales as GRN's 1 + gamma * N: positive, about 1.
+    std::vector<float> scale = random_values(size_t(c.scaled_images) * s.k, c.seed + 4);
+    for (float& value : scale) value = 1.0f + 0.5f * value;
     const bool normalized = c.normalize_rows || c.row_statistics;
     if (path.half_weights) w = rounded_to_half(w);
     const auto packed = ops::pack_gemm_weight(w, s.n, s.k);
@@ -88,6 +93,7 @@ class GemmTest : public testing::ConformanceTest<GemmParams> {
     if (c.residual) buffers.residual = make_buffer(r);
     const auto statistics = row_statistics(x, s.m, s.k, kStatisticsEps);
     if (c.row_statistics) buffers.row_statistics = make_buffer(statistics);
+    if (c.scaled_images) buffers.input_scale = make_buffer(scale);
     const vk::Dispatch dispatch =
         ops::gemm(info, s, c.activation, buffers, operands, path.half_weights, c.normalize_rows);
     outcome.dispatches = {dispatch};
@@ -109,6 +115,7 @@ class GemmTest : public testing::ConformanceTest<GemmParams> {
     outcome.expected.resize(outcome.actual.size());
     for (uint32_t m = 0; m < s.m; ++m) {
       const float* row = x.data() + size_t(m) * s.k;
+      const float* row_scale = c.scaled_images ? scale.data() + size_t(m / s.rows_per_image) * s.k : nullptr;
       // LayerNorm in double; the kernel's statistics are of x - x[0] (shifted_mean below).
       double mean = 0, variance = 0;
       for (uint32_t k = 0; k < s.k; ++k) mean += row[k];
@@ -123,7 +130,9 @@ class GemmTest : public testing::ConformanceTest<GemmParams> {
         double sum = b[n], magnitude = std::abs(b[n]), product = 0;
         for (uint32_t k = 0; k < s.k; ++k) {
           const double wk = w[size_t(n) * s.k + k];
-          const double xk = normalized ? (row[k] - mean) * rstd : row[k];
+          const double xk = normalized  ? (row[k] - mean) * rstd
+                            : row_scale ? double(row[k]) * row_scale[k]
+                                        : row[k];
           sum += xk * wk;
           product += xk * wk;
           // Normalised: the kernel sums (x - x[0]) w and subtracts shifted_mean * colsum(w), each a
@@ -138,7 +147,8 @@ class GemmTest : public testing::ConformanceTest<GemmParams> {
         // roundings for the shift and the correction where normalised). Normalised, rstd carries the
         // error of the one-pass variance E[a^2] - E[a]^2 of a = x - x[0]: gamma_K (1 + 3 E[a]^2 / var)
         // relative, halved by the square root, plus a few roundings; it scales the normalised product.
-        double bound = testing::gamma_n(s.k + 3) * magnitude;
+        // Scaled: one more rounding per term (the scale times the weight, or times x when staged).
+        double bound = testing::gamma_n(s.k + (c.scaled_images ? 4 : 3)) * magnitude;
         if (c.row_statistics) bound += 4 * testing::kUnit * std::abs(product);  // mean, rstd rounded to fp32
         if (c.normalize_rows)
           bound += (0.5 * testing::gamma_n(s.k) * (1 + 3 * shifted_mean * shifted_mean * rstd * rstd) +
@@ -205,6 +215,17 @@ std::vector<GemmCase> gemm_cases() {
   add("OneRowNNotAMultipleOf64", {.shape = {.m = 1, .n = 1000, .k = 77}, .seed = 58});
   add("KBelowOneStep", {.shape = {.m = 130, .n = 3, .k = 3}, .activation = Activation::Relu, .seed = 62});
   add("OnePastEveryTileEdge", {.shape = {.m = 65, .n = 65, .k = 17}, .residual = true, .seed = 66});
+  // ConvNeXt V2's GRN as an input scale per image: rows per image not a multiple of the register
+  // tile's 12 (49 = 7 x 7, 197, 1), K a multiple of 4 (texel) and not (the scalar tail loop).
+  add("InputScalePerImageOfFortyNineRows",
+      {.shape = {.m = 2 * 49, .n = 37, .k = 40}, .residual = true, .seed = 80, .scaled_images = 2});
+  add("InputScaleWithOddKUsesTheTailLoop",
+      {.shape = {.m = 3 * 197, .n = 22, .k = 38}, .activation = Activation::Gelu, .seed = 82,
+       .scaled_images = 3});
+  add("InputScaleOnOnePixelImages", {.shape = {.m = 5, .n = 30, .k = 68}, .seed = 84, .scaled_images = 5});
+  add("InputScaleOnLargeImages",
+      {.shape = {.m = 2 * 196, .n = 96, .k = 384}, .activation = Activation::Gelu, .residual = true,
+       .seed = 86, .scaled_images = 2});
   add("TwoSwinImages",
       {.shape = {.m = 2 * 196, .n = 96, .k = 384}, .activation = Activation::Gelu, .seed = 70});
 

@@ -28,5 +28,6 @@ void main() {
     barrier();
   }
   const float inverse = 1.0 / (partial[0] / float(p.C) + p.eps);
-  for (uint c = t; c < p.C; c += GRN_SCALE_LOCAL_SIZE_X) scale[row + c] = 1.0 + gamma[c] * norms[row + c] * inverse;
+  for (uint c = t; c < p.C; c += GRN_SCALE_LOCAL_SIZE_X)
+    scale[row + c] = 1.0 + gamma[c] * norms[row + c] * inverse;
 }

@@ -25,8 +25,8 @@ namespace vkvision::ir {
   X(InceptionDepthwise, inception_depthwise) \
   X(PartitionLinear, partition_linear)       \
   X(PartitionConv, partition_conv)           \
-  X(ChannelGate, channel_gate)              \
-  X(SpatialL2Norm, spatial_l2_norm)         \
+  X(ChannelGate, channel_gate)               \
+  X(SpatialL2Norm, spatial_l2_norm)          \
   X(GrnScale, grn_scale)
 
 enum class OpKind {

@@ -9,6 +9,13 @@
 # skipped) under a device profile: nothing here depends on the device's class.
 # Usage: tests/install/run.sh BUILD_DIR [WORK_DIR]
 set -euo pipefail
+# Started with a sanitizer runtime preloaded (the ASan tree's ctest): this shell restarts without it,
+# before the runtime's exit-time leak check could report bash's own allocations.
+if [ -n "${LD_PRELOAD:-}" ]; then
+  export VKVISION_INSTALL_TEST_PRELOAD=$LD_PRELOAD
+  exec env -u LD_PRELOAD bash "$0" "$@"
+fi
+preload=${VKVISION_INSTALL_TEST_PRELOAD:-}
 [ -n "${VKVISION_DEVICE_PROFILE:-}" ] && { echo "install: skipped under a device profile"; exit 77; }
 build=$(realpath "$1")
 cache_value() { sed -n "s/^$1:[A-Z]*=//p" "$build/CMakeCache.txt"; }
@@ -19,8 +26,6 @@ case "$sanitizer" in
   address) sanitizer_flags="-fsanitize=address,undefined" ;;
   *) echo "install: no consumer flags for sanitizer '$sanitizer'" >&2; exit 1 ;;
 esac
-preload=${LD_PRELOAD:-}
-unset LD_PRELOAD
 ours() { LD_PRELOAD=$preload "$@"; }  # a program of ours: under the sanitizer's runtime, if any
 here=$(realpath "$(dirname "$0")")
 if [ -n "${2:-}" ]; then

@@ -25,7 +25,8 @@ namespace vkvision::ir {
   X(InceptionDepthwise, inception_depthwise) \
   X(PartitionLinear, partition_linear)       \
   X(PartitionConv, partition_conv)           \
-  X(ChannelGate, channel_gate)
+  X(ChannelGate, channel_gate)               \
+  X(TokenLinear, token_linear)
 
 enum class OpKind {
 #define VKVISION_OP_ENUMERATOR(kind, name) kind,

@@ -250,7 +250,10 @@ LayerList fuse_activation(const LayerList& list) {
     const int p = sole_producer(result, i);
     if (p < 0) return std::nullopt;
     Layer& producer = result.layers[p];
-    if ((producer.op != OpKind::Linear && producer.op != OpKind::Conv2d) ||
+    // A TokenLinear applies its activation before its output scale and gate: only one without them.
+    const bool token_linear =
+        producer.op == OpKind::TokenLinear && !producer.gate && !producer.has_param("output_scale");
+    if ((producer.op != OpKind::Linear && producer.op != OpKind::Conv2d && !token_linear) ||
         producer.activation != ops::Activation::None || producer.residual)
       return std::nullopt;
     producer.activation = result.layers[i].op == OpKind::Gelu ? ops::Activation::Gelu : ops::Activation::Relu;
@@ -269,8 +272,10 @@ LayerList fuse_residual_add(const LayerList& list) {
       if (p < 0) continue;
       Layer& producer = result.layers[p];
       // The skip tensor must exist when the producer runs.
-      if ((producer.op != OpKind::Linear && producer.op != OpKind::PartitionLinear) || producer.residual ||
-          result.producer(skip) >= p)
+      // The residual is the last input: after a TokenLinear's gate (inputs[1]) where it has one.
+      if ((producer.op != OpKind::Linear && producer.op != OpKind::PartitionLinear &&
+           producer.op != OpKind::TokenLinear) ||
+          producer.residual || result.producer(skip) >= p)
         continue;
       producer.residual = true;
       producer.inputs.push_back(skip);

@@ -28,11 +28,12 @@ LayerList fold_affine_into_consumer(const LayerList& list);
 // kernel is the sum of the branches' kernels zero-padded to the largest. Repeats until none is left.
 LayerList merge_parallel_branches(const LayerList& list);
 
-// GELU / ReLU after a Linear or Conv2d that feeds only it becomes the producer's epilogue.
+// GELU / ReLU after a Linear or Conv2d that feeds only it becomes the producer's epilogue; after a
+// TokenLinear too, where it has neither an output scale nor a gate (they follow its activation).
 LayerList fuse_activation(const LayerList& list);
 
-// Add(linear_out, skip) where linear_out feeds only the Add becomes the Linear's (or PartitionLinear's)
-// residual epilogue.
+// Add(linear_out, skip) where linear_out feeds only the Add becomes the Linear's (or PartitionLinear's,
+// or TokenLinear's) residual epilogue, skip appended as its last input.
 LayerList fuse_residual_add(const LayerList& list);
 
 // LayerNorm right after a depthwise convolution that feeds only it moves into the convolution's

@@ -1,0 +1,311 @@
+// TokenLinear (ops/token_linear.h): the token-mixing GEMM of MLP-Mixer, ResMLP, gMLP and gMixer,
+// against a double-precision reference of
+//   y[b, t', c] = act(alpha[c] sum_t W[t', t] x[b, t, c] + beta[c] rowsum(W)[t'] + bias[t'])
+//                 * out_scale[c] * gate[b, t', c] + residual[b, t', c]
+// (the reference evaluates W (alpha x + beta) + bias directly, so the folding of the affine through
+// the product is checked too). Through the conformance harness (ops/conformance.h): storage operands
+// for every case, texel operands where C % 4 == 0. Token counts of real models (7x7, 14x14, 14x14 + 1,
+// 5x5), token counts that change (49 -> 11, 11 -> 49, 196 -> 13), channels not a multiple of 4,
+// batches 1 to 3, each epilogue term alone and together. Also the shape checks and the fusion passes.
+#include <cmath>
+
+#include "ir/passes.h"
+#include "ops/conformance.h"
+#include "ops/error_bounds.h"
+#include "ops/op_traits.h"
+#include "ops/token_linear.h"
+#include "support/device_test.h"
+#include "vkvision/error.h"
+
+namespace vkvision {
+namespace {
+
+using testing::Bounded;
+using testing::Path;
+
+struct TokenLinearParams {
+  uint32_t batch = 1, h = 7, w = 7, c = 18;
+  uint32_t t_out = 0;  // 0: h * w
+  ops::Activation activation = ops::Activation::None;
+  bool bias = false, input_scale = false, input_shift = false, output_scale = false, gate = false,
+       residual = false;
+  uint32_t seed = 1;
+};
+
+// Storage operands always; texel operands where the channels are whole vec4s.
+std::vector<Path> token_linear_paths(uint32_t c) {
+  if (c % 4 == 0) return {testing::kStorage, testing::kTexel};
+  return {testing::kStorage};
+}
+
+class TokenLinearTest : public testing::ConformanceTest<TokenLinearParams> {
+ protected:
+  testing::Outcome run_case(const TokenLinearParams& c, const Path& path, const DeviceInfo& info) override {
+    const uint32_t t_in = c.h * c.w, t_out = c.t_out ? c.t_out : t_in, channels = c.c;
+    const ops::TokenLinearShape shape{.batch = c.batch, .t_in = t_in, .t_out = t_out, .c = channels};
+    if (path.texel() && !ops::token_linear_texel_supported(info, shape))
+      return {.not_run = "the operands exceed maxTexelBufferElements"};
+    const size_t in_size = size_t(c.batch) * t_in * channels, out_size = size_t(c.batch) * t_out * channels;
+    const auto x = random_values(in_size, c.seed), w = random_values(size_t(t_out) * t_in, c.seed + 1),
+               bias = random_values(t_out, c.seed + 2),
+               alpha = random_values(channels, c.seed + 3, 0.5f, 1.5f),
+               beta = random_values(channels, c.seed + 4), scale = random_values(channels, c.seed + 5),
+               gate = random_values(out_size, c.seed + 6), residual = random_values(out_size, c.seed + 7);
+    const std::vector<float> none;
+    ops::TokenLinearBuffers buffers{
+        .input = make_buffer(x),
+        .weight = make_buffer(ops::pack_token_linear_weight(w, t_out, t_in)),
+        .token_parameters =
+            make_buffer(ops::pack_token_linear_token_parameters(c.bias ? bias : none, w, t_out, t_in)),
+        .channel_parameters = make_buffer(ops::pack_token_linear_channel_parameters(
+            c.input_scale ? alpha : none, c.input_shift ? beta : none, c.output_scale ? scale : none,
+            channels)),
+        .output = make_buffer(out_size)};
+    if (c.gate) buffers.gate = make_buffer(gate);
+    if (c.residual) buffers.residual = make_buffer(residual);
+    const ops::TokenLinearEpilogue epilogue{.activation = c.activation,
+                                            .bias = c.bias,
+                                            .input_scale = c.input_scale,
+                                            .input_shift = c.input_shift,
+                                            .output_scale = c.output_scale};
+    const vk::Dispatch dispatch =
+        ops::token_linear(info, shape, epilogue, buffers,
+                          path.texel() ? ops::TokenLinearOperands::Texel : ops::TokenLinearOperands::Storage);
+    testing::Outcome outcome;
+    outcome.dispatches = {dispatch};
+    outcome.flops = 2.0 * double(out_size) * t_in;
+    outcome.shader = path.texel() ? vk::ShaderId::token_linear_texel : vk::ShaderId::token_linear;
+    run({dispatch});
+    outcome.actual = read(buffers.output, out_size);
+    outcome.expected.resize(out_size);
+    // The kernel sums round_up(T_in, 4) products (the padding's are exact zeros) in fp32, then scales
+    // by alpha, adds beta * rowsum (rowsum rounded to fp32 once, times beta rounded) and the bias:
+    // every term of the pre-activation value passes through at most n + 3 roundings, n =
+    // round_up(T_in, 4), so (Higham 3.5) |pre_kernel - pre| <= gamma_{n+3} (|alpha| sum_t |W x| +
+    // |beta| sum_t |W| + |bias|). The activation carries it (testing::activate: slope times the bound
+    // plus its own evaluation error); each of the output scale, the gate and the residual then adds
+    // one rounding: bound' = |factor| bound + u |result| (residual: bound + u |result|).
+    const double gamma = testing::gamma_n(double((t_in + 3) / 4 * 4) + 3);
+    for (uint32_t b = 0; b < c.batch; ++b)
+      for (uint32_t t = 0; t < t_out; ++t)
+        for (uint32_t ch = 0; ch < channels; ++ch) {
+          const double a = c.input_scale ? alpha[ch] : 1.0, s = c.input_shift ? beta[ch] : 0.0;
+          double pre = c.bias ? bias[t] : 0.0, magnitude = std::abs(pre);
+          for (uint32_t u = 0; u < t_in; ++u) {
+            const double wu = w[size_t(t) * t_in + u], xu = x[(size_t(b) * t_in + u) * channels + ch];
+            pre += wu * (a * xu + s);
+            magnitude += std::abs(a * wu * xu) + std::abs(s * wu);
+          }
+          Bounded y = testing::activate(pre, gamma * magnitude, c.activation);
+          const size_t index = (size_t(b) * t_out + t) * channels + ch;
+          if (c.output_scale) {
+            y.value *= scale[ch];
+            y.bound = std::abs(scale[ch]) * y.bound + testing::kUnit * std::abs(y.value);
+          }
+          if (c.gate) {
+            y.value *= gate[index];
+            y.bound = std::abs(gate[index]) * y.bound + testing::kUnit * std::abs(y.value);
+          }
+          if (c.residual) {
+            y.value += residual[index];
+            y.bound += testing::kUnit * std::abs(y.value);
+          }
+          outcome.expected[index] = y;
+        }
+    return outcome;
+  }
+};
+
+TEST_P(TokenLinearTest, Conformance) { conform(); }
+
+using TokenLinearCase = testing::Case<TokenLinearParams>;
+
+// clang-format off
+std::vector<TokenLinearCase> token_linear_cases() {
+  using ops::Activation;
+  std::vector<TokenLinearCase> cases;
+  uint32_t seed = 1;
+  auto add = [&](std::string name, TokenLinearParams params) {
+    params.seed = seed += 10;
+    cases.push_back({std::move(name), params, token_linear_paths(params.c)});
+  };
+  // Token counts: 7x7 (Mixer at 112), 14x14 (at 224), 14x14 + 1 as 1x197 (a class token kept in the
+  // map), 5x5 (at 80); channels not multiples of 4 and whole quads; batches 1 to 3.
+  add("Plain49Tokens18Channels", {.batch = 1, .h = 7, .w = 7, .c = 18});
+  add("Plain196Tokens22ChannelsBatch2", {.batch = 2, .h = 14, .w = 14, .c = 22});
+  add("Plain197Tokens30ChannelsBatch3", {.batch = 3, .h = 1, .w = 197, .c = 30});
+  add("Plain25Tokens67Channels", {.batch = 2, .h = 5, .w = 5, .c = 67});
+  add("Plain49Tokens64ChannelsBatch3", {.batch = 3, .h = 7, .w = 7, .c = 64});
+  add("Plain196Tokens64Channels", {.batch = 1, .h = 14, .w = 14, .c = 64});
+  // Token counts that change: fewer and more output tokens than input tokens, T not multiples of 4.
+  add("Tokens49To11", {.batch = 2, .h = 7, .w = 7, .c = 18, .t_out = 11, .bias = true});
+  add("Tokens11To49", {.batch = 3, .h = 1, .w = 11, .c = 67, .t_out = 49, .bias = true});
+  add("Tokens196To13", {.batch = 1, .h = 14, .w = 14, .c = 64, .t_out = 13, .bias = true});
+  add("Tokens25To1", {.batch = 2, .h = 5, .w = 5, .c = 30, .t_out = 1});
+  add("OneTokenTo5", {.batch = 2, .h = 1, .w = 1, .c = 22, .t_out = 5, .bias = true});
+  add("ThreeChannels", {.batch = 2, .h = 5, .w = 5, .c = 3, .bias = true});
+  // Each optional term alone.
+  add("BiasAlone", {.batch = 2, .h = 7, .w = 7, .c = 22, .bias = true});
+  add("InputScaleAlone", {.batch = 1, .h = 5, .w = 5, .c = 30, .input_scale = true});
+  add("InputShiftAlone", {.batch = 2, .h = 7, .w = 7, .c = 18, .input_shift = true});
+  add("GeluAlone", {.batch = 1, .h = 14, .w = 14, .c = 22, .activation = Activation::Gelu});
+  add("SiluAlone", {.batch = 2, .h = 7, .w = 7, .c = 67, .activation = Activation::Silu});
+  add("ReluAlone", {.batch = 1, .h = 5, .w = 5, .c = 64, .activation = Activation::Relu});
+  add("OutputScaleAlone", {.batch = 3, .h = 5, .w = 5, .c = 18, .output_scale = true});
+  add("GateAlone", {.batch = 2, .h = 7, .w = 7, .c = 30, .gate = true});
+  add("ResidualAlone", {.batch = 1, .h = 14, .w = 14, .c = 67, .residual = true});
+  // Together: ResMLP's cross-patch sublayer (Affine folded in, layer scale, residual) with GELU;
+  // gMLP's spatial gating unit (bias, gate); gMixer's silu branch; all at once with changed tokens.
+  add("BiasAffineGeluScaleResidual",
+      {.batch = 2, .h = 14, .w = 14, .c = 22, .activation = Activation::Gelu, .bias = true,
+       .input_scale = true, .input_shift = true, .output_scale = true, .residual = true});
+  add("BiasAffineGeluScaleResidual64",
+      {.batch = 3, .h = 7, .w = 7, .c = 64, .activation = Activation::Gelu, .bias = true,
+       .input_scale = true, .input_shift = true, .output_scale = true, .residual = true});
+  add("BiasGate", {.batch = 2, .h = 14, .w = 14, .c = 30, .bias = true, .gate = true});
+  add("BiasGate197", {.batch = 1, .h = 1, .w = 197, .c = 64, .bias = true, .gate = true});
+  add("BiasSilu", {.batch = 3, .h = 5, .w = 5, .c = 67, .activation = Activation::Silu, .bias = true});
+  add("EverythingTokens49To11",
+      {.batch = 2, .h = 7, .w = 7, .c = 67, .t_out = 11, .activation = Activation::Silu, .bias = true,
+       .input_scale = true, .input_shift = true, .output_scale = true, .gate = true, .residual = true});
+  // Mixer-B/16's token MLP at 224 (196 -> 384 -> 196 tokens) at a narrower width, for --perf.
+  add("MixerTokens196To384Channels512", {.batch = 1, .h = 14, .w = 14, .c = 512, .t_out = 384,
+                                         .activation = Activation::Gelu, .bias = true});
+  add("MixerTokens384To196Channels512", {.batch = 1, .h = 1, .w = 384, .c = 512, .t_out = 196,
+                                         .bias = true, .residual = true});
+  return cases;
+}
+// clang-format on
+
+INSTANTIATE_TEST_SUITE_P(, TokenLinearTest, ::testing::ValuesIn(testing::on_paths(token_linear_cases())),
+                         testing::CaseName{});
+
+TEST_F(TokenLinearTest, TexelPathRejectsChannelsNotMultipleOfFour) {
+  auto buffer = make_buffer(64);
+  const ops::TokenLinearShape shape{.batch = 1, .t_in = 4, .t_out = 4, .c = 3};
+  EXPECT_FALSE(ops::token_linear_texel_supported(device(), shape));
+  EXPECT_THROW(ops::token_linear(device(), shape, {}, {buffer, buffer, buffer, buffer, buffer},
+                                 ops::TokenLinearOperands::Texel),
+               Error);
+}
+
+// Shape inference: a checkpoint whose token MLP does not fit the map is refused in one line naming
+// the layer and the tensor.
+ir::Layer token_layer(int64_t t_out, int64_t t_in) {
+  ir::Layer layer{
+      .op = ir::OpKind::TokenLinear, .name = "blocks.0.mlp_tokens.fc1", .inputs = {"x"}, .output = "y"};
+  layer.params["weight"] = ir::HostTensor::from({t_out, t_in}, std::vector<float>(size_t(t_out * t_in)));
+  return layer;
+}
+
+std::string shape_error_of(const ir::Layer& layer, const std::vector<ir::Shape>& inputs) {
+  try {
+    const ir::Shape out = ops::op_traits(layer).infer_shape(layer, inputs);
+    return "no error, output " + ir::shape_string(out);
+  } catch (const InputError& error) {
+    return error.what();
+  }
+}
+
+TEST(TokenLinearShapeTest, OutputShapeFollowsTheWeightAndTheOutputGrid) {
+  const std::vector<ir::Shape> x{{2, 7, 7, 18}}, hidden_x{{2, 1, 98, 18}};
+  const ops::OpTraits& traits = ops::op_traits(ir::OpKind::TokenLinear);
+  EXPECT_EQ(traits.infer_shape(token_layer(49, 49), x), x[0]);
+  ir::Layer hidden = token_layer(98, 49);
+  hidden.output_h = 1;
+  hidden.output_w = 98;
+  EXPECT_EQ(traits.infer_shape(hidden, x), hidden_x[0]);
+  ir::Layer back = token_layer(49, 98);
+  back.output_h = back.output_w = 7;
+  EXPECT_EQ(traits.infer_shape(back, hidden_x), x[0]);
+  EXPECT_DOUBLE_EQ(traits.gflop(hidden, x[0], hidden_x[0]), 2.0 * 2 * 98 * 18 * 49 * 1e-9);
+}
+
+TEST(TokenLinearShapeTest, WrongShapesAreRefusedNamingTheLayerAndTensor) {
+  const ir::Shape x{1, 7, 7, 18};
+  EXPECT_EQ(shape_error_of(token_layer(48, 48), std::vector<ir::Shape>{x}),
+            "layer 'blocks.0.mlp_tokens.fc1' (token_linear): weight mixes 48 tokens, the input has 49 (7x7)");
+  ir::Layer layer = token_layer(49, 49);
+  layer.params["bias"] = ir::HostTensor::from({48}, std::vector<float>(48));
+  EXPECT_EQ(shape_error_of(layer, std::vector<ir::Shape>{x}),
+            "layer 'blocks.0.mlp_tokens.fc1' (token_linear): bias has 48 values, expected 49");
+  for (const char* role : {"input_scale", "input_shift", "output_scale"}) {
+    layer = token_layer(49, 49);
+    layer.params[role] = ir::HostTensor::from({17}, std::vector<float>(17));
+    EXPECT_EQ(shape_error_of(layer, std::vector<ir::Shape>{x}),
+              std::string("layer 'blocks.0.mlp_tokens.fc1' (token_linear): ") + role +
+                  " has 17 values, expected 18");
+  }
+  layer = token_layer(11, 49);
+  EXPECT_EQ(shape_error_of(layer, std::vector<ir::Shape>{x}),
+            "layer 'blocks.0.mlp_tokens.fc1' (token_linear): weight gives 11 "
+            "output tokens from 49 and no output grid is set");
+  layer.output_h = 2;
+  layer.output_w = 6;
+  EXPECT_EQ(shape_error_of(layer, std::vector<ir::Shape>{x}),
+            "layer 'blocks.0.mlp_tokens.fc1' (token_linear): output grid 2x6 "
+            "does not hold the weight's 11 output tokens");
+  layer = token_layer(49, 49);
+  layer.params["weight"] = ir::HostTensor::from({49, 7, 7}, std::vector<float>(49 * 49));
+  EXPECT_EQ(
+      shape_error_of(layer, std::vector<ir::Shape>{x}),
+      "layer 'blocks.0.mlp_tokens.fc1' (token_linear): weight has shape [49,7,7], expected [T_out, T_in]");
+  layer = token_layer(49, 49);
+  layer.gate = true;
+  layer.inputs.push_back("g");
+  EXPECT_EQ(shape_error_of(layer, {x, ir::Shape{1, 7, 7, 17}}),
+            "layer 'blocks.0.mlp_tokens.fc1' (token_linear): gate input has shape [1,7,7,17], expected "
+            "[1,7,7,18]");
+  EXPECT_EQ(shape_error_of(layer, std::vector<ir::Shape>{x}),
+            "layer 'blocks.0.mlp_tokens.fc1' (token_linear): has 1 inputs, expected 2 (x, gate)");
+}
+
+// The fusion passes: a following GELU becomes the epilogue only where no output scale or gate
+// follows the activation; a following Add becomes the residual, appended after the gate.
+TEST(TokenLinearPassTest, ActivationAndResidualFuseAroundTheGate) {
+  auto list_with = [](bool gate, bool output_scale) {
+    ir::LayerList list;
+    list.input_channels = 8;
+    list.layers.push_back(
+        {.op = ir::OpKind::Conv2d, .name = "stem", .inputs = {"input"}, .output = "x", .input_nchw = true});
+    list.layers[0].params["weight"] = ir::HostTensor::from({8, 8, 1, 1}, std::vector<float>(64, 0.1f));
+    ir::Layer token = token_layer(4, 4);
+    token.inputs = {"x"};
+    token.output = "t";
+    if (gate) {
+      token.gate = true;
+      token.inputs.push_back("x");
+    }
+    if (output_scale) token.params["output_scale"] = ir::HostTensor::from({8}, std::vector<float>(8, 1.0f));
+    list.layers.push_back(token);
+    list.layers.push_back({.op = ir::OpKind::Gelu, .name = "act", .inputs = {"t"}, .output = "a"});
+    list.layers.push_back({.op = ir::OpKind::Add, .name = "add", .inputs = {"a", "x"}, .output = "out"});
+    list.output = "out";
+    return list;
+  };
+  ir::LayerList fused = ir::fuse_residual_add(ir::fuse_activation(list_with(false, false)));
+  ASSERT_EQ(fused.layers.size(), 2u);
+  EXPECT_EQ(fused.layers[1].activation, ops::Activation::Gelu);
+  EXPECT_TRUE(fused.layers[1].residual);
+  EXPECT_EQ(fused.layers[1].inputs, (std::vector<std::string>{"x", "x"}));
+  EXPECT_NO_THROW(ir::infer_shapes(fused, 1, 2, 2));
+  for (const auto& [gate, scale] : {std::pair{true, false}, std::pair{false, true}}) {
+    ir::LayerList kept = ir::fuse_activation(list_with(gate, scale));
+    ASSERT_EQ(kept.layers.size(), 4u);
+    EXPECT_EQ(kept.layers[1].activation, ops::Activation::None);
+  }
+  // Without the activation between them, the Add fuses into the gated layer as its last input.
+  ir::LayerList gated = list_with(true, false);
+  gated.layers.erase(gated.layers.begin() + 2);
+  gated.layers[2].inputs = {"t", "input2"};
+  gated.layers.insert(gated.layers.begin() + 1,
+                      {.op = ir::OpKind::Relu, .name = "skip", .inputs = {"x"}, .output = "input2"});
+  ir::LayerList residual = ir::fuse_residual_add(gated);
+  ASSERT_EQ(residual.layers.size(), 3u);
+  EXPECT_TRUE(residual.layers[2].residual);
+  EXPECT_EQ(residual.layers[2].inputs, (std::vector<std::string>{"x", "x", "input2"}));
+  EXPECT_NO_THROW(ir::infer_shapes(residual, 1, 2, 2));
+}
+
+}  // namespace
+}  // namespace vkvision

@@ -205,6 +205,10 @@ std::vector<GemmCase> gemm_cases() {
   add("OneRowNNotAMultipleOf64", {.shape = {.m = 1, .n = 1000, .k = 77}, .seed = 58});
   add("KBelowOneStep", {.shape = {.m = 130, .n = 3, .k = 3}, .activation = Activation::Relu, .seed = 62});
   add("OnePastEveryTileEdge", {.shape = {.m = 65, .n = 65, .k = 17}, .residual = true, .seed = 66});
+  // Mixer-B/16's token MLP (196 -> 384 tokens at 768 channels) as a plain GEMM of the same arithmetic:
+  // what TokenLinearTest's MixerB16 cases are compared with in --perf.
+  add("MixerTokenMlpShape",
+      {.shape = {.m = 384, .n = 768, .k = 196}, .activation = Activation::Gelu, .seed = 74});
   add("TwoSwinImages",
       {.shape = {.m = 2 * 196, .n = 96, .k = 384}, .activation = Activation::Gelu, .seed = 70});
 

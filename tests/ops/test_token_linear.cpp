@@ -9,6 +9,7 @@
 // batches 1 to 3, each epilogue term alone and together. Also the shape checks and the fusion passes.
 #include <cmath>
 
+#include "exec/plan.h"
 #include "ir/passes.h"
 #include "ops/conformance.h"
 #include "ops/error_bounds.h"
@@ -168,11 +169,12 @@ std::vector<TokenLinearCase> token_linear_cases() {
   add("EverythingTokens49To11",
       {.batch = 2, .h = 7, .w = 7, .c = 67, .t_out = 11, .activation = Activation::Silu, .bias = true,
        .input_scale = true, .input_shift = true, .output_scale = true, .gate = true, .residual = true});
-  // Mixer-B/16's token MLP at 224 (196 -> 384 -> 196 tokens) at a narrower width, for --perf.
-  add("MixerTokens196To384Channels512", {.batch = 1, .h = 14, .w = 14, .c = 512, .t_out = 384,
-                                         .activation = Activation::Gelu, .bias = true});
-  add("MixerTokens384To196Channels512", {.batch = 1, .h = 1, .w = 384, .c = 512, .t_out = 196,
-                                         .bias = true, .residual = true});
+  // Mixer-B/16's token MLP at 224: 196 -> 384 -> 196 tokens at 768 channels (for --perf; the same
+  // arithmetic as GemmTest's MixerTokenMlpShape cases).
+  add("MixerB16Tokens196To384",
+      {.batch = 1, .h = 14, .w = 14, .c = 768, .t_out = 384, .activation = Activation::Gelu, .bias = true});
+  add("MixerB16Tokens384To196",
+      {.batch = 1, .h = 1, .w = 384, .c = 768, .t_out = 196, .bias = true, .residual = true});
   return cases;
 }
 // clang-format on
@@ -305,6 +307,95 @@ TEST(TokenLinearPassTest, ActivationAndResidualFuseAroundTheGate) {
   EXPECT_TRUE(residual.layers[2].residual);
   EXPECT_EQ(residual.layers[2].inputs, (std::vector<std::string>{"x", "x", "input2"}));
   EXPECT_NO_THROW(ir::infer_shapes(residual, 1, 2, 2));
+}
+
+// Through the executor: passes, packing, upload and lowering of a small token-MLP network (a 1x1
+// stem, 15 tokens -> 6 hidden with the input affine and GELU -> 15 with a layer scale and a residual,
+// then a gated 15 -> 15), on each kernel family, against a double reference.
+class TokenLinearPlanTest : public testing::DeviceTest {};
+
+TEST_F(TokenLinearPlanTest, TokenMlpRunsThroughThePlanOnEveryFamily) {
+  constexpr uint32_t kBatch = 2, kH = 3, kW = 5, kIn = 3, kC = 10, kT = kH * kW, kHidden = 6;
+  uint32_t seed = 300;
+  auto tensor = [&](std::vector<int64_t> shape) {
+    int64_t count = 1;
+    for (int64_t d : shape) count *= d;
+    return ir::HostTensor::from(shape, random_values(size_t(count), seed++));
+  };
+  ir::LayerList list;
+  list.input_channels = kIn;
+  ir::Layer stem{
+      .op = ir::OpKind::Conv2d, .name = "stem", .inputs = {"input"}, .output = "x", .input_nchw = true};
+  stem.params = {{"weight", tensor({kC, kIn, 1, 1})}, {"bias", tensor({kC})}};
+  ir::Layer fc1{.op = ir::OpKind::TokenLinear, .name = "fc1", .inputs = {"x"}, .output = "h"};
+  fc1.params = {{"weight", tensor({kHidden, kT})},
+                {"bias", tensor({kHidden})},
+                {"input_scale", tensor({kC})},
+                {"input_shift", tensor({kC})}};
+  fc1.output_h = 1;
+  fc1.output_w = kHidden;
+  ir::Layer act{.op = ir::OpKind::Gelu, .name = "act", .inputs = {"h"}, .output = "a"};
+  ir::Layer fc2{.op = ir::OpKind::TokenLinear, .name = "fc2", .inputs = {"a"}, .output = "t"};
+  fc2.params = {{"weight", tensor({kT, kHidden})}, {"output_scale", tensor({kC})}};
+  fc2.output_h = kH;
+  fc2.output_w = kW;
+  ir::Layer add{.op = ir::OpKind::Add, .name = "add", .inputs = {"t", "x"}, .output = "r"};
+  ir::Layer gated{.op = ir::OpKind::TokenLinear, .name = "gated", .inputs = {"r", "x"}, .output = "y"};
+  gated.params = {{"weight", tensor({kT, kT})}, {"bias", tensor({kT})}};
+  gated.gate = true;
+  list.layers = {stem, fc1, act, fc2, add, gated};
+  list.output = "y";
+  const ir::LayerList optimized = ir::optimize(list);
+  ASSERT_EQ(optimized.layers.size(), 4u) << ir::describe(optimized, kBatch, kH, kW);
+  EXPECT_EQ(optimized.layers[1].activation, ops::Activation::Gelu);
+  EXPECT_TRUE(optimized.layers[2].residual);
+
+  const auto input = random_values(size_t(kBatch) * kIn * kT, seed++);
+  auto values = [&](const ir::Layer& layer, const char* role) { return layer.param(role).values(); };
+  // [b][t][c] maps in double.
+  using Map = std::vector<double>;
+  Map x(size_t(kBatch) * kT * kC);
+  for (uint32_t b = 0; b < kBatch; ++b)
+    for (uint32_t t = 0; t < kT; ++t)
+      for (uint32_t c = 0; c < kC; ++c) {
+        double sum = values(stem, "bias")[c];
+        for (uint32_t i = 0; i < kIn; ++i)
+          sum += double(values(stem, "weight")[c * kIn + i]) * input[(size_t(b) * kIn + i) * kT + t];
+        x[(size_t(b) * kT + t) * kC + c] = sum;
+      }
+  auto mix = [&](const Map& in, uint32_t t_in, const ir::Layer& layer, uint32_t t_out) {
+    Map out(size_t(kBatch) * t_out * kC);
+    for (uint32_t b = 0; b < kBatch; ++b)
+      for (uint32_t t = 0; t < t_out; ++t)
+        for (uint32_t c = 0; c < kC; ++c) {
+          double sum = layer.has_param("bias") ? values(layer, "bias")[t] : 0.0;
+          const double a = layer.has_param("input_scale") ? values(layer, "input_scale")[c] : 1.0,
+                       s = layer.has_param("input_shift") ? values(layer, "input_shift")[c] : 0.0;
+          for (uint32_t u = 0; u < t_in; ++u)
+            sum +=
+                double(values(layer, "weight")[t * t_in + u]) * (a * in[(size_t(b) * t_in + u) * kC + c] + s);
+          if (layer.has_param("output_scale")) sum *= values(layer, "output_scale")[c];
+          out[(size_t(b) * t_out + t) * kC + c] = sum;
+        }
+    return out;
+  };
+  Map h = mix(x, kT, fc1, kHidden);
+  for (double& v : h) v = testing::gelu_reference(v);
+  Map r = mix(h, kHidden, fc2, kT);
+  for (size_t i = 0; i < r.size(); ++i) r[i] += x[i];
+  Map y = mix(r, kT, gated, kT);
+  for (size_t i = 0; i < y.size(); ++i) y[i] *= x[i];
+
+  for (const KernelFamily family : runnable_kernel_families()) {
+    SCOPED_TRACE(family == KernelFamily::SharedTiled ? "tiled family" : "register family");
+    exec::Plan plan(context_ptr(), pipelines(), optimized, kBatch, kH, kW, family);
+    ASSERT_EQ(plan.output_count(), y.size());
+    std::vector<float> output(plan.output_count());
+    plan.run(input, output);
+    // A wiring check, not a rounding bound (TokenLinearTest has those): 1e-4 of the values' scale.
+    for (size_t i = 0; i < y.size(); ++i) EXPECT_NEAR(output[i], y[i], 1e-4 * (1 + std::abs(y[i]))) << i;
+  }
+  EXPECT_TRUE(context().validation_messages().empty());
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 // for every case, texel operands where C % 4 == 0. Token counts of real models (7x7, 14x14, 14x14 + 1,
 // 5x5), token counts that change (49 -> 11, 11 -> 49, 196 -> 13), channels not a multiple of 4,
 // batches 1 to 3, each epilogue term alone and together. Also the shape checks and the fusion passes.
+#include <array>
 #include <cmath>
 
 #include "exec/plan.h"
@@ -31,6 +32,8 @@ struct TokenLinearParams {
   bool bias = false, input_scale = false, input_shift = false, output_scale = false, gate = false,
        residual = false;
   uint32_t seed = 1;
+  uint32_t max_groups_x = 0;         // a device allowing only this many workgroups along x (0: as is)
+  std::array<uint32_t, 2> groups{};  // the grid that must then result (0: not checked)
 };
 
 // Storage operands always; texel operands where the channels are whole vec4s.
@@ -41,7 +44,10 @@ std::vector<Path> token_linear_paths(uint32_t c) {
 
 class TokenLinearTest : public testing::ConformanceTest<TokenLinearParams> {
  protected:
-  testing::Outcome run_case(const TokenLinearParams& c, const Path& path, const DeviceInfo& info) override {
+  testing::Outcome run_case(const TokenLinearParams& c, const Path& path,
+                            const DeviceInfo& device_info) override {
+    DeviceInfo info = device_info;
+    if (c.max_groups_x) info.max_workgroup_count = {c.max_groups_x, info.max_workgroup_count[1], 1};
     const uint32_t t_in = c.h * c.w, t_out = c.t_out ? c.t_out : t_in, channels = c.c;
     const ops::TokenLinearShape shape{.batch = c.batch, .t_in = t_in, .t_out = t_out, .c = channels};
     if (path.texel() && !ops::token_linear_texel_supported(info, shape))
@@ -76,6 +82,10 @@ class TokenLinearTest : public testing::ConformanceTest<TokenLinearParams> {
     outcome.dispatches = {dispatch};
     outcome.flops = 2.0 * double(out_size) * t_in;
     outcome.shader = path.texel() ? vk::ShaderId::token_linear_texel : vk::ShaderId::token_linear;
+    if (c.groups[0]) {
+      EXPECT_EQ(dispatch.groups[0], c.groups[0]);
+      EXPECT_EQ(dispatch.groups[1], c.groups[1]);
+    }
     run({dispatch});
     outcome.actual = read(buffers.output, out_size);
     outcome.expected.resize(out_size);
@@ -169,6 +179,11 @@ std::vector<TokenLinearCase> token_linear_cases() {
   add("EverythingTokens49To11",
       {.batch = 2, .h = 7, .w = 7, .c = 67, .t_out = 11, .activation = Activation::Silu, .bias = true,
        .input_scale = true, .input_shift = true, .output_scale = true, .gate = true, .residual = true});
+  // A device that allows only 4 workgroups along x: 2 images x 17 token tiles (of 12) x 48 channel
+  // groups (of 16) = 1632 invocations = 26 workgroups of 64 must become a 4 x 7 grid whose 2 spare
+  // workgroups do nothing.
+  add("DispatchSpillsIntoYWhenXWorkgroupLimitIsSmall",
+      {.batch = 2, .h = 14, .w = 14, .c = 768, .bias = true, .max_groups_x = 4, .groups = {4, 7}});
   // Mixer-B/16's token MLP at 224: 196 -> 384 -> 196 tokens at 768 channels (for --perf; the same
   // arithmetic as GemmTest's MixerTokenMlpShape cases).
   add("MixerB16Tokens196To384",
@@ -311,11 +326,12 @@ TEST(TokenLinearPassTest, ActivationAndResidualFuseAroundTheGate) {
 
 // Through the executor: passes, packing, upload and lowering of a small token-MLP network (a 1x1
 // stem, 15 tokens -> 6 hidden with the input affine and GELU -> 15 with a layer scale and a residual,
-// then a gated 15 -> 15), on each kernel family, against a double reference.
+// then a gated 15 -> 15), on each kernel family, against a double reference. 12 channels: the texel
+// operands where the device has them (the storage path runs in TokenLinearTest).
 class TokenLinearPlanTest : public testing::DeviceTest {};
 
 TEST_F(TokenLinearPlanTest, TokenMlpRunsThroughThePlanOnEveryFamily) {
-  constexpr uint32_t kBatch = 2, kH = 3, kW = 5, kIn = 3, kC = 10, kT = kH * kW, kHidden = 6;
+  constexpr uint32_t kBatch = 2, kH = 3, kW = 5, kIn = 3, kC = 12, kT = kH * kW, kHidden = 6;
   uint32_t seed = 300;
   auto tensor = [&](std::vector<int64_t> shape) {
     int64_t count = 1;

@@ -324,10 +324,55 @@ TEST(TokenLinearPassTest, ActivationAndResidualFuseAroundTheGate) {
   EXPECT_NO_THROW(ir::infer_shapes(residual, 1, 2, 2));
 }
 
+// ChannelAffines around a TokenLinear: one before it becomes its input affine; one after it, without
+// a shift, its output scale; one with a shift, or after a gated TokenLinear, stays.
+TEST(TokenLinearPassTest, ChannelAffinesFoldIntoInputAffineAndOutputScale) {
+  auto list_with = [](bool shift_after, bool gate) {
+    ir::LayerList list;
+    list.input_channels = 8;
+    list.layers.push_back(
+        {.op = ir::OpKind::Conv2d, .name = "stem", .inputs = {"input"}, .output = "x", .input_nchw = true});
+    list.layers[0].params["weight"] = ir::HostTensor::from({8, 8, 1, 1}, std::vector<float>(64, 0.1f));
+    // The ReLU epilogue keeps the norm out of the stem (fold_affine_into_producer).
+    list.layers[0].activation = ops::Activation::Relu;
+    ir::Layer before{.op = ir::OpKind::ChannelAffine, .name = "norm", .inputs = {"x"}, .output = "n"};
+    before.params = {{"scale", ir::HostTensor::from({8}, std::vector<float>(8, 2.0f))},
+                     {"shift", ir::HostTensor::from({8}, std::vector<float>(8, 0.5f))}};
+    ir::Layer token = token_layer(4, 4);
+    token.inputs = {"n"};
+    token.output = "t";
+    if (gate) {
+      token.gate = true;
+      token.inputs.push_back("x");
+    }
+    ir::Layer after{.op = ir::OpKind::ChannelAffine, .name = "ls", .inputs = {"t"}, .output = "out"};
+    after.params = {{"scale", ir::HostTensor::from({8}, std::vector<float>(8, 3.0f))}};
+    if (shift_after) after.params["shift"] = ir::HostTensor::from({8}, std::vector<float>(8, 1.0f));
+    list.layers.insert(list.layers.end(), {before, token, after});
+    list.output = "out";
+    return list;
+  };
+  const ir::LayerList folded = ir::optimize(list_with(false, false));
+  ASSERT_EQ(folded.layers.size(), 2u);
+  EXPECT_EQ(folded.layers[1].inputs, std::vector<std::string>{"x"});
+  EXPECT_TRUE(folded.layers[1].has_param("input_scale") && folded.layers[1].has_param("input_shift"));
+  EXPECT_EQ(folded.layers[1].param("output_scale").values()[0], 3.0f);
+  EXPECT_EQ(folded.layers[1].output, "out");
+  EXPECT_NO_THROW(ir::infer_shapes(folded, 1, 2, 2));
+  for (const auto& [shift, gate] : {std::pair{true, false}, std::pair{false, true}}) {
+    const ir::LayerList kept = ir::optimize(list_with(shift, gate));
+    ASSERT_EQ(kept.layers.size(), 3u);
+    EXPECT_FALSE(kept.layers[1].has_param("output_scale"));
+    EXPECT_TRUE(kept.layers[1].has_param("input_scale"));
+  }
+}
+
 // Through the executor: passes, packing, upload and lowering of a small token-MLP network (a 1x1
-// stem, 15 tokens -> 6 hidden with the input affine and GELU -> 15 with a layer scale and a residual,
-// then a gated 15 -> 15), on each kernel family, against a double reference. 12 channels: the texel
-// operands where the device has them (the storage path runs in TokenLinearTest).
+// stem, a ResMLP-style Affine, 15 tokens -> 6 hidden with GELU -> 15, a layer scale and a residual,
+// then a gated 15 -> 15), on each kernel family, against a double reference of the unoptimised list.
+// The passes fold the Affine into fc1's input affine, the GELU into fc1, the layer scale into fc2's
+// output scale and the Add into fc2's residual. 12 channels: the texel operands where the device has
+// them (the storage path runs in TokenLinearTest).
 class TokenLinearPlanTest : public testing::DeviceTest {};
 
 TEST_F(TokenLinearPlanTest, TokenMlpRunsThroughThePlanOnEveryFamily) {
@@ -343,28 +388,30 @@ TEST_F(TokenLinearPlanTest, TokenMlpRunsThroughThePlanOnEveryFamily) {
   ir::Layer stem{
       .op = ir::OpKind::Conv2d, .name = "stem", .inputs = {"input"}, .output = "x", .input_nchw = true};
   stem.params = {{"weight", tensor({kC, kIn, 1, 1})}, {"bias", tensor({kC})}};
-  ir::Layer fc1{.op = ir::OpKind::TokenLinear, .name = "fc1", .inputs = {"x"}, .output = "h"};
-  fc1.params = {{"weight", tensor({kHidden, kT})},
-                {"bias", tensor({kHidden})},
-                {"input_scale", tensor({kC})},
-                {"input_shift", tensor({kC})}};
+  ir::Layer norm{.op = ir::OpKind::ChannelAffine, .name = "norm", .inputs = {"x"}, .output = "n"};
+  norm.params = {{"scale", tensor({kC})}, {"shift", tensor({kC})}};
+  ir::Layer fc1{.op = ir::OpKind::TokenLinear, .name = "fc1", .inputs = {"n"}, .output = "h"};
+  fc1.params = {{"weight", tensor({kHidden, kT})}, {"bias", tensor({kHidden})}};
   fc1.output_h = 1;
   fc1.output_w = kHidden;
   ir::Layer act{.op = ir::OpKind::Gelu, .name = "act", .inputs = {"h"}, .output = "a"};
   ir::Layer fc2{.op = ir::OpKind::TokenLinear, .name = "fc2", .inputs = {"a"}, .output = "t"};
-  fc2.params = {{"weight", tensor({kT, kHidden})}, {"output_scale", tensor({kC})}};
+  fc2.params = {{"weight", tensor({kT, kHidden})}};
   fc2.output_h = kH;
   fc2.output_w = kW;
-  ir::Layer add{.op = ir::OpKind::Add, .name = "add", .inputs = {"t", "x"}, .output = "r"};
+  ir::Layer layer_scale{.op = ir::OpKind::ChannelAffine, .name = "ls", .inputs = {"t"}, .output = "s"};
+  layer_scale.params = {{"scale", tensor({kC})}};
+  ir::Layer add{.op = ir::OpKind::Add, .name = "add", .inputs = {"s", "x"}, .output = "r"};
   ir::Layer gated{.op = ir::OpKind::TokenLinear, .name = "gated", .inputs = {"r", "x"}, .output = "y"};
   gated.params = {{"weight", tensor({kT, kT})}, {"bias", tensor({kT})}};
   gated.gate = true;
-  list.layers = {stem, fc1, act, fc2, add, gated};
+  list.layers = {stem, norm, fc1, act, fc2, layer_scale, add, gated};
   list.output = "y";
   const ir::LayerList optimized = ir::optimize(list);
   ASSERT_EQ(optimized.layers.size(), 4u) << ir::describe(optimized, kBatch, kH, kW);
   EXPECT_EQ(optimized.layers[1].activation, ops::Activation::Gelu);
-  EXPECT_TRUE(optimized.layers[2].residual);
+  EXPECT_TRUE(optimized.layers[1].has_param("input_scale") && optimized.layers[1].has_param("input_shift"));
+  EXPECT_TRUE(optimized.layers[2].residual && optimized.layers[2].has_param("output_scale"));
 
   const auto input = random_values(size_t(kBatch) * kIn * kT, seed++);
   auto values = [&](const ir::Layer& layer, const char* role) { return layer.param(role).values(); };
@@ -385,20 +432,19 @@ TEST_F(TokenLinearPlanTest, TokenMlpRunsThroughThePlanOnEveryFamily) {
       for (uint32_t t = 0; t < t_out; ++t)
         for (uint32_t c = 0; c < kC; ++c) {
           double sum = layer.has_param("bias") ? values(layer, "bias")[t] : 0.0;
-          const double a = layer.has_param("input_scale") ? values(layer, "input_scale")[c] : 1.0,
-                       s = layer.has_param("input_shift") ? values(layer, "input_shift")[c] : 0.0;
           for (uint32_t u = 0; u < t_in; ++u)
-            sum +=
-                double(values(layer, "weight")[t * t_in + u]) * (a * in[(size_t(b) * t_in + u) * kC + c] + s);
-          if (layer.has_param("output_scale")) sum *= values(layer, "output_scale")[c];
+            sum += double(values(layer, "weight")[t * t_in + u]) * in[(size_t(b) * t_in + u) * kC + c];
           out[(size_t(b) * t_out + t) * kC + c] = sum;
         }
     return out;
   };
-  Map h = mix(x, kT, fc1, kHidden);
+  Map n = x;
+  for (size_t i = 0; i < n.size(); ++i)
+    n[i] = n[i] * values(norm, "scale")[i % kC] + values(norm, "shift")[i % kC];
+  Map h = mix(n, kT, fc1, kHidden);
   for (double& v : h) v = testing::gelu_reference(v);
   Map r = mix(h, kHidden, fc2, kT);
-  for (size_t i = 0; i < r.size(); ++i) r[i] += x[i];
+  for (size_t i = 0; i < r.size(); ++i) r[i] = r[i] * values(layer_scale, "scale")[i % kC] + x[i];
   Map y = mix(r, kT, gated, kT);
   for (size_t i = 0; i < y.size(); ++i) y[i] *= x[i];
 

@@ -64,8 +64,8 @@ vk::Dispatch token_linear(const DeviceInfo& device, const TokenLinearShape& s,
   constexpr uint32_t kRows = TOKEN_LINEAR_ROWS, kQuads = TOKEN_LINEAR_QUADS;
   const uint32_t c4 = quads(s.c);
   const uint64_t tiles = uint64_t((s.t_out + kRows - 1) / kRows) * ((c4 + kQuads - 1) / kQuads);
-  const uint64_t elements = uint64_t(s.batch) * s.t_in * s.c;
-  if (uint64_t(s.batch) * tiles > 0xffffffffull || elements > 0xffffffffull)
+  const uint64_t elements = uint64_t(s.batch) * s.t_in * s.c, outputs = uint64_t(s.batch) * s.t_out * s.c;
+  if (uint64_t(s.batch) * tiles > 0xffffffffull || elements > 0xffffffffull || outputs > 0xffffffffull)
     throw Error("token_linear: the shape exceeds 32-bit indexing");
   const abi::TokenLinearPush push{s.batch, s.t_in,        s.t_out,         s.c,
                                   c4,      quads(s.t_in), uint32_t(tiles), uint32_t(elements - 1)};

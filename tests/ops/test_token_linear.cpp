@@ -409,6 +409,7 @@ TEST_F(TokenLinearPlanTest, TokenMlpRunsThroughThePlanOnEveryFamily) {
   list.output = "y";
   const ir::LayerList optimized = ir::optimize(list);
   ASSERT_EQ(optimized.layers.size(), 4u) << ir::describe(optimized, kBatch, kH, kW);
+  std::printf("%s", ir::describe(optimized, kBatch, kH, kW).c_str());
   EXPECT_EQ(optimized.layers[1].activation, ops::Activation::Gelu);
   EXPECT_TRUE(optimized.layers[1].has_param("input_scale") && optimized.layers[1].has_param("input_shift"));
   EXPECT_TRUE(optimized.layers[2].residual && optimized.layers[2].has_param("output_scale"));

@@ -18,11 +18,15 @@
 //                        channels, and past the buffer at its end; those lanes are never stored).
 //   token_linear_texel:  x and W through RGBA32F uniform texel buffers (C a multiple of 4).
 // @variant token_linear_texel -DTEXEL_OPERANDS=1
+// fp16 weights (weight_types.glsl): the storage path as token_linear_half_weights; token_linear_texel
+// reads them unchanged through an RGBA16F view. The row sums stay fp32.
+// @half_weights
 #extension GL_GOOGLE_include_directive : require
 #include "token_linear_abi.h"
 layout(local_size_x = TOKEN_LINEAR_LOCAL_SIZE_X) in;
 #include "common.glsl"
 #include "activation.glsl"
+#include "weight_types.glsl"
 
 layout(constant_id = 0) const int ACTIVATION = ACTIVATION_NONE;
 layout(constant_id = 1) const bool HAS_RESIDUAL = false;
@@ -40,10 +44,10 @@ layout(binding = 1) uniform samplerBuffer w;
 #define LOAD_W(index) texelFetch(w, int(index))
 #else
 layout(binding = 0) readonly buffer Input { float x_data[]; };
-layout(binding = 1) readonly buffer Weight { vec4 w_data[]; };
+layout(binding = 1) readonly buffer Weight { WEIGHT_VEC4 w_data[]; };
 #define LOAD_X(index) x_data[min(index, p.x_last)]
 #define LOAD_X4(index) vec4(LOAD_X(index), LOAD_X((index) + 1), LOAD_X((index) + 2), LOAD_X((index) + 3))
-#define LOAD_W(index) w_data[index]
+#define LOAD_W(index) vec4(w_data[index])
 #endif
 layout(binding = 2) readonly buffer TokenParameters { float token_parameters[]; };  // bias, rowsum [T_out]
 layout(binding = 3) readonly buffer ChannelParameters { vec4 channel_parameters[]; };  // alpha, beta, scale

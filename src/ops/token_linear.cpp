@@ -1,5 +1,6 @@
 #include "ops/token_linear.h"
 
+#include "ops/half_weights.h"
 #include "token_linear_abi.h"
 #include "vkvision/error.h"
 
@@ -49,15 +50,20 @@ bool token_linear_texel_supported(const DeviceInfo& device, const TokenLinearSha
          weight_texels <= device.max_texel_buffer_elements;
 }
 
+bool token_linear_uses_texel_path(const DeviceInfo& device, const TokenLinearShape& shape,
+                                  TokenLinearOperands operands) {
+  return operands == TokenLinearOperands::Texel ||
+         (operands == TokenLinearOperands::Auto && token_linear_texel_supported(device, shape));
+}
+
 vk::Dispatch token_linear(const DeviceInfo& device, const TokenLinearShape& s,
                           const TokenLinearEpilogue& epilogue, const TokenLinearBuffers& buffers,
-                          TokenLinearOperands operands) {
+                          TokenLinearOperands operands, bool half_weights) {
   if (s.batch == 0 || s.t_in == 0 || s.t_out == 0 || s.c == 0)
     throw Error("token_linear: empty shape (batch " + std::to_string(s.batch) + ", tokens " +
                 std::to_string(s.t_in) + " -> " + std::to_string(s.t_out) + ", channels " +
                 std::to_string(s.c) + ")");
-  const bool texel = operands == TokenLinearOperands::Texel ||
-                     (operands == TokenLinearOperands::Auto && token_linear_texel_supported(device, s));
+  const bool texel = token_linear_uses_texel_path(device, s, operands);
   if (texel && !token_linear_texel_supported(device, s))
     throw Error("token_linear: the texel-buffer path needs C % 4 == 0 and RGBA32F texel buffers (C = " +
                 std::to_string(s.c) + ")");
@@ -90,6 +96,7 @@ vk::Dispatch token_linear(const DeviceInfo& device, const TokenLinearShape& s,
   dispatch.written = 1u << 4;
   dispatch.set_push(push);
   dispatch.groups = vk::groups_for(uint64_t(s.batch) * tiles, TOKEN_LINEAR_LOCAL_SIZE_X, device);
+  if (half_weights) use_half_weights(dispatch, 1, device);
   return dispatch;
 }
 

@@ -56,8 +56,15 @@ enum class TokenLinearOperands {
 
 bool token_linear_texel_supported(const DeviceInfo& device, const TokenLinearShape& shape);
 
+// Whether token_linear() with these operands reads x and the weight through texel buffers.
+bool token_linear_uses_texel_path(const DeviceInfo& device, const TokenLinearShape& shape,
+                                  TokenLinearOperands operands);
+
+// half_weights: buffers.weight holds the packed weight as IEEE half (to_half in ops/half_weights.h);
+// the device must have half_weights_supported() for the chosen path. The row sums stay fp32.
 vk::Dispatch token_linear(const DeviceInfo& device, const TokenLinearShape& shape,
                           const TokenLinearEpilogue& epilogue, const TokenLinearBuffers& buffers,
-                          TokenLinearOperands operands = TokenLinearOperands::Auto);
+                          TokenLinearOperands operands = TokenLinearOperands::Auto,
+                          bool half_weights = false);
 
 }  // namespace vkvision::ops

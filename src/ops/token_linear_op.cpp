@@ -12,8 +12,10 @@
 // Output: [N, H, W, C] when T_out == T_in and no grid is set, else [N, output_h, output_w, C] with
 // output_h * output_w == T_out (a hidden token layer: [N, 1, T_hidden, C]).
 // Epilogues: an activation (fused by ir::fuse_activation only where neither an output scale nor a
-// gate follows it) and a residual. fp32 weights only. Kernel: ops/token_linear.h.
+// gate follows it) and a residual. fp16 weights where the device reads them (the row sums stay fp32).
+// Kernel: ops/token_linear.h.
 #include "ir/shape_checks.h"
+#include "ops/half_weights.h"
 #include "ops/lowering.h"
 #include "ops/op_traits.h"
 #include "ops/token_linear.h"
@@ -96,6 +98,17 @@ TokenLinearShape shape_of(const ir::Shape& input, const ir::Shape& output) {
           .c = uint32_t(input[3])};
 }
 
+// One kernel for every family (it has no shared-memory tiling): storage operands where the family
+// asks for them, else texel operands where the shape allows.
+TokenLinearOperands operands_for(GemmOperands family) {
+  return family == GemmOperands::Storage ? TokenLinearOperands::Storage : TokenLinearOperands::Auto;
+}
+
+bool reads_half_weights(const KernelQuery& q) {
+  return half_weights_supported(q.info, token_linear_uses_texel_path(q.info, shape_of(q.input, q.output),
+                                                                     operands_for(q.gemm_operands)));
+}
+
 vk::Dispatch lower(const Lowering& l) {
   const ir::Layer& layer = l.layer;
   TokenLinearBuffers buffers{.input = l.main_input(),
@@ -110,11 +123,8 @@ vk::Dispatch lower(const Lowering& l) {
                                      .input_scale = layer.has_param("input_scale"),
                                      .input_shift = layer.has_param("input_shift"),
                                      .output_scale = layer.has_param("output_scale")};
-  // One kernel for every family (it has no shared-memory tiling): storage operands where the family
-  // asks for them, else texel operands where the shape allows.
-  const TokenLinearOperands operands =
-      l.gemm_operands == GemmOperands::Storage ? TokenLinearOperands::Storage : TokenLinearOperands::Auto;
-  return token_linear(l.info, shape_of(l.input, l.output), epilogue, buffers, operands);
+  return token_linear(l.info, shape_of(l.input, l.output), epilogue, buffers, operands_for(l.gemm_operands),
+                      l.half_weights);
 }
 
 }  // namespace
@@ -127,7 +137,7 @@ extern const OpTraits token_linear_op{
     .attributes = attributes,
     .gflop = gflop,
     .pack = pack,
-    .reads_half_weights = no_half_weights,
+    .reads_half_weights = reads_half_weights,
     .lower = lower,
 };
 

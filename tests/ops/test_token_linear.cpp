@@ -37,9 +37,10 @@ struct TokenLinearParams {
 };
 
 // Storage operands always; texel operands where the channels are whole vec4s.
-std::vector<Path> token_linear_paths(uint32_t c) {
-  if (c % 4 == 0) return {testing::kStorage, testing::kTexel};
-  return {testing::kStorage};
+std::vector<Path> token_linear_paths(uint32_t c, bool half = false) {
+  std::vector<Path> paths = {half ? testing::kStorageHalf : testing::kStorage};
+  if (c % 4 == 0) paths.push_back(half ? testing::kTexelHalf : testing::kTexel);
+  return paths;
 }
 
 class TokenLinearTest : public testing::ConformanceTest<TokenLinearParams> {
@@ -61,7 +62,8 @@ class TokenLinearTest : public testing::ConformanceTest<TokenLinearParams> {
     const std::vector<float> none;
     ops::TokenLinearBuffers buffers{
         .input = make_buffer(x),
-        .weight = make_buffer(ops::pack_token_linear_weight(w, t_out, t_in)),
+        .weight = path.half_weights ? make_half_buffer(ops::pack_token_linear_weight(w, t_out, t_in))
+                                    : make_buffer(ops::pack_token_linear_weight(w, t_out, t_in)),
         .token_parameters =
             make_buffer(ops::pack_token_linear_token_parameters(c.bias ? bias : none, w, t_out, t_in)),
         .channel_parameters = make_buffer(ops::pack_token_linear_channel_parameters(
@@ -77,11 +79,15 @@ class TokenLinearTest : public testing::ConformanceTest<TokenLinearParams> {
                                             .output_scale = c.output_scale};
     const vk::Dispatch dispatch =
         ops::token_linear(info, shape, epilogue, buffers,
-                          path.texel() ? ops::TokenLinearOperands::Texel : ops::TokenLinearOperands::Storage);
+                          path.texel() ? ops::TokenLinearOperands::Texel : ops::TokenLinearOperands::Storage,
+                          path.half_weights);
     testing::Outcome outcome;
     outcome.dispatches = {dispatch};
     outcome.flops = 2.0 * double(out_size) * t_in;
-    outcome.shader = path.texel() ? vk::ShaderId::token_linear_texel : vk::ShaderId::token_linear;
+    outcome.shader = path.texel()        ? vk::ShaderId::token_linear_texel
+                     : path.half_weights ? vk::ShaderId::token_linear_half_weights
+                                         : vk::ShaderId::token_linear;
+    EXPECT_EQ(dispatch.half_texel, path.half_weights && path.texel() ? 0b10u : 0u);
     if (c.groups[0]) {
       EXPECT_EQ(dispatch.groups[0], c.groups[0]);
       EXPECT_EQ(dispatch.groups[1], c.groups[1]);
@@ -96,16 +102,20 @@ class TokenLinearTest : public testing::ConformanceTest<TokenLinearParams> {
     // |beta| sum_t |W| + |bias|). The activation carries it (testing::activate: slope times the bound
     // plus its own evaluation error); each of the output scale, the gate and the residual then adds
     // one rounding: bound' = |factor| bound + u |result| (residual: bound + u |result|).
+    // With fp16 weights the product is of the half-rounded weights (the reference's too, with the
+    // same bound), while the row sums the shift multiplies are of the fp32 weights, as packed.
     const double gamma = testing::gamma_n(double((t_in + 3) / 4 * 4) + 3);
+    const std::vector<float> w_product = path.half_weights ? rounded_to_half(w) : w;
     for (uint32_t b = 0; b < c.batch; ++b)
       for (uint32_t t = 0; t < t_out; ++t)
         for (uint32_t ch = 0; ch < channels; ++ch) {
           const double a = c.input_scale ? alpha[ch] : 1.0, s = c.input_shift ? beta[ch] : 0.0;
           double pre = c.bias ? bias[t] : 0.0, magnitude = std::abs(pre);
           for (uint32_t u = 0; u < t_in; ++u) {
-            const double wu = w[size_t(t) * t_in + u], xu = x[(size_t(b) * t_in + u) * channels + ch];
-            pre += wu * (a * xu + s);
-            magnitude += std::abs(a * wu * xu) + std::abs(s * wu);
+            const double wu = w_product[size_t(t) * t_in + u], wsum = w[size_t(t) * t_in + u],
+                         xu = x[(size_t(b) * t_in + u) * channels + ch];
+            pre += wu * a * xu + wsum * s;
+            magnitude += std::abs(a * wu * xu) + std::abs(s * wsum);
           }
           Bounded y = testing::activate(pre, gamma * magnitude, c.activation);
           const size_t index = (size_t(b) * t_out + t) * channels + ch;
@@ -184,6 +194,17 @@ std::vector<TokenLinearCase> token_linear_cases() {
   // workgroups do nothing.
   add("DispatchSpillsIntoYWhenXWorkgroupLimitIsSmall",
       {.batch = 2, .h = 14, .w = 14, .c = 768, .bias = true, .max_groups_x = 4, .groups = {4, 7}});
+  // fp16 weights: the storage kernel's 16-bit-storage variant and the texel kernel's RGBA16F view.
+  auto add_half = [&](std::string name, TokenLinearParams params) {
+    params.seed = seed += 10;
+    cases.push_back({std::move(name), params, token_linear_paths(params.c, true)});
+  };
+  add_half("HalfWeights49Tokens18Channels", {.batch = 2, .h = 7, .w = 7, .c = 18, .bias = true});
+  add_half("HalfWeightsEverything196To13",
+           {.batch = 2, .h = 14, .w = 14, .c = 64, .t_out = 13, .activation = Activation::Gelu, .bias = true,
+            .input_scale = true, .input_shift = true, .output_scale = true, .gate = true, .residual = true});
+  add_half("HalfWeights11To49Silu",
+           {.batch = 3, .h = 1, .w = 11, .c = 67, .t_out = 49, .activation = Activation::Silu, .bias = true});
   // Mixer-B/16's token MLP at 224: 196 -> 384 -> 196 tokens at 768 channels (for --perf; the same
   // arithmetic as GemmTest's MixerTokenMlpShape cases).
   add("MixerB16Tokens196To384",
@@ -369,7 +390,8 @@ TEST(TokenLinearPassTest, ChannelAffinesFoldIntoInputAffineAndOutputScale) {
 
 // Through the executor: passes, packing, upload and lowering of a small token-MLP network (a 1x1
 // stem, a ResMLP-style Affine, 15 tokens -> 6 hidden with GELU -> 15, a layer scale and a residual,
-// then a gated 15 -> 15), on each kernel family, against a double reference of the unoptimised list.
+// then a gated 15 -> 15), on each kernel family with fp32 and fp16 weights, against a double
+// reference of the unoptimised list.
 // The passes fold the Affine into fc1's input affine, the GELU into fc1, the layer scale into fc2's
 // output scale and the Add into fc2's residual. 12 channels: the texel operands where the device has
 // them (the storage path runs in TokenLinearTest).
@@ -449,15 +471,21 @@ TEST_F(TokenLinearPlanTest, TokenMlpRunsThroughThePlanOnEveryFamily) {
   Map y = mix(r, kT, gated, kT);
   for (size_t i = 0; i < y.size(); ++i) y[i] *= x[i];
 
-  for (const KernelFamily family : runnable_kernel_families()) {
-    SCOPED_TRACE(family == KernelFamily::SharedTiled ? "tiled family" : "register family");
-    exec::Plan plan(context_ptr(), pipelines(), optimized, kBatch, kH, kW, family);
-    ASSERT_EQ(plan.output_count(), y.size());
-    std::vector<float> output(plan.output_count());
-    plan.run(input, output);
-    // A wiring check, not a rounding bound (TokenLinearTest has those): 1e-4 of the values' scale.
-    for (size_t i = 0; i < y.size(); ++i) EXPECT_NEAR(output[i], y[i], 1e-4 * (1 + std::abs(y[i]))) << i;
-  }
+  for (const KernelFamily family : runnable_kernel_families())
+    for (const Precision precision : {Precision::Fp32, Precision::Fp16}) {
+      if (precision == Precision::Fp16 && !half_weights_unsupported().empty()) continue;
+      SCOPED_TRACE(std::string(family == KernelFamily::SharedTiled ? "tiled" : "register") + " family, " +
+                   (precision == Precision::Fp16 ? "fp16" : "fp32") + " weights");
+      exec::Plan plan(context_ptr(), pipelines(), optimized, kBatch, kH, kW, family, precision);
+      ASSERT_EQ(plan.output_count(), y.size());
+      std::vector<float> output(plan.output_count());
+      plan.run(input, output);
+      // A wiring check, not a rounding bound (TokenLinearTest has those): 1e-4 of the values' scale,
+      // 1e-2 with fp16 weights (each weight within 2^-11 relative).
+      const double tolerance = precision == Precision::Fp16 ? 1e-2 : 1e-4;
+      for (size_t i = 0; i < y.size(); ++i)
+        EXPECT_NEAR(output[i], y[i], tolerance * (1 + std::abs(y[i]))) << i;
+    }
   EXPECT_TRUE(context().validation_messages().empty());
 }
 

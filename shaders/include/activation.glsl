@@ -18,10 +18,13 @@ const int ACTIVATION_NONE = ACTIVATION_ID_NONE;
 const int ACTIVATION_GELU = ACTIVATION_ID_GELU;
 const int ACTIVATION_RELU = ACTIVATION_ID_RELU;
 const int ACTIVATION_SIGMOID = ACTIVATION_ID_SIGMOID;
+const int ACTIVATION_SILU = ACTIVATION_ID_SILU;
 
 vec4 activate(vec4 v, int activation) {
   if (activation == ACTIVATION_GELU) return gelu(v);
   if (activation == ACTIVATION_RELU) return max(v, vec4(0.0));
   if (activation == ACTIVATION_SIGMOID) return 1.0 / (1.0 + exp(-v));
+  // PyTorch's nn.SiLU: x * sigmoid(x).
+  if (activation == ACTIVATION_SILU) return v / (1.0 + exp(-v));
   return v;
 }

@@ -52,7 +52,11 @@ struct Layer {
   // uses shareset c % groups.
   uint32_t partition_h = 0, partition_w = 0;
   // PartitionLinear: the output is multiplied by inputs[1] ([N, C]) before the residual is added.
+  // TokenLinear: ... by inputs[1] (the output's shape) after the output scale, before the residual.
   bool gate = false;
+  // TokenLinear: the output grid [N, output_h, output_w, C] of its T_out = output_h * output_w tokens;
+  // 0 x 0: the input's grid (T_out == H * W).
+  uint32_t output_h = 0, output_w = 0;
   // Epilogue fusions: activation after bias; residual (the last input) added last (Linear, and LayerNorm
   // for post-norm blocks).
   ops::Activation activation = ops::Activation::None;

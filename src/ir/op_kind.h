@@ -27,7 +27,8 @@ namespace vkvision::ir {
   X(PartitionConv, partition_conv)           \
   X(ChannelGate, channel_gate)               \
   X(SpatialL2Norm, spatial_l2_norm)          \
-  X(GrnScale, grn_scale)
+  X(GrnScale, grn_scale)                     \
+  X(TokenLinear, token_linear)
 
 enum class OpKind {
 #define VKVISION_OP_ENUMERATOR(kind, name) kind,

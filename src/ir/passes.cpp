@@ -12,6 +12,10 @@ bool is_weighted(OpKind op) {
   return op == OpKind::Linear || op == OpKind::Conv2d || op == OpKind::DepthwiseConv2d;
 }
 
+bool all_zero(const HostTensor& tensor) {
+  return std::all_of(tensor.values(), tensor.values() + tensor.numel(), [](float v) { return v == 0.0f; });
+}
+
 // A partition layer keeps one kernel per shareset, so an affine after it folds only when it is the
 // same on every channel of a shareset: scale[c] == scale[c % S] (RepMLP's fc3_bn and repconv BNs are
 // BatchNorms over the S sharesets, which the builder tiles to C). (W x + b) s + t: the rows of
@@ -111,6 +115,16 @@ LayerList fold_affine_into_producer(const LayerList& list) {
     Layer& producer = result.layers[p];
     if (producer.op == OpKind::PartitionLinear || producer.op == OpKind::PartitionConv) {
       if (!fold_into_sharesets(producer, affine)) return std::nullopt;
+      absorb(result, static_cast<size_t>(p), i);
+      return i;
+    }
+    if (producer.op == OpKind::TokenLinear) {
+      // A per-channel scale after the activation is the TokenLinear's output scale (ResMLP's layer
+      // scale); a shift has no place there (the gate and residual follow the scale).
+      if (producer.has_param("output_scale") || producer.gate || producer.residual ||
+          (affine.has_param("shift") && !all_zero(affine.param("shift"))))
+        return std::nullopt;
+      producer.params["output_scale"] = affine.param("scale");
       absorb(result, static_cast<size_t>(p), i);
       return i;
     }
@@ -250,7 +264,10 @@ LayerList fuse_activation(const LayerList& list) {
     const int p = sole_producer(result, i);
     if (p < 0) return std::nullopt;
     Layer& producer = result.layers[p];
-    if ((producer.op != OpKind::Linear && producer.op != OpKind::Conv2d) ||
+    // A TokenLinear applies its activation before its output scale and gate: only one without them.
+    const bool token_linear =
+        producer.op == OpKind::TokenLinear && !producer.gate && !producer.has_param("output_scale");
+    if ((producer.op != OpKind::Linear && producer.op != OpKind::Conv2d && !token_linear) ||
         producer.activation != ops::Activation::None || producer.residual)
       return std::nullopt;
     producer.activation = result.layers[i].op == OpKind::Gelu ? ops::Activation::Gelu : ops::Activation::Relu;
@@ -269,8 +286,10 @@ LayerList fuse_residual_add(const LayerList& list) {
       if (p < 0) continue;
       Layer& producer = result.layers[p];
       // The skip tensor must exist when the producer runs.
-      if ((producer.op != OpKind::Linear && producer.op != OpKind::PartitionLinear) || producer.residual ||
-          result.producer(skip) >= p)
+      // The residual is the last input: after a TokenLinear's gate (inputs[1]) where it has one.
+      if ((producer.op != OpKind::Linear && producer.op != OpKind::PartitionLinear &&
+           producer.op != OpKind::TokenLinear) ||
+          producer.residual || result.producer(skip) >= p)
         continue;
       producer.residual = true;
       producer.inputs.push_back(skip);
@@ -429,7 +448,8 @@ LayerList fold_affine_into_partition_linear(const LayerList& list) {
     const std::vector<size_t> readers = result.consumers(affine.output);
     const bool all_fc = !readers.empty() && std::all_of(readers.begin(), readers.end(), [&](size_t r) {
       const Layer& fc = result.layers[r];
-      return fc.op == OpKind::PartitionLinear && !fc.has_param("input_scale") &&
+      return (fc.op == OpKind::PartitionLinear || fc.op == OpKind::TokenLinear) &&
+             !fc.has_param("input_scale") && !fc.has_param("input_shift") &&
              reads_only_as_main_input(fc, affine.output);
     });
     if (!all_fc) return std::nullopt;

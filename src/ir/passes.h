@@ -13,7 +13,8 @@ namespace vkvision::ir {
 LayerList batchnorm_to_affine(const LayerList& list);
 
 // A ChannelAffine (layer scale, folded BatchNorm) whose input comes only from a Linear or a
-// (depthwise) convolution without a fused epilogue is folded into that layer's weight and bias.
+// (depthwise) convolution without a fused epilogue is folded into that layer's weight and bias; one
+// without a shift after a TokenLinear without output scale, gate or residual becomes its output scale.
 LayerList fold_affine_into_producer(const LayerList& list);
 
 // A ChannelAffine that is the only input of a Linear or an unpadded (depthwise) convolution is folded
@@ -28,11 +29,12 @@ LayerList fold_affine_into_consumer(const LayerList& list);
 // kernel is the sum of the branches' kernels zero-padded to the largest. Repeats until none is left.
 LayerList merge_parallel_branches(const LayerList& list);
 
-// GELU / ReLU after a Linear or Conv2d that feeds only it becomes the producer's epilogue.
+// GELU / ReLU after a Linear or Conv2d that feeds only it becomes the producer's epilogue; after a
+// TokenLinear too, where it has neither an output scale nor a gate (they follow its activation).
 LayerList fuse_activation(const LayerList& list);
 
-// Add(linear_out, skip) where linear_out feeds only the Add becomes the Linear's (or PartitionLinear's)
-// residual epilogue.
+// Add(linear_out, skip) where linear_out feeds only the Add becomes the Linear's (or PartitionLinear's,
+// or TokenLinear's) residual epilogue, skip appended as its last input.
 LayerList fuse_residual_add(const LayerList& list);
 
 // LayerNorm right after a depthwise convolution that feeds only it moves into the convolution's
@@ -74,8 +76,9 @@ LayerList inject_locality(const LayerList& list);
 // perceptron's view of prebn1).
 LayerList sink_affine_below_mean_pool(const LayerList& list);
 
-// A ChannelAffine read only by PartitionLinear layers (as their main input) becomes their input
-// affine: W (x s + t) = s W x + t W 1, a per-channel scale and a per-position bias (RepMLP's prebn1).
+// A ChannelAffine read only by PartitionLinear or TokenLinear layers (as their main input) becomes
+// their input affine: W (x s + t) = s W x + t W 1, a per-channel scale and a per-position bias
+// (RepMLP's prebn1, ResMLP's Affine norms before the token mix).
 LayerList fold_affine_into_partition_linear(const LayerList& list);
 
 // ChannelGate(partition_fc_out, gate) where the FC feeds only the gate becomes the FC's gate epilogue.

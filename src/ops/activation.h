@@ -11,6 +11,7 @@ enum class Activation : int32_t {
   Gelu = ACTIVATION_ID_GELU,
   Relu = ACTIVATION_ID_RELU,
   Sigmoid = ACTIVATION_ID_SIGMOID,
+  Silu = ACTIVATION_ID_SILU,  // x * sigmoid(x), PyTorch's nn.SiLU
 };
 
 inline const char* activation_name(Activation activation) {
@@ -18,6 +19,7 @@ inline const char* activation_name(Activation activation) {
     case Activation::Gelu: return "gelu";
     case Activation::Relu: return "relu";
     case Activation::Sigmoid: return "sigmoid";
+    case Activation::Silu: return "silu";
     default: return "none";
   }
 }

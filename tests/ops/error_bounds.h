@@ -38,6 +38,20 @@ inline double gelu_error_bound(double x) { return 5e-7 * std::abs(x); }
 // max |gelu'(x)| = Phi(sqrt2) + sqrt2 phi(sqrt2) = 1.1289: how much a pre-activation error can grow.
 constexpr double kGeluMaxSlope = 1.13;
 
+// PyTorch's nn.SiLU, x * sigmoid(x), the reference for the kernels' x / (1 + exp(-x)).
+inline double silu_reference(double x) { return x / (1.0 + std::exp(-x)); }
+
+// Bound on |kernel silu(x) - exact silu(x)| for an exactly known x: exp(-x) within (3 + 2|x|) ULP
+// (the Vulkan spec's exp), i.e. 2 (3 + 2|x|) u relative, carried into 1 + exp(-x) at most unchanged;
+// one rounding of the sum (u) and the division at the spec's 2.5 ULP (5 u): relative to |silu(x)|,
+// (6 + 4|x| + u + 5) u < (12 + 4|x|) u.
+inline double silu_error_bound(double x) {
+  return (12.0 + 4.0 * std::abs(x)) * kUnit * std::abs(silu_reference(x));
+}
+
+// max |silu'(x)| = 1.0998 (at x = 2.3994): how much a pre-activation error can grow.
+constexpr double kSiluMaxSlope = 1.1;
+
 // A reference value and the bound on the kernel's distance from it.
 struct Bounded {
   double value = 0;
@@ -46,12 +60,14 @@ struct Bounded {
 
 // Applies an epilogue activation to an exact pre-activation value whose fp32 counterpart in the
 // kernel is within pre_bound of it. ReLU is 1-Lipschitz and exact; GELU is 1.13-Lipschitz and
-// approximated (gelu_error_bound).
+// approximated (gelu_error_bound); SiLU is 1.1-Lipschitz and rounded (silu_error_bound).
 inline Bounded activate(double pre, double pre_bound, ops::Activation activation) {
   switch (activation) {
     case ops::Activation::Relu: return {std::max(pre, 0.0), pre_bound};
     case ops::Activation::Gelu:
       return {gelu_reference(pre), kGeluMaxSlope * pre_bound + gelu_error_bound(pre)};
+    case ops::Activation::Silu:
+      return {silu_reference(pre), kSiluMaxSlope * pre_bound + silu_error_bound(pre)};
     default: return {pre, pre_bound};
   }
 }

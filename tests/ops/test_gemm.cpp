@@ -226,6 +226,10 @@ std::vector<GemmCase> gemm_cases() {
   add("InputScaleOnLargeImages",
       {.shape = {.m = 2 * 196, .n = 96, .k = 384}, .activation = Activation::Gelu, .residual = true,
        .seed = 86, .scaled_images = 2});
+  // Mixer-B/16's token MLP (196 -> 384 tokens at 768 channels) as a plain GEMM of the same arithmetic:
+  // what TokenLinearTest's MixerB16 cases are compared with in --perf.
+  add("MixerTokenMlpShape",
+      {.shape = {.m = 384, .n = 768, .k = 196}, .activation = Activation::Gelu, .seed = 74});
   add("TwoSwinImages",
       {.shape = {.m = 2 * 196, .n = 96, .k = 384}, .activation = Activation::Gelu, .seed = 70});
 

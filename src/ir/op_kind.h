@@ -28,7 +28,8 @@ namespace vkvision::ir {
   X(ChannelGate, channel_gate)               \
   X(SpatialL2Norm, spatial_l2_norm)          \
   X(GrnScale, grn_scale)                     \
-  X(TokenLinear, token_linear)
+  X(TokenLinear, token_linear)               \
+  X(Multiply, multiply)
 
 enum class OpKind {
 #define VKVISION_OP_ENUMERATOR(kind, name) kind,

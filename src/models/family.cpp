@@ -8,6 +8,7 @@
 #include "models/convnext.h"
 #include "models/imagenet_labels.h"
 #include "models/inceptionnext.h"
+#include "models/mlp_mixer.h"
 #include "models/repmlpnet.h"
 #include "models/repvgg.h"
 #include "models/swin.h"
@@ -30,8 +31,9 @@ constexpr int kMaxInputSize = 4096;
 }  // namespace
 
 const std::vector<const Family*>& families() {
-  static const std::vector<const Family*> all = {&convnext_family(), &swin_family(), &repvgg_family(),
-                                                 &inceptionnext_family(), &repmlpnet_family()};
+  static const std::vector<const Family*> all = {&convnext_family(),  &swin_family(),
+                                                 &repvgg_family(),    &inceptionnext_family(),
+                                                 &repmlpnet_family(), &mlp_mixer_family()};
   return all;
 }
 

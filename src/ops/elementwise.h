@@ -11,9 +11,10 @@ enum class ElementwiseMode : int32_t {
   ChannelAffine = ELEMENTWISE_MODE_CHANNEL_AFFINE,
   Relu = ELEMENTWISE_MODE_RELU,
   ChannelGate = ELEMENTWISE_MODE_CHANNEL_GATE,
+  Multiply = ELEMENTWISE_MODE_MULTIPLY,
 };
 
-// Gelu/Relu: y = f(a) (b unused). Add: y = a + b. ChannelAffine: y = a * b[c] + b[C + c] over the
+// Gelu/Relu: y = f(a) (b unused). Add: y = a + b. Multiply: y = a * b. ChannelAffine: y = a * b[c] + b[C + c] over the
 // last axis of size `channels`. ChannelGate: y = a * b[n, c] for b [N, C], n = index / image where
 // `image` is the number of elements per image.
 vk::Dispatch elementwise(const DeviceInfo& device, ElementwiseMode mode, uint32_t count, uint32_t channels,

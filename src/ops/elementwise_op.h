@@ -14,7 +14,7 @@ vk::Dispatch lower_elementwise(const Lowering& l) {
   const auto count = static_cast<uint32_t>(ir::shape_numel(l.input));
   if constexpr (mode == ElementwiseMode::Gelu || mode == ElementwiseMode::Relu) {
     return elementwise(l.info, mode, count, 1, l.main_input(), l.main_input(), l.result());
-  } else if constexpr (mode == ElementwiseMode::Add) {
+  } else if constexpr (mode == ElementwiseMode::Add || mode == ElementwiseMode::Multiply) {
     return elementwise(l.info, mode, count, 1, l.main_input(), l.tensor(l.layer.inputs[1]), l.result());
   } else {
     static_assert(mode == ElementwiseMode::ChannelGate);

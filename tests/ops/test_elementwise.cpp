@@ -52,7 +52,7 @@ class ElementwiseTest : public testing::ConformanceTest<ElementwiseParams> {
     } else if (p.mode == ElementwiseMode::Relu) {
       a[0] = 0.0f;
       a[1] = -0.0f;
-    } else if (p.mode == ElementwiseMode::Add) {
+    } else if (p.mode == ElementwiseMode::Add || p.mode == ElementwiseMode::Multiply) {
       b = random_values(p.count, p.seed + 1);
     } else if (p.mode == ElementwiseMode::ChannelAffine && channels == kChannels) {
       auto scale = random_values(channels, p.seed + 1, 0.5f, 2.0f),
@@ -89,6 +89,9 @@ class ElementwiseTest : public testing::ConformanceTest<ElementwiseParams> {
         // Vulkan requires fp32 addition to be correctly rounded: bit-identical to the host's float sum.
         case ElementwiseMode::Add: outcome.expected[i] = {a[i] + b[i], 0.0}; break;
         case ElementwiseMode::Relu: outcome.expected[i] = {std::max(a[i], 0.0f), 0.0}; break;
+        // One rounded product: exact to the host's float product (Vulkan rounds fp32 multiplication
+        // correctly).
+        case ElementwiseMode::Multiply: outcome.expected[i] = {a[i] * b[i], 0.0}; break;
         case ElementwiseMode::ChannelAffine: {
           const double product = double(a[i]) * b[c], value = product + b[channels + c];
           outcome.expected[i] = {value, affine_error_bound(product, value)};
@@ -111,6 +114,7 @@ using ops::ElementwiseMode;
 INSTANTIATE_TEST_SUITE_P(, ElementwiseTest, ::testing::ValuesIn(testing::on_paths<ElementwiseParams>({
     {"GeluMatchesErfForm", {.mode = ElementwiseMode::Gelu, .seed = 600, .low = -6.0f, .high = 6.0f}},
     {"AddIsCorrectlyRounded", {.mode = ElementwiseMode::Add, .seed = 610}},
+    {"MultiplyIsCorrectlyRounded", {.mode = ElementwiseMode::Multiply, .seed = 615}},
     {"ChannelAffineScalesAndShiftsEachChannel", {.mode = ElementwiseMode::ChannelAffine, .seed = 620}},
     {"ChannelAffineWithThreeChannels",
      {.mode = ElementwiseMode::ChannelAffine, .count = size_t(2) * 13 * 11 * 3, .channels = 3, .seed = 630}},

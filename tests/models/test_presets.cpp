@@ -68,7 +68,8 @@ INSTANTIATE_TEST_SUITE_P(Small, PresetTest,
                          ::testing::Values("convnext_atto", "swin_tiny_patch4_window7_224",
                                            "swinv2_tiny_window8_256", "swin_mlp_tiny_c24_patch4_window8_256",
                                            "repvgg_a0", "repvgg_d2se", "inception_next_atto",
-                                           "repmlpnet_t224"),
+                                           "repmlpnet_t224", "convnextv2_atto", "mixer_s32_224",
+                                           "gmixer_12_224", "resmlp_12_224", "gmlp_ti16_224"),
                          [](const auto& info) { return std::string(info.param); });
 
 }  // namespace

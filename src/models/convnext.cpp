@@ -179,7 +179,9 @@ Config infer_config(const WeightSource& w, const Naming& n) {
   config.conv_mlp = w.shape(n.block(0, 0) + n.fc1 + ".weight").size() == 4;
   config.layer_scale = w.contains(n.gamma(0, 0));
   config.gamma_3d = config.layer_scale && w.shape(n.gamma(0, 0)).size() == 3;
-  config.grn = n.grn_gamma && w.contains(n.block(0, 0) + n.grn_gamma);
+  // V2 when the first block holds either GRN tensor: one missing is then named as missing.
+  config.grn =
+      n.grn_gamma && (w.contains(n.block(0, 0) + n.grn_gamma) || w.contains(n.block(0, 0) + n.grn_beta));
   const auto& head = w.shape(n.head_fc + ".weight");
   if (head.size() != 2)
     w.fail("tensor '" + n.head_fc + ".weight' has shape " + ir::shape_string(head) +

@@ -154,6 +154,33 @@ TEST_F(CliTest, CheckpointWithATensorNoLayerUsesIsRejected) {
   EXPECT_FALSE(fs::exists(output));
 }
 
+TEST_F(CliTest, ConvNextV2CheckpointMissingAGrnTensorIsRejected) {
+  vkvision::testing::TensorMap tensors =
+      vkvision::testing::read_tensors(fixtures() / "convnextv2/timm.safetensors");
+  ASSERT_EQ(tensors.erase("stages.0.blocks.0.mlp.grn.weight"), 1u);
+  const fs::path weights = dir / "missing_grn.safetensors", output = dir / "out.npy";
+  vkvision::testing::write_safetensors(weights, tensors);
+  auto result = run_cli("run --weights " + weights.string() + " --input " +
+                        (fixtures() / "convnextv2/input.npy").string() + " --output " + output.string());
+  expect_one_line_error(result, weights.string() + ": missing tensor 'stages.0.blocks.0.mlp.grn.weight'");
+  EXPECT_FALSE(fs::exists(output));
+}
+
+TEST_F(CliTest, MixerCheckpointWithATokenMlpOfTheWrongLengthIsRejected) {
+  vkvision::testing::TensorMap tensors =
+      vkvision::testing::read_tensors(fixtures() / "mlp/mixer_timm.safetensors");
+  tensors["blocks.0.mlp_tokens.fc2.weight"] =
+      vkvision::ir::HostTensor::from({48, 11}, std::vector<float>(48 * 11, 0.1f));
+  const fs::path weights = dir / "wrong_tokens.safetensors", output = dir / "out.npy";
+  vkvision::testing::write_safetensors(weights, tensors);
+  auto result = run_cli("run --weights " + weights.string() + " --input " +
+                        (fixtures() / "mlp/input28.npy").string() + " --output " + output.string());
+  expect_one_line_error(result, weights.string() +
+                                    ": tensor 'blocks.0.mlp_tokens.fc2.weight' has shape "
+                                    "[48,11], expected [49,11]");
+  EXPECT_FALSE(fs::exists(output));
+}
+
 TEST_F(CliTest, CheckpointOfNoKnownFamilyIsRejected) {
   const std::string header = R"({"encoder.weight":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]}})";
   std::string length(8, '\0');

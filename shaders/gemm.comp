@@ -29,6 +29,7 @@ layout(constant_id = 0) const int ACTIVATION = ACTIVATION_NONE;
 layout(constant_id = 1) const bool HAS_RESIDUAL = false;
 layout(constant_id = 2) const bool ROW_STATISTICS = false;
 layout(constant_id = 3) const bool INPUT_SCALE = false;
+layout(constant_id = 4) const bool HAS_GATE = false;  // Y *= gate[M, N] after the activation
 
 #if TEXEL_OPERANDS
 layout(binding = 0) uniform samplerBuffer x4;
@@ -48,6 +49,7 @@ layout(binding = 3) writeonly buffer Output { float y[]; };
 layout(binding = 4) readonly buffer Residual { float residual[]; };
 layout(binding = 5) readonly buffer RowStatistics { vec2 row_statistics[]; };  // ROW_STATISTICS: [M]
 layout(binding = 6) readonly buffer InputScale { float input_scale[]; };       // INPUT_SCALE: [images, K]
+layout(binding = 7) readonly buffer Gate { float gate[]; };                     // HAS_GATE: [M, N]
 
 // Each invocation owns a tile of ROWS x (4 * QUADS) outputs. Per step of 4 along K it loads the
 // 4 x QUADS weight vec4s once and reuses them for all ROWS rows, then loads one vec4 of X per row
@@ -124,7 +126,9 @@ void main() {
       const uint n0 = (QUADS * group + q) * 4;
       [[unroll]] for (uint j = 0; j < 4; ++j) {
         const uint n = n0 + j;
-        if (n < p.N) y[m * p.N + n] = HAS_RESIDUAL ? value[j] + residual[m * p.N + n] : value[j];
+        if (n >= p.N) continue;
+        const float gated = HAS_GATE ? value[j] * gate[m * p.N + n] : value[j];
+        y[m * p.N + n] = HAS_RESIDUAL ? gated + residual[m * p.N + n] : gated;
       }
     }
   }

@@ -27,6 +27,7 @@ layout(constant_id = 0) const int ACTIVATION = ACTIVATION_NONE;
 layout(constant_id = 1) const bool HAS_RESIDUAL = false;
 layout(constant_id = 2) const bool NORMALIZE_ROWS = false;
 layout(constant_id = 3) const bool INPUT_SCALE = false;
+layout(constant_id = 4) const bool HAS_GATE = false;  // Y *= gate[M, N] after the activation
 
 layout(binding = 0) readonly buffer Input { float x[]; };
 layout(binding = 1) readonly buffer Weight { WEIGHT_SCALAR w[]; };
@@ -34,6 +35,7 @@ layout(binding = 2) readonly buffer Bias { vec4 bias[]; };
 layout(binding = 3) writeonly buffer Output { float y[]; };
 layout(binding = 4) readonly buffer Residual { float residual[]; };
 layout(binding = 5) readonly buffer InputScale { float input_scale[]; };  // INPUT_SCALE: [images, K]
+layout(binding = 6) readonly buffer Gate { float gate[]; };                // HAS_GATE: [M, N]
 
 const uint TILE = GEMM_TILED_TILE, STEP = GEMM_TILED_STEP;
 // Column-major slices: a_tile[k][m / 4] holds X[m .. m+3][k], b_tile[k][n / 4] holds W[k][n .. n+3],
@@ -106,7 +108,9 @@ void main() {
     const vec4 value = activate(sum, ACTIVATION);
     [[unroll]] for (uint j = 0; j < 4; ++j) {
       const uint n = n0 + j;
-      if (n < p.N) y[m * p.N + n] = HAS_RESIDUAL ? value[j] + residual[m * p.N + n] : value[j];
+      if (n >= p.N) continue;
+      const float gated = HAS_GATE ? value[j] * gate[m * p.N + n] : value[j];
+      y[m * p.N + n] = HAS_RESIDUAL ? gated + residual[m * p.N + n] : gated;
     }
   }
 }

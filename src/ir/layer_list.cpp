@@ -129,7 +129,7 @@ std::string describe(const LayerList& list, uint32_t batch, uint32_t height, uin
     out << ops::op_traits(layer).attributes(layer);
     if (layer.gather_patches) out << " +patch_gather";
     if (layer.has_param("input_scale")) out << " +input_affine";
-    if (layer.gate) out << " +gate(" << layer.inputs[1] << ")";
+    if (layer.gate) out << " +gate(" << layer.inputs[layer.input_scale ? 2 : 1] << ")";
     if (layer.input_scale) out << " +input_scale(" << layer.inputs[1] << ")";
     if (layer.normalize_input)
       out << (layer.input_statistics ? " +input_layer_norm(statistics)" : " +input_layer_norm");

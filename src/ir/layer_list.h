@@ -53,6 +53,7 @@ struct Layer {
   uint32_t partition_h = 0, partition_w = 0;
   // PartitionLinear: the output is multiplied by inputs[1] ([N, C]) before the residual is added.
   // TokenLinear: ... by inputs[1] (the output's shape) after the output scale, before the residual.
+  // Linear: ... by the input after x and any input scale (the output's shape), after the activation.
   bool gate = false;
   // TokenLinear: the output grid [N, output_h, output_w, C] of its T_out = output_h * output_w tokens;
   // 0 x 0: the input's grid (T_out == H * W).

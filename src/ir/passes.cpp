@@ -268,11 +268,31 @@ LayerList fuse_activation(const LayerList& list) {
     const bool token_linear =
         producer.op == OpKind::TokenLinear && !producer.gate && !producer.has_param("output_scale");
     if ((producer.op != OpKind::Linear && producer.op != OpKind::Conv2d && !token_linear) ||
-        producer.activation != ops::Activation::None || producer.residual)
+        producer.activation != ops::Activation::None || producer.residual || producer.gate)
       return std::nullopt;
     producer.activation = result.layers[i].op == OpKind::Gelu ? ops::Activation::Gelu : ops::Activation::Relu;
     absorb(result, static_cast<size_t>(p), i);
     return i;
+  });
+}
+
+LayerList fuse_multiply_into_linear(const LayerList& list) {
+  return rewrite_each(list, OpKind::Multiply, [](LayerList& result, size_t i) -> Resume {
+    const Layer& multiply = result.layers[i];
+    for (int side = 0; side < 2; ++side) {
+      const std::string& other = multiply.inputs[1 - side];
+      const int p = sole_producer(result, multiply.inputs[side]);
+      if (p < 0) continue;
+      Layer& producer = result.layers[p];
+      // The other factor must exist when the Linear runs; it goes after any input scale.
+      if (producer.op != OpKind::Linear || producer.gate || producer.residual || result.producer(other) >= p)
+        continue;
+      producer.gate = true;
+      producer.inputs.push_back(other);
+      absorb(result, static_cast<size_t>(p), i);
+      return i;
+    }
+    return std::nullopt;
   });
 }
 
@@ -557,6 +577,7 @@ PassPipeline optimization_passes() {
       {"fold_affine_into_consumer", fold_affine_into_consumer},
       {"merge_parallel_branches", merge_parallel_branches},
       {"fuse_activation", fuse_activation},
+      {"fuse_multiply_into_linear", fuse_multiply_into_linear},
       {"fuse_channel_gate", fuse_channel_gate},
       {"fold_channel_gate_into_linear", fold_channel_gate_into_linear},
       {"fuse_residual_add", fuse_residual_add},

@@ -88,6 +88,10 @@ LayerList fuse_channel_gate(const LayerList& list);
 // (input_scale): W (x * s) is the product with each image's weight rows scaled (ConvNeXt V2's GRN).
 LayerList fold_channel_gate_into_linear(const LayerList& list);
 
+// Multiply(a, b) where a is the output of a Linear read only there and b exists before it: the
+// Linear's gate epilogue, act(W x + bias) * b (gMixer's x1 * silu(x2)).
+LayerList fuse_multiply_into_linear(const LayerList& list);
+
 // Swin PatchMerging's 2x2 gather read only by its LayerNorm moves into the norm (gather_patches),
 // which reads the neighbours in place: no pass that only rearranges memory.
 LayerList absorb_patch_gather_into_layer_norm(const LayerList& list);

@@ -97,13 +97,14 @@ vk::Dispatch gemm_tiled(const DeviceInfo& device, const GemmShape& shape, Activa
   vk::Dispatch dispatch;
   dispatch.shader = vk::ShaderId::gemm_tiled;
   dispatch.specialization = {static_cast<int32_t>(activation), buffers.residual ? 1 : 0,
-                             normalize_rows ? 1 : 0, buffers.input_scale ? 1 : 0};
+                             normalize_rows ? 1 : 0, buffers.input_scale ? 1 : 0, buffers.gate ? 1 : 0};
   dispatch.buffers = {buffers.input,
                       buffers.weight,
                       buffers.bias,
                       buffers.output,
                       buffers.residual.value_or(buffers.input),
-                      buffers.input_scale.value_or(buffers.bias)};
+                      buffers.input_scale.value_or(buffers.bias),
+                      buffers.gate.value_or(buffers.bias)};
   dispatch.written = 1u << 3;
   dispatch.set_push(push);
   dispatch.groups = vk::groups_for(uint64_t(tiles) * kWorkgroup, kWorkgroup, device);
@@ -140,7 +141,8 @@ vk::Dispatch gemm(const DeviceInfo& device, const GemmShape& shape, Activation a
   dispatch.shader = texel ? vk::ShaderId::gemm_texel : vk::ShaderId::gemm;
   dispatch.texel = texel ? 0b11u : 0u;
   dispatch.specialization = {static_cast<int32_t>(activation), buffers.residual ? 1 : 0,
-                             buffers.row_statistics ? 1 : 0, buffers.input_scale ? 1 : 0};
+                             buffers.row_statistics ? 1 : 0, buffers.input_scale ? 1 : 0,
+                             buffers.gate ? 1 : 0};
   // Without a residual or statistics the binding still needs a valid buffer; the shader never reads it.
   dispatch.buffers = {buffers.input,
                       buffers.weight,
@@ -148,7 +150,8 @@ vk::Dispatch gemm(const DeviceInfo& device, const GemmShape& shape, Activation a
                       buffers.output,
                       buffers.residual.value_or(buffers.input),
                       buffers.row_statistics.value_or(buffers.bias),
-                      buffers.input_scale.value_or(buffers.bias)};
+                      buffers.input_scale.value_or(buffers.bias),
+                      buffers.gate.value_or(buffers.bias)};
   dispatch.written = 1u << 3;
   dispatch.set_push(push);
   const uint64_t row_tiles = uint64_t(images) * tiles_per_image,

@@ -41,6 +41,8 @@ struct GemmBuffers {
   // Scale each image's input columns first: X[m, k] * input_scale[m / rows_per_image, k] ([images, K];
   // ConvNeXt V2's GRN, ops/grn.h). Not with normalize_rows or row_statistics.
   std::optional<vk::BufferSlice> input_scale;
+  // [M, N]: multiplies the output after the activation, before the residual (gMixer's x1 * silu(x2)).
+  std::optional<vk::BufferSlice> gate;
 };
 
 enum class GemmOperands {

@@ -2,7 +2,10 @@
 // Epilogues: an activation and a residual (the last input). A pass may fold the LayerNorm before it
 // into it (normalize_input, eps; the norm's affine already in weight and bias), its row statistics
 // gathered by the GEMM or read from the input's producer (input_statistics). With input_scale, inputs[1]
-// ([N, K]) scales each image's input features first. Kernels: ops/gemm.h.
+// ([N, K]) scales each image's input features first. With gate, the next input (the output's shape)
+// multiplies the output after the activation and before the residual (ir::fuse_multiply_into_linear).
+// Inputs, in this order: {x, input scale, gate, residual}, each but x where the layer has it.
+// Kernels: ops/gemm.h.
 #include <optional>
 
 #include "ir/shape_checks.h"
@@ -29,6 +32,13 @@ ir::Shape infer_shape(const ir::Layer& layer, std::span<const ir::Shape> in) {
                                (in.size() > 1 ? ir::shape_string(in[1]) : "nothing"));
   ir::Shape out = x;
   out.back() = weight.shape[0];
+  const size_t inputs = 1 + layer.input_scale + layer.gate + layer.residual;
+  if (in.size() != inputs)
+    ir::shape_error(layer,
+                    "has " + std::to_string(in.size()) + " inputs, expected " + std::to_string(inputs));
+  if (layer.gate && in[1 + layer.input_scale] != out)
+    ir::shape_error(layer, "the gate must be " + ir::shape_string(out) + ", got " +
+                               ir::shape_string(in[1 + layer.input_scale]));
   return out;
 }
 
@@ -62,6 +72,7 @@ vk::Dispatch lower(const Lowering& l) {
     shape.rows_per_image =
         l.input[0] == 0 ? 0 : static_cast<uint32_t>(ir::shape_numel(l.input) / l.input[0] / l.input.back());
   }
+  if (layer.gate) buffers.gate = l.tensor(layer.inputs[1 + layer.input_scale]);
   const bool gathers_statistics = layer.normalize_input && !layer.input_statistics;
   return gemm(l.info, shape, layer.activation, buffers, l.gemm_operands, l.half_weights,
               gathers_statistics ? std::optional<float>(layer.eps) : std::nullopt);

@@ -9,6 +9,8 @@
 # skipped) under a device profile: nothing here depends on the device's class.
 # Usage: tests/install/run.sh BUILD_DIR [WORK_DIR]
 set -euo pipefail
+# Checks grep captured output (grep -q PATTERN <<<"$(command)"): `command | grep -q` under pipefail
+# fails whenever grep exits before the command has written everything (SIGPIPE), as ldd once did.
 # Started with a sanitizer runtime preloaded (the ASan tree's ctest): this shell restarts without it,
 # before the runtime's exit-time leak check could report bash's own allocations.
 if [ -n "${LD_PRELOAD:-}" ]; then
@@ -54,13 +56,13 @@ for file in include/vkvision/vkvision.h include/vkvision/version.h "${libraries[
 done
 ls "$prefix"/share/vkvision/samples/*.png >/dev/null || fail "no samples installed"
 if [ -z "$sanitizer" ]; then  # sanitizer trees make no man page (src/cli/CMakeLists.txt)
-  MANPAGER=cat man -l "$prefix/share/man/man1/vkvision.1.gz" 2>&1 | grep -q "^SUBCOMMANDS" ||
+  grep -q "^SUBCOMMANDS" <<<"$(MANPAGER=cat man -l "$prefix/share/man/man1/vkvision.1.gz" 2>&1)" ||
     fail "the installed man page does not render"
 fi
 [ "$(ls "$prefix/include")" = vkvision ] || fail "include/ holds more than vkvision/: $(ls "$prefix/include")"
 link_interface=$(grep -h INTERFACE_LINK_LIBRARIES "$prefix"/lib/cmake/vkvision/vkvisionTargets*.cmake)
 if [ "$shared" = ON ]; then
-  readelf -d "$prefix/lib/libvkvision.so.$version" | grep -q 'SONAME.*\[libvkvision\.so\.0\]' ||
+  grep -q 'SONAME.*\[libvkvision\.so\.0\]' <<<"$(readelf -d "$prefix/lib/libvkvision.so.$version")" ||
     fail "the SONAME is not libvkvision.so.0"
   # Only the Vulkan loader reaches a consumer: no third-party library in the exported target or .pc.
   [ "$link_interface" = '  INTERFACE_LINK_LIBRARIES "Vulkan::Vulkan"' ] ||
@@ -112,7 +114,7 @@ echo "install: pkg-config consumer: $label ($((SECONDS - start)) s)"
 
 # The installed CLI: found libvkvision through its RUNPATH and the model under the prefix.
 cd "$work"
-ours "$prefix/bin/vkvision" --version | grep -q "^vkvision $version" ||
+grep -q "^vkvision $version" <<<"$(ours "$prefix/bin/vkvision" --version)" ||
   fail "vkvision --version: wrong version"
 samples=("$prefix"/share/vkvision/samples/*.png)
 output=$(env -u VKVISION_DEFAULT_MODEL LD_PRELOAD="$preload" "$prefix/bin/vkvision" classify --top 1 \
@@ -135,7 +137,7 @@ if [ -f "$build/python/vkvision/__init__.py" ]; then
   python_package=$prefix/$site/vkvision
   [ -f "$python_package/__init__.py" ] || fail "vkvision/__init__.py not installed in $prefix/$site"
   extension=$(ls "$python_package"/_vkvision*.so) || fail "the extension is not installed in $python_package"
-  env -u LD_LIBRARY_PATH ldd "$extension" | grep -q "libvkvision.so.0 => $prefix/lib/" ||
+  grep -q "libvkvision.so.0 => $prefix/lib/" <<<"$(env -u LD_LIBRARY_PATH ldd "$extension")" ||
     fail "the installed extension does not load the installed libvkvision"
   (cd "$work" && env -u LD_LIBRARY_PATH PYTHONPATH="$prefix/$site" \
     VKVISION_EXPECT_MODULE_DIR="$python_package" VKVISION_DATA_DIR="$prefix/share/vkvision" \
@@ -170,19 +172,21 @@ if [ "$shared" = ON ] && [ -z "$sanitizer" ]; then
     grep -qE '^/usr/lib/python3/dist-packages/vkvision/_vkvision.*\.so$' <<<"$listing" ||
       fail "python3-vkvision lacks the extension"
     for dependency in "libvkvision0 (= $version)" python3-numpy "python3 (>= 3"; do
-      depends python3-vkvision | grep -qF "$dependency" ||
+      grep -qF "$dependency" <<<"$(depends python3-vkvision)" ||
         fail "python3-vkvision does not depend on $dependency"
     done
   fi
-  contents libvkvision0 | grep -qE '^/usr/(include|bin|share/vkvision)/.' &&
+  grep -qE '^/usr/(include|bin|share/vkvision)/.' <<<"$(contents libvkvision0)" &&
     fail "libvkvision0 holds more than the library"
   for dependency in libvulkan1 zlib1g libjpeg62-turbo libstdc++6 libc6; do
-    depends libvkvision0 | grep -qw "$dependency" || fail "libvkvision0 does not depend on $dependency"
+    grep -qw "$dependency" <<<"$(depends libvkvision0)" || fail "libvkvision0 does not depend on $dependency"
   done
   for package in libvkvision-dev vkvision-tools; do
-    depends $package | grep -qF "libvkvision0 (= $version)" || fail "$package: no libvkvision0 (= $version)"
+    grep -qF "libvkvision0 (= $version)" <<<"$(depends $package)" ||
+      fail "$package: no libvkvision0 (= $version)"
   done
-  depends libvkvision-dev | grep -qw libvulkan-dev || fail "libvkvision-dev does not depend on libvulkan-dev"
+  grep -qw libvulkan-dev <<<"$(depends libvkvision-dev)" ||
+    fail "libvkvision-dev does not depend on libvulkan-dev"
   echo "install: packages: $(cd "$work/debs" && echo ./*.deb) ($((SECONDS - start)) s)"
 fi
 

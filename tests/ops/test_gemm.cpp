@@ -28,6 +28,7 @@ struct GemmParams {
   uint32_t min_workgroups = 0;       // at least this many workgroups (0: not checked)
   bool relu_zeros = false;           // check that ReLU made a good share of the outputs exactly 0
   uint32_t scaled_images = 0;        // scale each of this many images' input columns (GRN; 0: none)
+  bool gate = false;                 // multiply the output by a [M, N] gate after the activation
 };
 
 // The paths a shape runs on: the register family on storage operands, on texel operands where
@@ -94,6 +95,8 @@ class GemmTest : public testing::ConformanceTest<GemmParams> {
     const auto statistics = row_statistics(x, s.m, s.k, kStatisticsEps);
     if (c.row_statistics) buffers.row_statistics = make_buffer(statistics);
     if (c.scaled_images) buffers.input_scale = make_buffer(scale);
+    const auto g = random_values(size_t(s.m) * s.n, c.seed + 5);
+    if (c.gate) buffers.gate = make_buffer(g);
     const vk::Dispatch dispatch =
         ops::gemm(info, s, c.activation, buffers, operands, path.half_weights, c.normalize_rows);
     outcome.dispatches = {dispatch};
@@ -155,6 +158,12 @@ class GemmTest : public testing::ConformanceTest<GemmParams> {
                     4 * testing::kUnit) *
                    std::abs(product);
         Bounded y = testing::activate(sum, bound, c.activation);
+        if (c.gate) {
+          // The gate multiplies after the activation: its error scales by |g|, plus one rounding.
+          const double factor = g[size_t(m) * s.n + n];
+          y.value *= factor;
+          y.bound = y.bound * std::abs(factor) + testing::kUnit * std::abs(y.value);
+        }
         if (c.residual) {
           // The residual is added after the activation: one more rounding of the sum.
           y.value += r[size_t(m) * s.n + n];
@@ -222,6 +231,12 @@ std::vector<GemmCase> gemm_cases() {
   add("InputScaleWithOddKUsesTheTailLoop",
       {.shape = {.m = 3 * 197, .n = 22, .k = 38}, .activation = Activation::Gelu, .seed = 82,
        .scaled_images = 3});
+  // gMixer's gated channel MLP: x1 * silu(x2), the gate after the activation, before the residual.
+  add("GateAfterSiluBeforeResidual",
+      {.shape = {.m = 49, .n = 26, .k = 22}, .activation = Activation::Silu, .residual = true, .seed = 88,
+       .gate = true});
+  add("GateWithInputScaleOddK",
+      {.shape = {.m = 2 * 25, .n = 13, .k = 38}, .seed = 90, .scaled_images = 2, .gate = true});
   add("InputScaleOnOnePixelImages", {.shape = {.m = 5, .n = 30, .k = 68}, .seed = 84, .scaled_images = 5});
   add("InputScaleOnLargeImages",
       {.shape = {.m = 2 * 196, .n = 96, .k = 384}, .activation = Activation::Gelu, .residual = true,

@@ -4,17 +4,22 @@ networks and inputs: vkvision on every Vulkan device present, PyTorch CPU (Debia
 OpenBLAS checked at run time) and ONNX Runtime CPU (npm's onnxruntime-node, on models exported by the
 same torch). Every engine's logits are checked against PyTorch's before any time is compared.
 
-For each model, torchvision's definition with seeded random weights is saved as a .pth that vkvision
-loads (so all engines run the very same network) and exported to ONNX (opset 14, dynamic batch).
+For each model, its PyTorch definition with seeded random weights is saved as a file that vkvision
+loads (so all engines run the very same network) and exported to ONNX (opset 14, dynamic batch): for
+torchvision's convnext_tiny, swin_t and swin_v2_t (the default --models) torchvision's module as a .pth;
+for mixer_b16_224, resmlp_12_224, gmlp_s16_224 and convnextv2_tiny (timm is not installed) our
+re-expressions of timm's modules from tools/make_mlp_fixtures.py and tools/make_convnextv2_fixtures.py,
+at the preset's size, in timm's naming as a .safetensors, as a timm user's checkpoint (MODELS below).
 Times are medians (and minima) of --iters whole inferences after warm-up; vkvision's come from
 `vkvision bench` (input copy, one submit, wait, output copy).
 
 Run: bench/compare [--models convnext_tiny swin_t swin_v2_t] [--batches 1 8] [--iters 10]
-                   [--precision fp32] [--write-docs] [--baseline OTHER_BUILD/vkvision]
+                   [--precision fp32] [--write-docs [--section compare]] [--baseline OTHER_BUILD/vkvision]
 --baseline also times another vkvision binary (e.g. a build of an earlier commit) in the same run,
 right after this one on each model and batch, for before/after comparisons of a change.
---write-docs replaces the table between the markers in docs/PERFORMANCE.md and writes per-layer
-plots (docs/plots/<model>_layers.svg) from `vkvision bench --per-layer`.
+--write-docs replaces the table between the markers <!-- SECTION:begin/end --> in docs/PERFORMANCE.md
+(--section: compare, the default, or compare_mlp for the timm models) and writes per-layer plots
+(docs/plots/<model>_layers.svg) from `vkvision bench --per-layer`.
 """
 import argparse
 import datetime
@@ -30,16 +35,108 @@ import numpy as np
 import torch
 import torchvision
 
+from torch import nn
+
 sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tools"))
 from layer_plot import write_layer_plot  # noqa: E402
+from make_convnextv2_fixtures import TimmConvNeXtV2  # noqa: E402
+from make_mlp_fixtures import Affine, MixerBlock, MlpMixer, ResBlock, SpatialGatingBlock  # noqa: E402
 from performance_doc import replace_section  # noqa: E402
+from safetensors_io import save_safetensors  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
-SIZES = {"convnext_tiny": 224, "swin_t": 224, "swin_v2_t": 256}
 ORT_DIR = os.path.join(ROOT, "bench", "onnxruntime")
 # fp32 engines summing the same products in different orders: the logits of these 1000-class
 # networks with random weights agree to ~1e-4 of their scale; a broken run is off by O(1).
 LOGIT_TOLERANCE = 1e-3
+
+
+def save_pth(model, path):
+    torch.save(model.state_dict(), path + ".pth")
+    return path + ".pth"
+
+
+def save_timm(model, path):
+    """In timm's naming (the re-expressed modules keep it) as a safetensors file, as a timm user's checkpoint."""
+    save_safetensors(path + ".safetensors", {k: v.contiguous().numpy() for k, v in model.state_dict().items()},
+                     {"format": "pt"})
+    return path + ".safetensors"
+
+
+def torchvision_model(name):
+    def build():
+        torch.manual_seed(0)
+        return getattr(torchvision.models, name)().eval()
+    return build
+
+
+def randomize(model, seed, layer_scale=(0.3, 1.0)):
+    """The fixture scripts' kind of weights (tools/make_mlp_fixtures.py, tools/make_convnextv2_fixtures.py:
+    norm scales and Affine alpha 1 + 0.2 N(0,1), biases and Affine beta 0.1 N(0,1), layer scales uniform,
+    SGU proj bias 1 + 0.3 N(0,1), GRN weight 0.5 N(0,1)), but with weights N(0,1) / sqrt(fan_in) instead
+    of 0.15 N(0,1), so that activations stay O(1) through 12-30 blocks of full-width layers."""
+    torch.manual_seed(seed)
+    norm_scales = {id(m.weight) for m in model.modules() if isinstance(m, nn.LayerNorm)}
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            noise = torch.randn(p.shape)
+            leaf = name.split(".")[-1]
+            if leaf in ("ls1", "ls2"):
+                p.copy_(layer_scale[0] + (layer_scale[1] - layer_scale[0]) * torch.rand(p.shape))
+            elif name.endswith("grn.weight"):
+                p.copy_(0.5 * noise)
+            elif leaf == "alpha" or id(p) in norm_scales:
+                p.copy_(1.0 + 0.2 * noise)
+            elif name.endswith("gate.proj.bias"):
+                p.copy_(1.0 + 0.3 * noise)
+            elif leaf in ("bias", "beta"):
+                p.copy_(0.1 * noise)
+            else:
+                p.copy_(noise / p[0].numel() ** 0.5)
+    return model.eval()
+
+
+def layer_norm(dim):
+    return nn.LayerNorm(dim, eps=1e-6)
+
+
+TOKENS_224_16 = (224 // 16) ** 2  # 196
+
+
+def mixer_b16_224():
+    # timm mixer_b16_224: patch 16, 12 blocks, dim 768, mlp_ratio (0.5, 4.0).
+    return randomize(MlpMixer(768, TOKENS_224_16, 12, MixerBlock, layer_norm, patch=16, classes=1000), 20)
+
+
+def resmlp_12_224():
+    # timm resmlp_12_224: patch 16, 12 blocks, dim 384, mlp_ratio 4, ResBlock with Affine norms. Nothing
+    # normalises ResMLP's residual stream, so layer scales near timm's init (0.1) keep it O(1).
+    return randomize(MlpMixer(384, TOKENS_224_16, 12, ResBlock, Affine, patch=16, classes=1000), 21,
+                     layer_scale=(0.05, 0.2))
+
+
+def gmlp_s16_224():
+    # timm gmlp_s16_224: patch 16, 30 blocks, dim 256, mlp_ratio 6, SpatialGatingBlock (GatedMlp).
+    return randomize(MlpMixer(256, TOKENS_224_16, 30, SpatialGatingBlock, layer_norm, patch=16, classes=1000), 22)
+
+
+def convnextv2_tiny():
+    # timm convnextv2_tiny: depths 3,3,9,3, dims 96,192,384,768, Linear-form MLP with GRN, 1000 classes.
+    return randomize(TimmConvNeXtV2((3, 3, 9, 3), (96, 192, 384, 768), 1000), 23)
+
+
+# name -> (input size, constructor of the eval-mode PyTorch module, writer of the weights file vkvision loads).
+MODELS = {
+    "convnext_tiny": (224, torchvision_model("convnext_tiny"), save_pth),
+    "swin_t": (224, torchvision_model("swin_t"), save_pth),
+    "swin_v2_t": (256, torchvision_model("swin_v2_t"), save_pth),
+    "mixer_b16_224": (224, mixer_b16_224, save_timm),
+    "resmlp_12_224": (224, resmlp_12_224, save_timm),
+    "gmlp_s16_224": (224, gmlp_s16_224, save_timm),
+    "convnextv2_tiny": (224, convnextv2_tiny, save_timm),
+}
+DEFAULT_MODELS = ["convnext_tiny", "swin_t", "swin_v2_t"]
 
 
 def openblas_loaded():
@@ -112,7 +209,7 @@ def vkvision(args, *command, **kwargs):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--models", nargs="+", default=list(SIZES))
+    parser.add_argument("--models", nargs="+", default=DEFAULT_MODELS, choices=list(MODELS))
     parser.add_argument("--batches", nargs="+", type=int, default=[1, 8])
     parser.add_argument("--iters", type=int, default=10)
     parser.add_argument("--threads", type=int, default=2)
@@ -121,6 +218,8 @@ def main():
     parser.add_argument("--write-docs", action="store_true")
     parser.add_argument("--vkvision", default=os.path.join(ROOT, "build", "vkvision"))
     parser.add_argument("--baseline", help="another vkvision binary to time in the same run")
+    parser.add_argument("--section", default="compare",
+                        help="the docs/PERFORMANCE.md marker pair --write-docs rewrites (compare, compare_mlp)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.zeros(64, 64) @ torch.zeros(64, 64)  # load BLAS before checking for it
@@ -133,17 +232,21 @@ def main():
     rows, plots, ort_version = [], [], None
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.models:
-            size = SIZES[name]
-            torch.manual_seed(0)
-            model = getattr(torchvision.models, name)().eval()
-            weights = os.path.join(tmp, name + ".pth")
-            torch.save(model.state_dict(), weights)
+            size, build, write_weights = MODELS[name]
+            model = build()
+            weights = write_weights(model, os.path.join(tmp, name))
             onnx_path = os.path.join(tmp, name + ".onnx")
+            model_ort = use_ort
             if use_ort:
-                with torch.no_grad():
-                    torch.onnx.export(model, torch.randn(1, 3, size, size), onnx_path, opset_version=14,
-                                      input_names=["input"], output_names=["logits"],
-                                      dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
+                try:
+                    with torch.no_grad():
+                        torch.onnx.export(model, torch.randn(1, 3, size, size), onnx_path, opset_version=14,
+                                          input_names=["input"], output_names=["logits"],
+                                          dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
+                except Exception as error:  # noqa: BLE001 - one model's export failing leaves ORT out for it only
+                    print(f"WARNING: ONNX export of {name} failed, ONNX Runtime is left out for it: {error}",
+                          file=sys.stderr)
+                    model_ort = False
             for batch in args.batches:
                 generator = torch.Generator().manual_seed(batch)
                 x = torch.randn(batch, 3, size, size, generator=generator)
@@ -172,7 +275,7 @@ def main():
                             theirs = json.load(f)
                         entry["baseline"] = (theirs["ms"]["median"], theirs["ms"]["min"], theirs["dispatches"])
                     row["vulkan"].append(entry)
-                if use_ort:
+                if model_ort:
                     ort_median, ort_min, ort_logits, ort_version = time_onnxruntime(onnx_path, x, args.iters,
                                                                                     args.threads, tmp)
                     row["ort"] = (ort_median, ort_min, relative_difference(ort_logits, expected))
@@ -196,7 +299,7 @@ def main():
               file=sys.stderr)
         sys.exit(1)
     if args.write_docs:
-        replace_section("compare", table)
+        replace_section(args.section, table)
 
 
 def render(rows, args, ort_version, plots):

@@ -162,13 +162,13 @@ class SpatialGatingBlock(nn.Module):
 class MlpMixer(nn.Module):
     """timm MlpMixer: stem.proj, blocks.N, norm, token mean, head (names as timm's state_dict)."""
 
-    def __init__(self, dim, tokens, blocks, block, final_norm):
+    def __init__(self, dim, tokens, blocks, block, final_norm, patch=PATCH, classes=CLASSES):
         super().__init__()
         self.stem = nn.Module()
-        self.stem.proj = nn.Conv2d(3, dim, PATCH, PATCH)
+        self.stem.proj = nn.Conv2d(3, dim, patch, patch)
         self.blocks = nn.Sequential(*[block(dim, tokens) for _ in range(blocks)])
         self.norm = final_norm(dim)
-        self.head = nn.Linear(dim, CLASSES)
+        self.head = nn.Linear(dim, classes)
 
     def forward(self, x):
         x = self.stem.proj(x).flatten(2).transpose(1, 2)

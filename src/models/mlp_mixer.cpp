@@ -143,9 +143,21 @@ Config infer_config(const WeightSource& w, const Detected& d) {
   if (c.grid <= 0 || c.grid * c.grid != tokens)
     w.fail("tensor '" + token_weight + "' mixes " + std::to_string(tokens) +
            " tokens, which is no square grid of patches");
+  // The input size the token count fixes, grid * patch, within what any classifier takes (and the
+  // 4096 that metadata may ask for, models/family.cpp), before anything is sized from it.
+  if (c.patch > 4096 || c.grid * c.patch > 4096)
+    w.fail("tensor '" + token_weight + "' with patch " + std::to_string(c.patch) + " implies input size " +
+           std::to_string(c.grid) + " x " + std::to_string(c.patch) + ", past 4096");
   if (d.kind == Kind::Mixer || d.kind == Kind::GMixer)
     c.token_hidden = w.dim("blocks.0.mlp_tokens.fc1.weight", 0);
   c.channel_hidden = w.dim(block(0) + d.naming->channels + ".fc1.weight", 0);
+  // Gated MLPs split fc1's outputs in halves: an odd count would leave a row unread.
+  if ((d.kind == Kind::GMixer || d.kind == Kind::GMlp) && c.channel_hidden % 2 != 0)
+    w.fail("tensor '" + block(0) + d.naming->channels + ".fc1.weight' has " +
+           std::to_string(c.channel_hidden) + " outputs, which a gated MLP cannot split in halves");
+  if (d.kind == Kind::GMixer && c.token_hidden % 2 != 0)
+    w.fail("tensor 'blocks.0.mlp_tokens.fc1.weight' has " + std::to_string(c.token_hidden) +
+           " outputs, which a gated MLP cannot split in halves");
   const auto& head = w.shape("head.weight");
   if (head.size() != 2)
     w.fail("tensor 'head.weight' has shape " + ir::shape_string(head) + ", expected [classes, C]");

@@ -134,5 +134,25 @@ TEST_F(MlpMixerTest, MixerWithATokenMlpOfTheWrongLengthIsRefused) {
   }
 }
 
+// gMLP's fc1 split in halves: an odd width would leave a row of the checkpoint unread.
+TEST_F(MlpMixerTest, GatedMlpWithAnOddHiddenWidthIsRefused) {
+  const testing::TestDirectory dir("mlp_mixer_odd");
+  std::filesystem::create_directories(dir.path());
+  testing::TensorMap tensors = testing::read_tensors(fixture("gmlp_timm.safetensors"));
+  tensors["blocks.0.mlp_channels.fc1.weight"] =
+      ir::HostTensor::from({107, 18}, std::vector<float>(107 * 18, 0.1f));
+  const auto path = dir.path() / "odd.safetensors";
+  testing::write_safetensors(path, tensors);
+  try {
+    Model::load(path);
+    FAIL() << "expected InputError";
+  } catch (const InputError& error) {
+    EXPECT_STREQ(error.what(),
+                 (path.string() + ": tensor 'blocks.0.mlp_channels.fc1.weight' has 107 outputs, "
+                                  "which a gated MLP cannot split in halves")
+                     .c_str());
+  }
+}
+
 }  // namespace
 }  // namespace vkvision

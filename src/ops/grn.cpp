@@ -1,19 +1,15 @@
 #include "ops/grn.h"
 
 #include "grn_scale_abi.h"
-#include "mean_pool_abi.h"
+#include "ops/mean_pool.h"
 
 namespace vkvision::ops {
 
+// mean_pool.comp's L2_NORM variant: the same bindings, push constants and grid as the mean pool.
 vk::Dispatch spatial_l2_norm(const DeviceInfo& device, uint32_t n, uint32_t pixels, uint32_t channels,
                              const vk::BufferSlice& input, const vk::BufferSlice& output) {
-  const abi::MeanPoolPush push{n, pixels, channels};
-  vk::Dispatch dispatch;
+  vk::Dispatch dispatch = mean_pool(device, n, pixels, channels, input, output);
   dispatch.shader = vk::ShaderId::spatial_l2_norm;
-  dispatch.buffers = {input, output};
-  dispatch.written = 1u << 1;
-  dispatch.set_push(push);
-  dispatch.groups = vk::groups_for(static_cast<uint64_t>(n) * channels, MEAN_POOL_LOCAL_SIZE_X, device);
   return dispatch;
 }
 

@@ -6,7 +6,7 @@
 
 #include "io/npy.h"
 #include "models/convnext.h"
-#include "models/half_weights_tolerance.h"
+#include "models/pytorch_logits.h"
 #include "support/model_test.h"
 #include "support/paths.h"
 #include "vkvision/vkvision.h"
@@ -24,25 +24,13 @@ class ConvNextTest : public testing::ModelTest {
     const Model model = Model::load(fixture(weights));
     EXPECT_EQ(model.info().family, "convnext");
     EXPECT_EQ(model.info().naming, naming);
-    const io::NpyArray input = io::read_npy(fixture("input.npy"));
-    const io::NpyArray expected = io::read_npy(fixture(logits_file));
-    Session session(runtime(), model,
-                    {.batch = static_cast<uint32_t>(input.shape[0]),
-                     .input_size = static_cast<uint32_t>(input.shape[2]),
-                     .kernels = kernels,
-                     .precision = precision});
-    const std::vector<float> logits = session.run(input.data);
-    ASSERT_EQ(logits.size(), expected.data.size());
-    if (precision == Precision::Fp16) {
-      const double tolerance = testing::kHalfWeightsLogitTolerance;  // derived in half_weights_tolerance.h
-      EXPECT_LE(testing::worst_tolerance_ratio(logits, expected.data, tolerance, tolerance), 1.0);
-      return;
-    }
-    // Both sides compute in fp32 with different summation orders; over ~10 layers, each with
-    // sums of up to 4*C terms and LayerNorm renormalising, the difference stays near 1e-5 of the
-    // logit scale (O(1..10)). 2e-4 absolute + 2e-4 relative leaves a 10x margin and still
-    // catches any real error (a wrong epsilon, GELU form or channel order moves logits by >1e-2).
-    EXPECT_LE(testing::worst_tolerance_ratio(logits, expected.data, 2e-4, 2e-4), 1.0);
+    // The fp32 bound (testing::expect_pytorch_logits): both sides compute in fp32 with different
+    // summation orders; over ~10 layers, each with sums of up to 4*C terms and LayerNorm
+    // renormalising, the difference stays near 1e-5 of the logit scale (O(1..10)). 2e-4 absolute +
+    // 2e-4 relative leaves a 10x margin and still catches any real error (a wrong epsilon, GELU form
+    // or channel order moves logits by >1e-2). fp16: half_weights_tolerance.h.
+    testing::expect_pytorch_logits(runtime(), model, io::read_npy(fixture("input.npy")),
+                                   io::read_npy(fixture(logits_file)), kernels, precision);
   }
 };
 

@@ -5,7 +5,7 @@
 #include <filesystem>
 
 #include "io/npy.h"
-#include "models/half_weights_tolerance.h"
+#include "models/pytorch_logits.h"
 #include "support/model_test.h"
 #include "support/paths.h"
 #include "support/safetensors_writer.h"
@@ -27,25 +27,12 @@ class ConvNextV2Test : public testing::ModelTest {
     const Model model = Model::load(fixture(weights));
     EXPECT_EQ(model.info().family, "convnext_v2");
     EXPECT_EQ(model.info().naming, naming);
-    const io::NpyArray input = io::read_npy(fixture("input.npy"));
-    const io::NpyArray expected = io::read_npy(fixture(logits_file));
-    Session session(runtime(), model,
-                    {.batch = static_cast<uint32_t>(input.shape[0]),
-                     .input_size = static_cast<uint32_t>(input.shape[2]),
-                     .kernels = kernels,
-                     .precision = precision});
-    const std::vector<float> logits = session.run(input.data);
-    ASSERT_EQ(logits.size(), expected.data.size());
-    if (precision == Precision::Fp16) {
-      const double tolerance = testing::kHalfWeightsLogitTolerance;  // derived in half_weights_tolerance.h
-      EXPECT_LE(testing::worst_tolerance_ratio(logits, expected.data, tolerance, tolerance), 1.0);
-      return;
-    }
-    // As ConvNeXt V1's bound (test_convnext.cpp): fp32 on both sides, different summation orders.
-    // GRN adds one sum over H*W per channel and one over 4C channels per image, each of at most a few
-    // thousand terms, whose relative rounding error (~n * 6e-8 < 1e-4 at worst, ~sqrt(n) * 6e-8 in
-    // practice) enters the scale 1 + gamma * N with |gamma| ~ 0.5: well inside 2e-4.
-    EXPECT_LE(testing::worst_tolerance_ratio(logits, expected.data, 2e-4, 2e-4), 1.0);
+    // The fp32 bound as V1's (test_convnext.cpp). GRN adds one sum over H*W per channel and one over
+    // 4C channels per image, each of at most a few thousand terms, whose relative rounding error
+    // (~n * 6e-8 < 1e-4 at worst, ~sqrt(n) * 6e-8 in practice) enters the scale 1 + gamma * N with
+    // |gamma| ~ 0.5: well inside 2e-4.
+    testing::expect_pytorch_logits(runtime(), model, io::read_npy(fixture("input.npy")),
+                                   io::read_npy(fixture(logits_file)), kernels, precision);
   }
 };
 

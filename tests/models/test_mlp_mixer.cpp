@@ -5,7 +5,7 @@
 #include <filesystem>
 
 #include "io/npy.h"
-#include "models/half_weights_tolerance.h"
+#include "models/pytorch_logits.h"
 #include "support/model_test.h"
 #include "support/paths.h"
 #include "support/safetensors_writer.h"
@@ -46,20 +46,11 @@ class MlpMixerTest : public testing::ModelTest {
     const io::NpyArray input = io::read_npy(fixture(f.input));
     const io::NpyArray expected = io::read_npy(fixture(logits_file(f.weights)));
     EXPECT_EQ(model.info().preprocessing.input_size, uint32_t(input.shape[2]));
-    Session session(
-        runtime(), model,
-        {.batch = static_cast<uint32_t>(input.shape[0]), .kernels = kernels, .precision = precision});
-    const std::vector<float> logits = session.run(input.data);
-    ASSERT_EQ(logits.size(), expected.data.size());
-    if (precision == Precision::Fp16) {
-      const double tolerance = testing::kHalfWeightsLogitTolerance;  // derived in half_weights_tolerance.h
-      EXPECT_LE(testing::worst_tolerance_ratio(logits, expected.data, tolerance, tolerance), 1.0);
-      return;
-    }
-    // As ConvNeXt's bound (test_convnext.cpp): fp32 on both sides in different summation orders, over
-    // 2 blocks of sums of at most 4C = 120 channels or 49 tokens, logits O(1): differences near 1e-6,
-    // and 2e-4 + 2e-4 |logit| still catches a wrong half of a gate, epsilon or activation (> 1e-2).
-    EXPECT_LE(testing::worst_tolerance_ratio(logits, expected.data, 2e-4, 2e-4), 1.0);
+    // The fp32 bound as ConvNeXt's (test_convnext.cpp): fp32 on both sides in different summation
+    // orders, over 2 blocks of sums of at most 4C = 120 channels or 49 tokens, logits O(1):
+    // differences near 1e-6, and 2e-4 + 2e-4 |logit| still catches a wrong half of a gate, epsilon
+    // or activation (> 1e-2).
+    testing::expect_pytorch_logits(runtime(), model, input, expected, kernels, precision);
   }
 };
 

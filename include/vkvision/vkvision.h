@@ -217,6 +217,7 @@ class Session {
   uint64_t activation_bytes() const;
 
  private:
+  friend struct detail::Access;
   std::unique_ptr<detail::SessionState> state_;
 };
 

@@ -77,6 +77,7 @@ struct Access {
   static Model make_model(std::shared_ptr<const ModelState> state) { return Model(std::move(state)); }
   static RuntimeState& state(const Runtime& runtime) { return *runtime.state_; }
   static const std::shared_ptr<const ModelState>& state(const Model& model) { return model.state_; }
+  static const SessionState& state(const Session& session) { return *session.state_; }
 };
 
 }  // namespace vkvision::detail

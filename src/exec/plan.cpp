@@ -245,8 +245,7 @@ std::vector<LayerTiming> Plan::profile(std::span<const float> input) {
     // Each submit runs the sub-batch's shapes (a padded last one too): work and bytes per submit, times
     // submits.
     const double submits = submit_count(batch_, sub_batch_);
-    timing.gflop =
-        submits * ops::op_traits(layer).gflop(layer, shapes_.at(layer.inputs[0]), shapes_.at(layer.output));
+    timing.gflop = submits * layer_gflop(layer);
     double bytes = double(shape_numel(shapes_.at(layer.output)));
     for (const auto& input : layer.inputs) bytes += double(shape_numel(shapes_.at(input)));
     for (const auto& [role, tensor] : layer.params) bytes += double(tensor.numel());
@@ -254,6 +253,23 @@ std::vector<LayerTiming> Plan::profile(std::span<const float> input) {
     timings.push_back(timing);
   }
   return timings;
+}
+
+double Plan::layer_gflop(const Layer& layer) const {
+  return ops::op_traits(layer).gflop(layer, shapes_.at(layer.inputs[0]), shapes_.at(layer.output));
+}
+
+double Plan::gflop() const {
+  double total = 0;
+  for (const auto index : program_->layers()) total += layer_gflop(list_.layers[index]);
+  return total * submit_count(batch_, sub_batch_);
+}
+
+uint64_t Plan::parameter_count() const {
+  uint64_t total = 0;
+  for (const auto index : program_->layers())
+    for (const auto& [role, tensor] : list_.layers[index].params) total += tensor.numel();
+  return total;
 }
 
 }  // namespace vkvision::exec

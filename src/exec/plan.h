@@ -79,6 +79,11 @@ class Plan {
   const MemoryPlan& memory_plan() const { return memory_plan_; }
   // The GEMM family this plan runs and why (requested, device properties, timed or cached trial).
   const KernelChoice& kernel_choice() const { return kernel_choice_; }
+  // Static costs of the layers as executed (no device work): the GFLOP of one run of the whole batch,
+  // what profile()'s per-layer gflop sums to, and the values in their parameter tensors (after the
+  // folding, fusion and kernel-family passes, before packing for the device).
+  double gflop() const;
+  uint64_t parameter_count() const;
 
  private:
   // The steps of compiling, in order.
@@ -89,6 +94,8 @@ class Plan {
   vk::BufferSlice tensor_slice(const std::string& name) const;
   vk::BufferSlice statistics_slice(const std::string& name) const;
   void check_input(std::span<const float> input) const;
+  // One layer's GFLOP at the sub-batch's shapes.
+  double layer_gflop(const Layer& layer) const;
   // One sub-batch's images in, zeros after them; its logits out.
   void write_input(std::span<const float> images);
   void read_output(std::span<float> images) const;

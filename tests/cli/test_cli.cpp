@@ -121,6 +121,11 @@ TEST_F(CliTest, BenchReportsThePrecisionAndAnUnknownOneIsAUsageError) {
   EXPECT_EQ(run_cli("bench --model convnext_atto --precision fp8").exit_code, 2);
 }
 
+TEST_F(CliTest, BenchSweepWithAnUnknownKeyIsAOneLineUsageError) {
+  expect_one_line_error(run_cli("bench --model convnext_atto --sweep batch=1 colour=red"),
+                        "unknown key 'colour'");
+}
+
 TEST_F(CliTest, TruncatedCheckpointFailsWithOneLineAndNoOutput) {
   const std::string good = read_file(fixtures() / "convnext/timm.safetensors");
   const fs::path weights = write_file("truncated.safetensors", good.substr(0, good.size() / 2));

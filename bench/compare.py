@@ -39,6 +39,7 @@ from torch import nn
 
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tools"))
+from bench_json import load_record  # noqa: E402
 from layer_plot import write_layer_plot  # noqa: E402
 from make_convnextv2_fixtures import TimmConvNeXtV2  # noqa: E402
 from make_mlp_fixtures import Affine, MixerBlock, MlpMixer, ResBlock, SpatialGatingBlock  # noqa: E402
@@ -262,18 +263,17 @@ def main():
                     vkvision(args, "bench", "--weights", weights, "--device", index, "--batch", str(batch), "--size",
                              str(size), "--iters", str(args.iters), *precision(args), "--json", report,
                              stdout=subprocess.DEVNULL)
-                    with open(report) as f:
-                        ours = json.load(f)
+                    ours = load_record(report)
                     entry = {"device": device["name"], "driver": device["driver"],
-                             "ms": (ours["ms"]["median"], ours["ms"]["min"]),
-                             "dispatches": ours["dispatches"], "difference": difference}
+                             "ms": (ours["steady_state"]["p50_ms"], ours["steady_state"]["min_ms"]),
+                             "dispatches": ours["run"]["dispatches"], "difference": difference}
                     if args.baseline:
                         subprocess.run([args.baseline, "bench", "--weights", weights, "--device", index, "--batch",
                                         str(batch), "--size", str(size), "--iters", str(args.iters),
                                         *precision(args), "--json", report], check=True, stdout=subprocess.DEVNULL)
-                        with open(report) as f:
-                            theirs = json.load(f)
-                        entry["baseline"] = (theirs["ms"]["median"], theirs["ms"]["min"], theirs["dispatches"])
+                        theirs = load_record(report)
+                        entry["baseline"] = (theirs["steady_state"]["p50_ms"], theirs["steady_state"]["min_ms"],
+                                             theirs["run"]["dispatches"])
                     row["vulkan"].append(entry)
                 if model_ort:
                     ort_median, ort_min, ort_logits, ort_version = time_onnxruntime(onnx_path, x, args.iters,
@@ -284,8 +284,7 @@ def main():
                 report = os.path.join(tmp, "layers.json")
                 vkvision(args, "bench", "--weights", weights, "--size", str(size), "--iters", "1", "--per-layer",
                          *precision(args), "--json", report, stdout=subprocess.DEVNULL)
-                with open(report) as f:
-                    layers = json.load(f)
+                layers = load_record(report)
                 plot = os.path.join("plots", f"{name}_layers.svg")
                 write_layer_plot(layers, os.path.join(ROOT, "docs", plot), f"{name} {size}x{size} batch 1")
                 plots.append((name, plot))

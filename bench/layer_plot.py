@@ -1,4 +1,5 @@
-"""Per-layer device time as an SVG bar chart, from the JSON `vkvision bench --per-layer --json` writes.
+"""Per-layer device time as an SVG bar chart, from one record of the JSON `vkvision bench --per-layer --json`
+writes (bench_json.load_record).
 Plain SVG text: no plotting library needed, and the file diffs readably in git."""
 import html
 import os
@@ -25,8 +26,8 @@ def write_layer_plot(report, path, title):
            f'font-size="10">',
            f'<rect width="{width}" height="{height}" fill="white"/>',
            f'<text x="8" y="16" font-size="13" font-weight="bold">{html.escape(title)}: per-layer device time</text>',
-           f'<text x="8" y="32">{html.escape(report.get("device", ""))}, {len(layers)} layers, '
-           f'{report.get("dispatches", "?")} dispatches, {total:.1f} ms of device time in all</text>']
+           f'<text x="8" y="32">{html.escape(report["device"]["name"])}, {len(layers)} layers, '
+           f'{report["run"]["dispatches"]} dispatches, {total:.1f} ms of device time in all</text>']
     for i, layer in enumerate(layers):
         y = top + i * row
         length = bar_width * layer["ms"] / longest

@@ -8,13 +8,13 @@ Run: /usr/bin/python3 bench/reparam.py [--models repvgg_a0 repmlpnet_t224 incept
 """
 import argparse
 import datetime
-import json
 import os
 import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
+from bench_json import device_label, load_record  # noqa: E402
 from performance_doc import replace_section  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
@@ -26,8 +26,7 @@ def bench(args, model, unconverted, tmp):
     if unconverted:
         command.append("--unconverted")
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-    with open(report) as f:
-        return json.load(f)
+    return load_record(report)
 
 
 def main():
@@ -43,16 +42,17 @@ def main():
         for model in args.models:
             # Alternate the two forms so that drift in the machine's speed hits both alike.
             converted, unconverted = bench(args, model, False, tmp), bench(args, model, True, tmp)
-            device = f"{converted['device']} [{converted['driver']}]"
+            device = device_label(converted)
             rows.append((model, converted, unconverted))
     lines = [f"Measured {datetime.date.today().isoformat()} by `bench/reparam.py {' '.join(sys.argv[1:])}` on "
              f"{device}, {os.cpu_count()} cores; medians (minima) of {args.iters} runs, ms.", "",
              "| model | input | converted ms | dispatches | unconverted ms | dispatches | speed-up |",
              "|---|---|---|---|---|---|---|"]
     for model, fast, slow in rows:
-        lines.append(f"| {model} | {fast['input_size']} | {fast['ms']['median']:.1f} ({fast['ms']['min']:.1f}) | "
-                     f"{fast['dispatches']} | {slow['ms']['median']:.1f} ({slow['ms']['min']:.1f}) | "
-                     f"{slow['dispatches']} | {slow['ms']['median'] / fast['ms']['median']:.2f}x |")
+        fast_ms, slow_ms = fast["steady_state"], slow["steady_state"]
+        lines.append(f"| {model} | {fast['run']['input_size']} | {fast_ms['p50_ms']:.1f} ({fast_ms['min_ms']:.1f}) | "
+                     f"{fast['run']['dispatches']} | {slow_ms['p50_ms']:.1f} ({slow_ms['min_ms']:.1f}) | "
+                     f"{slow['run']['dispatches']} | {slow_ms['p50_ms'] / fast_ms['p50_ms']:.2f}x |")
     table = "\n".join(lines)
     print(table)
     if args.write_docs:

@@ -34,7 +34,8 @@ for weights in tests/fixtures/{convnext,inceptionnext,repmlpnet,repvgg,swin}/*.{
       dispatches() {
         "$1" bench --weights "$weights" --size "$size" --kernels "$kernels" --precision "$precision" \
           --iters 1 --warmup 0 --json "$tmp/bench.json" >/dev/null
-        python3 -c "import json, sys; print(json.load(open(sys.argv[1]))['dispatches'])" "$tmp/bench.json"
+        python3 -c "import sys; sys.path.insert(0, sys.argv[2]); import bench_json
+print(bench_json.load_record(sys.argv[1])['run']['dispatches'])" "$tmp/bench.json" bench
       }
       if [ "$(dispatches "$new")" != "$(dispatches "$old")" ]; then
         echo "DISPATCHES DIFFER $weights $kernels $precision"; differ=$((differ + 1))

@@ -60,8 +60,9 @@ HostInfo probe_host() {
   host.os = or_unknown(first_value("/etc/os-release", "PRETTY_NAME", '='));
   utsname names{};
   host.kernel = uname(&names) == 0 ? std::string(names.sysname) + " " + names.release : "unknown";
-  for (const char* name : {"LP_NUM_THREADS", "VKVISION_DEVICE", "VK_ICD_FILENAMES", "VK_DRIVER_FILES",
-                           "LP_NATIVE_VECTOR_WIDTH", "MESA_VK_DEVICE_SELECT"})
+  for (const char* name :
+       {"LP_NUM_THREADS", "VKVISION_DEVICE", "VK_ICD_FILENAMES", "VK_DRIVER_FILES", "LP_NATIVE_VECTOR_WIDTH",
+        "MESA_VK_DEVICE_SELECT", "__GL_SHADER_DISK_CACHE", "MESA_SHADER_CACHE_DISABLE"})
     if (const char* value = std::getenv(name)) host.environment[name] = value;
   return host;
 }

@@ -21,7 +21,7 @@ struct HostInfo {
   std::string os;      // PRETTY_NAME of /etc/os-release
   std::string kernel;  // uname -sr
   // The set ones of the variables that change what a benchmark measures (the device picked, the
-  // driver loaded, lavapipe's threads and vector width).
+  // driver loaded, lavapipe's threads and vector width, the drivers' own shader disk caches).
   std::map<std::string, std::string> environment;
 };
 

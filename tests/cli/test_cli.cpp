@@ -121,6 +121,22 @@ TEST_F(CliTest, BenchReportsThePrecisionAndAnUnknownOneIsAUsageError) {
   EXPECT_EQ(run_cli("bench --model convnext_atto --precision fp8").exit_code, 2);
 }
 
+// spec_minimum (tests/support/device_profiles) reads no fp16 weights: that point fails, fp32 is written.
+TEST_F(CliTest, BenchSweepPointTheDeviceCannotRunIsNamedAndTheOthersAreWritten) {
+  if (!std::getenv("VK_ADD_LAYER_PATH")) GTEST_SKIP() << "needs the device-profile layer (run under ctest)";
+  const fs::path report = dir / "bench.json";
+  setenv("VKVISION_DEVICE_PROFILE", "spec_minimum", 1);
+  auto result = run_cli(
+      "bench --model convnext_atto --size 32 --iters 1 --warmup 0 --sweep precision=fp32,fp16 "
+      "--json " +
+      report.string());
+  unsetenv("VKVISION_DEVICE_PROFILE");
+  EXPECT_EQ(result.exit_code, 3) << result.output;
+  EXPECT_NE(result.output.find("1 of 2 bench runs failed"), std::string::npos) << result.output;
+  EXPECT_NE(read_file(report).find("\"precision\": \"fp32\""), std::string::npos);
+  EXPECT_EQ(read_file(report).find("\"precision\": \"fp16\""), std::string::npos);
+}
+
 TEST_F(CliTest, BenchSweepWithAnUnknownKeyIsAOneLineUsageError) {
   expect_one_line_error(run_cli("bench --model convnext_atto --sweep batch=1 colour=red"),
                         "unknown key 'colour'");

@@ -294,6 +294,42 @@ std::vector<int> devices_to_bench(const BenchOptions& options) {
   return indices;
 }
 
+// The grid on every device asked for, then the file.
+void run_bench(const BenchOptions& options) {
+  const std::vector<SweepPoint> grid =
+      parse_sweep(options.sweep, {options.batch, options.model.precision, options.model.kernels});
+  if (options.model.weights.empty() && options.model.preset.empty())
+    throw InputError("give --weights FILE or --model NAME");
+  std::optional<std::string> sha256;
+  if (!options.model.weights.empty()) sha256 = io::sha256_file(options.model.weights);
+  // A point the device cannot run (fp16 weights it cannot read, no timestamps for --per-layer)
+  // is named on stderr and the others still run and are written; the exit status is then 3.
+  std::vector<BenchRecord> records;
+  size_t failed = 0, points = 0;
+  for (const int device : devices_to_bench(options))
+    for (const SweepPoint& point : grid) {
+      if (points++ > 0) std::printf("\n");
+      try {
+        records.push_back(bench_one(options, device, point, sha256));
+      } catch (const DeviceError& error) {
+        ++failed;
+        std::fflush(stdout);
+        std::cerr << "vkvision: " << (device < 0 ? "default device" : "device " + std::to_string(device))
+                  << ", batch " << point.batch << ", " << precision_name(point.precision) << ", kernels "
+                  << kernels_name(point.kernels) << ": device error: " << error.what() << "\n";
+      }
+    }
+  if (!options.json.empty() && !records.empty()) {
+    std::ofstream out(options.json);
+    if (!out) throw InputError(options.json + ": cannot write");
+    out << bench_file(records).dump(2) << "\n";
+  }
+  if (failed > 0)
+    throw DeviceError(std::to_string(failed) + " of " + std::to_string(points) +
+                      " bench runs failed (named above)" +
+                      (records.empty() ? "" : "; the others are written"));
+}
+
 }  // namespace
 
 void add_bench(CLI::App& app) {
@@ -322,40 +358,7 @@ void add_bench(CLI::App& app) {
   command->add_option("--sweep", options->sweep,
                       "one record per point of a grid: batch=1,8 precision=fp32,fp16 "
                       "kernels=auto,register,tiled,timed (any of the keys)");
-  command->callback([options] {
-    const std::vector<SweepPoint> grid =
-        parse_sweep(options->sweep, {options->batch, options->model.precision, options->model.kernels});
-    if (options->model.weights.empty() && options->model.preset.empty())
-      throw InputError("give --weights FILE or --model NAME");
-    std::optional<std::string> sha256;
-    if (!options->model.weights.empty()) sha256 = io::sha256_file(options->model.weights);
-    // A point the device cannot run (fp16 weights it cannot read, no timestamps for --per-layer)
-    // is named on stderr and the others still run and are written; the exit status is then 3.
-    std::vector<BenchRecord> records;
-    size_t failed = 0, points = 0;
-    for (const int device : devices_to_bench(*options))
-      for (const SweepPoint& point : grid) {
-        if (points++ > 0) std::printf("\n");
-        try {
-          records.push_back(bench_one(*options, device, point, sha256));
-        } catch (const DeviceError& error) {
-          ++failed;
-          std::fflush(stdout);
-          std::cerr << "vkvision: " << (device < 0 ? "default device" : "device " + std::to_string(device))
-                    << ", batch " << point.batch << ", " << precision_name(point.precision) << ", kernels "
-                    << kernels_name(point.kernels) << ": device error: " << error.what() << "\n";
-        }
-      }
-    if (!options->json.empty() && !records.empty()) {
-      std::ofstream out(options->json);
-      if (!out) throw InputError(options->json + ": cannot write");
-      out << bench_file(records).dump(2) << "\n";
-    }
-    if (failed > 0)
-      throw DeviceError(std::to_string(failed) + " of " + std::to_string(points) +
-                        " bench runs failed (named above)" +
-                        (records.empty() ? "" : "; the others are written"));
-  });
+  command->callback([options] { run_bench(*options); });
 }
 void add_inspect(CLI::App& app) {
   struct Options {

@@ -47,7 +47,7 @@ else
   cli=$build/vkvision
   library_path=$build/src/api
 fi
-if ! ldconfig -p 2>/dev/null | grep -q 'libvulkan\.so\.1 '; then
+if ! { ldconfig -p || /sbin/ldconfig -p; } 2>/dev/null | grep -q 'libvulkan\.so\.1 '; then
   if [ -e "$build/gpu_bundle/loader/libvulkan.so.1" ]; then
     library_path=$library_path:$build/gpu_bundle/loader
     echo "gpu_check: no system libvulkan.so.1; using the bundled loader"

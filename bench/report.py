@@ -28,8 +28,9 @@ WRAPPED_COLUMNS = {"device", "driver", "vkvision", "kernels"}  # the long free-t
 # can find each record's bars in a screenshot by colour.
 RECORD_COLOURS = ["#d9480f", "#1864ab", "#2b8a3e", "#862e9c", "#c2255c", "#0b7285", "#e67700", "#5c940d"]
 
-STRING, INTEGER, NUMBER, BOOLEAN, OBJECT, ARRAY, OPTIONAL_STRING = "string", "integer", "number", "boolean", \
-    "object", "array", "string or null"
+# Field kinds, as the refusal names them ("field run.batch is not an integer").
+STRING, INTEGER, NUMBER, BOOLEAN, OBJECT, ARRAY, OPTIONAL_STRING = "a string", "an integer", "a number", \
+    "a boolean", "an object", "an array", "a string or null"
 # The fields of a record this reader uses (the bench record schema 2), as dotted paths.
 RECORD_FIELDS = {
     "created": STRING,
@@ -88,7 +89,7 @@ def check_fields(where, entry, fields):
         except KeyError:
             raise RefusedFile(f"{where}: missing field {path}") from None
         if not has_type(value, kind):
-            raise RefusedFile(f"{where}: field {path} is not a {kind}")
+            raise RefusedFile(f"{where}: field {path} is not {kind}")
 
 
 def check_record(where, record):
@@ -99,7 +100,7 @@ def check_record(where, record):
         check_fields(f"{where}: device.memory_heaps[{i}]", heap if isinstance(heap, dict) else {}, HEAP_FIELDS)
     if "layers" in record:
         if not isinstance(record["layers"], list):
-            raise RefusedFile(f"{where}: field layers is not a array")
+            raise RefusedFile(f"{where}: field layers is not {ARRAY}")
         for i, entry in enumerate(record["layers"]):
             check_fields(f"{where}: layers[{i}]", entry if isinstance(entry, dict) else {}, LAYER_FIELDS)
 

@@ -15,6 +15,7 @@ import argparse
 import html
 import json
 import math
+import os
 import sys
 
 SCHEMA = "vkvision-bench"
@@ -392,8 +393,8 @@ def html_page(records, baseline, sources):
 <html lang="en"><head><meta charset="utf-8"><title>vkvision benchmark report</title>
 <style>{STYLE}</style></head><body>
 <h1>vkvision benchmark report</h1>
-<p class="note">{len(records)} records from {e(", ".join(sources))}. Latency is per inference of the batch;
-ratios are p50 over the baseline record's p50 (#{baseline + 1}, in bold).</p>
+<p class="note">{len(records)} records from {e(", ".join(os.path.basename(s) for s in sources))}.
+Latency is per inference of the batch; ratios are p50 over the baseline record's p50 (#{baseline + 1}, in bold).</p>
 {html_table(records, baseline)}
 <h2>Latency (bar: p50, whisker: p90)</h2>
 {latency_svg(records)}

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Tests of bench/report.py (ctest report_page and report_refusals, tests/bench/CMakeLists.txt).
 
-page: a report of the sample records (tests/bench/make_sample_records.py: three records, two with
+page: strings from the files are escaped in the page and the markdown; a report of the sample records (tests/bench/make_sample_records.py: three records, two with
 layers) references nothing on the network, and headless Chromium (Debian's chromium, which
 tools/install_deps.sh installs) renders it: the table rows and the SVG bars are in the rendered DOM,
 and the screenshot, decoded here (zlib + struct), shows each record's bar colour over a plausible
@@ -171,8 +171,34 @@ def check_screenshot(page, tmp, record_count):
     print(f"table band: {dark} dark pixels")
 
 
+HOSTILE = '<script>alert(1)</script></svg><img src=x onerror=alert(2)> | "quoted" & more'
+
+
+def check_escaping(tmp):
+    """Strings from the files reach the page and the markdown as text, never as markup."""
+    record = make_sample_records.lavapipe_records()[0]
+    record["device"]["name"] = record["model"]["name"] = record["host"]["cpu"] = HOSTILE
+    record["layers"][0]["name"] = record["layers"][0]["op"] = HOSTILE
+    record["host"]["environment"] = {HOSTILE: HOSTILE}
+    path, page, markdown = (os.path.join(tmp, "hostile" + suffix) for suffix in (".json", ".html", ".md"))
+    with open(path, "w") as f:
+        json.dump(make_sample_records.bench_file([record]), f)
+    result = run_report(path, "-o", page, "--markdown", markdown)
+    if result.returncode != 0:
+        fail(f"report.py exited {result.returncode} on hostile strings: {result.stderr}")
+    for output in (page, markdown):
+        with open(output, encoding="utf-8") as f:
+            text = f.read()
+        for markup in ("<script", "<img", "</svg><img"):
+            if markup in text:
+                fail(f"{output}: a string from the file came through as markup ({markup!r})")
+        if "&lt;script&gt;" not in text:
+            fail(f"{output}: the hostile string is not there, escaped")
+
+
 def test_page():
     with tempfile.TemporaryDirectory() as tmp:
+        check_escaping(tmp)
         inputs = make_sample_records.write_samples(tmp)
         records = [r for path in inputs for r in json.load(open(path))["records"]]
         page, markdown = os.path.join(tmp, "report.html"), os.path.join(tmp, "report.md")

@@ -125,14 +125,18 @@ def check_schema(path, document):
         raise RefusedFile(f"{path}: missing field records (a non-empty array)")
 
 
+def refuse_constant(name):
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def load_records(path):
     """The records of one bench file, each checked; RefusedFile if the file is not usable."""
     try:
         with open(path, encoding="utf-8") as f:
-            document = json.load(f)
+            document = json.load(f, parse_constant=refuse_constant)  # NaN, Infinity
     except OSError as error:
         raise RefusedFile(f"{path}: cannot read: {error.strerror}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+    except (ValueError, UnicodeDecodeError) as error:  # json.JSONDecodeError is a ValueError
         raise RefusedFile(f"{path}: not valid JSON: {error}") from None
     check_schema(path, document)
     for i, record in enumerate(document["records"]):
@@ -373,7 +377,8 @@ body { font-family: "DejaVu Sans", Arial, sans-serif; font-size: 13px; color: #1
        margin: 16px; }
 h1 { font-size: 20px; margin: 0 0 6px 0; } h2 { font-size: 16px; margin: 22px 0 6px 0; }
 table { border-collapse: collapse; } th, td { border: 1px solid #bbb; padding: 3px 6px; vertical-align: top; }
-table.summary { font-size: 12px; } table.summary td, table.summary th { padding: 2px 4px; } table.summary th { background: #e9ecef; }
+table.summary { font-size: 12px; } table.summary td, table.summary th { padding: 2px 4px; }
+table.summary th { background: #e9ecef; }
 table.summary td { white-space: nowrap; } table.summary td.wrap { white-space: normal; min-width: 90px; }
 table.summary tr.baseline td { font-weight: bold; }
 table.provenance th { text-align: left; background: #f1f3f5; font-weight: normal; white-space: nowrap; }

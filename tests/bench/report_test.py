@@ -1,13 +1,15 @@
 #!/usr/bin/python3
 """Tests of bench/report.py (ctest report_page and report_refusals, tests/bench/CMakeLists.txt).
 
-page: strings from the files are escaped in the page and the markdown; a report of the sample records (tests/bench/make_sample_records.py: three records, two with
-layers) references nothing on the network, and headless Chromium (Debian's chromium, which
-tools/install_deps.sh installs) renders it: the table rows and the SVG bars are in the rendered DOM,
-and the screenshot, decoded here (zlib + struct), shows each record's bar colour over a plausible
-area and dark text where the table is. Without chromium the test fails: CI installs it.
-refusals: a schema-1 record, a too-new schema_version, malformed JSON and a missing field are each
-refused with one line on stderr naming the file (and the field), exit 2, and no page written.
+page: strings from the files are escaped in the page and the markdown; a report of the sample
+records (tests/bench/make_sample_records.py: three records, two with layers) references nothing on
+the network, and headless Chromium (Debian's chromium, which tools/install_deps.sh installs) renders
+it: the table rows and the SVG bars are in the rendered DOM, and the screenshot, decoded here (zlib +
+struct), shows each record's bar colour over a plausible area and dark text where the table is.
+Without chromium the test fails: CI installs it.
+refusals: a schema-1 record, a too-new schema_version, malformed JSON (NaN included), a missing field
+and a mistyped one are each refused with one line on stderr naming the file (and the field), exit 2,
+and no page written.
 
 Run: tests/bench/report_test.py page|refusals
 """
@@ -242,6 +244,10 @@ def test_refusals():
         expect_refusal(tmp, "schema3.json", dict(good, schema_version=3),
                        path + r"schema3\.json: schema_version 3 is newer than this reader's 2")
         expect_refusal(tmp, "truncated.json", json.dumps(good)[:500], path + r"truncated\.json: not valid JSON: .*")
+        nan = json.loads(json.dumps(good))
+        nan["records"][0]["steady_state"]["p50_ms"] = float("nan")  # json.dumps writes NaN
+        expect_refusal(tmp, "nan.json", json.dumps(nan),
+                       path + r"nan\.json: not valid JSON: NaN is not a JSON number")
         missing = json.loads(json.dumps(good))
         del missing["records"][0]["steady_state"]["p90_ms"]
         expect_refusal(tmp, "missing.json", missing,

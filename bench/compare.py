@@ -17,11 +17,19 @@ Run: bench/compare [--models convnext_tiny swin_t swin_v2_t] [--batches 1 8] [--
                    [--precision fp32] [--write-docs [--section compare]] [--baseline OTHER_BUILD/vkvision]
 --baseline also times another vkvision binary (e.g. a build of an earlier commit) in the same run,
 right after this one on each model and batch, for before/after comparisons of a change.
+--json OUT writes the rows measured (every engine's median and minimum ms and logit difference) as JSON.
 --write-docs replaces the table between the markers <!-- SECTION:begin/end --> in docs/PERFORMANCE.md
 (--section: compare, the default, or compare_mlp for the timm models) and writes per-layer plots
 (docs/plots/<model>_layers.svg) from `vkvision bench --per-layer`.
+
+Where torch.cuda.is_available(), PyTorch is also timed on the GPU (time_torch_cuda): fp32 with TF32 off
+(so under the same logit bound as the CPU), and fp16 and bf16 autocast (CUDA_TOLERANCES), each after its
+logit check against PyTorch CPU, in a second table with the ratio vkvision / PyTorch CUDA. That path was
+written on a machine without CUDA (Debian's torch 1.13, CPU only) and has not been run; without CUDA
+the output is as before.
 """
 import argparse
+import copy
 import datetime
 import json
 import os
@@ -51,6 +59,13 @@ ORT_DIR = os.path.join(ROOT, "bench", "onnxruntime")
 # fp32 engines summing the same products in different orders: the logits of these 1000-class
 # networks with random weights agree to ~1e-4 of their scale; a broken run is off by O(1).
 LOGIT_TOLERANCE = 1e-3
+# PyTorch CUDA: fp32 with TF32 off sums fp32 products like the CPU, so the same bound. Autocast rounds
+# the operands of every matmul and convolution to fp16 (unit roundoff u = 2^-11) or bf16 (u = 2^-8) and
+# accumulates in fp32; the bound is 32 u of the logits' scale (relative_difference divides by the
+# largest logit): 1.6e-2 and 1.25e-1, room for a few dozen roundings compounding through the blocks, and
+# still well under the O(1) difference of a broken run.
+CUDA_TOLERANCES = {"fp32": LOGIT_TOLERANCE, "fp16": 32 * 2.0 ** -11, "bf16": 32 * 2.0 ** -8}
+CUDA_AUTOCAST = {"fp32": None, "fp16": torch.float16, "bf16": torch.bfloat16}
 
 
 def save_pth(model, path):
@@ -169,6 +184,48 @@ def time_torch(model, x, iterations, warmup=2):
     return float(np.median(times)), float(np.min(times)), out.numpy()
 
 
+def cuda_precisions():
+    """The PyTorch CUDA configurations this machine can time: none without CUDA, bf16 only where supported."""
+    if not torch.cuda.is_available():
+        return []
+    return ["fp32", "fp16"] + (["bf16"] if torch.cuda.is_bf16_supported() else [])
+
+
+def time_torch_cuda(model, x, iterations, precision, warmup=2):
+    """PyTorch on the GPU: (median ms, min ms, logits). Each timed inference includes the input's copy to
+    the device and the logits' copy back (`.cpu()` waits for the GPU), as vkvision bench's include theirs."""
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    gpu_model = copy.deepcopy(model).cuda()  # the CPU model stays for the other engines
+    dtype = CUDA_AUTOCAST[precision]
+    with torch.no_grad(), torch.autocast("cuda", dtype=dtype or torch.float16, enabled=dtype is not None):
+        for _ in range(warmup):
+            out = gpu_model(x.cuda()).cpu()
+        torch.cuda.synchronize()
+        times = []
+        for _ in range(iterations):
+            start = time.perf_counter()
+            out = gpu_model(x.cuda()).cpu()
+            times.append((time.perf_counter() - start) * 1000)
+    del gpu_model
+    torch.cuda.empty_cache()
+    return float(np.median(times)), float(np.min(times)), out.float().numpy()
+
+
+def bench_result(path):
+    """median/min ms, dispatches, device and layers of a `vkvision bench --json` file, schema 1 (a bare
+    object) or 2 (docs/REPORT.md: the first record)."""
+    with open(path) as f:
+        report = json.load(f)
+    if "schema_version" not in report:
+        return {"median": report["ms"]["median"], "min": report["ms"]["min"], "dispatches": report["dispatches"],
+                "device": report["device"], "layers": report.get("layers", [])}
+    record = report["records"][0]
+    return {"median": record["steady_state"]["p50_ms"], "min": record["steady_state"]["min_ms"],
+            "dispatches": record["run"]["dispatches"], "device": record["device"]["name"],
+            "layers": record.get("layers", [])}
+
+
 def register_onnx_workarounds():
     # torchvision's Swin v2 zeroes the k third of qkv_bias in forward (`zero_()`), which opset 14 has
     # no symbolic for: export it as zeros of the same shape.
@@ -219,6 +276,7 @@ def main():
     parser.add_argument("--write-docs", action="store_true")
     parser.add_argument("--vkvision", default=os.path.join(ROOT, "build", "vkvision"))
     parser.add_argument("--baseline", help="another vkvision binary to time in the same run")
+    parser.add_argument("--json", help="also write the measured rows here as JSON")
     parser.add_argument("--section", default="compare",
                         help="the docs/PERFORMANCE.md marker pair --write-docs rewrites (compare, compare_mlp)")
     args = parser.parse_args()
@@ -279,6 +337,10 @@ def main():
                     ort_median, ort_min, ort_logits, ort_version = time_onnxruntime(onnx_path, x, args.iters,
                                                                                     args.threads, tmp)
                     row["ort"] = (ort_median, ort_min, relative_difference(ort_logits, expected))
+                for cuda in cuda_precisions():
+                    cuda_median, cuda_min, cuda_logits = time_torch_cuda(model, x, args.iters, cuda)
+                    row.setdefault("cuda", {})[cuda] = (cuda_median, cuda_min,
+                                                        relative_difference(cuda_logits, expected))
                 rows.append(row)
             if args.write_docs:
                 report = os.path.join(tmp, "layers.json")
@@ -291,8 +353,15 @@ def main():
 
     failures = [r for r in rows for v in r["vulkan"] if v["difference"] > LOGIT_TOLERANCE]
     failures += [r for r in rows if "ort" in r and r["ort"][2] > LOGIT_TOLERANCE]
-    table = render(rows, args, ort_version, plots)
+    failures += [r for r in rows for p, t in r.get("cuda", {}).items() if t[2] > CUDA_TOLERANCES[p]]
+    table = render(rows, args, ort_version, plots) + render_cuda(rows)
     print(table)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"command": sys.argv, "torch": torch.__version__, "onnxruntime": ort_version,
+                       "cuda_device": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
+                       "logit_tolerance": LOGIT_TOLERANCE, "cuda_tolerances": CUDA_TOLERANCES, "rows": rows}, f,
+                      indent=2)
     if failures:
         print("ERROR: logits disagree with PyTorch beyond the tolerance; times above are not comparable",
               file=sys.stderr)
@@ -338,6 +407,24 @@ def render(rows, args, ort_version, plots):
     if plots:
         lines.append("")
         lines.append("Per-layer device time (batch 1): " + ", ".join(f"[{n}]({p})" for n, p in plots) + ".")
+    return "\n".join(lines)
+
+
+def render_cuda(rows):
+    """The PyTorch CUDA table, or nothing where it was not timed (no CUDA)."""
+    timed = [r for r in rows if r.get("cuda")]
+    if not timed:
+        return ""
+    lines = ["", "", f"PyTorch {torch.__version__} CUDA on {torch.cuda.get_device_name()} (fp32 with TF32 off; fp16 "
+             "and bf16 by torch.autocast), the same inputs; each inference includes the copies to and from the GPU. "
+             "Medians (minima) ms; ratios are vkvision / PyTorch CUDA medians; logit bounds: fp32 "
+             f"{CUDA_TOLERANCES['fp32']:.0e}, fp16 {CUDA_TOLERANCES['fp16']:.1e}, bf16 {CUDA_TOLERANCES['bf16']:.2e}.",
+             "", "| model | batch | engine | ms | vkvision / this | logit diff |", "|---|---|---|---|---|---|"]
+    for r in timed:
+        for precision, (median, minimum, difference) in r["cuda"].items():
+            ratios = ", ".join(f"{v['ms'][0] / median:.2f}x ({v['device']})" for v in r["vulkan"])
+            lines.append(f"| {r['model']} | {r['batch']} | pytorch-cuda {precision} | {median:.2f} ({minimum:.2f}) | "
+                         f"{ratios} | {difference:.1e} |")
     return "\n".join(lines)
 
 

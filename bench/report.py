@@ -165,8 +165,35 @@ def config_label(record):
     return f'{record["model"]["name"]} b{run["batch"]} {run["precision"]} {run["kernels"]}'
 
 
+def environment_differences(records):
+    """Per record, the environment settings that differ between the records (e.g. LP_NUM_THREADS=1):
+    what tells apart runs on one device."""
+    keys = sorted({key for r in records for key in r["host"]["environment"]})
+    varying = [k for k in keys if len({r["host"]["environment"].get(k) for r in records}) > 1]
+    return [", ".join(f"{k}={r['host']['environment'].get(k, '(unset)')}" for k in varying) for r in records]
+
+
+DIFFERENCE = "_environment_difference"  # set on each loaded record by mark_differences()
+
+
+def mark_differences(records):
+    for record, difference in zip(records, environment_differences(records)):
+        record[DIFFERENCE] = difference
+
+
+def device_label(record):
+    difference = record.get(DIFFERENCE, "")
+    return f'{record["device"]["name"]} [{difference}]' if difference else record["device"]["name"]
+
+
+def driver_label(device):
+    # driver_info is the vendor's own version string (NVIDIA "560.35.03", Mesa "Mesa 22.3.6 (LLVM
+    # 15.0.6)"); the decoded number stands in where a driver leaves it empty.
+    return f'{device["driver_name"]} {device["driver_info"] or device["driver_version_decoded"]}'
+
+
 def record_label(number, record):
-    return f'#{number} {record["device"]["name"]}, {config_label(record)}'
+    return f'#{number} {device_label(record)}, {config_label(record)}'
 
 
 def mib(count):
@@ -187,8 +214,8 @@ def summary_columns(records, baseline):
 
     columns = [
         ("#", lambda i, r: str(i + 1)),
-        ("device", lambda i, r: r["device"]["name"]),
-        ("driver", lambda i, r: f'{r["device"]["driver_name"]} {r["device"]["driver_version_decoded"]}'),
+        ("device", lambda i, r: device_label(r)),
+        ("driver", lambda i, r: driver_label(r["device"])),
         ("vkvision", lambda i, r: f'{r["vkvision"]["version"]} ({r["vkvision"]["commit"]})'),
         ("model", lambda i, r: r["model"]["name"]),
         ("batch", lambda i, r: str(r["run"]["batch"])),
@@ -321,7 +348,7 @@ def latency_svg(records):
         length, whisker = x_of(p50), max(x_of(p90), x_of(p50))
         middle = y + row / 2
         out.append(f'<text x="{label_width - 6}" y="{y + 13}" text-anchor="end">'
-                   f'#{i + 1} {e(truncate(record["device"]["name"], 64))}</text>'
+                   f'#{i + 1} {e(truncate(device_label(record), 64))}</text>'
                    f'<text class="small" x="{label_width - 6}" y="{y + 26}" text-anchor="end">'
                    f'{e(truncate(config_label(record), 80))}</text>')
         out.append(f'<rect x="{label_width}" y="{y + 5}" width="{length:.1f}" height="{row - 10}" fill="{colour(i)}">'
@@ -434,7 +461,7 @@ def markdown_page(records, baseline):
     if ranked:
         lines += ["", f"Per-layer device time, ms (share of the record's device time), top {TOP_LAYERS_MARKDOWN} "
                   "layers by their largest share of any record's:", ""]
-        headings = ["layer", "op"] + [f"#{i + 1} {records[i]['device']['name']}" for i in with_layers]
+        headings = ["layer", "op"] + [f"#{i + 1} {device_label(records[i])}" for i in with_layers]
         rows = [[name, op] + [share_text(entry) for entry in times] for name, op, times in ranked]
         lines += md_table(headings, rows)
     else:
@@ -457,6 +484,7 @@ def main(argv=None):
     args = parse_arguments(argv)
     try:
         records = [record for path in args.files for record in load_records(path)]
+        mark_differences(records)
         baseline = choose_baseline(records, args.baseline)
     except RefusedFile as error:
         print(error, file=sys.stderr)

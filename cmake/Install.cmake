@@ -41,6 +41,25 @@ if(VKVISION_BUILD_CLI)
           DESTINATION ${CMAKE_INSTALL_DATADIR}/vkvision/models COMPONENT tools)
   install(DIRECTORY samples/ DESTINATION ${CMAKE_INSTALL_DATADIR}/vkvision/samples COMPONENT tools
           FILES_MATCHING PATTERN "*.png")
+  # `vkvision selftest`'s family fixtures (src/selftest/model_checks.cpp lists them; a missing one
+  # is a failed check), 3.6 MB.
+  set(selftest_fixtures
+      convnext/timm.safetensors convnext/timm_logits.npy convnext/torchvision.pth
+      convnext/torchvision_logits.npy convnext/input.npy
+      convnextv2/official.pth convnextv2/official_logits.npy convnextv2/input.npy
+      inceptionnext/timm_atto_form.safetensors inceptionnext/timm_atto_form_logits.npy inceptionnext/input.npy
+      repvgg/official_train.pth repvgg/logits.npy repvgg/input.npy
+      repmlpnet/official_train.pth repmlpnet/logits.npy repmlpnet/input.npy
+      swin/v1_timm.pth swin/v1_logits36.npy swin/v2_torchvision.pth swin/v2_logits36.npy swin/input36.npy
+      swin/mlp_official.pth swin/mlp_logits32.npy swin/input32.npy
+      mlp/mixer_timm.safetensors mlp/mixer_timm_logits.npy mlp/gmixer_timm.safetensors
+      mlp/gmixer_timm_logits.npy mlp/resmlp_official.pth mlp/resmlp_official_logits.npy
+      mlp/gmlp_timm.safetensors mlp/gmlp_timm_logits.npy mlp/input28.npy)
+  foreach(fixture ${selftest_fixtures})
+    get_filename_component(folder ${fixture} DIRECTORY)
+    install(FILES tests/fixtures/${fixture} DESTINATION ${CMAKE_INSTALL_DATADIR}/vkvision/selftest/${folder}
+            COMPONENT tools)
+  endforeach()
 endif()
 
 # cpack -G DEB. Depends are stated for Debian 12 (what readelf -d lists as NEEDED, by package).

@@ -17,8 +17,7 @@
 #
 # Steps, each under `timeout` and logged to OUT_DIR/STEP.log; a failing step never stops the script:
 #   devices     vulkaninfo --summary where installed, else vkvision devices (and nvidia-smi where present)
-#   selftest    vkvision selftest --all-devices --json OUT/selftest.json (recorded as missing in a build
-#               without the subcommand)
+#   selftest    vkvision selftest --all-devices --fixtures tests/fixtures --json OUT/selftest.json
 #   bench_M     vkvision bench --all-devices --model M --sweep batch=1,8 precision=fp32,fp16
 #               kernels=register,tiled --iters 20 --min-seconds 1 --per-layer --json OUT/bench_M.json
 #   compare     bench/compare.py against PyTorch where `python3 -c 'import torch'` works (python3 on
@@ -103,12 +102,9 @@ fi
 cat "$out/devices.log"
 if command -v nvidia-smi >/dev/null; then step nvidia_smi 15 nvidia-smi; fi
 
-# selftest (another subcommand that may not be in this build yet).
-if "$cli" --help 2>/dev/null | grep -qE '^ +selftest( |$)'; then
-  step selftest 60 "$cli" selftest --all-devices --json "$out/selftest.json"
-else
-  skip selftest "this vkvision has no selftest subcommand"
-fi
+# selftest: every op check and family fixture (the fixtures from this tree: the CLI's own default is
+# the build machine's source path).
+step selftest 120 "$cli" selftest --all-devices --fixtures "$root/tests/fixtures" --json "$out/selftest.json"
 
 # Benchmarks: one file per model, every device, the sweep grid.
 models=${GPU_CHECK_MODELS:-convnext_tiny swin_tiny_patch4_window7_224 swinv2_tiny_window8_256}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package vkvision needs to build and test, the Python module and its tests
 # (pybind11, numpy, pytest, and torch/torchvision for the logit comparisons) included, and chromium
-# (headless, for the rendering test of bench/report.py).
+# and a font (headless, for the rendering test of bench/report.py).
 set -euo pipefail
 packages=(
   build-essential cmake pkg-config
@@ -10,7 +10,7 @@ packages=(
   dataset-fashion-mnist clang-format
   python3-dev pybind11-dev python3-numpy python3-pytest python3-torch python3-torchvision
   groff-base man-db debootstrap
-  chromium
+  chromium fonts-dejavu-core
 )
 # --list prints the packages, one a line (for .ci/run), and installs nothing.
 if [ "${1:-}" = "--list" ]; then

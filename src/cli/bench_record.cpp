@@ -5,7 +5,6 @@
 
 namespace vkvision::cli {
 
-namespace {
 nlohmann::json device_json(const DeviceInfo& device) {
   nlohmann::json heaps = nlohmann::json::array();
   for (const auto& heap : device.memory_heaps)
@@ -26,6 +25,22 @@ nlohmann::json device_json(const DeviceInfo& device) {
           {"unified_memory", device.unified_memory}};
 }
 
+nlohmann::json build_json(const BuildInfo& build) {
+  return {{"version", build.version},
+          {"commit", build.commit},
+          {"build_type", build.build_type},
+          {"compiler", build.compiler}};
+}
+
+nlohmann::json host_json(const HostInfo& host) {
+  return {{"cpu", host.cpu},
+          {"cores", host.cores},
+          {"os", host.os},
+          {"kernel", host.kernel},
+          {"environment", nlohmann::json(host.environment)}};
+}
+
+namespace {
 nlohmann::json model_json(const ModelRecord& model) {
   const auto optional = [](const std::optional<std::string>& value) {
     return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
@@ -75,17 +90,8 @@ nlohmann::json to_json(const BenchRecord& record) {
   const ColdStart& cold = record.cold_start;
   nlohmann::json result = {
       {"created", record.created},
-      {"vkvision",
-       {{"version", record.build.version},
-        {"commit", record.build.commit},
-        {"build_type", record.build.build_type},
-        {"compiler", record.build.compiler}}},
-      {"host",
-       {{"cpu", record.host.cpu},
-        {"cores", record.host.cores},
-        {"os", record.host.os},
-        {"kernel", record.host.kernel},
-        {"environment", nlohmann::json(record.host.environment)}}},
+      {"vkvision", build_json(record.build)},
+      {"host", host_json(record.host)},
       {"device", device_json(record.device)},
       {"model", model_json(record.model)},
       {"run", run_json(record.run)},

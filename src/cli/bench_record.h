@@ -61,6 +61,10 @@ struct BenchRecord {
 };
 
 nlohmann::json to_json(const BenchRecord& record);
+// The record's parts that `vkvision selftest --json` shares: its "device", "vkvision" and "host".
+nlohmann::json device_json(const DeviceInfo& device);
+nlohmann::json build_json(const BuildInfo& build);
+nlohmann::json host_json(const HostInfo& host);
 // {"schema": "vkvision-bench", "schema_version": 2, "records": [...]}
 nlohmann::json bench_file(const std::vector<BenchRecord>& records);
 

@@ -36,5 +36,6 @@ void add_run(CLI::App& app);
 void add_eval(CLI::App& app);
 void add_bench(CLI::App& app);
 void add_inspect(CLI::App& app);
+void add_selftest(CLI::App& app);
 
 }  // namespace vkvision::cli

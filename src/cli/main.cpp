@@ -48,13 +48,14 @@ int main(int argc, char** argv) {
   vkvision::cli::add_eval(app);
   vkvision::cli::add_bench(app);
   vkvision::cli::add_inspect(app);
+  vkvision::cli::add_selftest(app);
   // Set after the subcommands: CLI11 copies a parent's footer into each subcommand added later.
   app.footer(
       "Runs image classifiers (ConvNeXt and the other families `vkvision models` lists) on a Vulkan\n"
       "device through compute shaders. `vkvision SUBCOMMAND --help` describes each subcommand.\n"
       "\n"
       "Exit status: 0 success; 2 bad input or usage; 3 the device failed or cannot run the model;\n"
-      "1 any other error. Every failure prints one line on stderr.\n"
+      "1 a selftest check failed, or any other error. Every failure prints one line on stderr.\n"
       "\n"
       "Environment:\n"
       "  VKVISION_DEVICE          device index when --device is not given (default 0)\n"

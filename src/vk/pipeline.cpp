@@ -158,6 +158,14 @@ void PipelineCache::record_decision(const std::string& name, const std::string& 
   if (!written || error) std::filesystem::remove(temporary, error);
 }
 
+void PipelineCache::substitute_shader(ShaderId shader, std::vector<uint32_t> words) {
+  std::lock_guard lock(mutex_);
+  for (const auto& [key, pipeline] : pipelines_)
+    if (key.shader == shader)
+      throw Error(std::string("internal: substitute_shader after ") + shader_name(shader) + " was built");
+  substitutes_[shader] = std::move(words);
+}
+
 VkPipeline PipelineCache::create(ShaderId shader, VkPipelineLayout layout) {
   std::span<const uint32_t> code = shader_words(shader);
   if (code.empty()) throw Error("internal: no embedded shader " + std::to_string(uint32_t(shader)));
@@ -170,6 +178,8 @@ const Pipeline& PipelineCache::get(const PipelineKey& key) {
   if (auto it = pipelines_.find(key); it != pipelines_.end()) return *it->second;
 
   std::span<const uint32_t> code = shader_words(key.shader);
+  if (auto substitute = substitutes_.find(key.shader); substitute != substitutes_.end())
+    code = substitute->second;
   if (code.empty()) throw Error("internal: no embedded shader " + std::to_string(uint32_t(key.shader)));
   if (key.buffer_count > kMaxKernelBuffers)
     throw Error(std::string("internal: ") + shader_name(key.shader) + " binds " +

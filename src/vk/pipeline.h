@@ -57,6 +57,10 @@ class PipelineCache {
   // keys above do not cover, e.g. sampled images), through the persisted cache; the caller destroys
   // it.
   VkPipeline create(ShaderId shader, VkPipelineLayout layout);
+  // Builds `shader`'s pipelines from other SPIR-V (same bindings and push constants) from now on: how
+  // the self-test's own test plays a driver that miscompiles one kernel (tests/selftest). Only
+  // before a pipeline of that shader is built.
+  void substitute_shader(ShaderId shader, std::vector<uint32_t> words);
   const std::filesystem::path& file() const { return file_; }
   // Writes the VkPipelineCache data; failures are ignored (a cache is an optimisation).
   void save() const;
@@ -75,6 +79,7 @@ class PipelineCache {
   std::map<std::string, std::string> decisions_;
   std::mutex mutex_;
   std::map<PipelineKey, std::unique_ptr<Pipeline>> pipelines_;
+  std::map<ShaderId, std::vector<uint32_t>> substitutes_;
 };
 
 }  // namespace vkvision::vk

@@ -9,6 +9,8 @@
 #include <fstream>
 #include <random>
 
+#include <nlohmann/json.hpp>
+
 #include "io/npy.h"
 #include "ops/half_weights.h"
 #include "support/paths.h"
@@ -140,6 +142,36 @@ TEST_F(CliTest, BenchSweepPointTheDeviceCannotRunIsNamedAndTheOthersAreWritten) 
 TEST_F(CliTest, BenchSweepWithAnUnknownKeyIsAOneLineUsageError) {
   expect_one_line_error(run_cli("bench --model convnext_atto --sweep batch=1 colour=red"),
                         "unknown key 'colour'");
+}
+
+TEST_F(CliTest, SelftestPrintsALinePerCheckAndWritesEveryResult) {
+  const fs::path json = dir / "selftest.json";
+  auto result = run_cli("selftest --validation --filter Grn --json " + json.string());
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find(
+                "passed  op Grn TwoImagesOf7x7With18Channels [N 2, pixels 49, C 18] Default: all 36"),
+            std::string::npos)
+      << result.output;
+  EXPECT_NE(result.output.find(" passed, 0 failed, 0 not supported"), std::string::npos) << result.output;
+  const auto document = nlohmann::json::parse(read_file(json));
+  EXPECT_EQ(document["schema"], "vkvision-selftest");
+  ASSERT_EQ(document["devices"].size(), 1u);
+  const auto& device = document["devices"][0];
+  EXPECT_EQ(device["failed"], 0);
+  EXPECT_EQ(device["passed"], device["results"].size());
+  EXPECT_EQ(device["results"][0]["op"], "Grn");
+  EXPECT_EQ(device["results"][0]["status"], "passed");
+}
+
+TEST_F(CliTest, SelftestWithAMissingFixtureFailsNamingItAndExitsOne) {
+  auto result = run_cli("selftest --only models --filter gmlp --fixtures " + dir.string());
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_NE(result.output.find("FAILED  model gmlp mlp/gmlp_timm.safetensors load: " +
+                               (dir / "mlp/gmlp_timm.safetensors").string()),
+            std::string::npos)
+      << result.output;
+  EXPECT_NE(result.output.find("vkvision: error: selftest: 1 of 1 checks failed"), std::string::npos)
+      << result.output;
 }
 
 TEST_F(CliTest, TruncatedCheckpointFailsWithOneLineAndNoOutput) {

@@ -2,9 +2,10 @@
 # The Debian packages on a clean Debian 12: debootstrap a minimal bookworm into a temporary root,
 # `apt-get install ./*.deb` there (apt resolves the packages' Depends and Recommends from the Debian
 # mirror, as a user's `apt install` would; libvulkan1 recommends a Vulkan driver, which brings
-# lavapipe here), then run the installed `vkvision classify /usr/share/vkvision/samples/*.png` and
-# `import vkvision` inside it. Needs root, debootstrap and the mirror; .ci/run calls it after the
-# tests. Usage: tests/install/clean_debian.sh BUILD_DIR
+# lavapipe here), then run the installed `vkvision classify /usr/share/vkvision/samples/*.png`,
+# `vkvision selftest` (the installed fixtures alone) and `import vkvision` inside it. Needs root,
+# debootstrap and the mirror; .ci/run calls it after the tests.
+# Usage: tests/install/clean_debian.sh BUILD_DIR
 # (VKVISION_DEBIAN_MIRROR overrides the mirror, default http://deb.debian.org/debian.)
 set -euo pipefail
 build=$(realpath "$1")
@@ -56,6 +57,13 @@ for image in "$root"/usr/share/vkvision/samples/*.png; do
 done
 [ "$count" -gt 0 ] || fail "no samples installed"
 echo "clean_debian: vkvision classify /usr/share/vkvision/samples/*.png: $count of $count right"
+# The conformance self-test from the install alone: its fixtures under /usr/share/vkvision/selftest,
+# no source tree (the root has none) and no Python. A subset: the whole self-test compiles every
+# kernel variant, minutes on lavapipe with empty shader caches (docs/CONFORMANCE.md).
+summary=$(in_root sh -c 'vkvision selftest --filter Grn && vkvision selftest --only models --filter gmlp') ||
+  { echo "$summary"; fail "vkvision selftest in the clean root"; }
+echo "clean_debian: vkvision selftest (Grn ops, gMLP fixture):" \
+  "$(grep ' passed, ' <<<"$summary" | sed 's/^== device 0: //' | tr '\n' ' ')"
 in_root test -f /usr/share/man/man1/vkvision.1.gz || fail "no man page installed"
 top=$(in_root python3 -c "import vkvision; print(vkvision.__file__); print(vkvision.devices()[0].name)") ||
   fail "import vkvision in the clean root"

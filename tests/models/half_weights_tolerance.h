@@ -1,19 +1,10 @@
-// The logit budget of Precision::Fp16 against PyTorch's fp32 logits, shared by the model tests.
-//
-// Only storage changes: each weight is rounded to half once (relative error at most 2^-11 = 4.9e-4,
-// roughly uniform, so RMS 2^-11 / sqrt(3) = 2.8e-4), and every product and sum stays fp32. A layer
-// output is a sum of products of independent signs, so rounding its weights perturbs it by about the
-// same 2.8e-4 of its RMS. The fixtures' paths have about 25 weighted layers (ConvNeXt: stem, 7 blocks
-// x 3, 3 downsamples, head; Swin: 5 blocks x 4, embedding, 2 merges, head; InceptionNeXt similar);
-// the residual streams add the layers' independent perturbations like a random walk, and LayerNorm
-// rescales without amplifying relative error: sqrt(25) x 2.8e-4 = 1.4e-3 RMS of the logit scale
-// (the fixtures' logits are O(1), RMS 1 to 2). 5e-3 absolute + 5e-3 relative is 3.5 such standard
-// deviations, on top of the fp32 budget (2e-4). A kernel that read its halves as floats, or any
-// layout error, moves these logits by O(1).
+// The logit budget of Precision::Fp16 against PyTorch's fp32 logits (derived in selftest/logit_bounds.h,
+// which `vkvision selftest` shares).
 #pragma once
+#include "selftest/logit_bounds.h"
 
 namespace vkvision::testing {
 
-constexpr double kHalfWeightsLogitTolerance = 5e-3;  // absolute and relative
+using selftest::kHalfWeightsLogitTolerance;
 
 }  // namespace vkvision::testing

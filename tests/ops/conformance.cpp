@@ -6,8 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "ops/gemm.h"
-#include "ops/half_weights.h"
+#include "selftest/run_check.h"
 #include "vk/check.h"
 #include "vk/timestamps.h"
 
@@ -24,39 +23,10 @@ bool& perf_flag() {
 
 }  // namespace
 
-std::string Path::name() const {
-  std::string name = tiled                           ? "Tiled"
-                     : operands == Operands::Texel   ? "Texel"
-                     : operands == Operands::Storage ? "Storage"
-                                                     : "";
-  if (name.empty()) return half_weights ? "DefaultFp16" : "Default";
-  return name + (half_weights ? "Fp16" : "Fp32");
-}
-
-std::string path_unsupported_reason(const DeviceInfo& device, const Path& path) {
-  if (path.texel() && !device.texel_buffer_rgba32f) return "no RGBA32F uniform texel buffers";
-  if (path.tiled)
-    if (std::string reason = ops::gemm_tiled_unsupported_reason(device); !reason.empty()) return reason;
-  if (path.half_weights) {
-    if (std::string reason = ops::half_weights_unsupported_reason(device); !reason.empty()) return reason;
-    const bool texel_weights = path.texel() && path.texel_weights;
-    if (!ops::half_weights_supported(device, texel_weights))
-      return texel_weights ? "no RGBA16F uniform texel buffers to read fp16 weights through"
-                           : "no 16-bit storage buffers to read fp16 weights from";
-  }
-  return {};
-}
-
-DeviceInfo device_for(const DeviceInfo& device, const Path& path) {
-  DeviceInfo info = device;
-  if (path.operands == Path::Operands::Storage) info.texel_buffer_rgba32f = info.texel_buffer_rgba16f = false;
-  return info;
-}
-
 bool perf_mode() { return perf_flag(); }
 
 void report_perf(vk::Context& context, vk::PipelineCache& pipelines, const std::string& op,
-                 const std::string& name, const Outcome& outcome) {
+                 const std::string& name, const selftest::Outcome& outcome) {
   std::vector<vk::Dispatch> dispatches = outcome.dispatches;
   for (auto& dispatch : dispatches) dispatch.layer = -1;  // one interval over them all
   vk::DispatchProgram program(context, pipelines, dispatches);
@@ -103,6 +73,39 @@ void report_perf(vk::Context& context, vk::PipelineCache& pipelines, const std::
   std::fflush(stdout);
 }
 
+namespace {
+
+// One op check as a gtest (its validation messages fail it, as DeviceTest's do).
+class OpConformanceTest : public DeviceTest {
+ public:
+  explicit OpConformanceTest(selftest::OpCheck check) : check_(std::move(check)) {}
+
+  void TestBody() override {
+    selftest::CheckDevice& device = check_device();
+    selftest::Outcome outcome;
+    const selftest::CheckResult result = selftest::run_op_check(device, check_, &outcome);
+    if (result.status == selftest::CheckStatus::NotSupported)
+      GTEST_SKIP() << "path " << result.path << ": " << result.detail;
+    EXPECT_EQ(result.status, selftest::CheckStatus::Passed)
+        << check_.op << " " << check_.name << " (" << check_.shape << ") on " << result.path << ": "
+        << result.detail;
+    if (perf_mode() && result.status == selftest::CheckStatus::Passed)
+      report_perf(context(), pipelines(), check_.op, check_.name + "_" + result.path, outcome);
+  }
+
+ private:
+  selftest::OpCheck check_;
+};
+
+void register_op_checks() {
+  for (selftest::OpCheck& check : selftest::all_op_checks()) {
+    const std::string suite = check.op + "Conformance", name = check.name + "_" + check.path.name();
+    ::testing::RegisterTest(suite.c_str(), name.c_str(), nullptr, nullptr, __FILE__, __LINE__,
+                            [check]() -> OpConformanceTest* { return new OpConformanceTest(check); });
+  }
+}
+
+}  // namespace
 }  // namespace vkvision::testing
 
 // test_ops' main: --perf (stripped before gtest sees it) turns on perf mode, as VKVISION_OPS_PERF=1 does.
@@ -116,6 +119,7 @@ int main(int argc, char** argv) {
   }
   argc = kept;
   ::testing::InitGoogleTest(&argc, argv);
+  vkvision::testing::register_op_checks();
   const int status = RUN_ALL_TESTS();
   // For ctest (discover_conformance.cmake): a run in which every test skipped is a skipped entry.
   const auto* unit = ::testing::UnitTest::GetInstance();

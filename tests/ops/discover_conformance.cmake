@@ -1,6 +1,6 @@
 # Writes CTEST_FILE: the ctest entries of test_ops (run after each build, as gtest_discover_tests does).
-# A conformance test (<Op>Test.Conformance/<Case>_<Path>, tests/ops/conformance.h) runs in one
-# process with the op's other cases on that path, as the entry <Op>Test.Conformance/*_<Path>: each
+# A conformance test (<Op>Conformance.<Case>_<Path>, tests/ops/conformance.h) runs in one
+# process with the op's other cases on that path, as the entry <Op>Conformance.*_<Path>: each
 # process pays for a Vulkan context with validation and its own shader compiles, which one entry per
 # (case, path) would pay 270 times. Other tests get one entry each. An entry whose tests all
 # skipped (the marker test_ops prints: "[ ALL SKIPPED ]") is reported skipped.
@@ -18,8 +18,8 @@ foreach(line IN LISTS lines)
     set(suite "${CMAKE_MATCH_1}")
   elseif(line MATCHES "^  ([A-Za-z0-9_/]+)")
     set(test "${CMAKE_MATCH_1}")
-    if(test MATCHES "^Conformance/.*_([A-Za-z0-9]+)$")
-      set(entry "${suite}Conformance/*_${CMAKE_MATCH_1}")
+    if(suite MATCHES "Conformance\\.$" AND test MATCHES "_([A-Za-z0-9]+)$")
+      set(entry "${suite}*_${CMAKE_MATCH_1}")
     else()
       set(entry "${suite}${test}")
     endif()

@@ -13,6 +13,7 @@
 
 #include "ops/gemm.h"
 #include "ops/half_weights.h"
+#include "selftest/check_device.h"
 #include "vk/command.h"
 #include "vk/context.h"
 #include "vk/memory.h"
@@ -70,64 +71,32 @@ class DeviceTest : public ::testing::Test {
     return {KernelFamily::RegisterBlocked, KernelFamily::SharedTiled};
   }
 
+  // Buffers and submits (selftest/check_device.h, shared with the op checks), released after each test.
+  selftest::CheckDevice& check_device() {
+    if (!check_device_) check_device_ = std::make_unique<selftest::CheckDevice>(context_ptr(), pipelines());
+    return *check_device_;
+  }
   // A device-local buffer holding `values` (or zeros of `count` floats), kept alive by the test.
-  vk::BufferSlice make_buffer(const std::vector<float>& values) {
-    return make_buffer(values.size(), values.data());
-  }
+  vk::BufferSlice make_buffer(const std::vector<float>& values) { return check_device().make_buffer(values); }
   vk::BufferSlice make_buffer(size_t count, const float* values = nullptr) {
-    const size_t bytes = std::max<size_t>(count, 1) * sizeof(float);
-    arenas_.push_back(
-        std::make_unique<vk::Arena>(context_ptr(), bytes, vk::MemoryUse::DeviceLocal, "test buffer"));
-    vk::BufferSlice slice = arenas_.back()->allocate(bytes, "test buffer");
-    std::vector<float> data(std::max<size_t>(count, 1), 0.0f);
-    if (values) std::memcpy(data.data(), values, count * sizeof(float));
-    vk::upload(context(), slice, data.data(), bytes);
-    return slice;
+    return check_device().make_buffer(count, values);
   }
-
   // A packed weight stored as fp16, as the plan uploads it with Precision::Fp16 (ops::to_half).
   vk::BufferSlice make_half_buffer(const std::vector<float>& packed) {
-    const std::vector<uint16_t> halves = ops::to_half(packed);
-    const size_t bytes = std::max<size_t>(halves.size(), 4) * sizeof(uint16_t);
-    arenas_.push_back(
-        std::make_unique<vk::Arena>(context_ptr(), bytes, vk::MemoryUse::DeviceLocal, "test buffer"));
-    vk::BufferSlice slice = arenas_.back()->allocate(bytes, "test buffer");
-    std::vector<uint16_t> data(bytes / sizeof(uint16_t), 0);
-    std::copy(halves.begin(), halves.end(), data.begin());
-    vk::upload(context(), slice, data.data(), bytes);
-    return slice;
+    return check_device().make_half_buffer(packed);
   }
-
   // The values a kernel multiplies by when they are stored as fp16: each rounded to half and back.
   // References built from these keep the fp32-accumulation bound of the fp32 weights.
   static std::vector<float> rounded_to_half(std::vector<float> values) {
-    for (float& value : values) value = ops::half_to_float(ops::float_to_half(value));
-    return values;
+    return selftest::CheckDevice::rounded_to_half(std::move(values));
   }
-
   std::vector<float> read(const vk::BufferSlice& slice, size_t count) {
-    std::vector<float> values(count);
-    vk::download(context(), slice, values.data(), count * sizeof(float));
-    return values;
+    return check_device().read(slice, count);
   }
-
   // Records the dispatches into one command buffer, submits once and waits.
-  void run(std::vector<vk::Dispatch> dispatches) {
-    vk::DispatchProgram program(context(), pipelines(), std::move(dispatches));
-    vk::CommandBuffer commands(context());
-    commands.begin();
-    program.record(commands);
-    commands.barrier_transfer_to_host();
-    commands.end();
-    context().submit_and_wait(commands.handle());
-  }
-
+  void run(std::vector<vk::Dispatch> dispatches) { check_device().run(std::move(dispatches)); }
   static std::vector<float> random_values(size_t count, uint32_t seed, float low = -1.0f, float high = 1.0f) {
-    std::mt19937 generator(seed);
-    std::uniform_real_distribution<float> distribution(low, high);
-    std::vector<float> values(count);
-    for (auto& value : values) value = distribution(generator);
-    return values;
+    return selftest::CheckDevice::random_values(count, seed, low, high);
   }
 
  private:
@@ -142,7 +111,7 @@ class DeviceTest : public ::testing::Test {
   }
   size_t messages_before_ = 0;
   std::vector<std::string> expected_messages_;
-  std::vector<std::unique_ptr<vk::Arena>> arenas_;
+  std::unique_ptr<selftest::CheckDevice> check_device_;
 };
 
 // Destroys the shared pipelines and context when the tests end, before main returns. Left to the

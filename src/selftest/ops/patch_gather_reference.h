@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace vkvision::testing {
+namespace vkvision::selftest {
 
 inline std::vector<float> patch_gather_reference(uint32_t n, uint32_t h, uint32_t w, uint32_t c,
                                                  const std::vector<float>& x) {
@@ -23,4 +23,4 @@ inline std::vector<float> patch_gather_reference(uint32_t n, uint32_t h, uint32_
   return y;
 }
 
-}  // namespace vkvision::testing
+}  // namespace vkvision::selftest

@@ -4,19 +4,16 @@
 // texel-buffer kernel, and the GPU-class kernel fused with the output projection (one path).
 #include <cmath>
 #include <ostream>
+#include <string>
 
-#include "ops/conformance.h"
-#include "ops/error_bounds.h"
 #include "ops/gemm.h"
 #include "ops/patch_merge_gather.h"
 #include "ops/spatial_mlp.h"
 #include "ops/window_attention.h"
-#include "support/device_test.h"
+#include "selftest/ops/op_check_lists.h"
 
-namespace vkvision {
+namespace vkvision::selftest {
 namespace {
-
-using testing::Path;
 
 struct WindowCase {
   uint32_t n, h, w, heads, head_dim, window, shift;
@@ -95,8 +92,18 @@ struct WindowAttentionParams {
   bool projection = false;  // window_attention_projection: residual + proj(attention)
 };
 
-class WindowAttentionTest : public testing::ConformanceTest<WindowAttentionParams> {
- protected:
+std::string describe(const WindowAttentionParams& p) {
+  const WindowCase& k = p.k;
+  return "N " + std::to_string(k.n) + ", " + std::to_string(k.h) + "x" + std::to_string(k.w) + ", heads " +
+         std::to_string(k.heads) + " of " + std::to_string(k.head_dim) + ", window " +
+         std::to_string(k.window) + ", shift " + std::to_string(k.shift) + (k.cosine ? ", cosine" : "") +
+         (p.projection ? ", projection" : "");
+}
+
+class WindowAttentionChecks : public CaseRunner {
+ public:
+  using CaseRunner::CaseRunner;
+
   // Random q/k/v (and their padded-token bias), position bias and per-head scales for one case.
   struct Inputs {
     std::vector<float> qkv, qkv_bias, position_bias, head_scale;
@@ -126,16 +133,15 @@ class WindowAttentionTest : public testing::ConformanceTest<WindowAttentionParam
     return 4.0 * k.n * windows * k.heads * std::pow(double(k.window), 4) * k.head_dim;
   }
 
-  testing::Outcome run_case(const WindowAttentionParams& p, const Path& path,
-                            const DeviceInfo& info) override {
+  Outcome run_case(const WindowAttentionParams& p, const Path& path, const DeviceInfo& info) {
     return p.projection ? run_projection(p.k, info) : run_attention(p.k, path, info);
   }
 
-  testing::Outcome run_attention(const WindowCase& k, const Path& path, const DeviceInfo& info) {
+  Outcome run_attention(const WindowCase& k, const Path& path, const DeviceInfo& info) {
     const uint32_t C = k.heads * k.head_dim;
     const auto [qkv, qkv_bias, position_bias, head_scale, shape] = inputs(k);
     auto output = make_buffer(size_t(k.n) * k.h * k.w * C);
-    testing::Outcome outcome;
+    Outcome outcome;
     outcome.dispatches = {ops::window_attention(info, shape, make_buffer(qkv), make_buffer(qkv_bias),
                                                 make_buffer(position_bias), make_buffer(head_scale), output)};
     outcome.shader = path.texel() ? vk::ShaderId::window_attention_texel : vk::ShaderId::window_attention;
@@ -147,14 +153,13 @@ class WindowAttentionTest : public testing::ConformanceTest<WindowAttentionParam
     // Scores are sums of head_dim products of O(1) values plus bias; softmax outputs are convex
     // combinations of O(1) values. fp32 rounding of exp and the running rescale stays near 1e-6
     // relative; 2e-5 leaves margin without hiding a wrong index (which moves outputs by O(0.1)).
-    outcome.expected =
-        testing::with_tolerance(reference(k, qkv, qkv_bias, position_bias, head_scale), 2e-5, 2e-5);
+    outcome.expected = with_tolerance(reference(k, qkv, qkv_bias, position_bias, head_scale), 2e-5, 2e-5);
     return outcome;
   }
 
   // The GPU-class fused kernel: residual + proj(attention), with both query tiles (8, and 4 as on a
   // device with less shared memory) and without a residual (Swin v2's post-norm): four runs.
-  testing::Outcome run_projection(const WindowCase& k, const DeviceInfo& device_info) {
+  Outcome run_projection(const WindowCase& k, const DeviceInfo& device_info) {
     const uint32_t C = k.heads * k.head_dim, tokens = k.n * k.h * k.w;
     const auto [qkv, qkv_bias, position_bias, head_scale, shape] = inputs(k);
     const auto proj_weight = random_values(size_t(C) * C, 4), proj_bias = random_values(C, 5),
@@ -163,16 +168,18 @@ class WindowAttentionTest : public testing::ConformanceTest<WindowAttentionParam
 
     DeviceInfo small_shared = device_info;
     small_shared.max_compute_shared_memory = 8 * C * sizeof(float) - 4;
-    EXPECT_EQ(ops::attention_projection_query_tile(small_shared, C), 4u);
-    EXPECT_EQ(ops::attention_projection_query_tile(device_info, C), 8u);
-    testing::Outcome outcome;
+    require((ops::attention_projection_query_tile(small_shared, C)) == (4u),
+            "ops::attention_projection_query_tile(small_shared, C) == 4u");
+    require((ops::attention_projection_query_tile(device_info, C)) == (8u),
+            "ops::attention_projection_query_tile(device_info, C) == 8u");
+    Outcome outcome;
     outcome.shader = vk::ShaderId::window_attention_projection;
     outcome.flops = attention_flops(k) + 2.0 * tokens * C * C;
     for (const DeviceInfo* info : std::vector<const DeviceInfo*>{&device_info, &small_shared})
       for (bool with_residual : {true, false}) {
         // Attention outputs carry the attention kernel's 2e-5 (1 + |a|) (run_attention); the
         // projection sums C products of them: that error times |w|, plus gamma_{C+2} of the terms.
-        std::vector<testing::Bounded> expected(size_t(tokens) * C);
+        std::vector<Bounded> expected(size_t(tokens) * C);
         for (uint32_t token = 0; token < tokens; ++token)
           for (uint32_t o = 0; o < C; ++o) {
             double sum = proj_bias[o], magnitude = std::abs(proj_bias[o]), propagated = 0;
@@ -183,8 +190,8 @@ class WindowAttentionTest : public testing::ConformanceTest<WindowAttentionParam
               propagated += 2e-5 * (1 + std::abs(a)) * std::abs(w);
             }
             if (with_residual) sum += residual[size_t(token) * C + o];
-            expected[size_t(token) * C + o] = {
-                sum, propagated + testing::gamma_n(C + 2) * (magnitude + std::abs(sum))};
+            expected[size_t(token) * C + o] = {sum,
+                                               propagated + gamma_n(C + 2) * (magnitude + std::abs(sum))};
           }
         auto output = make_buffer(size_t(tokens) * C);
         ops::AttentionProjectionBuffers buffers{make_buffer(qkv),
@@ -199,15 +206,13 @@ class WindowAttentionTest : public testing::ConformanceTest<WindowAttentionParam
         const vk::Dispatch dispatch = ops::window_attention_projection(*info, shape, buffers);
         if (outcome.dispatches.empty()) outcome.dispatches = {dispatch};  // --perf times the first
         run({dispatch});
-        testing::append(outcome, read(output, size_t(tokens) * C), expected);
+        append(outcome, read(output, size_t(tokens) * C), expected);
       }
     return outcome;
   }
 };
 
-TEST_P(WindowAttentionTest, Conformance) { conform(); }
-
-std::vector<testing::Case<WindowAttentionParams>> window_attention_cases() {
+std::vector<Case<WindowAttentionParams>> window_attention_cases() {
   const std::vector<std::pair<std::string, WindowCase>> shapes = {
       {"UnshiftedUnpaddedBatch2", {2, 14, 14, 3, 32, 7, 0, false}},
       {"ShiftedTheMaskMatters", {1, 14, 14, 3, 32, 7, 3, false}},
@@ -217,18 +222,21 @@ std::vector<testing::Case<WindowAttentionParams>> window_attention_cases() {
       {"Window12PaddedWidth", {1, 12, 13, 2, 8, 12, 6, true}},
       {"ThirtyTwoHeads", {1, 8, 8, 32, 4, 4, 2, false}},
   };
-  std::vector<testing::Case<WindowAttentionParams>> cases;
+  std::vector<Case<WindowAttentionParams>> cases;
   for (const auto& [name, k] : shapes) {
     // q/k/v rows of 3C floats: whole texels where C % 4 == 0 (every case here).
-    cases.push_back({name, {k, false}, testing::kOperandPaths});
-    cases.push_back({name + "WithProjection", {k, true}, {testing::kDefault}});
+    cases.push_back({name, {k, false}, kOperandPaths});
+    cases.push_back({name + "WithProjection", {k, true}, {kDefault}});
   }
   return cases;
 }
 
-INSTANTIATE_TEST_SUITE_P(, WindowAttentionTest,
-                         ::testing::ValuesIn(testing::on_paths(window_attention_cases())),
-                         testing::CaseName{});
+void add_WindowAttention_cases(CheckList& list) {
+  add_cases<WindowAttentionChecks, WindowAttentionParams>(list, "WindowAttention", window_attention_cases());
+}
 
 }  // namespace
-}  // namespace vkvision
+
+void add_window_attention_checks(CheckList& list) { add_WindowAttention_cases(list); }
+
+}  // namespace vkvision::selftest

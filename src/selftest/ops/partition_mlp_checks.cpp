@@ -6,26 +6,22 @@
 // Through the conformance harness (ops/conformance.h): the FC with fp32 and (16-bit storage) fp16
 // weights, and the conv (one path).
 #include <cmath>
+#include <string>
 
-#include "ops/conformance.h"
-#include "ops/error_bounds.h"
 #include "ops/partition_conv.h"
 #include "ops/partition_linear.h"
-#include "support/device_test.h"
+#include "selftest/ops/op_check_lists.h"
 
-namespace vkvision {
+namespace vkvision::selftest {
 namespace {
 
-using testing::Bounded;
-using testing::Path;
-
-struct Case {
+struct PartitionCase {
   uint32_t n, h, w, c, ph, pw, sharesets;
 };
 
 // NHWC offset of the element the reference's un-partition puts at row f of its [N, hp, wp, C, h*w]
 // result (f = ((n * hp + a) * wp + b) * C + c, position i of the patch).
-size_t unpartitioned_offset(const Case& s, size_t f, uint32_t i) {
+size_t unpartitioned_offset(const PartitionCase& s, size_t f, uint32_t i) {
   const uint32_t hp = s.h / s.ph, wp = s.w / s.pw;
   // The same memory viewed as [X, hp, wp, S, h, w].
   const size_t s2 = f % s.sharesets, b2 = (f / s.sharesets) % wp, a2 = (f / (s.sharesets * wp)) % hp,
@@ -37,32 +33,42 @@ size_t unpartitioned_offset(const Case& s, size_t f, uint32_t i) {
 }
 
 // NHWC offset of position j of patch (a, b), channel c, image n.
-size_t patch_element(const Case& s, size_t n, size_t a, size_t b, size_t c, uint32_t j) {
+size_t patch_element(const PartitionCase& s, size_t n, size_t a, size_t b, size_t c, uint32_t j) {
   return ((n * s.h + a * s.ph + j / s.pw) * s.w + b * s.pw + j % s.pw) * s.c + c;
 }
 
 struct PartitionParams {
-  Case shape;
+  PartitionCase shape;
   uint32_t seed = 0;
   uint32_t kernel = 0;  // 0: the FC; else the conv with this (odd) kernel
   bool gate = false, residual = false;
 };
 
-class PartitionMlpTest : public testing::ConformanceTest<PartitionParams> {
- protected:
-  static ops::PartitionShape shape_of(const Case& s) {
+std::string describe(const PartitionParams& p) {
+  const PartitionCase& s = p.shape;
+  return "N " + std::to_string(s.n) + ", " + std::to_string(s.h) + "x" + std::to_string(s.w) + "x" +
+         std::to_string(s.c) + ", patches " + std::to_string(s.ph) + "x" + std::to_string(s.pw) +
+         ", sharesets " + std::to_string(s.sharesets) +
+         (p.kernel ? ", conv " + std::to_string(p.kernel) : std::string(", FC"));
+}
+
+class PartitionMlpChecks : public CaseRunner {
+ public:
+  using CaseRunner::CaseRunner;
+
+  static ops::PartitionShape shape_of(const PartitionCase& s) {
     return {.n = s.n, .h = s.h, .w = s.w, .c = s.c, .ph = s.ph, .pw = s.pw, .sharesets = s.sharesets};
   }
 
-  testing::Outcome run_case(const PartitionParams& p, const Path& path, const DeviceInfo& info) override {
+  Outcome run_case(const PartitionParams& p, const Path& path, const DeviceInfo& info) {
     if (p.kernel) return run_conv(p.shape, p.kernel, p.seed, info);
     return run_linear(p.shape, p.gate, p.residual, p.seed, path.half_weights, info);
   }
 
   // The FC with every epilogue (input affine, bias, gate, residual) against the reference. half_weights:
   // the FC weight stored as fp16, and the reference (row sums included) uses the rounded values.
-  testing::Outcome run_linear(const Case& s, bool gate, bool residual, uint32_t seed, bool half_weights,
-                              const DeviceInfo& info) {
+  Outcome run_linear(const PartitionCase& s, bool gate, bool residual, uint32_t seed, bool half_weights,
+                     const DeviceInfo& info) {
     const uint32_t hw = s.ph * s.pw, hp = s.h / s.ph, wp = s.w / s.pw;
     const size_t count = size_t(s.n) * s.h * s.w * s.c;
     const auto x = random_values(count, seed),
@@ -85,7 +91,7 @@ class PartitionMlpTest : public testing::ConformanceTest<PartitionParams> {
                                         .output = output};
     if (gate) buffers.gate = make_buffer(gates);
     if (residual) buffers.residual = make_buffer(skip);
-    testing::Outcome outcome;
+    Outcome outcome;
     outcome.dispatches = {ops::partition_linear(info, shape, buffers, half_weights)};
     outcome.shader =
         half_weights ? vk::ShaderId::partition_linear_half_weights : vk::ShaderId::partition_linear;
@@ -114,8 +120,8 @@ class PartitionMlpTest : public testing::ConformanceTest<PartitionParams> {
               const double value = pre * g + (residual ? skip[target] : 0.0);
               // The kernel's sum of hw products plus a few roundings (scale, shift * rowsum, bias),
               // then the gate product and the residual sum.
-              const double bound = testing::gamma_n(hw + 6) * magnitude * std::abs(g) +
-                                   2 * testing::kUnit * (std::abs(pre * g) + std::abs(value));
+              const double bound = gamma_n(hw + 6) * magnitude * std::abs(g) +
+                                   2 * kUnit * (std::abs(pre * g) + std::abs(value));
               expected[target] = {value, bound};
             }
           }
@@ -124,14 +130,14 @@ class PartitionMlpTest : public testing::ConformanceTest<PartitionParams> {
     return outcome;
   }
 
-  testing::Outcome run_conv(const Case& s, uint32_t kernel, uint32_t seed, const DeviceInfo& info) {
+  Outcome run_conv(const PartitionCase& s, uint32_t kernel, uint32_t seed, const DeviceInfo& info) {
     const uint32_t hw = s.ph * s.pw, hp = s.h / s.ph, wp = s.w / s.pw, pad = kernel / 2;
     const size_t count = size_t(s.n) * s.h * s.w * s.c;
     const auto x = random_values(count, seed),
                weight = random_values(size_t(s.sharesets) * kernel * kernel, seed + 1),
                bias = random_values(s.sharesets, seed + 2);
     auto input = make_buffer(x), output = make_buffer(count), w = make_buffer(weight), b = make_buffer(bias);
-    testing::Outcome outcome;
+    Outcome outcome;
     outcome.dispatches = {ops::partition_conv(info, shape_of(s), kernel, kernel, input, w, b, output)};
     outcome.shader = vk::ShaderId::partition_conv;
     outcome.flops = 2.0 * count * kernel * kernel;
@@ -156,8 +162,7 @@ class PartitionMlpTest : public testing::ConformanceTest<PartitionParams> {
                   value += term;
                   magnitude += std::abs(term);
                 }
-              expected[unpartitioned_offset(s, f, i)] = {value,
-                                                         testing::gamma_n(kernel * kernel + 1) * magnitude};
+              expected[unpartitioned_offset(s, f, i)] = {value, gamma_n(kernel * kernel + 1) * magnitude};
             }
           }
     outcome.actual = read(output, count);
@@ -166,10 +171,9 @@ class PartitionMlpTest : public testing::ConformanceTest<PartitionParams> {
   }
 };
 
-TEST_P(PartitionMlpTest, Conformance) { conform(); }
-
 // clang-format off
-INSTANTIATE_TEST_SUITE_P(, PartitionMlpTest, ::testing::ValuesIn(testing::on_paths<PartitionParams>({
+void add_PartitionMlp_cases(CheckList& list) {
+  add_cases<PartitionMlpChecks, PartitionParams>(list, "PartitionMlp", {
     // 2 x 3 patches of 3x3 (9 positions, not a multiple of 4), 10 channels in 5 sharesets: the
     // reference's un-partition moves results across patches and channels.
     {"LinearWithGateAndResidualOnManyPatchesAndSharedChannels",
@@ -182,17 +186,21 @@ INSTANTIATE_TEST_SUITE_P(, PartitionMlpTest, ::testing::ValuesIn(testing::on_pat
      {{.n = 2, .h = 7, .w = 7, .c = 6, .ph = 7, .pw = 7, .sharesets = 3}, 1020, 0, true, false}},
     {"LinearWithHalfWeightsGateAndResidual",
      {{.n = 2, .h = 6, .w = 9, .c = 10, .ph = 3, .pw = 3, .sharesets = 5}, 1030, 0, true, true},
-     {testing::kDefaultHalf}},
+     {kDefaultHalf}},
     {"LinearWithHalfWeightsNonSquarePatches",
-     {{.n = 3, .h = 10, .w = 6, .c = 7, .ph = 5, .pw = 2, .sharesets = 1}, 1040}, {testing::kDefaultHalf}},
+     {{.n = 3, .h = 10, .w = 6, .c = 7, .ph = 5, .pw = 2, .sharesets = 1}, 1040}, {kDefaultHalf}},
     {"ConvKeepsToItsPatch3x3",
      {{.n = 2, .h = 6, .w = 9, .c = 10, .ph = 3, .pw = 3, .sharesets = 5}, 1100, 3}},
     {"ConvKeepsToItsPatch5x5",
      {{.n = 2, .h = 10, .w = 6, .c = 7, .ph = 5, .pw = 2, .sharesets = 1}, 1110, 5}},
     {"ConvKeepsToItsPatch1x1", {{.n = 2, .h = 4, .w = 4, .c = 6, .ph = 2, .pw = 2, .sharesets = 2}, 1120, 1}},
-})), testing::CaseName{});
+});
+}
 
 // clang-format on
 
 }  // namespace
-}  // namespace vkvision
+
+void add_partition_mlp_checks(CheckList& list) { add_PartitionMlp_cases(list); }
+
+}  // namespace vkvision::selftest

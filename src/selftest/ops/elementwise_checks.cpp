@@ -1,23 +1,19 @@
 // The elementwise kernel (ops::elementwise, one kernel, five modes) through the conformance harness
 // (ops/conformance.h).
 #include <cmath>
+#include <string>
 
-#include "ops/conformance.h"
 #include "ops/elementwise.h"
-#include "ops/error_bounds.h"
-#include "support/device_test.h"
+#include "selftest/ops/op_check_lists.h"
 
-namespace vkvision {
+namespace vkvision::selftest {
 namespace {
-
-using testing::Bounded;
-using testing::Path;
 
 // a * g + b in fp32: one rounded multiply and one rounded add (each within u/(1+u) relative), or a
 // single fused one: within u (|a g| + |y|) of the exact value. The double reference's product is
 // exact (24 x 24 bits) and its sum is within 2^-53 |y| of exact, which the bound also allows for.
 double affine_error_bound(double product, double value) {
-  return testing::kUnit * (std::abs(product) + std::abs(value)) + 0x1p-53 * std::abs(value);
+  return kUnit * (std::abs(product) + std::abs(value)) + 0x1p-53 * std::abs(value);
 }
 
 // An NHWC activation of batch 2, 5x7 pixels, 97 channels: 6790 elements, 107 workgroups (last partial).
@@ -34,9 +30,15 @@ struct ElementwiseParams {
   std::array<uint32_t, 2> groups{};  // the grid that must then result (0: not checked)
 };
 
-class ElementwiseTest : public testing::ConformanceTest<ElementwiseParams> {
- protected:
-  testing::Outcome run_case(const ElementwiseParams& p, const Path&, const DeviceInfo& device_info) override {
+std::string describe(const ElementwiseParams& p) {
+  return std::to_string(p.count) + " values, " + std::to_string(p.channels) + " channels";
+}
+
+class ElementwiseChecks : public CaseRunner {
+ public:
+  using CaseRunner::CaseRunner;
+
+  Outcome run_case(const ElementwiseParams& p, const Path&, const DeviceInfo& device_info) {
     using ops::ElementwiseMode;
     DeviceInfo info = device_info;
     if (p.max_groups_x) info.max_workgroup_count = {p.max_groups_x, info.max_workgroup_count[1], 1};
@@ -67,14 +69,16 @@ class ElementwiseTest : public testing::ConformanceTest<ElementwiseParams> {
       image = uint32_t(p.count / 2);
     }
     auto a_buffer = make_buffer(a), b_buffer = make_buffer(b), output = make_buffer(a.size());
-    testing::Outcome outcome;
+    Outcome outcome;
     outcome.dispatches = {
         ops::elementwise(info, p.mode, uint32_t(a.size()), channels, a_buffer, b_buffer, output, image)};
     outcome.shader = vk::ShaderId::elementwise;
     outcome.flops = double(a.size()) * (p.mode == ElementwiseMode::ChannelAffine ? 2 : 1);
     if (p.groups[0]) {
-      EXPECT_EQ(outcome.dispatches[0].groups[0], p.groups[0]);
-      EXPECT_EQ(outcome.dispatches[0].groups[1], p.groups[1]);
+      require((outcome.dispatches[0].groups[0]) == (p.groups[0]),
+              "outcome.dispatches[0].groups[0] == p.groups[0]");
+      require((outcome.dispatches[0].groups[1]) == (p.groups[1]),
+              "outcome.dispatches[0].groups[1] == p.groups[1]");
     }
     run(outcome.dispatches);
     outcome.actual = read(output, a.size());
@@ -84,7 +88,7 @@ class ElementwiseTest : public testing::ConformanceTest<ElementwiseParams> {
       switch (p.mode) {
         // The input is exact, so only the approximation and its fp32 evaluation count (gelu_error_bound).
         case ElementwiseMode::Gelu:
-          outcome.expected[i] = {testing::gelu_reference(a[i]), testing::gelu_error_bound(a[i])};
+          outcome.expected[i] = {gelu_reference(a[i]), gelu_error_bound(a[i])};
           break;
         // Vulkan requires fp32 addition to be correctly rounded: bit-identical to the host's float sum.
         case ElementwiseMode::Add: outcome.expected[i] = {a[i] + b[i], 0.0}; break;
@@ -107,11 +111,10 @@ class ElementwiseTest : public testing::ConformanceTest<ElementwiseParams> {
   }
 };
 
-TEST_P(ElementwiseTest, Conformance) { conform(); }
-
 using ops::ElementwiseMode;
 // clang-format off
-INSTANTIATE_TEST_SUITE_P(, ElementwiseTest, ::testing::ValuesIn(testing::on_paths<ElementwiseParams>({
+void add_Elementwise_cases(CheckList& list) {
+  add_cases<ElementwiseChecks, ElementwiseParams>(list, "Elementwise", {
     {"GeluMatchesErfForm", {.mode = ElementwiseMode::Gelu, .seed = 600, .low = -6.0f, .high = 6.0f}},
     {"AddIsCorrectlyRounded", {.mode = ElementwiseMode::Add, .seed = 610}},
     {"MultiplyIsCorrectlyRounded", {.mode = ElementwiseMode::Multiply, .seed = 615}},
@@ -125,9 +128,13 @@ INSTANTIATE_TEST_SUITE_P(, ElementwiseTest, ::testing::ValuesIn(testing::on_path
     // Only 7 workgroups allowed along x: 107 workgroups become 7 x 16, the last 5 idle.
     {"DispatchSpilledIntoYCoversEveryElement",
      {.mode = ElementwiseMode::Add, .seed = 650, .max_groups_x = 7, .groups = {7, 16}}},
-})), testing::CaseName{});
+});
+}
 
 // clang-format on
 
 }  // namespace
-}  // namespace vkvision
+
+void add_elementwise_checks(CheckList& list) { add_Elementwise_cases(list); }
+
+}  // namespace vkvision::selftest

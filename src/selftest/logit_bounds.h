@@ -1,6 +1,10 @@
 // The logit budgets of a whole network against PyTorch's fp32 logits: the family fixtures of
 // `vkvision selftest` and the model tests.
 #pragma once
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <vector>
 
 namespace vkvision::selftest {
 
@@ -19,5 +23,24 @@ constexpr double kFp32LogitTolerance = 2e-4;
 // is 3.5 such standard deviations, on top of the fp32 budget. A kernel that read its halves as
 // floats, or any layout error, moves these logits by O(1).
 constexpr double kHalfWeightsLogitTolerance = 5e-3;  // absolute and relative
+
+// The worst |actual - expected| / (atol + rtol |expected|) over the arrays and where it is (<= 1:
+// within tolerance). A NaN, or arrays of different lengths, is an infinite ratio: never within.
+struct WorstTolerance {
+  double ratio = 0;
+  size_t index = 0;
+};
+inline WorstTolerance worst_tolerance(const std::vector<float>& actual, const std::vector<float>& expected,
+                                      double atol, double rtol) {
+  constexpr double infinite = std::numeric_limits<double>::infinity();
+  if (actual.size() != expected.size()) return {infinite, 0};
+  WorstTolerance worst;
+  for (size_t i = 0; i < actual.size(); ++i) {
+    double ratio = std::abs(double(actual[i]) - expected[i]) / (atol + rtol * std::abs(double(expected[i])));
+    if (std::isnan(ratio)) ratio = infinite;
+    if (ratio > worst.ratio) worst = {ratio, i};
+  }
+  return worst;
+}
 
 }  // namespace vkvision::selftest

@@ -65,17 +65,9 @@ CheckStatus compare_logits(const std::vector<float>& actual, const std::vector<f
     detail = std::to_string(actual.size()) + " logits, PyTorch gave " + std::to_string(expected.size());
     return CheckStatus::Failed;
   }
-  size_t worst = 0;
-  double worst_ratio = 0;
-  for (size_t i = 0; i < actual.size(); ++i) {
-    const double error = std::abs(double(actual[i]) - expected[i]);
-    const double ratio = error / (bound + bound * std::abs(double(expected[i])));
-    if (!(ratio <= worst_ratio)) {  // NaN becomes the worst
-      worst = i;
-      worst_ratio = ratio;
-      if (std::isnan(ratio)) break;
-    }
-  }
+  const WorstTolerance worst_element = worst_tolerance(actual, expected, bound, bound);
+  const size_t worst = worst_element.index;
+  const double worst_ratio = worst_element.ratio;
   std::ostringstream text;
   text.precision(6);
   const bool ok = worst_ratio <= 1.0;
@@ -107,7 +99,8 @@ void run_model_checks(const std::shared_ptr<Runtime>& runtime, const std::filesy
       if (model->info().family != fixture.family)
         throw InputError(std::string(fixture.weights) + ": taken for " + model->info().family + ", not " +
                          fixture.family);
-      if (input.shape.size() != 4) throw InputError(std::string(fixture.input) + ": not [N, 3, H, W]");
+      if (input.shape.size() != 4 || input.shape[1] != 3 || input.shape[2] != input.shape[3])
+        throw InputError(std::string(fixture.input) + ": not [N, 3, S, S]");
     } catch (const std::exception& error) {
       CheckResult result = base;
       result.path = "load";

@@ -14,6 +14,7 @@
 #include "ops/gemm.h"
 #include "ops/half_weights.h"
 #include "selftest/check_device.h"
+#include "selftest/logit_bounds.h"
 #include "vk/command.h"
 #include "vk/context.h"
 #include "vk/memory.h"
@@ -127,14 +128,11 @@ class SharedDeviceRelease : public ::testing::Environment {
 inline ::testing::Environment* const shared_device_release =
     ::testing::AddGlobalTestEnvironment(new SharedDeviceRelease);
 
-// Largest |a - b| / (atol + rtol * |b|) over the arrays; <= 1 means within tolerance.
+// Largest |a - b| / (atol + rtol * |b|) over the arrays; <= 1 means within tolerance (a NaN or a
+// length mismatch: infinite; selftest/logit_bounds.h).
 inline double worst_tolerance_ratio(const std::vector<float>& actual, const std::vector<float>& expected,
                                     double atol, double rtol) {
-  double worst = 0;
-  for (size_t i = 0; i < actual.size() && i < expected.size(); ++i)
-    worst = std::max(
-        worst, std::abs(double(actual[i]) - expected[i]) / (atol + rtol * std::abs(double(expected[i]))));
-  return worst;
+  return selftest::worst_tolerance(actual, expected, atol, rtol).ratio;
 }
 
 }  // namespace vkvision::testing
